@@ -1,0 +1,242 @@
+// Package aggregate turns a sample's answers into the report's figures:
+// yes out of relevant per question, each standard's rating from the
+// framework's rating rule, the score and the overall rating. It is pure:
+// the same function serves the server and an offline client.
+package aggregate
+
+import (
+	"time"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+)
+
+// Input is everything a report is computed from.
+type Input struct {
+	InspectionID   string
+	InspectionName string
+	AsOfSeq        int64
+	GeneratedAt    time.Time
+	Cases          []framework.Case
+	Answers        []framework.Answer
+	Judgements     []framework.Judgement
+}
+
+// Share is yes out of relevant (yes + no) with the shown whole percent.
+// HasPercent is false when no case is relevant: there is then no figure.
+type Share struct {
+	Yes        int
+	Relevant   int
+	Percent    int
+	HasPercent bool
+}
+
+func share(yes, relevant int) Share {
+	p, ok := framework.Percent(yes, relevant)
+	return Share{Yes: yes, Relevant: relevant, Percent: p, HasPercent: ok}
+}
+
+// QuestionFigure is one question's figures.
+type QuestionFigure struct {
+	ID, Text, Kind, Type      string
+	StandardID, KeyQuestionID string
+	Share
+	No, NotApplicable, Answered int
+	// Count questions: the distribution of values, and how many cases are
+	// at or above the framework's threshold (Share then counts those).
+	Distribution map[int64]int
+	Threshold    int64
+	// Band is the rating band of the shown percent (key questions, rated frameworks).
+	Band string
+}
+
+// StandardResult is one row of the ratings grid.
+type StandardResult struct {
+	ID, Title, Kind string
+	// Rating is "" when the standard has no rating yet.
+	Rating string
+	Points int
+	// Lowest is the key question that set a case-rated standard's rating.
+	Lowest        string
+	LowestPercent int
+	HasLowest     bool
+	Rationale     string
+	// Share pools yes and relevant over the standard's key questions (the
+	// per-stage share of unrated frameworks).
+	Share
+}
+
+// Report is an inspection's computed figures.
+type Report struct {
+	InspectionID, InspectionName string
+	FrameworkID                  string
+	FrameworkVersion             int
+	Rated                        bool
+	AsOfSeq                      int64
+	GeneratedAt                  time.Time
+	Cases                        int
+	Standards                    []StandardResult
+	Questions                    []QuestionFigure
+	Score, MaxScore              int
+	// Overall is "" until every rated standard has a rating.
+	Overall string
+	// Pooled pools every key question (the unrated "overall" share).
+	Pooled Share
+}
+
+// Compute computes the report of a sample under a framework. Answers to
+// cases outside the sample and to unknown questions are ignored.
+func Compute(fw *framework.Framework, in Input) *Report {
+	r := &Report{
+		InspectionID:     in.InspectionID,
+		InspectionName:   in.InspectionName,
+		FrameworkID:      fw.ID,
+		FrameworkVersion: fw.Version,
+		Rated:            fw.Rated(),
+		AsOfSeq:          in.AsOfSeq,
+		GeneratedAt:      in.GeneratedAt,
+		Cases:            len(in.Cases),
+	}
+	inSample := make(map[string]bool, len(in.Cases))
+	for _, c := range in.Cases {
+		inSample[c.Ref] = true
+	}
+	type tally struct {
+		yes, no, na, answered, atLeast, counts int
+		dist                                   map[int64]int
+	}
+	tallies := map[string]*tally{}
+	for _, a := range in.Answers {
+		q, ok := fw.Question(a.QuestionID)
+		if !ok || !inSample[a.CaseRef] {
+			continue
+		}
+		t := tallies[a.QuestionID]
+		if t == nil {
+			t = &tally{}
+			tallies[a.QuestionID] = t
+		}
+		v, err := framework.ParseValue(a.Value)
+		if err != nil {
+			continue
+		}
+		t.answered++
+		switch {
+		case v.Yes:
+			t.yes++
+		case v.No:
+			t.no++
+		case v.NA:
+			t.na++
+		case v.IsCount:
+			if t.dist == nil {
+				t.dist = map[int64]int{}
+			}
+			t.dist[v.Count]++
+			t.counts++
+			if q.Threshold > 0 && v.Count >= q.Threshold {
+				t.atLeast++
+			}
+		}
+	}
+	figures := map[string]*QuestionFigure{}
+	for _, q := range fw.Questions() {
+		t := tallies[q.ID]
+		if t == nil {
+			t = &tally{}
+		}
+		f := QuestionFigure{
+			ID: q.ID, Text: q.Text, Kind: q.Kind, Type: q.Type,
+			StandardID: q.StandardID, KeyQuestionID: q.KeyQuestionID,
+			No: t.no, NotApplicable: t.na, Answered: t.answered,
+			Distribution: t.dist, Threshold: q.Threshold,
+		}
+		if q.Type == framework.TypeCount {
+			f.Share = share(t.atLeast, t.counts)
+		} else {
+			f.Share = share(t.yes, t.yes+t.no)
+		}
+		if q.Kind == framework.QuestionKey && fw.Rated() && f.HasPercent {
+			f.Band = fw.Rating.Band(f.Percent).Rating
+		}
+		r.Questions = append(r.Questions, f)
+	}
+	for i := range r.Questions {
+		figures[r.Questions[i].ID] = &r.Questions[i]
+	}
+
+	judged := map[string]framework.Judgement{}
+	for _, j := range in.Judgements {
+		judged[j.StandardID] = j
+	}
+	allRated := true
+	var poolYes, poolRel int
+	for _, s := range fw.Standards() {
+		sr := StandardResult{ID: s.ID, Title: s.Title, Kind: s.Kind}
+		switch s.Kind {
+		case framework.KindJudged:
+			if j, ok := judged[s.ID]; ok {
+				sr.Rating, sr.Rationale = j.Rating, j.Rationale
+			}
+		case framework.KindCaseRated:
+			var yes, rel int
+			complete := true
+			for _, kq := range s.KeyQuestions {
+				f := figures[kq.ID]
+				yes += f.Yes
+				rel += f.Relevant
+				if !f.HasPercent {
+					complete = false
+					continue
+				}
+				if !sr.HasLowest || f.Percent < sr.LowestPercent {
+					sr.Lowest, sr.LowestPercent, sr.HasLowest = kq.ID, f.Percent, true
+				}
+			}
+			sr.Share = share(yes, rel)
+			poolYes += yes
+			poolRel += rel
+			// A key question with no relevant cases has no figure, so the
+			// standard has no rating (never a rating from the others alone).
+			if fw.Rated() && complete && sr.HasLowest {
+				sr.Rating = fw.Rating.Band(sr.LowestPercent).Rating
+			}
+		}
+		if fw.Rated() {
+			if sr.Rating == "" {
+				allRated = false
+			} else {
+				sr.Points, _ = fw.Rating.Points(sr.Rating)
+				r.Score += sr.Points
+			}
+		}
+		r.Standards = append(r.Standards, sr)
+	}
+	r.Pooled = share(poolYes, poolRel)
+	if fw.Rated() {
+		r.MaxScore = fw.Rating.MaxScore(len(r.Standards))
+		if allRated {
+			r.Overall, _ = fw.Rating.OverallRating(r.Score)
+		}
+	}
+	return r
+}
+
+// Question returns the figure of one question.
+func (r *Report) Question(id string) (QuestionFigure, bool) {
+	for _, q := range r.Questions {
+		if q.ID == id {
+			return q, true
+		}
+	}
+	return QuestionFigure{}, false
+}
+
+// Standard returns the ratings-grid row of one standard.
+func (r *Report) Standard(id string) (StandardResult, bool) {
+	for _, s := range r.Standards {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return StandardResult{}, false
+}

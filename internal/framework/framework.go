@@ -1,0 +1,428 @@
+// Package framework is the inspection domain: frameworks (standards, key
+// questions, prompts, applicability and rating rules) held as data, the case
+// and answer types they judge, and the error vocabulary every layer shares.
+// It does no I/O and imports neither SQLite nor gRPC.
+package framework
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Standard kinds.
+const (
+	KindCaseRated = "case_rated" // rated from case answers to its key questions
+	KindJudged    = "judged"     // rated by the lead inspector from other evidence
+)
+
+// Question kinds, derived from where a question sits in the file.
+const (
+	QuestionKey           = "key"
+	QuestionPrompt        = "prompt"
+	QuestionSupplementary = "supplementary"
+)
+
+// Answer types.
+const (
+	TypeYesNo = "yn"    // yes / no / na
+	TypeCount = "count" // a whole number (or na)
+)
+
+// Framework is one version of an inspection framework. Load builds it from
+// its file; the exported fields mirror the file format (docs/frameworks.md).
+type Framework struct {
+	ID          string       `json:"id"`
+	Version     int          `json:"version"`
+	Title       string       `json:"title"`
+	Description string       `json:"description,omitempty"`
+	Attributes  []*Attribute `json:"attributes"`
+	// Rating is nil for a framework that awards no ratings.
+	Rating        *RatingRule `json:"rating,omitempty"`
+	Domains       []*Domain   `json:"domains"`
+	Supplementary []*Question `json:"supplementary,omitempty"`
+
+	checksum  string
+	questions map[string]*Question
+	order     []*Question
+	standards map[string]*Standard
+	attrs     map[string]*Attribute
+}
+
+// Attribute is a case attribute the framework's rules and breakdowns use.
+// Values lists the allowed values; empty means free text.
+type Attribute struct {
+	Name   string   `json:"name"`
+	Title  string   `json:"title,omitempty"`
+	Values []string `json:"values,omitempty"`
+}
+
+// Domain groups standards.
+type Domain struct {
+	ID        string      `json:"id"`
+	Title     string      `json:"title"`
+	Standards []*Standard `json:"standards"`
+}
+
+// Standard is either case-rated from its key questions or judged.
+type Standard struct {
+	ID            string      `json:"id"`
+	Title         string      `json:"title"`
+	Text          string      `json:"text,omitempty"`
+	Kind          string      `json:"kind"`
+	KeyQuestions  []*Question `json:"key_questions,omitempty"`
+	Supplementary []*Question `json:"supplementary,omitempty"`
+}
+
+// Question is a key question, a prompt or a supplementary question.
+type Question struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+	// Type is "yn" (the default) or "count".
+	Type string `json:"type,omitempty"`
+	// Min is the smallest count allowed (count questions).
+	Min *int64 `json:"min,omitempty"`
+	// Threshold, for count questions, makes reports give the number of cases
+	// at or above it (e.g. 3 or more practitioners).
+	Threshold int64 `json:"threshold,omitempty"`
+	// AppliesWhen lists conditions on case attributes, all of which must
+	// hold for the question to apply; empty means it applies to every case.
+	AppliesWhen []*Condition `json:"applies_when,omitempty"`
+	Prompts     []*Question  `json:"prompts,omitempty"`
+
+	Kind          string `json:"-"`
+	StandardID    string `json:"-"`
+	KeyQuestionID string `json:"-"`
+}
+
+// Condition tests one case attribute: its value must be one of In, or none
+// of NotIn (exactly one of the two is set).
+type Condition struct {
+	Attribute string   `json:"attribute"`
+	In        []string `json:"in,omitempty"`
+	NotIn     []string `json:"not_in,omitempty"`
+}
+
+func (c *Condition) holds(attrs map[string]string) bool {
+	v := attrs[c.Attribute]
+	if len(c.In) > 0 {
+		return slices.Contains(c.In, v)
+	}
+	return !slices.Contains(c.NotIn, v)
+}
+
+func (c *Condition) String() string {
+	if len(c.In) > 0 {
+		return fmt.Sprintf("%s is %s", c.Attribute, strings.Join(c.In, " or "))
+	}
+	return fmt.Sprintf("%s is not %s", c.Attribute, strings.Join(c.NotIn, " or "))
+}
+
+// Load parses and checks a framework file. An inconsistent file is rejected
+// with an error listing every problem found, not just the first.
+func Load(data []byte) (*Framework, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f Framework
+	if err := dec.Decode(&f); err != nil {
+		return nil, Errorf(CodeInvalid, "framework file: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, Errorf(CodeInvalid, "framework file: unexpected data after the framework object")
+	}
+	if problems := f.index(); len(problems) > 0 {
+		name := f.ID
+		if name == "" {
+			name = "(no id)"
+		}
+		return nil, Errorf(CodeInvalid, "framework %s has %d problem(s):\n  %s",
+			name, len(problems), strings.Join(problems, "\n  "))
+	}
+	sum := sha256.Sum256(data)
+	f.checksum = hex.EncodeToString(sum[:])
+	return &f, nil
+}
+
+// index checks the framework and builds its lookup tables, returning every
+// problem found.
+func (f *Framework) index() []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if f.ID == "" {
+		add("id is missing")
+	}
+	if f.Version < 1 {
+		add("version must be 1 or more, got %d", f.Version)
+	}
+	f.attrs = map[string]*Attribute{}
+	for _, a := range f.Attributes {
+		if a.Name == "" {
+			add("an attribute has no name")
+			continue
+		}
+		if _, dup := f.attrs[a.Name]; dup {
+			add("attribute %q is declared twice", a.Name)
+		}
+		f.attrs[a.Name] = a
+	}
+	f.questions = map[string]*Question{}
+	f.standards = map[string]*Standard{}
+	f.order = nil
+	seen := map[string]string{} // id → what it is, across standards and questions
+	claim := func(id, what string) {
+		if id == "" {
+			add("a %s has no id", what)
+			return
+		}
+		if prev, dup := seen[id]; dup {
+			add("duplicate id %q (%s and %s)", id, prev, what)
+			return
+		}
+		seen[id] = what
+	}
+	var addQuestion func(q *Question, kind, standard, key string)
+	addQuestion = func(q *Question, kind, standard, key string) {
+		claim(q.ID, kind+" question")
+		q.Kind, q.StandardID, q.KeyQuestionID = kind, standard, key
+		if q.Type == "" {
+			q.Type = TypeYesNo
+		}
+		if q.Text == "" {
+			add("question %s has no text", q.ID)
+		}
+		switch q.Type {
+		case TypeYesNo:
+			if q.Min != nil || q.Threshold != 0 {
+				add("question %s: min and threshold apply only to count questions", q.ID)
+			}
+		case TypeCount:
+			if kind == QuestionKey {
+				add("key question %s must be a yes/no question, not a count", q.ID)
+			}
+		default:
+			add("question %s: unknown type %q (want yn or count)", q.ID, q.Type)
+		}
+		for _, c := range q.AppliesWhen {
+			f.checkCondition(q.ID, c, add)
+		}
+		if kind != QuestionKey && len(q.Prompts) > 0 {
+			add("question %s: only key questions have prompts", q.ID)
+		}
+		if q.ID != "" {
+			if _, dup := f.questions[q.ID]; !dup {
+				f.questions[q.ID] = q
+				f.order = append(f.order, q)
+			}
+		}
+		for _, p := range q.Prompts {
+			addQuestion(p, QuestionPrompt, standard, q.ID)
+		}
+	}
+	for _, d := range f.Domains {
+		claim(d.ID, "domain")
+		if len(d.Standards) == 0 {
+			add("domain %s has no standards", d.ID)
+		}
+		for _, s := range d.Standards {
+			claim(s.ID, "standard")
+			if s.ID != "" {
+				f.standards[s.ID] = s
+			}
+			switch s.Kind {
+			case KindCaseRated:
+				if len(s.KeyQuestions) == 0 {
+					add("case-rated standard %s has no key questions", s.ID)
+				}
+			case KindJudged:
+				if len(s.KeyQuestions) > 0 {
+					add("judged standard %s must not have key questions", s.ID)
+				}
+				if f.Rating == nil {
+					add("judged standard %s in a framework that awards no ratings", s.ID)
+				}
+			default:
+				add("standard %s: unknown kind %q (want case_rated or judged)", s.ID, s.Kind)
+			}
+			for _, q := range s.KeyQuestions {
+				addQuestion(q, QuestionKey, s.ID, "")
+			}
+			for _, q := range s.Supplementary {
+				addQuestion(q, QuestionSupplementary, s.ID, "")
+			}
+		}
+	}
+	for _, q := range f.Supplementary {
+		addQuestion(q, QuestionSupplementary, "", "")
+	}
+	if len(f.standards) == 0 {
+		add("framework has no standards")
+	}
+	if f.Rating != nil {
+		problems = append(problems, f.Rating.check(len(f.standards))...)
+	}
+	return problems
+}
+
+func (f *Framework) checkCondition(qid string, c *Condition, add func(string, ...any)) {
+	a, ok := f.attrs[c.Attribute]
+	if !ok {
+		add("question %s: rule names unknown attribute %q", qid, c.Attribute)
+		return
+	}
+	if (len(c.In) == 0) == (len(c.NotIn) == 0) {
+		add("question %s: rule on %s must set exactly one of in and not_in", qid, c.Attribute)
+	}
+	if len(a.Values) > 0 {
+		for _, v := range append(slices.Clone(c.In), c.NotIn...) {
+			if !slices.Contains(a.Values, v) {
+				add("question %s: rule names value %q that attribute %s does not allow", qid, v, c.Attribute)
+			}
+		}
+	}
+}
+
+// Checksum is the hex SHA-256 of the file the framework was loaded from.
+func (f *Framework) Checksum() string { return f.checksum }
+
+// Rated reports whether the framework awards ratings.
+func (f *Framework) Rated() bool { return f.Rating != nil }
+
+// Question returns the question with the given id.
+func (f *Framework) Question(id string) (*Question, bool) {
+	q, ok := f.questions[id]
+	return q, ok
+}
+
+// Questions returns every question in framework order: standard by
+// standard, each key question followed by its prompts, then the standard's
+// supplementary questions; framework-wide supplementary questions last.
+func (f *Framework) Questions() []*Question { return f.order }
+
+// Standard returns the standard with the given id.
+func (f *Framework) Standard(id string) (*Standard, bool) {
+	s, ok := f.standards[id]
+	return s, ok
+}
+
+// Standards returns every standard in framework order.
+func (f *Framework) Standards() []*Standard {
+	var out []*Standard
+	for _, d := range f.Domains {
+		out = append(out, d.Standards...)
+	}
+	return out
+}
+
+// Attribute returns the declared case attribute with the given name.
+func (f *Framework) Attribute(name string) (*Attribute, bool) {
+	a, ok := f.attrs[name]
+	return a, ok
+}
+
+// AppliesTo reports whether q applies to a case with the given attributes,
+// and if not, why not.
+func (q *Question) AppliesTo(attrs map[string]string) (bool, string) {
+	for _, c := range q.AppliesWhen {
+		if !c.holds(attrs) {
+			return false, fmt.Sprintf("%s is %q; it applies only where %s", c.Attribute, attrs[c.Attribute], c)
+		}
+	}
+	return true, ""
+}
+
+// CheckAttributes checks a case's attributes against the framework's
+// declarations: every declared attribute present with an allowed value, and
+// nothing undeclared. It returns every problem found.
+func (f *Framework) CheckAttributes(attrs map[string]string) []string {
+	var problems []string
+	for _, a := range f.Attributes {
+		v, ok := attrs[a.Name]
+		switch {
+		case !ok || v == "":
+			problems = append(problems, fmt.Sprintf("%s is missing", a.Name))
+		case len(a.Values) > 0 && !slices.Contains(a.Values, v):
+			problems = append(problems, fmt.Sprintf("%s %q is not one of %s", a.Name, v, strings.Join(a.Values, ", ")))
+		}
+	}
+	for name := range attrs {
+		if _, ok := f.attrs[name]; !ok {
+			problems = append(problems, fmt.Sprintf("unknown attribute %q", name))
+		}
+	}
+	slices.Sort(problems)
+	return problems
+}
+
+// CheckAnswer validates one answer for a case: the question exists, the
+// value has the question's type, and a question that does not apply to the
+// case is answered only "na". The error (CodeInvalid) names the case, the
+// question and the reason.
+func (f *Framework) CheckAnswer(caseRef string, attrs map[string]string, questionID, value string) (Value, error) {
+	q, ok := f.questions[questionID]
+	if !ok {
+		if _, isStd := f.standards[questionID]; isStd {
+			return Value{}, Errorf(CodeInvalid, "case %s question %s: %s is a standard, not a question", caseRef, questionID, questionID)
+		}
+		return Value{}, Errorf(CodeInvalid, "case %s question %s: unknown question in framework %s", caseRef, questionID, f.ID)
+	}
+	v, err := ParseValue(value)
+	if err != nil {
+		return Value{}, Errorf(CodeInvalid, "case %s question %s: %v", caseRef, questionID, err)
+	}
+	if !v.NA {
+		switch q.Type {
+		case TypeYesNo:
+			if v.IsCount {
+				return Value{}, Errorf(CodeInvalid, "case %s question %s: value %q not allowed: the answer is yes, no or na", caseRef, questionID, value)
+			}
+		case TypeCount:
+			if !v.IsCount {
+				return Value{}, Errorf(CodeInvalid, "case %s question %s: value %q not allowed: the answer is a whole number or na", caseRef, questionID, value)
+			}
+			if q.Min != nil && v.Count < *q.Min {
+				return Value{}, Errorf(CodeInvalid, "case %s question %s: count %d is below the minimum %d", caseRef, questionID, v.Count, *q.Min)
+			}
+		}
+		if ok, why := q.AppliesTo(attrs); !ok {
+			return Value{}, Errorf(CodeInvalid, "case %s question %s: does not apply to this case (%s); only na is allowed", caseRef, questionID, why)
+		}
+	}
+	return v, nil
+}
+
+// IsRating reports whether name is one of the framework's rating bands.
+func (f *Framework) IsRating(name string) bool {
+	if f.Rating == nil {
+		return false
+	}
+	for _, b := range f.Rating.Bands {
+		if b.Rating == name {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckJudgement validates a judged rating for a standard.
+func (f *Framework) CheckJudgement(standardID, rating string) error {
+	s, ok := f.standards[standardID]
+	if !ok {
+		return Errorf(CodeInvalid, "standard %s: unknown standard in framework %s", standardID, f.ID)
+	}
+	if s.Kind != KindJudged {
+		return Errorf(CodeInvalid, "standard %s: is rated from case answers, not judged", standardID)
+	}
+	if !f.IsRating(rating) {
+		var names []string
+		for _, b := range f.Rating.Bands {
+			names = append(names, b.Rating)
+		}
+		return Errorf(CodeInvalid, "standard %s: rating %q is not one of %s", standardID, rating, strings.Join(names, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package framework
+
+import (
+	"fmt"
+	"slices"
+)
+
+// RatingRule is how a rated framework turns key-question figures into
+// ratings, points, a score and an overall rating (METHODOLOGY.md "Rating
+// rules"). Every number here is data so an inspectorate can change it.
+type RatingRule struct {
+	// Rule is the standard rule; "lowest_key_question" is the one defined:
+	// a case-rated standard takes the band of its lowest key question.
+	Rule string `json:"rule"`
+	// Rounding of the shown percentage; "half_up" is the one defined. Bands
+	// are applied to the shown whole number.
+	Rounding string `json:"rounding"`
+	// Bands from best to worst; a shown percent falls in the first band whose
+	// MinPercent it reaches. The last band must start at 0.
+	Bands []Band `json:"bands"`
+	// Overall maps the score to the overall rating; the ranges must cover 0
+	// to the maximum score without gaps or overlaps.
+	Overall []OverallBand `json:"overall"`
+}
+
+// Band is one rating band.
+type Band struct {
+	Rating     string `json:"rating"`
+	MinPercent int    `json:"min_percent"`
+	Points     int    `json:"points"`
+	// Words is how reports describe the band ("a reasonable majority").
+	Words string `json:"words,omitempty"`
+}
+
+// OverallBand is one range of the score.
+type OverallBand struct {
+	Rating   string `json:"rating"`
+	MinScore int    `json:"min_score"`
+	MaxScore int    `json:"max_score"`
+}
+
+func (r *RatingRule) check(standards int) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if r.Rule != "lowest_key_question" {
+		add("rating rule %q is not known (want lowest_key_question)", r.Rule)
+	}
+	if r.Rounding != "half_up" {
+		add("rounding %q is not known (want half_up)", r.Rounding)
+	}
+	if len(r.Bands) == 0 {
+		add("rating has no bands")
+		return problems
+	}
+	names := map[string]bool{}
+	for i, b := range r.Bands {
+		if names[b.Rating] {
+			add("band %q is declared twice", b.Rating)
+		}
+		names[b.Rating] = true
+		if b.MinPercent < 0 || b.MinPercent > 100 {
+			add("band %q: min_percent %d is outside 0–100", b.Rating, b.MinPercent)
+		}
+		if i > 0 {
+			prev := r.Bands[i-1]
+			if b.MinPercent >= prev.MinPercent {
+				add("bands %q (from %d%%) and %q (from %d%%) overlap: list bands from best to worst with falling min_percent",
+					prev.Rating, prev.MinPercent, b.Rating, b.MinPercent)
+			}
+			if b.Points > prev.Points {
+				add("band %q earns more points than the better band %q", b.Rating, prev.Rating)
+			}
+		}
+	}
+	if last := r.Bands[len(r.Bands)-1]; last.MinPercent != 0 {
+		add("bands leave a gap: percentages below %d%% fall in no band", last.MinPercent)
+	}
+	max := r.MaxScore(standards)
+	ranges := slices.Clone(r.Overall)
+	slices.SortFunc(ranges, func(a, b OverallBand) int { return a.MinScore - b.MinScore })
+	next := 0
+	for _, o := range ranges {
+		if !names[o.Rating] {
+			add("overall band %q is not one of the rating bands", o.Rating)
+		}
+		if o.MaxScore < o.MinScore {
+			add("overall band %q: max_score %d is below min_score %d", o.Rating, o.MaxScore, o.MinScore)
+			continue
+		}
+		switch {
+		case o.MinScore > next:
+			add("overall bands leave a gap: scores %d–%d have no rating", next, o.MinScore-1)
+		case o.MinScore < next:
+			add("overall band %q (%d–%d) overlaps the band below it", o.Rating, o.MinScore, o.MaxScore)
+		}
+		next = o.MaxScore + 1
+	}
+	if len(ranges) == 0 {
+		add("rating has no overall bands")
+	} else if next-1 != max {
+		add("overall bands end at %d but the maximum score is %d (%d standards × %d points)", next-1, max, standards, r.Bands[0].Points)
+	}
+	return problems
+}
+
+// Percent returns yes/relevant as the shown whole percent, rounded half up,
+// and false when no case is relevant (there is then no figure at all).
+func (r *RatingRule) Percent(yes, relevant int) (int, bool) { return Percent(yes, relevant) }
+
+// Percent returns yes/relevant as a whole percent rounded half up (64.5 →
+// 65), computed in integers so no float rounding can move a band boundary.
+// It returns false when relevant is zero.
+func Percent(yes, relevant int) (int, bool) {
+	if relevant <= 0 {
+		return 0, false
+	}
+	return (200*yes + relevant) / (2 * relevant), true
+}
+
+// Band returns the band a shown percent falls in.
+func (r *RatingRule) Band(percent int) Band {
+	for _, b := range r.Bands {
+		if percent >= b.MinPercent {
+			return b
+		}
+	}
+	return r.Bands[len(r.Bands)-1]
+}
+
+// Points returns the points a rating earns, and false for an unknown rating.
+func (r *RatingRule) Points(rating string) (int, bool) {
+	for _, b := range r.Bands {
+		if b.Rating == rating {
+			return b.Points, true
+		}
+	}
+	return 0, false
+}
+
+// MaxScore is the best possible score over n rated standards.
+func (r *RatingRule) MaxScore(n int) int {
+	if len(r.Bands) == 0 {
+		return 0
+	}
+	return n * r.Bands[0].Points
+}
+
+// OverallRating returns the overall rating for a score.
+func (r *RatingRule) OverallRating(score int) (string, bool) {
+	for _, o := range r.Overall {
+		if score >= o.MinScore && score <= o.MaxScore {
+			return o.Rating, true
+		}
+	}
+	return "", false
+}

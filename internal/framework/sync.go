@@ -1,0 +1,95 @@
+package framework
+
+import "time"
+
+// Inspection is one inspection of one unit under one framework version.
+type Inspection struct {
+	ID               string
+	Name             string
+	Unit             string
+	FrameworkID      string
+	FrameworkVersion int
+	Status           string
+	CreatedAt        time.Time
+	// Role is the reading user's role on it ("admin" for an administrator
+	// who is not on the team).
+	Role string
+}
+
+// Actor is who makes a write, from which device: every write is
+// attributable.
+type Actor struct {
+	User   string
+	Device string
+	Admin  bool
+}
+
+// Op is one answer write made on a device, possibly offline.
+type Op struct {
+	ID           string
+	InspectionID string
+	CaseRef      string
+	QuestionID   string
+	Value        string
+	Note         string
+	BaseRevision int64
+	DeviceID     string
+	DeviceSeq    int64
+	ClientTime   time.Time
+}
+
+// OpResult is the outcome of applying an op.
+type OpResult int
+
+// Op results; the numbers are stored, so never renumber them.
+const (
+	OpApplied  OpResult = 1
+	OpConflict OpResult = 2
+	OpRejected OpResult = 3
+)
+
+// Ack is the server's acknowledgement of one op.
+type Ack struct {
+	OpID      string
+	Result    OpResult
+	Duplicate bool
+	Revision  int64
+	Reason    string
+	Conflict  *Conflict
+	// Answer is the answer as it stands after the op (applied ops).
+	Answer *Answer
+	// Err is the rejection as an error, with its code.
+	Err error
+}
+
+// Conflict is a stale write whose value differed from the server's.
+type Conflict struct {
+	ID             string
+	InspectionID   string
+	CaseRef        string
+	QuestionID     string
+	BaseRevision   int64
+	ServerRevision int64
+	ServerValue    string
+	ServerNote     string
+	ClientValue    string
+	ClientNote     string
+	ClientUser     string
+	ClientDevice   string
+	CreatedAt      time.Time
+	Status         string // open or resolved
+	ResolvedBy     string
+	Resolution     string
+}
+
+// Change is the current state of one entity that changed at Seq; exactly
+// one of the pointers is set.
+type Change struct {
+	Seq          int64
+	InspectionID string
+	Inspection   *Inspection
+	Case         *Case
+	Answer       *Answer
+	Judgement    *Judgement
+	Conflict     *Conflict
+}

@@ -1,0 +1,425 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
+	"github.com/fieldworkhq/fieldwork/internal/syncer"
+)
+
+// WritePolicy decides whether the writer may change answers of a case, given
+// the writer's role on the inspection ("" if none). The server supplies it;
+// a non-nil error becomes the op's rejection.
+type WritePolicy func(role string, c framework.Case) error
+
+type batchInspection struct {
+	fw     *framework.Framework
+	status string
+	role   string
+	err    error
+}
+
+// ApplyOps applies a batch of answer ops in one transaction and returns
+// one acknowledgement per op, in order. An op seen before is answered from
+// the record of its first application (Duplicate set). Invalid ops are
+// rejected individually with a reason (and the error in Ack.Err); they do
+// not stop the rest of the batch.
+func (db *DB) ApplyOps(ctx context.Context, u User, ops []framework.Op, policy WritePolicy) ([]framework.Ack, error) {
+	acks := make([]framework.Ack, len(ops))
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		insp := map[string]*batchInspection{}
+		for i, op := range ops {
+			ack, err := db.applyOp(ctx, tx, u, op, policy, insp)
+			if err != nil {
+				return fmt.Errorf("op %s: %w", op.ID, err)
+			}
+			acks[i] = ack
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apply ops: %w", err)
+	}
+	return acks, nil
+}
+
+func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, insp map[string]*batchInspection) (framework.Ack, error) {
+	if _, err := uuid.Parse(op.ID); err != nil {
+		// Not recorded: without a valid id there is nothing to deduplicate on.
+		return reject(op, framework.Errorf(framework.CodeInvalid, "op_id %q is not a UUID", op.ID)), nil
+	}
+	if ack, found, err := recordedAck(ctx, tx, op.ID); err != nil || found {
+		return ack, err
+	}
+	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, insp)
+	if err != nil {
+		return ack, err
+	}
+	at := db.now()
+	a := framework.Actor{User: u.Name, Device: op.DeviceID, Admin: u.Admin}
+	switch ack.Result {
+	case framework.OpApplied:
+		if ack.Answer != nil { // nil: converged, nothing to store
+			if err := putAnswer(ctx, tx, at, a, cur, ack.Answer, op.ID); err != nil {
+				return ack, err
+			}
+		}
+	case framework.OpConflict:
+		if err := putConflict(ctx, tx, at, ack.Conflict, op.ID); err != nil {
+			return ack, err
+		}
+	}
+	var conflictID any
+	if ack.Conflict != nil {
+		conflictID = ack.Conflict.ID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, at); err != nil {
+		return ack, err
+	}
+	return ack, nil
+}
+
+func reject(op framework.Op, err error) framework.Ack {
+	return framework.Ack{OpID: op.ID, Result: framework.OpRejected, Reason: err.Error(), Err: err}
+}
+
+// current is an answer row as it stands, with the case it belongs to.
+type current struct {
+	caseID       string
+	inspectionID string
+	caseStatus   string
+	syncer.Current
+}
+
+// decideOp validates an op and decides its outcome without writing.
+func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, insp map[string]*batchInspection) (framework.Ack, current, error) {
+	var cur current
+	bi := insp[op.InspectionID]
+	if bi == nil {
+		bi = &batchInspection{}
+		bi.fw, bi.status, bi.err = db.inspectionFramework(ctx, tx, op.InspectionID)
+		if bi.err == nil {
+			var role sql.NullString
+			if err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, op.InspectionID, u.Name).Scan(&role); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return framework.Ack{}, cur, err
+			}
+			bi.role = role.String
+		}
+		insp[op.InspectionID] = bi
+	}
+	if bi.err != nil {
+		if framework.ErrorCode(bi.err) == "" {
+			return framework.Ack{}, cur, bi.err
+		}
+		return reject(op, bi.err), cur, nil
+	}
+	cr, err := loadCase(ctx, tx, op.InspectionID, op.CaseRef)
+	if err != nil {
+		if framework.ErrorCode(err) == "" {
+			return framework.Ack{}, cur, err
+		}
+		return reject(op, err), cur, nil
+	}
+	if policy != nil {
+		if err := policy(bi.role, cr.c); err != nil {
+			return reject(op, err), cur, nil
+		}
+	}
+	if bi.status == framework.InspectionLocked {
+		return reject(op, lockedErr(op.InspectionID)), cur, nil
+	}
+	if cr.locked {
+		return reject(op, framework.Errorf(framework.CodePrecondition, "case %s is locked", op.CaseRef)), cur, nil
+	}
+	v, err := bi.fw.CheckAnswer(op.CaseRef, cr.c.Attributes, op.QuestionID, op.Value)
+	if err != nil {
+		return reject(op, err), cur, nil
+	}
+	if err := interchange.CheckNote(op.Note); err != nil {
+		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: %v", op.CaseRef, op.QuestionID, err)), cur, nil
+	}
+	value := v.String()
+	cur = current{caseID: cr.id, inspectionID: op.InspectionID, caseStatus: cr.c.Status}
+	err = tx.QueryRowContext(ctx, `SELECT value, note, revision FROM answers WHERE case_id = ? AND question_id = ?`, cr.id, op.QuestionID).
+		Scan(&cur.Value, &cur.Note, &cur.Revision)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return framework.Ack{}, cur, err
+	default:
+		cur.Exists = true
+	}
+	if op.BaseRevision > cur.Revision || op.BaseRevision < 0 {
+		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: base revision %d is not one the server issued (current %d)",
+			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision)), cur, nil
+	}
+	ack := framework.Ack{OpID: op.ID}
+	switch syncer.Decide(cur.Current, op.BaseRevision, value, op.Note) {
+	case syncer.Converge:
+		ack.Result, ack.Revision = framework.OpApplied, cur.Revision
+	case syncer.Apply:
+		ack.Result, ack.Revision = framework.OpApplied, cur.Revision+1
+		ack.Answer = &framework.Answer{CaseRef: op.CaseRef, QuestionID: op.QuestionID, Value: value, Note: op.Note,
+			Revision: cur.Revision + 1, UpdatedBy: u.Name, DeviceID: op.DeviceID}
+	case syncer.Conflict:
+		ack.Result, ack.Revision = framework.OpConflict, cur.Revision
+		ack.Conflict = &framework.Conflict{
+			ID: uuid.Must(uuid.NewV7()).String(), InspectionID: op.InspectionID, CaseRef: op.CaseRef, QuestionID: op.QuestionID,
+			BaseRevision: op.BaseRevision, ServerRevision: cur.Revision, ServerValue: cur.Value, ServerNote: cur.Note,
+			ClientValue: value, ClientNote: op.Note, ClientUser: u.Name, ClientDevice: op.DeviceID, Status: "open",
+		}
+		ack.Reason = fmt.Sprintf("case %s question %s: changed on the server since revision %d (now %d: %q); conflict %s recorded",
+			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision, cur.Value, ack.Conflict.ID)
+	}
+	return ack, cur, nil
+}
+
+// putAnswer stores a new revision of an answer with its history, change
+// and audit rows.
+func putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cur current, ans *framework.Answer, opID string) error {
+	ans.UpdatedAt = parseTime(at)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO answers (case_id, question_id, value, note, revision, updated_by, device_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (case_id, question_id) DO UPDATE SET value = excluded.value, note = excluded.note, revision = excluded.revision,
+		updated_by = excluded.updated_by, device_id = excluded.device_id, updated_at = excluded.updated_at`,
+		cur.caseID, ans.QuestionID, ans.Value, ans.Note, ans.Revision, a.User, a.Device, at); err != nil {
+		return err
+	}
+	var op any
+	if opID != "" {
+		op = opID
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		cur.caseID, ans.QuestionID, ans.Value, ans.Note, ans.Revision, a.User, a.Device, at, op); err != nil {
+		return err
+	}
+	if cur.caseStatus == framework.CaseNotStarted {
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE id = ? AND status = ?`, framework.CaseInProgress, cur.caseID, framework.CaseNotStarted); err != nil {
+			return err
+		}
+		if err := addChange(ctx, tx, cur.inspectionID, "case", cur.caseID, cur.caseID); err != nil {
+			return err
+		}
+	}
+	if err := addChange(ctx, tx, cur.inspectionID, "answer", cur.caseID, ans.QuestionID); err != nil {
+		return err
+	}
+	var before any
+	if cur.Exists {
+		before = map[string]any{"value": cur.Value, "note": cur.Note, "revision": cur.Revision}
+	}
+	return audit(ctx, tx, at, a, "answer.write", "case/"+cur.inspectionID+"/"+ans.CaseRef+"/"+ans.QuestionID, before,
+		map[string]any{"value": ans.Value, "note": ans.Note, "revision": ans.Revision, "op_id": opID})
+}
+
+func putConflict(ctx context.Context, tx *sql.Tx, at string, c *framework.Conflict, opID string) error {
+	c.CreatedAt = parseTime(at)
+	var caseID string
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM cases WHERE inspection_id = ? AND case_ref = ?`, c.InspectionID, c.CaseRef).Scan(&caseID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_id, question_id, base_revision, server_revision, server_value, server_note,
+		client_value, client_note, client_user, client_device, op_id, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
+		c.ID, c.InspectionID, caseID, c.QuestionID, c.BaseRevision, c.ServerRevision, c.ServerValue, c.ServerNote,
+		c.ClientValue, c.ClientNote, c.ClientUser, c.ClientDevice, opID, at); err != nil {
+		return err
+	}
+	if err := addChange(ctx, tx, c.InspectionID, "conflict", caseID, c.ID); err != nil {
+		return err
+	}
+	return audit(ctx, tx, at, framework.Actor{User: c.ClientUser, Device: c.ClientDevice}, "conflict.open",
+		"case/"+c.InspectionID+"/"+c.CaseRef+"/"+c.QuestionID, map[string]any{"value": c.ServerValue, "revision": c.ServerRevision},
+		map[string]any{"value": c.ClientValue, "base_revision": c.BaseRevision, "conflict": c.ID})
+}
+
+// recordedAck answers a re-sent op from the record of its first application.
+func recordedAck(ctx context.Context, tx *sql.Tx, opID string) (framework.Ack, bool, error) {
+	ack := framework.Ack{OpID: opID, Duplicate: true}
+	var result int
+	var conflictID sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT result, revision, reason, conflict_id FROM ops_applied WHERE op_id = ?`, opID).
+		Scan(&result, &ack.Revision, &ack.Reason, &conflictID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ack, false, nil
+	}
+	if err != nil {
+		return ack, false, err
+	}
+	ack.Result = framework.OpResult(result)
+	if conflictID.Valid {
+		c, err := conflictByID(ctx, tx, conflictID.String)
+		if err != nil {
+			return ack, false, err
+		}
+		ack.Conflict = &c
+	}
+	if ack.Result == framework.OpRejected {
+		ack.Err = framework.Errorf(framework.CodeInvalid, "%s", ack.Reason)
+	}
+	return ack, true, nil
+}
+
+const conflictCols = `k.id, k.inspection_id, c.case_ref, k.question_id, k.base_revision, k.server_revision, k.server_value, k.server_note,
+	k.client_value, k.client_note, k.client_user, k.client_device, k.created_at, k.status, k.resolved_by, k.resolution`
+
+func scanConflict(s interface{ Scan(...any) error }) (framework.Conflict, error) {
+	var c framework.Conflict
+	var at string
+	err := s.Scan(&c.ID, &c.InspectionID, &c.CaseRef, &c.QuestionID, &c.BaseRevision, &c.ServerRevision, &c.ServerValue, &c.ServerNote,
+		&c.ClientValue, &c.ClientNote, &c.ClientUser, &c.ClientDevice, &at, &c.Status, &c.ResolvedBy, &c.Resolution)
+	c.CreatedAt = parseTime(at)
+	return c, err
+}
+
+func conflictByID(ctx context.Context, tx *sql.Tx, id string) (framework.Conflict, error) {
+	return scanConflict(tx.QueryRowContext(ctx, `SELECT `+conflictCols+` FROM conflicts k JOIN cases c ON c.id = k.case_id WHERE k.id = ?`, id))
+}
+
+// ImportAnswers stores answers.csv rows for an inspection as the
+// authoritative values (no revision check: an import is a deliberate load),
+// after validating every row; one bad row and nothing is stored. Rows
+// whose value and note are already current are left alone.
+func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID string, rows []interchange.AnswerRow) (applied, unchanged int, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+		if err != nil {
+			return err
+		}
+		if status == framework.InspectionLocked {
+			return lockedErr(inspectionID)
+		}
+		caseByRef := map[string]caseRow{}
+		errs := &interchange.RowErrors{File: "answers.csv"}
+		values := make([]string, len(rows))
+		for i, r := range rows {
+			cr, ok := caseByRef[r.CaseRef]
+			if !ok {
+				cr, err = loadCase(ctx, tx, inspectionID, r.CaseRef)
+				if err != nil {
+					if framework.ErrorCode(err) == "" {
+						return err
+					}
+					errs.Add(r.Line, "case %s is not in this inspection (import cases.csv first)", r.CaseRef)
+					continue
+				}
+				caseByRef[r.CaseRef] = cr
+			}
+			if cr.locked {
+				errs.Add(r.Line, "case %s is locked", r.CaseRef)
+				continue
+			}
+			v, err := fw.CheckAnswer(r.CaseRef, cr.c.Attributes, r.QuestionID, r.Value)
+			if err != nil {
+				errs.Add(r.Line, "%v", err)
+				continue
+			}
+			values[i] = v.String()
+		}
+		if err := errs.Err(); err != nil {
+			return err
+		}
+		at := db.now()
+		for i, r := range rows {
+			cr := caseByRef[r.CaseRef]
+			cur := current{caseID: cr.id, inspectionID: inspectionID, caseStatus: cr.c.Status}
+			err := tx.QueryRowContext(ctx, `SELECT value, note, revision FROM answers WHERE case_id = ? AND question_id = ?`, cr.id, r.QuestionID).
+				Scan(&cur.Value, &cur.Note, &cur.Revision)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+			case err != nil:
+				return err
+			default:
+				cur.Exists = true
+			}
+			if cur.Exists && cur.Value == values[i] && cur.Note == r.Note {
+				unchanged++
+				continue
+			}
+			ans := &framework.Answer{CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: values[i], Note: r.Note, Revision: cur.Revision + 1}
+			if err := putAnswer(ctx, tx, at, a, cur, ans, ""); err != nil {
+				return err
+			}
+			if cr.c.Status == framework.CaseNotStarted {
+				cr.c.Status = framework.CaseInProgress
+				caseByRef[r.CaseRef] = cr
+			}
+			applied++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("import answers: %w", err)
+	}
+	return applied, unchanged, nil
+}
+
+// Answers returns the current answers of one case.
+func (db *DB) Answers(ctx context.Context, inspectionID, caseRef string) ([]framework.Answer, error) {
+	rows, err := db.conn.R.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
+		FROM answers a JOIN cases c ON c.id = a.case_id WHERE c.inspection_id = ? AND c.case_ref = ? ORDER BY a.question_id`, inspectionID, caseRef)
+	if err != nil {
+		return nil, fmt.Errorf("list answers: %w", err)
+	}
+	defer rows.Close()
+	return scanAnswers(rows)
+}
+
+func scanAnswers(rows *sql.Rows) ([]framework.Answer, error) {
+	var out []framework.Answer
+	for rows.Next() {
+		var a framework.Answer
+		var at string
+		if err := rows.Scan(&a.CaseRef, &a.QuestionID, &a.Value, &a.Note, &a.Revision, &a.UpdatedBy, &a.DeviceID, &at); err != nil {
+			return nil, err
+		}
+		a.UpdatedAt = parseTime(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ReportInput reads, in one snapshot, everything a report is computed
+// from, and the change sequence it is consistent at.
+func (db *DB) ReportInput(ctx context.Context, inspectionID string) (*framework.Framework, aggregate.Input, error) {
+	var fw *framework.Framework
+	in := aggregate.Input{InspectionID: inspectionID}
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if fw, _, err = db.inspectionFramework(ctx, tx, inspectionID); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM inspections WHERE id = ?`, inspectionID).Scan(&in.InspectionName); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&in.AsOfSeq); err != nil {
+			return err
+		}
+		if in.Cases, err = cases(ctx, tx, inspectionID, ""); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
+			FROM answers a JOIN cases c ON c.id = a.case_id WHERE c.inspection_id = ?`, inspectionID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if in.Answers, err = scanAnswers(rows); err != nil {
+			return err
+		}
+		in.Judgements, err = judgements(ctx, tx, inspectionID)
+		return err
+	})
+	if err != nil {
+		return nil, in, fmt.Errorf("read report data: %w", err)
+	}
+	in.GeneratedAt = db.Now().UTC()
+	return fw, in, nil
+}
+

@@ -1,0 +1,282 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
+)
+
+// inspectionFramework loads an inspection's status and framework inside a
+// transaction.
+func (db *DB) inspectionFramework(ctx context.Context, tx *sql.Tx, inspectionID string) (*framework.Framework, string, error) {
+	var fwID, status string
+	var fwVersion int
+	err := tx.QueryRowContext(ctx, `SELECT framework_id, framework_version, status FROM inspections WHERE id = ?`, inspectionID).Scan(&fwID, &fwVersion, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", framework.Errorf(framework.CodeNotFound, "inspection %q not found", inspectionID)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	fw, _, err := db.Framework(ctx, fwID, fwVersion)
+	return fw, status, err
+}
+
+// InspectionFramework returns the framework an inspection is bound to.
+func (db *DB) InspectionFramework(ctx context.Context, inspectionID string) (*framework.Framework, error) {
+	var fw *framework.Framework
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		fw, _, err = db.inspectionFramework(ctx, tx, inspectionID)
+		return err
+	})
+	return fw, err
+}
+
+func lockedErr(inspectionID string) error {
+	return framework.Errorf(framework.CodePrecondition, "inspection %s is locked", inspectionID)
+}
+
+// ImportCases creates or updates the cases of an inspection from
+// cases.csv rows, after checking every row against the framework's
+// attributes; one bad row and nothing is stored. Assigned inspectors are
+// created as users and put on the team as inspectors if they are not on it.
+func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID string, rows []interchange.CaseRow) (created, updated int, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+		if err != nil {
+			return err
+		}
+		if status == framework.InspectionLocked {
+			return lockedErr(inspectionID)
+		}
+		errs := &interchange.RowErrors{File: "cases.csv"}
+		for _, r := range rows {
+			if p := fw.CheckAttributes(r.Case.Attributes); len(p) > 0 {
+				errs.Add(r.Line, "case %s: %s", r.Case.Ref, strings.Join(p, "; "))
+			}
+			if err := checkUserName(r.Case.Inspector); err != nil {
+				errs.Add(r.Line, "case %s: inspector: %v", r.Case.Ref, err)
+			}
+		}
+		if err := errs.Err(); err != nil {
+			return err
+		}
+		at := db.now()
+		for _, r := range rows {
+			c := r.Case
+			attrs, _ := json.Marshal(c.Attributes)
+			var id, oldAttrs, oldInspector string
+			err := tx.QueryRowContext(ctx, `SELECT id, attributes, inspector FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, c.Ref).Scan(&id, &oldAttrs, &oldInspector)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				id = uuid.Must(uuid.NewV7()).String()
+				if _, err := tx.ExecContext(ctx, `INSERT INTO cases (id, inspection_id, case_ref, attributes, inspector, status) VALUES (?, ?, ?, ?, ?, ?)`,
+					id, inspectionID, c.Ref, string(attrs), c.Inspector, framework.CaseNotStarted); err != nil {
+					return err
+				}
+				created++
+				if err := audit(ctx, tx, at, a, "case.import", "case/"+inspectionID+"/"+c.Ref, nil, map[string]any{"attributes": c.Attributes, "inspector": c.Inspector}); err != nil {
+					return err
+				}
+			case err != nil:
+				return err
+			default:
+				if oldAttrs == string(attrs) && oldInspector == c.Inspector {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE cases SET attributes = ?, inspector = ? WHERE id = ?`, string(attrs), c.Inspector, id); err != nil {
+					return err
+				}
+				updated++
+				if err := audit(ctx, tx, at, a, "case.import", "case/"+inspectionID+"/"+c.Ref,
+					map[string]any{"attributes": json.RawMessage(oldAttrs), "inspector": oldInspector},
+					map[string]any{"attributes": c.Attributes, "inspector": c.Inspector}); err != nil {
+					return err
+				}
+			}
+			if err := ensureUser(ctx, tx, at, a, c.Inspector); err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO team (inspection_id, user_name, role) VALUES (?, ?, 'inspector') ON CONFLICT DO NOTHING`, inspectionID, c.Inspector)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				if err := audit(ctx, tx, at, a, "team.set", "inspection/"+inspectionID+"/team/"+c.Inspector, nil, framework.RoleInspector); err != nil {
+					return err
+				}
+			}
+			if err := addChange(ctx, tx, inspectionID, "case", id, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("import cases: %w", err)
+	}
+	return created, updated, nil
+}
+
+type caseRow struct {
+	id     string
+	c      framework.Case
+	locked bool
+}
+
+func loadCase(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, inspectionID, ref string) (caseRow, error) {
+	var cr caseRow
+	var attrs string
+	err := q.QueryRowContext(ctx, `SELECT id, case_ref, attributes, inspector, status FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, ref).
+		Scan(&cr.id, &cr.c.Ref, &attrs, &cr.c.Inspector, &cr.c.Status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cr, framework.Errorf(framework.CodeNotFound, "case %q not found in inspection %s", ref, inspectionID)
+	}
+	if err != nil {
+		return cr, err
+	}
+	if err := json.Unmarshal([]byte(attrs), &cr.c.Attributes); err != nil {
+		return cr, fmt.Errorf("case %s attributes: %w", ref, err)
+	}
+	cr.locked = cr.c.Status == framework.CaseLocked
+	return cr, nil
+}
+
+// Case returns one case of an inspection.
+func (db *DB) Case(ctx context.Context, inspectionID, ref string) (framework.Case, error) {
+	cr, err := loadCase(ctx, db.conn.R, inspectionID, ref)
+	return cr.c, err
+}
+
+// Cases returns the cases of an inspection; when inspector is not empty,
+// only the cases assigned to that inspector.
+func (db *DB) Cases(ctx context.Context, inspectionID, inspector string) ([]framework.Case, error) {
+	var out []framework.Case
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = cases(ctx, tx, inspectionID, inspector)
+		return err
+	})
+	return out, err
+}
+
+func cases(ctx context.Context, tx *sql.Tx, inspectionID, inspector string) ([]framework.Case, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT case_ref, attributes, inspector, status FROM cases
+		WHERE inspection_id = ? AND (? = '' OR inspector = ?) ORDER BY case_ref`, inspectionID, inspector, inspector)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	defer rows.Close()
+	var out []framework.Case
+	for rows.Next() {
+		var c framework.Case
+		var attrs string
+		if err := rows.Scan(&c.Ref, &attrs, &c.Inspector, &c.Status); err != nil {
+			return nil, fmt.Errorf("list cases: %w", err)
+		}
+		if err := json.Unmarshal([]byte(attrs), &c.Attributes); err != nil {
+			return nil, fmt.Errorf("case %s attributes: %w", c.Ref, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ---- judgements ----
+
+// RecordJudgements records judged ratings, all or none, after checking
+// each against the framework.
+func (db *DB) RecordJudgements(ctx context.Context, a framework.Actor, inspectionID string, rows []interchange.JudgementRow) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+		if err != nil {
+			return err
+		}
+		if status == framework.InspectionLocked {
+			return lockedErr(inspectionID)
+		}
+		errs := &interchange.RowErrors{File: "judgements.csv"}
+		for _, r := range rows {
+			if err := fw.CheckJudgement(r.StandardID, r.Rating); err != nil {
+				errs.Add(r.Line, "%v", err)
+			}
+		}
+		if len(rows) == 1 && rows[0].Line == 0 && len(errs.Problems) > 0 {
+			return fw.CheckJudgement(rows[0].StandardID, rows[0].Rating)
+		}
+		if err := errs.Err(); err != nil {
+			return err
+		}
+		at := db.now()
+		for _, r := range rows {
+			var before struct{ Rating, Rationale string }
+			tx.QueryRowContext(ctx, `SELECT rating, rationale FROM judgements WHERE inspection_id = ? AND standard_id = ?`, inspectionID, r.StandardID).Scan(&before.Rating, &before.Rationale)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO judgements (inspection_id, standard_id, rating, rationale, judged_by, device_id, judged_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (inspection_id, standard_id) DO UPDATE SET rating = excluded.rating, rationale = excluded.rationale,
+				judged_by = excluded.judged_by, device_id = excluded.device_id, judged_at = excluded.judged_at`,
+				inspectionID, r.StandardID, r.Rating, r.Rationale, a.User, a.Device, at); err != nil {
+				return err
+			}
+			var b any
+			if before.Rating != "" {
+				b = before
+			}
+			if err := audit(ctx, tx, at, a, "judgement.record", "inspection/"+inspectionID+"/standard/"+r.StandardID, b,
+				map[string]string{"rating": r.Rating, "rationale": r.Rationale}); err != nil {
+				return err
+			}
+			if err := addChange(ctx, tx, inspectionID, "judgement", nil, r.StandardID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record judgements: %w", err)
+	}
+	return nil
+}
+
+// Judgement returns one judged rating.
+func (db *DB) Judgement(ctx context.Context, inspectionID, standardID string) (framework.Judgement, error) {
+	j := framework.Judgement{StandardID: standardID}
+	var at string
+	err := db.conn.R.QueryRowContext(ctx, `SELECT rating, rationale, judged_by, judged_at FROM judgements WHERE inspection_id = ? AND standard_id = ?`,
+		inspectionID, standardID).Scan(&j.Rating, &j.Rationale, &j.JudgedBy, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return j, framework.Errorf(framework.CodeNotFound, "no judgement for %s", standardID)
+	}
+	j.JudgedAt = parseTime(at)
+	return j, err
+}
+
+func judgements(ctx context.Context, tx *sql.Tx, inspectionID string) ([]framework.Judgement, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT standard_id, rating, rationale, judged_by, judged_at FROM judgements WHERE inspection_id = ? ORDER BY standard_id`, inspectionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []framework.Judgement
+	for rows.Next() {
+		var j framework.Judgement
+		var at string
+		if err := rows.Scan(&j.StandardID, &j.Rating, &j.Rationale, &j.JudgedBy, &at); err != nil {
+			return nil, err
+		}
+		j.JudgedAt = parseTime(at)
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+

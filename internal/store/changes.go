@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+)
+
+// Changes returns up to limit changes after seq that the user may see, each
+// with the current state of its entity, and the cursor to pull after next.
+// An administrator sees every inspection; a team member sees their
+// inspections, and an inspector only the cases assigned to them. Several
+// changes to one entity within the page are delivered once, at the last.
+func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (changes []framework.Change, cursor int64, more bool, err error) {
+	if limit <= 0 {
+		limit = 500
+	}
+	cursor = after
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		var max int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&max); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT ch.seq, ch.inspection_id, ch.kind, ch.case_id, ch.entity FROM changes ch
+			LEFT JOIN team t ON t.inspection_id = ch.inspection_id AND t.user_name = ?
+			LEFT JOIN cases cs ON cs.id = ch.case_id
+			WHERE ch.seq > ? AND ch.seq <= ? AND (? OR t.role IS NOT NULL)
+			  AND (t.role IS NULL OR t.role != 'inspector' OR ch.case_id IS NULL OR cs.inspector = ?)
+			ORDER BY ch.seq LIMIT ?`, u.Name, after, max, u.Admin, u.Name, limit+1)
+		if err != nil {
+			return err
+		}
+		type ref struct {
+			seq              int64
+			inspection, kind string
+			caseID           sql.NullString
+			entity           string
+		}
+		var refs []ref
+		for rows.Next() {
+			var r ref
+			if err := rows.Scan(&r.seq, &r.inspection, &r.kind, &r.caseID, &r.entity); err != nil {
+				rows.Close()
+				return err
+			}
+			refs = append(refs, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(refs) > limit {
+			refs, more = refs[:limit], true
+			cursor = refs[limit-1].seq
+		} else {
+			// Nothing more is visible up to max: skip the invisible tail too.
+			cursor = max
+		}
+		last := map[string]int{}
+		for i, r := range refs {
+			last[r.kind+"\x00"+r.inspection+"\x00"+r.caseID.String+"\x00"+r.entity] = i
+		}
+		for i, r := range refs {
+			if last[r.kind+"\x00"+r.inspection+"\x00"+r.caseID.String+"\x00"+r.entity] != i {
+				continue
+			}
+			ch := framework.Change{Seq: r.seq, InspectionID: r.inspection}
+			switch r.kind {
+			case "inspection":
+				var role string
+				in, err := scanInspection(tx.QueryRowContext(ctx, `SELECT `+inspectionCols+`, coalesce(t.role, '') FROM inspections i
+					LEFT JOIN team t ON t.inspection_id = i.id AND t.user_name = ? WHERE i.id = ?`, u.Name, r.entity), &role)
+				if err != nil {
+					return fmt.Errorf("inspection %s: %w", r.entity, err)
+				}
+				if in.Role = role; in.Role == "" {
+					in.Role = framework.RoleAdmin
+				}
+				ch.Inspection = &in
+			case "case":
+				var ref string
+				if err := tx.QueryRowContext(ctx, `SELECT case_ref FROM cases WHERE id = ?`, r.entity).Scan(&ref); err != nil {
+					return fmt.Errorf("case %s: %w", r.entity, err)
+				}
+				cr, err := loadCase(ctx, tx, r.inspection, ref)
+				if err != nil {
+					return err
+				}
+				ch.Case = &cr.c
+			case "answer":
+				rows, err := tx.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
+					FROM answers a JOIN cases c ON c.id = a.case_id WHERE a.case_id = ? AND a.question_id = ?`, r.caseID.String, r.entity)
+				if err != nil {
+					return err
+				}
+				as, err := scanAnswers(rows)
+				rows.Close()
+				if err != nil {
+					return err
+				}
+				if len(as) == 0 {
+					continue
+				}
+				ch.Answer = &as[0]
+			case "judgement":
+				j := framework.Judgement{StandardID: r.entity}
+				var at string
+				err := tx.QueryRowContext(ctx, `SELECT rating, rationale, judged_by, judged_at FROM judgements WHERE inspection_id = ? AND standard_id = ?`,
+					r.inspection, r.entity).Scan(&j.Rating, &j.Rationale, &j.JudgedBy, &at)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				j.JudgedAt = parseTime(at)
+				ch.Judgement = &j
+			case "conflict":
+				c, err := conflictByID(ctx, tx, r.entity)
+				if err != nil {
+					return fmt.Errorf("conflict %s: %w", r.entity, err)
+				}
+				ch.Conflict = &c
+			default:
+				continue
+			}
+			changes = append(changes, ch)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, after, false, fmt.Errorf("pull after %d: %w", after, err)
+	}
+	return changes, cursor, more, nil
+}

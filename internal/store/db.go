@@ -1,0 +1,476 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the server's database.
+type DB struct {
+	conn *Conn
+	// Now returns the current time; tests may fix it.
+	Now func() time.Time
+
+	mu  sync.Mutex
+	fws map[string]*framework.Framework // parsed frameworks by id@version
+}
+
+// Open opens (creating and migrating) the server database at path.
+func Open(ctx context.Context, path string) (*DB, error) {
+	c, err := OpenConn(ctx, path, migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return &DB{conn: c, Now: time.Now, fws: map[string]*framework.Framework{}}, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.conn.Close() }
+
+func (db *DB) now() string { return db.Now().UTC().Format(time.RFC3339Nano) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// write runs fn in one write transaction.
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.conn.W.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// read runs fn in one read transaction, so everything it reads is from one
+// snapshot.
+func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.conn.R.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+func audit(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, action, entity string, before, after any) error {
+	enc := func(v any) any {
+		if v == nil {
+			return nil
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, user_name, device_id, action, entity, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		at, a.User, a.Device, action, entity, enc(before), enc(after))
+	return err
+}
+
+func addChange(ctx context.Context, tx *sql.Tx, inspectionID, kind string, caseID any, entity string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity) VALUES (?, ?, ?, ?)`, inspectionID, kind, caseID, entity)
+	return err
+}
+
+// ---- frameworks ----
+
+// FrameworkInfo summarises a stored framework version.
+type FrameworkInfo struct {
+	ID        string
+	Version   int
+	Title     string
+	Checksum  string
+	Rated     bool
+	Questions int
+	Builtin   bool
+}
+
+// PutFramework stores a framework version. Storing the same definition
+// again does nothing. A different definition under an existing id and
+// version is refused (CodeExists) once an inspection uses it, because
+// frameworks are immutable once used; an unused built-in is replaced.
+func (db *DB) PutFramework(ctx context.Context, fw *framework.Framework, raw []byte, builtin bool) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var sum string
+		err := tx.QueryRowContext(ctx, `SELECT checksum FROM frameworks WHERE id = ? AND version = ?`, fw.ID, fw.Version).Scan(&sum)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, `INSERT INTO frameworks (id, version, title, definition, checksum, builtin, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				fw.ID, fw.Version, fw.Title, raw, fw.Checksum(), builtin, db.now())
+			return err
+		case err != nil:
+			return err
+		case sum == fw.Checksum():
+			return nil
+		}
+		var used int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inspections WHERE framework_id = ? AND framework_version = ?`, fw.ID, fw.Version).Scan(&used); err != nil {
+			return err
+		}
+		if used > 0 {
+			return framework.Errorf(framework.CodeExists, "framework %s version %d is used by %d inspection(s) and cannot change; give the new definition a new version", fw.ID, fw.Version, used)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE frameworks SET title = ?, definition = ?, checksum = ?, builtin = ?, loaded_at = ? WHERE id = ? AND version = ?`,
+			fw.Title, raw, fw.Checksum(), builtin, db.now(), fw.ID, fw.Version)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store framework %s@%d: %w", fw.ID, fw.Version, err)
+	}
+	db.mu.Lock()
+	delete(db.fws, fmt.Sprintf("%s@%d", fw.ID, fw.Version))
+	db.mu.Unlock()
+	return nil
+}
+
+// Frameworks lists every stored framework version.
+func (db *DB) Frameworks(ctx context.Context) ([]FrameworkInfo, error) {
+	rows, err := db.conn.R.QueryContext(ctx, `SELECT id, version FROM frameworks ORDER BY id, version`)
+	if err != nil {
+		return nil, fmt.Errorf("list frameworks: %w", err)
+	}
+	type key struct {
+		id string
+		v  int
+	}
+	var keys []key
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.id, &k.v); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list frameworks: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	var out []FrameworkInfo
+	for _, k := range keys {
+		fw, _, err := db.Framework(ctx, k.id, k.v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, FrameworkInfo{ID: fw.ID, Version: fw.Version, Title: fw.Title, Checksum: fw.Checksum(), Rated: fw.Rated(), Questions: len(fw.Questions())})
+	}
+	return out, nil
+}
+
+// Framework returns a framework version (version 0: the latest) and its
+// file. Parsed frameworks are cached; they are immutable once stored.
+func (db *DB) Framework(ctx context.Context, id string, version int) (*framework.Framework, []byte, error) {
+	q := `SELECT version, definition FROM frameworks WHERE id = ? AND version = ?`
+	args := []any{id, version}
+	if version == 0 {
+		q = `SELECT version, definition FROM frameworks WHERE id = ? ORDER BY version DESC LIMIT 1`
+		args = args[:1]
+	}
+	var raw []byte
+	err := db.conn.R.QueryRowContext(ctx, q, args...).Scan(&version, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, framework.Errorf(framework.CodeNotFound, "framework %q not found", id)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("get framework %s: %w", id, err)
+	}
+	k := fmt.Sprintf("%s@%d", id, version)
+	db.mu.Lock()
+	fw := db.fws[k]
+	db.mu.Unlock()
+	if fw == nil {
+		if fw, err = framework.Load(raw); err != nil {
+			return nil, nil, fmt.Errorf("stored framework %s: %w", k, err)
+		}
+		db.mu.Lock()
+		db.fws[k] = fw
+		db.mu.Unlock()
+	}
+	return fw, raw, nil
+}
+
+// ---- users and tokens ----
+
+// User is an authenticated user.
+type User struct {
+	Name  string
+	Admin bool
+}
+
+// CreateUser creates a user (CodeExists if the name is taken).
+func (db *DB) CreateUser(ctx context.Context, a framework.Actor, name string, admin bool) error {
+	if err := checkUserName(name); err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		at := db.now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (name, admin, created_at) VALUES (?, ?, ?)`, name, admin, at); err != nil {
+			if isUnique(err) {
+				return framework.Errorf(framework.CodeExists, "user %q already exists", name)
+			}
+			return fmt.Errorf("create user %s: %w", name, err)
+		}
+		return audit(ctx, tx, at, a, "user.create", "user/"+name, nil, map[string]any{"admin": admin})
+	})
+}
+
+func checkUserName(name string) error {
+	if name == "" || len(name) > 64 {
+		return framework.Errorf(framework.CodeInvalid, "user name must be 1 to 64 characters")
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '@') {
+			return framework.Errorf(framework.CodeInvalid, "user name %q may hold only letters, digits and . _ - @", name)
+		}
+	}
+	return nil
+}
+
+func ensureUser(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, name string) error {
+	if err := checkUserName(name); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (name, admin, created_at) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING`, name, at)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return audit(ctx, tx, at, a, "user.create", "user/"+name, nil, map[string]any{"admin": false})
+	}
+	return nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// IssueToken creates a random 256-bit bearer token for a user, stores its
+// hash and returns the token, which is never stored or shown again.
+func (db *DB) IssueToken(ctx context.Context, a framework.Actor, user string, ttl time.Duration) (string, time.Time, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", time.Time{}, err
+	}
+	token := "fw_" + base64.RawURLEncoding.EncodeToString(b[:])
+	if ttl <= 0 {
+		ttl = 90 * 24 * time.Hour
+	}
+	expires := db.Now().Add(ttl).UTC()
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		at := db.now()
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE name = ?`, user).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return framework.Errorf(framework.CodeNotFound, "user %q not found", user)
+		}
+		h := hashToken(token)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			h, user, at, expires.Format(time.RFC3339Nano)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, at, a, "token.issue", "user/"+user, nil, map[string]any{"token_hash_prefix": h[:12], "expires_at": expires})
+	})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("issue token for %s: %w", user, err)
+	}
+	return token, expires, nil
+}
+
+// BootstrapAdmin makes sure the user "admin" exists as an administrator
+// and issues it a token; it is how an operator gets the first credential.
+func (db *DB) BootstrapAdmin(ctx context.Context) (string, error) {
+	a := framework.Actor{User: "fieldworkd", Device: "admin-token"}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		at := db.now()
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (name, admin, created_at) VALUES ('admin', 1, ?) ON CONFLICT (name) DO UPDATE SET admin = 1 WHERE admin = 0`, at)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			return audit(ctx, tx, at, a, "user.create", "user/admin", nil, map[string]any{"admin": true})
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("bootstrap admin: %w", err)
+	}
+	token, _, err := db.IssueToken(ctx, a, "admin", 0)
+	return token, err
+}
+
+// Authenticate returns the user a bearer token belongs to, or a
+// CodeUnauthorized error if it is unknown, revoked or expired.
+func (db *DB) Authenticate(ctx context.Context, token string) (User, error) {
+	var u User
+	var expires string
+	var revoked sql.NullString
+	err := db.conn.R.QueryRowContext(ctx, `SELECT u.name, u.admin, t.expires_at, t.revoked_at FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?`,
+		hashToken(token)).Scan(&u.Name, &u.Admin, &expires, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, framework.Errorf(framework.CodeUnauthorized, "unknown token")
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if revoked.Valid {
+		return User{}, framework.Errorf(framework.CodeUnauthorized, "token revoked")
+	}
+	if db.Now().After(parseTime(expires)) {
+		return User{}, framework.Errorf(framework.CodeUnauthorized, "token expired")
+	}
+	return u, nil
+}
+
+// ---- inspections and team ----
+
+// CreateInspection creates an inspection bound to a stored framework
+// version (version 0: the latest).
+func (db *DB) CreateInspection(ctx context.Context, a framework.Actor, name, unit, fwID string, fwVersion int) (framework.Inspection, error) {
+	if name == "" {
+		return framework.Inspection{}, framework.Errorf(framework.CodeInvalid, "inspection name is required")
+	}
+	fw, _, err := db.Framework(ctx, fwID, fwVersion)
+	if err != nil {
+		return framework.Inspection{}, err
+	}
+	in := framework.Inspection{
+		ID: uuid.Must(uuid.NewV7()).String(), Name: name, Unit: unit,
+		FrameworkID: fw.ID, FrameworkVersion: fw.Version, Status: framework.InspectionFieldwork,
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		at := db.now()
+		in.CreatedAt = parseTime(at)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO inspections (id, name, unit, framework_id, framework_version, status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, in.Name, in.Unit, in.FrameworkID, in.FrameworkVersion, in.Status, at, a.User); err != nil {
+			return err
+		}
+		if err := addChange(ctx, tx, in.ID, "inspection", nil, in.ID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, at, a, "inspection.create", "inspection/"+in.ID, nil, in)
+	})
+	if err != nil {
+		return framework.Inspection{}, fmt.Errorf("create inspection: %w", err)
+	}
+	return in, nil
+}
+
+const inspectionCols = `i.id, i.name, i.unit, i.framework_id, i.framework_version, i.status, i.created_at`
+
+func scanInspection(s interface{ Scan(...any) error }, extra ...any) (framework.Inspection, error) {
+	var in framework.Inspection
+	var at string
+	err := s.Scan(append([]any{&in.ID, &in.Name, &in.Unit, &in.FrameworkID, &in.FrameworkVersion, &in.Status, &at}, extra...)...)
+	in.CreatedAt = parseTime(at)
+	return in, err
+}
+
+// Inspection returns one inspection, with the user's role on it ("" if
+// none; "admin" for an administrator not on the team).
+func (db *DB) Inspection(ctx context.Context, u User, id string) (framework.Inspection, error) {
+	var role sql.NullString
+	in, err := scanInspection(db.conn.R.QueryRowContext(ctx, `SELECT `+inspectionCols+`, t.role FROM inspections i
+		LEFT JOIN team t ON t.inspection_id = i.id AND t.user_name = ? WHERE i.id = ?`, u.Name, id), &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return framework.Inspection{}, framework.Errorf(framework.CodeNotFound, "inspection %q not found", id)
+	}
+	if err != nil {
+		return framework.Inspection{}, fmt.Errorf("get inspection %s: %w", id, err)
+	}
+	in.Role = role.String
+	if in.Role == "" && u.Admin {
+		in.Role = framework.RoleAdmin
+	}
+	return in, nil
+}
+
+// Inspections lists the inspections a user may see: all for an
+// administrator, else those the user is on the team of.
+func (db *DB) Inspections(ctx context.Context, u User) ([]framework.Inspection, error) {
+	rows, err := db.conn.R.QueryContext(ctx, `SELECT `+inspectionCols+`, t.role FROM inspections i
+		LEFT JOIN team t ON t.inspection_id = i.id AND t.user_name = ?
+		WHERE ? OR t.role IS NOT NULL ORDER BY i.created_at, i.id`, u.Name, u.Admin)
+	if err != nil {
+		return nil, fmt.Errorf("list inspections: %w", err)
+	}
+	defer rows.Close()
+	var out []framework.Inspection
+	for rows.Next() {
+		var role sql.NullString
+		in, err := scanInspection(rows, &role)
+		if err != nil {
+			return nil, fmt.Errorf("list inspections: %w", err)
+		}
+		in.Role = role.String
+		if in.Role == "" {
+			in.Role = framework.RoleAdmin
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// AddTeamMember gives a user (created if new) a role on an inspection.
+func (db *DB) AddTeamMember(ctx context.Context, a framework.Actor, inspectionID, user, role string) error {
+	if !framework.ValidRole(role) {
+		return framework.Errorf(framework.CodeInvalid, "role %q is not one of lead, inspector, qa, analyst", role)
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		at := db.now()
+		if err := inspectionExists(ctx, tx, inspectionID); err != nil {
+			return err
+		}
+		if err := ensureUser(ctx, tx, at, a, user); err != nil {
+			return err
+		}
+		var before sql.NullString
+		tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user).Scan(&before)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO team (inspection_id, user_name, role) VALUES (?, ?, ?)
+			ON CONFLICT (inspection_id, user_name) DO UPDATE SET role = excluded.role`, inspectionID, user, role); err != nil {
+			return err
+		}
+		if err := addChange(ctx, tx, inspectionID, "inspection", nil, inspectionID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, at, a, "team.set", "inspection/"+inspectionID+"/team/"+user, nullable(before), role)
+	})
+}
+
+func nullable(s sql.NullString) any {
+	if !s.Valid {
+		return nil
+	}
+	return s.String
+}
+
+func inspectionExists(ctx context.Context, tx *sql.Tx, id string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM inspections WHERE id = ?`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return framework.Errorf(framework.CodeNotFound, "inspection %q not found", id)
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+// Package store keeps fieldwork data in embedded SQLite databases: the
+// server's database (DB) and, through Open's plumbing, the client's local
+// store. It is the only package that imports the SQLite driver; it turns
+// driver errors into framework errors.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mattn/go-sqlite3"
+
+)
+
+// Conn is a pair of connection pools on one SQLite file: one writer (so
+// writers queue in Go instead of failing with SQLITE_BUSY) and a pool of
+// readers that WAL mode lets run beside it.
+type Conn struct {
+	W *sql.DB
+	R *sql.DB
+}
+
+func dsn(file string, immediate bool) string {
+	q := url.Values{}
+	q.Set("_foreign_keys", "on")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", "NORMAL")
+	if immediate {
+		// Write transactions take the write lock at BEGIN, so they wait on
+		// the busy timeout instead of failing on lock upgrade.
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + file + "?" + q.Encode()
+}
+
+// OpenConn opens (creating if needed) the SQLite file and applies the
+// numbered *.sql migrations found in dir of migrations that it has not
+// applied yet, each in its own transaction.
+func OpenConn(ctx context.Context, file string, migrations fs.FS, dir string) (*Conn, error) {
+	if file == "" || file == ":memory:" {
+		return nil, fmt.Errorf("open database: a file path is required")
+	}
+	w, err := sql.Open("sqlite3", dsn(file, true))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", file, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open("sqlite3", dsn(file, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", file, err)
+	}
+	r.SetMaxOpenConns(8)
+	c := &Conn{W: w, R: r}
+	if err := c.migrate(ctx, migrations, dir); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("open database %s: %w", file, err)
+	}
+	return c, nil
+}
+
+// Close closes both pools.
+func (c *Conn) Close() error {
+	return errors.Join(c.R.Close(), c.W.Close())
+}
+
+func (c *Conn) migrate(ctx context.Context, migrations fs.FS, dir string) error {
+	if _, err := c.W.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, path.Join(dir, "*.sql"))
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := path.Base(name)
+		n, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migrate: %s is not named NNNN_name.sql", base)
+		}
+		var done int
+		if err := c.W.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, n).Scan(&done); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if done > 0 {
+			continue
+		}
+		body, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		tx, err := c.W.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, n, base); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", base, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// isUnique reports whether err is a primary-key or unique violation. Both
+// codes are checked: a duplicate TEXT PRIMARY KEY reports the former.
+func isUnique(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey || se.ExtendedCode == sqlite3.ErrConstraintUnique)
+}
+

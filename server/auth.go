@@ -1,0 +1,215 @@
+package server
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+)
+
+// access is what a method requires of its caller.
+type access int
+
+const (
+	anyUser access = iota + 1 // any authenticated user; handlers check resources
+	adminOnly
+	inspectionRead  // a role on the request's inspection (or admin)
+	inspectionLead  // lead of the request's inspection (or admin)
+	inspectionWrite // lead, qa or inspector on the inspection (or admin); cases checked per write
+	reportRead      // lead, qa or analyst on the inspection (or admin)
+	public          // no token needed (health only)
+)
+
+// policy is the one table deciding who may call what. A method missing
+// from it is refused, so a new RPC cannot ship without a decision.
+var policy = map[string]access{
+	fieldworkv1.FrameworkService_ListFrameworks_FullMethodName:       anyUser,
+	fieldworkv1.FrameworkService_GetFramework_FullMethodName:         anyUser,
+	fieldworkv1.InspectionService_CreateInspection_FullMethodName:    adminOnly,
+	fieldworkv1.InspectionService_GetInspection_FullMethodName:       inspectionRead,
+	fieldworkv1.InspectionService_ListInspections_FullMethodName:     anyUser,
+	fieldworkv1.InspectionService_ImportCases_FullMethodName:         inspectionLead,
+	fieldworkv1.InspectionService_ImportAnswers_FullMethodName:       inspectionLead,
+	fieldworkv1.InspectionService_ImportJudgements_FullMethodName:    inspectionLead,
+	fieldworkv1.InspectionService_RecordJudgement_FullMethodName:     inspectionLead,
+	fieldworkv1.InspectionService_ListCases_FullMethodName:           inspectionRead,
+	fieldworkv1.AnswerService_RecordAnswer_FullMethodName:            inspectionWrite,
+	fieldworkv1.AnswerService_ListAnswers_FullMethodName:             inspectionRead,
+	fieldworkv1.SyncService_Push_FullMethodName:                      anyUser,
+	fieldworkv1.SyncService_Pull_FullMethodName:                      anyUser,
+	fieldworkv1.ReportService_GetReport_FullMethodName:               reportRead,
+	fieldworkv1.AdminService_CreateUser_FullMethodName:               adminOnly,
+	fieldworkv1.AdminService_IssueToken_FullMethodName:               adminOnly,
+	fieldworkv1.AdminService_AddTeamMember_FullMethodName:            adminOnly,
+	fieldworkv1.AdminService_WhoAmI_FullMethodName:                   anyUser,
+	"/grpc.health.v1.Health/Check":                                   public,
+	"/grpc.health.v1.Health/Watch":                                   public,
+	"/grpc.health.v1.Health/List":                                    public,
+	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      anyUser,
+	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": anyUser,
+}
+
+type userKey struct{}
+
+func userFrom(ctx context.Context) store.User {
+	u, _ := ctx.Value(userKey{}).(store.User)
+	return u
+}
+
+func actorFrom(ctx context.Context, device string) framework.Actor {
+	u := userFrom(ctx)
+	return framework.Actor{User: u.Name, Device: device, Admin: u.Admin}
+}
+
+// authenticate resolves the bearer token in the request metadata.
+func (s *Server) authenticate(ctx context.Context) (store.User, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	vals := md.Get("authorization")
+	if len(vals) == 0 {
+		return store.User{}, status.Error(codes.Unauthenticated, "missing authorization metadata: send \"authorization: Bearer TOKEN\"")
+	}
+	token, ok := strings.CutPrefix(vals[0], "Bearer ")
+	if !ok || token == "" {
+		return store.User{}, status.Error(codes.Unauthenticated, "authorization metadata must be \"Bearer TOKEN\"")
+	}
+	u, err := s.db.Authenticate(ctx, token)
+	if err != nil {
+		return store.User{}, s.toStatus(err)
+	}
+	return u, nil
+}
+
+// authorize checks the method's policy entry against the caller and, for
+// inspection-scoped methods, the caller's role on that inspection.
+func (s *Server) authorize(ctx context.Context, method string, u store.User, req any) error {
+	acc, ok := policy[method]
+	if !ok {
+		return status.Errorf(codes.PermissionDenied, "method %s has no access policy", method)
+	}
+	switch acc {
+	case public, anyUser:
+		return nil
+	case adminOnly:
+		if !u.Admin {
+			return status.Errorf(codes.PermissionDenied, "%s: administrators only", method)
+		}
+		return nil
+	}
+	if u.Admin {
+		return nil
+	}
+	id := inspectionIDOf(req)
+	if id == "" {
+		return status.Error(codes.InvalidArgument, "inspection_id is required")
+	}
+	in, err := s.db.Inspection(ctx, u, id)
+	if err != nil {
+		return s.toStatus(err)
+	}
+	allowed := map[access][]string{
+		inspectionRead:  {framework.RoleLead, framework.RoleInspector, framework.RoleQA, framework.RoleAnalyst},
+		inspectionLead:  {framework.RoleLead},
+		inspectionWrite: {framework.RoleLead, framework.RoleQA, framework.RoleInspector},
+		reportRead:      {framework.RoleLead, framework.RoleQA, framework.RoleAnalyst},
+	}[acc]
+	for _, r := range allowed {
+		if in.Role == r {
+			return nil
+		}
+	}
+	if in.Role == "" {
+		// Not on the team: do not reveal that the inspection exists.
+		return status.Errorf(codes.NotFound, "inspection %q not found", id)
+	}
+	return status.Errorf(codes.PermissionDenied, "%s: not allowed for role %s on inspection %s", method, in.Role, id)
+}
+
+func inspectionIDOf(req any) string {
+	switch r := req.(type) {
+	case interface{ GetInspectionId() string }:
+		return r.GetInspectionId()
+	case *fieldworkv1.GetInspectionRequest:
+		return r.GetId()
+	}
+	return ""
+}
+
+// answerPolicy is who may write a case's answers: lead and QA any case of
+// their inspection, an inspector only the cases assigned to them, an
+// administrator any.
+func answerPolicy(u store.User) store.WritePolicy {
+	return func(role string, c framework.Case) error {
+		switch {
+		case u.Admin, role == framework.RoleLead, role == framework.RoleQA:
+			return nil
+		case role == framework.RoleInspector && c.Inspector == u.Name:
+			return nil
+		case role == framework.RoleInspector:
+			return framework.Errorf(framework.CodePermission, "case %s is assigned to %s, not to you", c.Ref, c.Inspector)
+		case role == "":
+			return framework.Errorf(framework.CodePermission, "you are not on this inspection's team")
+		}
+		return framework.Errorf(framework.CodePermission, "role %s cannot write answers", role)
+	}
+}
+
+func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if policy[info.FullMethod] != public {
+		u, err := s.authenticate(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.authorize(ctx, info.FullMethod, u, req); err != nil {
+			return nil, err
+		}
+		ctx = context.WithValue(ctx, userKey{}, u)
+	}
+	resp, err := handler(ctx, req)
+	if err != nil {
+		return nil, s.logged(info.FullMethod, err)
+	}
+	return resp, nil
+}
+
+type wrappedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (w *wrappedStream) Context() context.Context { return w.ctx }
+
+func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx := ss.Context()
+	if policy[info.FullMethod] != public {
+		u, err := s.authenticate(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.authorize(ctx, info.FullMethod, u, nil); err != nil {
+			return err
+		}
+		ctx = context.WithValue(ctx, userKey{}, u)
+	}
+	if err := handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx}); err != nil {
+		return s.logged(info.FullMethod, err)
+	}
+	return nil
+}
+
+// logged maps an error to a status, logging internal errors (only here).
+func (s *Server) logged(method string, err error) error {
+	if _, isStatus := status.FromError(err); !isStatus && rpcerr.IsInternal(err) {
+		s.log.Error("internal error", "method", method, "err", err)
+	}
+	return rpcerr.ToStatus(err)
+}
+
+func (s *Server) toStatus(err error) error { return s.logged("auth", err) }

@@ -1,0 +1,100 @@
+// The fieldworkd command serves the fieldwork gRPC API on an embedded
+// SQLite database.
+//
+//	fieldworkd [--db PATH] [--listen ADDR] [--tls-cert F --tls-key F] [--framework FILE]...
+//	fieldworkd --db PATH admin-token
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/fieldworkhq/fieldwork/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "fieldworkd:", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		os.Exit(1)
+	}
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func run(ctx context.Context, args []string) error {
+	cfg := server.DefaultConfig()
+	fs := flag.NewFlagSet("fieldworkd", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage:
+  fieldworkd [flags]                serve the API
+  fieldworkd [--db PATH] admin-token  print a new administrator token on stdout
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.DBPath, "db", cfg.DBPath, "SQLite database `file` (created and migrated if missing)")
+	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "`address` to serve gRPC on")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert", "", "TLS certificate `file` (PEM)")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-key", "", "TLS private key `file` (PEM)")
+	fs.BoolVar(&cfg.AllowInsecure, "insecure", false, "allow plaintext on a non-loopback address")
+	var frameworks listFlag
+	fs.Var(&frameworks, "framework", "load a framework `file` (JSON, see docs/frameworks.md); repeatable")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.FrameworkFiles = frameworks
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	cmd := fs.Arg(0)
+	switch cmd {
+	case "", "serve":
+	case "admin-token":
+		// Quiet: stdout carries only the token so scripts can capture it.
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	default:
+		fs.Usage()
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if cmd == "admin-token" {
+		token, err := srv.DB().BootstrapAdmin(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Println(token)
+		return nil
+	}
+	lis, err := srv.Listen()
+	if err != nil {
+		return err
+	}
+	cfg.Logger.Info("fieldworkd serving", "addr", lis.Addr().String(), "db", cfg.DBPath, "tls", cfg.TLSCertFile != "")
+	if err := srv.Serve(ctx, lis); err != nil {
+		return err
+	}
+	cfg.Logger.Info("fieldworkd stopped")
+	return nil
+}

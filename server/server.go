@@ -1,0 +1,191 @@
+// Package server assembles the fieldwork gRPC server: the services, the
+// authentication and policy interceptors, health checking and reflection,
+// over the SQLite store. It holds no business rules of its own.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+)
+
+// Config configures a Server. Start from DefaultConfig.
+type Config struct {
+	// DBPath is the SQLite database file, created and migrated if missing.
+	DBPath string
+	// ListenAddr is where Run listens.
+	ListenAddr string
+	// FrameworkFiles are extra framework files loaded at start, beside the
+	// built-in ones.
+	FrameworkFiles []string
+	// TLSCertFile and TLSKeyFile, when both set, make the server serve TLS.
+	TLSCertFile, TLSKeyFile string
+	// AllowInsecure permits plaintext on a non-loopback address.
+	AllowInsecure bool
+	// MaxMessageBytes bounds every received message.
+	MaxMessageBytes int
+	Logger          *slog.Logger
+}
+
+// DefaultConfig returns the embedded default: ./fieldwork.db on loopback.
+func DefaultConfig() Config {
+	return Config{
+		DBPath:          "fieldwork.db",
+		ListenAddr:      "127.0.0.1:7070",
+		MaxMessageBytes: 16 << 20,
+		Logger:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	}
+}
+
+// Server is a running fieldwork server's parts.
+type Server struct {
+	cfg    Config
+	db     *store.DB
+	grpc   *grpc.Server
+	health *health.Server
+	log    *slog.Logger
+}
+
+// New opens the database, loads the built-in frameworks and any framework
+// files, and builds the gRPC server. It does not listen.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 16 << 20
+	}
+	db, err := store.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, db: db, log: cfg.Logger}
+	if err := s.loadFrameworks(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
+		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
+		grpc.ChainStreamInterceptor(s.streamInterceptor),
+	}
+	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
+		creds, err := credentials.NewServerTLSFromFile(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("load TLS certificate: %w", err)
+		}
+		opts = append(opts, grpc.Creds(creds))
+	}
+	g := grpc.NewServer(opts...)
+	fieldworkv1.RegisterFrameworkServiceServer(g, &frameworkService{db: db})
+	fieldworkv1.RegisterInspectionServiceServer(g, &inspectionService{db: db})
+	fieldworkv1.RegisterAnswerServiceServer(g, &answerService{db: db})
+	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db})
+	fieldworkv1.RegisterReportServiceServer(g, &reportService{db: db})
+	fieldworkv1.RegisterAdminServiceServer(g, &adminService{db: db})
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(g, s.health)
+	reflection.Register(g)
+	s.grpc = g
+	return s, nil
+}
+
+func (s *Server) loadFrameworks(ctx context.Context) error {
+	fws, raws, err := framework.Builtin()
+	if err != nil {
+		return err
+	}
+	for i, fw := range fws {
+		if err := s.db.PutFramework(ctx, fw, raws[i], true); err != nil {
+			return err
+		}
+	}
+	for _, path := range s.cfg.FrameworkFiles {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("load framework: %w", err)
+		}
+		fw, err := framework.Load(raw)
+		if err != nil {
+			return fmt.Errorf("load framework %s: %w", path, err)
+		}
+		if err := s.db.PutFramework(ctx, fw, raw, false); err != nil {
+			return err
+		}
+		s.log.Info("framework loaded", "id", fw.ID, "version", fw.Version, "file", path)
+	}
+	return nil
+}
+
+// DB returns the server's store (for commands such as admin-token).
+func (s *Server) DB() *store.DB { return s.db }
+
+// GRPC returns the gRPC server, e.g. to serve it on a bufconn listener.
+func (s *Server) GRPC() *grpc.Server { return s.grpc }
+
+// Serve serves on lis until ctx is done, then stops gracefully (in-flight
+// RPCs get up to ten seconds).
+func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.grpc.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.health.Shutdown()
+	done := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.grpc.Stop()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
+}
+
+// Listen opens the configured address, refusing plaintext on a
+// non-loopback address unless AllowInsecure is set.
+func (s *Server) Listen() (net.Listener, error) {
+	host, _, err := net.SplitHostPort(s.cfg.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", s.cfg.ListenAddr, err)
+	}
+	tls := s.cfg.TLSCertFile != ""
+	if !tls && !s.cfg.AllowInsecure && !isLoopback(host) {
+		return nil, fmt.Errorf("refusing to serve without TLS on non-loopback address %s: give --tls-cert and --tls-key, or --insecure", s.cfg.ListenAddr)
+	}
+	return net.Listen("tcp", s.cfg.ListenAddr)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Close stops the server and closes the database.
+func (s *Server) Close() error {
+	s.grpc.Stop()
+	return s.db.Close()
+}

@@ -1,0 +1,331 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+)
+
+type frameworkService struct {
+	fieldworkv1.UnimplementedFrameworkServiceServer
+	db *store.DB
+}
+
+func (s *frameworkService) ListFrameworks(ctx context.Context, _ *fieldworkv1.ListFrameworksRequest) (*fieldworkv1.ListFrameworksResponse, error) {
+	fws, err := s.db.Frameworks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp := &fieldworkv1.ListFrameworksResponse{}
+	for _, f := range fws {
+		resp.Frameworks = append(resp.Frameworks, &fieldworkv1.FrameworkSummary{Id: f.ID, Version: int32(f.Version), Title: f.Title,
+			Rated: f.Rated, Checksum: f.Checksum, QuestionCount: int32(f.Questions)})
+	}
+	return resp, nil
+}
+
+func (s *frameworkService) GetFramework(ctx context.Context, req *fieldworkv1.GetFrameworkRequest) (*fieldworkv1.GetFrameworkResponse, error) {
+	fw, raw, err := s.db.Framework(ctx, req.GetId(), int(req.GetVersion()))
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.GetFrameworkResponse{
+		Framework:  &fieldworkv1.FrameworkSummary{Id: fw.ID, Version: int32(fw.Version), Title: fw.Title, Rated: fw.Rated(), Checksum: fw.Checksum(), QuestionCount: int32(len(fw.Questions()))},
+		Definition: raw,
+	}, nil
+}
+
+type inspectionService struct {
+	fieldworkv1.UnimplementedInspectionServiceServer
+	db *store.DB
+}
+
+func (s *inspectionService) CreateInspection(ctx context.Context, req *fieldworkv1.CreateInspectionRequest) (*fieldworkv1.CreateInspectionResponse, error) {
+	if req.GetFrameworkId() == "" {
+		return nil, framework.Errorf(framework.CodeInvalid, "framework_id is required")
+	}
+	in, err := s.db.CreateInspection(ctx, actorFrom(ctx, ""), req.GetName(), req.GetUnit(), req.GetFrameworkId(), int(req.GetFrameworkVersion()))
+	if err != nil {
+		return nil, err
+	}
+	in.Role = framework.RoleAdmin
+	return &fieldworkv1.CreateInspectionResponse{Inspection: inspectionToProto(in)}, nil
+}
+
+func (s *inspectionService) GetInspection(ctx context.Context, req *fieldworkv1.GetInspectionRequest) (*fieldworkv1.GetInspectionResponse, error) {
+	in, err := s.db.Inspection(ctx, userFrom(ctx), req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.GetInspectionResponse{Inspection: inspectionToProto(in)}, nil
+}
+
+func (s *inspectionService) ListInspections(ctx context.Context, _ *fieldworkv1.ListInspectionsRequest) (*fieldworkv1.ListInspectionsResponse, error) {
+	ins, err := s.db.Inspections(ctx, userFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	resp := &fieldworkv1.ListInspectionsResponse{}
+	for _, in := range ins {
+		resp.Inspections = append(resp.Inspections, inspectionToProto(in))
+	}
+	return resp, nil
+}
+
+func (s *inspectionService) ImportCases(ctx context.Context, req *fieldworkv1.ImportCasesRequest) (*fieldworkv1.ImportCasesResponse, error) {
+	rows, err := interchange.ReadCases(bytes.NewReader(req.GetCsv()))
+	if err != nil {
+		return nil, err
+	}
+	created, updated, err := s.db.ImportCases(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.ImportCasesResponse{Created: int32(created), Updated: int32(updated)}, nil
+}
+
+func (s *inspectionService) ImportAnswers(ctx context.Context, req *fieldworkv1.ImportAnswersRequest) (*fieldworkv1.ImportAnswersResponse, error) {
+	rows, err := interchange.ReadAnswers(bytes.NewReader(req.GetCsv()))
+	if err != nil {
+		return nil, err
+	}
+	applied, unchanged, err := s.db.ImportAnswers(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.ImportAnswersResponse{Applied: int32(applied), Unchanged: int32(unchanged)}, nil
+}
+
+func (s *inspectionService) ImportJudgements(ctx context.Context, req *fieldworkv1.ImportJudgementsRequest) (*fieldworkv1.ImportJudgementsResponse, error) {
+	rows, err := interchange.ReadJudgements(bytes.NewReader(req.GetCsv()))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.RecordJudgements(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows); err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.ImportJudgementsResponse{Applied: int32(len(rows))}, nil
+}
+
+func (s *inspectionService) RecordJudgement(ctx context.Context, req *fieldworkv1.RecordJudgementRequest) (*fieldworkv1.RecordJudgementResponse, error) {
+	if err := interchange.CheckNote(req.GetRationale()); err != nil {
+		return nil, framework.Errorf(framework.CodeInvalid, "rationale: %v", err)
+	}
+	rows := []interchange.JudgementRow{{StandardID: req.GetStandardId(), Rating: req.GetRating(), Rationale: req.GetRationale()}}
+	if err := s.db.RecordJudgements(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows); err != nil {
+		return nil, err
+	}
+	j, err := s.db.Judgement(ctx, req.GetInspectionId(), req.GetStandardId())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.RecordJudgementResponse{Judgement: judgementToProto(req.GetInspectionId(), j)}, nil
+}
+
+func (s *inspectionService) ListCases(ctx context.Context, req *fieldworkv1.ListCasesRequest) (*fieldworkv1.ListCasesResponse, error) {
+	u := userFrom(ctx)
+	in, err := s.db.Inspection(ctx, u, req.GetInspectionId())
+	if err != nil {
+		return nil, err
+	}
+	only := ""
+	if in.Role == framework.RoleInspector {
+		only = u.Name
+	}
+	cs, err := s.db.Cases(ctx, req.GetInspectionId(), only)
+	if err != nil {
+		return nil, err
+	}
+	resp := &fieldworkv1.ListCasesResponse{}
+	for _, c := range cs {
+		resp.Cases = append(resp.Cases, caseToProto(req.GetInspectionId(), c))
+	}
+	return resp, nil
+}
+
+type answerService struct {
+	fieldworkv1.UnimplementedAnswerServiceServer
+	db *store.DB
+}
+
+func (s *answerService) RecordAnswer(ctx context.Context, req *fieldworkv1.RecordAnswerRequest) (*fieldworkv1.RecordAnswerResponse, error) {
+	u := userFrom(ctx)
+	op := framework.Op{ID: uuid.Must(uuid.NewV7()).String(), InspectionID: req.GetInspectionId(), CaseRef: req.GetCaseRef(),
+		QuestionID: req.GetQuestionId(), Value: req.GetValue(), Note: req.GetNote(), BaseRevision: req.GetBaseRevision(),
+		DeviceID: req.GetDeviceId(), ClientTime: time.Now()}
+	acks, err := s.db.ApplyOps(ctx, u, []framework.Op{op}, answerPolicy(u))
+	if err != nil {
+		return nil, err
+	}
+	ack := acks[0]
+	switch ack.Result {
+	case framework.OpRejected:
+		return nil, ack.Err
+	case framework.OpConflict:
+		return nil, framework.Errorf(framework.CodeConflict, "%s", ack.Reason)
+	}
+	answers, err := s.db.Answers(ctx, req.GetInspectionId(), req.GetCaseRef())
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range answers {
+		if a.QuestionID == req.GetQuestionId() {
+			return &fieldworkv1.RecordAnswerResponse{Answer: answerToProto(req.GetInspectionId(), a)}, nil
+		}
+	}
+	return nil, errors.New("record answer: answer missing after write")
+}
+
+func (s *answerService) ListAnswers(ctx context.Context, req *fieldworkv1.ListAnswersRequest) (*fieldworkv1.ListAnswersResponse, error) {
+	u := userFrom(ctx)
+	c, err := s.db.Case(ctx, req.GetInspectionId(), req.GetCaseRef())
+	if err != nil {
+		return nil, err
+	}
+	if !u.Admin {
+		in, err := s.db.Inspection(ctx, u, req.GetInspectionId())
+		if err != nil {
+			return nil, err
+		}
+		if in.Role == framework.RoleInspector && c.Inspector != u.Name {
+			return nil, framework.Errorf(framework.CodePermission, "case %s is assigned to %s, not to you", c.Ref, c.Inspector)
+		}
+	}
+	answers, err := s.db.Answers(ctx, req.GetInspectionId(), req.GetCaseRef())
+	if err != nil {
+		return nil, err
+	}
+	resp := &fieldworkv1.ListAnswersResponse{}
+	for _, a := range answers {
+		resp.Answers = append(resp.Answers, answerToProto(req.GetInspectionId(), a))
+	}
+	return resp, nil
+}
+
+type syncService struct {
+	fieldworkv1.UnimplementedSyncServiceServer
+	db *store.DB
+}
+
+// MaxOpsPerBatch bounds one pushed batch.
+const MaxOpsPerBatch = 5000
+
+func (s *syncService) Push(stream fieldworkv1.SyncService_PushServer) error {
+	ctx := stream.Context()
+	u := userFrom(ctx)
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(req.GetOps()) > MaxOpsPerBatch {
+			return framework.Errorf(framework.CodeInvalid, "batch of %d ops is over the limit of %d", len(req.GetOps()), MaxOpsPerBatch)
+		}
+		ops := make([]framework.Op, len(req.GetOps()))
+		for i, m := range req.GetOps() {
+			ops[i] = opFromProto(m)
+		}
+		acks, err := s.db.ApplyOps(ctx, u, ops, answerPolicy(u))
+		if err != nil {
+			return err
+		}
+		resp := &fieldworkv1.PushResponse{Acks: make([]*fieldworkv1.Ack, len(acks))}
+		for i, a := range acks {
+			resp.Acks[i] = ackToProto(a)
+		}
+		if err := stream.Send(resp); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.SyncService_PullServer) error {
+	ctx := stream.Context()
+	u := userFrom(ctx)
+	size := int(req.GetPageSize())
+	switch {
+	case size <= 0:
+		size = 500
+	case size > 5000:
+		size = 5000
+	}
+	after := req.GetAfter()
+	for {
+		changes, cursor, more, err := s.db.Changes(ctx, u, after, size)
+		if err != nil {
+			return err
+		}
+		resp := &fieldworkv1.PullResponse{Cursor: cursor, More: more}
+		for _, c := range changes {
+			resp.Changes = append(resp.Changes, changeToProto(c))
+		}
+		if err := stream.Send(resp); err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		after = cursor
+	}
+}
+
+type reportService struct {
+	fieldworkv1.UnimplementedReportServiceServer
+	db *store.DB
+}
+
+func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetReportRequest) (*fieldworkv1.GetReportResponse, error) {
+	fw, in, err := s.db.ReportInput(ctx, req.GetInspectionId())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.GetReportResponse{Report: reportToProto(aggregate.Compute(fw, in))}, nil
+}
+
+type adminService struct {
+	fieldworkv1.UnimplementedAdminServiceServer
+	db *store.DB
+}
+
+func (s *adminService) CreateUser(ctx context.Context, req *fieldworkv1.CreateUserRequest) (*fieldworkv1.CreateUserResponse, error) {
+	if err := s.db.CreateUser(ctx, actorFrom(ctx, ""), req.GetName(), req.GetAdmin()); err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.CreateUserResponse{Name: req.GetName()}, nil
+}
+
+func (s *adminService) IssueToken(ctx context.Context, req *fieldworkv1.IssueTokenRequest) (*fieldworkv1.IssueTokenResponse, error) {
+	if req.GetTtlSeconds() < 0 {
+		return nil, framework.Errorf(framework.CodeInvalid, "ttl_seconds must not be negative")
+	}
+	token, exp, err := s.db.IssueToken(ctx, actorFrom(ctx, ""), req.GetUser(), time.Duration(req.GetTtlSeconds())*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.IssueTokenResponse{Token: token, ExpiresAt: ts(exp)}, nil
+}
+
+func (s *adminService) AddTeamMember(ctx context.Context, req *fieldworkv1.AddTeamMemberRequest) (*fieldworkv1.AddTeamMemberResponse, error) {
+	if err := s.db.AddTeamMember(ctx, actorFrom(ctx, ""), req.GetInspectionId(), req.GetUser(), req.GetRole()); err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.AddTeamMemberResponse{}, nil
+}
+
+func (s *adminService) WhoAmI(ctx context.Context, _ *fieldworkv1.WhoAmIRequest) (*fieldworkv1.WhoAmIResponse, error) {
+	u := userFrom(ctx)
+	return &fieldworkv1.WhoAmIResponse{Name: u.Name, Admin: u.Admin}, nil
+}

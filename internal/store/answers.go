@@ -161,8 +161,22 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: base revision %d is not one the server issued (current %d)",
 			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision)), cur, nil
 	}
+	base := op.BaseRevision
+	if base < cur.Revision && op.DeviceID != "" {
+		// A device that edits the same answer twice before syncing bases both
+		// ops on the revision it last pulled. Revisions it wrote itself since
+		// then are ones it has seen, so they do not make its base stale.
+		var others int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM answer_history WHERE case_id = ? AND question_id = ? AND revision > ?
+			AND (device_id != ? OR updated_by != ?)`, cr.id, op.QuestionID, base, op.DeviceID, u.Name).Scan(&others); err != nil {
+			return framework.Ack{}, cur, err
+		}
+		if others == 0 {
+			base = cur.Revision
+		}
+	}
 	ack := framework.Ack{OpID: op.ID}
-	switch syncer.Decide(cur.Current, op.BaseRevision, value, op.Note) {
+	switch syncer.Decide(cur.Current, base, value, op.Note) {
 	case syncer.Converge:
 		ack.Result, ack.Revision = framework.OpApplied, cur.Revision
 	case syncer.Apply:

@@ -1,0 +1,217 @@
+// Package client is the fieldwork client library: it talks to the server
+// through the generated stubs and keeps the user's offline work in a local
+// store, pushing and pulling it on Sync.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+)
+
+// Client is a connection to a server plus the local store.
+type Client struct {
+	conn  grpc.ClientConnInterface
+	Local *store.Local
+
+	Frameworks  fieldworkv1.FrameworkServiceClient
+	Inspections fieldworkv1.InspectionServiceClient
+	Answers     fieldworkv1.AnswerServiceClient
+	Sync        fieldworkv1.SyncServiceClient
+	Reports     fieldworkv1.ReportServiceClient
+	Admin       fieldworkv1.AdminServiceClient
+
+	// BatchSize is the number of ops per pushed batch.
+	BatchSize int
+	// Progress, when set, is told how a sync advances.
+	Progress func(SyncProgress)
+}
+
+// New returns a client over conn (which may be nil for offline-only use).
+func New(conn grpc.ClientConnInterface, local *store.Local) *Client {
+	c := &Client{conn: conn, Local: local, BatchSize: 500}
+	if conn != nil {
+		c.Frameworks = fieldworkv1.NewFrameworkServiceClient(conn)
+		c.Inspections = fieldworkv1.NewInspectionServiceClient(conn)
+		c.Answers = fieldworkv1.NewAnswerServiceClient(conn)
+		c.Sync = fieldworkv1.NewSyncServiceClient(conn)
+		c.Reports = fieldworkv1.NewReportServiceClient(conn)
+		c.Admin = fieldworkv1.NewAdminServiceClient(conn)
+	}
+	return c
+}
+
+// Err turns a gRPC status into a framework error (see rpcerr.FromStatus).
+func Err(err error) error { return rpcerr.FromStatus(err) }
+
+// SyncProgress reports how far a sync has got.
+type SyncProgress struct {
+	Sent, Acknowledged, Pending int
+	Pages, Changes              int
+}
+
+// SyncResult summarises a sync.
+type SyncResult struct {
+	Applied, Conflicts, Rejected, Duplicates int
+	Pages, Changes                           int
+	Cursor                                   int64
+}
+
+// SyncNow pushes the outbox, then pulls every change since the saved
+// cursor. Each acknowledged batch and each pulled page is committed
+// locally before the next, so an interrupted sync resumes where it stopped.
+func (c *Client) SyncNow(ctx context.Context) (SyncResult, error) {
+	var res SyncResult
+	if err := c.push(ctx, &res); err != nil {
+		return res, fmt.Errorf("push: %w", Err(err))
+	}
+	if err := c.pull(ctx, &res); err != nil {
+		return res, fmt.Errorf("pull: %w", Err(err))
+	}
+	if err := c.Local.SetMeta(ctx, "last_sync", time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func (c *Client) push(ctx context.Context, res *SyncResult) error {
+	pending, err := c.Local.PendingCount(ctx)
+	if err != nil || pending == 0 {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.Sync.Push(ctx)
+	if err != nil {
+		return err
+	}
+	prog := SyncProgress{Pending: pending}
+	for {
+		ops, err := c.Local.Outbox(ctx, c.BatchSize)
+		if err != nil {
+			return err
+		}
+		if len(ops) == 0 {
+			break
+		}
+		req := &fieldworkv1.PushRequest{Ops: make([]*fieldworkv1.Op, len(ops))}
+		for i, op := range ops {
+			req.Ops[i] = &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
+				Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
+				ClientTime: timestamppb.New(op.ClientTime)}
+		}
+		if err := stream.Send(req); err != nil {
+			if _, rerr := stream.Recv(); rerr != nil && !errors.Is(rerr, io.EOF) {
+				return rerr
+			}
+			return err
+		}
+		prog.Sent += len(ops)
+		c.report(prog)
+		resp, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		acks := make([]framework.Ack, len(resp.GetAcks()))
+		for i, a := range resp.GetAcks() {
+			acks[i] = ackFromProto(a)
+			switch acks[i].Result {
+			case framework.OpApplied:
+				res.Applied++
+			case framework.OpConflict:
+				res.Conflicts++
+			case framework.OpRejected:
+				res.Rejected++
+			}
+			if acks[i].Duplicate {
+				res.Duplicates++
+			}
+		}
+		if err := c.Local.Acknowledge(ctx, ops, acks); err != nil {
+			return err
+		}
+		prog.Acknowledged += len(acks)
+		c.report(prog)
+		if len(acks) < len(ops) {
+			return fmt.Errorf("server acknowledged %d of %d ops", len(acks), len(ops))
+		}
+	}
+	return stream.CloseSend()
+}
+
+func (c *Client) pull(ctx context.Context, res *SyncResult) error {
+	cur, err := c.Local.Meta(ctx, "cursor")
+	if err != nil {
+		return err
+	}
+	after, _ := strconv.ParseInt(cur, 10, 64)
+	stream, err := c.Sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, PageSize: 1000})
+	if err != nil {
+		return err
+	}
+	for {
+		page, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		changes := make([]framework.Change, 0, len(page.GetChanges()))
+		for _, m := range page.GetChanges() {
+			ch := changeFromProto(m)
+			if ch.Inspection != nil {
+				if err := c.ensureFramework(ctx, ch.Inspection.FrameworkID, ch.Inspection.FrameworkVersion); err != nil {
+					return err
+				}
+			}
+			changes = append(changes, ch)
+		}
+		if err := c.Local.ApplyChanges(ctx, changes, page.GetCursor()); err != nil {
+			return err
+		}
+		res.Pages++
+		res.Changes += len(changes)
+		res.Cursor = page.GetCursor()
+		c.report(SyncProgress{Pages: res.Pages, Changes: res.Changes})
+	}
+	return nil
+}
+
+func (c *Client) report(p SyncProgress) {
+	if c.Progress != nil {
+		c.Progress(p)
+	}
+}
+
+func (c *Client) ensureFramework(ctx context.Context, id string, version int) error {
+	ok, err := c.Local.HasFramework(ctx, id, version)
+	if err != nil || ok {
+		return err
+	}
+	resp, err := c.Frameworks.GetFramework(ctx, &fieldworkv1.GetFrameworkRequest{Id: id, Version: int32(version)})
+	if err != nil {
+		return err
+	}
+	return c.Local.PutFramework(ctx, id, version, resp.GetDefinition())
+}
+
+// Framework returns a framework from the server.
+func (c *Client) Framework(ctx context.Context, id string, version int) (*framework.Framework, error) {
+	resp, err := c.Frameworks.GetFramework(ctx, &fieldworkv1.GetFrameworkRequest{Id: id, Version: int32(version)})
+	if err != nil {
+		return nil, Err(err)
+	}
+	return framework.Load(resp.GetDefinition())
+}

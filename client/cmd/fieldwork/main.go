@@ -1,0 +1,803 @@
+// The fieldwork command is the inspector's and lead's client: it records
+// answers offline in a local store, syncs them with a fieldworkd server and
+// prints reports. Run "fieldwork help" for the commands.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/fieldworkhq/fieldwork/client"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/report"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+)
+
+const usage = `usage: fieldwork COMMAND [flags]
+
+Set-up:
+  login --server ADDR --token TOKEN [--ca FILE] [--tls] [--insecure]
+  whoami
+Frameworks:
+  frameworks list
+  frameworks show ID [--version N]
+Inspections (lead / admin, online):
+  inspection create --name NAME --framework ID [--unit UNIT]   prints the new id
+  inspection list
+  team add --inspection ID --user NAME --role lead|inspector|qa|analyst
+  user create --name NAME [--admin]
+  token issue --user NAME [--ttl 2160h]
+  import --inspection ID [--cases F] [--answers F] [--judgements F]
+  judge --inspection ID --standard ID --rating RATING --rationale TEXT
+Recording (works offline):
+  cases --inspection ID
+  answer --inspection ID --case REF --question QID --value yes|no|na|N [--note TEXT]
+  answers --inspection ID --case REF
+Sync and reports:
+  sync
+  status
+  conflicts [--inspection ID] [--format table|json]
+  report --inspection ID [--format table|json]
+
+The client keeps its store and credentials in $FIELDWORK_HOME (default: the
+user's config directory/fieldwork).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "fieldwork:", client.Err(err))
+		os.Exit(1)
+	}
+}
+
+type app struct {
+	ctx    context.Context
+	home   string
+	stdout io.Writer
+	stderr io.Writer
+	local  *store.Local
+	creds  client.Credentials
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	home, err := client.Home()
+	if err != nil {
+		return err
+	}
+	a := &app{ctx: ctx, home: home, stdout: stdout, stderr: stderr}
+	defer func() {
+		if a.local != nil {
+			a.local.Close()
+		}
+	}()
+	cmd, rest := args[0], args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		switch cmd {
+		case "frameworks", "inspection", "team", "user", "token":
+			cmd, rest = cmd+" "+rest[0], rest[1:]
+		}
+	}
+	handlers := map[string]func([]string) error{
+		"login": a.login, "whoami": a.whoami,
+		"frameworks list": a.frameworksList, "frameworks show": a.frameworksShow,
+		"inspection create": a.inspectionCreate, "inspection list": a.inspectionList,
+		"team add": a.teamAdd, "user create": a.userCreate, "token issue": a.tokenIssue,
+		"import": a.importFiles, "judge": a.judge,
+		"cases": a.cases, "answer": a.answer, "answers": a.answers,
+		"sync": a.sync, "status": a.status, "conflicts": a.conflicts, "report": a.report,
+	}
+	h, ok := handlers[cmd]
+	if !ok {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", strings.Join(args[:min(2, len(args))], " "))
+	}
+	return h(rest)
+}
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("fieldwork "+name, flag.ContinueOnError)
+	return fs
+}
+
+func required(fs *flag.FlagSet, names ...string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, n := range names {
+		if !set[n] {
+			return fmt.Errorf("%s: --%s is required", fs.Name(), n)
+		}
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// openLocal opens the local store, creating the home directory (0700).
+func (a *app) openLocal() (*store.Local, error) {
+	if a.local != nil {
+		return a.local, nil
+	}
+	if err := os.MkdirAll(a.home, 0o700); err != nil {
+		return nil, err
+	}
+	l, err := store.OpenLocal(a.ctx, filepath.Join(a.home, "client.db"))
+	if err != nil {
+		return nil, err
+	}
+	a.local = l
+	return l, nil
+}
+
+// online returns a client connected to the logged-in server.
+func (a *app) online() (*client.Client, func(), error) {
+	creds, err := client.LoadCredentials(a.home)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.creds = creds
+	l, err := a.openLocal()
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := client.Dial(creds)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client.New(conn, l), func() { conn.Close() }, nil
+}
+
+func (a *app) rpcCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(a.ctx, 60*time.Second)
+}
+
+func (a *app) login(args []string) error {
+	fs := newFlags("login")
+	var c client.Credentials
+	fs.StringVar(&c.Server, "server", "", "server `address` (host:port)")
+	fs.StringVar(&c.Token, "token", "", "bearer `token` issued by an administrator")
+	fs.StringVar(&c.CAFile, "ca", "", "CA certificate `file` to verify the server")
+	fs.BoolVar(&c.TLS, "tls", false, "use TLS with the system's roots")
+	fs.BoolVar(&c.Insecure, "insecure", false, "allow plaintext to a non-loopback server")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "server", "token"); err != nil {
+		return err
+	}
+	conn, err := client.Dial(c)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	me, err := fieldworkv1.NewAdminServiceClient(conn).WhoAmI(ctx, &fieldworkv1.WhoAmIRequest{})
+	if err != nil {
+		return fmt.Errorf("login: %w", client.Err(err))
+	}
+	c.User = me.GetName()
+	if old, err := client.LoadCredentials(a.home); err == nil && (old.Server != c.Server || old.User != c.User) {
+		l, err := a.openLocal()
+		if err != nil {
+			return err
+		}
+		if n, _ := l.PendingCount(a.ctx); n > 0 {
+			return fmt.Errorf("login: %d answer(s) of %s on %s are not synced yet; run fieldwork sync first", n, old.User, old.Server)
+		}
+	}
+	if err := client.SaveCredentials(a.home, c); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "logged in to %s as %s\n", c.Server, c.User)
+	return nil
+}
+
+func (a *app) whoami(args []string) error {
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	me, err := c.Admin.WhoAmI(ctx, &fieldworkv1.WhoAmIRequest{})
+	if err != nil {
+		return err
+	}
+	role := ""
+	if me.GetAdmin() {
+		role = " (admin)"
+	}
+	fmt.Fprintf(a.stdout, "%s%s on %s\n", me.GetName(), role, a.creds.Server)
+	return nil
+}
+
+func (a *app) frameworksList(args []string) error {
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Frameworks.ListFrameworks(ctx, &fieldworkv1.ListFrameworksRequest{})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tVERSION\tRATED\tQUESTIONS\tTITLE")
+	for _, f := range resp.GetFrameworks() {
+		fmt.Fprintf(tw, "%s\t%d\t%v\t%d\t%s\n", f.GetId(), f.GetVersion(), f.GetRated(), f.GetQuestionCount(), f.GetTitle())
+	}
+	return tw.Flush()
+}
+
+func (a *app) frameworksShow(args []string) error {
+	fs := newFlags("frameworks show")
+	version := fs.Int("version", 0, "framework `version` (0: latest)")
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return errors.New("frameworks show: give a framework id")
+	}
+	id := args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	fw, err := c.Framework(ctx, id, *version)
+	if err != nil {
+		return err
+	}
+	printFramework(a.stdout, fw)
+	return nil
+}
+
+func printFramework(w io.Writer, fw *framework.Framework) {
+	fmt.Fprintf(w, "%s v%d — %s\n", fw.ID, fw.Version, fw.Title)
+	if fw.Rated() {
+		var bands []string
+		for _, b := range fw.Rating.Bands {
+			bands = append(bands, fmt.Sprintf("%s ≥%d%% (%d pts)", b.Rating, b.MinPercent, b.Points))
+		}
+		fmt.Fprintf(w, "rating: %s; bands: %s\n", fw.Rating.Rule, strings.Join(bands, ", "))
+	} else {
+		fmt.Fprintln(w, "rating: none (shares only)")
+	}
+	applies := func(q *framework.Question) string {
+		var parts []string
+		for _, c := range q.AppliesWhen {
+			parts = append(parts, c.String())
+		}
+		if len(parts) == 0 {
+			return ""
+		}
+		return "  [applies where " + strings.Join(parts, " and ") + "]"
+	}
+	typ := func(q *framework.Question) string {
+		if q.Type == framework.TypeCount {
+			return " (count)"
+		}
+		return ""
+	}
+	for _, d := range fw.Domains {
+		fmt.Fprintf(w, "\n%s %s\n", d.ID, d.Title)
+		for _, s := range d.Standards {
+			fmt.Fprintf(w, "  %s %s (%s)\n", s.ID, s.Title, strings.ReplaceAll(s.Kind, "_", "-"))
+			for _, kq := range s.KeyQuestions {
+				fmt.Fprintf(w, "    %s %s%s\n", kq.ID, kq.Text, applies(kq))
+				for _, p := range kq.Prompts {
+					fmt.Fprintf(w, "      %s %s%s%s\n", p.ID, p.Text, typ(p), applies(p))
+				}
+			}
+			for _, q := range s.Supplementary {
+				fmt.Fprintf(w, "    %s %s%s%s\n", q.ID, q.Text, typ(q), applies(q))
+			}
+		}
+	}
+	if len(fw.Supplementary) > 0 {
+		fmt.Fprintln(w, "\nSupplementary")
+		for _, q := range fw.Supplementary {
+			fmt.Fprintf(w, "  %s %s%s%s\n", q.ID, q.Text, typ(q), applies(q))
+		}
+	}
+}
+
+func (a *app) inspectionCreate(args []string) error {
+	fs := newFlags("inspection create")
+	name := fs.String("name", "", "inspection `name`")
+	unit := fs.String("unit", "", "inspected `unit` (PDU or region)")
+	fwID := fs.String("framework", "", "framework `id`")
+	fwVersion := fs.Int("framework-version", 0, "framework `version` (0: latest)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "name", "framework"); err != nil {
+		return err
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Inspections.CreateInspection(ctx, &fieldworkv1.CreateInspectionRequest{Name: *name, Unit: *unit, FrameworkId: *fwID, FrameworkVersion: int32(*fwVersion)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, resp.GetInspection().GetId())
+	return nil
+}
+
+func (a *app) inspectionList(args []string) error {
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Inspections.ListInspections(ctx, &fieldworkv1.ListInspectionsRequest{})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tFRAMEWORK\tSTATUS\tYOUR ROLE")
+	for _, in := range resp.GetInspections() {
+		fmt.Fprintf(tw, "%s\t%s\t%s@%d\t%s\t%s\n", in.GetId(), in.GetName(), in.GetFrameworkId(), in.GetFrameworkVersion(), in.GetStatus(), in.GetRole())
+	}
+	return tw.Flush()
+}
+
+func (a *app) teamAdd(args []string) error {
+	fs := newFlags("team add")
+	insp := fs.String("inspection", "", "inspection `id`")
+	user := fs.String("user", "", "user `name`")
+	role := fs.String("role", "", "`role`: lead, inspector, qa or analyst")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection", "user", "role"); err != nil {
+		return err
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	if _, err := c.Admin.AddTeamMember(ctx, &fieldworkv1.AddTeamMemberRequest{InspectionId: *insp, User: *user, Role: *role}); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s is %s on %s\n", *user, *role, *insp)
+	return nil
+}
+
+func (a *app) userCreate(args []string) error {
+	fs := newFlags("user create")
+	name := fs.String("name", "", "user `name` (no personal names needed: e.g. insp.ahmed)")
+	admin := fs.Bool("admin", false, "make the user an administrator")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "name"); err != nil {
+		return err
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	if _, err := c.Admin.CreateUser(ctx, &fieldworkv1.CreateUserRequest{Name: *name, Admin: *admin}); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "created user %s\n", *name)
+	return nil
+}
+
+func (a *app) tokenIssue(args []string) error {
+	fs := newFlags("token issue")
+	user := fs.String("user", "", "user `name`")
+	ttl := fs.Duration("ttl", 90*24*time.Hour, "token lifetime")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "user"); err != nil {
+		return err
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Admin.IssueToken(ctx, &fieldworkv1.IssueTokenRequest{User: *user, TtlSeconds: int64(ttl.Seconds())})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, resp.GetToken())
+	fmt.Fprintf(a.stderr, "token for %s, expires %s; it is shown only once\n", *user, resp.GetExpiresAt().AsTime().Format(time.RFC3339))
+	return nil
+}
+
+func (a *app) importFiles(args []string) error {
+	fs := newFlags("import")
+	insp := fs.String("inspection", "", "inspection `id`")
+	cases := fs.String("cases", "", "cases.csv `file`")
+	answers := fs.String("answers", "", "answers.csv `file`")
+	judgements := fs.String("judgements", "", "judgements.csv `file`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection"); err != nil {
+		return err
+	}
+	if *cases == "" && *answers == "" && *judgements == "" {
+		return errors.New("import: give at least one of --cases, --answers, --judgements")
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	device, err := c.Local.DeviceID(a.ctx)
+	if err != nil {
+		return err
+	}
+	read := func(path string) ([]byte, error) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		return data, nil
+	}
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	// Cases first: answers refer to them.
+	if *cases != "" {
+		data, err := read(*cases)
+		if err != nil {
+			return err
+		}
+		resp, err := c.Inspections.ImportCases(ctx, &fieldworkv1.ImportCasesRequest{InspectionId: *insp, Csv: data, DeviceId: device})
+		if err != nil {
+			return fmt.Errorf("import %s: %w", *cases, client.Err(err))
+		}
+		fmt.Fprintf(a.stdout, "cases: %d created, %d updated\n", resp.GetCreated(), resp.GetUpdated())
+	}
+	if *answers != "" {
+		data, err := read(*answers)
+		if err != nil {
+			return err
+		}
+		resp, err := c.Inspections.ImportAnswers(ctx, &fieldworkv1.ImportAnswersRequest{InspectionId: *insp, Csv: data, DeviceId: device})
+		if err != nil {
+			return fmt.Errorf("import %s: %w", *answers, client.Err(err))
+		}
+		fmt.Fprintf(a.stdout, "answers: %d stored, %d unchanged\n", resp.GetApplied(), resp.GetUnchanged())
+	}
+	if *judgements != "" {
+		data, err := read(*judgements)
+		if err != nil {
+			return err
+		}
+		resp, err := c.Inspections.ImportJudgements(ctx, &fieldworkv1.ImportJudgementsRequest{InspectionId: *insp, Csv: data, DeviceId: device})
+		if err != nil {
+			return fmt.Errorf("import %s: %w", *judgements, client.Err(err))
+		}
+		fmt.Fprintf(a.stdout, "judgements: %d recorded\n", resp.GetApplied())
+	}
+	return nil
+}
+
+func (a *app) judge(args []string) error {
+	fs := newFlags("judge")
+	insp := fs.String("inspection", "", "inspection `id`")
+	std := fs.String("standard", "", "judged standard `id` (e.g. P1.1)")
+	rating := fs.String("rating", "", "`rating` (e.g. Good)")
+	rationale := fs.String("rationale", "", "the evidence for the rating")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection", "standard", "rating", "rationale"); err != nil {
+		return err
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	device, err := c.Local.DeviceID(a.ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Inspections.RecordJudgement(ctx, &fieldworkv1.RecordJudgementRequest{InspectionId: *insp, StandardId: *std, Rating: *rating, Rationale: *rationale, DeviceId: device})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: %s (by %s)\n", resp.GetJudgement().GetStandardId(), resp.GetJudgement().GetRating(), resp.GetJudgement().GetJudgedBy())
+	return nil
+}
+
+func (a *app) cases(args []string) error {
+	fs := newFlags("cases")
+	insp := fs.String("inspection", "", "inspection `id`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection"); err != nil {
+		return err
+	}
+	l, err := a.openLocal()
+	if err != nil {
+		return err
+	}
+	in, err := l.Inspection(a.ctx, *insp)
+	if err != nil {
+		return err
+	}
+	fw, err := l.Framework(a.ctx, in.FrameworkID, in.FrameworkVersion)
+	if err != nil {
+		return err
+	}
+	cs, err := l.Cases(a.ctx, *insp)
+	if err != nil {
+		return err
+	}
+	answers, err := l.Answers(a.ctx, *insp, "")
+	if err != nil {
+		return err
+	}
+	answered := map[string]int{}
+	for _, an := range answers {
+		answered[an.CaseRef]++
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CASE\tINSPECTOR\tSTATUS\tANSWERED\tSENTENCE\tROSH\tMAPPA")
+	for _, c := range cs {
+		need := 0
+		for _, q := range fw.Questions() {
+			if ok, _ := q.AppliesTo(c.Attributes); ok {
+				need++
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", c.Ref, c.Inspector, c.Status, answered[c.Ref], need,
+			c.Attributes["sentence_type"], c.Attributes["rosh"], c.Attributes["mappa"])
+	}
+	return tw.Flush()
+}
+
+func (a *app) answer(args []string) error {
+	fs := newFlags("answer")
+	insp := fs.String("inspection", "", "inspection `id`")
+	caseRef := fs.String("case", "", "case `reference`")
+	qid := fs.String("question", "", "question `id` (e.g. 2.1.3a)")
+	value := fs.String("value", "", "yes, no, na or a whole number")
+	note := fs.String("note", "", "evidence note")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection", "case", "question", "value"); err != nil {
+		return err
+	}
+	l, err := a.openLocal()
+	if err != nil {
+		return err
+	}
+	user := ""
+	if creds, err := client.LoadCredentials(a.home); err == nil {
+		user = creds.User
+	}
+	op, err := l.Record(a.ctx, user, *insp, *caseRef, *qid, *value, *note)
+	if err != nil {
+		return err
+	}
+	n, _ := l.PendingCount(a.ctx)
+	fmt.Fprintf(a.stdout, "saved %s %s = %s (%d unsynced)\n", op.CaseRef, op.QuestionID, op.Value, n)
+	return nil
+}
+
+func (a *app) answers(args []string) error {
+	fs := newFlags("answers")
+	insp := fs.String("inspection", "", "inspection `id`")
+	caseRef := fs.String("case", "", "case `reference`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection", "case"); err != nil {
+		return err
+	}
+	l, err := a.openLocal()
+	if err != nil {
+		return err
+	}
+	as, err := l.Answers(a.ctx, *insp, *caseRef)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "QUESTION\tVALUE\tREVISION\tBY\tNOTE")
+	for _, an := range as {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", an.QuestionID, an.Value, an.Revision, an.UpdatedBy, an.Note)
+	}
+	return tw.Flush()
+}
+
+func (a *app) sync(args []string) error {
+	fs := newFlags("sync")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	tty := false
+	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		tty = true
+		c.Progress = func(p client.SyncProgress) {
+			if p.Pages > 0 {
+				fmt.Fprintf(a.stderr, "\rpulled %d page(s), %d change(s)        ", p.Pages, p.Changes)
+			} else {
+				fmt.Fprintf(a.stderr, "\rpushed %d/%d op(s), %d acknowledged   ", p.Sent, p.Pending, p.Acknowledged)
+			}
+		}
+	}
+	res, err := c.SyncNow(a.ctx)
+	if tty {
+		fmt.Fprintln(a.stderr)
+	}
+	if err != nil {
+		return fmt.Errorf("sync: %w (unsynced answers are kept; run fieldwork sync again)", err)
+	}
+	fmt.Fprintf(a.stdout, "synced: %d applied, %d conflict(s), %d rejected; pulled %d change(s) to cursor %d\n",
+		res.Applied, res.Conflicts, res.Rejected, res.Changes, res.Cursor)
+	if res.Rejected > 0 {
+		fmt.Fprintln(a.stdout, "rejected ops (see fieldwork status):")
+		rs, _ := c.Local.Rejections(a.ctx)
+		for _, r := range rs {
+			fmt.Fprintf(a.stdout, "  %s %s = %s: %s\n", r.CaseRef, r.QuestionID, r.Value, r.Reason)
+		}
+	}
+	return nil
+}
+
+func (a *app) status(args []string) error {
+	l, err := a.openLocal()
+	if err != nil {
+		return err
+	}
+	creds, _ := client.LoadCredentials(a.home)
+	n, err := l.PendingCount(a.ctx)
+	if err != nil {
+		return err
+	}
+	last, _ := l.Meta(a.ctx, "last_sync")
+	if last == "" {
+		last = "never"
+	}
+	cs, err := l.Conflicts(a.ctx, "", false)
+	if err != nil {
+		return err
+	}
+	rs, err := l.Rejections(a.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "server: %s as %s\nunsynced answers: %d\nlast sync: %s\nopen conflicts: %d\nrejected ops: %d\n",
+		creds.Server, creds.User, n, last, len(cs), len(rs))
+	return nil
+}
+
+func (a *app) conflicts(args []string) error {
+	fs := newFlags("conflicts")
+	insp := fs.String("inspection", "", "only this inspection `id`")
+	format := fs.String("format", "table", "table or json")
+	all := fs.Bool("all", false, "include resolved conflicts")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	l, err := a.openLocal()
+	if err != nil {
+		return err
+	}
+	cs, err := l.Conflicts(a.ctx, *insp, *all)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		if cs == nil {
+			cs = []framework.Conflict{}
+		}
+		return enc.Encode(cs)
+	case "table":
+	default:
+		return fmt.Errorf("conflicts: unknown format %q (want table or json)", *format)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].CreatedAt.Before(cs[j].CreatedAt) })
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCASE\tQUESTION\tSERVER (rev)\tTHEIRS/YOURS\tBY\tWHEN\tSTATUS")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%d)\t%s\t%s@%s\t%s\t%s\n", c.ID, c.CaseRef, c.QuestionID, c.ServerValue, c.ServerRevision,
+			c.ClientValue, c.ClientUser, shortID(c.ClientDevice), c.CreatedAt.Format("2006-01-02 15:04"), c.Status)
+	}
+	return tw.Flush()
+}
+
+func shortID(s string) string {
+	if len(s) > 8 {
+		return s[len(s)-8:]
+	}
+	return s
+}
+
+func (a *app) report(args []string) error {
+	fs := newFlags("report")
+	insp := fs.String("inspection", "", "inspection `id`")
+	format := fs.String("format", "table", "table or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection"); err != nil {
+		return err
+	}
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("report: unknown format %q (want table or json)", *format)
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Reports.GetReport(ctx, &fieldworkv1.GetReportRequest{InspectionId: *insp})
+	if err != nil {
+		return err
+	}
+	r := client.ReportFromProto(resp.GetReport())
+	if *format == "json" {
+		return report.JSON(a.stdout, r)
+	}
+	return report.Table(a.stdout, r)
+}

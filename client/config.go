@@ -1,0 +1,121 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+)
+
+// Credentials is what `fieldwork login` saves (0600) under the home dir.
+type Credentials struct {
+	Server string `json:"server"`
+	Token  string `json:"token"`
+	User   string `json:"user"`
+	// CAFile verifies the server's certificate; TLS says to use TLS with the
+	// system roots when there is no CA file.
+	CAFile   string `json:"ca_file,omitempty"`
+	TLS      bool   `json:"tls,omitempty"`
+	Insecure bool   `json:"insecure,omitempty"`
+}
+
+// Home returns the client's directory: $FIELDWORK_HOME, else
+// <user config dir>/fieldwork.
+func Home() (string, error) {
+	if h := os.Getenv("FIELDWORK_HOME"); h != "" {
+		return h, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find config directory (set FIELDWORK_HOME): %w", err)
+	}
+	return filepath.Join(dir, "fieldwork"), nil
+}
+
+func credentialsPath(home string) string { return filepath.Join(home, "credentials.json") }
+
+// LoadCredentials reads the saved login.
+func LoadCredentials(home string) (Credentials, error) {
+	var c Credentials
+	data, err := os.ReadFile(credentialsPath(home))
+	if errors.Is(err, os.ErrNotExist) {
+		return c, framework.Errorf(framework.CodeUnauthorized, "not logged in: run fieldwork login --server ADDR --token TOKEN")
+	}
+	if err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(data, &c)
+}
+
+// SaveCredentials writes the login readable by its owner only.
+func SaveCredentials(home string, c Credentials) error {
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return err
+	}
+	data, _ := json.MarshalIndent(c, "", "  ")
+	tmp := credentialsPath(home) + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, credentialsPath(home))
+}
+
+type bearer string
+
+func (b bearer) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	return invoker(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+string(b)), method, req, reply, cc, opts...)
+}
+
+func (b bearer) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return streamer(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+string(b)), desc, cc, method, opts...)
+}
+
+// Dial connects to the server in c, sending its token on every call.
+// Plaintext is used only on loopback addresses unless Insecure is set.
+func Dial(c Credentials) (*grpc.ClientConn, error) {
+	host, _, err := net.SplitHostPort(c.Server)
+	if err != nil {
+		return nil, fmt.Errorf("server address %q: %w", c.Server, err)
+	}
+	var creds credentials.TransportCredentials
+	switch {
+	case c.CAFile != "":
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", c.CAFile)
+		}
+		creds = credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+	case c.TLS:
+		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+	default:
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) && !c.Insecure {
+			creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+		} else {
+			creds = insecure.NewCredentials()
+		}
+	}
+	b := bearer(c.Token)
+	return grpc.NewClient(c.Server,
+		grpc.WithTransportCredentials(creds),
+		grpc.WithUnaryInterceptor(b.unary),
+		grpc.WithStreamInterceptor(b.stream),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(16<<20)),
+	)
+}

@@ -1,0 +1,89 @@
+package client
+
+import (
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+)
+
+func conflictFromProto(m *fieldworkv1.Conflict) *framework.Conflict {
+	if m == nil {
+		return nil
+	}
+	return &framework.Conflict{ID: m.GetId(), InspectionID: m.GetInspectionId(), CaseRef: m.GetCaseRef(), QuestionID: m.GetQuestionId(),
+		BaseRevision: m.GetBaseRevision(), ServerRevision: m.GetServerRevision(), ServerValue: m.GetServerValue(), ServerNote: m.GetServerNote(),
+		ClientValue: m.GetClientValue(), ClientNote: m.GetClientNote(), ClientUser: m.GetClientUser(), ClientDevice: m.GetClientDevice(),
+		CreatedAt: m.GetCreatedAt().AsTime(), Status: m.GetStatus(), ResolvedBy: m.GetResolvedBy(), Resolution: m.GetResolution()}
+}
+
+func ackFromProto(m *fieldworkv1.Ack) framework.Ack {
+	return framework.Ack{OpID: m.GetOpId(), Result: framework.OpResult(m.GetResult()), Duplicate: m.GetDuplicate(),
+		Revision: m.GetRevision(), Reason: m.GetReason(), Conflict: conflictFromProto(m.GetConflict())}
+}
+
+// InspectionFromProto converts an inspection message.
+func InspectionFromProto(m *fieldworkv1.Inspection) framework.Inspection {
+	return framework.Inspection{ID: m.GetId(), Name: m.GetName(), Unit: m.GetUnit(), FrameworkID: m.GetFrameworkId(),
+		FrameworkVersion: int(m.GetFrameworkVersion()), Status: m.GetStatus(), CreatedAt: m.GetCreatedAt().AsTime(), Role: m.GetRole()}
+}
+
+func changeFromProto(m *fieldworkv1.Change) framework.Change {
+	ch := framework.Change{Seq: m.GetSeq()}
+	switch e := m.GetEntity().(type) {
+	case *fieldworkv1.Change_Inspection:
+		in := InspectionFromProto(e.Inspection)
+		ch.Inspection, ch.InspectionID = &in, in.ID
+	case *fieldworkv1.Change_Case:
+		c := e.Case
+		ch.Case = &framework.Case{Ref: c.GetCaseRef(), Attributes: c.GetAttributes(), Inspector: c.GetInspector(), Status: c.GetStatus()}
+		ch.InspectionID = c.GetInspectionId()
+	case *fieldworkv1.Change_Answer:
+		a := e.Answer
+		ch.Answer = &framework.Answer{CaseRef: a.GetCaseRef(), QuestionID: a.GetQuestionId(), Value: a.GetValue(), Note: a.GetNote(),
+			Revision: a.GetRevision(), UpdatedBy: a.GetUpdatedBy(), DeviceID: a.GetDeviceId(), UpdatedAt: a.GetUpdatedAt().AsTime()}
+		ch.InspectionID = a.GetInspectionId()
+	case *fieldworkv1.Change_Judgement:
+		j := e.Judgement
+		ch.Judgement = &framework.Judgement{StandardID: j.GetStandardId(), Rating: j.GetRating(), Rationale: j.GetRationale(),
+			JudgedBy: j.GetJudgedBy(), JudgedAt: j.GetJudgedAt().AsTime()}
+		ch.InspectionID = j.GetInspectionId()
+	case *fieldworkv1.Change_Conflict:
+		ch.Conflict = conflictFromProto(e.Conflict)
+		ch.InspectionID = ch.Conflict.InspectionID
+	}
+	return ch
+}
+
+// ReportFromProto converts a report message back to the aggregate form the
+// renderers take.
+func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
+	r := &aggregate.Report{
+		InspectionID: m.GetInspectionId(), InspectionName: m.GetInspectionName(), FrameworkID: m.GetFrameworkId(),
+		FrameworkVersion: int(m.GetFrameworkVersion()), Rated: m.GetRated(), AsOfSeq: m.GetAsOfSeq(),
+		GeneratedAt: m.GetGeneratedAt().AsTime(), Cases: int(m.GetCases()), Score: int(m.GetScore()), MaxScore: int(m.GetMaxScore()),
+		Overall: m.GetOverall(),
+		Pooled:  aggregate.Share{Yes: int(m.GetPooledYes()), Relevant: int(m.GetPooledRelevant()), Percent: int(m.GetPooledPercent()), HasPercent: m.GetHasPooledPercent()},
+	}
+	for _, s := range m.GetStandards() {
+		r.Standards = append(r.Standards, aggregate.StandardResult{ID: s.GetStandardId(), Title: s.GetTitle(), Kind: s.GetKind(),
+			Rating: s.GetRating(), Points: int(s.GetPoints()), Lowest: s.GetLowestKeyQuestionId(), LowestPercent: int(s.GetLowestPercent()),
+			HasLowest: s.GetHasLowest(), Rationale: s.GetRationale(),
+			Share: aggregate.Share{Yes: int(s.GetYes()), Relevant: int(s.GetRelevant()), Percent: int(s.GetPercent()), HasPercent: s.GetHasPercent()}})
+	}
+	for _, q := range m.GetQuestions() {
+		f := aggregate.QuestionFigure{ID: q.GetQuestionId(), Text: q.GetText(), Kind: q.GetKind(), Type: framework.TypeYesNo,
+			StandardID: q.GetStandardId(), KeyQuestionID: q.GetKeyQuestionId(),
+			Share: aggregate.Share{Yes: int(q.GetYes()), Relevant: int(q.GetRelevant()), Percent: int(q.GetPercent()), HasPercent: q.GetHasPercent()},
+			No:    int(q.GetNo()), NotApplicable: int(q.GetNotApplicable()), Answered: int(q.GetAnswered()), Band: q.GetRatingBand()}
+		if q.GetDistribution() != nil || q.GetAtLeastThreshold() > 0 {
+			f.Type = framework.TypeCount
+			f.Threshold = int64(q.GetAtLeastThreshold())
+			f.Distribution = map[int64]int{}
+			for v, n := range q.GetDistribution() {
+				f.Distribution[v] = int(n)
+			}
+		}
+		r.Questions = append(r.Questions, f)
+	}
+	return r
+}

@@ -1,0 +1,461 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+)
+
+//go:embed local/*.sql
+var localMigrations embed.FS
+
+// Local is a client's offline store: the inspections, cases, answers and
+// frameworks its user may see, and the outbox of ops not yet acknowledged.
+type Local struct {
+	conn *Conn
+	Now  func() time.Time
+
+	fws map[string]*framework.Framework
+}
+
+// OpenLocal opens (creating and migrating) a client store, readable and
+// writable by its owner only.
+func OpenLocal(ctx context.Context, path string) (*Local, error) {
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
+		f.Close()
+	}
+	c, err := OpenConn(ctx, path, localMigrations, "local")
+	if err != nil {
+		return nil, err
+	}
+	os.Chmod(path, 0o600)
+	return &Local{conn: c, Now: time.Now, fws: map[string]*framework.Framework{}}, nil
+}
+
+// Close closes the store.
+func (l *Local) Close() error { return l.conn.Close() }
+
+func (l *Local) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := l.conn.W.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Meta returns a stored setting ("" if unset).
+func (l *Local) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := l.conn.W.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetMeta stores a setting.
+func (l *Local) SetMeta(ctx context.Context, key, value string) error {
+	_, err := l.conn.W.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+// DeviceID returns this store's device id, creating it on first use.
+func (l *Local) DeviceID(ctx context.Context) (string, error) {
+	id, err := l.Meta(ctx, "device_id")
+	if err != nil || id != "" {
+		return id, err
+	}
+	id = uuid.Must(uuid.NewV7()).String()
+	return id, l.SetMeta(ctx, "device_id", id)
+}
+
+// PutFramework caches a framework file.
+func (l *Local) PutFramework(ctx context.Context, id string, version int, raw []byte) error {
+	_, err := l.conn.W.ExecContext(ctx, `INSERT INTO frameworks (id, version, definition) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET definition = excluded.definition`, id, version, raw)
+	return err
+}
+
+// HasFramework reports whether a framework version is cached.
+func (l *Local) HasFramework(ctx context.Context, id string, version int) (bool, error) {
+	var n int
+	err := l.conn.W.QueryRowContext(ctx, `SELECT count(*) FROM frameworks WHERE id = ? AND version = ?`, id, version).Scan(&n)
+	return n > 0, err
+}
+
+// Framework returns a cached framework.
+func (l *Local) Framework(ctx context.Context, id string, version int) (*framework.Framework, error) {
+	k := fmt.Sprintf("%s@%d", id, version)
+	if fw := l.fws[k]; fw != nil {
+		return fw, nil
+	}
+	var raw []byte
+	err := l.conn.W.QueryRowContext(ctx, `SELECT definition FROM frameworks WHERE id = ? AND version = ?`, id, version).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, framework.Errorf(framework.CodeNotFound, "framework %s is not in the local store: run fieldwork sync", k)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fw, err := framework.Load(raw)
+	if err != nil {
+		return nil, err
+	}
+	l.fws[k] = fw
+	return fw, nil
+}
+
+// Inspections lists the locally known inspections.
+func (l *Local) Inspections(ctx context.Context) ([]framework.Inspection, error) {
+	rows, err := l.conn.W.QueryContext(ctx, `SELECT id, name, unit, framework_id, framework_version, status, role FROM inspections ORDER BY name, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []framework.Inspection
+	for rows.Next() {
+		var in framework.Inspection
+		if err := rows.Scan(&in.ID, &in.Name, &in.Unit, &in.FrameworkID, &in.FrameworkVersion, &in.Status, &in.Role); err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// Inspection returns one locally known inspection.
+func (l *Local) Inspection(ctx context.Context, id string) (framework.Inspection, error) {
+	var in framework.Inspection
+	err := l.conn.W.QueryRowContext(ctx, `SELECT id, name, unit, framework_id, framework_version, status, role FROM inspections WHERE id = ?`, id).
+		Scan(&in.ID, &in.Name, &in.Unit, &in.FrameworkID, &in.FrameworkVersion, &in.Status, &in.Role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return in, framework.Errorf(framework.CodeNotFound, "inspection %q is not in the local store (run fieldwork sync while online)", id)
+	}
+	return in, err
+}
+
+// Cases lists the local cases of an inspection.
+func (l *Local) Cases(ctx context.Context, inspectionID string) ([]framework.Case, error) {
+	rows, err := l.conn.W.QueryContext(ctx, `SELECT case_ref, attributes, inspector, status FROM cases WHERE inspection_id = ? ORDER BY case_ref`, inspectionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []framework.Case
+	for rows.Next() {
+		var c framework.Case
+		var attrs string
+		if err := rows.Scan(&c.Ref, &attrs, &c.Inspector, &c.Status); err != nil {
+			return nil, err
+		}
+		json.Unmarshal([]byte(attrs), &c.Attributes)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Answers lists the local answers of an inspection (one case if caseRef is set).
+func (l *Local) Answers(ctx context.Context, inspectionID, caseRef string) ([]framework.Answer, error) {
+	rows, err := l.conn.W.QueryContext(ctx, `SELECT case_ref, question_id, value, note, revision, updated_by, updated_at FROM answers
+		WHERE inspection_id = ? AND (? = '' OR case_ref = ?) ORDER BY case_ref, question_id`, inspectionID, caseRef, caseRef)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []framework.Answer
+	for rows.Next() {
+		var a framework.Answer
+		var at string
+		if err := rows.Scan(&a.CaseRef, &a.QuestionID, &a.Value, &a.Note, &a.Revision, &a.UpdatedBy, &at); err != nil {
+			return nil, err
+		}
+		a.UpdatedAt = parseTime(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Record validates an answer against the inspection's framework and the
+// case's attributes and, in one transaction, stores it locally and appends
+// its op to the outbox. It needs no network.
+func (l *Local) Record(ctx context.Context, user, inspectionID, caseRef, questionID, value, note string) (framework.Op, error) {
+	in, err := l.Inspection(ctx, inspectionID)
+	if err != nil {
+		return framework.Op{}, err
+	}
+	fw, err := l.Framework(ctx, in.FrameworkID, in.FrameworkVersion)
+	if err != nil {
+		return framework.Op{}, err
+	}
+	var op framework.Op
+	err = l.write(ctx, func(tx *sql.Tx) error {
+		var attrs, status string
+		err := tx.QueryRowContext(ctx, `SELECT attributes, status FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, caseRef).Scan(&attrs, &status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return framework.Errorf(framework.CodeNotFound, "case %q is not in inspection %s on this device", caseRef, inspectionID)
+		}
+		if err != nil {
+			return err
+		}
+		if status == framework.CaseLocked || in.Status == framework.InspectionLocked {
+			return framework.Errorf(framework.CodePrecondition, "case %s is locked", caseRef)
+		}
+		var a map[string]string
+		if err := json.Unmarshal([]byte(attrs), &a); err != nil {
+			return err
+		}
+		v, err := fw.CheckAnswer(caseRef, a, questionID, value)
+		if err != nil {
+			return err
+		}
+		var base int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(revision), 0) FROM answers WHERE inspection_id = ? AND case_ref = ? AND question_id = ?`,
+			inspectionID, caseRef, questionID).Scan(&base); err != nil {
+			return err
+		}
+		device, err := l.deviceID(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(CAST(value AS INTEGER)), 0) + 1 FROM meta WHERE key = 'device_seq'`).Scan(&seq); err != nil {
+			return err
+		}
+		if err := setMeta(ctx, tx, "device_seq", strconv.FormatInt(seq, 10)); err != nil {
+			return err
+		}
+		now := l.Now().UTC()
+		op = framework.Op{ID: uuid.Must(uuid.NewV7()).String(), InspectionID: inspectionID, CaseRef: caseRef, QuestionID: questionID,
+			Value: v.String(), Note: note, BaseRevision: base, DeviceID: device, DeviceSeq: seq, ClientTime: now}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, seq, op.ID, inspectionID, caseRef, questionID, op.Value, note, base, now.Format(time.RFC3339Nano)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO answers (inspection_id, case_ref, question_id, value, note, revision, updated_by, updated_at, pending)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET value = excluded.value, note = excluded.note,
+			updated_by = excluded.updated_by, updated_at = excluded.updated_at, pending = pending + 1`,
+			inspectionID, caseRef, questionID, op.Value, note, base, user, now.Format(time.RFC3339Nano))
+		return err
+	})
+	if err != nil {
+		return framework.Op{}, fmt.Errorf("record answer: %w", err)
+	}
+	return op, nil
+}
+
+func (l *Local) deviceID(ctx context.Context, tx *sql.Tx) (string, error) {
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'device_id'`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		id = uuid.Must(uuid.NewV7()).String()
+		return id, setMeta(ctx, tx, "device_id", id)
+	}
+	return id, err
+}
+
+// Outbox returns up to limit unacknowledged ops in device order.
+func (l *Local) Outbox(ctx context.Context, limit int) ([]framework.Op, error) {
+	device, err := l.DeviceID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := l.conn.W.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time
+		FROM outbox ORDER BY device_seq LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []framework.Op
+	for rows.Next() {
+		op := framework.Op{DeviceID: device}
+		var at string
+		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at); err != nil {
+			return nil, err
+		}
+		op.ClientTime = parseTime(at)
+		out = append(out, op)
+	}
+	return out, rows.Err()
+}
+
+// PendingCount is the number of ops waiting in the outbox.
+func (l *Local) PendingCount(ctx context.Context) (int, error) {
+	var n int
+	err := l.conn.W.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n)
+	return n, err
+}
+
+// Acknowledge applies the server's acknowledgements of pushed ops in one
+// transaction: acknowledged ops leave the outbox, the answer's base
+// revision advances, conflicts take the server's value and are kept for
+// the user, rejections are kept with their reason.
+func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []framework.Ack) error {
+	byID := map[string]framework.Op{}
+	for _, op := range ops {
+		byID[op.ID] = op
+	}
+	return l.write(ctx, func(tx *sql.Tx) error {
+		for _, ack := range acks {
+			op, ok := byID[ack.OpID]
+			if !ok {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE op_id = ?`, op.ID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue // already acknowledged
+			}
+			key := []any{op.InspectionID, op.CaseRef, op.QuestionID}
+			switch ack.Result {
+			case framework.OpApplied:
+				_, err = tx.ExecContext(ctx, `UPDATE answers SET revision = max(revision, ?), pending = max(pending - 1, 0)
+					WHERE inspection_id = ? AND case_ref = ? AND question_id = ?`, append([]any{ack.Revision}, key...)...)
+			case framework.OpConflict:
+				c := ack.Conflict
+				body, _ := json.Marshal(c)
+				if _, err = tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_ref, question_id, status, body) VALUES (?, ?, ?, ?, ?, ?)
+					ON CONFLICT DO UPDATE SET status = excluded.status, body = excluded.body`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body)); err != nil {
+					return err
+				}
+				// The server kept its value: show it, unless a later local edit is still pending.
+				_, err = tx.ExecContext(ctx, `UPDATE answers SET pending = max(pending - 1, 0), revision = ?,
+					value = CASE WHEN pending > 1 THEN value ELSE ? END, note = CASE WHEN pending > 1 THEN note ELSE ? END
+					WHERE inspection_id = ? AND case_ref = ? AND question_id = ?`, append([]any{c.ServerRevision, c.ServerValue, c.ServerNote}, key...)...)
+			case framework.OpRejected:
+				if _, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO rejected (op_id, inspection_id, case_ref, question_id, value, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+					op.ID, op.InspectionID, op.CaseRef, op.QuestionID, op.Value, ack.Reason, l.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+					return err
+				}
+				// Nothing was stored on the server; the next pull restores its value.
+				_, err = tx.ExecContext(ctx, `UPDATE answers SET pending = max(pending - 1, 0) WHERE inspection_id = ? AND case_ref = ? AND question_id = ?`, key...)
+				if err == nil {
+					_, err = tx.ExecContext(ctx, `DELETE FROM answers WHERE inspection_id = ? AND case_ref = ? AND question_id = ? AND pending = 0 AND revision = 0`, key...)
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ApplyChanges stores a pulled page and its cursor in one transaction, so
+// an interrupted pull resumes after the last page stored. Answers with
+// local edits still pending keep the local value.
+func (l *Local) ApplyChanges(ctx context.Context, changes []framework.Change, cursor int64) error {
+	return l.write(ctx, func(tx *sql.Tx) error {
+		for _, ch := range changes {
+			var err error
+			switch {
+			case ch.Inspection != nil:
+				in := ch.Inspection
+				_, err = tx.ExecContext(ctx, `INSERT INTO inspections (id, name, unit, framework_id, framework_version, status, role) VALUES (?, ?, ?, ?, ?, ?, ?)
+					ON CONFLICT DO UPDATE SET name = excluded.name, unit = excluded.unit, status = excluded.status, role = excluded.role`,
+					in.ID, in.Name, in.Unit, in.FrameworkID, in.FrameworkVersion, in.Status, in.Role)
+			case ch.Case != nil:
+				c := ch.Case
+				attrs, _ := json.Marshal(c.Attributes)
+				_, err = tx.ExecContext(ctx, `INSERT INTO cases (inspection_id, case_ref, attributes, inspector, status) VALUES (?, ?, ?, ?, ?)
+					ON CONFLICT DO UPDATE SET attributes = excluded.attributes, inspector = excluded.inspector, status = excluded.status`,
+					ch.InspectionID, c.Ref, string(attrs), c.Inspector, c.Status)
+			case ch.Answer != nil:
+				a := ch.Answer
+				_, err = tx.ExecContext(ctx, `INSERT INTO answers (inspection_id, case_ref, question_id, value, note, revision, updated_by, updated_at, pending)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO UPDATE SET
+					value = CASE WHEN pending > 0 THEN value ELSE excluded.value END,
+					note = CASE WHEN pending > 0 THEN note ELSE excluded.note END,
+					updated_by = CASE WHEN pending > 0 THEN updated_by ELSE excluded.updated_by END,
+					updated_at = CASE WHEN pending > 0 THEN updated_at ELSE excluded.updated_at END,
+					revision = CASE WHEN pending > 0 THEN revision ELSE excluded.revision END`,
+					ch.InspectionID, a.CaseRef, a.QuestionID, a.Value, a.Note, a.Revision, a.UpdatedBy, a.UpdatedAt.UTC().Format(time.RFC3339Nano))
+			case ch.Judgement != nil:
+				j := ch.Judgement
+				_, err = tx.ExecContext(ctx, `INSERT INTO judgements (inspection_id, standard_id, rating, rationale, judged_by, judged_at) VALUES (?, ?, ?, ?, ?, ?)
+					ON CONFLICT DO UPDATE SET rating = excluded.rating, rationale = excluded.rationale, judged_by = excluded.judged_by, judged_at = excluded.judged_at`,
+					ch.InspectionID, j.StandardID, j.Rating, j.Rationale, j.JudgedBy, j.JudgedAt.UTC().Format(time.RFC3339Nano))
+			case ch.Conflict != nil:
+				c := ch.Conflict
+				body, _ := json.Marshal(c)
+				_, err = tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_ref, question_id, status, body) VALUES (?, ?, ?, ?, ?, ?)
+					ON CONFLICT DO UPDATE SET status = excluded.status, body = excluded.body`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body))
+			}
+			if err != nil {
+				return fmt.Errorf("apply change %d: %w", ch.Seq, err)
+			}
+		}
+		if err := setMeta(ctx, tx, "cursor", strconv.FormatInt(cursor, 10)); err != nil {
+			return err
+		}
+		return setMeta(ctx, tx, "last_pull", l.Now().UTC().Format(time.RFC3339))
+	})
+}
+
+// Conflicts lists the conflicts known locally (open only unless all).
+func (l *Local) Conflicts(ctx context.Context, inspectionID string, all bool) ([]framework.Conflict, error) {
+	rows, err := l.conn.W.QueryContext(ctx, `SELECT body FROM conflicts WHERE (? = '' OR inspection_id = ?) AND (? OR status = 'open') ORDER BY case_ref, question_id, id`,
+		inspectionID, inspectionID, all)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []framework.Conflict
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var c framework.Conflict
+		if err := json.Unmarshal([]byte(body), &c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Rejection is an op the server refused.
+type Rejection struct {
+	OpID, InspectionID, CaseRef, QuestionID, Value, Reason string
+	At                                                     time.Time
+}
+
+// Rejections lists the ops the server refused.
+func (l *Local) Rejections(ctx context.Context) ([]Rejection, error) {
+	rows, err := l.conn.W.QueryContext(ctx, `SELECT op_id, inspection_id, case_ref, question_id, value, reason, at FROM rejected ORDER BY at`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Rejection
+	for rows.Next() {
+		var r Rejection
+		var at string
+		if err := rows.Scan(&r.OpID, &r.InspectionID, &r.CaseRef, &r.QuestionID, &r.Value, &r.Reason, &at); err != nil {
+			return nil, err
+		}
+		r.At = parseTime(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

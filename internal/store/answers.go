@@ -436,4 +436,3 @@ func (db *DB) ReportInput(ctx context.Context, inspectionID string) (*framework.
 	in.GeneratedAt = db.Now().UTC()
 	return fw, in, nil
 }
-

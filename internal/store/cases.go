@@ -279,4 +279,3 @@ func judgements(ctx context.Context, tx *sql.Tx, inspectionID string) ([]framewo
 	}
 	return out, rows.Err()
 }
-

@@ -17,7 +17,6 @@ import (
 	"strings"
 
 	"github.com/mattn/go-sqlite3"
-
 )
 
 // Conn is a pair of connection pools on one SQLite file: one writer (so
@@ -125,4 +124,3 @@ func isUnique(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey || se.ExtendedCode == sqlite3.ErrConstraintUnique)
 }
-

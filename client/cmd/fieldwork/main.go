@@ -584,9 +584,17 @@ func (a *app) cases(args []string) error {
 	if err != nil {
 		return err
 	}
+	attrs := map[string]map[string]string{}
+	for _, c := range cs {
+		attrs[c.Ref] = c.Attributes
+	}
 	answered := map[string]int{}
 	for _, an := range answers {
-		answered[an.CaseRef]++
+		if q, ok := fw.Question(an.QuestionID); ok {
+			if applies, _ := q.AppliesTo(attrs[an.CaseRef]); applies {
+				answered[an.CaseRef]++
+			}
+		}
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CASE\tINSPECTOR\tSTATUS\tANSWERED\tSENTENCE\tROSH\tMAPPA")

@@ -1,0 +1,323 @@
+// Package e2e runs the real fieldworkd and fieldwork binaries against each
+// other: the documented flow from an empty server to the published table.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fieldwork-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	build := exec.Command("go", "build", "-o", dir, "../../server/cmd/fieldworkd", "../../client/cmd/fieldwork")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build binaries:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+type daemon struct {
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+}
+
+// startServer runs fieldworkd and waits until its health check serves.
+func startServer(tb testing.TB, db, addr string, extra ...string) *daemon {
+	tb.Helper()
+	d := &daemon{logs: &bytes.Buffer{}}
+	d.cmd = exec.Command(filepath.Join(binDir, "fieldworkd"), append([]string{"--db", db, "--listen", addr}, extra...)...)
+	d.cmd.Stderr = d.logs
+	if err := d.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			d.cmd.Process.Kill()
+			d.cmd.Wait()
+		}
+	})
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		cancel()
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return d
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("fieldworkd did not become healthy: %v\n%s", err, d.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (d *daemon) stop(tb testing.TB) {
+	tb.Helper()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if err := d.cmd.Wait(); err != nil {
+		tb.Fatalf("fieldworkd did not stop cleanly on SIGTERM: %v\n%s", err, d.logs)
+	}
+}
+
+// cli runs fieldwork with FIELDWORK_HOME=home and returns stdout; it fails
+// the test on a non-zero exit unless wantFail.
+func cli(tb testing.TB, home string, wantFail bool, args ...string) (string, string) {
+	tb.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "fieldwork"), args...)
+	cmd.Env = append(os.Environ(), "FIELDWORK_HOME="+home)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if wantFail != (err != nil) {
+		tb.Fatalf("fieldwork %s: err = %v (want failure: %v)\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, wantFail, out.String(), errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+func gwent(name string) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "gwent-2025", name)
+}
+
+// splitAnswers writes answers.csv without the rows of one case, and
+// returns that case's rows.
+func splitAnswers(tb testing.TB, caseRef, out string) [][]string {
+	tb.Helper()
+	f, err := os.Open(gwent("answers.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var rest, mine [][]string
+	for i, r := range rows {
+		if i > 0 && r[0] == caseRef {
+			mine = append(mine, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.WriteAll(rest)
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return mine
+}
+
+func TestGwentOfflineRecordingThenSyncReproducesPublishedFigures(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fieldwork.db")
+	addr := freeAddr(t)
+
+	out, err := exec.Command(filepath.Join(binDir, "fieldworkd"), "--db", db, "admin-token").Output()
+	if err != nil {
+		t.Fatalf("admin-token: %v", err)
+	}
+	adminToken := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(adminToken, "fw_") || strings.Contains(adminToken, "\n") {
+		t.Fatalf("admin-token printed %q, want one token line", out)
+	}
+
+	srv := startServer(t, db, addr)
+	lead := filepath.Join(dir, "lead")
+	cli(t, lead, false, "login", "--server", addr, "--token", adminToken)
+	id, _ := cli(t, lead, false, "inspection", "create", "--name", "Gwent PDU 2025", "--framework", "probation-pdu-2023")
+	id = strings.TrimSpace(id)
+	rest := filepath.Join(dir, "answers-rest.csv")
+	mine := splitAnswers(t, "GW-001", rest) // GW-001 is insp.ahmed's
+	cli(t, lead, false, "import", "--inspection", id, "--cases", gwent("cases.csv"), "--answers", rest, "--judgements", gwent("judgements.csv"))
+
+	// A malformed file is refused whole, naming the line, and stores nothing.
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("case_ref,question_id,answer,note\nGW-001,2.1.1,yes,\nGW-001,2.1.1x,yes,\n"), 0o644)
+	_, stderr := cli(t, lead, true, "import", "--inspection", id, "--answers", bad)
+	if !strings.Contains(stderr, "line 3") || !strings.Contains(stderr, "2.1.1x") {
+		t.Errorf("bad import stderr = %q, want it to name line 3 and question 2.1.1x", stderr)
+	}
+
+	// The inspector logs in and pulls their cases while the server is up.
+	inspToken, _ := cli(t, lead, false, "token", "issue", "--user", "insp.ahmed")
+	insp := filepath.Join(dir, "ahmed")
+	cli(t, insp, false, "login", "--server", addr, "--token", strings.TrimSpace(inspToken))
+	cli(t, insp, false, "sync")
+	cases, _ := cli(t, insp, false, "cases", "--inspection", id)
+	if !strings.Contains(cases, "GW-001") || strings.Contains(cases, "GW-002") {
+		t.Errorf("insp.ahmed's cases:\n%s\nwant GW-001 and not insp.baker's GW-002", cases)
+	}
+
+	// The server goes away; the inspector records GW-001 offline.
+	srv.stop(t)
+	for _, r := range mine {
+		cli(t, insp, false, "answer", "--inspection", id, "--case", r[0], "--question", r[1], "--value", r[2], "--note", r[3])
+	}
+	_, stderr = cli(t, insp, true, "answer", "--inspection", id, "--case", "GW-001", "--question", "2.1.1", "--value", "maybe")
+	if !strings.Contains(stderr, "2.1.1") || !strings.Contains(stderr, "maybe") {
+		t.Errorf("offline invalid answer stderr = %q, want it to name the question and value", stderr)
+	}
+	status, _ := cli(t, insp, false, "status")
+	if !strings.Contains(status, fmt.Sprintf("unsynced answers: %d", len(mine))) {
+		t.Errorf("status while offline:\n%s\nwant %d unsynced answers", status, len(mine))
+	}
+	_, stderr = cli(t, insp, true, "sync")
+	if !strings.Contains(stderr, "unsynced answers are kept") {
+		t.Errorf("sync while server is down: stderr = %q", stderr)
+	}
+
+	// The server comes back on the same database; the inspector syncs.
+	srv = startServer(t, db, addr)
+	syncOut, _ := cli(t, insp, false, "sync")
+	if !strings.Contains(syncOut, fmt.Sprintf("%d applied, 0 conflict(s), 0 rejected", len(mine))) {
+		t.Errorf("sync output = %q, want %d applied", syncOut, len(mine))
+	}
+	status, _ = cli(t, insp, false, "status")
+	if !strings.Contains(status, "unsynced answers: 0") {
+		t.Errorf("status after sync:\n%s", status)
+	}
+
+	// The lead's report reproduces every published figure.
+	reportJSON, _ := cli(t, lead, false, "report", "--inspection", id, "--format", "json")
+	checkAgainstPublished(t, reportJSON)
+	table, _ := cli(t, lead, false, "report", "--inspection", id)
+	if !strings.Contains(table, "Score 4/21 — overall: Requires improvement") {
+		t.Errorf("report table does not state the score and overall rating:\n%s", table)
+	}
+	srv.stop(t)
+}
+
+// published mirrors testdata/gwent-2025/expected.json.
+type published struct {
+	Cases        int                       `json:"cases"`
+	KeyQuestions map[string]publishedShare `json:"key_questions"`
+	Prompts      map[string]publishedShare `json:"prompts"`
+	Standards    map[string]struct {
+		Rating        string `json:"rating"`
+		LowestPercent *int   `json:"lowest_percent"`
+	} `json:"standards"`
+	Score              int    `json:"score"`
+	MaxScore           int    `json:"max_score"`
+	Overall            string `json:"overall"`
+	Practitioners3Plus int    `json:"practitioners_3plus"`
+}
+
+type publishedShare struct {
+	Yes      int `json:"yes"`
+	Relevant int `json:"relevant"`
+	Percent  int `json:"percent"`
+}
+
+type reportDoc struct {
+	Cases        int `json:"cases"`
+	KeyQuestions map[string]struct {
+		Yes      int  `json:"yes"`
+		Relevant int  `json:"relevant"`
+		Percent  *int `json:"percent"`
+	} `json:"key_questions"`
+	Questions map[string]struct {
+		Yes      int  `json:"yes"`
+		Relevant int  `json:"relevant"`
+		Percent  *int `json:"percent"`
+	} `json:"questions"`
+	Standards map[string]struct {
+		Rating        *string `json:"rating"`
+		LowestPercent *int    `json:"lowest_percent"`
+	} `json:"standards"`
+	Score    *int    `json:"score"`
+	MaxScore *int    `json:"max_score"`
+	Overall  *string `json:"overall"`
+}
+
+func checkAgainstPublished(t *testing.T, reportJSON string) {
+	t.Helper()
+	data, err := os.ReadFile(gwent("expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want published
+	if err := json.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	var got reportDoc
+	if err := json.Unmarshal([]byte(reportJSON), &got); err != nil {
+		t.Fatalf("report JSON: %v\n%s", err, reportJSON)
+	}
+	if got.Cases != want.Cases {
+		t.Errorf("cases = %d, want %d", got.Cases, want.Cases)
+	}
+	for id, w := range want.KeyQuestions {
+		g, ok := got.KeyQuestions[id]
+		if !ok || g.Yes != w.Yes || g.Relevant != w.Relevant || g.Percent == nil || *g.Percent != w.Percent {
+			t.Errorf("key question %s = %+v, want %+v", id, g, w)
+		}
+	}
+	for id, w := range want.Prompts {
+		g, ok := got.Questions[id]
+		if !ok || g.Yes != w.Yes || g.Relevant != w.Relevant || g.Percent == nil || *g.Percent != w.Percent {
+			t.Errorf("question %s = %+v, want %+v", id, g, w)
+		}
+	}
+	for id, w := range want.Standards {
+		g := got.Standards[id]
+		if g.Rating == nil || *g.Rating != w.Rating {
+			t.Errorf("standard %s rating = %v, want %s", id, g.Rating, w.Rating)
+		}
+		if w.LowestPercent != nil && (g.LowestPercent == nil || *g.LowestPercent != *w.LowestPercent) {
+			t.Errorf("standard %s lowest = %v, want %d", id, g.LowestPercent, *w.LowestPercent)
+		}
+	}
+	if got.Score == nil || *got.Score != want.Score || got.MaxScore == nil || *got.MaxScore != want.MaxScore {
+		t.Errorf("score = %v/%v, want %d/%d", got.Score, got.MaxScore, want.Score, want.MaxScore)
+	}
+	if got.Overall == nil || *got.Overall != want.Overall {
+		t.Errorf("overall = %v, want %s", got.Overall, want.Overall)
+	}
+	if q := got.Questions["2.3.S1"]; q.Yes != want.Practitioners3Plus {
+		t.Errorf("cases with 3 or more practitioners = %d, want %d", q.Yes, want.Practitioners3Plus)
+	}
+}

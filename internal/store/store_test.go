@@ -1,0 +1,332 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+)
+
+var admin = framework.Actor{User: "admin", Device: "test", Admin: true}
+
+func mustOpen(tb testing.TB) *store.DB {
+	tb.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "fieldwork.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	fws, raws, err := framework.Builtin()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i, fw := range fws {
+		if err := db.PutFramework(context.Background(), fw, raws[i], true); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return db
+}
+
+func mustInspection(tb testing.TB, db *store.DB) string {
+	tb.Helper()
+	in, err := db.CreateInspection(context.Background(), admin, "Test PDU", "Test", "probation-pdu-2023", 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return in.ID
+}
+
+const casesCSV = `case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector
+T-1,community,male,26-39,white,medium,none,Test,false,insp.a
+T-2,licence,female,40-49,black,high,2,Test,false,insp.b
+`
+
+func mustCases(tb testing.TB, db *store.DB, id string) {
+	tb.Helper()
+	rows, err := interchange.ReadCases(strings.NewReader(casesCSV))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, _, err := db.ImportCases(context.Background(), admin, id, rows); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func op(id, ref, q, v string, base int64) framework.Op {
+	return framework.Op{ID: uuid.Must(uuid.NewV7()).String(), InspectionID: id, CaseRef: ref, QuestionID: q, Value: v, BaseRevision: base, DeviceID: "dev-1"}
+}
+
+func adminUser() store.User { return store.User{Name: "admin", Admin: true} }
+
+func TestOpen_CreatesWALDatabaseAndReopens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fw.db")
+	db, err := store.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file not created: %v", err)
+	}
+	db, err = store.Open(t.Context(), path) // migrations must be idempotent
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	db.Close()
+}
+
+func TestApplyOps_RevisionsConflictsAndDuplicates(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	id := mustInspection(t, db)
+	mustCases(t, db, id)
+	u := adminUser()
+
+	first := op(id, "T-1", "2.1.1", "yes", 0)
+	acks, err := db.ApplyOps(ctx, u, []framework.Op{first}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acks[0].Result != framework.OpApplied || acks[0].Revision != 1 {
+		t.Fatalf("first write ack = %+v, want applied revision 1", acks[0])
+	}
+	// Re-sending returns the recorded result, flagged duplicate, and changes nothing.
+	again, err := db.ApplyOps(ctx, u, []framework.Op{first}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again[0].Duplicate || again[0].Result != framework.OpApplied || again[0].Revision != 1 {
+		t.Fatalf("re-sent ack = %+v, want duplicate applied revision 1", again[0])
+	}
+	// Another device edits on top of revision 1.
+	second := op(id, "T-1", "2.1.1", "no", 1)
+	second.DeviceID = "dev-2"
+	acks, _ = db.ApplyOps(ctx, u, []framework.Op{second}, nil)
+	if acks[0].Result != framework.OpApplied || acks[0].Revision != 2 {
+		t.Fatalf("second write ack = %+v, want applied revision 2", acks[0])
+	}
+	// A third device still based on revision 1 with a different value: conflict, server keeps "no".
+	stale := op(id, "T-1", "2.1.1", "na", 1)
+	stale.DeviceID = "dev-3"
+	acks, _ = db.ApplyOps(ctx, u, []framework.Op{stale}, nil)
+	if acks[0].Result != framework.OpConflict || acks[0].Conflict == nil || acks[0].Conflict.ServerValue != "no" || acks[0].Conflict.ClientValue != "na" {
+		t.Fatalf("stale write ack = %+v, want conflict no vs na", acks[0])
+	}
+	// Stale base, same value as the server: converges silently.
+	same := op(id, "T-1", "2.1.1", "no", 1)
+	same.DeviceID = "dev-4"
+	acks, _ = db.ApplyOps(ctx, u, []framework.Op{same}, nil)
+	if acks[0].Result != framework.OpApplied || acks[0].Revision != 2 {
+		t.Fatalf("converging write ack = %+v, want applied revision 2", acks[0])
+	}
+	answers, err := db.Answers(ctx, id, "T-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(answers) != 1 || answers[0].Value != "no" || answers[0].Revision != 2 {
+		t.Fatalf("answers = %+v, want one answer no at revision 2", answers)
+	}
+}
+
+func TestApplyOps_SameDeviceEditsTwiceOffline(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	id := mustInspection(t, db)
+	mustCases(t, db, id)
+	// Both ops were made offline on revision 0; the second supersedes the first.
+	a, b := op(id, "T-1", "2.1.2", "yes", 0), op(id, "T-1", "2.1.2", "no", 0)
+	acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{a, b}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acks[1].Result != framework.OpApplied || acks[1].Revision != 2 {
+		t.Fatalf("second own edit ack = %+v, want applied revision 2", acks[1])
+	}
+}
+
+func TestApplyOps_RejectsInvalidAndKeepsTheRest(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	id := mustInspection(t, db)
+	mustCases(t, db, id)
+	tests := []struct {
+		name       string
+		give       framework.Op
+		wantCode   framework.Code
+		wantReason string
+	}{
+		{"unknown question", op(id, "T-1", "9.9.9", "yes", 0), framework.CodeInvalid, "9.9.9"},
+		{"value not allowed", op(id, "T-1", "2.1.1", "maybe", 0), framework.CodeInvalid, "maybe"},
+		{"count on yes/no", op(id, "T-1", "2.1.1", "3", 0), framework.CodeInvalid, "yes, no or na"},
+		{"count below minimum", op(id, "T-1", "2.3.S1", "0", 0), framework.CodeInvalid, "minimum 1"},
+		{"does not apply", op(id, "T-1", "2.3.3f", "yes", 0), framework.CodeInvalid, "does not apply"},
+		{"unknown case", op(id, "NOPE", "2.1.1", "yes", 0), framework.CodeNotFound, "NOPE"},
+		{"unknown inspection", op("no-such", "T-1", "2.1.1", "yes", 0), framework.CodeNotFound, "no-such"},
+		{"base ahead of server", op(id, "T-1", "2.1.1", "yes", 7), framework.CodeInvalid, "base revision 7"},
+	}
+	good := op(id, "T-2", "2.3.3f", "yes", 0) // applies: T-2 is MAPPA level 2
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{tt.give}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := acks[0]
+			if got.Result != framework.OpRejected || framework.ErrorCode(got.Err) != tt.wantCode || !strings.Contains(got.Reason, tt.wantReason) {
+				t.Errorf("ack = %+v (code %q), want rejected %s mentioning %q", got, framework.ErrorCode(got.Err), tt.wantCode, tt.wantReason)
+			}
+		})
+	}
+	acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{tests[0].give, good}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acks[1].Result != framework.OpApplied {
+		t.Errorf("valid op beside a rejected one: %+v, want applied", acks[1])
+	}
+	answers, _ := db.Answers(ctx, id, "T-1")
+	if len(answers) != 0 {
+		t.Errorf("T-1 answers = %+v, want none stored by rejected ops", answers)
+	}
+}
+
+func TestImportAnswers_AllBadRowsReportedNothingStored(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	id := mustInspection(t, db)
+	mustCases(t, db, id)
+	csv := "case_ref,question_id,answer,note\nT-1,2.1.1,yes,ok\nT-1,2.1.9,yes,\nT-2,2.1.1,perhaps,\nT-9,2.1.1,no,\n"
+	rows, err := interchange.ReadAnswers(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = db.ImportAnswers(ctx, admin, id, rows)
+	if framework.ErrorCode(err) != framework.CodeInvalid {
+		t.Fatalf("import error = %v, want invalid", err)
+	}
+	for _, want := range []string{"line 3", "2.1.9", "line 4", "perhaps", "line 5", "T-9"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "line 2") {
+		t.Errorf("error %q blames the good line 2", err)
+	}
+	answers, _ := db.Answers(ctx, id, "T-1")
+	if len(answers) != 0 {
+		t.Errorf("answers after rejected import = %+v, want none", answers)
+	}
+}
+
+func TestImportCases_RejectsBadAttributes(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	id := mustInspection(t, db)
+	csv := "case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\n" +
+		"A-1,community,male,26-39,white,medium,none,X,false,insp.a\n" +
+		"A-2,parole,male,26-39,white,medium,none,X,false,insp.a\n" +
+		"A-3,community,male,26-39,white,medium,7,X,false,insp.a\n"
+	rows, err := interchange.ReadCases(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = db.ImportCases(ctx, admin, id, rows)
+	if framework.ErrorCode(err) != framework.CodeInvalid || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "line 4") {
+		t.Fatalf("import error = %v, want invalid naming lines 3 and 4", err)
+	}
+	cs, _ := db.Cases(ctx, id, "")
+	if len(cs) != 0 {
+		t.Errorf("cases after rejected import = %d, want 0", len(cs))
+	}
+}
+
+func TestChanges_InspectorSeesOnlyAssignedCases(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	id := mustInspection(t, db)
+	mustCases(t, db, id)
+	db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", "yes", 0), op(id, "T-2", "2.1.1", "no", 0)}, nil)
+
+	changes, cursor, more, err := db.Changes(ctx, store.User{Name: "insp.a"}, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if more || cursor == 0 {
+		t.Errorf("more = %v cursor = %d, want one page to the end", more, cursor)
+	}
+	for _, ch := range changes {
+		if ch.Case != nil && ch.Case.Ref != "T-1" || ch.Answer != nil && ch.Answer.CaseRef != "T-1" {
+			t.Errorf("insp.a received %+v of a case assigned to someone else", ch)
+		}
+	}
+	changes, _, _, _ = db.Changes(ctx, store.User{Name: "stranger"}, 0, 100)
+	if len(changes) != 0 {
+		t.Errorf("a user on no team received %d changes, want 0", len(changes))
+	}
+	// Paging: small pages resume from the cursor and end with more=false.
+	var all int
+	after := int64(0)
+	for i := 0; ; i++ {
+		page, next, more, err := db.Changes(ctx, adminUser(), after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all += len(page)
+		after = next
+		if !more {
+			break
+		}
+		if i > 100 {
+			t.Fatal("paging does not end")
+		}
+	}
+	if all == 0 {
+		t.Error("admin paged through no changes")
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	token, err := db.BootstrapAdmin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := db.Authenticate(ctx, token)
+	if err != nil || u.Name != "admin" || !u.Admin {
+		t.Fatalf("Authenticate(admin token) = %+v, %v; want admin", u, err)
+	}
+	if _, err := db.Authenticate(ctx, token+"x"); framework.ErrorCode(err) != framework.CodeUnauthorized {
+		t.Errorf("Authenticate(wrong token) error = %v, want unauthenticated", err)
+	}
+}
+
+func TestPutFramework_ImmutableOnceUsed(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	mustInspection(t, db)
+	fw, _, err := db.Framework(ctx, "probation-pdu-2023", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, raw, _ := db.Framework(ctx, "probation-pdu-2023", 1)
+	changed := []byte(strings.Replace(string(raw), "Leadership", "Leading", 1))
+	fw2, err := framework.Load(changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutFramework(ctx, fw2, changed, false); framework.ErrorCode(err) != framework.CodeExists {
+		t.Errorf("changing a used framework: error = %v, want already-exists", err)
+	}
+	if err := db.PutFramework(ctx, fw, raw, true); err != nil {
+		t.Errorf("storing the same definition again: %v", err)
+	}
+}

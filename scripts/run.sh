@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds fieldworkd and fieldwork into ./bin and starts the server on its
+# embedded default: ./fieldwork.db (created and migrated) on 127.0.0.1:7070,
+# with the built-in frameworks. Prints the admin token and the next steps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bin
+echo "building fieldworkd and fieldwork into ./bin (the first cgo build of SQLite takes about a minute)…" >&2
+go build -o bin/ ./server/cmd/fieldworkd ./client/cmd/fieldwork
+DB=${FIELDWORK_DB:-fieldwork.db}
+ADDR=${FIELDWORK_LISTEN:-127.0.0.1:7070}
+TOKEN=$(bin/fieldworkd --db "$DB" admin-token)
+cat >&2 <<MSG
+
+fieldworkd is starting on $ADDR with database $DB.
+A new administrator token (shown once):
+
+  $TOKEN
+
+In another terminal:
+
+  export PATH="$PWD/bin:\$PATH"
+  fieldwork login --server $ADDR --token $TOKEN
+  fieldwork frameworks list
+  ID=\$(fieldwork inspection create --name "Gwent PDU 2025" --framework probation-pdu-2023)
+  fieldwork import --inspection \$ID --cases testdata/gwent-2025/cases.csv \\
+      --answers testdata/gwent-2025/answers.csv --judgements testdata/gwent-2025/judgements.csv
+  fieldwork report --inspection \$ID
+
+Stop the server with Ctrl-C.
+MSG
+exec bin/fieldworkd --db "$DB" --listen "$ADDR" "$@"

@@ -321,3 +321,44 @@ func checkAgainstPublished(t *testing.T, reportJSON string) {
 		t.Errorf("cases with 3 or more practitioners = %d, want %d", q.Yes, want.Practitioners3Plus)
 	}
 }
+
+func TestFrameworkFileLoadedAtRunTime(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fieldwork.db")
+	addr := freeAddr(t)
+	out, err := exec.Command(filepath.Join(binDir, "fieldworkd"), "--db", db, "admin-token").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join("..", "..", "testdata", "frameworks", "probation-adult-2018.json")
+	srv := startServer(t, db, addr, "--framework", file)
+	home := filepath.Join(dir, "admin")
+	cli(t, home, false, "login", "--server", addr, "--token", strings.TrimSpace(string(out)))
+	list, _ := cli(t, home, false, "frameworks", "list")
+	for _, id := range []string{"probation-pdu-2023", "probation-public-protection-2025", "probation-adult-2018"} {
+		if !strings.Contains(list, id) {
+			t.Errorf("frameworks list lacks %s:\n%s", id, list)
+		}
+	}
+	show, _ := cli(t, home, false, "frameworks", "show", "probation-adult-2018")
+	for _, want := range []string{"3.2 Statutory victim work (case-rated)", "3.2.1 Is victim contact", "[applies where sentence_type is licence]", "1.4 Information and facilities (judged)"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("frameworks show lacks %q:\n%s", want, show)
+		}
+	}
+	id, _ := cli(t, home, false, "inspection", "create", "--name", "Old style", "--framework", "probation-adult-2018")
+	rep, _ := cli(t, home, false, "report", "--inspection", strings.TrimSpace(id))
+	if !strings.Contains(rep, "Score 0/30 — overall: not yet rated") {
+		t.Errorf("empty adult-2018 report:\n%s", rep)
+	}
+	srv.stop(t)
+
+	// A broken framework file stops the server with every problem listed.
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"id":"x","version":0,"attributes":[],"domains":[]}`), 0o644)
+	cmd := exec.Command(filepath.Join(binDir, "fieldworkd"), "--db", db, "--listen", addr, "--framework", bad)
+	msg, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(msg), "version must be 1 or more") || !strings.Contains(string(msg), "no standards") {
+		t.Errorf("fieldworkd with a broken framework: err = %v, output:\n%s", err, msg)
+	}
+}

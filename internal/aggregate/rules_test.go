@@ -121,7 +121,9 @@ func TestCompute_UnratedFrameworkGivesSharesOnly(t *testing.T) {
 		{Ref: "B", Attributes: map[string]string{"contact_suspended": "false"}},
 		{Ref: "C", Attributes: map[string]string{"contact_suspended": "true"}},
 	}}
-	add := func(ref, q, v string) { in.Answers = append(in.Answers, framework.Answer{CaseRef: ref, QuestionID: q, Value: v}) }
+	add := func(ref, q, v string) {
+		in.Answers = append(in.Answers, framework.Answer{CaseRef: ref, QuestionID: q, Value: v})
+	}
 	add("A", "C1", "yes")
 	add("B", "C1", "no")
 	add("C", "A1", "yes")

@@ -11,7 +11,7 @@ func TestPercent_RoundsHalfUp(t *testing.T) {
 		yes, relevant, want int
 		ok                  bool
 	}{
-		{41, 57, 72, true},  // 71.93 → 72
+		{41, 57, 72, true},   // 71.93 → 72
 		{129, 200, 65, true}, // 64.5 → 65
 		{128, 200, 64, true}, // 64.0
 		{1, 8, 13, true},     // 12.5 → 13

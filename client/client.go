@@ -109,7 +109,7 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 		for i, op := range ops {
 			req.Ops[i] = &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
 				Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
-				ClientTime: timestamppb.New(op.ClientTime)}
+				ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: op.Resolution}
 		}
 		if err := stream.Send(req); err != nil {
 			if _, rerr := stream.Recv(); rerr != nil && !errors.Is(rerr, io.EOF) {

@@ -49,7 +49,7 @@ func conflictToProto(c *framework.Conflict) *fieldworkv1.Conflict {
 func opFromProto(m *fieldworkv1.Op) framework.Op {
 	return framework.Op{ID: m.GetOpId(), InspectionID: m.GetInspectionId(), CaseRef: m.GetCaseRef(), QuestionID: m.GetQuestionId(),
 		Value: m.GetValue(), Note: m.GetNote(), BaseRevision: m.GetBaseRevision(), DeviceID: m.GetDeviceId(), DeviceSeq: m.GetDeviceSeq(),
-		ClientTime: m.GetClientTime().AsTime()}
+		ClientTime: m.GetClientTime().AsTime(), ConflictID: m.GetConflictId(), Resolution: m.GetResolution()}
 }
 
 func ackToProto(a framework.Ack) *fieldworkv1.Ack {

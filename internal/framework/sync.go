@@ -36,7 +36,18 @@ type Op struct {
 	DeviceID     string
 	DeviceSeq    int64
 	ClientTime   time.Time
+	// ConflictID, when set, makes the op the resolution of that conflict;
+	// Resolution is how the value was chosen: mine, theirs or value.
+	ConflictID string
+	Resolution string
 }
+
+// Resolutions of a conflict.
+const (
+	ResolveMine   = "mine"   // the edit the server refused
+	ResolveTheirs = "theirs" // the value the server kept
+	ResolveValue  = "value"  // a new value
+)
 
 // OpResult is the outcome of applying an op.
 type OpResult int

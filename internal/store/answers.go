@@ -58,6 +58,28 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 	if ack, found, err := recordedAck(ctx, tx, op.ID); err != nil || found {
 		return ack, err
 	}
+	var resolving *framework.Conflict
+	if op.ConflictID != "" {
+		c, err := conflictByID(ctx, tx, op.ConflictID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodeNotFound, "conflict %s not found", op.ConflictID))
+		case err != nil:
+			return framework.Ack{}, err
+		case c.InspectionID != op.InspectionID || c.CaseRef != op.CaseRef || c.QuestionID != op.QuestionID:
+			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodeInvalid,
+				"conflict %s is about case %s question %s, not case %s question %s", c.ID, c.CaseRef, c.QuestionID, op.CaseRef, op.QuestionID))
+		case c.Status != "open":
+			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodePrecondition,
+				"conflict %s was already resolved by %s (%s)", c.ID, c.ResolvedBy, c.Resolution))
+		}
+		switch op.Resolution {
+		case framework.ResolveMine, framework.ResolveTheirs, framework.ResolveValue:
+		default:
+			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", op.Resolution))
+		}
+		resolving = &c
+	}
 	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, insp)
 	if err != nil {
 		return ack, err
@@ -76,6 +98,30 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 			return ack, err
 		}
 	}
+	if resolving != nil && ack.Result == framework.OpApplied {
+		resolution := fmt.Sprintf("%s: %s at revision %d", op.Resolution, op.Value, ack.Revision)
+		if _, err := tx.ExecContext(ctx, `UPDATE conflicts SET status = 'resolved', resolved_by = ?, resolution = ? WHERE id = ?`,
+			u.Name, resolution, resolving.ID); err != nil {
+			return ack, err
+		}
+		if err := addChange(ctx, tx, op.InspectionID, "conflict", cur.caseID, resolving.ID); err != nil {
+			return ack, err
+		}
+		if err := audit(ctx, tx, at, a, "conflict.resolve", "conflict/"+resolving.ID, map[string]string{"status": "open"},
+			map[string]string{"status": "resolved", "resolution": resolution}); err != nil {
+			return ack, err
+		}
+	}
+	return db.record(ctx, tx, u, op, ack, at)
+}
+
+// recordRejection records and returns the rejection of an op.
+func (db *DB) recordRejection(ctx context.Context, tx *sql.Tx, u User, op framework.Op, err error) (framework.Ack, error) {
+	return db.record(ctx, tx, u, op, reject(op, err), db.now())
+}
+
+// record keeps an op's result so that re-sending it returns the same.
+func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, at string) (framework.Ack, error) {
 	var conflictID any
 	if ack.Conflict != nil {
 		conflictID = ack.Conflict.ID

@@ -197,6 +197,43 @@ func (l *Local) Answers(ctx context.Context, inspectionID, caseRef string) ([]fr
 // case's attributes and, in one transaction, stores it locally and appends
 // its op to the outbox. It needs no network.
 func (l *Local) Record(ctx context.Context, user, inspectionID, caseRef, questionID, value, note string) (framework.Op, error) {
+	return l.record(ctx, user, framework.Op{InspectionID: inspectionID, CaseRef: caseRef, QuestionID: questionID, Value: value, Note: note})
+}
+
+// Resolve queues the resolution of an open conflict: choice is mine (the
+// refused edit), theirs (the value the server kept) or value (a new value
+// given in value and note). Like Record it works offline.
+func (l *Local) Resolve(ctx context.Context, user, conflictID, choice, value, note string) (framework.Op, error) {
+	var body, status string
+	err := l.conn.W.QueryRowContext(ctx, `SELECT body, status FROM conflicts WHERE id = ?`, conflictID).Scan(&body, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return framework.Op{}, framework.Errorf(framework.CodeNotFound, "conflict %q is not on this device (run fieldwork sync)", conflictID)
+	}
+	if err != nil {
+		return framework.Op{}, err
+	}
+	if status != "open" {
+		return framework.Op{}, framework.Errorf(framework.CodePrecondition, "conflict %s is %s", conflictID, status)
+	}
+	var c framework.Conflict
+	if err := json.Unmarshal([]byte(body), &c); err != nil {
+		return framework.Op{}, err
+	}
+	switch choice {
+	case framework.ResolveMine:
+		value, note = c.ClientValue, c.ClientNote
+	case framework.ResolveTheirs:
+		value, note = c.ServerValue, c.ServerNote
+	case framework.ResolveValue:
+	default:
+		return framework.Op{}, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", choice)
+	}
+	return l.record(ctx, user, framework.Op{InspectionID: c.InspectionID, CaseRef: c.CaseRef, QuestionID: c.QuestionID,
+		Value: value, Note: note, ConflictID: c.ID, Resolution: choice})
+}
+
+func (l *Local) record(ctx context.Context, user string, want framework.Op) (framework.Op, error) {
+	inspectionID, caseRef, questionID, value, note := want.InspectionID, want.CaseRef, want.QuestionID, want.Value, want.Note
 	in, err := l.Inspection(ctx, inspectionID)
 	if err != nil {
 		return framework.Op{}, err
@@ -244,10 +281,17 @@ func (l *Local) Record(ctx context.Context, user, inspectionID, caseRef, questio
 		}
 		now := l.Now().UTC()
 		op = framework.Op{ID: uuid.Must(uuid.NewV7()).String(), InspectionID: inspectionID, CaseRef: caseRef, QuestionID: questionID,
-			Value: v.String(), Note: note, BaseRevision: base, DeviceID: device, DeviceSeq: seq, ClientTime: now}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, seq, op.ID, inspectionID, caseRef, questionID, op.Value, note, base, now.Format(time.RFC3339Nano)); err != nil {
+			Value: v.String(), Note: note, BaseRevision: base, DeviceID: device, DeviceSeq: seq, ClientTime: now,
+			ConflictID: want.ConflictID, Resolution: want.Resolution}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time, conflict_id, resolution)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, seq, op.ID, inspectionID, caseRef, questionID, op.Value, note, base, now.Format(time.RFC3339Nano),
+			op.ConflictID, op.Resolution); err != nil {
 			return err
+		}
+		if op.ConflictID != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE conflicts SET status = 'resolving' WHERE id = ?`, op.ConflictID); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO answers (inspection_id, case_ref, question_id, value, note, revision, updated_by, updated_at, pending)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET value = excluded.value, note = excluded.note,
@@ -277,8 +321,8 @@ func (l *Local) Outbox(ctx context.Context, limit int) ([]framework.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := l.conn.W.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time
-		FROM outbox ORDER BY device_seq LIMIT ?`, limit)
+	rows, err := l.conn.W.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
+		conflict_id, resolution FROM outbox ORDER BY device_seq LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +331,7 @@ func (l *Local) Outbox(ctx context.Context, limit int) ([]framework.Op, error) {
 	for rows.Next() {
 		op := framework.Op{DeviceID: device}
 		var at string
-		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at); err != nil {
+		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at, &op.ConflictID, &op.Resolution); err != nil {
 			return nil, err
 		}
 		op.ClientTime = parseTime(at)
@@ -354,6 +398,12 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 			}
 			if err != nil {
 				return err
+			}
+			if op.ConflictID != "" && ack.Result != framework.OpApplied {
+				// The resolution did not take: the conflict is still open.
+				if _, err := tx.ExecContext(ctx, `UPDATE conflicts SET status = 'open' WHERE id = ? AND status = 'resolving'`, op.ConflictID); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -51,7 +51,8 @@ Recording (works offline):
 Sync and reports:
   sync
   status
-  conflicts [--inspection ID] [--format table|json]
+  conflicts [--inspection ID] [--format table|json] [--all]
+  resolve --conflict ID --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
   report --inspection ID [--format table|json]
 
 The client keeps its store and credentials in $FIELDWORK_HOME (default: the
@@ -108,7 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"team add": a.teamAdd, "user create": a.userCreate, "token issue": a.tokenIssue,
 		"import": a.importFiles, "judge": a.judge,
 		"cases": a.cases, "answer": a.answer, "answers": a.answers,
-		"sync": a.sync, "status": a.status, "conflicts": a.conflicts, "report": a.report,
+		"sync": a.sync, "status": a.status, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report,
 	}
 	h, ok := handlers[cmd]
 	if !ok {
@@ -770,6 +771,45 @@ func (a *app) conflicts(args []string) error {
 			c.ClientValue, c.ClientUser, shortID(c.ClientDevice), c.CreatedAt.Format("2006-01-02 15:04"), c.Status)
 	}
 	return tw.Flush()
+}
+
+func (a *app) resolve(args []string) error {
+	fs := newFlags("resolve")
+	id := fs.String("conflict", "", "conflict `id` (see fieldwork conflicts)")
+	mine := fs.Bool("mine", false, "keep the edit the server refused")
+	theirs := fs.Bool("theirs", false, "keep the value the server kept")
+	value := fs.String("value", "", "set a new `value` instead")
+	note := fs.String("note", "", "note for a new value")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "conflict"); err != nil {
+		return err
+	}
+	choice, n := "", 0
+	if *mine {
+		choice, n = framework.ResolveMine, n+1
+	}
+	if *theirs {
+		choice, n = framework.ResolveTheirs, n+1
+	}
+	if *value != "" {
+		choice, n = framework.ResolveValue, n+1
+	}
+	if n != 1 {
+		return errors.New("resolve: give exactly one of --mine, --theirs, --value")
+	}
+	l, err := a.openLocal()
+	if err != nil {
+		return err
+	}
+	creds, _ := client.LoadCredentials(a.home)
+	op, err := l.Resolve(a.ctx, creds.User, *id, choice, *value, *note)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "resolution queued: %s %s = %s (%s); run fieldwork sync to send it\n", op.CaseRef, op.QuestionID, op.Value, choice)
+	return nil
 }
 
 func shortID(s string) string {

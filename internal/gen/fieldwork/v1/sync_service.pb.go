@@ -93,7 +93,14 @@ type Op struct {
 	DeviceSeq    int64  `protobuf:"varint,9,opt,name=device_seq,json=deviceSeq,proto3" json:"device_seq,omitempty"`
 	// client_time is the device clock when the op was made; kept for audit,
 	// never used to decide anything.
-	ClientTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=client_time,json=clientTime,proto3" json:"client_time,omitempty"`
+	ClientTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=client_time,json=clientTime,proto3" json:"client_time,omitempty"`
+	// conflict_id, when set, makes the op the resolution of that open
+	// conflict: value is the value chosen and resolution says how it was
+	// chosen ("mine": the refused edit, "theirs": the value the server kept,
+	// "value": a new value). It is applied like any answer write on top of
+	// base_revision, and marks the conflict resolved by the caller.
+	ConflictId    string `protobuf:"bytes,11,opt,name=conflict_id,json=conflictId,proto3" json:"conflict_id,omitempty"`
+	Resolution    string `protobuf:"bytes,12,opt,name=resolution,proto3" json:"resolution,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -196,6 +203,20 @@ func (x *Op) GetClientTime() *timestamppb.Timestamp {
 		return x.ClientTime
 	}
 	return nil
+}
+
+func (x *Op) GetConflictId() string {
+	if x != nil {
+		return x.ConflictId
+	}
+	return ""
+}
+
+func (x *Op) GetResolution() string {
+	if x != nil {
+		return x.Resolution
+	}
+	return ""
 }
 
 // Ack acknowledges one op.
@@ -633,7 +654,7 @@ var File_fieldwork_v1_sync_service_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1ffieldwork/v1/sync_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x02\n" +
+	"\x1ffieldwork/v1/sync_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x03\n" +
 	"\x02Op\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12#\n" +
 	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x19\n" +
@@ -648,7 +669,12 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"device_seq\x18\t \x01(\x03R\tdeviceSeq\x12;\n" +
 	"\vclient_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"clientTime\"\xd0\x01\n" +
+	"clientTime\x12\x1f\n" +
+	"\vconflict_id\x18\v \x01(\tR\n" +
+	"conflictId\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\f \x01(\tR\n" +
+	"resolution\"\xd0\x01\n" +
 	"\x03Ack\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12.\n" +
 	"\x06result\x18\x02 \x01(\x0e2\x16.fieldwork.v1.OpResultR\x06result\x12\x1c\n" +

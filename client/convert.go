@@ -17,8 +17,17 @@ func conflictFromProto(m *fieldworkv1.Conflict) *framework.Conflict {
 }
 
 func ackFromProto(m *fieldworkv1.Ack) framework.Ack {
-	return framework.Ack{OpID: m.GetOpId(), Result: framework.OpResult(m.GetResult()), Duplicate: m.GetDuplicate(),
+	a := framework.Ack{OpID: m.GetOpId(), Result: framework.OpResult(m.GetResult()), Duplicate: m.GetDuplicate(),
 		Revision: m.GetRevision(), Reason: m.GetReason(), Conflict: conflictFromProto(m.GetConflict())}
+	if c := m.GetCurrent(); c != nil {
+		a.Answer = answerFromProto(c)
+	}
+	return a
+}
+
+func answerFromProto(a *fieldworkv1.Answer) *framework.Answer {
+	return &framework.Answer{CaseRef: a.GetCaseRef(), QuestionID: a.GetQuestionId(), Value: a.GetValue(), Note: a.GetNote(),
+		Revision: a.GetRevision(), UpdatedBy: a.GetUpdatedBy(), DeviceID: a.GetDeviceId(), UpdatedAt: a.GetUpdatedAt().AsTime()}
 }
 
 // InspectionFromProto converts an inspection message.
@@ -38,10 +47,8 @@ func changeFromProto(m *fieldworkv1.Change) framework.Change {
 		ch.Case = &framework.Case{Ref: c.GetCaseRef(), Attributes: c.GetAttributes(), Inspector: c.GetInspector(), Status: c.GetStatus()}
 		ch.InspectionID = c.GetInspectionId()
 	case *fieldworkv1.Change_Answer:
-		a := e.Answer
-		ch.Answer = &framework.Answer{CaseRef: a.GetCaseRef(), QuestionID: a.GetQuestionId(), Value: a.GetValue(), Note: a.GetNote(),
-			Revision: a.GetRevision(), UpdatedBy: a.GetUpdatedBy(), DeviceID: a.GetDeviceId(), UpdatedAt: a.GetUpdatedAt().AsTime()}
-		ch.InspectionID = a.GetInspectionId()
+		ch.Answer = answerFromProto(e.Answer)
+		ch.InspectionID = e.Answer.GetInspectionId()
 	case *fieldworkv1.Change_Judgement:
 		j := e.Judgement
 		ch.Judgement = &framework.Judgement{StandardID: j.GetStandardId(), Rating: j.GetRating(), Rationale: j.GetRationale(),

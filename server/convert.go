@@ -52,9 +52,13 @@ func opFromProto(m *fieldworkv1.Op) framework.Op {
 		ClientTime: m.GetClientTime().AsTime(), ConflictID: m.GetConflictId(), Resolution: m.GetResolution()}
 }
 
-func ackToProto(a framework.Ack) *fieldworkv1.Ack {
-	return &fieldworkv1.Ack{OpId: a.OpID, Result: fieldworkv1.OpResult(a.Result), Duplicate: a.Duplicate, Revision: a.Revision,
+func ackToProto(inspectionID string, a framework.Ack) *fieldworkv1.Ack {
+	m := &fieldworkv1.Ack{OpId: a.OpID, Result: fieldworkv1.OpResult(a.Result), Duplicate: a.Duplicate, Revision: a.Revision,
 		Reason: a.Reason, Conflict: conflictToProto(a.Conflict)}
+	if a.Answer != nil {
+		m.Current = answerToProto(inspectionID, *a.Answer)
+	}
+	return m
 }
 
 func changeToProto(c framework.Change) *fieldworkv1.Change {

@@ -244,7 +244,7 @@ func (s *syncService) Push(stream fieldworkv1.SyncService_PushServer) error {
 		}
 		resp := &fieldworkv1.PushResponse{Acks: make([]*fieldworkv1.Ack, len(acks))}
 		for i, a := range acks {
-			resp.Acks[i] = ackToProto(a)
+			resp.Acks[i] = ackToProto(ops[i].InspectionID, a)
 		}
 		if err := stream.Send(resp); err != nil {
 			return err

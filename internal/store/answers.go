@@ -56,6 +56,9 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		return reject(op, framework.Errorf(framework.CodeInvalid, "op_id %q is not a UUID", op.ID)), nil
 	}
 	if ack, found, err := recordedAck(ctx, tx, op.ID); err != nil || found {
+		if err == nil {
+			ack.Answer, err = currentAnswer(ctx, tx, op.InspectionID, op.CaseRef, op.QuestionID)
+		}
 		return ack, err
 	}
 	var resolving *framework.Conflict
@@ -69,16 +72,18 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		case c.InspectionID != op.InspectionID || c.CaseRef != op.CaseRef || c.QuestionID != op.QuestionID:
 			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodeInvalid,
 				"conflict %s is about case %s question %s, not case %s question %s", c.ID, c.CaseRef, c.QuestionID, op.CaseRef, op.QuestionID))
-		case c.Status != "open":
-			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodePrecondition,
-				"conflict %s was already resolved by %s (%s)", c.ID, c.ResolvedBy, c.Resolution))
 		}
 		switch op.Resolution {
 		case framework.ResolveMine, framework.ResolveTheirs, framework.ResolveValue:
 		default:
 			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", op.Resolution))
 		}
-		resolving = &c
+		if c.Status == "open" {
+			resolving = &c
+		}
+		// A conflict someone else resolved meanwhile: the op is then an
+		// ordinary write on its base revision, so a different choice made
+		// concurrently becomes a new conflict instead of being lost.
 	}
 	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, insp)
 	if err != nil {
@@ -120,14 +125,41 @@ func (db *DB) recordRejection(ctx context.Context, tx *sql.Tx, u User, op framew
 	return db.record(ctx, tx, u, op, reject(op, err), db.now())
 }
 
+// currentAnswer returns the server's answer, or nil if there is none.
+func currentAnswer(ctx context.Context, tx *sql.Tx, inspectionID, caseRef, questionID string) (*framework.Answer, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
+		FROM answers a JOIN cases c ON c.id = a.case_id WHERE c.inspection_id = ? AND c.case_ref = ? AND a.question_id = ?`, inspectionID, caseRef, questionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	as, err := scanAnswers(rows)
+	if err != nil || len(as) == 0 {
+		return nil, err
+	}
+	return &as[0], nil
+}
+
 // record keeps an op's result so that re-sending it returns the same.
 func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, at string) (framework.Ack, error) {
+	if ack.Answer == nil {
+		cur, err := currentAnswer(ctx, tx, op.InspectionID, op.CaseRef, op.QuestionID)
+		if err != nil {
+			return ack, err
+		}
+		ack.Answer = cur
+	}
 	var conflictID any
 	if ack.Conflict != nil {
 		conflictID = ack.Conflict.ID
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, at); err != nil {
+	var caseID any
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM cases WHERE inspection_id = ? AND case_ref = ?`, op.InspectionID, op.CaseRef).Scan(&caseID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return ack, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, at, caseID, op.QuestionID); err != nil {
 		return ack, err
 	}
 	return ack, nil
@@ -206,6 +238,19 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 	if op.BaseRevision > cur.Revision || op.BaseRevision < 0 {
 		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: base revision %d is not one the server issued (current %d)",
 			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision)), cur, nil
+	}
+	if op.DeviceID != "" {
+		var lastSeq sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(device_seq) FROM ops_applied WHERE case_id = ? AND question_id = ? AND device_id = ? AND user_name = ? AND result = ?`,
+			cr.id, op.QuestionID, op.DeviceID, u.Name, int(framework.OpApplied)).Scan(&lastSeq); err != nil {
+			return framework.Ack{}, cur, err
+		}
+		if lastSeq.Valid && op.DeviceSeq < lastSeq.Int64 {
+			// A later edit from this same device has already been applied (the
+			// ops arrived out of order): the older one is superseded by it.
+			return framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: cur.Revision,
+				Reason: fmt.Sprintf("superseded by this device's later edit (seq %d)", lastSeq.Int64)}, cur, nil
+		}
 	}
 	base := op.BaseRevision
 	if base < cur.Revision && op.DeviceID != "" {

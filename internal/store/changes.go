@@ -13,7 +13,7 @@ import (
 // with the current state of its entity, and the cursor to pull after next.
 // An administrator sees every inspection; a team member sees their
 // inspections, and an inspector only the cases assigned to them. Several
-// changes to one entity within the page are delivered once, at the last.
+// changes to one entity within the page are delivered once.
 func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (changes []framework.Change, cursor int64, more bool, err error) {
 	if limit <= 0 {
 		limit = 500
@@ -59,14 +59,16 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 			// Nothing more is visible up to max: skip the invisible tail too.
 			cursor = max
 		}
-		last := map[string]int{}
-		for i, r := range refs {
-			last[r.kind+"\x00"+r.inspection+"\x00"+r.caseID.String+"\x00"+r.entity] = i
-		}
-		for i, r := range refs {
-			if last[r.kind+"\x00"+r.inspection+"\x00"+r.caseID.String+"\x00"+r.entity] != i {
+		// Each entity is delivered once per page, with its current state, at
+		// its first change: later entities may depend on it (a case on its
+		// inspection), never the other way round.
+		seen := map[string]bool{}
+		for _, r := range refs {
+			key := r.kind + "\x00" + r.inspection + "\x00" + r.caseID.String + "\x00" + r.entity
+			if seen[key] {
 				continue
 			}
+			seen[key] = true
 			ch := framework.Change{Seq: r.seq, InspectionID: r.inspection}
 			switch r.kind {
 			case "inspection":

@@ -348,9 +348,10 @@ func (l *Local) PendingCount(ctx context.Context) (int, error) {
 }
 
 // Acknowledge applies the server's acknowledgements of pushed ops in one
-// transaction: acknowledged ops leave the outbox, the answer's base
-// revision advances, conflicts take the server's value and are kept for
-// the user, rejections are kept with their reason.
+// transaction: acknowledged ops leave the outbox; once an answer has no
+// local edit pending, it shows the server's current answer (the op's value
+// if applied, the kept value after a conflict or a rejection); conflicts
+// and rejections are kept for the user.
 func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []framework.Ack) error {
 	byID := map[string]framework.Op{}
 	for _, op := range ops {
@@ -370,10 +371,21 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 				continue // already acknowledged
 			}
 			key := []any{op.InspectionID, op.CaseRef, op.QuestionID}
+			if _, err := tx.ExecContext(ctx, `UPDATE answers SET pending = max(pending - 1, 0) WHERE inspection_id = ? AND case_ref = ? AND question_id = ?`, key...); err != nil {
+				return err
+			}
+			if a := ack.Answer; a != nil {
+				_, err = tx.ExecContext(ctx, `UPDATE answers SET value = ?, note = ?, revision = ?, updated_by = ?, updated_at = ?
+					WHERE inspection_id = ? AND case_ref = ? AND question_id = ? AND pending = 0`,
+					append([]any{a.Value, a.Note, a.Revision, a.UpdatedBy, a.UpdatedAt.UTC().Format(time.RFC3339Nano)}, key...)...)
+			} else {
+				// The server holds no answer: drop the local one unless a later edit is pending.
+				_, err = tx.ExecContext(ctx, `DELETE FROM answers WHERE inspection_id = ? AND case_ref = ? AND question_id = ? AND pending = 0`, key...)
+			}
+			if err != nil {
+				return err
+			}
 			switch ack.Result {
-			case framework.OpApplied:
-				_, err = tx.ExecContext(ctx, `UPDATE answers SET revision = max(revision, ?), pending = max(pending - 1, 0)
-					WHERE inspection_id = ? AND case_ref = ? AND question_id = ?`, append([]any{ack.Revision}, key...)...)
 			case framework.OpConflict:
 				c := ack.Conflict
 				body, _ := json.Marshal(c)
@@ -381,26 +393,14 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 					ON CONFLICT DO UPDATE SET status = excluded.status, body = excluded.body`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body)); err != nil {
 					return err
 				}
-				// The server kept its value: show it, unless a later local edit is still pending.
-				_, err = tx.ExecContext(ctx, `UPDATE answers SET pending = max(pending - 1, 0), revision = ?,
-					value = CASE WHEN pending > 1 THEN value ELSE ? END, note = CASE WHEN pending > 1 THEN note ELSE ? END
-					WHERE inspection_id = ? AND case_ref = ? AND question_id = ?`, append([]any{c.ServerRevision, c.ServerValue, c.ServerNote}, key...)...)
 			case framework.OpRejected:
 				if _, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO rejected (op_id, inspection_id, case_ref, question_id, value, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 					op.ID, op.InspectionID, op.CaseRef, op.QuestionID, op.Value, ack.Reason, l.Now().UTC().Format(time.RFC3339Nano)); err != nil {
 					return err
 				}
-				// Nothing was stored on the server; the next pull restores its value.
-				_, err = tx.ExecContext(ctx, `UPDATE answers SET pending = max(pending - 1, 0) WHERE inspection_id = ? AND case_ref = ? AND question_id = ?`, key...)
-				if err == nil {
-					_, err = tx.ExecContext(ctx, `DELETE FROM answers WHERE inspection_id = ? AND case_ref = ? AND question_id = ? AND pending = 0 AND revision = 0`, key...)
-				}
-			}
-			if err != nil {
-				return err
 			}
 			if op.ConflictID != "" && ack.Result != framework.OpApplied {
-				// The resolution did not take: the conflict is still open.
+				// The resolution did not take: the conflict is open again locally.
 				if _, err := tx.ExecContext(ctx, `UPDATE conflicts SET status = 'open' WHERE id = ? AND status = 'resolving'`, op.ConflictID); err != nil {
 					return err
 				}

@@ -330,3 +330,22 @@ func TestPutFramework_ImmutableOnceUsed(t *testing.T) {
 		t.Errorf("storing the same definition again: %v", err)
 	}
 }
+
+func TestApplyOps_ReorderedOpsFromOneDeviceKeepTheLatest(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	id := mustInspection(t, db)
+	mustCases(t, db, id)
+	first, second := op(id, "T-1", "2.1.3", "yes", 0), op(id, "T-1", "2.1.3", "no", 0)
+	first.DeviceSeq, second.DeviceSeq = 1, 2
+	// The later edit arrives first, then the earlier one, then both again.
+	for _, batch := range [][]framework.Op{{second}, {first}, {first, second}} {
+		if _, err := db.ApplyOps(ctx, adminUser(), batch, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answers, _ := db.Answers(ctx, id, "T-1")
+	if len(answers) != 1 || answers[0].Value != "no" || answers[0].Revision != 1 {
+		t.Fatalf("answers = %+v, want the device's latest edit (no) at revision 1", answers)
+	}
+}

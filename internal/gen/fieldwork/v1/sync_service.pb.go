@@ -230,7 +230,11 @@ type Ack struct {
 	Revision int64  `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`
 	Reason   string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// conflict is set when result is OP_RESULT_CONFLICT.
-	Conflict      *Conflict `protobuf:"bytes,6,opt,name=conflict,proto3" json:"conflict,omitempty"`
+	Conflict *Conflict `protobuf:"bytes,6,opt,name=conflict,proto3" json:"conflict,omitempty"`
+	// current is the server's answer after the op (whatever the result),
+	// unset when the server holds no answer; the client shows it once it has
+	// no later edit of its own pending.
+	Current       *Answer `protobuf:"bytes,7,opt,name=current,proto3" json:"current,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -303,6 +307,13 @@ func (x *Ack) GetReason() string {
 func (x *Ack) GetConflict() *Conflict {
 	if x != nil {
 		return x.Conflict
+	}
+	return nil
+}
+
+func (x *Ack) GetCurrent() *Answer {
+	if x != nil {
+		return x.Current
 	}
 	return nil
 }
@@ -674,14 +685,15 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"conflictId\x12\x1e\n" +
 	"\n" +
 	"resolution\x18\f \x01(\tR\n" +
-	"resolution\"\xd0\x01\n" +
+	"resolution\"\x80\x02\n" +
 	"\x03Ack\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12.\n" +
 	"\x06result\x18\x02 \x01(\x0e2\x16.fieldwork.v1.OpResultR\x06result\x12\x1c\n" +
 	"\tduplicate\x18\x03 \x01(\bR\tduplicate\x12\x1a\n" +
 	"\brevision\x18\x04 \x01(\x03R\brevision\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x122\n" +
-	"\bconflict\x18\x06 \x01(\v2\x16.fieldwork.v1.ConflictR\bconflict\"1\n" +
+	"\bconflict\x18\x06 \x01(\v2\x16.fieldwork.v1.ConflictR\bconflict\x12.\n" +
+	"\acurrent\x18\a \x01(\v2\x14.fieldwork.v1.AnswerR\acurrent\"1\n" +
 	"\vPushRequest\x12\"\n" +
 	"\x03ops\x18\x01 \x03(\v2\x10.fieldwork.v1.OpR\x03ops\"5\n" +
 	"\fPushResponse\x12%\n" +
@@ -738,32 +750,33 @@ var file_fieldwork_v1_sync_service_proto_goTypes = []any{
 	(*PullResponse)(nil),          // 7: fieldwork.v1.PullResponse
 	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
 	(*Conflict)(nil),              // 9: fieldwork.v1.Conflict
-	(*Inspection)(nil),            // 10: fieldwork.v1.Inspection
-	(*Case)(nil),                  // 11: fieldwork.v1.Case
-	(*Answer)(nil),                // 12: fieldwork.v1.Answer
+	(*Answer)(nil),                // 10: fieldwork.v1.Answer
+	(*Inspection)(nil),            // 11: fieldwork.v1.Inspection
+	(*Case)(nil),                  // 12: fieldwork.v1.Case
 	(*Judgement)(nil),             // 13: fieldwork.v1.Judgement
 }
 var file_fieldwork_v1_sync_service_proto_depIdxs = []int32{
 	8,  // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
 	0,  // 1: fieldwork.v1.Ack.result:type_name -> fieldwork.v1.OpResult
 	9,  // 2: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
-	1,  // 3: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
-	2,  // 4: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
-	10, // 5: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
-	11, // 6: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
-	12, // 7: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
-	13, // 8: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
-	9,  // 9: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
-	6,  // 10: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
-	3,  // 11: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
-	5,  // 12: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
-	4,  // 13: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
-	7,  // 14: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
-	13, // [13:15] is the sub-list for method output_type
-	11, // [11:13] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	10, // 3: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
+	1,  // 4: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
+	2,  // 5: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
+	11, // 6: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
+	12, // 7: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
+	10, // 8: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
+	13, // 9: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
+	9,  // 10: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
+	6,  // 11: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
+	3,  // 12: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
+	5,  // 13: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
+	4,  // 14: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
+	7,  // 15: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
+	14, // [14:16] is the sub-list for method output_type
+	12, // [12:14] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_sync_service_proto_init() }

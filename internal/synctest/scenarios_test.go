@@ -1,0 +1,310 @@
+package synctest_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/fieldworkhq/fieldwork/internal/faultproxy"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/synctest"
+)
+
+var seeds = flag.Int("sync.seeds", 2, "number of seeds for the randomized sync scenarios (e.g. 200 for a soak)")
+
+// syncOK syncs, retrying while the server is unreachable (a restarted
+// server takes a moment to be redialled).
+func syncOK(tb testing.TB, d *synctest.Device) {
+	tb.Helper()
+	var err error
+	for range 100 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err = d.Client.SyncNow(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if status.Code(err) != codes.Unavailable && framework.ErrorCode(err) != "" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tb.Fatalf("sync %s: %v", d.User, err)
+}
+
+func TestTwoDevicesConflictThenResolve(t *testing.T) {
+	dir := t.TempDir()
+	w := synctest.Start(t, dir)
+	lead := w.NewDevice(t, filepath.Join(dir, "lead"), "lead", w.Addr)
+	insp := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
+	syncOK(t, lead)
+	syncOK(t, insp)
+
+	// Both edit C-01 2.1.1 offline, differently.
+	insp.Record(t, w.InspectionID, "C-01", "2.1.1", "yes")
+	lead.Record(t, w.InspectionID, "C-01", "2.1.1", "no")
+	syncOK(t, insp)
+	res, err := lead.Client.SyncNow(t.Context())
+	if err != nil || res.Conflicts != 1 {
+		t.Fatalf("lead sync = %+v, %v; want one conflict", res, err)
+	}
+	syncOK(t, insp) // the other party receives the conflict on pull
+	for _, d := range []*synctest.Device{lead, insp} {
+		cs, err := d.Local.Conflicts(t.Context(), w.InspectionID, false)
+		if err != nil || len(cs) != 1 || cs[0].ServerValue != "yes" || cs[0].ClientValue != "no" || cs[0].ClientUser != "lead" {
+			t.Fatalf("%s sees conflicts %+v, %v; want yes (server) vs no (lead)", d.User, cs, err)
+		}
+	}
+	// The lead resolves for their own value; everyone converges on it.
+	cs, _ := lead.Local.Conflicts(t.Context(), w.InspectionID, false)
+	op, err := lead.Local.Resolve(t.Context(), "lead", cs[0].ID, framework.ResolveMine, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead.Ops = append(lead.Ops, op)
+	syncOK(t, lead)
+	syncOK(t, insp)
+	all, _ := insp.Local.Conflicts(t.Context(), w.InspectionID, true)
+	if len(all) != 1 || all[0].Status != "resolved" || all[0].ResolvedBy != "lead" {
+		t.Errorf("after resolution insp.a sees %+v, want resolved by lead", all)
+	}
+	answers, _ := insp.Local.Answers(t.Context(), w.InspectionID, "C-01")
+	if len(answers) != 1 || answers[0].Value != "no" {
+		t.Errorf("insp.a C-01 answers = %+v, want 2.1.1 = no", answers)
+	}
+	synctest.Check(t, w, []*synctest.Device{lead, insp})
+}
+
+// editRandomly records n offline edits on answers the device may write.
+func editRandomly(t *testing.T, rng *rand.Rand, w *synctest.World, d *synctest.Device, n int) {
+	cases := synctest.Cases
+	switch d.User {
+	case "insp.a":
+		cases = cases[:3]
+	case "insp.b":
+		cases = cases[3:]
+	}
+	values := []string{"yes", "no", "na"}
+	for range n {
+		d.Record(t, w.InspectionID, cases[rng.IntN(len(cases))], synctest.Questions[rng.IntN(len(synctest.Questions))], values[rng.IntN(3)])
+	}
+}
+
+func devices(t *testing.T, w *synctest.World, dir, addr string, n int) []*synctest.Device {
+	users := []string{"lead", "insp.a", "qa", "lead", "insp.b"}
+	var ds []*synctest.Device
+	for i := range n {
+		ds = append(ds, w.NewDevice(t, filepath.Join(dir, fmt.Sprintf("dev%d", i)), users[i], addr))
+	}
+	return ds
+}
+
+func TestDevicesEditOverlappingAnswersOffline(t *testing.T) {
+	for _, n := range []int{2, 5} {
+		for seed := range *seeds {
+			t.Run(fmt.Sprintf("devices=%d/seed=%d", n, seed), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(seed), uint64(n)))
+				dir := t.TempDir()
+				w := synctest.Start(t, dir)
+				ds := devices(t, w, dir, w.Addr, n)
+				for _, d := range ds {
+					syncOK(t, d)
+				}
+				for round := range 4 {
+					for _, d := range ds {
+						editRandomly(t, rng, w, d, 5+rng.IntN(10))
+					}
+					for _, i := range rng.Perm(n) {
+						syncOK(t, ds[i])
+					}
+					// Someone resolves some open conflicts each round.
+					d := ds[rng.IntN(n)]
+					cs, _ := d.Local.Conflicts(t.Context(), w.InspectionID, false)
+					for i, c := range cs {
+						if i%2 == 1 || !canWrite(d.User, c.CaseRef) {
+							continue
+						}
+						choice := []string{framework.ResolveMine, framework.ResolveTheirs, framework.ResolveValue}[rng.IntN(3)]
+						op, err := d.Local.Resolve(t.Context(), d.User, c.ID, choice, "yes", "agreed")
+						if err != nil {
+							t.Fatalf("round %d resolve: %v", round, err)
+						}
+						d.Ops = append(d.Ops, op)
+					}
+				}
+				finalSync(t, ds)
+				ops := synctest.Check(t, w, ds)
+				t.Logf("%d devices, seed %d: %d ops", n, seed, ops)
+			})
+		}
+	}
+}
+
+func canWrite(user, caseRef string) bool {
+	switch user {
+	case "insp.a":
+		return caseRef <= "C-03"
+	case "insp.b":
+		return caseRef > "C-03"
+	}
+	return true
+}
+
+// finalSync syncs every device twice, so conflicts raised by the last
+// pushes reach every device's pull.
+func finalSync(t *testing.T, ds []*synctest.Device) {
+	for range 2 {
+		for _, d := range ds {
+			syncOK(t, d)
+		}
+	}
+}
+
+func TestSyncThroughConnectionsCutMidStream(t *testing.T) {
+	var totalCuts int64
+	for seed := range *seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(seed), 7))
+			dir := t.TempDir()
+			w := synctest.Start(t, dir)
+			proxy, err := faultproxy.Start(w.Addr, uint64(seed), 0.8, 64<<10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer proxy.Close()
+			ds := devices(t, w, dir, proxy.Addr(), 3)
+			for _, d := range ds {
+				d.Client.BatchSize = 7 // many small batches: cuts land between and inside them
+			}
+			var failures int
+			retry := func(d *synctest.Device) {
+				for attempt := 0; ; attempt++ {
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					_, err := d.Client.SyncNow(ctx)
+					cancel()
+					if err == nil {
+						return
+					}
+					failures++
+					if attempt > 200 {
+						t.Fatalf("device of %s never synced: %v", d.User, err)
+					}
+				}
+			}
+			for _, d := range ds {
+				retry(d)
+			}
+			for range 4 {
+				for _, d := range ds {
+					editRandomly(t, rng, w, d, 20)
+				}
+				for _, i := range rng.Perm(len(ds)) {
+					retry(ds[i])
+				}
+			}
+			proxy.SetFaults(false)
+			finalSync(t, ds)
+			ops := synctest.Check(t, w, ds)
+			t.Logf("seed %d: %d ops, %d cut connections, %d failed sync attempts retried", seed, ops, proxy.Cuts(), failures)
+			totalCuts += proxy.Cuts()
+		})
+	}
+	if totalCuts == 0 {
+		t.Error("the proxy cut no connection in any seed: the scenario tested nothing")
+	}
+}
+
+func TestDuplicatedAndReorderedBatches(t *testing.T) {
+	for seed := range *seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(seed), 11))
+			dir := t.TempDir()
+			w := synctest.Start(t, dir)
+			ds := devices(t, w, dir, w.Addr, 2)
+			for _, d := range ds {
+				syncOK(t, d)
+				editRandomly(t, rng, w, d, 40)
+			}
+			// Replay the first device's outbox straight at the server in
+			// shuffled, overlapping batches, each sent twice.
+			d := ds[0]
+			ops, err := d.Local.Outbox(t.Context(), 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stream, err := d.Client.Sync.Push(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 3 {
+				perm := rng.Perm(len(ops))
+				for start := 0; start < len(perm); start += 9 {
+					req := &fieldworkv1.PushRequest{}
+					for _, i := range perm[start:min(start+9, len(perm))] {
+						op := ops[i]
+						req.Ops = append(req.Ops, &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
+							Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
+							ClientTime: timestamppb.New(op.ClientTime)})
+					}
+					req.Ops = append(req.Ops, req.Ops...) // duplicated within the batch too
+					if err := stream.Send(req); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := stream.Recv(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			stream.CloseSend()
+			// The device never saw those acks: its own sync re-sends everything.
+			res, err := d.Client.SyncNow(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Duplicates != len(ops) {
+				t.Errorf("re-sent %d ops, %d answered as duplicates", len(ops), res.Duplicates)
+			}
+			finalSync(t, ds)
+			synctest.Check(t, w, ds)
+			// Reordering must not let an older edit from one device win over its later one.
+			last := map[string]framework.Op{}
+			for _, op := range d.Ops {
+				last[op.CaseRef+" "+op.QuestionID] = op
+			}
+			answers, _ := d.Local.Answers(t.Context(), w.InspectionID, "")
+			for _, a := range answers {
+				if op, ok := last[a.CaseRef+" "+a.QuestionID]; ok && a.UpdatedBy == d.User && a.Value != op.Value {
+					t.Errorf("%s %s = %s, but the device's last edit was %s", a.CaseRef, a.QuestionID, a.Value, op.Value)
+				}
+			}
+		})
+	}
+}
+
+func TestServerRestartDuringPush(t *testing.T) {
+	dir := t.TempDir()
+	w := synctest.Start(t, dir)
+	ds := devices(t, w, dir, w.Addr, 2)
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, d := range ds {
+		syncOK(t, d)
+		d.Client.BatchSize = 5
+		editRandomly(t, rng, w, d, 150)
+	}
+	errc := make(chan error, 1)
+	go func() { _, err := ds[0].Client.SyncNow(context.Background()); errc <- err }()
+	time.Sleep(5 * time.Millisecond)
+	w.Restart(t)
+	<-errc // may or may not have failed, depending on timing
+	finalSync(t, ds)
+	synctest.Check(t, w, ds)
+}

@@ -1,0 +1,250 @@
+// Package synctest builds sync scenarios for tests: a real server on a
+// loopback port (optionally behind a fault proxy), client devices with their
+// own local stores, and the checks every scenario must pass afterwards.
+package synctest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fieldworkhq/fieldwork/client"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/server"
+)
+
+// World is a running server with one inspection.
+type World struct {
+	Addr         string
+	DBPath       string
+	Srv          *server.Server
+	InspectionID string
+	stop         func()
+}
+
+// Cases are the sample: C-01..C-06, C-01–C-03 assigned to insp.a, the rest to insp.b.
+var Cases = []string{"C-01", "C-02", "C-03", "C-04", "C-05", "C-06"}
+
+// Questions are the yes/no questions scenarios edit.
+var Questions = []string{"2.1.1", "2.1.1a", "2.1.2", "2.1.3", "2.2.1", "2.2.3b", "2.3.3c", "M.1"}
+
+// Start starts a server on a free loopback port with a fresh database in dir.
+func Start(tb testing.TB, dir string) *World {
+	tb.Helper()
+	w := &World{DBPath: filepath.Join(dir, "server.db")}
+	w.start(tb)
+	ctx := context.Background()
+	admin := framework.Actor{User: "admin", Device: "synctest", Admin: true}
+	in, err := w.Srv.DB().CreateInspection(ctx, admin, "Sync test", "T", "probation-pdu-2023", 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w.InspectionID = in.ID
+	var b strings.Builder
+	b.WriteString("case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\n")
+	for i, c := range Cases {
+		insp := "insp.a"
+		if i >= 3 {
+			insp = "insp.b"
+		}
+		fmt.Fprintf(&b, "%s,community,male,26-39,white,medium,none,T,false,%s\n", c, insp)
+	}
+	rows, err := interchange.ReadCases(strings.NewReader(b.String()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, _, err := w.Srv.DB().ImportCases(ctx, admin, in.ID, rows); err != nil {
+		tb.Fatal(err)
+	}
+	for _, u := range []string{"lead", "qa"} {
+		if err := w.Srv.DB().AddTeamMember(ctx, admin, in.ID, u, map[string]string{"lead": "lead", "qa": "qa"}[u]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return w
+}
+
+func (w *World) start(tb testing.TB) {
+	tb.Helper()
+	cfg := server.DefaultConfig()
+	cfg.DBPath = w.DBPath
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.New(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := w.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w.Addr = lis.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, lis); close(done) }()
+	w.Srv = srv
+	w.stop = func() { cancel(); <-done; srv.Close() }
+	tb.Cleanup(w.Stop)
+}
+
+// Stop stops the server (idempotent).
+func (w *World) Stop() {
+	if w.stop != nil {
+		w.stop()
+		w.stop = nil
+	}
+}
+
+// Restart stops and starts the server on the same database and address.
+func (w *World) Restart(tb testing.TB) {
+	tb.Helper()
+	w.Stop()
+	w.start(tb)
+}
+
+// Device is one laptop: a user's client with its own local store.
+type Device struct {
+	User   string
+	Client *client.Client
+	Local  *store.Local
+	// Ops are the ops recorded on this device, in order.
+	Ops []framework.Op
+}
+
+// NewDevice opens a local store in dir and connects to addr as user.
+func (w *World) NewDevice(tb testing.TB, dir, user, addr string) *Device {
+	tb.Helper()
+	ctx := context.Background()
+	token, _, err := w.Srv.DB().IssueToken(ctx, framework.Actor{User: "admin", Admin: true}, user, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	local, err := store.OpenLocal(ctx, filepath.Join(dir, "client.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	conn, err := client.Dial(client.Credentials{Server: addr, Token: token, User: user})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close(); local.Close() })
+	return &Device{User: user, Client: client.New(conn, local), Local: local}
+}
+
+// Record records an answer offline and remembers its op.
+func (d *Device) Record(tb testing.TB, inspection, caseRef, question, value string) {
+	tb.Helper()
+	op, err := d.Local.Record(context.Background(), d.User, inspection, caseRef, question, value, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d.Ops = append(d.Ops, op)
+}
+
+// Check asserts the properties every scenario must end with, after each
+// device has synced cleanly: every op recorded exactly once on the server
+// (no op applied twice), every op's value either a version of the answer or
+// the client side of a conflict (nothing lost), no outbox left, and each
+// device's local answers equal to the server's answers it may see.
+func Check(tb testing.TB, w *World, devices []*Device) (ops int) {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite3", "file:"+w.DBPath+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	var twice int
+	if err := db.QueryRow(`SELECT count(*) FROM (SELECT op_id FROM answer_history WHERE op_id IS NOT NULL GROUP BY op_id HAVING count(*) > 1)`).Scan(&twice); err != nil {
+		tb.Fatal(err)
+	}
+	if twice > 0 {
+		tb.Errorf("%d op(s) were applied more than once", twice)
+	}
+	for _, d := range devices {
+		n, err := d.Local.PendingCount(ctx)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if n != 0 {
+			tb.Errorf("device of %s still has %d op(s) in its outbox", d.User, n)
+		}
+		for _, op := range d.Ops {
+			ops++
+			var result int
+			var reason string
+			err := db.QueryRow(`SELECT result, reason FROM ops_applied WHERE op_id = ?`, op.ID).Scan(&result, &reason)
+			if err != nil {
+				tb.Errorf("op %s (%s %s=%s by %s) has no server record: %v", op.ID, op.CaseRef, op.QuestionID, op.Value, d.User, err)
+				continue
+			}
+			var inHistory, inConflict, sameValue int
+			db.QueryRow(`SELECT count(*) FROM answer_history WHERE op_id = ? AND value = ?`, op.ID, op.Value).Scan(&inHistory)
+			db.QueryRow(`SELECT count(*) FROM conflicts WHERE op_id = ? AND client_value = ?`, op.ID, op.Value).Scan(&inConflict)
+			db.QueryRow(`SELECT count(*) FROM answer_history h JOIN cases c ON c.id = h.case_id
+				WHERE c.inspection_id = ? AND c.case_ref = ? AND h.question_id = ? AND h.value = ?`, op.InspectionID, op.CaseRef, op.QuestionID, op.Value).Scan(&sameValue)
+			switch framework.OpResult(result) {
+			case framework.OpApplied:
+				// Applied as a new revision, or converged/superseded: the
+				// value is then a version of the answer already.
+				if inHistory == 0 && sameValue == 0 && !strings.HasPrefix(reason, "superseded") {
+					tb.Errorf("op %s (%s %s=%s) acknowledged applied but its value is no version of the answer", op.ID, op.CaseRef, op.QuestionID, op.Value)
+				}
+			case framework.OpConflict:
+				if inConflict == 0 {
+					tb.Errorf("op %s acknowledged as a conflict but no conflict row holds its value", op.ID)
+				}
+			case framework.OpRejected:
+				tb.Errorf("op %s (%s %s=%s by %s) rejected: %s", op.ID, op.CaseRef, op.QuestionID, op.Value, d.User, reason)
+			}
+		}
+		// The local view equals the server's view for this user.
+		local, err := d.Local.Answers(ctx, w.InspectionID, "")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, a := range local {
+			got[a.CaseRef+" "+a.QuestionID] = fmt.Sprintf("%s|%s|%d", a.Value, a.Note, a.Revision)
+		}
+		want := map[string]string{}
+		rows, err := db.Query(`SELECT c.case_ref, a.question_id, a.value, a.note, a.revision FROM answers a JOIN cases c ON c.id = a.case_id
+			WHERE c.inspection_id = ? AND (? IN ('lead', 'qa', 'admin') OR c.inspector = ?)`, w.InspectionID, d.User, d.User)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for rows.Next() {
+			var ref, q, v, note string
+			var rev int64
+			rows.Scan(&ref, &q, &v, &note, &rev)
+			want[ref+" "+q] = fmt.Sprintf("%s|%s|%d", v, note, rev)
+		}
+		rows.Close()
+		for k, v := range want {
+			if got[k] != v {
+				tb.Errorf("device of %s: %s local %q, server %q", d.User, k, got[k], v)
+			}
+		}
+		for k, v := range got {
+			if _, ok := want[k]; !ok {
+				tb.Errorf("device of %s holds %s = %q that the server does not show it", d.User, k, v)
+			}
+		}
+	}
+	return ops
+}

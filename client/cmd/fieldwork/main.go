@@ -49,7 +49,7 @@ Recording (works offline):
   answer --inspection ID --case REF --question QID --value yes|no|na|N [--note TEXT]
   answers --inspection ID --case REF
 Sync and reports:
-  sync
+  sync [--batch N]
   status
   conflicts [--inspection ID] [--format table|json] [--all]
   resolve --conflict ID --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
@@ -670,14 +670,19 @@ func (a *app) answers(args []string) error {
 
 func (a *app) sync(args []string) error {
 	fs := newFlags("sync")
+	batch := fs.Int("batch", 500, "ops per pushed batch (1–5000)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *batch < 1 || *batch > 5000 {
+		return fmt.Errorf("sync: --batch %d is outside 1–5000", *batch)
 	}
 	c, done, err := a.online()
 	if err != nil {
 		return err
 	}
 	defer done()
+	c.BatchSize = *batch
 	tty := false
 	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		tty = true

@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/synctest"
+)
+
+var killSeeds = flag.Int("kill.seeds", 2, "seeds for the SIGKILL scenarios (e.g. 50 for a soak)")
+
+// killSetup starts a real server with the Gwent cases, logs insp.ahmed in
+// on a second home and records all of insp.ahmed's answers offline.
+func killSetup(t *testing.T) (dir, db, addr, id, insp string, srv *daemon, dev *synctest.Device) {
+	dir = t.TempDir()
+	db = filepath.Join(dir, "fieldwork.db")
+	addr = freeAddr(t)
+	out, err := exec.Command(filepath.Join(binDir, "fieldworkd"), "--db", db, "admin-token").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv = startServer(t, db, addr)
+	lead := filepath.Join(dir, "lead")
+	cli(t, lead, false, "login", "--server", addr, "--token", strings.TrimSpace(string(out)))
+	id, _ = cli(t, lead, false, "inspection", "create", "--name", "Kill", "--framework", "probation-pdu-2023")
+	id = strings.TrimSpace(id)
+	cli(t, lead, false, "import", "--inspection", id, "--cases", gwent("cases.csv"))
+	tok, _ := cli(t, lead, false, "token", "issue", "--user", "insp.ahmed")
+	insp = filepath.Join(dir, "ahmed")
+	cli(t, insp, false, "login", "--server", addr, "--token", strings.TrimSpace(tok))
+	cli(t, insp, false, "sync")
+
+	local, err := store.OpenLocal(context.Background(), filepath.Join(insp, "client.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev = &synctest.Device{User: "insp.ahmed", Local: local}
+	cases, _ := local.Cases(context.Background(), id)
+	mine := map[string]bool{}
+	for _, c := range cases {
+		mine[c.Ref] = true
+	}
+	for _, r := range readAnswers(t) {
+		if mine[r[0]] {
+			dev.Record(t, id, r[0], r[1], r[2])
+		}
+	}
+	local.Close()
+	return
+}
+
+// readAnswers returns the rows of the Gwent answers.csv (no header).
+func readAnswers(t *testing.T) [][]string {
+	f, err := os.Open(gwent("answers.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows[1:]
+}
+
+// checkAfterKill reopens the inspector's store and checks the sync
+// properties against the server's database.
+func checkAfterKill(t *testing.T, db, id, insp string, dev *synctest.Device) int {
+	local, err := store.OpenLocal(context.Background(), filepath.Join(insp, "client.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	dev.Local = local
+	return synctest.Check(t, &synctest.World{DBPath: db, InspectionID: id}, []*synctest.Device{dev})
+}
+
+func TestServerKilledDuringPush(t *testing.T) {
+	midPush := 0
+	defer func() {
+		if midPush == 0 {
+			t.Error("no seed killed the server in the middle of a push: the scenario tested nothing")
+		}
+	}()
+	for seed := range *killSeeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(seed), 21))
+			_, db, addr, id, insp, srv, dev := killSetup(t)
+			sync := exec.Command(filepath.Join(binDir, "fieldwork"), "sync", "--batch", "7")
+			sync.Env = append(sync.Environ(), "FIELDWORK_HOME="+insp)
+			if err := sync.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Duration(5+rng.IntN(150)) * time.Millisecond)
+			srv.cmd.Process.Signal(syscall.SIGKILL)
+			srv.cmd.Wait()
+			syncErr := sync.Wait()
+			before := countOps(t, db)
+			srv = startServer(t, db, addr) // same database, after a kill -9
+			cli(t, insp, false, "sync")
+			cli(t, insp, false, "sync")
+			ops := checkAfterKill(t, db, id, insp, dev)
+			t.Logf("seed %d: %d ops; %d recorded when the server was killed; first sync failed: %v", seed, ops, before, syncErr != nil)
+			if before > 0 && before < ops {
+				midPush++
+			}
+			srv.stop(t)
+		})
+	}
+}
+
+func TestClientKilledMidSync(t *testing.T) {
+	for seed := range *killSeeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(seed), 22))
+			_, db, _, id, insp, srv, dev := killSetup(t)
+			kills := 0
+			for range 3 {
+				sync := exec.Command(filepath.Join(binDir, "fieldwork"), "sync", "--batch", "5")
+				sync.Env = append(sync.Environ(), "FIELDWORK_HOME="+insp)
+				if err := sync.Start(); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Duration(5+rng.IntN(100)) * time.Millisecond)
+				if sync.Process.Signal(syscall.SIGKILL) == nil {
+					kills++
+				}
+				sync.Wait()
+			}
+			before := countOps(t, db)
+			cli(t, insp, false, "sync")
+			ops := checkAfterKill(t, db, id, insp, dev)
+			t.Logf("seed %d: %d ops, %d client kills, %d ops recorded by then", seed, ops, kills, before)
+			srv.stop(t)
+		})
+	}
+}
+
+// countOps counts the ops the server has recorded.
+func countOps(t *testing.T, db string) int {
+	conn, err := sql.Open("sqlite3", "file:"+db+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var n int
+	if err := conn.QueryRow(`SELECT count(*) FROM ops_applied`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

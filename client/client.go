@@ -85,6 +85,13 @@ func (c *Client) SyncNow(ctx context.Context) (SyncResult, error) {
 	return res, nil
 }
 
+// Push sends the outbox without pulling (SyncNow does both).
+func (c *Client) Push(ctx context.Context) (SyncResult, error) {
+	var res SyncResult
+	err := c.push(ctx, &res)
+	return res, Err(err)
+}
+
 func (c *Client) push(ctx context.Context, res *SyncResult) error {
 	pending, err := c.Local.PendingCount(ctx)
 	if err != nil || pending == 0 {

@@ -19,6 +19,37 @@ import (
 // a non-nil error becomes the op's rejection.
 type WritePolicy func(role string, c framework.Case) error
 
+// groupCache holds what one shared transaction has already read about
+// inspections and cases, so a batch of ops on one case reads it once.
+type groupCache struct {
+	insp  map[string]*batchInspection
+	cases map[string]*caseRow
+}
+
+func newGroupCache() *groupCache {
+	return &groupCache{insp: map[string]*batchInspection{}, cases: map[string]*caseRow{}}
+}
+
+func (gc *groupCache) loadCase(ctx context.Context, tx *sql.Tx, inspectionID, ref string) (caseRow, error) {
+	k := inspectionID + "\x00" + ref
+	if cr, ok := gc.cases[k]; ok {
+		return *cr, nil
+	}
+	cr, err := loadCase(ctx, tx, inspectionID, ref)
+	if err != nil {
+		return cr, err
+	}
+	gc.cases[k] = &cr
+	return cr, nil
+}
+
+// started notes that a case moved from not_started to in_progress.
+func (gc *groupCache) started(inspectionID, ref string) {
+	if cr, ok := gc.cases[inspectionID+"\x00"+ref]; ok {
+		cr.c.Status = framework.CaseInProgress
+	}
+}
+
 type batchInspection struct {
 	fw     *framework.Framework
 	status string
@@ -31,26 +62,105 @@ type batchInspection struct {
 // the record of its first application (Duplicate set). Invalid ops are
 // rejected individually with a reason (and the error in Ack.Err); they do
 // not stop the rest of the batch.
+//
+// Batches pushed concurrently are grouped into one shared write
+// transaction (group commit): SQLite has one writer, so sharing the
+// transaction and its commit is what lets many clients push at once
+// without queueing on SQLITE_BUSY.
 func (db *DB) ApplyOps(ctx context.Context, u User, ops []framework.Op, policy WritePolicy) ([]framework.Ack, error) {
-	acks := make([]framework.Ack, len(ops))
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		insp := map[string]*batchInspection{}
-		for i, op := range ops {
-			ack, err := db.applyOp(ctx, tx, u, op, policy, insp)
-			if err != nil {
-				return fmt.Errorf("op %s: %w", op.ID, err)
+	req := &applyRequest{ctx: ctx, user: u, ops: ops, policy: policy, done: make(chan struct{})}
+	select {
+	case db.applyCh <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-db.closed:
+		return nil, errors.New("apply ops: database closed")
+	}
+	<-req.done // once queued the request is applied or failed; wait for the outcome
+	if req.err != nil {
+		return nil, fmt.Errorf("apply ops: %w", req.err)
+	}
+	return req.acks, nil
+}
+
+type applyRequest struct {
+	ctx    context.Context
+	user   User
+	ops    []framework.Op
+	policy WritePolicy
+	acks   []framework.Ack
+	err    error
+	done   chan struct{}
+}
+
+// maxGroupOps bounds the ops one shared transaction takes on.
+const maxGroupOps = 10000
+
+// committer applies queued requests, as many as are waiting, in one
+// transaction each round.
+func (db *DB) committer() {
+	defer close(db.committerDone)
+	for {
+		var first *applyRequest
+		select {
+		case first = <-db.applyCh:
+		case <-db.closed:
+			return
+		}
+		group := []*applyRequest{first}
+		n := len(first.ops)
+	drain:
+		for n < maxGroupOps {
+			select {
+			case r := <-db.applyCh:
+				group = append(group, r)
+				n += len(r.ops)
+			default:
+				break drain
 			}
-			acks[i] = ack
+		}
+		err := db.applyGroup(group)
+		if err != nil && len(group) > 1 {
+			// One request failed the shared transaction: apply each alone so
+			// the failure stays with the request that caused it.
+			for _, r := range group {
+				r.err = db.applyGroup([]*applyRequest{r})
+			}
+		} else if err != nil {
+			first.err = err
+		}
+		for _, r := range group {
+			close(r.done)
+		}
+	}
+}
+
+func (db *DB) applyGroup(group []*applyRequest) error {
+	return db.write(context.Background(), func(tx *sql.Tx) error {
+		gc := newGroupCache()
+		for _, r := range group {
+			if err := r.ctx.Err(); err != nil {
+				r.err = err
+				continue
+			}
+			r.acks = make([]framework.Ack, len(r.ops))
+			for i, op := range r.ops {
+				// Statements run without the request's context: the driver
+				// starts a watcher goroutine per statement for a cancellable
+				// context, and a shared transaction must not be cut short by
+				// one client going away anyway.
+				ack, err := db.applyOp(context.Background(), tx, r.user, op, r.policy, gc)
+				if err != nil {
+					return fmt.Errorf("op %s: %w", op.ID, err)
+				}
+				r.acks[i] = ack
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("apply ops: %w", err)
-	}
-	return acks, nil
 }
 
-func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, insp map[string]*batchInspection) (framework.Ack, error) {
+func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache) (framework.Ack, error) {
 	if _, err := uuid.Parse(op.ID); err != nil {
 		// Not recorded: without a valid id there is nothing to deduplicate on.
 		return reject(op, framework.Errorf(framework.CodeInvalid, "op_id %q is not a UUID", op.ID)), nil
@@ -66,17 +176,17 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		c, err := conflictByID(ctx, tx, op.ConflictID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodeNotFound, "conflict %s not found", op.ConflictID))
+			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodeNotFound, "conflict %s not found", op.ConflictID), gc)
 		case err != nil:
 			return framework.Ack{}, err
 		case c.InspectionID != op.InspectionID || c.CaseRef != op.CaseRef || c.QuestionID != op.QuestionID:
 			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodeInvalid,
-				"conflict %s is about case %s question %s, not case %s question %s", c.ID, c.CaseRef, c.QuestionID, op.CaseRef, op.QuestionID))
+				"conflict %s is about case %s question %s, not case %s question %s", c.ID, c.CaseRef, c.QuestionID, op.CaseRef, op.QuestionID), gc)
 		}
 		switch op.Resolution {
 		case framework.ResolveMine, framework.ResolveTheirs, framework.ResolveValue:
 		default:
-			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", op.Resolution))
+			return db.recordRejection(ctx, tx, u, op, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", op.Resolution), gc)
 		}
 		if c.Status == "open" {
 			resolving = &c
@@ -85,7 +195,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		// ordinary write on its base revision, so a different choice made
 		// concurrently becomes a new conflict instead of being lost.
 	}
-	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, insp)
+	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, gc)
 	if err != nil {
 		return ack, err
 	}
@@ -117,12 +227,15 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 			return ack, err
 		}
 	}
-	return db.record(ctx, tx, u, op, ack, at)
+	if ack.Answer != nil && ack.Result == framework.OpApplied && cur.caseStatus == framework.CaseNotStarted {
+		gc.started(op.InspectionID, op.CaseRef)
+	}
+	return db.record(ctx, tx, u, op, ack, at, gc)
 }
 
 // recordRejection records and returns the rejection of an op.
-func (db *DB) recordRejection(ctx context.Context, tx *sql.Tx, u User, op framework.Op, err error) (framework.Ack, error) {
-	return db.record(ctx, tx, u, op, reject(op, err), db.now())
+func (db *DB) recordRejection(ctx context.Context, tx *sql.Tx, u User, op framework.Op, err error, gc *groupCache) (framework.Ack, error) {
+	return db.record(ctx, tx, u, op, reject(op, err), db.now(), gc)
 }
 
 // currentAnswer returns the server's answer, or nil if there is none.
@@ -141,7 +254,7 @@ func currentAnswer(ctx context.Context, tx *sql.Tx, inspectionID, caseRef, quest
 }
 
 // record keeps an op's result so that re-sending it returns the same.
-func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, at string) (framework.Ack, error) {
+func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, at string, gc *groupCache) (framework.Ack, error) {
 	if ack.Answer == nil {
 		cur, err := currentAnswer(ctx, tx, op.InspectionID, op.CaseRef, op.QuestionID)
 		if err != nil {
@@ -154,7 +267,9 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, a
 		conflictID = ack.Conflict.ID
 	}
 	var caseID any
-	if err := tx.QueryRowContext(ctx, `SELECT id FROM cases WHERE inspection_id = ? AND case_ref = ?`, op.InspectionID, op.CaseRef).Scan(&caseID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef); err == nil {
+		caseID = cr.id
+	} else if framework.ErrorCode(err) == "" {
 		return ack, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id)
@@ -178,9 +293,9 @@ type current struct {
 }
 
 // decideOp validates an op and decides its outcome without writing.
-func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, insp map[string]*batchInspection) (framework.Ack, current, error) {
+func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache) (framework.Ack, current, error) {
 	var cur current
-	bi := insp[op.InspectionID]
+	bi := gc.insp[op.InspectionID]
 	if bi == nil {
 		bi = &batchInspection{}
 		bi.fw, bi.status, bi.err = db.inspectionFramework(ctx, tx, op.InspectionID)
@@ -191,7 +306,7 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 			}
 			bi.role = role.String
 		}
-		insp[op.InspectionID] = bi
+		gc.insp[op.InspectionID] = bi
 	}
 	if bi.err != nil {
 		if framework.ErrorCode(bi.err) == "" {
@@ -199,7 +314,7 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 		}
 		return reject(op, bi.err), cur, nil
 	}
-	cr, err := loadCase(ctx, tx, op.InspectionID, op.CaseRef)
+	cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef)
 	if err != nil {
 		if framework.ErrorCode(err) == "" {
 			return framework.Ack{}, cur, err

@@ -30,6 +30,11 @@ type DB struct {
 
 	mu  sync.Mutex
 	fws map[string]*framework.Framework // parsed frameworks by id@version
+
+	applyCh       chan *applyRequest
+	closed        chan struct{}
+	committerDone chan struct{}
+	closeOnce     sync.Once
 }
 
 // Open opens (creating and migrating) the server database at path.
@@ -38,11 +43,18 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{conn: c, Now: time.Now, fws: map[string]*framework.Framework{}}, nil
+	db := &DB{conn: c, Now: time.Now, fws: map[string]*framework.Framework{},
+		applyCh: make(chan *applyRequest), closed: make(chan struct{}), committerDone: make(chan struct{})}
+	go db.committer()
+	return db, nil
 }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.conn.Close() }
+// Close stops the committer and closes the database.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.closed) })
+	<-db.committerDone
+	return db.conn.Close()
+}
 
 func (db *DB) now() string { return db.Now().UTC().Format(time.RFC3339Nano) }
 

@@ -1,0 +1,220 @@
+package synctest_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
+	"github.com/fieldworkhq/fieldwork/internal/synctest"
+)
+
+// benchWorld starts a server with n extra cases B-0000.. assigned to insp.a
+// (or, with perInspector, B-0007 to insp.0007 and so on).
+func benchWorld(b *testing.B, n int, perInspector ...bool) (*synctest.World, []string) {
+	dir := b.TempDir()
+	w := synctest.Start(b, dir)
+	var sb strings.Builder
+	sb.WriteString("case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\n")
+	var refs []string
+	for i := range n {
+		ref := fmt.Sprintf("B-%04d", i)
+		refs = append(refs, ref)
+		insp := "insp.a"
+		if len(perInspector) > 0 && perInspector[0] {
+			insp = fmt.Sprintf("insp.%04d", i)
+		}
+		fmt.Fprintf(&sb, "%s,licence,female,40-49,white,high,1,T,false,%s\n", ref, insp)
+	}
+	rows, err := interchange.ReadCases(strings.NewReader(sb.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, _, err := w.Srv.DB().ImportCases(context.Background(), framework.Actor{User: "admin", Admin: true}, w.InspectionID, rows); err != nil {
+		b.Fatal(err)
+	}
+	return w, refs
+}
+
+// yesNoQuestions are the framework's 65 yes/no questions (2.3.S1 is a count).
+func yesNoQuestions() []string {
+	fws, _, _ := framework.Builtin()
+	var qs []string
+	for _, q := range fws[0].Questions() {
+		if q.Type == framework.TypeYesNo {
+			qs = append(qs, q.ID)
+		}
+	}
+	return qs
+}
+
+// BenchmarkPush measures a push end to end: outbox read, gRPC over
+// loopback, validation, answer + history + change + audit + op record on
+// the server, acknowledgement written back to the local store.
+func BenchmarkPush(b *testing.B) {
+	for _, batch := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			w, refs := benchWorld(b, 200)
+			d := w.NewDevice(b, filepath.Join(b.TempDir(), "dev"), "insp.a", w.Addr)
+			syncOK(b, d)
+			d.Client.BatchSize = batch
+			qs := yesNoQuestions()
+			values := []string{"yes", "no"}
+			ctx := context.Background()
+			b.ResetTimer()
+			b.StopTimer()
+			for i := 0; i < b.N; i++ {
+				slot := i % (len(refs) * len(qs))
+				ref, q := refs[slot/len(qs)], qs[slot%len(qs)]
+				if _, err := d.Local.Record(ctx, "insp.a", w.InspectionID, ref, q, values[(i/(len(refs)*len(qs)))%2], ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StartTimer()
+			start := time.Now()
+			res, err := d.Client.Push(ctx)
+			elapsed := time.Since(start)
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.Applied != b.N {
+				b.Fatalf("applied %d of %d", res.Applied, b.N)
+			}
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "answers/s")
+		})
+	}
+}
+
+// BenchmarkRawSQLiteBatchedInsert is the baseline for BenchmarkPush: rows
+// of the same shape inserted in transactions of 1000 with random UUIDv4
+// keys, on the same kind of file and settings, in the same run.
+func BenchmarkRawSQLiteBatchedInsert(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "raw.db")
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(`CREATE TABLE answers (case_id TEXT NOT NULL, question_id TEXT NOT NULL, value TEXT NOT NULL, note TEXT NOT NULL,
+		revision INTEGER NOT NULL, updated_by TEXT NOT NULL, device_id TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (case_id, question_id)) WITHOUT ROWID`); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	b.ResetTimer()
+	for i := 0; i < b.N; {
+		tx, err := db.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		stmt, err := tx.Prepare(`INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for j := 0; j < 1000 && i < b.N; j, i = j+1, i+1 {
+			if _, err := stmt.Exec(uuid.NewString(), "2.1.1", "yes", "", 1, "insp.a", "dev", now); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stmt.Close()
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkPull measures pulling every change of an inspection into a
+// fresh local store (pages of 1000).
+func BenchmarkPull(b *testing.B) {
+	w, refs := benchWorld(b, 200)
+	src := w.NewDevice(b, filepath.Join(b.TempDir(), "src"), "lead", w.Addr)
+	syncOK(b, src)
+	ctx := context.Background()
+	qs := yesNoQuestions()
+	for _, ref := range refs {
+		for _, q := range qs {
+			if _, err := src.Local.Record(ctx, "lead", w.InspectionID, ref, q, "yes", ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	syncOK(b, src)
+	b.ResetTimer()
+	var changes int
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		d := w.NewDevice(b, filepath.Join(b.TempDir(), fmt.Sprint("dst", i)), "lead", w.Addr)
+		b.StartTimer()
+		res, err := d.Client.SyncNow(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		changes += res.Changes
+	}
+	b.ReportMetric(float64(changes)/b.Elapsed().Seconds(), "changes/s")
+}
+
+// BenchmarkSync200Clients runs 200 inspectors' clients at once, each
+// pushing its 60-question case and pulling, and reports the per-client
+// latency.
+func BenchmarkSync200Clients(b *testing.B) {
+	const clients = 200
+	w, refs := benchWorld(b, clients, true)
+	qs := yesNoQuestions()[:60]
+	ctx := context.Background()
+	var all []time.Duration
+	var errs int
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		ds := make([]*synctest.Device, clients)
+		for c := range ds {
+			user := fmt.Sprintf("insp.%04d", c)
+			ds[c] = w.NewDevice(b, filepath.Join(b.TempDir(), fmt.Sprint("c", c)), user, w.Addr)
+			syncOK(b, ds[c])
+			for _, q := range qs {
+				if _, err := ds[c].Local.Record(ctx, user, w.InspectionID, refs[c], q, []string{"yes", "no"}[i%2], ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.StartTimer()
+		lat := make([]time.Duration, clients)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for c := range ds {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				start := time.Now()
+				_, err := ds[c].Client.SyncNow(ctx)
+				lat[c] = time.Since(start)
+				if err != nil {
+					mu.Lock()
+					errs++
+					if errs == 1 {
+						b.Errorf("client %d: %v", c, err)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		all = append(all, lat...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	b.ReportMetric(float64(all[len(all)/2].Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Milliseconds()), "p99-ms")
+	b.ReportMetric(float64(errs), "errors")
+}
+

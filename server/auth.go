@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -41,6 +42,10 @@ var policy = map[string]access{
 	fieldworkv1.InspectionService_ImportJudgements_FullMethodName:    inspectionLead,
 	fieldworkv1.InspectionService_RecordJudgement_FullMethodName:     inspectionLead,
 	fieldworkv1.InspectionService_ListCases_FullMethodName:           inspectionRead,
+	fieldworkv1.InspectionService_SetCaseStatus_FullMethodName:       inspectionWrite,
+	fieldworkv1.InspectionService_SetInspectionStatus_FullMethodName: inspectionLead,
+	fieldworkv1.AuditService_ListAudit_FullMethodName:                inspectionLead,
+	fieldworkv1.AdminService_RevokeToken_FullMethodName:              adminOnly,
 	fieldworkv1.AnswerService_RecordAnswer_FullMethodName:            inspectionWrite,
 	fieldworkv1.AnswerService_ListAnswers_FullMethodName:             inspectionRead,
 	fieldworkv1.SyncService_Push_FullMethodName:                      anyUser,
@@ -126,8 +131,7 @@ func (s *Server) authorize(ctx context.Context, method string, u store.User, req
 		}
 	}
 	if in.Role == "" {
-		// Not on the team: do not reveal that the inspection exists.
-		return status.Errorf(codes.NotFound, "inspection %q not found", id)
+		return status.Errorf(codes.PermissionDenied, "%s: you are not on the team of inspection %s", method, id)
 	}
 	return status.Errorf(codes.PermissionDenied, "%s: not allowed for role %s on inspection %s", method, in.Role, id)
 }
@@ -142,22 +146,17 @@ func inspectionIDOf(req any) string {
 	return ""
 }
 
-// answerPolicy is who may write a case's answers: lead and QA any case of
-// their inspection, an inspector only the cases assigned to them, an
-// administrator any.
+// answerPolicy applies framework.CheckAnswerWrite: who may change a case's
+// answers given their role, the assignment and the case's status.
 func answerPolicy(u store.User) store.WritePolicy {
 	return func(role string, c framework.Case) error {
-		switch {
-		case u.Admin, role == framework.RoleLead, role == framework.RoleQA:
-			return nil
-		case role == framework.RoleInspector && c.Inspector == u.Name:
-			return nil
-		case role == framework.RoleInspector:
-			return framework.Errorf(framework.CodePermission, "case %s is assigned to %s, not to you", c.Ref, c.Inspector)
-		case role == "":
-			return framework.Errorf(framework.CodePermission, "you are not on this inspection's team")
+		if role == "" && u.Admin {
+			role = framework.RoleAdmin
 		}
-		return framework.Errorf(framework.CodePermission, "role %s cannot write answers", role)
+		if err := framework.CheckAnswerWrite(role, c.Inspector == u.Name, c.Status); err != nil {
+			return fmt.Errorf("case %s: %w", c.Ref, err)
+		}
+		return nil
 	}
 }
 

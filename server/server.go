@@ -98,6 +98,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db})
 	fieldworkv1.RegisterReportServiceServer(g, &reportService{db: db})
 	fieldworkv1.RegisterAdminServiceServer(g, &adminService{db: db})
+	fieldworkv1.RegisterAuditServiceServer(g, &auditService{db: db})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(g, s.health)
 	reflection.Register(g)

@@ -73,8 +73,14 @@ func (e *testEnv) token(tb testing.TB, user string) string {
 	return tok
 }
 
-// gwentInspection creates an inspection and imports two cases.
+// inspection creates an inspection and imports two cases, T-1 assigned to
+// insp.a and T-2 to insp.b.
 func (e *testEnv) inspection(tb testing.TB) string {
+	tb.Helper()
+	return e.inspectionFor(tb, "insp.a", "insp.b")
+}
+
+func (e *testEnv) inspectionFor(tb testing.TB, inspA, inspB string) string {
 	tb.Helper()
 	ctx := as(context.Background(), e.admin)
 	resp, err := fieldworkv1.NewInspectionServiceClient(e.conn).CreateInspection(ctx, &fieldworkv1.CreateInspectionRequest{Name: "T", FrameworkId: "probation-pdu-2023"})
@@ -83,8 +89,8 @@ func (e *testEnv) inspection(tb testing.TB) string {
 	}
 	id := resp.GetInspection().GetId()
 	csv := "case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\n" +
-		"T-1,community,male,26-39,white,medium,none,T,false,insp.a\n" +
-		"T-2,licence,female,40-49,black,high,2,T,false,insp.b\n"
+		"T-1,community,male,26-39,white,medium,none,T,false," + inspA + "\n" +
+		"T-2,licence,female,40-49,black,high,2,T,false," + inspB + "\n"
 	if _, err := fieldworkv1.NewInspectionServiceClient(e.conn).ImportCases(ctx, &fieldworkv1.ImportCasesRequest{InspectionId: id, Csv: []byte(csv)}); err != nil {
 		tb.Fatal(err)
 	}

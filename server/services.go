@@ -315,7 +315,7 @@ func (s *adminService) IssueToken(ctx context.Context, req *fieldworkv1.IssueTok
 	if err != nil {
 		return nil, err
 	}
-	return &fieldworkv1.IssueTokenResponse{Token: token, ExpiresAt: ts(exp)}, nil
+	return &fieldworkv1.IssueTokenResponse{Token: token, ExpiresAt: ts(exp), TokenId: store.TokenID(token)}, nil
 }
 
 func (s *adminService) AddTeamMember(ctx context.Context, req *fieldworkv1.AddTeamMemberRequest) (*fieldworkv1.AddTeamMemberResponse, error) {
@@ -328,4 +328,62 @@ func (s *adminService) AddTeamMember(ctx context.Context, req *fieldworkv1.AddTe
 func (s *adminService) WhoAmI(ctx context.Context, _ *fieldworkv1.WhoAmIRequest) (*fieldworkv1.WhoAmIResponse, error) {
 	u := userFrom(ctx)
 	return &fieldworkv1.WhoAmIResponse{Name: u.Name, Admin: u.Admin}, nil
+}
+
+func (s *inspectionService) SetCaseStatus(ctx context.Context, req *fieldworkv1.SetCaseStatusRequest) (*fieldworkv1.SetCaseStatusResponse, error) {
+	if err := interchange.CheckNote(req.GetReason()); err != nil {
+		return nil, framework.Errorf(framework.CodeInvalid, "reason: %v", err)
+	}
+	c, err := s.db.SetCaseStatus(ctx, userFrom(ctx), req.GetDeviceId(), req.GetInspectionId(), req.GetCaseRef(), req.GetStatus(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.SetCaseStatusResponse{Case: caseToProto(req.GetInspectionId(), c)}, nil
+}
+
+func (s *inspectionService) SetInspectionStatus(ctx context.Context, req *fieldworkv1.SetInspectionStatusRequest) (*fieldworkv1.SetInspectionStatusResponse, error) {
+	if err := interchange.CheckNote(req.GetReason()); err != nil {
+		return nil, framework.Errorf(framework.CodeInvalid, "reason: %v", err)
+	}
+	in, err := s.db.SetInspectionStatus(ctx, userFrom(ctx), req.GetDeviceId(), req.GetInspectionId(), req.GetStatus(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.SetInspectionStatusResponse{Inspection: inspectionToProto(in)}, nil
+}
+
+func (s *adminService) RevokeToken(ctx context.Context, req *fieldworkv1.RevokeTokenRequest) (*fieldworkv1.RevokeTokenResponse, error) {
+	n, err := s.db.RevokeToken(ctx, actorFrom(ctx, ""), req.GetUser(), req.GetTokenId())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.RevokeTokenResponse{Revoked: int32(n)}, nil
+}
+
+type auditService struct {
+	fieldworkv1.UnimplementedAuditServiceServer
+	db *store.DB
+}
+
+func (s *auditService) ListAudit(ctx context.Context, req *fieldworkv1.ListAuditRequest) (*fieldworkv1.ListAuditResponse, error) {
+	limit := int(req.GetLimit())
+	switch {
+	case limit <= 0:
+		limit = 1000
+	case limit > 10000:
+		limit = 10000
+	}
+	entries, err := s.db.Audit(ctx, req.GetInspectionId(), req.GetCaseRef(), req.GetAfter(), limit)
+	if err != nil {
+		return nil, err
+	}
+	resp := &fieldworkv1.ListAuditResponse{}
+	for _, e := range entries {
+		resp.Entries = append(resp.Entries, &fieldworkv1.AuditEntry{Seq: e.Seq, At: ts(e.At), User: e.User, DeviceId: e.Device,
+			Action: e.Action, Entity: e.Entity, Before: e.Before, After: e.After})
+	}
+	if len(entries) == limit {
+		resp.Next = entries[len(entries)-1].Seq
+	}
+	return resp, nil
 }

@@ -222,7 +222,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		if err := addChange(ctx, tx, op.InspectionID, "conflict", cur.caseID, resolving.ID); err != nil {
 			return ack, err
 		}
-		if err := audit(ctx, tx, at, a, "conflict.resolve", "conflict/"+resolving.ID, map[string]string{"status": "open"},
+		if err := audit(ctx, tx, at, a, "conflict.resolve", "case/"+op.InspectionID+"/"+op.CaseRef+"/"+op.QuestionID+"/conflict/"+resolving.ID, map[string]string{"status": "open"},
 			map[string]string{"status": "resolved", "resolution": resolution}); err != nil {
 			return ack, err
 		}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,10 +96,80 @@ func audit(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, action
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, user_name, device_id, action, entity, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		at, a.User, a.Device, action, entity, enc(before), enc(after))
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, user_name, device_id, action, entity, before, after, inspection_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		at, a.User, a.Device, action, entity, enc(before), enc(after), auditInspection(entity))
 	return err
 }
+
+// auditInspection is the inspection an audit entity belongs to: entities
+// are named case/<inspection>/<ref>[/…] or inspection/<inspection>[/…].
+func auditInspection(entity string) any {
+	parts := strings.SplitN(entity, "/", 3)
+	if len(parts) >= 2 && (parts[0] == "case" || parts[0] == "inspection") {
+		return parts[1]
+	}
+	return nil
+}
+
+// AuditEntry is one row of the audit trail.
+type AuditEntry struct {
+	Seq                                         int64
+	At                                          time.Time
+	User, Device, Action, Entity, Before, After string
+}
+
+// Audit lists an inspection's audit entries after seq (one case's when
+// caseRef is set), oldest first.
+func (db *DB) Audit(ctx context.Context, inspectionID, caseRef string, after int64, limit int) ([]AuditEntry, error) {
+	prefix := "case/" + inspectionID + "/" + caseRef
+	rows, err := db.conn.R.QueryContext(ctx, `SELECT seq, at, user_name, device_id, action, entity, coalesce(before, ''), coalesce(after, '')
+		FROM audit WHERE inspection_id = ? AND seq > ? AND (? = '' OR entity = ? OR substr(entity, 1, ?) = ?)
+		ORDER BY seq LIMIT ?`, inspectionID, after, caseRef, prefix, len(prefix)+1, prefix+"/", limit)
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at string
+		if err := rows.Scan(&e.Seq, &at, &e.User, &e.Device, &e.Action, &e.Entity, &e.Before, &e.After); err != nil {
+			return nil, fmt.Errorf("list audit: %w", err)
+		}
+		e.At = parseTime(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken revokes one token of a user (tokenID: a prefix of its hash
+// of at least 12 characters) or, with tokenID empty, all of them.
+func (db *DB) RevokeToken(ctx context.Context, a framework.Actor, user, tokenID string) (int, error) {
+	if tokenID != "" && len(tokenID) < 12 {
+		return 0, framework.Errorf(framework.CodeInvalid, "token_id must be at least 12 characters")
+	}
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		at := db.now()
+		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at IS NULL AND (? = '' OR substr(hash, 1, ?) = ?)`,
+			at, user, tokenID, len(tokenID), tokenID)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		if n == 0 {
+			return framework.Errorf(framework.CodeNotFound, "no live token of %q matches", user)
+		}
+		return audit(ctx, tx, at, a, "token.revoke", "user/"+user, nil, map[string]any{"token_id": tokenID, "revoked": n})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("revoke token: %w", err)
+	}
+	return int(n), nil
+}
+
+// TokenID is the public name of a token: the first 12 hex digits of its hash.
+func TokenID(token string) string { return hashToken(token)[:12] }
 
 func addChange(ctx context.Context, tx *sql.Tx, inspectionID, kind string, caseID any, entity string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity) VALUES (?, ?, ?, ?)`, inspectionID, kind, caseID, entity)

@@ -252,8 +252,16 @@ func (l *Local) record(ctx context.Context, user string, want framework.Op) (fra
 		if err != nil {
 			return err
 		}
-		if status == framework.CaseLocked || in.Status == framework.InspectionLocked {
-			return framework.Errorf(framework.CodePrecondition, "case %s is locked", caseRef)
+		var inspector string
+		if err := tx.QueryRowContext(ctx, `SELECT inspector FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, caseRef).Scan(&inspector); err != nil {
+			return err
+		}
+		if in.Status == framework.InspectionLocked {
+			return framework.Errorf(framework.CodePrecondition, "inspection %s is locked", inspectionID)
+		}
+		// The same rule the server applies, so the inspector learns at once.
+		if err := framework.CheckAnswerWrite(in.Role, inspector == user, status); err != nil {
+			return fmt.Errorf("case %s: %w", caseRef, err)
 		}
 		var a map[string]string
 		if err := json.Unmarshal([]byte(attrs), &a); err != nil {

@@ -217,4 +217,3 @@ func BenchmarkSync200Clients(b *testing.B) {
 	b.ReportMetric(float64(all[len(all)*99/100].Milliseconds()), "p99-ms")
 	b.ReportMetric(float64(errs), "errors")
 }
-

@@ -172,9 +172,11 @@ func (x *IssueTokenRequest) GetTtlSeconds() int64 {
 }
 
 type IssueTokenResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Token     string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// token_id names the token for revocation (a prefix of its hash, not a secret).
+	TokenId       string `protobuf:"bytes,3,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -223,6 +225,110 @@ func (x *IssueTokenResponse) GetExpiresAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *IssueTokenResponse) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+type RevokeTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	User  string                 `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// token_id revokes one token; empty revokes every token of the user.
+	TokenId       string `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeTokenRequest) Reset() {
+	*x = RevokeTokenRequest{}
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeTokenRequest) ProtoMessage() {}
+
+func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RevokeTokenRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *RevokeTokenRequest) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+type RevokeTokenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revoked       int32                  `protobuf:"varint,1,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeTokenResponse) Reset() {
+	*x = RevokeTokenResponse{}
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeTokenResponse) ProtoMessage() {}
+
+func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
+func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RevokeTokenResponse) GetRevoked() int32 {
+	if x != nil {
+		return x.Revoked
+	}
+	return 0
+}
+
 type AddTeamMemberRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
@@ -235,7 +341,7 @@ type AddTeamMemberRequest struct {
 
 func (x *AddTeamMemberRequest) Reset() {
 	*x = AddTeamMemberRequest{}
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -247,7 +353,7 @@ func (x *AddTeamMemberRequest) String() string {
 func (*AddTeamMemberRequest) ProtoMessage() {}
 
 func (x *AddTeamMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -260,7 +366,7 @@ func (x *AddTeamMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddTeamMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddTeamMemberRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{4}
+	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AddTeamMemberRequest) GetInspectionId() string {
@@ -292,7 +398,7 @@ type AddTeamMemberResponse struct {
 
 func (x *AddTeamMemberResponse) Reset() {
 	*x = AddTeamMemberResponse{}
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -304,7 +410,7 @@ func (x *AddTeamMemberResponse) String() string {
 func (*AddTeamMemberResponse) ProtoMessage() {}
 
 func (x *AddTeamMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -317,7 +423,7 @@ func (x *AddTeamMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddTeamMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddTeamMemberResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{5}
+	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{7}
 }
 
 type WhoAmIRequest struct {
@@ -328,7 +434,7 @@ type WhoAmIRequest struct {
 
 func (x *WhoAmIRequest) Reset() {
 	*x = WhoAmIRequest{}
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +446,7 @@ func (x *WhoAmIRequest) String() string {
 func (*WhoAmIRequest) ProtoMessage() {}
 
 func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +459,7 @@ func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIRequest.ProtoReflect.Descriptor instead.
 func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{6}
+	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{8}
 }
 
 type WhoAmIResponse struct {
@@ -366,7 +472,7 @@ type WhoAmIResponse struct {
 
 func (x *WhoAmIResponse) Reset() {
 	*x = WhoAmIResponse{}
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -378,7 +484,7 @@ func (x *WhoAmIResponse) String() string {
 func (*WhoAmIResponse) ProtoMessage() {}
 
 func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -391,7 +497,7 @@ func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIResponse.ProtoReflect.Descriptor instead.
 func (*WhoAmIResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{7}
+	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WhoAmIResponse) GetName() string {
@@ -421,11 +527,17 @@ const file_fieldwork_v1_admin_service_proto_rawDesc = "" +
 	"\x11IssueTokenRequest\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x1f\n" +
 	"\vttl_seconds\x18\x02 \x01(\x03R\n" +
-	"ttlSeconds\"e\n" +
+	"ttlSeconds\"\x80\x01\n" +
 	"\x12IssueTokenResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x129\n" +
 	"\n" +
-	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"c\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x19\n" +
+	"\btoken_id\x18\x03 \x01(\tR\atokenId\"C\n" +
+	"\x12RevokeTokenRequest\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12\x19\n" +
+	"\btoken_id\x18\x02 \x01(\tR\atokenId\"/\n" +
+	"\x13RevokeTokenResponse\x12\x18\n" +
+	"\arevoked\x18\x01 \x01(\x05R\arevoked\"c\n" +
 	"\x14AddTeamMemberRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04user\x18\x02 \x01(\tR\x04user\x12\x12\n" +
@@ -434,12 +546,13 @@ const file_fieldwork_v1_admin_service_proto_rawDesc = "" +
 	"\rWhoAmIRequest\":\n" +
 	"\x0eWhoAmIResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05admin\x18\x02 \x01(\bR\x05admin2\xcf\x02\n" +
+	"\x05admin\x18\x02 \x01(\bR\x05admin2\xa3\x03\n" +
 	"\fAdminService\x12O\n" +
 	"\n" +
 	"CreateUser\x12\x1f.fieldwork.v1.CreateUserRequest\x1a .fieldwork.v1.CreateUserResponse\x12O\n" +
 	"\n" +
-	"IssueToken\x12\x1f.fieldwork.v1.IssueTokenRequest\x1a .fieldwork.v1.IssueTokenResponse\x12X\n" +
+	"IssueToken\x12\x1f.fieldwork.v1.IssueTokenRequest\x1a .fieldwork.v1.IssueTokenResponse\x12R\n" +
+	"\vRevokeToken\x12 .fieldwork.v1.RevokeTokenRequest\x1a!.fieldwork.v1.RevokeTokenResponse\x12X\n" +
 	"\rAddTeamMember\x12\".fieldwork.v1.AddTeamMemberRequest\x1a#.fieldwork.v1.AddTeamMemberResponse\x12C\n" +
 	"\x06WhoAmI\x12\x1b.fieldwork.v1.WhoAmIRequest\x1a\x1c.fieldwork.v1.WhoAmIResponseB\xbe\x01\n" +
 	"\x10com.fieldwork.v1B\x11AdminServiceProtoP\x01ZFgithub.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1;fieldworkv1\xa2\x02\x03FXX\xaa\x02\fFieldwork.V1\xca\x02\fFieldwork\\V1\xe2\x02\x18Fieldwork\\V1\\GPBMetadata\xea\x02\rFieldwork::V1b\x06proto3"
@@ -456,33 +569,37 @@ func file_fieldwork_v1_admin_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_admin_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_fieldwork_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_fieldwork_v1_admin_service_proto_goTypes = []any{
 	(*CreateUserRequest)(nil),     // 0: fieldwork.v1.CreateUserRequest
 	(*CreateUserResponse)(nil),    // 1: fieldwork.v1.CreateUserResponse
 	(*IssueTokenRequest)(nil),     // 2: fieldwork.v1.IssueTokenRequest
 	(*IssueTokenResponse)(nil),    // 3: fieldwork.v1.IssueTokenResponse
-	(*AddTeamMemberRequest)(nil),  // 4: fieldwork.v1.AddTeamMemberRequest
-	(*AddTeamMemberResponse)(nil), // 5: fieldwork.v1.AddTeamMemberResponse
-	(*WhoAmIRequest)(nil),         // 6: fieldwork.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),        // 7: fieldwork.v1.WhoAmIResponse
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*RevokeTokenRequest)(nil),    // 4: fieldwork.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),   // 5: fieldwork.v1.RevokeTokenResponse
+	(*AddTeamMemberRequest)(nil),  // 6: fieldwork.v1.AddTeamMemberRequest
+	(*AddTeamMemberResponse)(nil), // 7: fieldwork.v1.AddTeamMemberResponse
+	(*WhoAmIRequest)(nil),         // 8: fieldwork.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),        // 9: fieldwork.v1.WhoAmIResponse
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
 }
 var file_fieldwork_v1_admin_service_proto_depIdxs = []int32{
-	8, // 0: fieldwork.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	0, // 1: fieldwork.v1.AdminService.CreateUser:input_type -> fieldwork.v1.CreateUserRequest
-	2, // 2: fieldwork.v1.AdminService.IssueToken:input_type -> fieldwork.v1.IssueTokenRequest
-	4, // 3: fieldwork.v1.AdminService.AddTeamMember:input_type -> fieldwork.v1.AddTeamMemberRequest
-	6, // 4: fieldwork.v1.AdminService.WhoAmI:input_type -> fieldwork.v1.WhoAmIRequest
-	1, // 5: fieldwork.v1.AdminService.CreateUser:output_type -> fieldwork.v1.CreateUserResponse
-	3, // 6: fieldwork.v1.AdminService.IssueToken:output_type -> fieldwork.v1.IssueTokenResponse
-	5, // 7: fieldwork.v1.AdminService.AddTeamMember:output_type -> fieldwork.v1.AddTeamMemberResponse
-	7, // 8: fieldwork.v1.AdminService.WhoAmI:output_type -> fieldwork.v1.WhoAmIResponse
-	5, // [5:9] is the sub-list for method output_type
-	1, // [1:5] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	10, // 0: fieldwork.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 1: fieldwork.v1.AdminService.CreateUser:input_type -> fieldwork.v1.CreateUserRequest
+	2,  // 2: fieldwork.v1.AdminService.IssueToken:input_type -> fieldwork.v1.IssueTokenRequest
+	4,  // 3: fieldwork.v1.AdminService.RevokeToken:input_type -> fieldwork.v1.RevokeTokenRequest
+	6,  // 4: fieldwork.v1.AdminService.AddTeamMember:input_type -> fieldwork.v1.AddTeamMemberRequest
+	8,  // 5: fieldwork.v1.AdminService.WhoAmI:input_type -> fieldwork.v1.WhoAmIRequest
+	1,  // 6: fieldwork.v1.AdminService.CreateUser:output_type -> fieldwork.v1.CreateUserResponse
+	3,  // 7: fieldwork.v1.AdminService.IssueToken:output_type -> fieldwork.v1.IssueTokenResponse
+	5,  // 8: fieldwork.v1.AdminService.RevokeToken:output_type -> fieldwork.v1.RevokeTokenResponse
+	7,  // 9: fieldwork.v1.AdminService.AddTeamMember:output_type -> fieldwork.v1.AddTeamMemberResponse
+	9,  // 10: fieldwork.v1.AdminService.WhoAmI:output_type -> fieldwork.v1.WhoAmIResponse
+	6,  // [6:11] is the sub-list for method output_type
+	1,  // [1:6] is the sub-list for method input_type
+	1,  // [1:1] is the sub-list for extension type_name
+	1,  // [1:1] is the sub-list for extension extendee
+	0,  // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_admin_service_proto_init() }
@@ -496,7 +613,7 @@ func file_fieldwork_v1_admin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_admin_service_proto_rawDesc), len(file_fieldwork_v1_admin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

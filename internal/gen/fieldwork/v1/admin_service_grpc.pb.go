@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	AdminService_CreateUser_FullMethodName    = "/fieldwork.v1.AdminService/CreateUser"
 	AdminService_IssueToken_FullMethodName    = "/fieldwork.v1.AdminService/IssueToken"
+	AdminService_RevokeToken_FullMethodName   = "/fieldwork.v1.AdminService/RevokeToken"
 	AdminService_AddTeamMember_FullMethodName = "/fieldwork.v1.AdminService/AddTeamMember"
 	AdminService_WhoAmI_FullMethodName        = "/fieldwork.v1.AdminService/WhoAmI"
 )
@@ -36,6 +37,8 @@ type AdminServiceClient interface {
 	// IssueToken creates a bearer token for a user. The token is returned once
 	// and stored only as a hash.
 	IssueToken(ctx context.Context, in *IssueTokenRequest, opts ...grpc.CallOption) (*IssueTokenResponse, error)
+	// RevokeToken revokes one token (by token_id) or every token of a user.
+	RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error)
 	// AddTeamMember gives a user a role on an inspection.
 	AddTeamMember(ctx context.Context, in *AddTeamMemberRequest, opts ...grpc.CallOption) (*AddTeamMemberResponse, error)
 	// WhoAmI returns the calling user (any authenticated user).
@@ -64,6 +67,16 @@ func (c *adminServiceClient) IssueToken(ctx context.Context, in *IssueTokenReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(IssueTokenResponse)
 	err := c.cc.Invoke(ctx, AdminService_IssueToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeTokenResponse)
+	err := c.cc.Invoke(ctx, AdminService_RevokeToken_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +114,8 @@ type AdminServiceServer interface {
 	// IssueToken creates a bearer token for a user. The token is returned once
 	// and stored only as a hash.
 	IssueToken(context.Context, *IssueTokenRequest) (*IssueTokenResponse, error)
+	// RevokeToken revokes one token (by token_id) or every token of a user.
+	RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error)
 	// AddTeamMember gives a user a role on an inspection.
 	AddTeamMember(context.Context, *AddTeamMemberRequest) (*AddTeamMemberResponse, error)
 	// WhoAmI returns the calling user (any authenticated user).
@@ -120,6 +135,9 @@ func (UnimplementedAdminServiceServer) CreateUser(context.Context, *CreateUserRe
 }
 func (UnimplementedAdminServiceServer) IssueToken(context.Context, *IssueTokenRequest) (*IssueTokenResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method IssueToken not implemented")
+}
+func (UnimplementedAdminServiceServer) RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeToken not implemented")
 }
 func (UnimplementedAdminServiceServer) AddTeamMember(context.Context, *AddTeamMemberRequest) (*AddTeamMemberResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddTeamMember not implemented")
@@ -184,6 +202,24 @@ func _AdminService_IssueToken_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RevokeToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RevokeToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RevokeToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RevokeToken(ctx, req.(*RevokeTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_AddTeamMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(AddTeamMemberRequest)
 	if err := dec(in); err != nil {
@@ -234,6 +270,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "IssueToken",
 			Handler:    _AdminService_IssueToken_Handler,
+		},
+		{
+			MethodName: "RevokeToken",
+			Handler:    _AdminService_RevokeToken_Handler,
 		},
 		{
 			MethodName: "AddTeamMember",

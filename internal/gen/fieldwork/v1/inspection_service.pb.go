@@ -843,6 +843,242 @@ func (x *ListCasesResponse) GetCases() []*Case {
 	return nil
 }
 
+type SetCaseStatusRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	CaseRef      string                 `protobuf:"bytes,2,opt,name=case_ref,json=caseRef,proto3" json:"case_ref,omitempty"`
+	// status is the new status: in_progress, submitted, qa_checked or locked.
+	Status string `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	// reason is required when moving a case back (returning or unlocking).
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	DeviceId      string `protobuf:"bytes,5,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetCaseStatusRequest) Reset() {
+	*x = SetCaseStatusRequest{}
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetCaseStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetCaseStatusRequest) ProtoMessage() {}
+
+func (x *SetCaseStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetCaseStatusRequest.ProtoReflect.Descriptor instead.
+func (*SetCaseStatusRequest) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SetCaseStatusRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *SetCaseStatusRequest) GetCaseRef() string {
+	if x != nil {
+		return x.CaseRef
+	}
+	return ""
+}
+
+func (x *SetCaseStatusRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *SetCaseStatusRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SetCaseStatusRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+type SetCaseStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetCaseStatusResponse) Reset() {
+	*x = SetCaseStatusResponse{}
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetCaseStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetCaseStatusResponse) ProtoMessage() {}
+
+func (x *SetCaseStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetCaseStatusResponse.ProtoReflect.Descriptor instead.
+func (*SetCaseStatusResponse) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *SetCaseStatusResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+type SetInspectionStatusRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	// status is planning, fieldwork, moderation or locked.
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	// reason is required to unlock.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	DeviceId      string `protobuf:"bytes,4,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetInspectionStatusRequest) Reset() {
+	*x = SetInspectionStatusRequest{}
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetInspectionStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetInspectionStatusRequest) ProtoMessage() {}
+
+func (x *SetInspectionStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetInspectionStatusRequest.ProtoReflect.Descriptor instead.
+func (*SetInspectionStatusRequest) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SetInspectionStatusRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *SetInspectionStatusRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *SetInspectionStatusRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SetInspectionStatusRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+type SetInspectionStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Inspection    *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetInspectionStatusResponse) Reset() {
+	*x = SetInspectionStatusResponse{}
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetInspectionStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetInspectionStatusResponse) ProtoMessage() {}
+
+func (x *SetInspectionStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetInspectionStatusResponse.ProtoReflect.Descriptor instead.
+func (*SetInspectionStatusResponse) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SetInspectionStatusResponse) GetInspection() *Inspection {
+	if x != nil {
+		return x.Inspection
+	}
+	return nil
+}
+
 var File_fieldwork_v1_inspection_service_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_inspection_service_proto_rawDesc = "" +
@@ -898,7 +1134,24 @@ const file_fieldwork_v1_inspection_service_proto_rawDesc = "" +
 	"\x10ListCasesRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"=\n" +
 	"\x11ListCasesResponse\x12(\n" +
-	"\x05cases\x18\x01 \x03(\v2\x12.fieldwork.v1.CaseR\x05cases2\xef\x05\n" +
+	"\x05cases\x18\x01 \x03(\v2\x12.fieldwork.v1.CaseR\x05cases\"\xa3\x01\n" +
+	"\x14SetCaseStatusRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x19\n" +
+	"\bcase_ref\x18\x02 \x01(\tR\acaseRef\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1b\n" +
+	"\tdevice_id\x18\x05 \x01(\tR\bdeviceId\"?\n" +
+	"\x15SetCaseStatusResponse\x12&\n" +
+	"\x04case\x18\x01 \x01(\v2\x12.fieldwork.v1.CaseR\x04case\"\x8e\x01\n" +
+	"\x1aSetInspectionStatusRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1b\n" +
+	"\tdevice_id\x18\x04 \x01(\tR\bdeviceId\"W\n" +
+	"\x1bSetInspectionStatusResponse\x128\n" +
+	"\n" +
+	"inspection\x18\x01 \x01(\v2\x18.fieldwork.v1.InspectionR\n" +
+	"inspection2\xb5\a\n" +
 	"\x11InspectionService\x12a\n" +
 	"\x10CreateInspection\x12%.fieldwork.v1.CreateInspectionRequest\x1a&.fieldwork.v1.CreateInspectionResponse\x12X\n" +
 	"\rGetInspection\x12\".fieldwork.v1.GetInspectionRequest\x1a#.fieldwork.v1.GetInspectionResponse\x12^\n" +
@@ -907,7 +1160,9 @@ const file_fieldwork_v1_inspection_service_proto_rawDesc = "" +
 	"\rImportAnswers\x12\".fieldwork.v1.ImportAnswersRequest\x1a#.fieldwork.v1.ImportAnswersResponse\x12a\n" +
 	"\x10ImportJudgements\x12%.fieldwork.v1.ImportJudgementsRequest\x1a&.fieldwork.v1.ImportJudgementsResponse\x12^\n" +
 	"\x0fRecordJudgement\x12$.fieldwork.v1.RecordJudgementRequest\x1a%.fieldwork.v1.RecordJudgementResponse\x12L\n" +
-	"\tListCases\x12\x1e.fieldwork.v1.ListCasesRequest\x1a\x1f.fieldwork.v1.ListCasesResponseB\xc3\x01\n" +
+	"\tListCases\x12\x1e.fieldwork.v1.ListCasesRequest\x1a\x1f.fieldwork.v1.ListCasesResponse\x12X\n" +
+	"\rSetCaseStatus\x12\".fieldwork.v1.SetCaseStatusRequest\x1a#.fieldwork.v1.SetCaseStatusResponse\x12j\n" +
+	"\x13SetInspectionStatus\x12(.fieldwork.v1.SetInspectionStatusRequest\x1a).fieldwork.v1.SetInspectionStatusResponseB\xc3\x01\n" +
 	"\x10com.fieldwork.v1B\x16InspectionServiceProtoP\x01ZFgithub.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1;fieldworkv1\xa2\x02\x03FXX\xaa\x02\fFieldwork.V1\xca\x02\fFieldwork\\V1\xe2\x02\x18Fieldwork\\V1\\GPBMetadata\xea\x02\rFieldwork::V1b\x06proto3"
 
 var (
@@ -922,55 +1177,65 @@ func file_fieldwork_v1_inspection_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_inspection_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_inspection_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_fieldwork_v1_inspection_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_fieldwork_v1_inspection_service_proto_goTypes = []any{
-	(*CreateInspectionRequest)(nil),  // 0: fieldwork.v1.CreateInspectionRequest
-	(*CreateInspectionResponse)(nil), // 1: fieldwork.v1.CreateInspectionResponse
-	(*GetInspectionRequest)(nil),     // 2: fieldwork.v1.GetInspectionRequest
-	(*GetInspectionResponse)(nil),    // 3: fieldwork.v1.GetInspectionResponse
-	(*ListInspectionsRequest)(nil),   // 4: fieldwork.v1.ListInspectionsRequest
-	(*ListInspectionsResponse)(nil),  // 5: fieldwork.v1.ListInspectionsResponse
-	(*ImportCasesRequest)(nil),       // 6: fieldwork.v1.ImportCasesRequest
-	(*ImportCasesResponse)(nil),      // 7: fieldwork.v1.ImportCasesResponse
-	(*ImportAnswersRequest)(nil),     // 8: fieldwork.v1.ImportAnswersRequest
-	(*ImportAnswersResponse)(nil),    // 9: fieldwork.v1.ImportAnswersResponse
-	(*ImportJudgementsRequest)(nil),  // 10: fieldwork.v1.ImportJudgementsRequest
-	(*ImportJudgementsResponse)(nil), // 11: fieldwork.v1.ImportJudgementsResponse
-	(*RecordJudgementRequest)(nil),   // 12: fieldwork.v1.RecordJudgementRequest
-	(*RecordJudgementResponse)(nil),  // 13: fieldwork.v1.RecordJudgementResponse
-	(*ListCasesRequest)(nil),         // 14: fieldwork.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),        // 15: fieldwork.v1.ListCasesResponse
-	(*Inspection)(nil),               // 16: fieldwork.v1.Inspection
-	(*Judgement)(nil),                // 17: fieldwork.v1.Judgement
-	(*Case)(nil),                     // 18: fieldwork.v1.Case
+	(*CreateInspectionRequest)(nil),     // 0: fieldwork.v1.CreateInspectionRequest
+	(*CreateInspectionResponse)(nil),    // 1: fieldwork.v1.CreateInspectionResponse
+	(*GetInspectionRequest)(nil),        // 2: fieldwork.v1.GetInspectionRequest
+	(*GetInspectionResponse)(nil),       // 3: fieldwork.v1.GetInspectionResponse
+	(*ListInspectionsRequest)(nil),      // 4: fieldwork.v1.ListInspectionsRequest
+	(*ListInspectionsResponse)(nil),     // 5: fieldwork.v1.ListInspectionsResponse
+	(*ImportCasesRequest)(nil),          // 6: fieldwork.v1.ImportCasesRequest
+	(*ImportCasesResponse)(nil),         // 7: fieldwork.v1.ImportCasesResponse
+	(*ImportAnswersRequest)(nil),        // 8: fieldwork.v1.ImportAnswersRequest
+	(*ImportAnswersResponse)(nil),       // 9: fieldwork.v1.ImportAnswersResponse
+	(*ImportJudgementsRequest)(nil),     // 10: fieldwork.v1.ImportJudgementsRequest
+	(*ImportJudgementsResponse)(nil),    // 11: fieldwork.v1.ImportJudgementsResponse
+	(*RecordJudgementRequest)(nil),      // 12: fieldwork.v1.RecordJudgementRequest
+	(*RecordJudgementResponse)(nil),     // 13: fieldwork.v1.RecordJudgementResponse
+	(*ListCasesRequest)(nil),            // 14: fieldwork.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),           // 15: fieldwork.v1.ListCasesResponse
+	(*SetCaseStatusRequest)(nil),        // 16: fieldwork.v1.SetCaseStatusRequest
+	(*SetCaseStatusResponse)(nil),       // 17: fieldwork.v1.SetCaseStatusResponse
+	(*SetInspectionStatusRequest)(nil),  // 18: fieldwork.v1.SetInspectionStatusRequest
+	(*SetInspectionStatusResponse)(nil), // 19: fieldwork.v1.SetInspectionStatusResponse
+	(*Inspection)(nil),                  // 20: fieldwork.v1.Inspection
+	(*Judgement)(nil),                   // 21: fieldwork.v1.Judgement
+	(*Case)(nil),                        // 22: fieldwork.v1.Case
 }
 var file_fieldwork_v1_inspection_service_proto_depIdxs = []int32{
-	16, // 0: fieldwork.v1.CreateInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
-	16, // 1: fieldwork.v1.GetInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
-	16, // 2: fieldwork.v1.ListInspectionsResponse.inspections:type_name -> fieldwork.v1.Inspection
-	17, // 3: fieldwork.v1.RecordJudgementResponse.judgement:type_name -> fieldwork.v1.Judgement
-	18, // 4: fieldwork.v1.ListCasesResponse.cases:type_name -> fieldwork.v1.Case
-	0,  // 5: fieldwork.v1.InspectionService.CreateInspection:input_type -> fieldwork.v1.CreateInspectionRequest
-	2,  // 6: fieldwork.v1.InspectionService.GetInspection:input_type -> fieldwork.v1.GetInspectionRequest
-	4,  // 7: fieldwork.v1.InspectionService.ListInspections:input_type -> fieldwork.v1.ListInspectionsRequest
-	6,  // 8: fieldwork.v1.InspectionService.ImportCases:input_type -> fieldwork.v1.ImportCasesRequest
-	8,  // 9: fieldwork.v1.InspectionService.ImportAnswers:input_type -> fieldwork.v1.ImportAnswersRequest
-	10, // 10: fieldwork.v1.InspectionService.ImportJudgements:input_type -> fieldwork.v1.ImportJudgementsRequest
-	12, // 11: fieldwork.v1.InspectionService.RecordJudgement:input_type -> fieldwork.v1.RecordJudgementRequest
-	14, // 12: fieldwork.v1.InspectionService.ListCases:input_type -> fieldwork.v1.ListCasesRequest
-	1,  // 13: fieldwork.v1.InspectionService.CreateInspection:output_type -> fieldwork.v1.CreateInspectionResponse
-	3,  // 14: fieldwork.v1.InspectionService.GetInspection:output_type -> fieldwork.v1.GetInspectionResponse
-	5,  // 15: fieldwork.v1.InspectionService.ListInspections:output_type -> fieldwork.v1.ListInspectionsResponse
-	7,  // 16: fieldwork.v1.InspectionService.ImportCases:output_type -> fieldwork.v1.ImportCasesResponse
-	9,  // 17: fieldwork.v1.InspectionService.ImportAnswers:output_type -> fieldwork.v1.ImportAnswersResponse
-	11, // 18: fieldwork.v1.InspectionService.ImportJudgements:output_type -> fieldwork.v1.ImportJudgementsResponse
-	13, // 19: fieldwork.v1.InspectionService.RecordJudgement:output_type -> fieldwork.v1.RecordJudgementResponse
-	15, // 20: fieldwork.v1.InspectionService.ListCases:output_type -> fieldwork.v1.ListCasesResponse
-	13, // [13:21] is the sub-list for method output_type
-	5,  // [5:13] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	20, // 0: fieldwork.v1.CreateInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
+	20, // 1: fieldwork.v1.GetInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
+	20, // 2: fieldwork.v1.ListInspectionsResponse.inspections:type_name -> fieldwork.v1.Inspection
+	21, // 3: fieldwork.v1.RecordJudgementResponse.judgement:type_name -> fieldwork.v1.Judgement
+	22, // 4: fieldwork.v1.ListCasesResponse.cases:type_name -> fieldwork.v1.Case
+	22, // 5: fieldwork.v1.SetCaseStatusResponse.case:type_name -> fieldwork.v1.Case
+	20, // 6: fieldwork.v1.SetInspectionStatusResponse.inspection:type_name -> fieldwork.v1.Inspection
+	0,  // 7: fieldwork.v1.InspectionService.CreateInspection:input_type -> fieldwork.v1.CreateInspectionRequest
+	2,  // 8: fieldwork.v1.InspectionService.GetInspection:input_type -> fieldwork.v1.GetInspectionRequest
+	4,  // 9: fieldwork.v1.InspectionService.ListInspections:input_type -> fieldwork.v1.ListInspectionsRequest
+	6,  // 10: fieldwork.v1.InspectionService.ImportCases:input_type -> fieldwork.v1.ImportCasesRequest
+	8,  // 11: fieldwork.v1.InspectionService.ImportAnswers:input_type -> fieldwork.v1.ImportAnswersRequest
+	10, // 12: fieldwork.v1.InspectionService.ImportJudgements:input_type -> fieldwork.v1.ImportJudgementsRequest
+	12, // 13: fieldwork.v1.InspectionService.RecordJudgement:input_type -> fieldwork.v1.RecordJudgementRequest
+	14, // 14: fieldwork.v1.InspectionService.ListCases:input_type -> fieldwork.v1.ListCasesRequest
+	16, // 15: fieldwork.v1.InspectionService.SetCaseStatus:input_type -> fieldwork.v1.SetCaseStatusRequest
+	18, // 16: fieldwork.v1.InspectionService.SetInspectionStatus:input_type -> fieldwork.v1.SetInspectionStatusRequest
+	1,  // 17: fieldwork.v1.InspectionService.CreateInspection:output_type -> fieldwork.v1.CreateInspectionResponse
+	3,  // 18: fieldwork.v1.InspectionService.GetInspection:output_type -> fieldwork.v1.GetInspectionResponse
+	5,  // 19: fieldwork.v1.InspectionService.ListInspections:output_type -> fieldwork.v1.ListInspectionsResponse
+	7,  // 20: fieldwork.v1.InspectionService.ImportCases:output_type -> fieldwork.v1.ImportCasesResponse
+	9,  // 21: fieldwork.v1.InspectionService.ImportAnswers:output_type -> fieldwork.v1.ImportAnswersResponse
+	11, // 22: fieldwork.v1.InspectionService.ImportJudgements:output_type -> fieldwork.v1.ImportJudgementsResponse
+	13, // 23: fieldwork.v1.InspectionService.RecordJudgement:output_type -> fieldwork.v1.RecordJudgementResponse
+	15, // 24: fieldwork.v1.InspectionService.ListCases:output_type -> fieldwork.v1.ListCasesResponse
+	17, // 25: fieldwork.v1.InspectionService.SetCaseStatus:output_type -> fieldwork.v1.SetCaseStatusResponse
+	19, // 26: fieldwork.v1.InspectionService.SetInspectionStatus:output_type -> fieldwork.v1.SetInspectionStatusResponse
+	17, // [17:27] is the sub-list for method output_type
+	7,  // [7:17] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_inspection_service_proto_init() }
@@ -985,7 +1250,7 @@ func file_fieldwork_v1_inspection_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_inspection_service_proto_rawDesc), len(file_fieldwork_v1_inspection_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,14 +19,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	InspectionService_CreateInspection_FullMethodName = "/fieldwork.v1.InspectionService/CreateInspection"
-	InspectionService_GetInspection_FullMethodName    = "/fieldwork.v1.InspectionService/GetInspection"
-	InspectionService_ListInspections_FullMethodName  = "/fieldwork.v1.InspectionService/ListInspections"
-	InspectionService_ImportCases_FullMethodName      = "/fieldwork.v1.InspectionService/ImportCases"
-	InspectionService_ImportAnswers_FullMethodName    = "/fieldwork.v1.InspectionService/ImportAnswers"
-	InspectionService_ImportJudgements_FullMethodName = "/fieldwork.v1.InspectionService/ImportJudgements"
-	InspectionService_RecordJudgement_FullMethodName  = "/fieldwork.v1.InspectionService/RecordJudgement"
-	InspectionService_ListCases_FullMethodName        = "/fieldwork.v1.InspectionService/ListCases"
+	InspectionService_CreateInspection_FullMethodName    = "/fieldwork.v1.InspectionService/CreateInspection"
+	InspectionService_GetInspection_FullMethodName       = "/fieldwork.v1.InspectionService/GetInspection"
+	InspectionService_ListInspections_FullMethodName     = "/fieldwork.v1.InspectionService/ListInspections"
+	InspectionService_ImportCases_FullMethodName         = "/fieldwork.v1.InspectionService/ImportCases"
+	InspectionService_ImportAnswers_FullMethodName       = "/fieldwork.v1.InspectionService/ImportAnswers"
+	InspectionService_ImportJudgements_FullMethodName    = "/fieldwork.v1.InspectionService/ImportJudgements"
+	InspectionService_RecordJudgement_FullMethodName     = "/fieldwork.v1.InspectionService/RecordJudgement"
+	InspectionService_ListCases_FullMethodName           = "/fieldwork.v1.InspectionService/ListCases"
+	InspectionService_SetCaseStatus_FullMethodName       = "/fieldwork.v1.InspectionService/SetCaseStatus"
+	InspectionService_SetInspectionStatus_FullMethodName = "/fieldwork.v1.InspectionService/SetInspectionStatus"
 )
 
 // InspectionServiceClient is the client API for InspectionService service.
@@ -51,6 +53,14 @@ type InspectionServiceClient interface {
 	RecordJudgement(ctx context.Context, in *RecordJudgementRequest, opts ...grpc.CallOption) (*RecordJudgementResponse, error)
 	// ListCases returns the cases of an inspection the caller may see.
 	ListCases(ctx context.Context, in *ListCasesRequest, opts ...grpc.CallOption) (*ListCasesResponse, error)
+	// SetCaseStatus moves a case through its lifecycle: not_started →
+	// in_progress → submitted → qa_checked → locked. Submitting a case with
+	// applicable questions unanswered fails with FAILED_PRECONDITION listing
+	// them; moving back (return, unlock) needs a reason and is audited.
+	SetCaseStatus(ctx context.Context, in *SetCaseStatusRequest, opts ...grpc.CallOption) (*SetCaseStatusResponse, error)
+	// SetInspectionStatus locks (freezing every case) or unlocks an inspection
+	// (lead only; unlocking needs a reason).
+	SetInspectionStatus(ctx context.Context, in *SetInspectionStatusRequest, opts ...grpc.CallOption) (*SetInspectionStatusResponse, error)
 }
 
 type inspectionServiceClient struct {
@@ -141,6 +151,26 @@ func (c *inspectionServiceClient) ListCases(ctx context.Context, in *ListCasesRe
 	return out, nil
 }
 
+func (c *inspectionServiceClient) SetCaseStatus(ctx context.Context, in *SetCaseStatusRequest, opts ...grpc.CallOption) (*SetCaseStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetCaseStatusResponse)
+	err := c.cc.Invoke(ctx, InspectionService_SetCaseStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *inspectionServiceClient) SetInspectionStatus(ctx context.Context, in *SetInspectionStatusRequest, opts ...grpc.CallOption) (*SetInspectionStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetInspectionStatusResponse)
+	err := c.cc.Invoke(ctx, InspectionService_SetInspectionStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // InspectionServiceServer is the server API for InspectionService service.
 // All implementations must embed UnimplementedInspectionServiceServer
 // for forward compatibility.
@@ -163,6 +193,14 @@ type InspectionServiceServer interface {
 	RecordJudgement(context.Context, *RecordJudgementRequest) (*RecordJudgementResponse, error)
 	// ListCases returns the cases of an inspection the caller may see.
 	ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error)
+	// SetCaseStatus moves a case through its lifecycle: not_started →
+	// in_progress → submitted → qa_checked → locked. Submitting a case with
+	// applicable questions unanswered fails with FAILED_PRECONDITION listing
+	// them; moving back (return, unlock) needs a reason and is audited.
+	SetCaseStatus(context.Context, *SetCaseStatusRequest) (*SetCaseStatusResponse, error)
+	// SetInspectionStatus locks (freezing every case) or unlocks an inspection
+	// (lead only; unlocking needs a reason).
+	SetInspectionStatus(context.Context, *SetInspectionStatusRequest) (*SetInspectionStatusResponse, error)
 	mustEmbedUnimplementedInspectionServiceServer()
 }
 
@@ -196,6 +234,12 @@ func (UnimplementedInspectionServiceServer) RecordJudgement(context.Context, *Re
 }
 func (UnimplementedInspectionServiceServer) ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCases not implemented")
+}
+func (UnimplementedInspectionServiceServer) SetCaseStatus(context.Context, *SetCaseStatusRequest) (*SetCaseStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetCaseStatus not implemented")
+}
+func (UnimplementedInspectionServiceServer) SetInspectionStatus(context.Context, *SetInspectionStatusRequest) (*SetInspectionStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetInspectionStatus not implemented")
 }
 func (UnimplementedInspectionServiceServer) mustEmbedUnimplementedInspectionServiceServer() {}
 func (UnimplementedInspectionServiceServer) testEmbeddedByValue()                           {}
@@ -362,6 +406,42 @@ func _InspectionService_ListCases_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InspectionService_SetCaseStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetCaseStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InspectionServiceServer).SetCaseStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InspectionService_SetCaseStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InspectionServiceServer).SetCaseStatus(ctx, req.(*SetCaseStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _InspectionService_SetInspectionStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetInspectionStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InspectionServiceServer).SetInspectionStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InspectionService_SetInspectionStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InspectionServiceServer).SetInspectionStatus(ctx, req.(*SetInspectionStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // InspectionService_ServiceDesc is the grpc.ServiceDesc for InspectionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -400,6 +480,14 @@ var InspectionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCases",
 			Handler:    _InspectionService_ListCases_Handler,
+		},
+		{
+			MethodName: "SetCaseStatus",
+			Handler:    _InspectionService_SetCaseStatus_Handler,
+		},
+		{
+			MethodName: "SetInspectionStatus",
+			Handler:    _InspectionService_SetInspectionStatus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

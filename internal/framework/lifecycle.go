@@ -1,0 +1,141 @@
+package framework
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// caseOrder is the forward order of case statuses.
+var caseOrder = []string{CaseNotStarted, CaseInProgress, CaseSubmitted, CaseQAChecked, CaseLocked}
+
+// ValidCaseStatus reports whether s is a case status.
+func ValidCaseStatus(s string) bool { return slices.Contains(caseOrder, s) }
+
+// CheckCaseTransition decides whether someone with role on the inspection
+// (assigned: the case is theirs; admin for a global administrator) may move
+// a case from one status to another. Moving forward follows the order
+// not_started → in_progress → submitted → qa_checked → locked, one step at
+// a time (in_progress may also be entered from not_started implicitly by
+// the first answer). Moving back is a return (to in_progress) or an unlock,
+// needs a reason, and belongs to QA and the lead.
+func CheckCaseTransition(role string, assigned bool, from, to, reason string) error {
+	if !ValidCaseStatus(to) || to == CaseNotStarted {
+		return Errorf(CodeInvalid, "status %q is not one of in_progress, submitted, qa_checked, locked", to)
+	}
+	fi, ti := slices.Index(caseOrder, from), slices.Index(caseOrder, to)
+	lead := role == RoleLead || role == RoleAdmin
+	switch {
+	case ti == fi:
+		return Errorf(CodePrecondition, "case is already %s", to)
+	case ti > fi+1 && !(from == CaseNotStarted && to == CaseSubmitted):
+		return Errorf(CodePrecondition, "case is %s: it must be %s before %s", from, caseOrder[ti-1], to)
+	case ti < fi:
+		if strings.TrimSpace(reason) == "" {
+			return Errorf(CodeInvalid, "moving a case back from %s to %s needs a reason", from, to)
+		}
+		if from == CaseLocked || from == CaseQAChecked {
+			if !lead {
+				return Errorf(CodePermission, "only the lead inspector can reopen a %s case", from)
+			}
+			return nil
+		}
+		if !lead && role != RoleQA {
+			return Errorf(CodePermission, "only QA or the lead inspector can return a submitted case")
+		}
+		return nil
+	}
+	switch to {
+	case CaseInProgress, CaseSubmitted:
+		if lead || role == RoleQA || role == RoleInspector && assigned {
+			return nil
+		}
+		return Errorf(CodePermission, "only the assigned inspector, QA or the lead can move a case to %s", to)
+	case CaseQAChecked:
+		if lead || role == RoleQA {
+			return nil
+		}
+		return Errorf(CodePermission, "only QA or the lead inspector can mark a case QA-checked")
+	case CaseLocked:
+		if lead {
+			return nil
+		}
+		return Errorf(CodePermission, "only the lead inspector can lock a case")
+	}
+	return nil
+}
+
+// CheckAnswerWrite decides whether someone may change a case's answers in
+// its current status: the assigned inspector while it is not yet submitted,
+// QA until it is QA-checked, the lead until it is locked, nobody after.
+func CheckAnswerWrite(role string, assigned bool, caseStatus string) error {
+	lead := role == RoleLead || role == RoleAdmin
+	switch caseStatus {
+	case CaseLocked:
+		return Errorf(CodePrecondition, "case is locked")
+	case CaseQAChecked:
+		if !lead {
+			return Errorf(CodePrecondition, "case is QA-checked: only the lead inspector can change it")
+		}
+	case CaseSubmitted:
+		if !lead && role != RoleQA {
+			return Errorf(CodePrecondition, "case is submitted: ask QA or the lead to return it before changing answers")
+		}
+	}
+	switch {
+	case lead, role == RoleQA:
+		return nil
+	case role == RoleInspector && assigned:
+		return nil
+	case role == RoleInspector:
+		return Errorf(CodePermission, "case is assigned to another inspector")
+	case role == "":
+		return Errorf(CodePermission, "you are not on this inspection's team")
+	}
+	return Errorf(CodePermission, "role %s cannot write answers", role)
+}
+
+// Missing lists the applicable questions a case has not answered, in
+// framework order.
+func (f *Framework) Missing(attrs map[string]string, answered map[string]bool) []string {
+	var out []string
+	for _, q := range f.order {
+		if ok, _ := q.AppliesTo(attrs); ok && !answered[q.ID] {
+			out = append(out, q.ID)
+		}
+	}
+	return out
+}
+
+// CheckInspectionTransition decides an inspection status change (the lead
+// or an administrator only; unlocking needs a reason).
+func CheckInspectionTransition(role, from, to, reason string) error {
+	switch to {
+	case InspectionPlanning, InspectionFieldwork, InspectionModeration, InspectionLocked:
+	default:
+		return Errorf(CodeInvalid, "status %q is not one of planning, fieldwork, moderation, locked", to)
+	}
+	if role != RoleLead && role != RoleAdmin {
+		return Errorf(CodePermission, "only the lead inspector can change the inspection's status")
+	}
+	if from == to {
+		return Errorf(CodePrecondition, "inspection is already %s", to)
+	}
+	if from == InspectionLocked && strings.TrimSpace(reason) == "" {
+		return Errorf(CodeInvalid, "unlocking an inspection needs a reason")
+	}
+	return nil
+}
+
+// MissingError is the FailedPrecondition error for submitting an
+// incomplete case.
+func MissingError(caseRef string, missing []string) error {
+	const show = 40
+	list := missing
+	more := ""
+	if len(list) > show {
+		list, more = list[:show], fmt.Sprintf(" and %d more", len(missing)-show)
+	}
+	return Errorf(CodePrecondition, "case %s cannot be submitted: %d applicable question(s) unanswered: %s%s",
+		caseRef, len(missing), strings.Join(list, ", "), more)
+}

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+)
+
+func roleOn(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (string, error) {
+	var role sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, u.Name).Scan(&role)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	if role.String == "" && u.Admin {
+		return framework.RoleAdmin, nil
+	}
+	return role.String, nil
+}
+
+// SetCaseStatus moves a case to a new status after checking the lifecycle
+// rules (framework.CheckCaseTransition) and, for submission, that every
+// applicable question is answered.
+func (db *DB) SetCaseStatus(ctx context.Context, u User, device, inspectionID, caseRef, to, reason string) (framework.Case, error) {
+	var out framework.Case
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+		if err != nil {
+			return err
+		}
+		if status == framework.InspectionLocked {
+			return lockedErr(inspectionID)
+		}
+		cr, err := loadCase(ctx, tx, inspectionID, caseRef)
+		if err != nil {
+			return err
+		}
+		role, err := roleOn(ctx, tx, u, inspectionID)
+		if err != nil {
+			return err
+		}
+		if err := framework.CheckCaseTransition(role, cr.c.Inspector == u.Name, cr.c.Status, to, reason); err != nil {
+			return fmt.Errorf("case %s: %w", caseRef, err)
+		}
+		if to == framework.CaseSubmitted {
+			rows, err := tx.QueryContext(ctx, `SELECT question_id FROM answers WHERE case_id = ?`, cr.id)
+			if err != nil {
+				return err
+			}
+			answered := map[string]bool{}
+			for rows.Next() {
+				var q string
+				if err := rows.Scan(&q); err != nil {
+					rows.Close()
+					return err
+				}
+				answered[q] = true
+			}
+			rows.Close()
+			if missing := fw.Missing(cr.c.Attributes, answered); len(missing) > 0 {
+				return framework.MissingError(caseRef, missing)
+			}
+		}
+		at := db.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE id = ?`, to, cr.id); err != nil {
+			return err
+		}
+		if err := addChange(ctx, tx, inspectionID, "case", cr.id, cr.id); err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, at, framework.Actor{User: u.Name, Device: device, Admin: u.Admin}, "case.status", "case/"+inspectionID+"/"+caseRef,
+			map[string]string{"status": cr.c.Status}, map[string]string{"status": to, "reason": reason}); err != nil {
+			return err
+		}
+		out = cr.c
+		out.Status = to
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("set case status: %w", err)
+	}
+	return out, nil
+}
+
+// SetInspectionStatus changes an inspection's status (lock freezes every
+// case; unlocking needs a reason).
+func (db *DB) SetInspectionStatus(ctx context.Context, u User, device, inspectionID, to, reason string) (framework.Inspection, error) {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+		if err != nil {
+			return err
+		}
+		role, err := roleOn(ctx, tx, u, inspectionID)
+		if err != nil {
+			return err
+		}
+		if err := framework.CheckInspectionTransition(role, status, to, reason); err != nil {
+			return fmt.Errorf("inspection %s: %w", inspectionID, err)
+		}
+		at := db.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE inspections SET status = ? WHERE id = ?`, to, inspectionID); err != nil {
+			return err
+		}
+		if err := addChange(ctx, tx, inspectionID, "inspection", nil, inspectionID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, at, framework.Actor{User: u.Name, Device: device, Admin: u.Admin}, "inspection.status", "inspection/"+inspectionID,
+			map[string]string{"status": status}, map[string]string{"status": to, "reason": reason})
+	})
+	if err != nil {
+		return framework.Inspection{}, fmt.Errorf("set inspection status: %w", err)
+	}
+	return db.Inspection(ctx, u, inspectionID)
+}

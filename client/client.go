@@ -31,6 +31,7 @@ type Client struct {
 	Sync        fieldworkv1.SyncServiceClient
 	Reports     fieldworkv1.ReportServiceClient
 	Admin       fieldworkv1.AdminServiceClient
+	Audit       fieldworkv1.AuditServiceClient
 
 	// BatchSize is the number of ops per pushed batch.
 	BatchSize int
@@ -48,6 +49,7 @@ func New(conn grpc.ClientConnInterface, local *store.Local) *Client {
 		c.Sync = fieldworkv1.NewSyncServiceClient(conn)
 		c.Reports = fieldworkv1.NewReportServiceClient(conn)
 		c.Admin = fieldworkv1.NewAdminServiceClient(conn)
+		c.Audit = fieldworkv1.NewAuditServiceClient(conn)
 	}
 	return c
 }

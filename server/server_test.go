@@ -280,3 +280,39 @@ func TestPushAndPull(t *testing.T) {
 }
 
 var adminActor = framework.Actor{User: "admin", Device: "test", Admin: true}
+
+func TestOversizedMessageIsRefused(t *testing.T) {
+	e := newTestServer(t)
+	id := e.inspection(t)
+	big := []byte("case_ref,question_id,answer,note\n" + strings.Repeat("T-1,2.1.1,yes,x\n", 17<<20/16))
+	_, err := fieldworkv1.NewInspectionServiceClient(e.conn).ImportAnswers(as(t.Context(), e.admin), &fieldworkv1.ImportAnswersRequest{InspectionId: id, Csv: big})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("17 MiB import: %v, want ResourceExhausted", err)
+	}
+	list, _ := fieldworkv1.NewAnswerServiceClient(e.conn).ListAnswers(as(t.Context(), e.admin), &fieldworkv1.ListAnswersRequest{InspectionId: id, CaseRef: "T-1"})
+	if len(list.GetAnswers()) != 0 {
+		t.Errorf("answers stored from a refused message: %v", list.GetAnswers())
+	}
+}
+
+func TestRevokedTokenIsRefused(t *testing.T) {
+	e := newTestServer(t)
+	tok := e.token(t, "admin")
+	admin := fieldworkv1.NewAdminServiceClient(e.conn)
+	if _, err := admin.WhoAmI(as(t.Context(), tok), &fieldworkv1.WhoAmIRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := admin.IssueToken(as(t.Context(), e.admin), &fieldworkv1.IssueTokenRequest{User: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.RevokeToken(as(t.Context(), e.admin), &fieldworkv1.RevokeTokenRequest{User: "admin", TokenId: resp.GetTokenId()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.WhoAmI(as(t.Context(), resp.GetToken()), &fieldworkv1.WhoAmIRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("revoked token: %v, want Unauthenticated", err)
+	}
+	if _, err := admin.WhoAmI(as(t.Context(), tok), &fieldworkv1.WhoAmIRequest{}); err != nil {
+		t.Errorf("another token of the same user stopped working: %v", err)
+	}
+}

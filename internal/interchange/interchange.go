@@ -141,7 +141,6 @@ func table(file string, r io.Reader, required []string, row func(line int, field
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -153,6 +152,7 @@ func table(file string, r io.Reader, required []string, row func(line int, field
 			}
 			return framework.Errorf(framework.CodeInvalid, "%s: %v", file, err)
 		}
+		line, _ := cr.FieldPos(0) // only valid after a successful Read
 		if n++; n > MaxRows {
 			errs.Add(line, "more than %d rows", MaxRows)
 			break

@@ -42,12 +42,17 @@ Inspections (lead / admin, online):
   team add --inspection ID --user NAME --role lead|inspector|qa|analyst
   user create --name NAME [--admin]
   token issue --user NAME [--ttl 2160h]
+  token revoke --user NAME [--token-id ID]        every token of the user unless --token-id
+  inspection lock|unlock --inspection ID [--reason TEXT]
+  audit --inspection ID [--case REF] [--format table|json]
   import --inspection ID [--cases F] [--answers F] [--judgements F]
   judge --inspection ID --standard ID --rating RATING --rationale TEXT
 Recording (works offline):
   cases --inspection ID
   answer --inspection ID --case REF --question QID --value yes|no|na|N [--note TEXT]
   answers --inspection ID --case REF
+  submit --inspection ID --case REF              (online) refused with the list of unanswered questions
+  case-status --inspection ID --case REF --status in_progress|submitted|qa_checked|locked [--reason TEXT]
 Sync and reports:
   sync [--batch N]
   status
@@ -106,7 +111,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"login": a.login, "whoami": a.whoami,
 		"frameworks list": a.frameworksList, "frameworks show": a.frameworksShow,
 		"inspection create": a.inspectionCreate, "inspection list": a.inspectionList,
-		"team add": a.teamAdd, "user create": a.userCreate, "token issue": a.tokenIssue,
+		"team add": a.teamAdd, "user create": a.userCreate, "token issue": a.tokenIssue, "token revoke": a.tokenRevoke,
+		"inspection lock": a.inspectionLock, "inspection unlock": a.inspectionUnlock, "audit": a.audit,
+		"submit": a.submit, "case-status": a.caseStatus,
 		"import": a.importFiles, "judge": a.judge,
 		"cases": a.cases, "answer": a.answer, "answers": a.answers,
 		"sync": a.sync, "status": a.status, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report,
@@ -451,8 +458,195 @@ func (a *app) tokenIssue(args []string) error {
 		return err
 	}
 	fmt.Fprintln(a.stdout, resp.GetToken())
-	fmt.Fprintf(a.stderr, "token for %s, expires %s; it is shown only once\n", *user, resp.GetExpiresAt().AsTime().Format(time.RFC3339))
+	fmt.Fprintf(a.stderr, "token %s for %s, expires %s; it is shown only once\n", resp.GetTokenId(), *user, resp.GetExpiresAt().AsTime().Format(time.RFC3339))
 	return nil
+}
+
+func (a *app) tokenRevoke(args []string) error {
+	fs := newFlags("token revoke")
+	user := fs.String("user", "", "user `name`")
+	id := fs.String("token-id", "", "revoke only this token (the id printed when it was issued)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "user"); err != nil {
+		return err
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Admin.RevokeToken(ctx, &fieldworkv1.RevokeTokenRequest{User: *user, TokenId: *id})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "revoked %d token(s) of %s\n", resp.GetRevoked(), *user)
+	return nil
+}
+
+func (a *app) inspectionLock(args []string) error {
+	return a.inspectionStatus("lock", framework.InspectionLocked, args)
+}
+func (a *app) inspectionUnlock(args []string) error {
+	return a.inspectionStatus("unlock", framework.InspectionFieldwork, args)
+}
+
+func (a *app) inspectionStatus(verb, to string, args []string) error {
+	fs := newFlags("inspection " + verb)
+	insp := fs.String("inspection", "", "inspection `id`")
+	reason := fs.String("reason", "", "why (required to unlock; audited)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection"); err != nil {
+		return err
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	device, _ := c.Local.DeviceID(a.ctx)
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Inspections.SetInspectionStatus(ctx, &fieldworkv1.SetInspectionStatusRequest{InspectionId: *insp, Status: to, Reason: *reason, DeviceId: device})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "inspection %s is %s\n", resp.GetInspection().GetId(), resp.GetInspection().GetStatus())
+	return nil
+}
+
+func (a *app) submit(args []string) error {
+	fs := newFlags("submit")
+	insp := fs.String("inspection", "", "inspection `id`")
+	caseRef := fs.String("case", "", "case `reference`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection", "case"); err != nil {
+		return err
+	}
+	return a.setCaseStatus(*insp, *caseRef, framework.CaseSubmitted, "")
+}
+
+func (a *app) caseStatus(args []string) error {
+	fs := newFlags("case-status")
+	insp := fs.String("inspection", "", "inspection `id`")
+	caseRef := fs.String("case", "", "case `reference`")
+	to := fs.String("status", "", "new `status`: in_progress, submitted, qa_checked or locked")
+	reason := fs.String("reason", "", "why (required to move a case back; audited)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection", "case", "status"); err != nil {
+		return err
+	}
+	return a.setCaseStatus(*insp, *caseRef, *to, *reason)
+}
+
+func (a *app) setCaseStatus(insp, caseRef, to, reason string) error {
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	// Unsynced answers count towards completeness: push them first.
+	if n, _ := c.Local.PendingCount(a.ctx); n > 0 {
+		if _, err := c.SyncNow(a.ctx); err != nil {
+			return fmt.Errorf("sync before changing status: %w", err)
+		}
+	}
+	device, _ := c.Local.DeviceID(a.ctx)
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Inspections.SetCaseStatus(ctx, &fieldworkv1.SetCaseStatusRequest{InspectionId: insp, CaseRef: caseRef, Status: to, Reason: reason, DeviceId: device})
+	if err != nil {
+		return err
+	}
+	if _, err := c.SyncNow(a.ctx); err != nil {
+		fmt.Fprintf(a.stderr, "status changed; local store not refreshed: %v\n", err)
+	}
+	fmt.Fprintf(a.stdout, "case %s is %s\n", resp.GetCase().GetCaseRef(), resp.GetCase().GetStatus())
+	return nil
+}
+
+func (a *app) audit(args []string) error {
+	fs := newFlags("audit")
+	insp := fs.String("inspection", "", "inspection `id`")
+	caseRef := fs.String("case", "", "only this case `reference`")
+	format := fs.String("format", "table", "table or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection"); err != nil {
+		return err
+	}
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("audit: unknown format %q (want table or json)", *format)
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	var entries []*fieldworkv1.AuditEntry
+	for after := int64(0); ; {
+		ctx, cancel := a.rpcCtx()
+		resp, err := c.Audit.ListAudit(ctx, &fieldworkv1.ListAuditRequest{InspectionId: *insp, CaseRef: *caseRef, After: after})
+		cancel()
+		if err != nil {
+			return err
+		}
+		entries = append(entries, resp.GetEntries()...)
+		if after = resp.GetNext(); after == 0 {
+			break
+		}
+	}
+	if *format == "json" {
+		type row struct {
+			Seq    int64           `json:"seq"`
+			At     time.Time       `json:"at"`
+			User   string          `json:"user"`
+			Device string          `json:"device"`
+			Action string          `json:"action"`
+			Entity string          `json:"entity"`
+			Before json.RawMessage `json:"before,omitempty"`
+			After  json.RawMessage `json:"after,omitempty"`
+		}
+		rows := []row{}
+		for _, e := range entries {
+			r := row{Seq: e.GetSeq(), At: e.GetAt().AsTime(), User: e.GetUser(), Device: e.GetDeviceId(), Action: e.GetAction(), Entity: e.GetEntity()}
+			if e.GetBefore() != "" {
+				r.Before = json.RawMessage(e.GetBefore())
+			}
+			if e.GetAfter() != "" {
+				r.After = json.RawMessage(e.GetAfter())
+			}
+			rows = append(rows, r)
+		}
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tWHEN\tWHO\tDEVICE\tACTION\tENTITY\tBEFORE\tAFTER")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.GetSeq(), e.GetAt().AsTime().Format("2006-01-02 15:04:05"), e.GetUser(),
+			shortID(e.GetDeviceId()), e.GetAction(), e.GetEntity(), clipText(e.GetBefore(), 40), clipText(e.GetAfter(), 60))
+	}
+	return tw.Flush()
+}
+
+func clipText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func (a *app) importFiles(args []string) error {

@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string) error {
 		fmt.Fprint(fs.Output(), `usage:
   fieldworkd [flags]                serve the API
   fieldworkd [--db PATH] admin-token  print a new administrator token on stdout
+  fieldworkd dev-cert [DIR] [HOST...] write a self-signed cert.pem and key.pem (default DIR: ./tls)
 
 flags:
 `)
@@ -65,6 +66,23 @@ flags:
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	cmd := fs.Arg(0)
+	if cmd == "dev-cert" {
+		dir := "tls"
+		if fs.NArg() > 1 {
+			dir = fs.Arg(1)
+		}
+		var hosts []string
+		if fs.NArg() > 2 {
+			hosts = fs.Args()[2:]
+		}
+		certFile, keyFile, err := server.WriteDevCert(dir, hosts)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s and %s (self-signed, for trying TLS only)\n", certFile, keyFile)
+		fmt.Printf("serve:  fieldworkd --tls-cert %s --tls-key %s\nclient: fieldwork login --server HOST:PORT --token TOKEN --ca %s\n", certFile, keyFile, certFile)
+		return nil
+	}
 	switch cmd {
 	case "", "serve":
 	case "admin-token":

@@ -188,7 +188,7 @@ func matrixAllowed(method, role string, ownInspection, ownCase bool) bool {
 
 func TestAccessMatrix(t *testing.T) {
 	e := newTestServer(t)
-	own := e.inspection(t)   // T-1 → insp.a, T-2 → insp.b
+	own := e.inspection(t)                          // T-1 → insp.a, T-2 → insp.b
 	other := e.inspectionFor(t, "insp.x", "insp.y") // nobody below is on its team
 	admin := fieldworkv1.NewAdminServiceClient(e.conn)
 	actx := as(t.Context(), e.admin)

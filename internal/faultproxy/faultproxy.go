@@ -23,7 +23,6 @@ type Proxy struct {
 	rng   *rand.Rand
 	on    atomic.Bool
 	cuts  atomic.Int64
-	conns sync.WaitGroup
 }
 
 // Start listens on a free loopback port and forwards to target.

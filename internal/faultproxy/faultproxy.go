@@ -18,11 +18,11 @@ type Proxy struct {
 	// MaxBytes bounds the bytes (both directions) a cut connection carries.
 	MaxBytes int
 
-	lis   net.Listener
-	mu    sync.Mutex
-	rng   *rand.Rand
-	on    atomic.Bool
-	cuts  atomic.Int64
+	lis  net.Listener
+	mu   sync.Mutex
+	rng  *rand.Rand
+	on   atomic.Bool
+	cuts atomic.Int64
 }
 
 // Start listens on a free loopback port and forwards to target.

@@ -75,13 +75,44 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 		r.Standards = append(r.Standards, aggregate.StandardResult{ID: s.GetStandardId(), Title: s.GetTitle(), Kind: s.GetKind(),
 			Rating: s.GetRating(), Points: int(s.GetPoints()), Lowest: s.GetLowestKeyQuestionId(), LowestPercent: int(s.GetLowestPercent()),
 			HasLowest: s.GetHasLowest(), Rationale: s.GetRationale(),
-			Share: aggregate.Share{Yes: int(s.GetYes()), Relevant: int(s.GetRelevant()), Percent: int(s.GetPercent()), HasPercent: s.GetHasPercent()}})
+			Share:     aggregate.Share{Yes: int(s.GetYes()), Relevant: int(s.GetRelevant()), Percent: int(s.GetPercent()), HasPercent: s.GetHasPercent()},
+			Sensitive: s.GetSensitive(), CasesUp: int(s.GetCasesUp()), UpTo: s.GetUpTo(), CasesDown: int(s.GetCasesDown()), DownTo: s.GetDownTo()})
+	}
+	r.Units = m.GetUnits()
+	for _, p := range m.GetProfile() {
+		ap := aggregate.AttributeProfile{Attribute: p.GetAttribute(), Title: p.GetTitle()}
+		for _, v := range p.GetValues() {
+			ap.Values = append(ap.Values, aggregate.ValueCount{Value: v.GetValue(), Count: int(v.GetCount())})
+		}
+		r.Profile = append(r.Profile, ap)
+	}
+	for _, b := range m.GetBreakdowns() {
+		bd := aggregate.Breakdown{Attribute: b.GetAttribute(), Title: b.GetTitle(), Values: b.GetValues()}
+		for _, row := range b.GetRows() {
+			br := aggregate.BreakdownRow{QuestionID: row.GetQuestionId(), All: shareFromProto(row.GetAll())}
+			for _, c := range row.GetCells() {
+				br.Cells = append(br.Cells, shareFromProto(c))
+			}
+			bd.Rows = append(bd.Rows, br)
+		}
+		r.Breakdowns = append(r.Breakdowns, bd)
+	}
+	for _, c := range m.GetCaseProgress() {
+		r.CaseProgress = append(r.CaseProgress, aggregate.CaseProgress{Ref: c.GetCaseRef(), Unit: c.GetUnit(), Inspector: c.GetInspector(),
+			Status: c.GetStatus(), Answered: int(c.GetAnswered()), Required: int(c.GetRequired())})
+	}
+	for _, i := range m.GetInspectorProgress() {
+		r.InspectorProgress = append(r.InspectorProgress, aggregate.InspectorProgress{Inspector: i.GetInspector(), Cases: int(i.GetCases()),
+			Submitted: int(i.GetSubmitted()), Answered: int(i.GetAnswered()), Required: int(i.GetRequired()), CasesComplete: int(i.GetCasesComplete())})
 	}
 	for _, q := range m.GetQuestions() {
 		f := aggregate.QuestionFigure{ID: q.GetQuestionId(), Text: q.GetText(), Kind: q.GetKind(), Type: framework.TypeYesNo,
 			StandardID: q.GetStandardId(), KeyQuestionID: q.GetKeyQuestionId(),
 			Share: aggregate.Share{Yes: int(q.GetYes()), Relevant: int(q.GetRelevant()), Percent: int(q.GetPercent()), HasPercent: q.GetHasPercent()},
 			No:    int(q.GetNo()), NotApplicable: int(q.GetNotApplicable()), Answered: int(q.GetAnswered()), Band: q.GetRatingBand()}
+		if q.GetHasInterval() {
+			f.Interval = &aggregate.Interval{Low: q.GetIntervalLow(), High: q.GetIntervalHigh(), CrossesBand: q.GetCrossesBand()}
+		}
 		if q.GetDistribution() != nil || q.GetAtLeastThreshold() > 0 {
 			f.Type = framework.TypeCount
 			f.Threshold = int64(q.GetAtLeastThreshold())
@@ -93,4 +124,8 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 		r.Questions = append(r.Questions, f)
 	}
 	return r
+}
+
+func shareFromProto(s *fieldworkv1.Share) aggregate.Share {
+	return aggregate.Share{Yes: int(s.GetYes()), Relevant: int(s.GetRelevant()), Percent: int(s.GetPercent()), HasPercent: s.GetHasPercent()}
 }

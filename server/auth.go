@@ -111,10 +111,20 @@ func (s *Server) authorize(ctx context.Context, method string, u store.User, req
 	if u.Admin {
 		return nil
 	}
-	id := inspectionIDOf(req)
-	if id == "" {
+	ids := inspectionIDsOf(req)
+	if len(ids) == 0 {
 		return status.Error(codes.InvalidArgument, "inspection_id is required")
 	}
+	for _, id := range ids {
+		if err := s.authorizeOn(ctx, method, u, acc, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// authorizeOn checks the caller's role on one inspection against acc.
+func (s *Server) authorizeOn(ctx context.Context, method string, u store.User, acc access, id string) error {
 	in, err := s.db.Inspection(ctx, u, id)
 	if err != nil {
 		return s.toStatus(err)
@@ -136,14 +146,23 @@ func (s *Server) authorize(ctx context.Context, method string, u store.User, req
 	return status.Errorf(codes.PermissionDenied, "%s: not allowed for role %s on inspection %s", method, in.Role, id)
 }
 
-func inspectionIDOf(req any) string {
+// inspectionIDsOf returns the inspections a request is about.
+func inspectionIDsOf(req any) []string {
+	var ids []string
+	if r, ok := req.(interface{ GetInspectionIds() []string }); ok {
+		ids = append(ids, r.GetInspectionIds()...)
+	}
 	switch r := req.(type) {
 	case interface{ GetInspectionId() string }:
-		return r.GetInspectionId()
+		if r.GetInspectionId() != "" {
+			ids = append(ids, r.GetInspectionId())
+		}
 	case *fieldworkv1.GetInspectionRequest:
-		return r.GetId()
+		if r.GetId() != "" {
+			ids = append(ids, r.GetId())
+		}
 	}
-	return ""
+	return ids
 }
 
 // answerPolicy applies framework.CheckAnswerWrite: who may change a case's

@@ -91,13 +91,44 @@ func reportToProto(r *aggregate.Report) *fieldworkv1.Report {
 			StandardId: s.ID, Title: s.Title, Kind: s.Kind, Rating: s.Rating, Points: int32(s.Points),
 			LowestKeyQuestionId: s.Lowest, LowestPercent: int32(s.LowestPercent), HasLowest: s.HasLowest, Rationale: s.Rationale,
 			Yes: int32(s.Yes), Relevant: int32(s.Relevant), Percent: int32(s.Percent), HasPercent: s.HasPercent,
+			Sensitive: s.Sensitive, CasesUp: int32(s.CasesUp), UpTo: s.UpTo, CasesDown: int32(s.CasesDown), DownTo: s.DownTo,
 		})
+	}
+	m.Units = r.Units
+	for _, p := range r.Profile {
+		ap := &fieldworkv1.AttributeProfile{Attribute: p.Attribute, Title: p.Title}
+		for _, v := range p.Values {
+			ap.Values = append(ap.Values, &fieldworkv1.ValueCount{Value: v.Value, Count: int32(v.Count)})
+		}
+		m.Profile = append(m.Profile, ap)
+	}
+	for _, b := range r.Breakdowns {
+		bm := &fieldworkv1.Breakdown{Attribute: b.Attribute, Title: b.Title, Values: b.Values}
+		for _, row := range b.Rows {
+			rm := &fieldworkv1.BreakdownRow{QuestionId: row.QuestionID, All: shareToProto(row.All)}
+			for _, c := range row.Cells {
+				rm.Cells = append(rm.Cells, shareToProto(c))
+			}
+			bm.Rows = append(bm.Rows, rm)
+		}
+		m.Breakdowns = append(m.Breakdowns, bm)
+	}
+	for _, c := range r.CaseProgress {
+		m.CaseProgress = append(m.CaseProgress, &fieldworkv1.CaseProgress{CaseRef: c.Ref, Unit: c.Unit, Inspector: c.Inspector, Status: c.Status,
+			Answered: int32(c.Answered), Required: int32(c.Required)})
+	}
+	for _, i := range r.InspectorProgress {
+		m.InspectorProgress = append(m.InspectorProgress, &fieldworkv1.InspectorProgress{Inspector: i.Inspector, Cases: int32(i.Cases),
+			Submitted: int32(i.Submitted), Answered: int32(i.Answered), Required: int32(i.Required), CasesComplete: int32(i.CasesComplete)})
 	}
 	for _, q := range r.Questions {
 		f := &fieldworkv1.QuestionFigure{
 			QuestionId: q.ID, Text: q.Text, Kind: q.Kind, StandardId: q.StandardID, KeyQuestionId: q.KeyQuestionID,
 			Yes: int32(q.Yes), No: int32(q.No), NotApplicable: int32(q.NotApplicable), Relevant: int32(q.Relevant),
 			HasPercent: q.HasPercent, Percent: int32(q.Percent), Answered: int32(q.Answered), RatingBand: q.Band,
+		}
+		if q.Interval != nil {
+			f.HasInterval, f.IntervalLow, f.IntervalHigh, f.CrossesBand = true, q.Interval.Low, q.Interval.High, q.Interval.CrossesBand
 		}
 		if q.Type == framework.TypeCount {
 			f.Distribution = map[int64]int32{}
@@ -110,4 +141,8 @@ func reportToProto(r *aggregate.Report) *fieldworkv1.Report {
 		m.Questions = append(m.Questions, f)
 	}
 	return m
+}
+
+func shareToProto(s aggregate.Share) *fieldworkv1.Share {
+	return &fieldworkv1.Share{Yes: int32(s.Yes), Relevant: int32(s.Relevant), Percent: int32(s.Percent), HasPercent: s.HasPercent}
 }

@@ -288,11 +288,26 @@ type reportService struct {
 }
 
 func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetReportRequest) (*fieldworkv1.GetReportResponse, error) {
-	fw, in, err := s.db.ReportInput(ctx, req.GetInspectionId())
+	ids := req.GetInspectionIds()
+	switch {
+	case req.GetInspectionId() != "" && len(ids) > 0:
+		return nil, framework.Errorf(framework.CodeInvalid, "give inspection_id or inspection_ids, not both")
+	case req.GetInspectionId() != "":
+		ids = []string{req.GetInspectionId()}
+	case len(ids) == 0:
+		return nil, framework.Errorf(framework.CodeInvalid, "inspection_id is required")
+	}
+	fw, in, err := s.db.ReportInput(ctx, ids...)
 	if err != nil {
 		return nil, err
 	}
-	return &fieldworkv1.GetReportResponse{Report: reportToProto(aggregate.Compute(fw, in))}, nil
+	for _, attr := range req.GetBy() {
+		if _, ok := fw.Attribute(attr); !ok && attr != aggregate.UnitAttribute {
+			return nil, framework.Errorf(framework.CodeInvalid, "by: %q is not a case attribute of framework %s", attr, fw.ID)
+		}
+	}
+	r := aggregate.ComputeWith(fw, in, aggregate.Options{By: req.GetBy()})
+	return &fieldworkv1.GetReportResponse{Report: reportToProto(r)}, nil
 }
 
 type adminService struct {

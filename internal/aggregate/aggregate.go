@@ -5,6 +5,9 @@
 package aggregate
 
 import (
+	"math"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
@@ -19,6 +22,9 @@ type Input struct {
 	Cases          []framework.Case
 	Answers        []framework.Answer
 	Judgements     []framework.Judgement
+	// Units lists the inspections pooled into this input (empty for one
+	// inspection); each case then carries its unit in Attributes["unit"].
+	Units []string
 }
 
 // Share is yes out of relevant (yes + no) with the shown whole percent.
@@ -47,6 +53,8 @@ type QuestionFigure struct {
 	Threshold    int64
 	// Band is the rating band of the shown percent (key questions, rated frameworks).
 	Band string
+	// Interval is the 95% Wilson interval of the share (key questions with a figure).
+	Interval *Interval
 }
 
 // StandardResult is one row of the ratings grid.
@@ -63,6 +71,13 @@ type StandardResult struct {
 	// Share pools yes and relevant over the standard's key questions (the
 	// per-stage share of unrated frameworks).
 	Share
+	// Sensitive is true when a key question's interval crosses a band
+	// boundary: the rating could change with a few cases.
+	Sensitive bool
+	// CasesUp key-question answers changing No → Yes would raise the rating
+	// to UpTo; CasesDown changing Yes → No would lower it to DownTo.
+	CasesUp, CasesDown int
+	UpTo, DownTo       string
 }
 
 // Report is an inspection's computed figures.
@@ -81,11 +96,21 @@ type Report struct {
 	Overall string
 	// Pooled pools every key question (the unrated "overall" share).
 	Pooled Share
+	// Units are the inspections pooled (empty for one inspection).
+	Units             []string
+	Profile           []AttributeProfile
+	Breakdowns        []Breakdown
+	CaseProgress      []CaseProgress
+	InspectorProgress []InspectorProgress
 }
 
-// Compute computes the report of a sample under a framework. Answers to
+// Compute computes the report of a sample under a framework with the
+// default options.
+func Compute(fw *framework.Framework, in Input) *Report { return ComputeWith(fw, in, Options{}) }
+
+// ComputeWith computes the report of a sample under a framework. Answers to
 // cases outside the sample and to unknown questions are ignored.
-func Compute(fw *framework.Framework, in Input) *Report {
+func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 	r := &Report{
 		InspectionID:     in.InspectionID,
 		InspectionName:   in.InspectionName,
@@ -95,6 +120,7 @@ func Compute(fw *framework.Framework, in Input) *Report {
 		AsOfSeq:          in.AsOfSeq,
 		GeneratedAt:      in.GeneratedAt,
 		Cases:            len(in.Cases),
+		Units:            in.Units,
 	}
 	inSample := make(map[string]bool, len(in.Cases))
 	for _, c := range in.Cases {
@@ -105,6 +131,8 @@ func Compute(fw *framework.Framework, in Input) *Report {
 		dist                                   map[int64]int
 	}
 	tallies := map[string]*tally{}
+	keyValues := keyTally{}
+	answered := map[string]map[string]bool{} // case → questions answered
 	for _, a := range in.Answers {
 		q, ok := fw.Question(a.QuestionID)
 		if !ok || !inSample[a.CaseRef] {
@@ -120,6 +148,16 @@ func Compute(fw *framework.Framework, in Input) *Report {
 			continue
 		}
 		t.answered++
+		if answered[a.CaseRef] == nil {
+			answered[a.CaseRef] = map[string]bool{}
+		}
+		answered[a.CaseRef][a.QuestionID] = true
+		if q.Kind == framework.QuestionKey {
+			if keyValues[q.ID] == nil {
+				keyValues[q.ID] = map[string]framework.Value{}
+			}
+			keyValues[q.ID][a.CaseRef] = v
+		}
 		switch {
 		case v.Yes:
 			t.yes++
@@ -157,6 +195,14 @@ func Compute(fw *framework.Framework, in Input) *Report {
 		}
 		if q.Kind == framework.QuestionKey && fw.Rated() && f.HasPercent {
 			f.Band = fw.Rating.Band(f.Percent).Rating
+		}
+		if q.Kind == framework.QuestionKey && f.HasPercent {
+			lo, hi := Wilson(f.Yes, f.Relevant)
+			f.Interval = &Interval{Low: lo, High: hi}
+			if fw.Rated() {
+				// Compare the bands of the shown (rounded) ends.
+				f.Interval.CrossesBand = fw.Rating.Band(int(math.Floor(lo+0.5))).Rating != fw.Rating.Band(int(math.Floor(hi+0.5))).Rating
+			}
 		}
 		r.Questions = append(r.Questions, f)
 	}
@@ -199,6 +245,15 @@ func Compute(fw *framework.Framework, in Input) *Report {
 			// standard has no rating (never a rating from the others alone).
 			if fw.Rated() && complete && sr.HasLowest {
 				sr.Rating = fw.Rating.Band(sr.LowestPercent).Rating
+				var figs []*QuestionFigure
+				for _, kq := range s.KeyQuestions {
+					f := figures[kq.ID]
+					figs = append(figs, f)
+					if f.Interval != nil && f.Interval.CrossesBand {
+						sr.Sensitive = true
+					}
+				}
+				sr.CasesUp, sr.UpTo, sr.CasesDown, sr.DownTo = casesToMove(fw.Rating, figs, sr.Rating)
 			}
 		}
 		if fw.Rated() {
@@ -218,7 +273,62 @@ func Compute(fw *framework.Framework, in Input) *Report {
 			r.Overall, _ = fw.Rating.OverallRating(r.Score)
 		}
 	}
+	var extra []string
+	by := opts.By
+	if len(in.Units) > 0 {
+		extra = []string{UnitAttribute}
+		if !slices.Contains(by, UnitAttribute) {
+			by = append([]string{UnitAttribute}, by...)
+		}
+	}
+	r.Profile = profile(fw, in.Cases, extra)
+	for _, attr := range by {
+		r.Breakdowns = append(r.Breakdowns, breakdown(fw, in.Cases, keyValues, attr))
+	}
+	r.CaseProgress, r.InspectorProgress = progress(fw, in.Cases, answered)
 	return r
+}
+
+// progress is completeness per case (applicable questions answered out of
+// those required) and per inspector.
+func progress(fw *framework.Framework, cases []framework.Case, answered map[string]map[string]bool) ([]CaseProgress, []InspectorProgress) {
+	var cs []CaseProgress
+	byInspector := map[string]*InspectorProgress{}
+	var order []string
+	for _, c := range cases {
+		missing := fw.Missing(c.Attributes, answered[c.Ref])
+		required := 0
+		for _, q := range fw.Questions() {
+			if ok, _ := q.AppliesTo(c.Attributes); ok {
+				required++
+			}
+		}
+		p := CaseProgress{Ref: c.Ref, Unit: c.Attributes[UnitAttribute], Inspector: c.Inspector, Status: c.Status,
+			Answered: required - len(missing), Required: required}
+		cs = append(cs, p)
+		ip := byInspector[c.Inspector]
+		if ip == nil {
+			ip = &InspectorProgress{Inspector: c.Inspector}
+			byInspector[c.Inspector] = ip
+			order = append(order, c.Inspector)
+		}
+		ip.Cases++
+		ip.Answered += p.Answered
+		ip.Required += p.Required
+		if p.Answered == p.Required {
+			ip.CasesComplete++
+		}
+		switch c.Status {
+		case framework.CaseSubmitted, framework.CaseQAChecked, framework.CaseLocked:
+			ip.Submitted++
+		}
+	}
+	sort.Strings(order)
+	var ins []InspectorProgress
+	for _, name := range order {
+		ins = append(ins, *byInspector[name])
+	}
+	return cs, ins
 }
 
 // Question returns the figure of one question.

@@ -45,7 +45,9 @@ type expected struct {
 	Practitioners3Plus int    `json:"practitioners_3plus"`
 }
 
-func TestCompute_Gwent(t *testing.T) {
+// gwentInput reads the Gwent sample into a report input.
+func gwentInput(t *testing.T) (*framework.Framework, aggregate.Input) {
+	t.Helper()
 	dir := filepath.Join("..", "..", "testdata", "gwent-2025")
 	open := func(name string) *os.File {
 		f, err := os.Open(filepath.Join(dir, name))
@@ -77,6 +79,12 @@ func TestCompute_Gwent(t *testing.T) {
 	for _, j := range judgementRows {
 		in.Judgements = append(in.Judgements, framework.Judgement{StandardID: j.StandardID, Rating: j.Rating})
 	}
+	return mustBuiltin(t, "probation-pdu-2023"), in
+}
+
+func TestCompute_Gwent(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "gwent-2025")
+	fw, in := gwentInput(t)
 	var want expected
 	data, err := os.ReadFile(filepath.Join(dir, "expected.json"))
 	if err != nil {
@@ -86,7 +94,7 @@ func TestCompute_Gwent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got := aggregate.Compute(mustBuiltin(t, "probation-pdu-2023"), in)
+	got := aggregate.Compute(fw, in)
 
 	if got.Cases != want.Cases {
 		t.Errorf("cases = %d, want %d", got.Cases, want.Cases)

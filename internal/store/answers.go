@@ -606,35 +606,77 @@ func scanAnswers(rows *sql.Rows) ([]framework.Answer, error) {
 }
 
 // ReportInput reads, in one snapshot, everything a report is computed
-// from, and the change sequence it is consistent at.
-func (db *DB) ReportInput(ctx context.Context, inspectionID string) (*framework.Framework, aggregate.Input, error) {
+// from, and the change sequence it is consistent at. Several inspections
+// are pooled when they share a framework version: their cases are named
+// <unit>/<case_ref> and carry their unit in the "unit" attribute; judged
+// ratings are not pooled.
+func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framework.Framework, aggregate.Input, error) {
 	var fw *framework.Framework
-	in := aggregate.Input{InspectionID: inspectionID}
+	var in aggregate.Input
+	if len(inspectionIDs) == 1 {
+		in.InspectionID = inspectionIDs[0]
+	}
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		if fw, _, err = db.inspectionFramework(ctx, tx, inspectionID); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT name FROM inspections WHERE id = ?`, inspectionID).Scan(&in.InspectionName); err != nil {
-			return err
-		}
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&in.AsOfSeq); err != nil {
 			return err
 		}
-		if in.Cases, err = cases(ctx, tx, inspectionID, ""); err != nil {
-			return err
+		pooled := len(inspectionIDs) > 1
+		seen := map[string]bool{}
+		for _, id := range inspectionIDs {
+			if seen[id] {
+				return framework.Errorf(framework.CodeInvalid, "inspection %s is listed twice", id)
+			}
+			seen[id] = true
+			f, _, err := db.inspectionFramework(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if fw == nil {
+				fw = f
+			} else if f.ID != fw.ID || f.Version != fw.Version {
+				return framework.Errorf(framework.CodeInvalid, "cannot pool inspection %s (%s v%d) with %s v%d: pooled inspections share one framework version",
+					id, f.ID, f.Version, fw.ID, fw.Version)
+			}
+			var name, unit string
+			if err := tx.QueryRowContext(ctx, `SELECT name, unit FROM inspections WHERE id = ?`, id).Scan(&name, &unit); err != nil {
+				return err
+			}
+			if unit == "" {
+				unit = name
+			}
+			cs, err := cases(ctx, tx, id, "")
+			if err != nil {
+				return err
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
+				FROM answers a JOIN cases c ON c.id = a.case_id WHERE c.inspection_id = ?`, id)
+			if err != nil {
+				return err
+			}
+			as, err := scanAnswers(rows)
+			rows.Close()
+			if err != nil {
+				return err
+			}
+			if !pooled {
+				in.InspectionName = name
+				in.Cases, in.Answers = cs, as
+				in.Judgements, err = judgements(ctx, tx, id)
+				return err
+			}
+			in.Units = append(in.Units, unit)
+			for _, c := range cs {
+				c.Ref = unit + "/" + c.Ref
+				c.Attributes[aggregate.UnitAttribute] = unit
+				in.Cases = append(in.Cases, c)
+			}
+			for _, a := range as {
+				a.CaseRef = unit + "/" + a.CaseRef
+				in.Answers = append(in.Answers, a)
+			}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
-			FROM answers a JOIN cases c ON c.id = a.case_id WHERE c.inspection_id = ?`, inspectionID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		if in.Answers, err = scanAnswers(rows); err != nil {
-			return err
-		}
-		in.Judgements, err = judgements(ctx, tx, inspectionID)
-		return err
+		in.InspectionName = fmt.Sprintf("%d inspections pooled", len(inspectionIDs))
+		return nil
 	})
 	if err != nil {
 		return nil, in, fmt.Errorf("read report data: %w", err)

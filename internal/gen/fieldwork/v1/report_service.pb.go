@@ -23,8 +23,14 @@ const (
 )
 
 type GetReportRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	InspectionId  string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	// inspection_ids pools several inspections that share a framework version
+	// (a region, a national view); every table then has a per-unit breakdown.
+	// Use either inspection_id or inspection_ids.
+	InspectionIds []string `protobuf:"bytes,2,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
+	// by lists case attributes to break every key question down by.
+	By            []string `protobuf:"bytes,3,rep,name=by,proto3" json:"by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -66,6 +72,501 @@ func (x *GetReportRequest) GetInspectionId() string {
 	return ""
 }
 
+func (x *GetReportRequest) GetInspectionIds() []string {
+	if x != nil {
+		return x.InspectionIds
+	}
+	return nil
+}
+
+func (x *GetReportRequest) GetBy() []string {
+	if x != nil {
+		return x.By
+	}
+	return nil
+}
+
+// Share is yes out of relevant with the shown whole percent.
+type Share struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Yes           int32                  `protobuf:"varint,1,opt,name=yes,proto3" json:"yes,omitempty"`
+	Relevant      int32                  `protobuf:"varint,2,opt,name=relevant,proto3" json:"relevant,omitempty"`
+	Percent       int32                  `protobuf:"varint,3,opt,name=percent,proto3" json:"percent,omitempty"`
+	HasPercent    bool                   `protobuf:"varint,4,opt,name=has_percent,json=hasPercent,proto3" json:"has_percent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Share) Reset() {
+	*x = Share{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Share) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Share) ProtoMessage() {}
+
+func (x *Share) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Share.ProtoReflect.Descriptor instead.
+func (*Share) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Share) GetYes() int32 {
+	if x != nil {
+		return x.Yes
+	}
+	return 0
+}
+
+func (x *Share) GetRelevant() int32 {
+	if x != nil {
+		return x.Relevant
+	}
+	return 0
+}
+
+func (x *Share) GetPercent() int32 {
+	if x != nil {
+		return x.Percent
+	}
+	return 0
+}
+
+func (x *Share) GetHasPercent() bool {
+	if x != nil {
+		return x.HasPercent
+	}
+	return false
+}
+
+type ValueCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	Count         int32                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValueCount) Reset() {
+	*x = ValueCount{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValueCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValueCount) ProtoMessage() {}
+
+func (x *ValueCount) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValueCount.ProtoReflect.Descriptor instead.
+func (*ValueCount) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ValueCount) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *ValueCount) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// AttributeProfile is the sample's distribution over one case attribute.
+type AttributeProfile struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attribute     string                 `protobuf:"bytes,1,opt,name=attribute,proto3" json:"attribute,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Values        []*ValueCount          `protobuf:"bytes,3,rep,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttributeProfile) Reset() {
+	*x = AttributeProfile{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttributeProfile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttributeProfile) ProtoMessage() {}
+
+func (x *AttributeProfile) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttributeProfile.ProtoReflect.Descriptor instead.
+func (*AttributeProfile) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AttributeProfile) GetAttribute() string {
+	if x != nil {
+		return x.Attribute
+	}
+	return ""
+}
+
+func (x *AttributeProfile) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *AttributeProfile) GetValues() []*ValueCount {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+type BreakdownRow struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	QuestionId string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	// cells has one share per value of the breakdown, in order.
+	Cells         []*Share `protobuf:"bytes,2,rep,name=cells,proto3" json:"cells,omitempty"`
+	All           *Share   `protobuf:"bytes,3,opt,name=all,proto3" json:"all,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BreakdownRow) Reset() {
+	*x = BreakdownRow{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BreakdownRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BreakdownRow) ProtoMessage() {}
+
+func (x *BreakdownRow) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BreakdownRow.ProtoReflect.Descriptor instead.
+func (*BreakdownRow) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *BreakdownRow) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *BreakdownRow) GetCells() []*Share {
+	if x != nil {
+		return x.Cells
+	}
+	return nil
+}
+
+func (x *BreakdownRow) GetAll() *Share {
+	if x != nil {
+		return x.All
+	}
+	return nil
+}
+
+// Breakdown is every key question by the values of one attribute.
+type Breakdown struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attribute     string                 `protobuf:"bytes,1,opt,name=attribute,proto3" json:"attribute,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Values        []string               `protobuf:"bytes,3,rep,name=values,proto3" json:"values,omitempty"`
+	Rows          []*BreakdownRow        `protobuf:"bytes,4,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Breakdown) Reset() {
+	*x = Breakdown{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Breakdown) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Breakdown) ProtoMessage() {}
+
+func (x *Breakdown) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Breakdown.ProtoReflect.Descriptor instead.
+func (*Breakdown) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Breakdown) GetAttribute() string {
+	if x != nil {
+		return x.Attribute
+	}
+	return ""
+}
+
+func (x *Breakdown) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Breakdown) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *Breakdown) GetRows() []*BreakdownRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+// CaseProgress is answered out of required (applicable) questions for a case.
+type CaseProgress struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CaseRef       string                 `protobuf:"bytes,1,opt,name=case_ref,json=caseRef,proto3" json:"case_ref,omitempty"`
+	Unit          string                 `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
+	Inspector     string                 `protobuf:"bytes,3,opt,name=inspector,proto3" json:"inspector,omitempty"`
+	Status        string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	Answered      int32                  `protobuf:"varint,5,opt,name=answered,proto3" json:"answered,omitempty"`
+	Required      int32                  `protobuf:"varint,6,opt,name=required,proto3" json:"required,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseProgress) Reset() {
+	*x = CaseProgress{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseProgress) ProtoMessage() {}
+
+func (x *CaseProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseProgress.ProtoReflect.Descriptor instead.
+func (*CaseProgress) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CaseProgress) GetCaseRef() string {
+	if x != nil {
+		return x.CaseRef
+	}
+	return ""
+}
+
+func (x *CaseProgress) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *CaseProgress) GetInspector() string {
+	if x != nil {
+		return x.Inspector
+	}
+	return ""
+}
+
+func (x *CaseProgress) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *CaseProgress) GetAnswered() int32 {
+	if x != nil {
+		return x.Answered
+	}
+	return 0
+}
+
+func (x *CaseProgress) GetRequired() int32 {
+	if x != nil {
+		return x.Required
+	}
+	return 0
+}
+
+type InspectorProgress struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Inspector     string                 `protobuf:"bytes,1,opt,name=inspector,proto3" json:"inspector,omitempty"`
+	Cases         int32                  `protobuf:"varint,2,opt,name=cases,proto3" json:"cases,omitempty"`
+	Submitted     int32                  `protobuf:"varint,3,opt,name=submitted,proto3" json:"submitted,omitempty"`
+	Answered      int32                  `protobuf:"varint,4,opt,name=answered,proto3" json:"answered,omitempty"`
+	Required      int32                  `protobuf:"varint,5,opt,name=required,proto3" json:"required,omitempty"`
+	CasesComplete int32                  `protobuf:"varint,6,opt,name=cases_complete,json=casesComplete,proto3" json:"cases_complete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InspectorProgress) Reset() {
+	*x = InspectorProgress{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectorProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectorProgress) ProtoMessage() {}
+
+func (x *InspectorProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectorProgress.ProtoReflect.Descriptor instead.
+func (*InspectorProgress) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *InspectorProgress) GetInspector() string {
+	if x != nil {
+		return x.Inspector
+	}
+	return ""
+}
+
+func (x *InspectorProgress) GetCases() int32 {
+	if x != nil {
+		return x.Cases
+	}
+	return 0
+}
+
+func (x *InspectorProgress) GetSubmitted() int32 {
+	if x != nil {
+		return x.Submitted
+	}
+	return 0
+}
+
+func (x *InspectorProgress) GetAnswered() int32 {
+	if x != nil {
+		return x.Answered
+	}
+	return 0
+}
+
+func (x *InspectorProgress) GetRequired() int32 {
+	if x != nil {
+		return x.Required
+	}
+	return 0
+}
+
+func (x *InspectorProgress) GetCasesComplete() int32 {
+	if x != nil {
+		return x.CasesComplete
+	}
+	return 0
+}
+
 // QuestionFigure is one question's count: yes out of relevant (yes + no).
 type QuestionFigure struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -92,14 +593,20 @@ type QuestionFigure struct {
 	AtLeastThreshold int32           `protobuf:"varint,14,opt,name=at_least_threshold,json=atLeastThreshold,proto3" json:"at_least_threshold,omitempty"`
 	AtLeastCount     int32           `protobuf:"varint,15,opt,name=at_least_count,json=atLeastCount,proto3" json:"at_least_count,omitempty"`
 	// rating_band is the band the shown percent falls in (key questions of rated frameworks).
-	RatingBand    string `protobuf:"bytes,16,opt,name=rating_band,json=ratingBand,proto3" json:"rating_band,omitempty"`
+	RatingBand string `protobuf:"bytes,16,opt,name=rating_band,json=ratingBand,proto3" json:"rating_band,omitempty"`
+	// 95% Wilson interval of the share, in percent (key questions with a figure).
+	HasInterval  bool    `protobuf:"varint,17,opt,name=has_interval,json=hasInterval,proto3" json:"has_interval,omitempty"`
+	IntervalLow  float64 `protobuf:"fixed64,18,opt,name=interval_low,json=intervalLow,proto3" json:"interval_low,omitempty"`
+	IntervalHigh float64 `protobuf:"fixed64,19,opt,name=interval_high,json=intervalHigh,proto3" json:"interval_high,omitempty"`
+	// crosses_band is true when the interval spans a rating band boundary.
+	CrossesBand   bool `protobuf:"varint,20,opt,name=crosses_band,json=crossesBand,proto3" json:"crosses_band,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QuestionFigure) Reset() {
 	*x = QuestionFigure{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -111,7 +618,7 @@ func (x *QuestionFigure) String() string {
 func (*QuestionFigure) ProtoMessage() {}
 
 func (x *QuestionFigure) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -124,7 +631,7 @@ func (x *QuestionFigure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuestionFigure.ProtoReflect.Descriptor instead.
 func (*QuestionFigure) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{1}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *QuestionFigure) GetQuestionId() string {
@@ -239,6 +746,34 @@ func (x *QuestionFigure) GetRatingBand() string {
 	return ""
 }
 
+func (x *QuestionFigure) GetHasInterval() bool {
+	if x != nil {
+		return x.HasInterval
+	}
+	return false
+}
+
+func (x *QuestionFigure) GetIntervalLow() float64 {
+	if x != nil {
+		return x.IntervalLow
+	}
+	return 0
+}
+
+func (x *QuestionFigure) GetIntervalHigh() float64 {
+	if x != nil {
+		return x.IntervalHigh
+	}
+	return 0
+}
+
+func (x *QuestionFigure) GetCrossesBand() bool {
+	if x != nil {
+		return x.CrossesBand
+	}
+	return false
+}
+
 // StandardResult is one row of the ratings grid.
 type StandardResult struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -255,17 +790,25 @@ type StandardResult struct {
 	HasLowest           bool   `protobuf:"varint,8,opt,name=has_lowest,json=hasLowest,proto3" json:"has_lowest,omitempty"`
 	Rationale           string `protobuf:"bytes,9,opt,name=rationale,proto3" json:"rationale,omitempty"`
 	// share: unrated frameworks report yes / relevant pooled over the standard's key questions.
-	Yes           int32 `protobuf:"varint,10,opt,name=yes,proto3" json:"yes,omitempty"`
-	Relevant      int32 `protobuf:"varint,11,opt,name=relevant,proto3" json:"relevant,omitempty"`
-	Percent       int32 `protobuf:"varint,12,opt,name=percent,proto3" json:"percent,omitempty"`
-	HasPercent    bool  `protobuf:"varint,13,opt,name=has_percent,json=hasPercent,proto3" json:"has_percent,omitempty"`
+	Yes        int32 `protobuf:"varint,10,opt,name=yes,proto3" json:"yes,omitempty"`
+	Relevant   int32 `protobuf:"varint,11,opt,name=relevant,proto3" json:"relevant,omitempty"`
+	Percent    int32 `protobuf:"varint,12,opt,name=percent,proto3" json:"percent,omitempty"`
+	HasPercent bool  `protobuf:"varint,13,opt,name=has_percent,json=hasPercent,proto3" json:"has_percent,omitempty"`
+	// sensitive: a key question's interval crosses a band boundary.
+	Sensitive bool `protobuf:"varint,14,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
+	// cases_up answers changing No → Yes would raise the rating to up_to;
+	// cases_down changing Yes → No would lower it to down_to.
+	CasesUp       int32  `protobuf:"varint,15,opt,name=cases_up,json=casesUp,proto3" json:"cases_up,omitempty"`
+	UpTo          string `protobuf:"bytes,16,opt,name=up_to,json=upTo,proto3" json:"up_to,omitempty"`
+	CasesDown     int32  `protobuf:"varint,17,opt,name=cases_down,json=casesDown,proto3" json:"cases_down,omitempty"`
+	DownTo        string `protobuf:"bytes,18,opt,name=down_to,json=downTo,proto3" json:"down_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StandardResult) Reset() {
 	*x = StandardResult{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -277,7 +820,7 @@ func (x *StandardResult) String() string {
 func (*StandardResult) ProtoMessage() {}
 
 func (x *StandardResult) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -290,7 +833,7 @@ func (x *StandardResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StandardResult.ProtoReflect.Descriptor instead.
 func (*StandardResult) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{2}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *StandardResult) GetStandardId() string {
@@ -384,6 +927,41 @@ func (x *StandardResult) GetHasPercent() bool {
 	return false
 }
 
+func (x *StandardResult) GetSensitive() bool {
+	if x != nil {
+		return x.Sensitive
+	}
+	return false
+}
+
+func (x *StandardResult) GetCasesUp() int32 {
+	if x != nil {
+		return x.CasesUp
+	}
+	return 0
+}
+
+func (x *StandardResult) GetUpTo() string {
+	if x != nil {
+		return x.UpTo
+	}
+	return ""
+}
+
+func (x *StandardResult) GetCasesDown() int32 {
+	if x != nil {
+		return x.CasesDown
+	}
+	return 0
+}
+
+func (x *StandardResult) GetDownTo() string {
+	if x != nil {
+		return x.DownTo
+	}
+	return ""
+}
+
 type Report struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	InspectionId     string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
@@ -406,13 +984,19 @@ type Report struct {
 	PooledRelevant   int32 `protobuf:"varint,15,opt,name=pooled_relevant,json=pooledRelevant,proto3" json:"pooled_relevant,omitempty"`
 	PooledPercent    int32 `protobuf:"varint,16,opt,name=pooled_percent,json=pooledPercent,proto3" json:"pooled_percent,omitempty"`
 	HasPooledPercent bool  `protobuf:"varint,17,opt,name=has_pooled_percent,json=hasPooledPercent,proto3" json:"has_pooled_percent,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// units are the pooled inspections' names (empty for one inspection).
+	Units             []string             `protobuf:"bytes,18,rep,name=units,proto3" json:"units,omitempty"`
+	Profile           []*AttributeProfile  `protobuf:"bytes,19,rep,name=profile,proto3" json:"profile,omitempty"`
+	Breakdowns        []*Breakdown         `protobuf:"bytes,20,rep,name=breakdowns,proto3" json:"breakdowns,omitempty"`
+	CaseProgress      []*CaseProgress      `protobuf:"bytes,21,rep,name=case_progress,json=caseProgress,proto3" json:"case_progress,omitempty"`
+	InspectorProgress []*InspectorProgress `protobuf:"bytes,22,rep,name=inspector_progress,json=inspectorProgress,proto3" json:"inspector_progress,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +1008,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,7 +1021,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{3}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Report) GetInspectionId() string {
@@ -559,6 +1143,41 @@ func (x *Report) GetHasPooledPercent() bool {
 	return false
 }
 
+func (x *Report) GetUnits() []string {
+	if x != nil {
+		return x.Units
+	}
+	return nil
+}
+
+func (x *Report) GetProfile() []*AttributeProfile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+func (x *Report) GetBreakdowns() []*Breakdown {
+	if x != nil {
+		return x.Breakdowns
+	}
+	return nil
+}
+
+func (x *Report) GetCaseProgress() []*CaseProgress {
+	if x != nil {
+		return x.CaseProgress
+	}
+	return nil
+}
+
+func (x *Report) GetInspectorProgress() []*InspectorProgress {
+	if x != nil {
+		return x.InspectorProgress
+	}
+	return nil
+}
+
 type GetReportResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Report        *Report                `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
@@ -568,7 +1187,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -580,7 +1199,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -593,7 +1212,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{4}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -607,9 +1226,49 @@ var File_fieldwork_v1_report_service_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\n" +
-	"!fieldwork/v1/report_service.proto\x12\ffieldwork.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"7\n" +
+	"!fieldwork/v1/report_service.proto\x12\ffieldwork.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"n\n" +
 	"\x10GetReportRequest\x12#\n" +
-	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\"\xe8\x04\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12%\n" +
+	"\x0einspection_ids\x18\x02 \x03(\tR\rinspectionIds\x12\x0e\n" +
+	"\x02by\x18\x03 \x03(\tR\x02by\"p\n" +
+	"\x05Share\x12\x10\n" +
+	"\x03yes\x18\x01 \x01(\x05R\x03yes\x12\x1a\n" +
+	"\brelevant\x18\x02 \x01(\x05R\brelevant\x12\x18\n" +
+	"\apercent\x18\x03 \x01(\x05R\apercent\x12\x1f\n" +
+	"\vhas_percent\x18\x04 \x01(\bR\n" +
+	"hasPercent\"8\n" +
+	"\n" +
+	"ValueCount\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"x\n" +
+	"\x10AttributeProfile\x12\x1c\n" +
+	"\tattribute\x18\x01 \x01(\tR\tattribute\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x120\n" +
+	"\x06values\x18\x03 \x03(\v2\x18.fieldwork.v1.ValueCountR\x06values\"\x81\x01\n" +
+	"\fBreakdownRow\x12\x1f\n" +
+	"\vquestion_id\x18\x01 \x01(\tR\n" +
+	"questionId\x12)\n" +
+	"\x05cells\x18\x02 \x03(\v2\x13.fieldwork.v1.ShareR\x05cells\x12%\n" +
+	"\x03all\x18\x03 \x01(\v2\x13.fieldwork.v1.ShareR\x03all\"\x87\x01\n" +
+	"\tBreakdown\x12\x1c\n" +
+	"\tattribute\x18\x01 \x01(\tR\tattribute\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x16\n" +
+	"\x06values\x18\x03 \x03(\tR\x06values\x12.\n" +
+	"\x04rows\x18\x04 \x03(\v2\x1a.fieldwork.v1.BreakdownRowR\x04rows\"\xab\x01\n" +
+	"\fCaseProgress\x12\x19\n" +
+	"\bcase_ref\x18\x01 \x01(\tR\acaseRef\x12\x12\n" +
+	"\x04unit\x18\x02 \x01(\tR\x04unit\x12\x1c\n" +
+	"\tinspector\x18\x03 \x01(\tR\tinspector\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12\x1a\n" +
+	"\banswered\x18\x05 \x01(\x05R\banswered\x12\x1a\n" +
+	"\brequired\x18\x06 \x01(\x05R\brequired\"\xc4\x01\n" +
+	"\x11InspectorProgress\x12\x1c\n" +
+	"\tinspector\x18\x01 \x01(\tR\tinspector\x12\x14\n" +
+	"\x05cases\x18\x02 \x01(\x05R\x05cases\x12\x1c\n" +
+	"\tsubmitted\x18\x03 \x01(\x05R\tsubmitted\x12\x1a\n" +
+	"\banswered\x18\x04 \x01(\x05R\banswered\x12\x1a\n" +
+	"\brequired\x18\x05 \x01(\x05R\brequired\x12%\n" +
+	"\x0ecases_complete\x18\x06 \x01(\x05R\rcasesComplete\"\xf6\x05\n" +
 	"\x0eQuestionFigure\x12\x1f\n" +
 	"\vquestion_id\x18\x01 \x01(\tR\n" +
 	"questionId\x12\x12\n" +
@@ -631,10 +1290,14 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\x12at_least_threshold\x18\x0e \x01(\x05R\x10atLeastThreshold\x12$\n" +
 	"\x0eat_least_count\x18\x0f \x01(\x05R\fatLeastCount\x12\x1f\n" +
 	"\vrating_band\x18\x10 \x01(\tR\n" +
-	"ratingBand\x1a?\n" +
+	"ratingBand\x12!\n" +
+	"\fhas_interval\x18\x11 \x01(\bR\vhasInterval\x12!\n" +
+	"\finterval_low\x18\x12 \x01(\x01R\vintervalLow\x12#\n" +
+	"\rinterval_high\x18\x13 \x01(\x01R\fintervalHigh\x12!\n" +
+	"\fcrosses_band\x18\x14 \x01(\bR\vcrossesBand\x1a?\n" +
 	"\x11DistributionEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x03R\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x8d\x03\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x93\x04\n" +
 	"\x0eStandardResult\x12\x1f\n" +
 	"\vstandard_id\x18\x01 \x01(\tR\n" +
 	"standardId\x12\x14\n" +
@@ -652,7 +1315,13 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\brelevant\x18\v \x01(\x05R\brelevant\x12\x18\n" +
 	"\apercent\x18\f \x01(\x05R\apercent\x12\x1f\n" +
 	"\vhas_percent\x18\r \x01(\bR\n" +
-	"hasPercent\"\x8f\x05\n" +
+	"hasPercent\x12\x1c\n" +
+	"\tsensitive\x18\x0e \x01(\bR\tsensitive\x12\x19\n" +
+	"\bcases_up\x18\x0f \x01(\x05R\acasesUp\x12\x13\n" +
+	"\x05up_to\x18\x10 \x01(\tR\x04upTo\x12\x1d\n" +
+	"\n" +
+	"cases_down\x18\x11 \x01(\x05R\tcasesDown\x12\x17\n" +
+	"\adown_to\x18\x12 \x01(\tR\x06downTo\"\xa9\a\n" +
 	"\x06Report\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
 	"\x0finspection_name\x18\x02 \x01(\tR\x0einspectionName\x12!\n" +
@@ -672,7 +1341,14 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"pooled_yes\x18\x0e \x01(\x05R\tpooledYes\x12'\n" +
 	"\x0fpooled_relevant\x18\x0f \x01(\x05R\x0epooledRelevant\x12%\n" +
 	"\x0epooled_percent\x18\x10 \x01(\x05R\rpooledPercent\x12,\n" +
-	"\x12has_pooled_percent\x18\x11 \x01(\bR\x10hasPooledPercent\"A\n" +
+	"\x12has_pooled_percent\x18\x11 \x01(\bR\x10hasPooledPercent\x12\x14\n" +
+	"\x05units\x18\x12 \x03(\tR\x05units\x128\n" +
+	"\aprofile\x18\x13 \x03(\v2\x1e.fieldwork.v1.AttributeProfileR\aprofile\x127\n" +
+	"\n" +
+	"breakdowns\x18\x14 \x03(\v2\x17.fieldwork.v1.BreakdownR\n" +
+	"breakdowns\x12?\n" +
+	"\rcase_progress\x18\x15 \x03(\v2\x1a.fieldwork.v1.CaseProgressR\fcaseProgress\x12N\n" +
+	"\x12inspector_progress\x18\x16 \x03(\v2\x1f.fieldwork.v1.InspectorProgressR\x11inspectorProgress\"A\n" +
 	"\x11GetReportResponse\x12,\n" +
 	"\x06report\x18\x01 \x01(\v2\x14.fieldwork.v1.ReportR\x06report2]\n" +
 	"\rReportService\x12L\n" +
@@ -691,29 +1367,44 @@ func file_fieldwork_v1_report_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_report_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_fieldwork_v1_report_service_proto_goTypes = []any{
 	(*GetReportRequest)(nil),      // 0: fieldwork.v1.GetReportRequest
-	(*QuestionFigure)(nil),        // 1: fieldwork.v1.QuestionFigure
-	(*StandardResult)(nil),        // 2: fieldwork.v1.StandardResult
-	(*Report)(nil),                // 3: fieldwork.v1.Report
-	(*GetReportResponse)(nil),     // 4: fieldwork.v1.GetReportResponse
-	nil,                           // 5: fieldwork.v1.QuestionFigure.DistributionEntry
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*Share)(nil),                 // 1: fieldwork.v1.Share
+	(*ValueCount)(nil),            // 2: fieldwork.v1.ValueCount
+	(*AttributeProfile)(nil),      // 3: fieldwork.v1.AttributeProfile
+	(*BreakdownRow)(nil),          // 4: fieldwork.v1.BreakdownRow
+	(*Breakdown)(nil),             // 5: fieldwork.v1.Breakdown
+	(*CaseProgress)(nil),          // 6: fieldwork.v1.CaseProgress
+	(*InspectorProgress)(nil),     // 7: fieldwork.v1.InspectorProgress
+	(*QuestionFigure)(nil),        // 8: fieldwork.v1.QuestionFigure
+	(*StandardResult)(nil),        // 9: fieldwork.v1.StandardResult
+	(*Report)(nil),                // 10: fieldwork.v1.Report
+	(*GetReportResponse)(nil),     // 11: fieldwork.v1.GetReportResponse
+	nil,                           // 12: fieldwork.v1.QuestionFigure.DistributionEntry
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
 }
 var file_fieldwork_v1_report_service_proto_depIdxs = []int32{
-	5, // 0: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
-	6, // 1: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
-	2, // 2: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
-	1, // 3: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
-	3, // 4: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
-	0, // 5: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
-	4, // 6: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
-	6, // [6:7] is the sub-list for method output_type
-	5, // [5:6] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	2,  // 0: fieldwork.v1.AttributeProfile.values:type_name -> fieldwork.v1.ValueCount
+	1,  // 1: fieldwork.v1.BreakdownRow.cells:type_name -> fieldwork.v1.Share
+	1,  // 2: fieldwork.v1.BreakdownRow.all:type_name -> fieldwork.v1.Share
+	4,  // 3: fieldwork.v1.Breakdown.rows:type_name -> fieldwork.v1.BreakdownRow
+	12, // 4: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
+	13, // 5: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
+	9,  // 6: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
+	8,  // 7: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
+	3,  // 8: fieldwork.v1.Report.profile:type_name -> fieldwork.v1.AttributeProfile
+	5,  // 9: fieldwork.v1.Report.breakdowns:type_name -> fieldwork.v1.Breakdown
+	6,  // 10: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
+	7,  // 11: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
+	10, // 12: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
+	0,  // 13: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
+	11, // 14: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
+	14, // [14:15] is the sub-list for method output_type
+	13, // [13:14] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_report_service_proto_init() }
@@ -727,7 +1418,7 @@ func file_fieldwork_v1_report_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_report_service_proto_rawDesc), len(file_fieldwork_v1_report_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,89 @@
+package aggregate_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+)
+
+func TestWilson_TextbookValues(t *testing.T) {
+	tests := []struct {
+		yes, n int
+		lo, hi float64
+	}{
+		{0, 10, 0, 27.75}, // Wilson (1927); Newcombe (1998) table I
+		{5, 10, 23.66, 76.34},
+		{10, 10, 72.25, 100},
+	}
+	for _, tt := range tests {
+		lo, hi := aggregate.Wilson(tt.yes, tt.n)
+		if math.Abs(lo-tt.lo) > 0.01 || math.Abs(hi-tt.hi) > 0.01 {
+			t.Errorf("Wilson(%d, %d) = [%.2f, %.2f], want [%.2f, %.2f]", tt.yes, tt.n, lo, hi, tt.lo, tt.hi)
+		}
+	}
+}
+
+func TestCompute_GwentUncertaintyProfileAndBreakdown(t *testing.T) {
+	fw, in := gwentInput(t)
+	r := aggregate.ComputeWith(fw, in, aggregate.Options{By: []string{"sentence_type"}})
+
+	// Cases that would have to change (counted by hand from expected.json):
+	// P2.1 needs 2.1.3 from 16/57 to 29/57 (51%) for Requires improvement;
+	// P2.4 needs 2.4.2 from 18/39 to 20/39 and 2.4.3 from 17/47 to 24/47.
+	for _, tt := range []struct {
+		id   string
+		up   int
+		upTo string
+	}{{"P2.1", 13, "Requires improvement"}, {"P2.4", 9, "Requires improvement"}} {
+		s, _ := r.Standard(tt.id)
+		if s.CasesUp != tt.up || s.UpTo != tt.upTo || s.DownTo != "" {
+			t.Errorf("%s: up %d to %q, down %d to %q; want up %d to %q and no lower band", tt.id, s.CasesUp, s.UpTo, s.CasesDown, s.DownTo, tt.up, tt.upTo)
+		}
+	}
+	// 2.4.2 at 18/39 (46%): its interval reaches above 50%, across the band line.
+	if q, _ := r.Question("2.4.2"); q.Interval == nil || !q.Interval.CrossesBand || q.Interval.Low > 46 || q.Interval.High < 50 {
+		t.Errorf("2.4.2 interval = %+v, want one spanning 46%%..50%% and crossing a band", q.Interval)
+	}
+	// 2.1.3 at 16/57 (28%) is Inadequate whatever the interval: [18%, 41%].
+	if q, _ := r.Question("2.1.3"); q.Interval == nil || q.Interval.CrossesBand {
+		t.Errorf("2.1.3 interval = %+v, want one within Inadequate", q.Interval)
+	}
+
+	// The sample profile as published: 31 community orders, 26 licences.
+	for _, p := range r.Profile {
+		if p.Attribute != "sentence_type" {
+			continue
+		}
+		got := map[string]int{}
+		for _, v := range p.Values {
+			got[v.Value] = v.Count
+		}
+		if got["community"] != 31 || got["licence"] != 26 {
+			t.Errorf("sentence_type profile = %v, want 31 community, 26 licence", got)
+		}
+	}
+	if len(r.Breakdowns) != 1 || len(r.Breakdowns[0].Values) != 2 {
+		t.Fatalf("breakdowns = %+v, want sentence_type with 2 values", r.Breakdowns)
+	}
+	for _, row := range r.Breakdowns[0].Rows {
+		var yes, rel int
+		for _, c := range row.Cells {
+			yes += c.Yes
+			rel += c.Relevant
+		}
+		q, _ := r.Question(row.QuestionID)
+		if yes != q.Yes || rel != q.Relevant || row.All.Yes != q.Yes {
+			t.Errorf("%s breakdown sums to %d/%d, want the overall %d/%d", row.QuestionID, yes, rel, q.Yes, q.Relevant)
+		}
+	}
+	// Completeness: every Gwent case answers all its applicable questions.
+	for _, c := range r.CaseProgress {
+		if c.Answered != c.Required || c.Required < 65 {
+			t.Errorf("case %s answered %d of %d", c.Ref, c.Answered, c.Required)
+		}
+	}
+	if len(r.InspectorProgress) != 5 {
+		t.Errorf("inspectors = %d, want 5", len(r.InspectorProgress))
+	}
+}

@@ -245,14 +245,20 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 			// standard has no rating (never a rating from the others alone).
 			if fw.Rated() && complete && sr.HasLowest {
 				sr.Rating = fw.Rating.Band(sr.LowestPercent).Rating
+				// The rating is sensitive when the band of the lowest interval
+				// ends differs: the lowest key question could plausibly sit in
+				// another band (another key question's wide interval matters
+				// only if it could become the lowest).
 				var figs []*QuestionFigure
+				minLow, minHigh := 100.0, 100.0
 				for _, kq := range s.KeyQuestions {
 					f := figures[kq.ID]
 					figs = append(figs, f)
-					if f.Interval != nil && f.Interval.CrossesBand {
-						sr.Sensitive = true
+					if f.Interval != nil {
+						minLow, minHigh = math.Min(minLow, f.Interval.Low), math.Min(minHigh, f.Interval.High)
 					}
 				}
+				sr.Sensitive = fw.Rating.Band(int(math.Floor(minLow+0.5))).Rating != fw.Rating.Band(int(math.Floor(minHigh+0.5))).Rating
 				sr.CasesUp, sr.UpTo, sr.CasesDown, sr.DownTo = casesToMove(fw.Rating, figs, sr.Rating)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -27,6 +28,8 @@ type figure struct {
 	Relevant      int           `json:"relevant"`
 	Percent       *int          `json:"percent"`
 	Band          string        `json:"band,omitempty"`
+	CI95          *[2]float64   `json:"ci95,omitempty"`
+	CrossesBand   bool          `json:"crosses_band,omitempty"`
 	Answered      *int          `json:"answered,omitempty"`
 	Threshold     int64         `json:"at_least,omitempty"`
 	Distribution  map[int64]int `json:"distribution,omitempty"`
@@ -43,6 +46,17 @@ type standard struct {
 	Yes           int     `json:"yes"`
 	Relevant      int     `json:"relevant"`
 	Percent       *int    `json:"percent"`
+	Sensitive     bool    `json:"sensitive,omitempty"`
+	CasesToRaise  *int    `json:"cases_to_raise,omitempty"`
+	RaiseTo       string  `json:"raise_to,omitempty"`
+	CasesToLower  *int    `json:"cases_to_lower,omitempty"`
+	LowerTo       string  `json:"lower_to,omitempty"`
+}
+
+type cellJSON struct {
+	Yes      int  `json:"yes"`
+	Relevant int  `json:"relevant"`
+	Percent  *int `json:"percent"`
 }
 
 type document struct {
@@ -62,6 +76,16 @@ type document struct {
 	MaxScore         *int                `json:"max_score"`
 	Overall          *string             `json:"overall"`
 	Pooled           figure              `json:"pooled"`
+	Units            []string            `json:"units,omitempty"`
+	Profile          map[string][]struct {
+		Value string `json:"value"`
+		Cases int    `json:"cases"`
+	} `json:"profile"`
+	Breakdowns   map[string]map[string]map[string]cellJSON `json:"breakdowns,omitempty"`
+	Completeness struct {
+		Cases      []aggregate.CaseProgress      `json:"cases"`
+		Inspectors []aggregate.InspectorProgress `json:"inspectors"`
+	} `json:"completeness"`
 }
 
 func pct(s aggregate.Share) *int {
@@ -89,9 +113,13 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 			f.No, f.NotApplicable = nil, nil
 			f.Threshold, f.Distribution = q.Threshold, q.Distribution
 		}
+		if q.Interval != nil {
+			f.CI95 = &[2]float64{round1(q.Interval.Low), round1(q.Interval.High)}
+			f.CrossesBand = q.Interval.CrossesBand
+		}
 		d.Questions[q.ID] = f
 		if q.Kind == framework.QuestionKey {
-			d.KeyQuestions[q.ID] = figure{Yes: q.Yes, Relevant: q.Relevant, Percent: pct(q.Share), Band: q.Band}
+			d.KeyQuestions[q.ID] = figure{Yes: q.Yes, Relevant: q.Relevant, Percent: pct(q.Share), Band: q.Band, CI95: f.CI95, CrossesBand: f.CrossesBand}
 		}
 	}
 	for _, s := range r.Standards {
@@ -102,6 +130,13 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		if s.HasLowest {
 			st.LowestKQ, st.LowestPercent = s.Lowest, ptr(s.LowestPercent)
 		}
+		st.Sensitive = s.Sensitive
+		if s.UpTo != "" {
+			st.CasesToRaise, st.RaiseTo = ptr(s.CasesUp), s.UpTo
+		}
+		if s.DownTo != "" {
+			st.CasesToLower, st.LowerTo = ptr(s.CasesDown), s.DownTo
+		}
 		d.Standards[s.ID] = st
 		d.StandardOrder = append(d.StandardOrder, s.ID)
 	}
@@ -111,10 +146,48 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 			d.Overall = ptr(r.Overall)
 		}
 	}
+	d.Units = r.Units
+	d.Profile = map[string][]struct {
+		Value string `json:"value"`
+		Cases int    `json:"cases"`
+	}{}
+	for _, p := range r.Profile {
+		for _, v := range p.Values {
+			d.Profile[p.Attribute] = append(d.Profile[p.Attribute], struct {
+				Value string `json:"value"`
+				Cases int    `json:"cases"`
+			}{v.Value, v.Count})
+		}
+	}
+	if len(r.Breakdowns) > 0 {
+		d.Breakdowns = map[string]map[string]map[string]cellJSON{}
+		for _, b := range r.Breakdowns {
+			byQ := map[string]map[string]cellJSON{}
+			for _, row := range b.Rows {
+				cells := map[string]cellJSON{}
+				for i, v := range b.Values {
+					c := row.Cells[i]
+					cells[v] = cellJSON{Yes: c.Yes, Relevant: c.Relevant, Percent: pct(c)}
+				}
+				byQ[row.QuestionID] = cells
+			}
+			d.Breakdowns[b.Attribute] = byQ
+		}
+	}
+	d.Completeness.Cases = r.CaseProgress
+	d.Completeness.Inspectors = r.InspectorProgress
+	if d.Completeness.Cases == nil {
+		d.Completeness.Cases = []aggregate.CaseProgress{}
+	}
+	if d.Completeness.Inspectors == nil {
+		d.Completeness.Inspectors = []aggregate.InspectorProgress{}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(d)
 }
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
 func percentText(s aggregate.Share) string {
 	if !s.HasPercent {
@@ -130,16 +203,21 @@ func orDash(s string) string {
 	return s
 }
 
-// Table writes the report as aligned terminal tables: the ratings grid (or
-// per-stage shares), the key questions, then every other question as
-// "X out of Y".
-func Table(w io.Writer, r *aggregate.Report) error {
-	fmt.Fprintf(w, "%s — %s v%d — %d cases — as of change %d, %s\n\n", r.InspectionName, r.FrameworkID, r.FrameworkVersion,
+// Terminal writes the report as aligned terminal tables, readable at 100
+// columns: the ratings grid (or per-stage shares), the key questions with
+// their uncertainty, every other question as "X out of Y", the sample
+// profile, breakdowns and completeness.
+func Terminal(w io.Writer, r *aggregate.Report) error {
+	name := r.InspectionName
+	if len(r.Units) > 0 {
+		name += " (" + strings.Join(r.Units, ", ") + ")"
+	}
+	fmt.Fprintf(w, "%s — %s v%d — %d cases — as of change %d, %s\n\n", name, r.FrameworkID, r.FrameworkVersion,
 		r.Cases, r.AsOfSeq, r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if r.Rated {
 		fmt.Fprintln(w, "Ratings grid")
-		fmt.Fprintln(tw, "Standard\tRating\tLowest key question\tPoints")
+		fmt.Fprintln(tw, "Standard\tRating\tLowest key question\tPoints\tCases to move")
 		for _, s := range r.Standards {
 			lowest := ""
 			if s.HasLowest {
@@ -152,10 +230,24 @@ func Table(w io.Writer, r *aggregate.Report) error {
 			if s.Rating != "" {
 				pts = fmt.Sprint(s.Points)
 			}
-			fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\n", s.ID, s.Title, orDash(s.Rating), lowest, pts)
+			var move []string
+			if s.UpTo != "" {
+				move = append(move, fmt.Sprintf("+%d up", s.CasesUp))
+			}
+			if s.DownTo != "" {
+				move = append(move, fmt.Sprintf("-%d down", s.CasesDown))
+			}
+			mark := ""
+			if s.Sensitive {
+				mark = " *"
+			}
+			fmt.Fprintf(tw, "%s %s\t%s%s\t%s\t%s\t%s\n", s.ID, clip(s.Title, 28), orDash(s.Rating), mark, lowest, pts, strings.Join(move, ", "))
 		}
 		tw.Flush()
-		fmt.Fprintf(w, "Score %d/%d — overall: %s\n\n", r.Score, r.MaxScore, orDash(r.Overall))
+		fmt.Fprintf(w, "Score %d/%d — overall: %s\n", r.Score, r.MaxScore, orDash(r.Overall))
+		fmt.Fprintln(w, "* a key question's 95% interval crosses a band line: the rating is sensitive to a few cases.")
+		fmt.Fprintln(w, "Cases to move: key-question answers that would have to change to move the rating one band.")
+		fmt.Fprintln(w)
 	} else {
 		fmt.Fprintln(w, "Share meeting the standard (no ratings in this framework)")
 		fmt.Fprintln(tw, "Stage\tYes\tRelevant\t%")
@@ -167,26 +259,96 @@ func Table(w io.Writer, r *aggregate.Report) error {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "Key questions (% Yes over relevant cases)")
-	fmt.Fprintln(tw, "Question\tYes\tRelevant\t%\tBand")
+	fmt.Fprintln(tw, "Question\tYes\tRelevant\t%\tBand\t95% interval")
 	for _, q := range r.Questions {
-		if q.Kind == framework.QuestionKey {
-			fmt.Fprintf(tw, "%s %s\t%d\t%d\t%s\t%s\n", q.ID, clip(q.Text, 60), q.Yes, q.Relevant, percentText(q.Share), q.Band)
+		if q.Kind != framework.QuestionKey {
+			continue
 		}
+		ci := ""
+		if q.Interval != nil {
+			ci = fmt.Sprintf("%.0f–%.0f%%", q.Interval.Low, q.Interval.High)
+			if q.Interval.CrossesBand {
+				ci += " *"
+			}
+		}
+		fmt.Fprintf(tw, "%s %s\t%d\t%d\t%s\t%s\t%s\n", q.ID, clip(q.Text, 44), q.Yes, q.Relevant, percentText(q.Share), q.Band, ci)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Prompts and supplementary questions")
 	fmt.Fprintln(tw, "Question\tX out of Y\t%")
+	var counts []aggregate.QuestionFigure
 	for _, q := range r.Questions {
 		switch {
 		case q.Kind == framework.QuestionKey:
 		case q.Type == framework.TypeCount:
-			fmt.Fprintf(tw, "%s %s\t%s\t%s\n", q.ID, clip(q.Text, 60), countSummary(q), percentText(q.Share))
+			counts = append(counts, q)
 		default:
-			fmt.Fprintf(tw, "%s %s\t%d out of %d\t%s\n", q.ID, clip(q.Text, 60), q.Yes, q.Relevant, percentText(q.Share))
+			fmt.Fprintf(tw, "%s %s\t%d out of %d\t%s\n", q.ID, clip(q.Text, 62), q.Yes, q.Relevant, percentText(q.Share))
 		}
 	}
-	return tw.Flush()
+	tw.Flush()
+	for _, q := range counts {
+		fmt.Fprintf(w, "%s %s\n    %s (%s)\n", q.ID, clip(q.Text, 90), countSummary(q), percentText(q.Share))
+	}
+	if len(r.Profile) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Sample profile (cases)")
+		for _, p := range r.Profile {
+			var parts []string
+			for _, v := range p.Values {
+				if v.Count > 0 {
+					parts = append(parts, fmt.Sprintf("%s %d", v.Value, v.Count))
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", p.Title, strings.Join(parts, ", "))
+		}
+		tw.Flush()
+	}
+	for _, b := range r.Breakdowns {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "Key questions by %s (yes/relevant, %%)\n", strings.ToLower(b.Title))
+		head := "Question"
+		for _, v := range b.Values {
+			head += "\t" + v
+		}
+		fmt.Fprintln(tw, head+"\tall")
+		for _, row := range b.Rows {
+			line := row.QuestionID
+			for _, c := range row.Cells {
+				line += "\t" + cellText(c)
+			}
+			fmt.Fprintln(tw, line+"\t"+cellText(row.All))
+		}
+		tw.Flush()
+	}
+	if len(r.InspectorProgress) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Completeness (applicable questions answered)")
+		fmt.Fprintln(tw, "Inspector\tCases\tComplete\tSubmitted\tAnswered")
+		for _, i := range r.InspectorProgress {
+			p, _ := framework.Percent(i.Answered, i.Required)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d/%d (%d%%)\n", i.Inspector, i.Cases, i.CasesComplete, i.Submitted, i.Answered, i.Required, p)
+		}
+		tw.Flush()
+		var incomplete []string
+		for _, c := range r.CaseProgress {
+			if c.Answered < c.Required {
+				incomplete = append(incomplete, fmt.Sprintf("%s %d/%d", c.Ref, c.Answered, c.Required))
+			}
+		}
+		if len(incomplete) > 0 {
+			fmt.Fprintf(w, "Incomplete cases: %s\n", strings.Join(incomplete, ", "))
+		}
+	}
+	return nil
+}
+
+func cellText(s aggregate.Share) string {
+	if !s.HasPercent {
+		return "–"
+	}
+	return fmt.Sprintf("%d/%d %d%%", s.Yes, s.Relevant, s.Percent)
 }
 
 func countSummary(q aggregate.QuestionFigure) string {

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/fieldworkhq/fieldwork/client"
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/report"
@@ -58,7 +59,8 @@ Sync and reports:
   status
   conflicts [--inspection ID] [--format table|json] [--all]
   resolve --conflict ID --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
-  report --inspection ID [--format table|json]
+  report --inspection ID | --inspections ID,ID… [--by ATTR]… [--format table|json]
+  export --inspection ID | --inspections ID,ID… [--by ATTR]… --format csv|xlsx|html --out PATH
 
 The client keeps its store and credentials in $FIELDWORK_HOME (default: the
 user's config directory/fieldwork).
@@ -116,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"submit": a.submit, "case-status": a.caseStatus,
 		"import": a.importFiles, "judge": a.judge,
 		"cases": a.cases, "answer": a.answer, "answers": a.answers,
-		"sync": a.sync, "status": a.status, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report,
+		"sync": a.sync, "status": a.status, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report, "export": a.export,
 	}
 	h, ok := handlers[cmd]
 	if !ok {
@@ -1018,14 +1020,64 @@ func shortID(s string) string {
 	return s
 }
 
+type listValue []string
+
+func (l *listValue) String() string { return strings.Join(*l, ",") }
+func (l *listValue) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*l = append(*l, part)
+		}
+	}
+	return nil
+}
+
+// reportFlags are the flags report and export share.
+type reportFlags struct {
+	inspection  string
+	inspections listValue
+	by          listValue
+}
+
+func (rf *reportFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&rf.inspection, "inspection", "", "inspection `id`")
+	fs.Var(&rf.inspections, "inspections", "pool these inspection `ids` (comma-separated; one framework version)")
+	fs.Var(&rf.by, "by", "break key questions down by case `attribute` (repeatable or comma-separated; e.g. sentence_type,sex)")
+}
+
+func (rf *reportFlags) request(name string) (*fieldworkv1.GetReportRequest, error) {
+	switch {
+	case rf.inspection != "" && len(rf.inspections) > 0:
+		return nil, fmt.Errorf("%s: give --inspection or --inspections, not both", name)
+	case rf.inspection == "" && len(rf.inspections) == 0:
+		return nil, fmt.Errorf("%s: --inspection (or --inspections) is required", name)
+	}
+	return &fieldworkv1.GetReportRequest{InspectionId: rf.inspection, InspectionIds: rf.inspections, By: rf.by}, nil
+}
+
+func (a *app) fetchReport(c *client.Client, req *fieldworkv1.GetReportRequest) (*aggregate.Report, error) {
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Reports.GetReport(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return client.ReportFromProto(resp.GetReport()), nil
+}
+
 func (a *app) report(args []string) error {
 	fs := newFlags("report")
-	insp := fs.String("inspection", "", "inspection `id`")
+	var rf reportFlags
+	rf.add(fs)
 	format := fs.String("format", "table", "table or json")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := required(fs, "inspection"); err != nil {
+	if err := required(fs); err != nil {
+		return err
+	}
+	req, err := rf.request("report")
+	if err != nil {
 		return err
 	}
 	if *format != "table" && *format != "json" {
@@ -1036,15 +1088,78 @@ func (a *app) report(args []string) error {
 		return err
 	}
 	defer done()
-	ctx, cancel := a.rpcCtx()
-	defer cancel()
-	resp, err := c.Reports.GetReport(ctx, &fieldworkv1.GetReportRequest{InspectionId: *insp})
+	r, err := a.fetchReport(c, req)
 	if err != nil {
 		return err
 	}
-	r := client.ReportFromProto(resp.GetReport())
 	if *format == "json" {
 		return report.JSON(a.stdout, r)
 	}
-	return report.Table(a.stdout, r)
+	return report.Terminal(a.stdout, r)
+}
+
+func (a *app) export(args []string) error {
+	fs := newFlags("export")
+	var rf reportFlags
+	rf.add(fs)
+	format := fs.String("format", "", "csv (a folder of tidy files, or a .zip), xlsx or html")
+	out := fs.String("out", "", "output `path`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "format", "out"); err != nil {
+		return err
+	}
+	req, err := rf.request("export")
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "csv", "xlsx", "html":
+	default:
+		return fmt.Errorf("export: unknown format %q (want csv, xlsx or html)", *format)
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	r, err := a.fetchReport(c, req)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	fw, err := c.Framework(ctx, r.FrameworkID, r.FrameworkVersion)
+	if err != nil {
+		return err
+	}
+	if *format == "csv" {
+		if err := report.ExportCSV(*out, r, fw); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	} else {
+		// Write beside the target and rename, so a failed export leaves no half file.
+		tmp, err := os.CreateTemp(filepath.Dir(*out), ".fieldwork-export-*")
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		defer os.Remove(tmp.Name())
+		if *format == "xlsx" {
+			err = report.ExportXLSX(tmp, r, fw)
+		} else {
+			err = report.ExportHTML(tmp, r, fw)
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), *out)
+		}
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	fmt.Fprintf(a.stdout, "wrote %s\n", *out)
+	return nil
 }

@@ -1,0 +1,237 @@
+package report
+
+import (
+	"archive/zip"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+)
+
+// WriteCSV writes one table as CSV. "No figure" is an empty cell, never 0.
+func WriteCSV(w io.Writer, t Table) error {
+	cw := csv.NewWriter(w)
+	head := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		head[i] = c.Name
+	}
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	rec := make([]string, len(t.Columns))
+	for _, row := range t.Rows {
+		for i, c := range row {
+			switch {
+			case c.Null:
+				rec[i] = ""
+			case c.IsNum && t.Columns[i].Kind == Decimal:
+				rec[i] = strconv.FormatFloat(c.Num, 'f', 1, 64)
+			default:
+				rec[i] = c.Text
+			}
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ExportCSV writes every table as <name>.csv, plus method.txt, into dir,
+// or into a zip file when out ends in .zip.
+func ExportCSV(out string, r *aggregate.Report, fw *framework.Framework) error {
+	tables := Tables(r)
+	if strings.HasSuffix(strings.ToLower(out), ".zip") {
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		zw := zip.NewWriter(f)
+		for _, t := range tables {
+			w, err := zw.Create(t.Name + ".csv")
+			if err != nil {
+				f.Close()
+				return err
+			}
+			if err := WriteCSV(w, t); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		w, err := zw.Create("method.txt")
+		if err == nil {
+			_, err = io.WriteString(w, strings.Join(MethodNotes(r, fw), "\n")+"\n")
+		}
+		if err == nil {
+			err = zw.Close()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		f, err := os.Create(filepath.Join(out, t.Name+".csv"))
+		if err != nil {
+			return err
+		}
+		err = WriteCSV(f, t)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", t.Name, err)
+		}
+	}
+	return os.WriteFile(filepath.Join(out, "method.txt"), []byte(strings.Join(MethodNotes(r, fw), "\n")+"\n"), 0o644)
+}
+
+// MethodNotes explains how the figures were made, for the annexe.
+func MethodNotes(r *aggregate.Report, fw *framework.Framework) []string {
+	notes := []string{
+		fmt.Sprintf("Framework: %s version %d (%s).", fw.ID, fw.Version, fw.Title),
+		fmt.Sprintf("Figures as of change %d, generated %s, over %d cases.", r.AsOfSeq, r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"), r.Cases),
+		"Each question's figure is the share of relevant cases answered Yes; relevant cases are those answered Yes or No (Not applicable is excluded).",
+		"Percentages are shown as whole numbers, rounded half up; no relevant case means no figure (shown blank, never 0%).",
+	}
+	if fw.Rated() {
+		var bands []string
+		for _, b := range fw.Rating.Bands {
+			bands = append(bands, fmt.Sprintf("%s from %d%% (%d points)", b.Rating, b.MinPercent, b.Points))
+		}
+		var overall []string
+		for _, o := range fw.Rating.Overall {
+			overall = append(overall, fmt.Sprintf("%s %d–%d", o.Rating, o.MinScore, o.MaxScore))
+		}
+		notes = append(notes,
+			"A case-rated standard takes the band of its lowest key question, applied to the shown whole percent: "+strings.Join(bands, "; ")+".",
+			"Judged standards are rated by the lead inspector from evidence gathered outside the case sample.",
+			fmt.Sprintf("Score: the sum of points over the %d standards (maximum %d). Overall rating from the score: %s. There is no overall rating until every standard is rated.",
+				len(r.Standards), r.MaxScore, strings.Join(overall, ", ")),
+		)
+	} else {
+		notes = append(notes, "This framework awards no ratings: each stage's share and the share pooled over stages are reported.")
+	}
+	notes = append(notes,
+		"Uncertainty (not part of the published method): ci95_low/ci95_high are 95% Wilson score intervals; crosses_band marks an interval spanning a band boundary.",
+		"cases_to_raise / cases_to_lower: how many key-question answers would have to change (No to Yes, or Yes to No) to move the standard's rating one band.",
+	)
+	if len(r.Units) > 0 {
+		notes = append(notes, "Pooled over: "+strings.Join(r.Units, ", ")+". Judged ratings are not pooled.")
+	}
+	return notes
+}
+
+// sheetName makes a valid sheet name (at most 31 characters).
+func sheetName(s string) string {
+	if len(s) > 31 {
+		s = s[:31]
+	}
+	return s
+}
+
+// ExportXLSX writes every table to its own sheet: a styled, frozen header
+// row, numbers as numbers and percentages as percentages; blank where there
+// is no figure; a "method" sheet last.
+func ExportXLSX(w io.Writer, r *aggregate.Report, fw *framework.Framework) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	header, err := f.NewStyle(&excelize.Style{
+		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
+		Fill:      excelize.Fill{Type: "pattern", Color: []string{"1F4E79"}, Pattern: 1},
+		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true},
+	})
+	if err != nil {
+		return err
+	}
+	pct, err := f.NewStyle(&excelize.Style{NumFmt: 9}) // 0%
+	if err != nil {
+		return err
+	}
+	dec1, err := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0")})
+	if err != nil {
+		return err
+	}
+	first := true
+	for _, t := range Tables(r) {
+		name := sheetName(t.Name)
+		if first {
+			if err := f.SetSheetName("Sheet1", name); err != nil {
+				return err
+			}
+			first = false
+		} else if _, err := f.NewSheet(name); err != nil {
+			return err
+		}
+		sw, err := f.NewStreamWriter(name)
+		if err != nil {
+			return err
+		}
+		for i, c := range t.Columns {
+			width := 12.0
+			if c.Name == "text" || c.Name == "title" {
+				width = 60
+			}
+			if err := sw.SetColWidth(i+1, i+1, width); err != nil {
+				return err
+			}
+		}
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+		head := make([]any, len(t.Columns))
+		for i, c := range t.Columns {
+			head[i] = excelize.Cell{StyleID: header, Value: c.Name}
+		}
+		if err := sw.SetRow("A1", head); err != nil {
+			return err
+		}
+		for ri, row := range t.Rows {
+			vals := make([]any, len(row))
+			for i, c := range row {
+				switch {
+				case c.Null:
+					vals[i] = nil
+				case c.IsNum && t.Columns[i].Kind == Percent:
+					vals[i] = excelize.Cell{StyleID: pct, Value: c.Num / 100}
+				case c.IsNum && t.Columns[i].Kind == Decimal:
+					vals[i] = excelize.Cell{StyleID: dec1, Value: c.Num}
+				case c.IsNum:
+					vals[i] = c.Num
+				default:
+					vals[i] = c.Text
+				}
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, ri+2)
+			if err := sw.SetRow(cell, vals); err != nil {
+				return err
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			return err
+		}
+	}
+	if _, err := f.NewSheet("method"); err != nil {
+		return err
+	}
+	f.SetColWidth("method", "A", "A", 140)
+	for i, n := range MethodNotes(r, fw) {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetCellStr("method", cell, n); err != nil {
+			return err
+		}
+	}
+	return f.Write(w)
+}

@@ -1,0 +1,270 @@
+package report_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
+	"github.com/fieldworkhq/fieldwork/internal/report"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files (then review every diff by eye before committing)")
+
+// gwentReport computes the Gwent report with fixed time and change seq, so
+// the output is stable.
+func gwentReport(t *testing.T) (*aggregate.Report, *framework.Framework) {
+	t.Helper()
+	dir := filepath.Join("..", "..", "testdata", "gwent-2025")
+	read := func(name string) *os.File {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	cs, err := interchange.ReadCases(read("cases.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := interchange.ReadAnswers(read("answers.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := interchange.ReadJudgements(read("judgements.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := aggregate.Input{InspectionID: "gwent", InspectionName: "Gwent PDU 2025", AsOfSeq: 3880,
+		GeneratedAt: time.Date(2026, 1, 15, 9, 30, 0, 0, time.UTC)}
+	for _, c := range cs {
+		c.Case.Status = framework.CaseSubmitted
+		in.Cases = append(in.Cases, c.Case)
+	}
+	for _, a := range as {
+		in.Answers = append(in.Answers, framework.Answer{CaseRef: a.CaseRef, QuestionID: a.QuestionID, Value: a.Value})
+	}
+	for _, j := range js {
+		in.Judgements = append(in.Judgements, framework.Judgement{StandardID: j.StandardID, Rating: j.Rating, Rationale: j.Rationale})
+	}
+	fws, _, err := framework.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aggregate.ComputeWith(fws[0], in, aggregate.Options{By: []string{"sentence_type", "sex"}}), fws[0]
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/report -update, then review the file by eye)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the reviewed golden file; if the change is intended, run with -update and review the diff", name)
+	}
+}
+
+func TestTerminal_Golden(t *testing.T) {
+	r, _ := gwentReport(t)
+	var buf bytes.Buffer
+	if err := report.Terminal(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(buf.String(), "\n") {
+		if n := len([]rune(line)); n > 100 {
+			t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
+		}
+	}
+	golden(t, "gwent.txt", buf.Bytes())
+}
+
+func TestCSV_Golden(t *testing.T) {
+	r, fw := gwentReport(t)
+	dir := t.TempDir()
+	if err := report.ExportCSV(dir, r, fw); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ratings_grid.csv", "key_questions.csv", "questions.csv", "sample_profile.csv", "key_questions_by_sentence_type.csv"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name, data)
+	}
+}
+
+func TestHTML_GoldenAndSelfContained(t *testing.T) {
+	r, fw := gwentReport(t)
+	var buf bytes.Buffer
+	if err := report.ExportHTML(&buf, r, fw); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, banned := range []string{"http://", "https://", "<script", "<link"} {
+		if strings.Contains(strings.ReplaceAll(html, `xmlns="http://www.w3.org/2000/svg"`, ""), banned) {
+			t.Errorf("the page refers to %q: it must be self-contained", banned)
+		}
+	}
+	for _, want := range []string{"Score 4/21", `class="rating r-inad"`, `class="rating r-good"`, "<svg", `class="band"`, "Requires improvement ≥ 50%", "Inadequate &lt; 50%"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	golden(t, "gwent.html", buf.Bytes())
+	renderInChromium(t, buf.Bytes())
+}
+
+// renderInChromium prints the page to PDF and a screenshot with headless
+// Chromium (scripts/browsers.sh installs it); it skips only when Chromium
+// is not installed.
+func renderInChromium(t *testing.T, page []byte) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed (bash scripts/browsers.sh installs it): the HTML was checked as text only")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "annexe.html")
+	if err := os.WriteFile(file, page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{"--print-to-pdf=" + filepath.Join(dir, "annexe.pdf"), "--screenshot=" + filepath.Join(dir, "annexe.png")} {
+		cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+filepath.Join(dir, "profile"),
+			"--window-size=1100,3000", out, "file://"+file)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("chromium %s: %v\n%s", out, err, msg)
+		}
+	}
+	for _, f := range []string{"annexe.pdf", "annexe.png"} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || fi.Size() < 10_000 {
+			t.Errorf("chromium produced %s of %v bytes (%v), want a real rendering", f, fi, err)
+		}
+	}
+	if out := os.Getenv("FIELDWORK_RENDER_DIR"); out != "" {
+		data, _ := os.ReadFile(filepath.Join(dir, "annexe.png"))
+		os.WriteFile(filepath.Join(out, "annexe.png"), data, 0o644)
+	}
+}
+
+func TestXLSX_ReadBackCellByCell(t *testing.T) {
+	r, fw := gwentReport(t)
+	var buf bytes.Buffer
+	if err := report.ExportXLSX(&buf, r, fw); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tables := report.Tables(r)
+	sheets := f.GetSheetList()
+	if len(sheets) != len(tables)+1 || sheets[len(sheets)-1] != "method" {
+		t.Fatalf("sheets = %v, want one per table and a method sheet", sheets)
+	}
+	for _, tb := range tables {
+		rows, err := f.GetRows(tb.Name, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != len(tb.Rows)+1 {
+			t.Fatalf("sheet %s has %d rows, want %d", tb.Name, len(rows), len(tb.Rows)+1)
+		}
+		for i, c := range tb.Columns {
+			if rows[0][i] != c.Name {
+				t.Errorf("%s header %d = %q, want %q", tb.Name, i, rows[0][i], c.Name)
+			}
+		}
+		for ri, row := range tb.Rows {
+			got := rows[ri+1]
+			for ci, c := range row {
+				cellName, _ := excelize.CoordinatesToCellName(ci+1, ri+2)
+				var g string
+				if ci < len(got) {
+					g = got[ci]
+				}
+				want := c.Text
+				switch {
+				case c.Null:
+					want = ""
+				case c.IsNum && tb.Columns[ci].Kind == report.Percent:
+					want = trimFloat(c.Num / 100)
+				case c.IsNum:
+					want = trimFloat(c.Num)
+				}
+				if g != want {
+					t.Errorf("%s!%s = %q, want %q", tb.Name, cellName, g, want)
+				}
+				if c.IsNum && !c.Null {
+					typ, _ := f.GetCellType(tb.Name, cellName)
+					if typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+						t.Errorf("%s!%s is stored as text, want a number", tb.Name, cellName)
+					}
+				}
+			}
+		}
+		if panes, err := f.GetPanes(tb.Name); err != nil || !panes.Freeze || panes.YSplit != 1 {
+			t.Errorf("%s: header row not frozen (%+v, %v)", tb.Name, panes, err)
+		}
+	}
+	// Percentages carry a percent format: 2.1.1's 72% is 0.72 shown as 72%.
+	style, _ := f.GetCellStyle("key_questions", "F2")
+	st, _ := f.GetStyle(style)
+	if st == nil || st.NumFmt != 9 {
+		t.Errorf("key_questions!F2 style = %+v, want the 0%% number format", st)
+	}
+	if v, _ := f.GetCellValue("key_questions", "F2"); v != "72%" {
+		t.Errorf("key_questions!F2 shows %q, want 72%%", v)
+	}
+	convertWithLibreOffice(t, buf.Bytes())
+}
+
+func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// convertWithLibreOffice opens the workbook in LibreOffice headless (when
+// installed) and converts it to PDF, proving a real spreadsheet program
+// reads it.
+func convertWithLibreOffice(t *testing.T, data []byte) {
+	bin, err := exec.LookPath("libreoffice")
+	if err != nil {
+		bin, err = exec.LookPath("soffice")
+	}
+	if err != nil {
+		t.Log("libreoffice is not installed: skipped converting the XLSX with it")
+		return
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "annexe.xlsx")
+	os.WriteFile(in, data, 0o644)
+	cmd := exec.Command(bin, "--headless", "--convert-to", "pdf", "--outdir", dir, in)
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("libreoffice: %v\n%s", err, msg)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "annexe.pdf")); err != nil || fi.Size() < 1000 {
+		t.Errorf("libreoffice produced no PDF: %v", err)
+	}
+}

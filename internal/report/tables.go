@@ -1,0 +1,179 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+)
+
+// Kind is how a column's values are typed in spreadsheets.
+type Kind int
+
+// Column kinds.
+const (
+	Text    Kind = iota
+	Int          // a whole number
+	Percent      // a whole percent, written as a fraction in spreadsheets
+	Decimal      // a number with one decimal place (interval ends, in percent)
+)
+
+// Column is one column of a tidy table.
+type Column struct {
+	Name string
+	Kind Kind
+}
+
+// Cell is one value; Null marks "no figure" (never zero).
+type Cell struct {
+	Text  string
+	Num   float64
+	Null  bool
+	IsNum bool
+}
+
+func txt(s string) Cell  { return Cell{Text: s} }
+func num(n int) Cell     { return Cell{Num: float64(n), IsNum: true, Text: fmt.Sprint(n)} }
+func dec(f float64) Cell { return Cell{Num: f, IsNum: true, Text: fmt.Sprintf("%.1f", f)} }
+func null() Cell         { return Cell{Null: true} }
+func pctCell(s aggregate.Share) Cell {
+	if !s.HasPercent {
+		return null()
+	}
+	return num(s.Percent)
+}
+
+// Table is one tidy table of the data annexe: one row per observation,
+// one column per variable.
+type Table struct {
+	Name    string // file and sheet name
+	Title   string
+	Columns []Column
+	Rows    [][]Cell
+}
+
+// Tables returns the data annexe's tables for a report, in publishing
+// order. Every export format writes these same tables.
+func Tables(r *aggregate.Report) []Table {
+	var ts []Table
+	if r.Rated {
+		t := Table{Name: "ratings_grid", Title: "Ratings grid", Columns: []Column{
+			{"standard", Text}, {"title", Text}, {"kind", Text}, {"rating", Text}, {"points", Int},
+			{"lowest_key_question", Text}, {"lowest_percent", Percent}, {"sensitive", Text},
+			{"cases_to_raise", Int}, {"raise_to", Text}, {"cases_to_lower", Int}, {"lower_to", Text}}}
+		for _, s := range r.Standards {
+			row := []Cell{txt(s.ID), txt(s.Title), txt(s.Kind), txt(s.Rating), null(), txt(s.Lowest), null(), txt(""), null(), txt(s.UpTo), null(), txt(s.DownTo)}
+			if s.Rating != "" {
+				row[4] = num(s.Points)
+			}
+			if s.HasLowest {
+				row[6] = num(s.LowestPercent)
+			}
+			if s.Sensitive {
+				row[7] = txt("yes")
+			}
+			if s.UpTo != "" {
+				row[8] = num(s.CasesUp)
+			}
+			if s.DownTo != "" {
+				row[10] = num(s.CasesDown)
+			}
+			t.Rows = append(t.Rows, row)
+		}
+		overall := null()
+		if r.Overall != "" {
+			overall = txt(r.Overall)
+		}
+		t.Rows = append(t.Rows, []Cell{txt("score"), txt(fmt.Sprintf("Score %d/%d", r.Score, r.MaxScore)), txt(""), overall, num(r.Score),
+			txt(""), null(), txt(""), null(), txt(""), null(), txt("")})
+		ts = append(ts, t)
+	} else {
+		t := Table{Name: "stage_shares", Title: "Share meeting the standard by stage", Columns: []Column{
+			{"stage", Text}, {"title", Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent}}}
+		for _, s := range r.Standards {
+			t.Rows = append(t.Rows, []Cell{txt(s.ID), txt(s.Title), num(s.Yes), num(s.Relevant), pctCell(s.Share)})
+		}
+		t.Rows = append(t.Rows, []Cell{txt("overall"), txt("Overall (pooled over stages)"), num(r.Pooled.Yes), num(r.Pooled.Relevant), pctCell(r.Pooled)})
+		ts = append(ts, t)
+	}
+
+	kq := Table{Name: "key_questions", Title: "Key questions: % Yes over relevant cases", Columns: []Column{
+		{"question", Text}, {"standard", Text}, {"text", Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent},
+		{"band", Text}, {"ci95_low", Decimal}, {"ci95_high", Decimal}, {"crosses_band", Text}}}
+	qs := Table{Name: "questions", Title: "Prompts and supplementary questions: X out of Y relevant cases", Columns: []Column{
+		{"question", Text}, {"kind", Text}, {"standard", Text}, {"key_question", Text}, {"text", Text},
+		{"yes", Int}, {"no", Int}, {"not_applicable", Int}, {"relevant", Int}, {"percent", Percent}}}
+	counts := Table{Name: "count_questions", Title: "Count questions", Columns: []Column{
+		{"question", Text}, {"text", Text}, {"value", Int}, {"cases", Int}}}
+	for _, q := range r.Questions {
+		switch {
+		case q.Kind == framework.QuestionKey:
+			row := []Cell{txt(q.ID), txt(q.StandardID), txt(q.Text), num(q.Yes), num(q.Relevant), pctCell(q.Share), txt(q.Band), null(), null(), txt("")}
+			if q.Interval != nil {
+				row[7], row[8] = dec(q.Interval.Low), dec(q.Interval.High)
+				if q.Interval.CrossesBand {
+					row[9] = txt("yes")
+				}
+			}
+			kq.Rows = append(kq.Rows, row)
+		case q.Type == framework.TypeCount:
+			var vals []int64
+			for v := range q.Distribution {
+				vals = append(vals, v)
+			}
+			sort.Slice(vals, func(i, j int) bool { return vals[i] < vals[j] })
+			for _, v := range vals {
+				counts.Rows = append(counts.Rows, []Cell{txt(q.ID), txt(q.Text), num(int(v)), num(q.Distribution[v])})
+			}
+			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(q.Kind), txt(q.StandardID), txt(q.KeyQuestionID),
+				txt(fmt.Sprintf("%s (%d or more)", q.Text, q.Threshold)), num(q.Yes), num(q.Relevant - q.Yes), num(q.NotApplicable), num(q.Relevant), pctCell(q.Share)})
+		default:
+			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(q.Kind), txt(q.StandardID), txt(q.KeyQuestionID), txt(q.Text),
+				num(q.Yes), num(q.No), num(q.NotApplicable), num(q.Relevant), pctCell(q.Share)})
+		}
+	}
+	ts = append(ts, kq, qs)
+	if len(counts.Rows) > 0 {
+		ts = append(ts, counts)
+	}
+
+	prof := Table{Name: "sample_profile", Title: "Case sample profile", Columns: []Column{
+		{"attribute", Text}, {"value", Text}, {"cases", Int}, {"percent", Percent}}}
+	for _, p := range r.Profile {
+		for _, v := range p.Values {
+			prof.Rows = append(prof.Rows, []Cell{txt(p.Attribute), txt(v.Value), num(v.Count), pctCell(aggregate.Share{})})
+			if p, ok := framework.Percent(v.Count, r.Cases); ok {
+				prof.Rows[len(prof.Rows)-1][3] = num(p)
+			}
+		}
+	}
+	ts = append(ts, prof)
+
+	for _, b := range r.Breakdowns {
+		t := Table{Name: "key_questions_by_" + b.Attribute, Title: "Key questions by " + strings.ToLower(b.Title), Columns: []Column{
+			{"question", Text}, {b.Attribute, Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent}}}
+		for _, row := range b.Rows {
+			for i, v := range b.Values {
+				c := row.Cells[i]
+				t.Rows = append(t.Rows, []Cell{txt(row.QuestionID), txt(v), num(c.Yes), num(c.Relevant), pctCell(c)})
+			}
+		}
+		ts = append(ts, t)
+	}
+
+	cp := Table{Name: "completeness_cases", Title: "Completeness by case", Columns: []Column{
+		{"case_ref", Text}, {"inspector", Text}, {"status", Text}, {"answered", Int}, {"required", Int}, {"percent", Percent}}}
+	for _, c := range r.CaseProgress {
+		p, _ := framework.Percent(c.Answered, c.Required)
+		cp.Rows = append(cp.Rows, []Cell{txt(c.Ref), txt(c.Inspector), txt(c.Status), num(c.Answered), num(c.Required), num(p)})
+	}
+	ip := Table{Name: "completeness_inspectors", Title: "Completeness by inspector", Columns: []Column{
+		{"inspector", Text}, {"cases", Int}, {"cases_complete", Int}, {"submitted", Int}, {"answered", Int}, {"required", Int}, {"percent", Percent}}}
+	for _, i := range r.InspectorProgress {
+		p, _ := framework.Percent(i.Answered, i.Required)
+		ip.Rows = append(ip.Rows, []Cell{txt(i.Inspector), num(i.Cases), num(i.CasesComplete), num(i.Submitted), num(i.Answered), num(i.Required), num(p)})
+	}
+	return append(ts, cp, ip)
+}

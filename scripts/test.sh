@@ -3,4 +3,5 @@
 # real binaries) with the race detector. Extra arguments go to `go test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/browsers.sh   # Chromium for the HTML rendering tests, when missing
 go test -race -count=1 "$@" ./...

@@ -228,6 +228,53 @@ func TestGwentOfflineRecordingThenSyncReproducesPublishedFigures(t *testing.T) {
 	if !strings.Contains(table, "Score 4/21 — overall: Requires improvement") {
 		t.Errorf("report table does not state the score and overall rating:\n%s", table)
 	}
+
+	// The data annexe in every format.
+	annexe := filepath.Join(dir, "annexe")
+	cli(t, lead, false, "export", "--inspection", id, "--by", "sentence_type", "--format", "csv", "--out", annexe)
+	grid, err := os.ReadFile(filepath.Join(annexe, "ratings_grid.csv"))
+	if err != nil || !strings.Contains(string(grid), "P2.1,Assessment,case_rated,Inadequate,0,2.1.3,28") {
+		t.Errorf("ratings_grid.csv = %q, %v", grid, err)
+	}
+	cli(t, lead, false, "export", "--inspection", id, "--format", "csv", "--out", annexe+".zip")
+	cli(t, lead, false, "export", "--inspection", id, "--format", "xlsx", "--out", annexe+".xlsx")
+	cli(t, lead, false, "export", "--inspection", id, "--format", "html", "--out", annexe+".html")
+	for _, f := range []string{annexe + ".zip", annexe + ".xlsx", annexe + ".html"} {
+		if fi, err := os.Stat(f); err != nil || fi.Size() < 1000 {
+			t.Errorf("export %s: %v", f, err)
+		}
+	}
+	_, stderr = cli(t, lead, true, "report", "--inspection", id, "--by", "shoe_size")
+	if !strings.Contains(stderr, "shoe_size") {
+		t.Errorf("report --by an unknown attribute: stderr %q", stderr)
+	}
+
+	// A second inspection of the same framework pools with the first.
+	id2, _ := cli(t, lead, false, "inspection", "create", "--name", "Gwent again", "--unit", "Gwent B", "--framework", "probation-pdu-2023")
+	id2 = strings.TrimSpace(id2)
+	cli(t, lead, false, "import", "--inspection", id2, "--cases", gwent("cases.csv"), "--answers", gwent("answers.csv"))
+	pooled, _ := cli(t, lead, false, "report", "--inspections", id+","+id2, "--format", "json")
+	var doc struct {
+		Cases        int `json:"cases"`
+		KeyQuestions map[string]struct {
+			Yes, Relevant int
+		} `json:"key_questions"`
+		Units      []string                                           `json:"units"`
+		Breakdowns map[string]map[string]map[string]struct{ Yes int } `json:"breakdowns"`
+		Overall    *string                                            `json:"overall"`
+	}
+	if err := json.Unmarshal([]byte(pooled), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Cases != 114 || doc.KeyQuestions["2.1.1"].Yes != 82 || doc.KeyQuestions["2.1.1"].Relevant != 114 || len(doc.Units) != 2 {
+		t.Errorf("pooled report: %d cases, 2.1.1 = %+v, units %v; want 114 cases, 82/114, 2 units", doc.Cases, doc.KeyQuestions["2.1.1"], doc.Units)
+	}
+	if doc.Breakdowns["unit"]["2.1.1"]["Gwent B"].Yes != 41 {
+		t.Errorf("pooled per-unit breakdown = %+v", doc.Breakdowns["unit"]["2.1.1"])
+	}
+	if doc.Overall != nil {
+		t.Errorf("pooled report has overall %q; judged ratings are not pooled", *doc.Overall)
+	}
 	srv.stop(t)
 }
 

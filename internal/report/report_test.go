@@ -3,9 +3,11 @@ package report_test
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -266,5 +268,66 @@ func convertWithLibreOffice(t *testing.T, data []byte) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "annexe.pdf")); err != nil || fi.Size() < 1000 {
 		t.Errorf("libreoffice produced no PDF: %v", err)
+	}
+}
+
+func TestUnratedFrameworkNeverPrintsARating(t *testing.T) {
+	fws, _, _ := framework.Builtin()
+	pp := fws[1]
+	in := aggregate.Input{InspectionName: "South West public protection", GeneratedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Cases: []framework.Case{
+			{Ref: "A", Attributes: map[string]string{"contact_suspended": "false", "mappa": "none"}},
+			{Ref: "B", Attributes: map[string]string{"contact_suspended": "true", "mappa": "2"}},
+		},
+		Answers: []framework.Answer{{CaseRef: "A", QuestionID: "C1", Value: "yes"}, {CaseRef: "B", QuestionID: "A1", Value: "no"},
+			{CaseRef: "A", QuestionID: "C3", Value: "no"}}}
+	r := aggregate.Compute(pp, in)
+	var term, page, js bytes.Buffer
+	if err := report.Terminal(&term, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.ExportHTML(&page, r, pp); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.JSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"terminal": term.String(), "html": page.String(), "json": js.String()} {
+		for _, banned := range []string{"Outstanding", "Good", "Requires improvement", "Inadequate", "Score", "Ratings grid"} {
+			if strings.Contains(out, banned) {
+				t.Errorf("%s output of an unrated framework says %q", name, banned)
+			}
+		}
+	}
+	if !regexp.MustCompile(`Overall \(pooled\)\s+1\s+3\s+33%`).MatchString(term.String()) {
+		t.Errorf("terminal lacks the pooled share 1 of 3:\n%s", term.String())
+	}
+}
+
+// BenchmarkReport computes and renders one inspection's full report (60
+// cases × 70 questions) from its answers, as the server does per request.
+func BenchmarkReport(b *testing.B) {
+	fws, _, _ := framework.Builtin()
+	pdu := fws[0]
+	var in aggregate.Input
+	for c := range 60 {
+		ref := "C-" + strconv.Itoa(c)
+		in.Cases = append(in.Cases, framework.Case{Ref: ref, Inspector: "insp." + strconv.Itoa(c%5), Attributes: map[string]string{
+			"sentence_type": []string{"community", "licence"}[c%2], "sex": "male", "age_band": "26-39", "ethnicity": "white",
+			"rosh": "medium", "mappa": "none", "pdu": "X", "contact_suspended": "false"}})
+		for i, q := range pdu.Questions() {
+			v := []string{"yes", "no", "na"}[(c+i)%3]
+			if q.Type == framework.TypeCount {
+				v = strconv.Itoa(1 + c%4)
+			}
+			in.Answers = append(in.Answers, framework.Answer{CaseRef: ref, QuestionID: q.ID, Value: v})
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		r := aggregate.ComputeWith(pdu, in, aggregate.Options{By: []string{"sentence_type"}})
+		if err := report.JSON(io.Discard, r); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -13,7 +13,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/synctest"
 )
@@ -216,4 +218,42 @@ func BenchmarkSync200Clients(b *testing.B) {
 	b.ReportMetric(float64(all[len(all)/2].Milliseconds()), "p50-ms")
 	b.ReportMetric(float64(all[len(all)*99/100].Milliseconds()), "p99-ms")
 	b.ReportMetric(float64(errs), "errors")
+}
+
+// BenchmarkGetReport is one inspection's report through the server: read
+// 60 cases × 66 answers in one snapshot, compute every table, encode,
+// send over loopback gRPC, decode.
+func BenchmarkGetReport(b *testing.B) {
+	w, refs := benchWorld(b, 60, true)
+	lead := w.NewDevice(b, filepath.Join(b.TempDir(), "lead"), "lead", w.Addr)
+	syncOK(b, lead)
+	ctx := context.Background()
+	for _, ref := range refs {
+		for i, q := range yesNoQuestions() {
+			if _, err := lead.Local.Record(ctx, "lead", w.InspectionID, ref, q, []string{"yes", "no", "na"}[i%3], ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	syncOK(b, lead)
+	var lat, server []time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		fw, in, err := w.Srv.DB().ReportInput(ctx, w.InspectionID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		aggregate.ComputeWith(fw, in, aggregate.Options{By: []string{"sentence_type"}})
+		server = append(server, time.Since(start))
+		start = time.Now()
+		if _, err := lead.Client.Reports.GetReport(ctx, &fieldworkv1.GetReportRequest{InspectionId: w.InspectionID, By: []string{"sentence_type"}}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	sort.Slice(server, func(i, j int) bool { return server[i] < server[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "rpc-p50-ms")
+	b.ReportMetric(float64(server[len(server)/2].Microseconds())/1000, "server-p50-ms")
 }

@@ -52,6 +52,7 @@ Recording (works offline):
   cases --inspection ID
   answer --inspection ID --case REF --question QID --value yes|no|na|N [--note TEXT]
   answers --inspection ID --case REF
+  walk --inspection ID --case REF                guided, question by question; resumes where you stopped
   submit --inspection ID --case REF              (online) refused with the list of unanswered questions
   case-status --inspection ID --case REF --status in_progress|submitted|qa_checked|locked [--reason TEXT]
 Sync and reports:
@@ -80,6 +81,7 @@ func main() {
 
 type app struct {
 	ctx    context.Context
+	stdin  io.Reader
 	home   string
 	stdout io.Writer
 	stderr io.Writer
@@ -96,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a := &app{ctx: ctx, home: home, stdout: stdout, stderr: stderr}
+	a := &app{ctx: ctx, home: home, stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	defer func() {
 		if a.local != nil {
 			a.local.Close()
@@ -117,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"inspection lock": a.inspectionLock, "inspection unlock": a.inspectionUnlock, "audit": a.audit,
 		"submit": a.submit, "case-status": a.caseStatus,
 		"import": a.importFiles, "judge": a.judge,
-		"cases": a.cases, "answer": a.answer, "answers": a.answers,
+		"cases": a.cases, "answer": a.answer, "answers": a.answers, "walk": a.walk,
 		"sync": a.sync, "status": a.status, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report, "export": a.export,
 	}
 	h, ok := handlers[cmd]
@@ -836,6 +838,27 @@ func (a *app) answer(args []string) error {
 	n, _ := l.PendingCount(a.ctx)
 	fmt.Fprintf(a.stdout, "saved %s %s = %s (%d unsynced)\n", op.CaseRef, op.QuestionID, op.Value, n)
 	return nil
+}
+
+func (a *app) walk(args []string) error {
+	fs := newFlags("walk")
+	insp := fs.String("inspection", "", "inspection `id`")
+	caseRef := fs.String("case", "", "case `reference`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection", "case"); err != nil {
+		return err
+	}
+	l, err := a.openLocal()
+	if err != nil {
+		return err
+	}
+	user := ""
+	if creds, err := client.LoadCredentials(a.home); err == nil {
+		user = creds.User
+	}
+	return client.Walk(a.ctx, l, user, *insp, *caseRef, a.stdin, a.stdout)
 }
 
 func (a *app) answers(args []string) error {

@@ -1,0 +1,249 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+)
+
+// Walk takes an inspector through a case's applicable questions in
+// framework order (standard → key question → prompts → supplementary),
+// reading commands from in and writing prompts to out. Every answer is
+// saved to the local store (and its outbox) at once, so a crash loses
+// nothing; quitting remembers the position and the next walk resumes there.
+//
+// Commands: y | n | na | a number [note…] to answer (the rest of the line
+// becomes the note), "note TEXT" to change the note only, Enter or s to
+// skip, b to go back, g QID to jump, q to quit, ? for help.
+func Walk(ctx context.Context, local *store.Local, user, inspectionID, caseRef string, in io.Reader, out io.Writer) error {
+	insp, err := local.Inspection(ctx, inspectionID)
+	if err != nil {
+		return err
+	}
+	fw, err := local.Framework(ctx, insp.FrameworkID, insp.FrameworkVersion)
+	if err != nil {
+		return err
+	}
+	cases, err := local.Cases(ctx, inspectionID)
+	if err != nil {
+		return err
+	}
+	var c *framework.Case
+	for i := range cases {
+		if cases[i].Ref == caseRef {
+			c = &cases[i]
+		}
+	}
+	if c == nil {
+		return framework.Errorf(framework.CodeNotFound, "case %q is not in inspection %s on this device (run fieldwork sync)", caseRef, inspectionID)
+	}
+	var qs []*framework.Question
+	skipped := 0
+	for _, q := range fw.Questions() {
+		if ok, _ := q.AppliesTo(c.Attributes); ok {
+			qs = append(qs, q)
+		} else {
+			skipped++
+		}
+	}
+	answers := map[string]framework.Answer{}
+	load := func() error {
+		as, err := local.Answers(ctx, inspectionID, caseRef)
+		if err != nil {
+			return err
+		}
+		clear(answers)
+		for _, a := range as {
+			answers[a.QuestionID] = a
+		}
+		return nil
+	}
+	if err := load(); err != nil {
+		return err
+	}
+	posKey := "walk:" + inspectionID + ":" + caseRef
+	pos := 0
+	if saved, _ := local.Meta(ctx, posKey); saved != "" {
+		for i, q := range qs {
+			if q.ID == saved {
+				pos = i
+			}
+		}
+	} else {
+		for pos < len(qs) && answers[qs[pos].ID].Value != "" {
+			pos++
+		}
+	}
+	fmt.Fprintf(out, "Case %s (%s) — %d applicable questions", c.Ref, describe(c.Attributes), len(qs))
+	if skipped > 0 {
+		fmt.Fprintf(out, "; %d do not apply to this case", skipped)
+	}
+	fmt.Fprintln(out, ". Type ? for help.")
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	for {
+		if pos >= len(qs) {
+			missing := 0
+			for _, q := range qs {
+				if answers[q.ID].Value == "" {
+					missing++
+				}
+			}
+			if missing == 0 {
+				fmt.Fprintf(out, "\nAll %d applicable questions answered. Submit with: fieldwork submit --inspection %s --case %s\n", len(qs), inspectionID, caseRef)
+				local.SetMeta(ctx, posKey, "")
+				return nil
+			}
+			fmt.Fprintf(out, "\nEnd of the case: %d question(s) still unanswered. b to go back, g QID to jump, q to quit.\n", missing)
+		} else {
+			showQuestion(out, fw, qs, pos, answers)
+		}
+		fmt.Fprint(out, "> ")
+		if !sc.Scan() {
+			if err := sc.Err(); err != nil {
+				return err
+			}
+			savePos(ctx, local, posKey, qs, pos)
+			fmt.Fprintln(out, "\n(input ended; position saved)")
+			return nil
+		}
+		line := strings.TrimSpace(sc.Text())
+		word, rest, _ := strings.Cut(line, " ")
+		rest = strings.TrimSpace(rest)
+		switch strings.ToLower(word) {
+		case "", "s", "skip":
+			if pos < len(qs) {
+				pos++
+			}
+		case "b", "back":
+			if pos > 0 {
+				pos--
+			}
+		case "q", "quit":
+			savePos(ctx, local, posKey, qs, pos)
+			fmt.Fprintln(out, "Position saved; run the same command to resume.")
+			return nil
+		case "?", "h", "help":
+			fmt.Fprintln(out, "y / n / na / NUMBER [note…]   answer (the rest of the line is the evidence note)")
+			fmt.Fprintln(out, "note TEXT                     change the note only")
+			fmt.Fprintln(out, "Enter or s   skip      b   back      g QID   jump to a question      q   quit (resume later)")
+		case "g", "go", "goto":
+			found := false
+			for i, q := range qs {
+				if strings.EqualFold(q.ID, rest) {
+					pos, found = i, true
+				}
+			}
+			if !found {
+				if q, ok := fw.Question(rest); ok {
+					_, why := q.AppliesTo(c.Attributes)
+					fmt.Fprintf(out, "! %s does not apply to this case (%s)\n", rest, why)
+				} else {
+					fmt.Fprintf(out, "! no question %q in %s\n", rest, fw.ID)
+				}
+			}
+		case "note":
+			if pos >= len(qs) {
+				continue
+			}
+			cur := answers[qs[pos].ID]
+			if cur.Value == "" {
+				fmt.Fprintln(out, "! answer the question before adding a note")
+				continue
+			}
+			if err := record(ctx, local, user, inspectionID, caseRef, qs[pos].ID, cur.Value, rest, out); err != nil {
+				return err
+			}
+			load()
+		default:
+			if pos >= len(qs) {
+				fmt.Fprintln(out, "! end of the case: b, g QID or q")
+				continue
+			}
+			value := map[string]string{"y": "yes", "yes": "yes", "n": "no", "no": "no", "na": "na", "n/a": "na"}[strings.ToLower(word)]
+			if value == "" {
+				value = word // a number, or something CheckAnswer will explain
+			}
+			note := rest
+			if note == "" {
+				note = answers[qs[pos].ID].Note // keep the existing note
+			}
+			if err := record(ctx, local, user, inspectionID, caseRef, qs[pos].ID, value, note, out); err != nil {
+				if framework.ErrorCode(err) == framework.CodeInvalid {
+					continue // explained; ask again
+				}
+				return err
+			}
+			load()
+			pos++
+		}
+	}
+}
+
+func record(ctx context.Context, local *store.Local, user, inspectionID, caseRef, qid, value, note string, out io.Writer) error {
+	_, err := local.Record(ctx, user, inspectionID, caseRef, qid, value, note)
+	if err != nil && framework.ErrorCode(err) != "" {
+		fmt.Fprintf(out, "! %v\n", err)
+		if framework.ErrorCode(err) != framework.CodeInvalid {
+			return err
+		}
+	}
+	return err
+}
+
+func savePos(ctx context.Context, local *store.Local, key string, qs []*framework.Question, pos int) {
+	if pos < len(qs) {
+		local.SetMeta(ctx, key, qs[pos].ID)
+	}
+}
+
+func describe(attrs map[string]string) string {
+	var parts []string
+	for _, k := range []string{"sentence_type", "rosh", "mappa"} {
+		if v := attrs[k]; v != "" {
+			parts = append(parts, k+" "+v)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func showQuestion(out io.Writer, fw *framework.Framework, qs []*framework.Question, pos int, answers map[string]framework.Answer) {
+	q := qs[pos]
+	// Progress within the question's standard.
+	total, done := 0, 0
+	for _, o := range qs {
+		if o.StandardID == q.StandardID {
+			total++
+			if answers[o.ID].Value != "" {
+				done++
+			}
+		}
+	}
+	where := "Supplementary"
+	if s, ok := fw.Standard(q.StandardID); ok {
+		where = s.ID + " " + s.Title
+	}
+	fmt.Fprintf(out, "\n%s: %d of %d answered\n", where, done, total)
+	kind := q.Kind
+	if q.Kind == framework.QuestionPrompt {
+		kind = "prompt of " + q.KeyQuestionID
+	}
+	hint := "y / n / na"
+	if q.Type == framework.TypeCount {
+		hint = "a number"
+	}
+	fmt.Fprintf(out, "[%d/%d] %s (%s) %s\n", pos+1, len(qs), q.ID, kind, q.Text)
+	if a := answers[q.ID]; a.Value != "" {
+		fmt.Fprintf(out, "  current: %s", a.Value)
+		if a.Note != "" {
+			fmt.Fprintf(out, " — %q", a.Note)
+		}
+		fmt.Fprintln(out)
+	}
+	fmt.Fprintf(out, "  answer %s [note…], Enter to skip, b back, q quit\n", hint)
+}

@@ -165,16 +165,19 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 
 // Listen opens the configured address, refusing plaintext on a
 // non-loopback address unless AllowInsecure is set.
-func (s *Server) Listen() (net.Listener, error) {
-	host, _, err := net.SplitHostPort(s.cfg.ListenAddr)
+func (s *Server) Listen() (net.Listener, error) { return s.ListenOn(s.cfg.ListenAddr) }
+
+// ListenOn opens addr under the same rule as Listen.
+func (s *Server) ListenOn(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen address %q: %w", s.cfg.ListenAddr, err)
+		return nil, fmt.Errorf("listen address %q: %w", addr, err)
 	}
 	tls := s.cfg.TLSCertFile != ""
 	if !tls && !s.cfg.AllowInsecure && !isLoopback(host) {
-		return nil, fmt.Errorf("refusing to serve without TLS on non-loopback address %s: give --tls-cert and --tls-key, or --insecure", s.cfg.ListenAddr)
+		return nil, fmt.Errorf("refusing to serve without TLS on non-loopback address %s: give --tls-cert and --tls-key, or --insecure", addr)
 	}
-	return net.Listen("tcp", s.cfg.ListenAddr)
+	return net.Listen("tcp", addr)
 }
 
 func isLoopback(host string) bool {

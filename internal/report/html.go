@@ -193,17 +193,50 @@ ol.method li { margin-bottom: .3rem; }
 </table>
 {{end}}
 
+{{with .Live}}
+<h2 id="conflicts">Open conflicts</h2>
+{{if .Conflicts}}<table><thead><tr><th scope="col">Case</th><th scope="col">Question</th><th scope="col">Server value</th><th scope="col">Refused edit</th><th scope="col">By</th><th scope="col">When</th></tr></thead><tbody>
+{{range .Conflicts}}<tr><td>{{.CaseRef}}</td><td>{{.QuestionID}}</td><td>{{.ServerValue}} (rev {{.ServerRevision}})</td><td>{{.ClientValue}}</td><td>{{.ClientUser}}</td><td>{{.CreatedAt.Format "2006-01-02 15:04"}}</td></tr>
+{{end}}</tbody></table>{{else}}<p>None.</p>{{end}}
+<p class="note" id="live-status" role="status" aria-live="polite">Live: refreshes when a sync changes the figures.</p>
+<script>
+(function () {
+  var seq = {{.Seq}};
+  setInterval(function () {
+    fetch({{.VersionURL}}, {cache: "no-store", credentials: "same-origin"})
+      .then(function (r) { return r.json(); })
+      .then(function (j) { if (j.seq !== seq) { location.reload(); } })
+      .catch(function () { document.getElementById("live-status").textContent = "Live: server unreachable, retrying…"; });
+  }, {{.EveryMillis}});
+})();
+</script>
+{{end}}
+
 <h2 id="method">Method</h2>
 <ol class="method">{{range .Method}}<li>{{.}}</li>{{end}}</ol>
 </body>
 </html>
 `))
 
+// Live makes the page the lead's live view: it lists the open conflicts and
+// reloads itself when VersionURL reports a change sequence other than Seq.
+type Live struct {
+	Seq         int64
+	VersionURL  string
+	EveryMillis int
+	Conflicts   []framework.Conflict
+}
+
 // ExportHTML writes one self-contained printable page: inline CSS, the
 // ratings grid coloured by rating, an SVG bar chart of % Yes per key
 // question with the band thresholds and intervals drawn, every annexe table
 // and the method notes. It loads nothing from anywhere.
 func ExportHTML(w io.Writer, r *aggregate.Report, fw *framework.Framework) error {
+	return Page(w, r, fw, nil)
+}
+
+// Page is ExportHTML with an optional live section.
+func Page(w io.Writer, r *aggregate.Report, fw *framework.Framework, live *Live) error {
 	title := r.InspectionName
 	if len(r.Units) > 0 {
 		title += " (" + strings.Join(r.Units, ", ") + ")"
@@ -219,7 +252,7 @@ func ExportHTML(w io.Writer, r *aggregate.Report, fw *framework.Framework) error
 		"Title": title, "Framework": fmt.Sprintf("%s v%d", fw.ID, fw.Version), "Cases": r.Cases, "AsOf": r.AsOfSeq,
 		"Generated": r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"), "Rated": r.Rated, "Standards": r.Standards,
 		"Score": r.Score, "MaxScore": r.MaxScore, "Overall": r.Overall, "Pooled": r.Pooled,
-		"Chart": keyChart(r, fw), "Tables": tables, "Method": MethodNotes(r, fw), "Bands": bands(fw), "Lowest": lowestThreshold(fw),
+		"Chart": keyChart(r, fw), "Tables": tables, "Method": MethodNotes(r, fw), "Bands": bands(fw), "Lowest": lowestThreshold(fw), "Live": live,
 	})
 }
 

@@ -54,6 +54,7 @@ flags:
 	fs.StringVar(&cfg.TLSCertFile, "tls-cert", "", "TLS certificate `file` (PEM)")
 	fs.StringVar(&cfg.TLSKeyFile, "tls-key", "", "TLS private key `file` (PEM)")
 	fs.BoolVar(&cfg.AllowInsecure, "insecure", false, "allow plaintext on a non-loopback address")
+	httpAddr := fs.String("http", "", "also serve the lead's live view (web) on this `address`, e.g. 127.0.0.1:7080")
 	var frameworks listFlag
 	fs.Var(&frameworks, "framework", "load a framework `file` (JSON, see docs/frameworks.md); repeatable")
 	if err := fs.Parse(args); err != nil {
@@ -110,7 +111,21 @@ flags:
 		return err
 	}
 	cfg.Logger.Info("fieldworkd serving", "addr", lis.Addr().String(), "db", cfg.DBPath, "tls", cfg.TLSCertFile != "")
+	httpErr := make(chan error, 1)
+	if *httpAddr != "" {
+		hl, err := srv.ListenOn(*httpAddr)
+		if err != nil {
+			return err
+		}
+		cfg.Logger.Info("live view serving", "url", "http://"+hl.Addr().String()+"/")
+		go func() { httpErr <- srv.ServeWeb(ctx, hl) }()
+	} else {
+		httpErr <- nil
+	}
 	if err := srv.Serve(ctx, lis); err != nil {
+		return err
+	}
+	if err := <-httpErr; err != nil {
 		return err
 	}
 	cfg.Logger.Info("fieldworkd stopped")

@@ -10,7 +10,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"sort"
@@ -53,6 +56,7 @@ Recording (works offline):
   answer --inspection ID --case REF --question QID --value yes|no|na|N [--note TEXT]
   answers --inspection ID --case REF
   walk --inspection ID --case REF                guided, question by question; resumes where you stopped
+  ui [--listen 127.0.0.1:0] [--no-browser]       the offline web form on this laptop (loopback only)
   submit --inspection ID --case REF              (online) refused with the list of unanswered questions
   case-status --inspection ID --case REF --status in_progress|submitted|qa_checked|locked [--reason TEXT]
 Sync and reports:
@@ -119,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"inspection lock": a.inspectionLock, "inspection unlock": a.inspectionUnlock, "audit": a.audit,
 		"submit": a.submit, "case-status": a.caseStatus,
 		"import": a.importFiles, "judge": a.judge,
-		"cases": a.cases, "answer": a.answer, "answers": a.answers, "walk": a.walk,
+		"cases": a.cases, "answer": a.answer, "answers": a.answers, "walk": a.walk, "ui": a.ui,
 		"sync": a.sync, "status": a.status, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report, "export": a.export,
 	}
 	h, ok := handlers[cmd]
@@ -859,6 +863,57 @@ func (a *app) walk(args []string) error {
 		user = creds.User
 	}
 	return client.Walk(a.ctx, l, user, *insp, *caseRef, a.stdin, a.stdout)
+}
+
+func (a *app) ui(args []string) error {
+	fs := newFlags("ui")
+	listen := fs.String("listen", "127.0.0.1:0", "loopback `address` to serve on (port 0: a free one)")
+	noBrowser := fs.Bool("no-browser", false, "do not try to open a browser")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return fmt.Errorf("ui: %w", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("ui: %s is not a loopback address: the form serves this laptop only", host)
+	}
+	l, err := a.openLocal()
+	if err != nil {
+		return err
+	}
+	var c *client.Client
+	user := ""
+	if creds, err := client.LoadCredentials(a.home); err == nil {
+		user = creds.User
+		conn, err := client.Dial(creds)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		c = client.New(conn, l)
+	} else {
+		c = client.New(nil, l)
+	}
+	lis, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("ui: %w", err)
+	}
+	ui := client.NewUI(c, l, user)
+	start := ui.StartURL("http://" + lis.Addr().String())
+	fmt.Fprintf(a.stdout, "fieldwork ui: open %s\n(works offline; Ctrl-C to stop)\n", start)
+	if !*noBrowser && (os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "") {
+		if opener, err := exec.LookPath("xdg-open"); err == nil {
+			exec.Command(opener, start).Start()
+		}
+	}
+	hs := &http.Server{Handler: ui.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-a.ctx.Done(); hs.Close() }()
+	if err := hs.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 func (a *app) answers(args []string) error {

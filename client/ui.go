@@ -1,0 +1,506 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+)
+
+// UI is the inspector's offline web form, served by `fieldwork ui` on
+// loopback from the local store. A per-session secret (in the first URL,
+// then an HttpOnly SameSite=Strict cookie) keeps other local users and
+// other sites out; every write is a POST carrying a CSRF token and must
+// come from the page's own origin.
+type UI struct {
+	c      *Client
+	local  *store.Local
+	user   string
+	secret string
+	csrf   string
+}
+
+// NewUI makes a UI with fresh session secrets.
+func NewUI(c *Client, local *store.Local, user string) *UI {
+	return &UI{c: c, local: local, user: user, secret: randomHex(), csrf: randomHex()}
+}
+
+func randomHex() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// StartURL is the address to open first (it carries the session secret).
+func (u *UI) StartURL(base string) string { return base + "/?s=" + u.secret }
+
+// Handler serves the UI.
+func (u *UI) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", u.start)
+	mux.HandleFunc("GET /cases", u.guard(u.casesPage))
+	mux.HandleFunc("GET /inspections/{id}/cases/{ref}", u.guard(u.casePage))
+	mux.HandleFunc("POST /inspections/{id}/cases/{ref}", u.guard(u.post(u.saveCase)))
+	mux.HandleFunc("POST /inspections/{id}/cases/{ref}/submit", u.guard(u.post(u.submitCase)))
+	mux.HandleFunc("POST /sync", u.guard(u.post(u.sync)))
+	mux.HandleFunc("GET /conflicts", u.guard(u.conflictsPage))
+	mux.HandleFunc("POST /conflicts/{id}", u.guard(u.post(u.resolve)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("Cache-Control", "no-store")
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func (u *UI) start(w http.ResponseWriter, r *http.Request) {
+	if s := r.URL.Query().Get("s"); s != "" && subtle.ConstantTimeCompare([]byte(s), []byte(u.secret)) == 1 {
+		http.SetCookie(w, &http.Cookie{Name: "fieldwork_ui", Value: u.secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		http.Redirect(w, r, "/cases", http.StatusSeeOther)
+		return
+	}
+	if u.authed(r) {
+		http.Redirect(w, r, "/cases", http.StatusSeeOther)
+		return
+	}
+	http.Error(w, "Open the address printed by `fieldwork ui` (it carries this session's key).", http.StatusForbidden)
+}
+
+func (u *UI) authed(r *http.Request) bool {
+	c, err := r.Cookie("fieldwork_ui")
+	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(u.secret)) == 1
+}
+
+func (u *UI) guard(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !u.authed(r) {
+			http.Error(w, "Open the address printed by `fieldwork ui` (it carries this session's key).", http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// post checks that a write comes from this page: same origin and the
+// session's CSRF token.
+func (u *UI) post(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+			http.Error(w, "cross-site request refused", http.StatusForbidden)
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && o != "null" {
+			if ou, err := url.Parse(o); err != nil || ou.Host != r.Host {
+				http.Error(w, "cross-origin request refused", http.StatusForbidden)
+				return
+			}
+		}
+		if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(u.csrf)) != 1 {
+			http.Error(w, "missing or wrong form token: reload the page", http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	}
+}
+
+const uiStyle = `
+:root { --ink:#1b1b1b; --muted:#595959; --rule:#c9c9c9; --focus:#ffbf47; --ok:#1d7a3a; --warn:#b35c00; --err:#b00020; }
+* { box-sizing: border-box; }
+body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: var(--ink); margin: 0 auto; max-width: 60rem; padding: 1rem; }
+a { color: #1d4f91; }
+:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+header.bar { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; justify-content: space-between; border-bottom: 2px solid var(--ink); padding-bottom: .5rem; margin-bottom: 1rem; }
+.flash { padding: .5rem .75rem; border-left: 5px solid var(--ok); background: #eef7ef; margin: .5rem 0; }
+.flash.error { border-color: var(--err); background: #fbeaea; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; border-bottom: 1px solid var(--rule); padding: .35rem .4rem; }
+progress { width: 8rem; height: 1rem; }
+fieldset { border: 1px solid var(--rule); margin: .5rem 0; padding: .5rem .75rem; }
+fieldset.na { color: var(--muted); background: #f4f4f4; }
+fieldset.invalid { border: 2px solid var(--err); }
+legend { font-weight: 600; padding: 0 .25rem; }
+.choices label { margin-right: 1.25rem; white-space: nowrap; }
+.choices input { transform: scale(1.2); margin-right: .3rem; }
+textarea { width: 100%; font: inherit; min-height: 2.2rem; }
+.why, .hint { color: var(--muted); font-size: .9rem; }
+.msg { color: var(--err); font-weight: 600; }
+h2 { margin-top: 1.5rem; border-bottom: 1px solid var(--ink); }
+h3 { margin: 1rem 0 .25rem; font-size: 1.05rem; }
+button { font: inherit; padding: .35rem .9rem; }
+.sticky { position: sticky; bottom: 0; background: #fff; padding: .5rem 0; border-top: 1px solid var(--rule); }
+`
+
+var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
+	"pct": func(a, b int) int {
+		if b == 0 {
+			return 0
+		}
+		return a * 100 / b
+	},
+}).Parse(`{{define "head"}}<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} — fieldwork</title><style>` + uiStyle + `</style></head><body>
+<header class="bar"><div><a href="/cases">My cases</a> · <a href="/conflicts">Conflicts ({{.Sync.Conflicts}})</a></div>
+<form method="post" action="/sync"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="back" value="{{.Back}}">
+<span id="sync-status" role="status">{{.Sync.Pending}} unsynced · last sync {{.Sync.Last}}</span>
+<button type="submit" accesskey="y">Sync now</button></form></header>
+{{with .Flash}}<p class="flash{{if $.FlashError}} error{{end}}" role="alert">{{.}}</p>{{end}}
+{{end}}
+
+{{define "cases"}}{{template "head" .}}
+<h1>My cases</h1>
+{{range .Inspections}}<h2>{{.Name}}</h2>
+<table><thead><tr><th scope="col">Case</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">Sentence</th><th scope="col">Risk</th></tr></thead><tbody>
+{{$id := .ID}}{{range .Cases}}<tr><td><a href="/inspections/{{$id}}/cases/{{.Ref}}">{{.Ref}}</a></td><td>{{.Status}}</td>
+<td><progress max="{{.Required}}" value="{{.Answered}}" aria-label="{{.Ref}}: {{.Answered}} of {{.Required}} answered"></progress> {{.Answered}}/{{.Required}}</td>
+<td>{{.Sentence}}</td><td>{{.Risk}}</td></tr>{{end}}
+</tbody></table>{{else}}<p>No cases on this laptop yet: press Sync now while online.</p>{{end}}
+</body></html>{{end}}
+
+{{define "case"}}{{template "head" .}}
+<h1>Case {{.Case.Ref}}</h1>
+<p class="hint">{{.Case.Status}} · {{.Answered}} of {{.Required}} applicable questions answered. Keys: on a question, press <kbd>y</kbd>, <kbd>n</kbd> or <kbd>a</kbd> (not applicable); <kbd>Alt</kbd>+<kbd>S</kbd> saves.</p>
+<form method="post" id="answers" novalidate><input type="hidden" name="csrf" value="{{.CSRF}}">
+{{range .Groups}}<h2>{{.Title}}</h2>
+{{range .Questions}}<fieldset id="q-{{.ID}}" class="{{if not .Applies}}na{{end}}{{if .Msg}} invalid{{end}}" data-q="{{.ID}}"{{if .Applies}} tabindex="-1"{{end}}>
+<legend>{{if .Key}}{{.ID}} {{.Text}}{{else}}<span class="why">{{.Kind}}</span> {{.ID}} {{.Text}}{{end}}</legend>
+{{if not .Applies}}<p class="why">Does not apply to this case: {{.Why}}.</p>
+{{else}}{{if .Msg}}<p class="msg" id="msg-{{.ID}}">{{.Msg}}</p>{{end}}
+{{if .Count}}<label for="v-{{.ID}}">Number</label> <input id="v-{{.ID}}" name="v-{{.ID}}" type="number" min="{{.Min}}" step="1" value="{{.Value}}" inputmode="numeric"{{if .Msg}} aria-describedby="msg-{{.ID}}" aria-invalid="true"{{end}}>
+{{else}}<div class="choices">
+<label><input type="radio" name="v-{{.ID}}" value="yes"{{if eq .Value "yes"}} checked{{end}}>Yes</label>
+<label><input type="radio" name="v-{{.ID}}" value="no"{{if eq .Value "no"}} checked{{end}}>No</label>
+<label><input type="radio" name="v-{{.ID}}" value="na"{{if eq .Value "na"}} checked{{end}}>Not applicable</label>
+</div>{{end}}
+<label for="n-{{.ID}}" class="hint">Evidence note</label>
+<textarea id="n-{{.ID}}" name="n-{{.ID}}" rows="1">{{.Note}}</textarea>{{end}}
+</fieldset>{{end}}{{end}}
+<div class="sticky"><button type="submit" accesskey="s">Save answers</button>
+<button type="submit" formaction="/inspections/{{.InspectionID}}/cases/{{.Case.Ref}}/submit">Submit case</button></div>
+</form>
+<script>
+document.querySelectorAll("fieldset[data-q]").forEach(function (fs) {
+  fs.addEventListener("keydown", function (e) {
+    if (e.target.tagName === "TEXTAREA" || e.target.type === "number" || e.altKey || e.ctrlKey || e.metaKey) { return; }
+    var v = {y: "yes", n: "no", a: "na"}[e.key];
+    if (!v) { return; }
+    var r = fs.querySelector('input[type=radio][value="' + v + '"]');
+    if (r) { r.checked = true; r.focus(); e.preventDefault(); }
+  });
+});
+</script>
+</body></html>{{end}}
+
+{{define "conflicts"}}{{template "head" .}}
+<h1>Conflicts</h1>
+<p class="hint">Someone else changed these answers before your edit reached the server. The server kept its value; choose what stands.</p>
+{{range .Conflicts}}<form method="post" action="/conflicts/{{.ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}">
+<fieldset><legend>Case {{.CaseRef}} question {{.QuestionID}}</legend>
+<p>Server: <strong>{{.ServerValue}}</strong>{{with .ServerNote}} — “{{.}}”{{end}} · Refused edit by {{.ClientUser}}: <strong>{{.ClientValue}}</strong>{{with .ClientNote}} — “{{.}}”{{end}} · {{.CreatedAt.Format "2006-01-02 15:04"}}</p>
+<button type="submit" name="choice" value="mine">Keep the refused edit ({{.ClientValue}})</button>
+<button type="submit" name="choice" value="theirs">Keep the server's value ({{.ServerValue}})</button>
+<label for="v-{{.ID}}">or a new value</label> <input id="v-{{.ID}}" name="value" size="6">
+<button type="submit" name="choice" value="value">Use the new value</button>
+</fieldset></form>{{else}}<p>No open conflicts on this laptop.</p>{{end}}
+</body></html>{{end}}`))
+
+type syncInfo struct {
+	Pending, Conflicts int
+	Last               string
+}
+
+func (u *UI) page(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
+	ctx := r.Context()
+	pending, _ := u.local.PendingCount(ctx)
+	cs, _ := u.local.Conflicts(ctx, "", false)
+	last, _ := u.local.Meta(ctx, "last_sync")
+	if last == "" {
+		last = "never"
+	} else if t, err := time.Parse(time.RFC3339, last); err == nil {
+		last = t.Local().Format("2 Jan 15:04")
+	}
+	data["Sync"] = syncInfo{Pending: pending, Conflicts: len(cs), Last: last}
+	data["CSRF"] = u.csrf
+	data["Back"] = r.URL.Path
+	if f := r.URL.Query().Get("flash"); f != "" {
+		data["Flash"] = f
+		data["FlashError"] = r.URL.Query().Get("err") == "1"
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := uiTmpl.ExecuteTemplate(w, name, data); err != nil {
+		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
+	}
+}
+
+func redirectFlash(w http.ResponseWriter, r *http.Request, to, msg string, isErr bool) {
+	q := url.Values{"flash": {msg}}
+	if isErr {
+		q.Set("err", "1")
+	}
+	http.Redirect(w, r, to+"?"+q.Encode(), http.StatusSeeOther)
+}
+
+type caseRow struct {
+	Ref, Status, Sentence, Risk string
+	Answered, Required          int
+}
+
+func (u *UI) casesPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ins, err := u.local.Inspections(ctx)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	type inspection struct {
+		ID, Name string
+		Cases    []caseRow
+	}
+	var list []inspection
+	for _, in := range ins {
+		fw, err := u.local.Framework(ctx, in.FrameworkID, in.FrameworkVersion)
+		if err != nil {
+			continue
+		}
+		cases, _ := u.local.Cases(ctx, in.ID)
+		answers, _ := u.local.Answers(ctx, in.ID, "")
+		byCase := map[string]map[string]bool{}
+		for _, a := range answers {
+			if byCase[a.CaseRef] == nil {
+				byCase[a.CaseRef] = map[string]bool{}
+			}
+			byCase[a.CaseRef][a.QuestionID] = true
+		}
+		item := inspection{ID: in.ID, Name: in.Name}
+		for _, c := range cases {
+			required := 0
+			for _, q := range fw.Questions() {
+				if ok, _ := q.AppliesTo(c.Attributes); ok {
+					required++
+				}
+			}
+			missing := fw.Missing(c.Attributes, byCase[c.Ref])
+			item.Cases = append(item.Cases, caseRow{Ref: c.Ref, Status: c.Status, Sentence: c.Attributes["sentence_type"], Risk: c.Attributes["rosh"],
+				Answered: required - len(missing), Required: required})
+		}
+		list = append(list, item)
+	}
+	u.page(w, r, "cases", map[string]any{"Title": "My cases", "Inspections": list})
+}
+
+type uiQuestion struct {
+	ID, Text, Kind, Value, Note, Why, Msg string
+	Key, Applies, Count                   bool
+	Min                                   int64
+}
+
+type uiGroup struct {
+	Title     string
+	Questions []uiQuestion
+}
+
+func (u *UI) loadCase(ctx context.Context, id, ref string) (*framework.Framework, framework.Case, map[string]framework.Answer, error) {
+	in, err := u.local.Inspection(ctx, id)
+	if err != nil {
+		return nil, framework.Case{}, nil, err
+	}
+	fw, err := u.local.Framework(ctx, in.FrameworkID, in.FrameworkVersion)
+	if err != nil {
+		return nil, framework.Case{}, nil, err
+	}
+	cases, err := u.local.Cases(ctx, id)
+	if err != nil {
+		return nil, framework.Case{}, nil, err
+	}
+	for _, c := range cases {
+		if c.Ref == ref {
+			as, err := u.local.Answers(ctx, id, ref)
+			if err != nil {
+				return nil, c, nil, err
+			}
+			m := map[string]framework.Answer{}
+			for _, a := range as {
+				m[a.QuestionID] = a
+			}
+			return fw, c, m, nil
+		}
+	}
+	return nil, framework.Case{}, nil, framework.Errorf(framework.CodeNotFound, "case %s is not on this laptop", ref)
+}
+
+func (u *UI) casePage(w http.ResponseWriter, r *http.Request) {
+	u.renderCase(w, r, nil, nil)
+}
+
+// renderCase shows the case form; pending and msgs carry a failed save's
+// inputs and messages so nothing typed is lost.
+func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[string][2]string, msgs map[string]string) {
+	id, ref := r.PathValue("id"), r.PathValue("ref")
+	fw, c, answers, err := u.loadCase(r.Context(), id, ref)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	var groups []uiGroup
+	answered, required := 0, 0
+	add := func(title string, qs []*framework.Question) {
+		g := uiGroup{Title: title}
+		for _, q := range qs {
+			applies, why := q.AppliesTo(c.Attributes)
+			a := answers[q.ID]
+			uq := uiQuestion{ID: q.ID, Text: q.Text, Kind: q.Kind, Value: a.Value, Note: a.Note, Why: why, Key: q.Kind == framework.QuestionKey,
+				Applies: applies, Count: q.Type == framework.TypeCount, Msg: msgs[q.ID]}
+			if q.Min != nil {
+				uq.Min = *q.Min
+			}
+			if p, ok := pending[q.ID]; ok {
+				uq.Value, uq.Note = p[0], p[1]
+			}
+			if applies {
+				required++
+				if a.Value != "" {
+					answered++
+				}
+			}
+			g.Questions = append(g.Questions, uq)
+		}
+		groups = append(groups, g)
+	}
+	for _, s := range fw.Standards() {
+		if s.Kind != framework.KindCaseRated {
+			continue
+		}
+		var qs []*framework.Question
+		for _, kq := range s.KeyQuestions {
+			qs = append(qs, kq)
+			qs = append(qs, kq.Prompts...)
+		}
+		add(s.ID+" "+s.Title, append(qs, s.Supplementary...))
+	}
+	if len(fw.Supplementary) > 0 {
+		add("Supplementary questions", fw.Supplementary)
+	}
+	if len(msgs) > 0 {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+	}
+	u.page(w, r, "case", map[string]any{"Title": "Case " + ref, "Case": c, "InspectionID": id, "Groups": groups,
+		"Answered": answered, "Required": required})
+}
+
+func (u *UI) saveCase(w http.ResponseWriter, r *http.Request) {
+	id, ref := r.PathValue("id"), r.PathValue("ref")
+	ctx := r.Context()
+	fw, c, answers, err := u.loadCase(ctx, id, ref)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	saved := 0
+	pending := map[string][2]string{}
+	msgs := map[string]string{}
+	for _, q := range fw.Questions() {
+		if ok, _ := q.AppliesTo(c.Attributes); !ok {
+			continue
+		}
+		v := strings.TrimSpace(r.PostFormValue("v-" + q.ID))
+		note := r.PostFormValue("n-" + q.ID)
+		cur := answers[q.ID]
+		if v == "" {
+			if note != cur.Note && cur.Value == "" && strings.TrimSpace(note) != "" {
+				pending[q.ID] = [2]string{v, note}
+				msgs[q.ID] = "Choose an answer before adding a note."
+			}
+			continue
+		}
+		if v == cur.Value && note == cur.Note {
+			continue
+		}
+		if _, err := u.local.Record(ctx, u.user, id, ref, q.ID, v, note); err != nil {
+			pending[q.ID] = [2]string{v, note}
+			msgs[q.ID] = strings.TrimPrefix(err.Error(), "record answer: ")
+			continue
+		}
+		saved++
+	}
+	if len(msgs) > 0 {
+		r.URL.RawQuery = url.Values{"flash": {fmt.Sprintf("Saved %d answer(s); %d need attention (marked below).", saved, len(msgs))}, "err": {"1"}}.Encode()
+		u.renderCase(w, r, pending, msgs)
+		return
+	}
+	redirectFlash(w, r, r.URL.Path, fmt.Sprintf("Saved %d answer(s) on this laptop. They are sent on the next sync.", saved), false)
+}
+
+func (u *UI) submitCase(w http.ResponseWriter, r *http.Request) {
+	id, ref := r.PathValue("id"), r.PathValue("ref")
+	back := "/inspections/" + id + "/cases/" + ref
+	if u.c == nil || u.c.Inspections == nil {
+		redirectFlash(w, r, back, "Submitting needs the server: you are working offline.", true)
+		return
+	}
+	// Save what is on the form first, then push it, so the server judges completeness on everything.
+	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+	defer cancel()
+	if _, err := u.c.SyncNow(ctx); err != nil {
+		redirectFlash(w, r, back, "Could not reach the server to submit: "+err.Error(), true)
+		return
+	}
+	device, _ := u.local.DeviceID(ctx)
+	_, err := u.c.Inspections.SetCaseStatus(ctx, &fieldworkv1.SetCaseStatusRequest{InspectionId: id, CaseRef: ref, Status: framework.CaseSubmitted, DeviceId: device})
+	if err != nil {
+		redirectFlash(w, r, back, "Not submitted: "+Err(err).Error(), true)
+		return
+	}
+	u.c.SyncNow(ctx)
+	redirectFlash(w, r, back, "Case submitted.", false)
+}
+
+func (u *UI) sync(w http.ResponseWriter, r *http.Request) {
+	back := r.PostFormValue("back")
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
+		back = "/cases"
+	}
+	if u.c == nil || u.c.Sync == nil {
+		redirectFlash(w, r, back, "Working offline: no server configured (fieldwork login).", true)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+	defer cancel()
+	res, err := u.c.SyncNow(ctx)
+	if err != nil {
+		redirectFlash(w, r, back, "Sync failed; your answers are kept on this laptop: "+err.Error(), true)
+		return
+	}
+	redirectFlash(w, r, back, fmt.Sprintf("Synced: %d applied, %d conflict(s), %d rejected; %d change(s) received.", res.Applied, res.Conflicts, res.Rejected, res.Changes), res.Conflicts+res.Rejected > 0)
+}
+
+func (u *UI) conflictsPage(w http.ResponseWriter, r *http.Request) {
+	cs, err := u.local.Conflicts(r.Context(), "", false)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	u.page(w, r, "conflicts", map[string]any{"Title": "Conflicts", "Conflicts": cs})
+}
+
+func (u *UI) resolve(w http.ResponseWriter, r *http.Request) {
+	_, err := u.local.Resolve(r.Context(), u.user, r.PathValue("id"), r.PostFormValue("choice"), strings.TrimSpace(r.PostFormValue("value")), "")
+	if err != nil {
+		redirectFlash(w, r, "/conflicts", err.Error(), true)
+		return
+	}
+	redirectFlash(w, r, "/conflicts", "Resolution saved; it is sent on the next sync.", false)
+}

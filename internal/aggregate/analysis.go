@@ -68,16 +68,22 @@ type BreakdownRow struct {
 
 // CaseProgress is how far one case's recording has got.
 type CaseProgress struct {
-	Ref, Unit, Inspector, Status string
-	Answered, Required           int
+	Ref       string `json:"case_ref"`
+	Unit      string `json:"unit,omitempty"`
+	Inspector string `json:"inspector"`
+	Status    string `json:"status"`
+	Answered  int    `json:"answered"`
+	Required  int    `json:"required"`
 }
 
 // InspectorProgress sums CaseProgress over an inspector's cases.
 type InspectorProgress struct {
-	Inspector          string
-	Cases, Submitted   int
-	Answered, Required int
-	CasesComplete      int
+	Inspector     string `json:"inspector"`
+	Cases         int    `json:"cases"`
+	Submitted     int    `json:"submitted"`
+	Answered      int    `json:"answered"`
+	Required      int    `json:"required"`
+	CasesComplete int    `json:"cases_complete"`
 }
 
 // profile counts cases by every declared attribute, in declared value

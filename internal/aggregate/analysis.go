@@ -115,10 +115,7 @@ func profile(fw *framework.Framework, cases []framework.Case, extra []string) []
 // values first in their order (even with a count of zero), then others by
 // frequency.
 func orderedValues(a *framework.Attribute, counts map[string]int) []string {
-	var vals []string
-	for _, v := range a.Values {
-		vals = append(vals, v)
-	}
+	vals := slices.Clone(a.Values)
 	var rest []string
 	for v := range counts {
 		if !slices.Contains(a.Values, v) {

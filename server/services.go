@@ -297,7 +297,16 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 	case len(ids) == 0:
 		return nil, framework.Errorf(framework.CodeInvalid, "inspection_id is required")
 	}
-	fw, in, err := s.db.ReportInput(ctx, ids...)
+	var fw *framework.Framework
+	var in aggregate.Input
+	var err error
+	if len(ids) > 1 && len(req.GetBy()) == 0 {
+		// A pooled report without breakdowns reads the kept per-question
+		// counts, not every answer (regional and national views).
+		fw, in, err = s.db.PooledCounts(ctx, ids...)
+	} else {
+		fw, in, err = s.db.ReportInput(ctx, ids...)
+	}
 	if err != nil {
 		return nil, err
 	}

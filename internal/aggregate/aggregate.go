@@ -25,6 +25,13 @@ type Input struct {
 	// Units lists the inspections pooled into this input (empty for one
 	// inspection); each case then carries its unit in Attributes["unit"].
 	Units []string
+	// Counts, when set, replaces Answers (and Cases) with kept per-question
+	// value counts (question → value → cases): the fast path for pooled
+	// reports over millions of answers. Breakdowns, the sample profile and
+	// completeness need case-level data and are then left out.
+	Counts map[string]map[string]int
+	// CaseCount is the number of cases when Counts is used.
+	CaseCount int
 }
 
 // Share is yes out of relevant (yes + no) with the shown whole percent.
@@ -176,6 +183,44 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 			}
 		}
 	}
+	for qid, values := range in.Counts {
+		q, ok := fw.Question(qid)
+		if !ok {
+			continue
+		}
+		t := tallies[qid]
+		if t == nil {
+			t = &tally{}
+			tallies[qid] = t
+		}
+		for raw, n := range values {
+			v, err := framework.ParseValue(raw)
+			if err != nil || n <= 0 {
+				continue
+			}
+			t.answered += n
+			switch {
+			case v.Yes:
+				t.yes += n
+			case v.No:
+				t.no += n
+			case v.NA:
+				t.na += n
+			case v.IsCount:
+				if t.dist == nil {
+					t.dist = map[int64]int{}
+				}
+				t.dist[v.Count] += n
+				t.counts += n
+				if q.Threshold > 0 && v.Count >= q.Threshold {
+					t.atLeast += n
+				}
+			}
+		}
+	}
+	if in.Counts != nil {
+		r.Cases = in.CaseCount
+	}
 	figures := map[string]*QuestionFigure{}
 	for _, q := range fw.Questions() {
 		t := tallies[q.ID]
@@ -286,6 +331,9 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 		if !slices.Contains(by, UnitAttribute) {
 			by = append([]string{UnitAttribute}, by...)
 		}
+	}
+	if in.Counts != nil {
+		return r // no case-level data: no profile, breakdowns or completeness
 	}
 	r.Profile = profile(fw, in.Cases, extra)
 	for _, attr := range by {

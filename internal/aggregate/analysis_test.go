@@ -87,3 +87,30 @@ func TestCompute_GwentUncertaintyProfileAndBreakdown(t *testing.T) {
 		t.Errorf("inspectors = %d, want 5", len(r.InspectorProgress))
 	}
 }
+
+func TestCompute_FromCountsEqualsFromAnswers(t *testing.T) {
+	fw, in := gwentInput(t)
+	full := aggregate.Compute(fw, in)
+	counts := map[string]map[string]int{}
+	for _, a := range in.Answers {
+		if counts[a.QuestionID] == nil {
+			counts[a.QuestionID] = map[string]int{}
+		}
+		counts[a.QuestionID][a.Value]++
+	}
+	fast := aggregate.Compute(fw, aggregate.Input{Counts: counts, CaseCount: len(in.Cases), Judgements: in.Judgements})
+	if fast.Cases != full.Cases || fast.Score != full.Score || fast.Overall != full.Overall {
+		t.Errorf("from counts: %d cases, %d, %q; from answers: %d, %d, %q", fast.Cases, fast.Score, fast.Overall, full.Cases, full.Score, full.Overall)
+	}
+	for i, q := range full.Questions {
+		f := fast.Questions[i]
+		if f.ID != q.ID || f.Share != q.Share || f.No != q.No || f.NotApplicable != q.NotApplicable {
+			t.Errorf("%s: from counts %+v, from answers %+v", q.ID, f.Share, q.Share)
+		}
+	}
+	for i, s := range full.Standards {
+		if fast.Standards[i].Rating != s.Rating {
+			t.Errorf("%s: from counts %q, from answers %q", s.ID, fast.Standards[i].Rating, s.Rating)
+		}
+	}
+}

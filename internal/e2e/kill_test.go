@@ -161,3 +161,43 @@ func countOps(t *testing.T, db string) int {
 	}
 	return n
 }
+
+func TestRecountFindsAndFixesDriftedCounts(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fieldwork.db")
+	addr := freeAddr(t)
+	out, err := exec.Command(filepath.Join(binDir, "fieldworkd"), "--db", db, "admin-token").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, db, addr)
+	home := filepath.Join(dir, "lead")
+	cli(t, home, false, "login", "--server", addr, "--token", strings.TrimSpace(string(out)))
+	id, _ := cli(t, home, false, "inspection", "create", "--name", "Recount", "--framework", "probation-pdu-2023")
+	cli(t, home, false, "import", "--inspection", strings.TrimSpace(id), "--cases", gwent("cases.csv"), "--answers", gwent("answers.csv"))
+	srv.stop(t)
+	recount := func(args ...string) (string, error) {
+		out, err := exec.Command(filepath.Join(binDir, "fieldworkd"), append([]string{"--db", db, "recount"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := recount(); err != nil || !strings.Contains(out, "kept counts equal a full recount") {
+		t.Fatalf("recount after import: %v\n%s", err, out)
+	}
+	conn, err := sql.Open("sqlite3", "file:"+db+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(`UPDATE question_counts SET n = n + 2 WHERE question_id = '2.1.1' AND value = 'yes'`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if out, err := recount(); err == nil || !strings.Contains(out, "question 2.1.1 value yes: kept 43, counted 41") {
+		t.Errorf("recount after drift: %v\n%s", err, out)
+	}
+	if out, err := recount("--fix"); err != nil || !strings.Contains(out, "rewritten") {
+		t.Errorf("recount --fix: %v\n%s", err, out)
+	}
+	if out, err := recount(); err != nil || !strings.Contains(out, "equal") {
+		t.Errorf("recount after fix: %v\n%s", err, out)
+	}
+}

@@ -412,6 +412,19 @@ func putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cu
 		cur.caseID, ans.QuestionID, ans.Value, ans.Note, ans.Revision, a.User, a.Device, at); err != nil {
 		return err
 	}
+	// Keep the per-question counts current in the same transaction.
+	if cur.Exists && cur.Value != ans.Value {
+		if _, err := tx.ExecContext(ctx, `UPDATE question_counts SET n = n - 1 WHERE inspection_id = ? AND question_id = ? AND value = ?`,
+			cur.inspectionID, ans.QuestionID, cur.Value); err != nil {
+			return err
+		}
+	}
+	if !cur.Exists || cur.Value != ans.Value {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES (?, ?, ?, 1)
+			ON CONFLICT (inspection_id, question_id, value) DO UPDATE SET n = n + 1`, cur.inspectionID, ans.QuestionID, ans.Value); err != nil {
+			return err
+		}
+	}
 	var op any
 	if opID != "" {
 		op = opID
@@ -696,4 +709,112 @@ func reportAnswers(ctx context.Context, tx *sql.Tx, inspectionID string) ([]fram
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// Mismatch is a kept count that differs from a full recount.
+type Mismatch struct {
+	InspectionID, QuestionID, Value string
+	Kept, Counted                   int
+}
+
+// Recount recounts every answer and compares with the kept counts; with
+// fix, it replaces the kept counts by the recount (in one transaction).
+func (db *DB) Recount(ctx context.Context, fix bool) ([]Mismatch, error) {
+	var out []Mismatch
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			WITH counted AS (SELECT c.inspection_id, a.question_id, a.value, count(*) AS n FROM answers a JOIN cases c ON c.id = a.case_id
+			                 GROUP BY c.inspection_id, a.question_id, a.value),
+			     kept AS (SELECT inspection_id, question_id, value, n FROM question_counts WHERE n != 0)
+			SELECT coalesce(k.inspection_id, c.inspection_id), coalesce(k.question_id, c.question_id), coalesce(k.value, c.value),
+			       coalesce(k.n, 0), coalesce(c.n, 0)
+			FROM kept k FULL OUTER JOIN counted c USING (inspection_id, question_id, value)
+			WHERE coalesce(k.n, 0) != coalesce(c.n, 0)`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var m Mismatch
+			if err := rows.Scan(&m.InspectionID, &m.QuestionID, &m.Value, &m.Kept, &m.Counted); err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, m)
+		}
+		rows.Close()
+		if !fix || len(out) == 0 {
+			return rows.Err()
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM question_counts`); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO question_counts (inspection_id, question_id, value, n)
+			SELECT c.inspection_id, a.question_id, a.value, count(*) FROM answers a JOIN cases c ON c.id = a.case_id
+			GROUP BY c.inspection_id, a.question_id, a.value`)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recount: %w", err)
+	}
+	return out, nil
+}
+
+// PooledCounts is the fast input of a pooled report: the kept counts of the
+// inspections, their case count and units, at one change sequence. The
+// inspections must share a framework version.
+func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*framework.Framework, aggregate.Input, error) {
+	var fw *framework.Framework
+	in := aggregate.Input{Counts: map[string]map[string]int{}}
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&in.AsOfSeq); err != nil {
+			return err
+		}
+		for _, id := range inspectionIDs {
+			f, _, err := db.inspectionFramework(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if fw == nil {
+				fw = f
+			} else if f.ID != fw.ID || f.Version != fw.Version {
+				return framework.Errorf(framework.CodeInvalid, "cannot pool inspection %s (%s v%d) with %s v%d: pooled inspections share one framework version",
+					id, f.ID, f.Version, fw.ID, fw.Version)
+			}
+			var name, unit string
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT name, unit, (SELECT count(*) FROM cases WHERE inspection_id = i.id) FROM inspections i WHERE id = ?`, id).
+				Scan(&name, &unit, &n); err != nil {
+				return err
+			}
+			if unit == "" {
+				unit = name
+			}
+			in.Units = append(in.Units, unit)
+			in.CaseCount += n
+			rows, err := tx.QueryContext(ctx, `SELECT question_id, value, n FROM question_counts WHERE inspection_id = ? AND n > 0`, id)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var q, v string
+				var k int
+				if err := rows.Scan(&q, &v, &k); err != nil {
+					rows.Close()
+					return err
+				}
+				if in.Counts[q] == nil {
+					in.Counts[q] = map[string]int{}
+				}
+				in.Counts[q][v] += k
+			}
+			rows.Close()
+		}
+		in.InspectionName = fmt.Sprintf("%d inspections pooled", len(inspectionIDs))
+		return nil
+	})
+	if err != nil {
+		return nil, in, fmt.Errorf("read pooled counts: %w", err)
+	}
+	in.GeneratedAt = db.Now().UTC()
+	return fw, in, nil
 }

@@ -349,3 +349,28 @@ func TestApplyOps_ReorderedOpsFromOneDeviceKeepTheLatest(t *testing.T) {
 		t.Fatalf("answers = %+v, want the device's latest edit (no) at revision 1", answers)
 	}
 }
+
+func TestQuestionCounts_KeptCurrentAndRecounted(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	id := mustInspection(t, db)
+	mustCases(t, db, id)
+	rows, _ := interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer,note\nT-1,2.1.1,yes,\nT-2,2.1.1,no,\nT-1,2.1.2,yes,\n"))
+	if _, _, err := db.ImportAnswers(ctx, admin, id, rows); err != nil {
+		t.Fatal(err)
+	}
+	// Change one answer and write another through sync.
+	if _, err := db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", "no", 1), op(id, "T-2", "2.1.2", "na", 0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	fw, in, err := db.PooledCounts(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := in.Counts["2.1.1"]; got["no"] != 2 || got["yes"] != 0 || in.CaseCount != 2 || fw.ID != "probation-pdu-2023" {
+		t.Errorf("kept counts for 2.1.1 = %v (cases %d), want no: 2, yes: 0", got, in.CaseCount)
+	}
+	if ms, err := db.Recount(ctx, false); err != nil || len(ms) != 0 {
+		t.Fatalf("recount after normal writes = %v, %v; want no mismatch", ms, err)
+	}
+}

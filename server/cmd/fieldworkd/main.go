@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string) error {
   fieldworkd [flags]                serve the API
   fieldworkd [--db PATH] admin-token  print a new administrator token on stdout
   fieldworkd dev-cert [DIR] [HOST...] write a self-signed cert.pem and key.pem (default DIR: ./tls)
+  fieldworkd [--db PATH] recount [--fix] check the kept per-question counts against a full recount
 
 flags:
 `)
@@ -86,6 +87,8 @@ flags:
 	}
 	switch cmd {
 	case "", "serve":
+	case "recount":
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	case "admin-token":
 		// Quiet: stdout carries only the token so scripts can capture it.
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -98,6 +101,25 @@ flags:
 		return err
 	}
 	defer srv.Close()
+	if cmd == "recount" {
+		fix := fs.NArg() > 1 && fs.Arg(1) == "--fix"
+		ms, err := srv.DB().Recount(ctx, fix)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			fmt.Printf("inspection %s question %s value %s: kept %d, counted %d\n", m.InspectionID, m.QuestionID, m.Value, m.Kept, m.Counted)
+		}
+		switch {
+		case len(ms) == 0:
+			fmt.Println("kept counts equal a full recount")
+		case fix:
+			fmt.Printf("%d count(s) differed and were rewritten from the recount\n", len(ms))
+		default:
+			return fmt.Errorf("%d kept count(s) differ from a full recount (run recount --fix)", len(ms))
+		}
+		return nil
+	}
 	if cmd == "admin-token" {
 		token, err := srv.DB().BootstrapAdmin(ctx)
 		if err != nil {

@@ -32,6 +32,9 @@ type Input struct {
 	Counts map[string]map[string]int
 	// CaseCount is the number of cases when Counts is used.
 	CaseCount int
+	// UnitCounts are the kept counts of each pooled unit (in Units order),
+	// giving the per-unit column of the fast path.
+	UnitCounts []map[string]map[string]int
 }
 
 // Share is yes out of relevant (yes + no) with the shown whole percent.
@@ -333,7 +336,12 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 		}
 	}
 	if in.Counts != nil {
-		return r // no case-level data: no profile, breakdowns or completeness
+		// No case-level data: no profile, attribute breakdowns or
+		// completeness; the per-unit column comes from each unit's counts.
+		if len(in.UnitCounts) == len(in.Units) && len(in.Units) > 0 {
+			r.Breakdowns = append(r.Breakdowns, unitBreakdown(fw, in.Units, in.UnitCounts))
+		}
+		return r
 	}
 	r.Profile = profile(fw, in.Cases, extra)
 	for _, attr := range by {
@@ -403,4 +411,25 @@ func (r *Report) Standard(id string) (StandardResult, bool) {
 		}
 	}
 	return StandardResult{}, false
+}
+
+// unitBreakdown is every key question by pooled unit, from kept counts.
+func unitBreakdown(fw *framework.Framework, units []string, counts []map[string]map[string]int) Breakdown {
+	b := Breakdown{Attribute: UnitAttribute, Title: "Unit", Values: units}
+	for _, q := range fw.Questions() {
+		if q.Kind != framework.QuestionKey {
+			continue
+		}
+		row := BreakdownRow{QuestionID: q.ID}
+		var allYes, allRel int
+		for _, c := range counts {
+			yes, no := c[q.ID]["yes"], c[q.ID]["no"]
+			row.Cells = append(row.Cells, share(yes, yes+no))
+			allYes += yes
+			allRel += yes + no
+		}
+		row.All = share(allYes, allRel)
+		b.Rows = append(b.Rows, row)
+	}
+	return b
 }

@@ -22,12 +22,30 @@ type WritePolicy func(role string, c framework.Case) error
 // groupCache holds what one shared transaction has already read about
 // inspections and cases, so a batch of ops on one case reads it once.
 type groupCache struct {
-	insp  map[string]*batchInspection
-	cases map[string]*caseRow
+	insp   map[string]*batchInspection
+	cases  map[string]*caseRow
+	counts countDeltas
 }
 
 func newGroupCache() *groupCache {
-	return &groupCache{insp: map[string]*batchInspection{}, cases: map[string]*caseRow{}}
+	return &groupCache{insp: map[string]*batchInspection{}, cases: map[string]*caseRow{}, counts: countDeltas{}}
+}
+
+// countDeltas are changes to question_counts made by a transaction's
+// writes, applied once at its end: (inspection, question, value) → delta.
+type countDeltas map[[3]string]int
+
+func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
+	for k, n := range d {
+		if n == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES (?, ?, ?, ?)
+			ON CONFLICT (inspection_id, question_id, value) DO UPDATE SET n = n + excluded.n`, k[0], k[1], k[2], n); err != nil {
+			return fmt.Errorf("update counts: %w", err)
+		}
+	}
+	return nil
 }
 
 func (gc *groupCache) loadCase(ctx context.Context, tx *sql.Tx, inspectionID, ref string) (caseRow, error) {
@@ -156,7 +174,7 @@ func (db *DB) applyGroup(group []*applyRequest) error {
 				r.acks[i] = ack
 			}
 		}
-		return nil
+		return gc.counts.flush(context.Background(), tx)
 	})
 }
 
@@ -204,7 +222,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 	switch ack.Result {
 	case framework.OpApplied:
 		if ack.Answer != nil { // nil: converged, nothing to store
-			if err := putAnswer(ctx, tx, at, a, cur, ack.Answer, op.ID); err != nil {
+			if err := putAnswer(ctx, tx, at, a, cur, ack.Answer, op.ID, gc.counts); err != nil {
 				return ack, err
 			}
 		}
@@ -354,7 +372,7 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: base revision %d is not one the server issued (current %d)",
 			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision)), cur, nil
 	}
-	if op.DeviceID != "" {
+	if op.DeviceID != "" && cur.Exists { // no op can have written an answer that does not exist
 		var lastSeq sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT max(device_seq) FROM ops_applied WHERE case_id = ? AND question_id = ? AND device_id = ? AND user_name = ? AND result = ?`,
 			cr.id, op.QuestionID, op.DeviceID, u.Name, int(framework.OpApplied)).Scan(&lastSeq); err != nil {
@@ -404,7 +422,7 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 
 // putAnswer stores a new revision of an answer with its history, change
 // and audit rows.
-func putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cur current, ans *framework.Answer, opID string) error {
+func putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cur current, ans *framework.Answer, opID string, deltas countDeltas) error {
 	ans.UpdatedAt = parseTime(at)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO answers (case_id, question_id, value, note, revision, updated_by, device_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (case_id, question_id) DO UPDATE SET value = excluded.value, note = excluded.note, revision = excluded.revision,
@@ -412,18 +430,13 @@ func putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cu
 		cur.caseID, ans.QuestionID, ans.Value, ans.Note, ans.Revision, a.User, a.Device, at); err != nil {
 		return err
 	}
-	// Keep the per-question counts current in the same transaction.
+	// The per-question counts change in the same transaction (flushed once
+	// per transaction by the caller).
 	if cur.Exists && cur.Value != ans.Value {
-		if _, err := tx.ExecContext(ctx, `UPDATE question_counts SET n = n - 1 WHERE inspection_id = ? AND question_id = ? AND value = ?`,
-			cur.inspectionID, ans.QuestionID, cur.Value); err != nil {
-			return err
-		}
+		deltas[[3]string{cur.inspectionID, ans.QuestionID, cur.Value}]--
 	}
 	if !cur.Exists || cur.Value != ans.Value {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES (?, ?, ?, 1)
-			ON CONFLICT (inspection_id, question_id, value) DO UPDATE SET n = n + 1`, cur.inspectionID, ans.QuestionID, ans.Value); err != nil {
-			return err
-		}
+		deltas[[3]string{cur.inspectionID, ans.QuestionID, ans.Value}]++
 	}
 	var op any
 	if opID != "" {
@@ -559,6 +572,7 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 			return err
 		}
 		at := db.now()
+		deltas := countDeltas{}
 		for i, r := range rows {
 			cr := caseByRef[r.CaseRef]
 			cur := current{caseID: cr.id, inspectionID: inspectionID, caseStatus: cr.c.Status}
@@ -576,7 +590,7 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 				continue
 			}
 			ans := &framework.Answer{CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: values[i], Note: r.Note, Revision: cur.Revision + 1}
-			if err := putAnswer(ctx, tx, at, a, cur, ans, ""); err != nil {
+			if err := putAnswer(ctx, tx, at, a, cur, ans, "", deltas); err != nil {
 				return err
 			}
 			if cr.c.Status == framework.CaseNotStarted {
@@ -585,7 +599,7 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 			}
 			applied++
 		}
-		return nil
+		return deltas.flush(ctx, tx)
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("import answers: %w", err)
@@ -795,6 +809,7 @@ func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*frame
 			if err != nil {
 				return err
 			}
+			mine := map[string]map[string]int{}
 			for rows.Next() {
 				var q, v string
 				var k int
@@ -805,9 +820,14 @@ func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*frame
 				if in.Counts[q] == nil {
 					in.Counts[q] = map[string]int{}
 				}
+				if mine[q] == nil {
+					mine[q] = map[string]int{}
+				}
 				in.Counts[q][v] += k
+				mine[q][v] += k
 			}
 			rows.Close()
+			in.UnitCounts = append(in.UnitCounts, mine)
 		}
 		in.InspectionName = fmt.Sprintf("%d inspections pooled", len(inspectionIDs))
 		return nil

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -94,6 +95,11 @@ func (c *Client) Push(ctx context.Context) (SyncResult, error) {
 	return res, Err(err)
 }
 
+// pushWindow is how many batches may be in flight on the push stream: the
+// client reads and sends the next batches while the server applies one and
+// the client records the acks of the one before.
+const pushWindow = 4
+
 func (c *Client) push(ctx context.Context, res *SyncResult) error {
 	pending, err := c.Local.PendingCount(ctx)
 	if err != nil || pending == 0 {
@@ -105,29 +111,48 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 	if err != nil {
 		return err
 	}
+	inflight := make(chan []framework.Op, pushWindow)
+	sendErr := make(chan error, 1)
 	prog := SyncProgress{Pending: pending}
-	for {
-		ops, err := c.Local.Outbox(ctx, c.BatchSize)
-		if err != nil {
-			return err
-		}
-		if len(ops) == 0 {
-			break
-		}
-		req := &fieldworkv1.PushRequest{Ops: make([]*fieldworkv1.Op, len(ops))}
-		for i, op := range ops {
-			req.Ops[i] = &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
-				Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
-				ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: op.Resolution}
-		}
-		if err := stream.Send(req); err != nil {
-			if _, rerr := stream.Recv(); rerr != nil && !errors.Is(rerr, io.EOF) {
-				return rerr
+	var mu sync.Mutex
+	go func() {
+		defer close(inflight)
+		var after int64
+		for {
+			ops, err := c.Local.OutboxAfter(ctx, after, c.BatchSize)
+			if err != nil {
+				sendErr <- err
+				return
 			}
-			return err
+			if len(ops) == 0 {
+				sendErr <- stream.CloseSend()
+				return
+			}
+			req := &fieldworkv1.PushRequest{Ops: make([]*fieldworkv1.Op, len(ops))}
+			for i, op := range ops {
+				req.Ops[i] = &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
+					Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
+					ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: op.Resolution}
+			}
+			select {
+			case inflight <- ops: // blocks while pushWindow batches await acks
+			case <-ctx.Done():
+				sendErr <- ctx.Err()
+				return
+			}
+			if err := stream.Send(req); err != nil {
+				sendErr <- err // the receiver learns the cause from Recv
+				return
+			}
+			after = ops[len(ops)-1].DeviceSeq
+			mu.Lock()
+			prog.Sent += len(ops)
+			p := prog
+			mu.Unlock()
+			c.report(p)
 		}
-		prog.Sent += len(ops)
-		c.report(prog)
+	}()
+	for ops := range inflight {
 		resp, err := stream.Recv()
 		if err != nil {
 			return err
@@ -150,13 +175,23 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 		if err := c.Local.Acknowledge(ctx, ops, acks); err != nil {
 			return err
 		}
+		mu.Lock()
 		prog.Acknowledged += len(acks)
-		c.report(prog)
+		p := prog
+		mu.Unlock()
+		c.report(p)
 		if len(acks) < len(ops) {
 			return fmt.Errorf("server acknowledged %d of %d ops", len(acks), len(ops))
 		}
 	}
-	return stream.CloseSend()
+	if err := <-sendErr; err != nil {
+		return err
+	}
+	// Drain the server's end of the stream.
+	if _, err := stream.Recv(); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
 }
 
 func (c *Client) pull(ctx context.Context, res *SyncResult) error {

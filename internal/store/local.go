@@ -325,12 +325,18 @@ func (l *Local) deviceID(ctx context.Context, tx *sql.Tx) (string, error) {
 
 // Outbox returns up to limit unacknowledged ops in device order.
 func (l *Local) Outbox(ctx context.Context, limit int) ([]framework.Op, error) {
+	return l.OutboxAfter(ctx, 0, limit)
+}
+
+// OutboxAfter returns up to limit unacknowledged ops after device_seq
+// after, in device order.
+func (l *Local) OutboxAfter(ctx context.Context, after int64, limit int) ([]framework.Op, error) {
 	device, err := l.DeviceID(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rows, err := l.conn.W.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
-		conflict_id, resolution FROM outbox ORDER BY device_seq LIMIT ?`, limit)
+		conflict_id, resolution FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
 	}

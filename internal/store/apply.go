@@ -1,0 +1,631 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
+	"github.com/fieldworkhq/fieldwork/internal/syncer"
+)
+
+// The push path. A group of concurrent batches is applied in one
+// transaction; to keep the cost per answer low, the group reads each case's
+// answers once and writes its rows (answers, history, op records, changes,
+// audit, counts) as multi-row INSERTs at the end, keeping in memory what
+// later ops of the same group must see.
+
+// groupCache holds what one shared transaction has read and will write.
+type groupCache struct {
+	insp    map[string]*batchInspection // by inspection id
+	roles   map[[2]string]string        // (inspection, user) → role
+	cases   map[string]*caseRow         // by inspection + "\x00" + ref
+	answers map[string]map[string]*syncer.Current
+	counts  countDeltas
+
+	recorded  map[string]framework.Ack // op records from before this group, prefetched
+	acks      map[string]framework.Ack // ops applied in this group
+	seqDB     map[[4]string]int64      // (case, question, device, user) → max applied seq before the group
+	seqLoaded map[string]bool          // cases whose seqDB entries are loaded
+	seqNew    map[[4]string]int64      // the same for ops applied in this group
+	hist      map[[2]string][]histRow  // (case, question) → revisions written in this group
+
+	rows pendingRows
+}
+
+type batchInspection struct {
+	fw     *framework.Framework
+	status string
+	err    error
+}
+
+type histRow struct {
+	caseID, questionID, value, note string
+	revision                        int64
+	user, device, at, opID          string
+}
+
+type pendingRows struct {
+	answers      map[[2]string]histRow // final state per answer
+	answersOrder [][2]string
+	history      []histRow
+	ops          [][]any
+	changes      [][]any
+	audit        [][]any
+}
+
+func newGroupCache() *groupCache {
+	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]string{}, cases: map[string]*caseRow{},
+		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]framework.Ack{},
+		acks: map[string]framework.Ack{}, seqDB: map[[4]string]int64{}, seqLoaded: map[string]bool{}, seqNew: map[[4]string]int64{}, hist: map[[2]string][]histRow{},
+		rows: pendingRows{answers: map[[2]string]histRow{}}}
+}
+
+// countDeltas are changes to question_counts made by a transaction's
+// writes, applied once at its end: (inspection, question, value) → delta.
+type countDeltas map[[3]string]int
+
+func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
+	for k, n := range d {
+		if n == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES (?, ?, ?, ?)
+			ON CONFLICT (inspection_id, question_id, value) DO UPDATE SET n = n + excluded.n`, k[0], k[1], k[2], n); err != nil {
+			return fmt.Errorf("update counts: %w", err)
+		}
+	}
+	return nil
+}
+
+func (gc *groupCache) loadCase(ctx context.Context, tx *sql.Tx, inspectionID, ref string) (caseRow, error) {
+	k := inspectionID + "\x00" + ref
+	if cr, ok := gc.cases[k]; ok {
+		return *cr, nil
+	}
+	cr, err := loadCase(ctx, tx, inspectionID, ref)
+	if err != nil {
+		return cr, err
+	}
+	gc.cases[k] = &cr
+	return cr, nil
+}
+
+// answer returns the current answer of a case's question (zero Current if
+// none), reading all of the case's answers on first use.
+func (gc *groupCache) answer(ctx context.Context, tx *sql.Tx, caseID, questionID string) (*syncer.Current, error) {
+	m, ok := gc.answers[caseID]
+	if !ok {
+		m = map[string]*syncer.Current{}
+		rows, err := tx.QueryContext(ctx, `SELECT question_id, value, note, revision FROM answers WHERE case_id = ?`, caseID)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var q string
+			c := &syncer.Current{Exists: true}
+			if err := rows.Scan(&q, &c.Value, &c.Note, &c.Revision); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			m[q] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		gc.answers[caseID] = m
+		// The superseded check needs, per answer, the last applied op of each
+		// device: read them for the whole case at once too.
+		rows, err = tx.QueryContext(ctx, `SELECT question_id, device_id, user_name, max(device_seq) FROM ops_applied
+			WHERE case_id = ? AND result = ? GROUP BY question_id, device_id, user_name`, caseID, int(framework.OpApplied))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var q, device, user string
+			var seq int64
+			if err := rows.Scan(&q, &device, &user, &seq); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			gc.seqDB[[4]string{caseID, q, device, user}] = seq
+		}
+		rows.Close()
+		gc.seqLoaded[caseID] = true
+	}
+	c, ok := m[questionID]
+	if !ok {
+		c = &syncer.Current{}
+		m[questionID] = c
+	}
+	return c, nil
+}
+
+// prefetchRecorded reads the op records of every op in the group at once.
+func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []*applyRequest) error {
+	var ids []any
+	for _, r := range group {
+		for _, op := range r.ops {
+			ids = append(ids, op.ID)
+		}
+	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		rows, err := tx.QueryContext(ctx, `SELECT op_id, result, revision, reason, coalesce(conflict_id, '') FROM ops_applied WHERE op_id IN (?`+
+			strings.Repeat(",?", len(chunk)-1)+`)`, chunk...)
+		if err != nil {
+			return err
+		}
+		var conflicts []string
+		for rows.Next() {
+			ack := framework.Ack{Duplicate: true}
+			var result int
+			var conflictID string
+			if err := rows.Scan(&ack.OpID, &result, &ack.Revision, &ack.Reason, &conflictID); err != nil {
+				rows.Close()
+				return err
+			}
+			ack.Result = framework.OpResult(result)
+			if ack.Result == framework.OpRejected {
+				ack.Err = framework.Errorf(framework.CodeInvalid, "%s", ack.Reason)
+			}
+			if conflictID != "" {
+				ack.Conflict = &framework.Conflict{ID: conflictID}
+				conflicts = append(conflicts, ack.OpID)
+			}
+			gc.recorded[ack.OpID] = ack
+		}
+		rows.Close()
+		for _, opID := range conflicts {
+			ack := gc.recorded[opID]
+			c, err := conflictByID(ctx, tx, ack.Conflict.ID)
+			if err != nil {
+				return err
+			}
+			ack.Conflict = &c
+			gc.recorded[opID] = ack
+		}
+	}
+	return nil
+}
+
+func (db *DB) applyGroup(group []*applyRequest) error {
+	// Statements run without the requests' contexts: the driver starts a
+	// watcher goroutine per statement for a cancellable context, and a
+	// shared transaction must not be cut short by one client going away.
+	ctx := context.Background()
+	return db.write(ctx, func(tx *sql.Tx) error {
+		gc := newGroupCache()
+		if err := gc.prefetchRecorded(ctx, tx, group); err != nil {
+			return fmt.Errorf("read op records: %w", err)
+		}
+		for _, r := range group {
+			if err := r.ctx.Err(); err != nil {
+				r.err = err
+				continue
+			}
+			r.acks = make([]framework.Ack, len(r.ops))
+			for i, op := range r.ops {
+				ack, err := db.applyOp(ctx, tx, r.user, op, r.policy, gc)
+				if err != nil {
+					return fmt.Errorf("op %s: %w", op.ID, err)
+				}
+				r.acks[i] = ack
+			}
+		}
+		if err := gc.flush(ctx, tx); err != nil {
+			return err
+		}
+		return gc.counts.flush(ctx, tx)
+	})
+}
+
+func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache) (framework.Ack, error) {
+	if _, err := uuid.Parse(op.ID); err != nil {
+		// Not recorded: without a valid id there is nothing to deduplicate on.
+		return reject(op, framework.Errorf(framework.CodeInvalid, "op_id %q is not a UUID", op.ID)), nil
+	}
+	if ack, ok := gc.acks[op.ID]; ok {
+		ack.Duplicate = true
+		return gc.withCurrent(ctx, tx, op, ack)
+	}
+	if ack, ok := gc.recorded[op.ID]; ok {
+		return gc.withCurrent(ctx, tx, op, ack)
+	}
+	var resolving *framework.Conflict
+	if op.ConflictID != "" {
+		c, err := conflictByID(ctx, tx, op.ConflictID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeNotFound, "conflict %s not found", op.ConflictID)), gc)
+		case err != nil:
+			return framework.Ack{}, err
+		case c.InspectionID != op.InspectionID || c.CaseRef != op.CaseRef || c.QuestionID != op.QuestionID:
+			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeInvalid,
+				"conflict %s is about case %s question %s, not case %s question %s", c.ID, c.CaseRef, c.QuestionID, op.CaseRef, op.QuestionID)), gc)
+		}
+		switch op.Resolution {
+		case framework.ResolveMine, framework.ResolveTheirs, framework.ResolveValue:
+		default:
+			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", op.Resolution)), gc)
+		}
+		if c.Status == "open" {
+			resolving = &c
+		}
+		// A conflict someone else resolved meanwhile: the op is then an
+		// ordinary write on its base revision, so a different choice made
+		// concurrently becomes a new conflict instead of being lost.
+	}
+	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, gc)
+	if err != nil {
+		return ack, err
+	}
+	at := db.now()
+	a := framework.Actor{User: u.Name, Device: op.DeviceID, Admin: u.Admin}
+	switch ack.Result {
+	case framework.OpApplied:
+		if ack.Answer != nil { // nil: converged or superseded, nothing to store
+			if err := gc.putAnswer(ctx, tx, at, a, cur, ack.Answer, op); err != nil {
+				return ack, err
+			}
+		}
+	case framework.OpConflict:
+		if err := gc.putConflict(ctx, tx, at, ack.Conflict, op.ID, cur.caseID); err != nil {
+			return ack, err
+		}
+	}
+	if resolving != nil && ack.Result == framework.OpApplied {
+		resolution := fmt.Sprintf("%s: %s at revision %d", op.Resolution, op.Value, ack.Revision)
+		if _, err := tx.ExecContext(ctx, `UPDATE conflicts SET status = 'resolved', resolved_by = ?, resolution = ? WHERE id = ?`,
+			u.Name, resolution, resolving.ID); err != nil {
+			return ack, err
+		}
+		gc.change(op.InspectionID, "conflict", cur.caseID, resolving.ID)
+		gc.audit(at, a, "conflict.resolve", "case/"+op.InspectionID+"/"+op.CaseRef+"/"+op.QuestionID+"/conflict/"+resolving.ID,
+			map[string]string{"status": "open"}, map[string]string{"status": "resolved", "resolution": resolution})
+	}
+	return db.record(ctx, tx, u, op, ack, gc)
+}
+
+// withCurrent adds the server's current answer to an ack.
+func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, op framework.Op, ack framework.Ack) (framework.Ack, error) {
+	cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef)
+	if err != nil {
+		if framework.ErrorCode(err) != "" {
+			return ack, nil
+		}
+		return ack, err
+	}
+	c, err := gc.answer(ctx, tx, cr.id, op.QuestionID)
+	if err != nil {
+		return ack, err
+	}
+	ack.Answer = nil
+	if c.Exists {
+		ans := framework.Answer{CaseRef: op.CaseRef, QuestionID: op.QuestionID, Value: c.Value, Note: c.Note, Revision: c.Revision}
+		if h, ok := gc.rows.answers[[2]string{cr.id, op.QuestionID}]; ok {
+			ans.UpdatedBy, ans.DeviceID, ans.UpdatedAt = h.user, h.device, parseTime(h.at)
+		}
+		ack.Answer = &ans
+	}
+	return ack, nil
+}
+
+// record keeps an op's result so that re-sending it returns the same.
+func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, gc *groupCache) (framework.Ack, error) {
+	if ack.Answer == nil {
+		var err error
+		if ack, err = gc.withCurrent(ctx, tx, op, ack); err != nil {
+			return ack, err
+		}
+	}
+	var conflictID any
+	if ack.Conflict != nil {
+		conflictID = ack.Conflict.ID
+	}
+	var caseID any
+	if cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef); err == nil {
+		caseID = cr.id
+		if ack.Result == framework.OpApplied && op.DeviceID != "" {
+			k := [4]string{cr.id, op.QuestionID, op.DeviceID, u.Name}
+			if prev, ok := gc.seqNew[k]; !ok || op.DeviceSeq > prev {
+				gc.seqNew[k] = op.DeviceSeq
+			}
+		}
+	} else if framework.ErrorCode(err) == "" {
+		return ack, err
+	}
+	gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, db.now(), caseID, op.QuestionID})
+	stored := ack
+	stored.Duplicate = false
+	gc.acks[op.ID] = stored
+	return ack, nil
+}
+
+func reject(op framework.Op, err error) framework.Ack {
+	return framework.Ack{OpID: op.ID, Result: framework.OpRejected, Reason: err.Error(), Err: err}
+}
+
+// current is an answer as it stands, with the case it belongs to.
+type current struct {
+	caseID       string
+	inspectionID string
+	caseStatus   string
+	syncer.Current
+}
+
+// decideOp validates an op and decides its outcome without writing.
+func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache) (framework.Ack, current, error) {
+	var cur current
+	bi := gc.insp[op.InspectionID]
+	if bi == nil {
+		bi = &batchInspection{}
+		bi.fw, bi.status, bi.err = db.inspectionFramework(ctx, tx, op.InspectionID)
+		gc.insp[op.InspectionID] = bi
+	}
+	if bi.err != nil {
+		if framework.ErrorCode(bi.err) == "" {
+			return framework.Ack{}, cur, bi.err
+		}
+		return reject(op, bi.err), cur, nil
+	}
+	// Roles are per user: one group holds several users' batches.
+	rk := [2]string{op.InspectionID, u.Name}
+	role, ok := gc.roles[rk]
+	if !ok {
+		var r sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, op.InspectionID, u.Name).Scan(&r); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return framework.Ack{}, cur, err
+		}
+		role = r.String
+		gc.roles[rk] = role
+	}
+	cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef)
+	if err != nil {
+		if framework.ErrorCode(err) == "" {
+			return framework.Ack{}, cur, err
+		}
+		return reject(op, err), cur, nil
+	}
+	if policy != nil {
+		if err := policy(role, cr.c); err != nil {
+			return reject(op, err), cur, nil
+		}
+	}
+	if bi.status == framework.InspectionLocked {
+		return reject(op, lockedErr(op.InspectionID)), cur, nil
+	}
+	if cr.locked {
+		return reject(op, framework.Errorf(framework.CodePrecondition, "case %s is locked", op.CaseRef)), cur, nil
+	}
+	v, err := bi.fw.CheckAnswer(op.CaseRef, cr.c.Attributes, op.QuestionID, op.Value)
+	if err != nil {
+		return reject(op, err), cur, nil
+	}
+	if err := interchange.CheckNote(op.Note); err != nil {
+		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: %v", op.CaseRef, op.QuestionID, err)), cur, nil
+	}
+	value := v.String()
+	c, err := gc.answer(ctx, tx, cr.id, op.QuestionID)
+	if err != nil {
+		return framework.Ack{}, cur, err
+	}
+	cur = current{caseID: cr.id, inspectionID: op.InspectionID, caseStatus: cr.c.Status, Current: *c}
+	if op.BaseRevision > cur.Revision || op.BaseRevision < 0 {
+		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: base revision %d is not one the server issued (current %d)",
+			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision)), cur, nil
+	}
+	if op.DeviceID != "" && cur.Exists { // no op can have written an answer that does not exist
+		last, err := gc.lastSeq(ctx, tx, [4]string{cr.id, op.QuestionID, op.DeviceID, u.Name})
+		if err != nil {
+			return framework.Ack{}, cur, err
+		}
+		if last >= 0 && op.DeviceSeq < last {
+			// A later edit from this same device has already been applied (the
+			// ops arrived out of order): the older one is superseded by it.
+			return framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: cur.Revision,
+				Reason: fmt.Sprintf("superseded by this device's later edit (seq %d)", last)}, cur, nil
+		}
+	}
+	base := op.BaseRevision
+	if base < cur.Revision && op.DeviceID != "" {
+		// A device that edits the same answer twice before syncing bases both
+		// ops on the revision it last pulled. Revisions it wrote itself since
+		// then are ones it has seen, so they do not make its base stale.
+		others, err := gc.othersSince(ctx, tx, cr.id, op.QuestionID, base, op.DeviceID, u.Name)
+		if err != nil {
+			return framework.Ack{}, cur, err
+		}
+		if !others {
+			base = cur.Revision
+		}
+	}
+	ack := framework.Ack{OpID: op.ID}
+	switch syncer.Decide(cur.Current, base, value, op.Note) {
+	case syncer.Converge:
+		ack.Result, ack.Revision = framework.OpApplied, cur.Revision
+	case syncer.Apply:
+		ack.Result, ack.Revision = framework.OpApplied, cur.Revision+1
+		ack.Answer = &framework.Answer{CaseRef: op.CaseRef, QuestionID: op.QuestionID, Value: value, Note: op.Note,
+			Revision: cur.Revision + 1, UpdatedBy: u.Name, DeviceID: op.DeviceID}
+	case syncer.Conflict:
+		ack.Result, ack.Revision = framework.OpConflict, cur.Revision
+		ack.Conflict = &framework.Conflict{
+			ID: uuid.Must(uuid.NewV7()).String(), InspectionID: op.InspectionID, CaseRef: op.CaseRef, QuestionID: op.QuestionID,
+			BaseRevision: op.BaseRevision, ServerRevision: cur.Revision, ServerValue: cur.Value, ServerNote: cur.Note,
+			ClientValue: value, ClientNote: op.Note, ClientUser: u.Name, ClientDevice: op.DeviceID, Status: "open",
+		}
+		ack.Reason = fmt.Sprintf("case %s question %s: changed on the server since revision %d (now %d: %q); conflict %s recorded",
+			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision, cur.Value, ack.Conflict.ID)
+	}
+	return ack, cur, nil
+}
+
+// lastSeq is the highest device_seq of an applied op for (case, question,
+// device, user), before or in this group; -1 if none. The case's answers
+// must have been read (gc.answer), which loads the earlier ones.
+func (gc *groupCache) lastSeq(ctx context.Context, tx *sql.Tx, k [4]string) (int64, error) {
+	if !gc.seqLoaded[k[0]] {
+		if _, err := gc.answer(ctx, tx, k[0], k[1]); err != nil {
+			return 0, err
+		}
+	}
+	last := int64(-1)
+	if n, ok := gc.seqDB[k]; ok {
+		last = n
+	}
+	if n, ok := gc.seqNew[k]; ok && n > last {
+		last = n
+	}
+	return last, nil
+}
+
+// othersSince reports whether anyone but this device and user wrote a
+// revision of the answer after base (before or in this group).
+func (gc *groupCache) othersSince(ctx context.Context, tx *sql.Tx, caseID, questionID string, base int64, device, user string) (bool, error) {
+	for _, h := range gc.hist[[2]string{caseID, questionID}] {
+		if h.revision > base && (h.device != device || h.user != user) {
+			return true, nil
+		}
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM answer_history WHERE case_id = ? AND question_id = ? AND revision > ?
+		AND (device_id != ? OR updated_by != ?)`, caseID, questionID, base, device, user).Scan(&n); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// putAnswer records a new revision in memory, to be written at the end
+// of the group, with its history, change, audit and count rows.
+func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cur current, ans *framework.Answer, op framework.Op) error {
+	ans.UpdatedAt = parseTime(at)
+	key := [2]string{cur.caseID, ans.QuestionID}
+	h := histRow{caseID: cur.caseID, questionID: ans.QuestionID, value: ans.Value, note: ans.Note, revision: ans.Revision,
+		user: a.User, device: a.Device, at: at, opID: op.ID}
+	if _, seen := gc.rows.answers[key]; !seen {
+		gc.rows.answersOrder = append(gc.rows.answersOrder, key)
+	}
+	gc.rows.answers[key] = h
+	gc.rows.history = append(gc.rows.history, h)
+	gc.hist[key] = append(gc.hist[key], h)
+	c, err := gc.answer(ctx, tx, cur.caseID, ans.QuestionID)
+	if err != nil {
+		return err
+	}
+	*c = syncer.Current{Exists: true, Value: ans.Value, Note: ans.Note, Revision: ans.Revision}
+	if cur.Exists && cur.Value != ans.Value {
+		gc.counts[[3]string{cur.inspectionID, ans.QuestionID, cur.Value}]--
+	}
+	if !cur.Exists || cur.Value != ans.Value {
+		gc.counts[[3]string{cur.inspectionID, ans.QuestionID, ans.Value}]++
+	}
+	if cur.caseStatus == framework.CaseNotStarted {
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE id = ? AND status = ?`, framework.CaseInProgress, cur.caseID, framework.CaseNotStarted); err != nil {
+			return err
+		}
+		if cr, ok := gc.cases[op.InspectionID+"\x00"+op.CaseRef]; ok {
+			cr.c.Status = framework.CaseInProgress
+		}
+		gc.change(cur.inspectionID, "case", cur.caseID, cur.caseID)
+	}
+	gc.change(cur.inspectionID, "answer", cur.caseID, ans.QuestionID)
+	var before any
+	if cur.Exists {
+		before = map[string]any{"value": cur.Value, "note": cur.Note, "revision": cur.Revision}
+	}
+	gc.audit(at, a, "answer.write", "case/"+cur.inspectionID+"/"+ans.CaseRef+"/"+ans.QuestionID, before,
+		map[string]any{"value": ans.Value, "note": ans.Note, "revision": ans.Revision, "op_id": op.ID})
+	return nil
+}
+
+// putConflict stores a conflict now (later ops may read it) and queues its
+// change and audit rows.
+func (gc *groupCache) putConflict(ctx context.Context, tx *sql.Tx, at string, c *framework.Conflict, opID, caseID string) error {
+	c.CreatedAt = parseTime(at)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_id, question_id, base_revision, server_revision, server_value, server_note,
+		client_value, client_note, client_user, client_device, op_id, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
+		c.ID, c.InspectionID, caseID, c.QuestionID, c.BaseRevision, c.ServerRevision, c.ServerValue, c.ServerNote,
+		c.ClientValue, c.ClientNote, c.ClientUser, c.ClientDevice, opID, at); err != nil {
+		return err
+	}
+	gc.change(c.InspectionID, "conflict", caseID, c.ID)
+	gc.audit(at, framework.Actor{User: c.ClientUser, Device: c.ClientDevice}, "conflict.open",
+		"case/"+c.InspectionID+"/"+c.CaseRef+"/"+c.QuestionID, map[string]any{"value": c.ServerValue, "revision": c.ServerRevision},
+		map[string]any{"value": c.ClientValue, "base_revision": c.BaseRevision, "conflict": c.ID})
+	return nil
+}
+
+func (gc *groupCache) change(inspectionID, kind, caseID, entity string) {
+	gc.rows.changes = append(gc.rows.changes, []any{inspectionID, kind, caseID, entity})
+}
+
+func (gc *groupCache) audit(at string, a framework.Actor, action, entity string, before, after any) {
+	enc := func(v any) any {
+		if v == nil {
+			return nil
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	gc.rows.audit = append(gc.rows.audit, []any{at, a.User, a.Device, action, entity, enc(before), enc(after), auditInspection(entity)})
+}
+
+// insertMany writes rows with multi-row INSERTs of up to 400 rows each.
+func insertMany(ctx context.Context, tx *sql.Tx, head, rowSQL, tail string, rows [][]any) error {
+	const per = 400
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		var args []any
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		q := head + strings.TrimSuffix(strings.Repeat(rowSQL+",", len(chunk)), ",") + tail
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flush writes the group's rows: answers (final state), history, op
+// records, changes (in order) and audit.
+func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
+	var answers [][]any
+	for _, k := range gc.rows.answersOrder {
+		h := gc.rows.answers[k]
+		answers = append(answers, []any{h.caseID, h.questionID, h.value, h.note, h.revision, h.user, h.device, h.at})
+	}
+	if err := insertMany(ctx, tx, `INSERT INTO answers (case_id, question_id, value, note, revision, updated_by, device_id, updated_at) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?)`, ` ON CONFLICT (case_id, question_id) DO UPDATE SET value = excluded.value, note = excluded.note,
+		revision = excluded.revision, updated_by = excluded.updated_by, device_id = excluded.device_id, updated_at = excluded.updated_at`, answers); err != nil {
+		return fmt.Errorf("write answers: %w", err)
+	}
+	var hist [][]any
+	for _, h := range gc.rows.history {
+		hist = append(hist, []any{h.caseID, h.questionID, h.value, h.note, h.revision, h.user, h.device, h.at, h.opID})
+	}
+	if err := insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, hist); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	if err := insertMany(ctx, tx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.ops); err != nil {
+		return fmt.Errorf("write op records: %w", err)
+	}
+	if err := insertMany(ctx, tx, `INSERT INTO changes (inspection_id, kind, case_id, entity) VALUES `, `(?, ?, ?, ?)`, ``, gc.rows.changes); err != nil {
+		return fmt.Errorf("write changes: %w", err)
+	}
+	if err := insertMany(ctx, tx, `INSERT INTO audit (at, user_name, device_id, action, entity, before, after, inspection_id) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.audit); err != nil {
+		return fmt.Errorf("write audit: %w", err)
+	}
+	return nil
+}

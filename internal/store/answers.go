@@ -282,23 +282,11 @@ func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framew
 				return framework.Errorf(framework.CodeInvalid, "inspection %s is listed twice", id)
 			}
 			seen[id] = true
-			f, _, err := db.inspectionFramework(ctx, tx, id)
+			f, name, unit, err := db.poolMember(ctx, tx, id, fw)
 			if err != nil {
 				return err
 			}
-			if fw == nil {
-				fw = f
-			} else if f.ID != fw.ID || f.Version != fw.Version {
-				return framework.Errorf(framework.CodeInvalid, "cannot pool inspection %s (%s v%d) with %s v%d: pooled inspections share one framework version",
-					id, f.ID, f.Version, fw.ID, fw.Version)
-			}
-			var name, unit string
-			if err := tx.QueryRowContext(ctx, `SELECT name, unit FROM inspections WHERE id = ?`, id).Scan(&name, &unit); err != nil {
-				return err
-			}
-			if unit == "" {
-				unit = name
-			}
+			fw = f
 			cs, err := cases(ctx, tx, id, "")
 			if err != nil {
 				return err
@@ -421,24 +409,14 @@ func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*frame
 			return err
 		}
 		for _, id := range inspectionIDs {
-			f, _, err := db.inspectionFramework(ctx, tx, id)
+			f, _, unit, err := db.poolMember(ctx, tx, id, fw)
 			if err != nil {
 				return err
 			}
-			if fw == nil {
-				fw = f
-			} else if f.ID != fw.ID || f.Version != fw.Version {
-				return framework.Errorf(framework.CodeInvalid, "cannot pool inspection %s (%s v%d) with %s v%d: pooled inspections share one framework version",
-					id, f.ID, f.Version, fw.ID, fw.Version)
-			}
-			var name, unit string
+			fw = f
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT name, unit, (SELECT count(*) FROM cases WHERE inspection_id = i.id) FROM inspections i WHERE id = ?`, id).
-				Scan(&name, &unit, &n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE inspection_id = ?`, id).Scan(&n); err != nil {
 				return err
-			}
-			if unit == "" {
-				unit = name
 			}
 			in.Units = append(in.Units, unit)
 			in.CaseCount += n
@@ -474,4 +452,25 @@ func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*frame
 	}
 	in.GeneratedAt = db.Now().UTC()
 	return fw, in, nil
+}
+
+// poolMember checks that an inspection can be pooled with fw (nil for the
+// first) and returns its framework and unit name (the unit, else the name).
+func (db *DB) poolMember(ctx context.Context, tx *sql.Tx, id string, fw *framework.Framework) (*framework.Framework, string, string, error) {
+	f, _, err := db.inspectionFramework(ctx, tx, id)
+	if err != nil {
+		return nil, "", "", err
+	}
+	if fw != nil && (f.ID != fw.ID || f.Version != fw.Version) {
+		return nil, "", "", framework.Errorf(framework.CodeInvalid, "cannot pool inspection %s (%s v%d) with %s v%d: pooled inspections share one framework version",
+			id, f.ID, f.Version, fw.ID, fw.Version)
+	}
+	var name, unit string
+	if err := tx.QueryRowContext(ctx, `SELECT name, unit FROM inspections WHERE id = ?`, id).Scan(&name, &unit); err != nil {
+		return nil, "", "", err
+	}
+	if unit == "" {
+		unit = name
+	}
+	return f, name, unit, nil
 }

@@ -691,38 +691,36 @@ func (a *app) importFiles(args []string) error {
 	ctx, cancel := a.rpcCtx()
 	defer cancel()
 	// Cases first: answers refer to them.
-	if *cases != "" {
-		data, err := read(*cases)
-		if err != nil {
-			return err
-		}
-		resp, err := c.Inspections.ImportCases(ctx, &fieldworkv1.ImportCasesRequest{InspectionId: *insp, Csv: data, DeviceId: device})
-		if err != nil {
-			return fmt.Errorf("import %s: %w", *cases, client.Err(err))
-		}
-		fmt.Fprintf(a.stdout, "cases: %d created, %d updated\n", resp.GetCreated(), resp.GetUpdated())
+	steps := []struct {
+		path string
+		run  func(data []byte) (string, error)
+	}{
+		{*cases, func(data []byte) (string, error) {
+			resp, err := c.Inspections.ImportCases(ctx, &fieldworkv1.ImportCasesRequest{InspectionId: *insp, Csv: data, DeviceId: device})
+			return fmt.Sprintf("cases: %d created, %d updated", resp.GetCreated(), resp.GetUpdated()), err
+		}},
+		{*answers, func(data []byte) (string, error) {
+			resp, err := c.Inspections.ImportAnswers(ctx, &fieldworkv1.ImportAnswersRequest{InspectionId: *insp, Csv: data, DeviceId: device})
+			return fmt.Sprintf("answers: %d stored, %d unchanged", resp.GetApplied(), resp.GetUnchanged()), err
+		}},
+		{*judgements, func(data []byte) (string, error) {
+			resp, err := c.Inspections.ImportJudgements(ctx, &fieldworkv1.ImportJudgementsRequest{InspectionId: *insp, Csv: data, DeviceId: device})
+			return fmt.Sprintf("judgements: %d recorded", resp.GetApplied()), err
+		}},
 	}
-	if *answers != "" {
-		data, err := read(*answers)
+	for _, step := range steps {
+		if step.path == "" {
+			continue
+		}
+		data, err := read(step.path)
 		if err != nil {
 			return err
 		}
-		resp, err := c.Inspections.ImportAnswers(ctx, &fieldworkv1.ImportAnswersRequest{InspectionId: *insp, Csv: data, DeviceId: device})
+		msg, err := step.run(data)
 		if err != nil {
-			return fmt.Errorf("import %s: %w", *answers, client.Err(err))
+			return fmt.Errorf("import %s: %w", step.path, client.Err(err))
 		}
-		fmt.Fprintf(a.stdout, "answers: %d stored, %d unchanged\n", resp.GetApplied(), resp.GetUnchanged())
-	}
-	if *judgements != "" {
-		data, err := read(*judgements)
-		if err != nil {
-			return err
-		}
-		resp, err := c.Inspections.ImportJudgements(ctx, &fieldworkv1.ImportJudgementsRequest{InspectionId: *insp, Csv: data, DeviceId: device})
-		if err != nil {
-			return fmt.Errorf("import %s: %w", *judgements, client.Err(err))
-		}
-		fmt.Fprintf(a.stdout, "judgements: %d recorded\n", resp.GetApplied())
+		fmt.Fprintln(a.stdout, msg)
 	}
 	return nil
 }

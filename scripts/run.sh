@@ -9,6 +9,7 @@ echo "building fieldworkd and fieldwork into ./bin (the first cgo build of SQLit
 go build -o bin/ ./server/cmd/fieldworkd ./client/cmd/fieldwork
 DB=${FIELDWORK_DB:-fieldwork.db}
 ADDR=${FIELDWORK_LISTEN:-127.0.0.1:7070}
+HTTP=${FIELDWORK_HTTP:-127.0.0.1:7080}
 TOKEN=$(bin/fieldworkd --db "$DB" admin-token)
 cat >&2 <<MSG
 
@@ -27,6 +28,7 @@ In another terminal:
       --answers testdata/gwent-2025/answers.csv --judgements testdata/gwent-2025/judgements.csv
   fieldwork report --inspection \$ID
 
+The lead's live view: http://$HTTP/ (sign in with the token above).
 Stop the server with Ctrl-C.
 MSG
-exec bin/fieldworkd --db "$DB" --listen "$ADDR" "$@"
+exec bin/fieldworkd --db "$DB" --listen "$ADDR" --http "$HTTP" "$@"

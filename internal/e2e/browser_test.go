@@ -71,10 +71,11 @@ func TestBrowser_AnswerSubmitSyncAndSeeTheLeadsFigureChange(t *testing.T) {
 
 	ctx := browser(t)
 	// flashSays waits (through the navigation a form post causes) for the
-	// page's message to contain one of words.
+	// page's message to contain one of words, and for the page to have
+	// loaded: the message is at the top, the rest may still be parsing.
 	flashSays := func(words ...string) string {
 		for range 200 {
-			text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function () { var f = document.querySelector(".flash"); return f ? f.innerText : ""; })()`))
+			text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function () { var f = document.querySelector(".flash"); return f && document.readyState === "complete" ? f.innerText : ""; })()`))
 			if err == nil {
 				for _, w := range words {
 					if strings.Contains(text, w) {

@@ -150,6 +150,18 @@ func TestBrowser_AnswerSubmitSyncAndSeeTheLeadsFigureChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// 200% zoom on a 1280-pixel screen is a 640-pixel-wide CSS viewport: the
+	// case page must still fit without scrolling sideways.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(640, 900, chromedp.EmulateScale(2))); err != nil {
+		t.Fatal(err)
+	}
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+	if err != nil || overflow {
+		t.Errorf("at 200%% zoom the case page scrolls sideways (%v)", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1100, 1400)); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(flash, "Saved 1 answer(s)") {
 		t.Errorf("after correcting the count: %q, want 1 more answer saved", flash)
 	}

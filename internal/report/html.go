@@ -160,7 +160,7 @@ ol.method li { margin-bottom: .3rem; }
 {{end}}</tbody>
 </table>
 <p class="score">Score {{.Score}}/{{.MaxScore}} · Overall: <span class="{{rating .Overall}}" style="color:#fff;padding:.1rem .4rem">{{if .Overall}}{{.Overall}}{{else}}not yet rated{{end}}</span></p>
-<p class="note">* the lowest key questions' 95% intervals reach another band: the rating could differ with a few cases.</p>
+<p class="note">* the lowest key questions' 95% intervals reach another band: a few cases could change it.</p>
 {{else}}
 <h2 id="grid">Share meeting the standard</h2>
 <table><thead><tr><th scope="col">Stage</th><th scope="col" class="num">Yes</th><th scope="col" class="num">Relevant</th><th scope="col" class="num">%</th></tr></thead><tbody>

@@ -245,7 +245,7 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 		}
 		tw.Flush()
 		fmt.Fprintf(w, "Score %d/%d — overall: %s\n", r.Score, r.MaxScore, orDash(r.Overall))
-		fmt.Fprintln(w, "* the lowest key questions' 95% intervals reach another band: the rating could differ with a few cases.")
+		fmt.Fprintln(w, "* the lowest key questions' 95% intervals reach another band: a few cases could change it.")
 		fmt.Fprintln(w, "Cases to move: key-question answers that would have to change to move the rating one band.")
 		fmt.Fprintln(w)
 	} else {

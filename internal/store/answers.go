@@ -95,50 +95,6 @@ func (db *DB) committer() {
 	}
 }
 
-// putAnswer stores a new revision of an answer with its history, change
-// and audit rows.
-func putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cur current, ans *framework.Answer, opID string, deltas countDeltas) error {
-	ans.UpdatedAt = parseTime(at)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO answers (case_id, question_id, value, note, revision, updated_by, device_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (case_id, question_id) DO UPDATE SET value = excluded.value, note = excluded.note, revision = excluded.revision,
-		updated_by = excluded.updated_by, device_id = excluded.device_id, updated_at = excluded.updated_at`,
-		cur.caseID, ans.QuestionID, ans.Value, ans.Note, ans.Revision, a.User, a.Device, at); err != nil {
-		return err
-	}
-	// The per-question counts change in the same transaction (flushed once
-	// per transaction by the caller).
-	if cur.Exists && cur.Value != ans.Value {
-		deltas[[3]string{cur.inspectionID, ans.QuestionID, cur.Value}]--
-	}
-	if !cur.Exists || cur.Value != ans.Value {
-		deltas[[3]string{cur.inspectionID, ans.QuestionID, ans.Value}]++
-	}
-	var op any
-	if opID != "" {
-		op = opID
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		cur.caseID, ans.QuestionID, ans.Value, ans.Note, ans.Revision, a.User, a.Device, at, op); err != nil {
-		return err
-	}
-	if cur.caseStatus == framework.CaseNotStarted {
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE id = ? AND status = ?`, framework.CaseInProgress, cur.caseID, framework.CaseNotStarted); err != nil {
-			return err
-		}
-		if err := addChange(ctx, tx, cur.inspectionID, "case", cur.caseID, cur.caseID); err != nil {
-			return err
-		}
-	}
-	if err := addChange(ctx, tx, cur.inspectionID, "answer", cur.caseID, ans.QuestionID); err != nil {
-		return err
-	}
-	var before any
-	if cur.Exists {
-		before = map[string]any{"value": cur.Value, "note": cur.Note, "revision": cur.Revision}
-	}
-	return audit(ctx, tx, at, a, "answer.write", "case/"+cur.inspectionID+"/"+ans.CaseRef+"/"+ans.QuestionID, before,
-		map[string]any{"value": ans.Value, "note": ans.Note, "revision": ans.Revision, "op_id": opID})
-}
 
 const conflictCols = `k.id, k.inspection_id, c.case_ref, k.question_id, k.base_revision, k.server_revision, k.server_value, k.server_note,
 	k.client_value, k.client_note, k.client_user, k.client_device, k.created_at, k.status, k.resolved_by, k.resolution`
@@ -169,21 +125,19 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 		if status == framework.InspectionLocked {
 			return lockedErr(inspectionID)
 		}
-		caseByRef := map[string]caseRow{}
+		// The same write machinery as a push (one read per case, rows written
+		// at the end), without the revision check: an import is deliberate.
+		gc := newGroupCache()
 		errs := &interchange.RowErrors{File: "answers.csv"}
 		values := make([]string, len(rows))
 		for i, r := range rows {
-			cr, ok := caseByRef[r.CaseRef]
-			if !ok {
-				cr, err = loadCase(ctx, tx, inspectionID, r.CaseRef)
-				if err != nil {
-					if framework.ErrorCode(err) == "" {
-						return err
-					}
-					errs.Add(r.Line, "case %s is not in this inspection (import cases.csv first)", r.CaseRef)
-					continue
+			cr, err := gc.loadCase(ctx, tx, inspectionID, r.CaseRef)
+			if err != nil {
+				if framework.ErrorCode(err) == "" {
+					return err
 				}
-				caseByRef[r.CaseRef] = cr
+				errs.Add(r.Line, "case %s is not in this inspection (import cases.csv first)", r.CaseRef)
+				continue
 			}
 			if cr.locked {
 				errs.Add(r.Line, "case %s is locked", r.CaseRef)
@@ -200,34 +154,30 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 			return err
 		}
 		at := db.now()
-		deltas := countDeltas{}
 		for i, r := range rows {
-			cr := caseByRef[r.CaseRef]
-			cur := current{caseID: cr.id, inspectionID: inspectionID, caseStatus: cr.c.Status}
-			err := tx.QueryRowContext(ctx, `SELECT value, note, revision FROM answers WHERE case_id = ? AND question_id = ?`, cr.id, r.QuestionID).
-				Scan(&cur.Value, &cur.Note, &cur.Revision)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
+			cr, err := gc.loadCase(ctx, tx, inspectionID, r.CaseRef)
+			if err != nil {
 				return err
-			default:
-				cur.Exists = true
 			}
-			if cur.Exists && cur.Value == values[i] && cur.Note == r.Note {
+			c, err := gc.answer(ctx, tx, cr.id, r.QuestionID)
+			if err != nil {
+				return err
+			}
+			if c.Exists && c.Value == values[i] && c.Note == r.Note {
 				unchanged++
 				continue
 			}
-			ans := &framework.Answer{CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: values[i], Note: r.Note, Revision: cur.Revision + 1}
-			if err := putAnswer(ctx, tx, at, a, cur, ans, "", deltas); err != nil {
+			cur := current{caseID: cr.id, inspectionID: inspectionID, caseStatus: cr.c.Status, Current: *c}
+			ans := &framework.Answer{CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: values[i], Note: r.Note, Revision: c.Revision + 1}
+			if err := gc.putAnswer(ctx, tx, at, a, cur, ans, framework.Op{InspectionID: inspectionID, CaseRef: r.CaseRef}); err != nil {
 				return err
-			}
-			if cr.c.Status == framework.CaseNotStarted {
-				cr.c.Status = framework.CaseInProgress
-				caseByRef[r.CaseRef] = cr
 			}
 			applied++
 		}
-		return deltas.flush(ctx, tx)
+		if err := gc.flush(ctx, tx); err != nil {
+			return err
+		}
+		return gc.counts.flush(ctx, tx)
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("import answers: %w", err)

@@ -610,7 +610,11 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 	}
 	var hist [][]any
 	for _, h := range gc.rows.history {
-		hist = append(hist, []any{h.caseID, h.questionID, h.value, h.note, h.revision, h.user, h.device, h.at, h.opID})
+		var opID any // NULL for imports, which have no op
+		if h.opID != "" {
+			opID = h.opID
+		}
+		hist = append(hist, []any{h.caseID, h.questionID, h.value, h.note, h.revision, h.user, h.device, h.at, opID})
 	}
 	if err := insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id) VALUES `,
 		`(?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, hist); err != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -568,14 +567,7 @@ func (gc *groupCache) change(inspectionID, kind, caseID, entity string) {
 }
 
 func (gc *groupCache) audit(at string, a framework.Actor, action, entity string, before, after any) {
-	enc := func(v any) any {
-		if v == nil {
-			return nil
-		}
-		b, _ := json.Marshal(v)
-		return string(b)
-	}
-	gc.rows.audit = append(gc.rows.audit, []any{at, a.User, a.Device, action, entity, enc(before), enc(after), auditInspection(entity)})
+	gc.rows.audit = append(gc.rows.audit, auditRow(at, a, action, entity, before, after))
 }
 
 // insertMany writes rows with multi-row INSERTs of up to 400 rows each.

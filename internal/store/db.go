@@ -89,6 +89,13 @@ func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 func audit(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, action, entity string, before, after any) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, user_name, device_id, action, entity, before, after, inspection_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		auditRow(at, a, action, entity, before, after)...)
+	return err
+}
+
+// auditRow is an audit row's values, before and after encoded as JSON.
+func auditRow(at string, a framework.Actor, action, entity string, before, after any) []any {
 	enc := func(v any) any {
 		if v == nil {
 			return nil
@@ -96,9 +103,7 @@ func audit(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, action
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, user_name, device_id, action, entity, before, after, inspection_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		at, a.User, a.Device, action, entity, enc(before), enc(after), auditInspection(entity))
-	return err
+	return []any{at, a.User, a.Device, action, entity, enc(before), enc(after), auditInspection(entity)}
 }
 
 // auditInspection is the inspection an audit entity belongs to: entities

@@ -401,10 +401,7 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 			}
 			switch ack.Result {
 			case framework.OpConflict:
-				c := ack.Conflict
-				body, _ := json.Marshal(c)
-				if _, err = tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_ref, question_id, status, body) VALUES (?, ?, ?, ?, ?, ?)
-					ON CONFLICT DO UPDATE SET status = excluded.status, body = excluded.body`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body)); err != nil {
+				if err = putLocalConflict(ctx, tx, ack.Conflict); err != nil {
 					return err
 				}
 			case framework.OpRejected:
@@ -459,10 +456,7 @@ func (l *Local) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 					ON CONFLICT DO UPDATE SET rating = excluded.rating, rationale = excluded.rationale, judged_by = excluded.judged_by, judged_at = excluded.judged_at`,
 					ch.InspectionID, j.StandardID, j.Rating, j.Rationale, j.JudgedBy, j.JudgedAt.UTC().Format(time.RFC3339Nano))
 			case ch.Conflict != nil:
-				c := ch.Conflict
-				body, _ := json.Marshal(c)
-				_, err = tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_ref, question_id, status, body) VALUES (?, ?, ?, ?, ?, ?)
-					ON CONFLICT DO UPDATE SET status = excluded.status, body = excluded.body`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body))
+				err = putLocalConflict(ctx, tx, ch.Conflict)
 			}
 			if err != nil {
 				return fmt.Errorf("apply change %d: %w", ch.Seq, err)
@@ -473,6 +467,14 @@ func (l *Local) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 		}
 		return setMeta(ctx, tx, "last_pull", l.Now().UTC().Format(time.RFC3339))
 	})
+}
+
+// putLocalConflict stores (or refreshes) a conflict the server reported.
+func putLocalConflict(ctx context.Context, tx *sql.Tx, c *framework.Conflict) error {
+	body, _ := json.Marshal(c)
+	_, err := tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_ref, question_id, status, body) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO UPDATE SET status = excluded.status, body = excluded.body`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body))
+	return err
 }
 
 // Conflicts lists the conflicts known locally (open only unless all).

@@ -187,6 +187,16 @@ func (a *app) online() (*client.Client, func(), error) {
 	return client.New(conn, l), func() { conn.Close() }, nil
 }
 
+// localUser is the logged-in user's name ("" before any login): offline
+// answers are attributed to it locally; the server attributes by token.
+func (a *app) localUser() string {
+	creds, err := client.LoadCredentials(a.home)
+	if err != nil {
+		return ""
+	}
+	return creds.User
+}
+
 func (a *app) rpcCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(a.ctx, 60*time.Second)
 }
@@ -829,10 +839,7 @@ func (a *app) answer(args []string) error {
 	if err != nil {
 		return err
 	}
-	user := ""
-	if creds, err := client.LoadCredentials(a.home); err == nil {
-		user = creds.User
-	}
+	user := a.localUser()
 	op, err := l.Record(a.ctx, user, *insp, *caseRef, *qid, *value, *note)
 	if err != nil {
 		return err
@@ -856,10 +863,7 @@ func (a *app) walk(args []string) error {
 	if err != nil {
 		return err
 	}
-	user := ""
-	if creds, err := client.LoadCredentials(a.home); err == nil {
-		user = creds.User
-	}
+	user := a.localUser()
 	return client.Walk(a.ctx, l, user, *insp, *caseRef, a.stdin, a.stdout)
 }
 
@@ -1080,8 +1084,7 @@ func (a *app) resolve(args []string) error {
 	if err != nil {
 		return err
 	}
-	creds, _ := client.LoadCredentials(a.home)
-	op, err := l.Resolve(a.ctx, creds.User, *id, choice, *value, *note)
+	op, err := l.Resolve(a.ctx, a.localUser(), *id, choice, *value, *note)
 	if err != nil {
 		return err
 	}

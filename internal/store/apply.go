@@ -379,11 +379,10 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 	rk := [2]string{op.InspectionID, u.Name}
 	role, ok := gc.roles[rk]
 	if !ok {
-		var r sql.NullString
-		if err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, op.InspectionID, u.Name).Scan(&r); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		var err error
+		if role, err = teamRole(ctx, tx, op.InspectionID, u.Name); err != nil {
 			return framework.Ack{}, cur, err
 		}
-		role = r.String
 		gc.roles[rk] = role
 	}
 	cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef)

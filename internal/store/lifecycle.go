@@ -9,16 +9,23 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
-func roleOn(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (string, error) {
+// teamRole is a user's role on an inspection's team ("" if not on it).
+func teamRole(ctx context.Context, tx *sql.Tx, inspectionID, user string) (string, error) {
 	var role sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, u.Name).Scan(&role)
+	err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user).Scan(&role)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
-	if role.String == "" && u.Admin {
-		return framework.RoleAdmin, nil
-	}
 	return role.String, nil
+}
+
+// roleOn is teamRole, with "admin" for an administrator not on the team.
+func roleOn(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (string, error) {
+	role, err := teamRole(ctx, tx, inspectionID, u.Name)
+	if err == nil && role == "" && u.Admin {
+		role = framework.RoleAdmin
+	}
+	return role, err
 }
 
 // SetCaseStatus moves a case to a new status after checking the lifecycle

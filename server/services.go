@@ -220,36 +220,72 @@ type syncService struct {
 // MaxOpsPerBatch bounds one pushed batch.
 const MaxOpsPerBatch = 5000
 
+// pushWindow is how many received batches a push stream may have queued
+// for the committer ahead of the one whose acks it is waiting to send.
+const pushWindow = 4
+
+// A pushed batch as queued: its ops and pending result, or the error that
+// ends the stream at this point.
+type pushedBatch struct {
+	ops     []framework.Op
+	pending *store.PendingOps
+	err     error
+}
+
+// Push receives batches on one goroutine and queues each for the committer
+// at once, while this goroutine sends each batch's acks in order as they
+// are applied: the committer then always finds the next batch waiting
+// instead of idling while acks travel and the next batch is decoded.
 func (s *syncService) Push(stream fieldworkv1.SyncService_PushServer) error {
 	ctx := stream.Context()
 	u := userFrom(ctx)
-	for {
-		req, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
+	batches := make(chan pushedBatch, pushWindow)
+	go func() {
+		defer close(batches)
+		for {
+			var b pushedBatch
+			req, err := stream.Recv()
+			switch {
+			case errors.Is(err, io.EOF):
+				return
+			case err != nil:
+				b.err = err
+			case len(req.GetOps()) > MaxOpsPerBatch:
+				b.err = framework.Errorf(framework.CodeInvalid, "batch of %d ops is over the limit of %d", len(req.GetOps()), MaxOpsPerBatch)
+			default:
+				b.ops = make([]framework.Op, len(req.GetOps()))
+				for i, m := range req.GetOps() {
+					b.ops[i] = opFromProto(m)
+				}
+				b.pending, b.err = s.db.SubmitOps(ctx, u, b.ops, answerPolicy(u))
+			}
+			select {
+			case batches <- b:
+			case <-ctx.Done(): // the handler has returned
+				return
+			}
+			if b.err != nil {
+				return
+			}
 		}
-		if err != nil {
-			return err
+	}()
+	for b := range batches {
+		if b.err != nil {
+			return b.err
 		}
-		if len(req.GetOps()) > MaxOpsPerBatch {
-			return framework.Errorf(framework.CodeInvalid, "batch of %d ops is over the limit of %d", len(req.GetOps()), MaxOpsPerBatch)
-		}
-		ops := make([]framework.Op, len(req.GetOps()))
-		for i, m := range req.GetOps() {
-			ops[i] = opFromProto(m)
-		}
-		acks, err := s.db.ApplyOps(ctx, u, ops, answerPolicy(u))
+		acks, err := b.pending.Wait()
 		if err != nil {
 			return err
 		}
 		resp := &fieldworkv1.PushResponse{Acks: make([]*fieldworkv1.Ack, len(acks))}
 		for i, a := range acks {
-			resp.Acks[i] = ackToProto(ops[i].InspectionID, a)
+			resp.Acks[i] = ackToProto(b.ops[i].InspectionID, a)
 		}
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.SyncService_PullServer) error {

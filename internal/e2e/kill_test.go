@@ -156,7 +156,7 @@ func countOps(t *testing.T, db string) int {
 	}
 	defer conn.Close()
 	var n int
-	if err := conn.QueryRow(`SELECT count(*) FROM ops_applied`).Scan(&n); err != nil {
+	if err := conn.QueryRow(`SELECT count(*) FROM op_records`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -28,6 +28,18 @@ type WritePolicy func(role string, c framework.Case) error
 // transaction and its commit is what lets many clients push at once
 // without queueing on SQLITE_BUSY.
 func (db *DB) ApplyOps(ctx context.Context, u User, ops []framework.Op, policy WritePolicy) ([]framework.Ack, error) {
+	p, err := db.SubmitOps(ctx, u, ops, policy)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait()
+}
+
+// SubmitOps queues a batch for the committer like ApplyOps and returns
+// without waiting for it to be applied, so that a push stream can receive
+// and queue its next batch meanwhile; Wait returns the batch's acks.
+// Batches submitted one after another are applied in that order.
+func (db *DB) SubmitOps(ctx context.Context, u User, ops []framework.Op, policy WritePolicy) (*PendingOps, error) {
 	req := &applyRequest{ctx: ctx, user: u, ops: ops, policy: policy, done: make(chan struct{})}
 	select {
 	case db.applyCh <- req:
@@ -36,11 +48,21 @@ func (db *DB) ApplyOps(ctx context.Context, u User, ops []framework.Op, policy W
 	case <-db.closed:
 		return nil, errors.New("apply ops: database closed")
 	}
-	<-req.done // once queued the request is applied or failed; wait for the outcome
-	if req.err != nil {
-		return nil, fmt.Errorf("apply ops: %w", req.err)
+	return &PendingOps{req: req}, nil
+}
+
+// PendingOps is a batch queued by SubmitOps.
+type PendingOps struct{ req *applyRequest }
+
+// Wait returns the batch's acks once it is applied (or failed): once
+// queued a batch is always applied or failed, so Wait does not take a
+// context.
+func (p *PendingOps) Wait() ([]framework.Ack, error) {
+	<-p.req.done
+	if p.req.err != nil {
+		return nil, fmt.Errorf("apply ops: %w", p.req.err)
 	}
-	return req.acks, nil
+	return p.req.acks, nil
 }
 
 type applyRequest struct {

@@ -48,6 +48,7 @@ type histRow struct {
 	caseID, questionID, value, note string
 	revision                        int64
 	user, device, at, opID          string
+	deviceSeq                       int64 // of the op; unused without opID
 }
 
 type pendingRows struct {
@@ -122,7 +123,7 @@ func (gc *groupCache) answer(ctx context.Context, tx *sql.Tx, caseID, questionID
 		gc.answers[caseID] = m
 		// The superseded check needs, per answer, the last applied op of each
 		// device: read them for the whole case at once too.
-		rows, err = tx.QueryContext(ctx, `SELECT question_id, device_id, user_name, max(device_seq) FROM ops_applied
+		rows, err = tx.QueryContext(ctx, `SELECT question_id, device_id, user_name, max(device_seq) FROM op_records
 			WHERE case_id = ? AND result = ? GROUP BY question_id, device_id, user_name`, caseID, int(framework.OpApplied))
 		if err != nil {
 			return nil, err
@@ -157,7 +158,7 @@ func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []
 	}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		rows, err := tx.QueryContext(ctx, `SELECT op_id, result, revision, reason, coalesce(conflict_id, '') FROM ops_applied WHERE op_id IN (?`+
+		rows, err := tx.QueryContext(ctx, `SELECT op_id, result, revision, reason, coalesce(conflict_id, '') FROM op_records WHERE op_id IN (?`+
 			strings.Repeat(",?", len(chunk)-1)+`)`, chunk...)
 		if err != nil {
 			return err
@@ -268,12 +269,14 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 	}
 	at := db.now()
 	a := framework.Actor{User: u.Name, Device: op.DeviceID, Admin: u.Admin}
+	written := false
 	switch ack.Result {
 	case framework.OpApplied:
 		if ack.Answer != nil { // nil: converged or superseded, nothing to store
 			if err := gc.putAnswer(ctx, tx, at, a, cur, ack.Answer, op); err != nil {
 				return ack, err
 			}
+			written = true
 		}
 	case framework.OpConflict:
 		if err := gc.putConflict(ctx, tx, at, ack.Conflict, op.ID, cur.caseID); err != nil {
@@ -290,7 +293,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		gc.audit(at, a, "conflict.resolve", "case/"+op.InspectionID+"/"+op.CaseRef+"/"+op.QuestionID+"/conflict/"+resolving.ID,
 			map[string]string{"status": "open"}, map[string]string{"status": "resolved", "resolution": resolution})
 	}
-	return db.record(ctx, tx, u, op, ack, gc)
+	return db.recordWritten(ctx, tx, u, op, ack, gc, written)
 }
 
 // withCurrent adds the server's current answer to an ack.
@@ -319,6 +322,12 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, op framework.
 
 // record keeps an op's result so that re-sending it returns the same.
 func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, gc *groupCache) (framework.Ack, error) {
+	return db.recordWritten(ctx, tx, u, op, ack, gc, false)
+}
+
+// recordWritten is record for an op that may have written an answer
+// version: that version's history row is then the op's record.
+func (db *DB) recordWritten(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, gc *groupCache, written bool) (framework.Ack, error) {
 	if ack.Answer == nil {
 		var err error
 		if ack, err = gc.withCurrent(ctx, tx, op, ack); err != nil {
@@ -341,7 +350,9 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, a
 	} else if framework.ErrorCode(err) == "" {
 		return ack, err
 	}
-	gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, db.now(), caseID, op.QuestionID})
+	if !written {
+		gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, db.now(), caseID, op.QuestionID})
+	}
 	stored := ack
 	stored.Duplicate = false
 	gc.acks[op.ID] = stored
@@ -501,13 +512,14 @@ func (gc *groupCache) othersSince(ctx context.Context, tx *sql.Tx, caseID, quest
 	return n > 0, nil
 }
 
-// putAnswer records a new revision in memory, to be written at the end
-// of the group, with its history, change, audit and count rows.
+// putAnswer records a new revision in memory, to be written at the end of
+// the group as a history row (flush derives the answer, op-record, change
+// and audit rows from it) and a count delta.
 func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cur current, ans *framework.Answer, op framework.Op) error {
 	ans.UpdatedAt = parseTime(at)
 	key := [2]string{cur.caseID, ans.QuestionID}
 	h := histRow{caseID: cur.caseID, questionID: ans.QuestionID, value: ans.Value, note: ans.Note, revision: ans.Revision,
-		user: a.User, device: a.Device, at: at, opID: op.ID}
+		user: a.User, device: a.Device, at: at, opID: op.ID, deviceSeq: op.DeviceSeq}
 	if _, seen := gc.rows.answers[key]; !seen {
 		gc.rows.answersOrder = append(gc.rows.answersOrder, key)
 	}
@@ -534,13 +546,6 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 		}
 		gc.change(cur.inspectionID, "case", cur.caseID, cur.caseID)
 	}
-	gc.change(cur.inspectionID, "answer", cur.caseID, ans.QuestionID)
-	var before any
-	if cur.Exists {
-		before = map[string]any{"value": cur.Value, "note": cur.Note, "revision": cur.Revision}
-	}
-	gc.audit(at, a, "answer.write", "case/"+cur.inspectionID+"/"+ans.CaseRef+"/"+ans.QuestionID, before,
-		map[string]any{"value": ans.Value, "note": ans.Note, "revision": ans.Revision, "op_id": op.ID})
 	return nil
 }
 
@@ -586,30 +591,37 @@ func insertMany(ctx context.Context, tx *sql.Tx, head, rowSQL, tail string, rows
 	return nil
 }
 
-// flush writes the group's rows: answers (final state), history, op
-// records, changes (in order) and audit.
+// flush writes the group's rows. Binding values through cgo costs more
+// than SQLite's own work per row (BENCHMARKS.md), so Go binds one history
+// row per answer version, which is also the record of the op that wrote it
+// (op_records) and the payload of its audit entry (audit_trail), and the
+// answer's current state, the pull change and the audit row are derived
+// from it by one INSERT … SELECT per table. Rows that are not answer
+// versions (records of ops that wrote nothing, case status and conflict
+// changes, conflict audit entries) are bound as they are.
 func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
-	var answers [][]any
-	for _, k := range gc.rows.answersOrder {
-		h := gc.rows.answers[k]
-		answers = append(answers, []any{h.caseID, h.questionID, h.value, h.note, h.revision, h.user, h.device, h.at})
-	}
-	if err := insertMany(ctx, tx, `INSERT INTO answers (case_id, question_id, value, note, revision, updated_by, device_id, updated_at) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?, ?)`, ` ON CONFLICT (case_id, question_id) DO UPDATE SET value = excluded.value, note = excluded.note,
-		revision = excluded.revision, updated_by = excluded.updated_by, device_id = excluded.device_id, updated_at = excluded.updated_at`, answers); err != nil {
-		return fmt.Errorf("write answers: %w", err)
-	}
-	var hist [][]any
-	for _, h := range gc.rows.history {
-		var opID any // NULL for imports, which have no op
-		if h.opID != "" {
-			opID = h.opID
-		}
-		hist = append(hist, []any{h.caseID, h.questionID, h.value, h.note, h.revision, h.user, h.device, h.at, opID})
-	}
-	if err := insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, hist); err != nil {
+	var base int64 // history rows after this id are this group's
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM answer_history`).Scan(&base); err != nil {
 		return fmt.Errorf("write history: %w", err)
+	}
+	hist := make([][]any, 0, len(gc.rows.history))
+	for _, h := range gc.rows.history {
+		var opID, seq any // NULL for imports, which have no op; see op_records
+		if h.opID != "" {
+			opID, seq = h.opID, h.deviceSeq
+		}
+		hist = append(hist, []any{h.caseID, h.questionID, h.value, h.note, h.revision, h.user, h.device, h.at, opID, seq})
+	}
+	if err := insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id, device_seq) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, hist); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	if len(hist) > 0 {
+		for _, s := range derivedFromHistory {
+			if _, err := tx.ExecContext(ctx, s.sql, base); err != nil {
+				return fmt.Errorf("write %s: %w", s.what, err)
+			}
+		}
 	}
 	if err := insertMany(ctx, tx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id) VALUES `,
 		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.ops); err != nil {
@@ -623,4 +635,19 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("write audit: %w", err)
 	}
 	return nil
+}
+
+// derivedFromHistory are the statements that write, for each history row
+// with an id above the bound parameter (in id order, so several versions of
+// one answer in a group apply in turn), the rows every answer version has.
+var derivedFromHistory = []struct{ what, sql string }{
+	{"answers", `INSERT INTO answers (case_id, question_id, value, note, revision, updated_by, device_id, updated_at)
+		SELECT case_id, question_id, value, note, revision, updated_by, device_id, updated_at FROM answer_history WHERE id > ?1 ORDER BY id
+		ON CONFLICT (case_id, question_id) DO UPDATE SET value = excluded.value, note = excluded.note, revision = excluded.revision,
+		updated_by = excluded.updated_by, device_id = excluded.device_id, updated_at = excluded.updated_at`},
+	{"changes", `INSERT INTO changes (inspection_id, kind, case_id, entity)
+		SELECT c.inspection_id, 'answer', h.case_id, h.question_id FROM answer_history h JOIN cases c ON c.id = h.case_id WHERE h.id > ?1 ORDER BY h.id`},
+	// The audit row points at the version; audit_trail shows it whole.
+	{"audit", `INSERT INTO audit (at, user_name, device_id, action, entity, inspection_id, history_id)
+		SELECT '', '', '', 'answer.write', '', c.inspection_id, h.id FROM answer_history h JOIN cases c ON c.id = h.case_id WHERE h.id > ?1 ORDER BY h.id`},
 }

@@ -128,7 +128,7 @@ type AuditEntry struct {
 func (db *DB) Audit(ctx context.Context, inspectionID, caseRef string, after int64, limit int) ([]AuditEntry, error) {
 	prefix := "case/" + inspectionID + "/" + caseRef
 	rows, err := db.conn.R.QueryContext(ctx, `SELECT seq, at, user_name, device_id, action, entity, coalesce(before, ''), coalesce(after, '')
-		FROM audit WHERE inspection_id = ? AND seq > ? AND (? = '' OR entity = ? OR substr(entity, 1, ?) = ?)
+		FROM audit_trail WHERE inspection_id = ? AND seq > ? AND (? = '' OR entity = ? OR substr(entity, 1, ?) = ?)
 		ORDER BY seq LIMIT ?`, inspectionID, after, caseRef, prefix, len(prefix)+1, prefix+"/", limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -335,7 +336,9 @@ func (l *Local) OutboxAfter(ctx context.Context, after int64, limit int) ([]fram
 	if err != nil {
 		return nil, err
 	}
-	rows, err := l.conn.W.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
+	// The reader pool: the push stream reads its next batch while the
+	// acknowledgement of an earlier one holds the writer.
+	rows, err := l.conn.R.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
 		conflict_id, resolution FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
@@ -367,45 +370,68 @@ func (l *Local) PendingCount(ctx context.Context) (int, error) {
 // if applied, the kept value after a conflict or a rejection); conflicts
 // and rejections are kept for the user.
 func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []framework.Ack) error {
-	byID := map[string]framework.Op{}
+	byID := make(map[string]framework.Op, len(ops))
 	for _, op := range ops {
 		byID[op.ID] = op
 	}
+	var ids []any
+	for _, ack := range acks {
+		if _, ok := byID[ack.OpID]; ok {
+			ids = append(ids, ack.OpID)
+		}
+	}
 	return l.write(ctx, func(tx *sql.Tx) error {
+		// The ops still in the outbox leave it; the others were acknowledged
+		// before (a re-sent batch) and change nothing.
+		inOutbox := make(map[string]bool, len(ids))
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			rows, err := tx.QueryContext(ctx, `DELETE FROM outbox WHERE op_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`) RETURNING op_id`, chunk...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				inOutbox[id] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		// Per answer: how many of its pending ops were acknowledged, and the
+		// server's answer after the last of them (acks come in op order).
+		type settled struct {
+			acked int
+			last  *framework.Answer
+		}
+		byAnswer := map[[3]string]*settled{}
+		var order [][3]string
 		for _, ack := range acks {
 			op, ok := byID[ack.OpID]
-			if !ok {
+			if !ok || !inOutbox[op.ID] {
 				continue
 			}
-			res, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE op_id = ?`, op.ID)
-			if err != nil {
-				return err
+			k := [3]string{op.InspectionID, op.CaseRef, op.QuestionID}
+			st := byAnswer[k]
+			if st == nil {
+				st = &settled{}
+				byAnswer[k] = st
+				order = append(order, k)
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue // already acknowledged
-			}
-			key := []any{op.InspectionID, op.CaseRef, op.QuestionID}
-			if _, err := tx.ExecContext(ctx, `UPDATE answers SET pending = max(pending - 1, 0) WHERE inspection_id = ? AND case_ref = ? AND question_id = ?`, key...); err != nil {
-				return err
-			}
-			if a := ack.Answer; a != nil {
-				_, err = tx.ExecContext(ctx, `UPDATE answers SET value = ?, note = ?, revision = ?, updated_by = ?, updated_at = ?
-					WHERE inspection_id = ? AND case_ref = ? AND question_id = ? AND pending = 0`,
-					append([]any{a.Value, a.Note, a.Revision, a.UpdatedBy, a.UpdatedAt.UTC().Format(time.RFC3339Nano)}, key...)...)
-			} else {
-				// The server holds no answer: drop the local one unless a later edit is pending.
-				_, err = tx.ExecContext(ctx, `DELETE FROM answers WHERE inspection_id = ? AND case_ref = ? AND question_id = ? AND pending = 0`, key...)
-			}
-			if err != nil {
-				return err
-			}
+			st.acked++
+			st.last = ack.Answer
 			switch ack.Result {
 			case framework.OpConflict:
-				if err = putLocalConflict(ctx, tx, ack.Conflict); err != nil {
+				if err := putLocalConflict(ctx, tx, ack.Conflict); err != nil {
 					return err
 				}
 			case framework.OpRejected:
-				if _, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO rejected (op_id, inspection_id, case_ref, question_id, value, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO rejected (op_id, inspection_id, case_ref, question_id, value, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 					op.ID, op.InspectionID, op.CaseRef, op.QuestionID, op.Value, ack.Reason, l.Now().UTC().Format(time.RFC3339Nano)); err != nil {
 					return err
 				}
@@ -415,6 +441,46 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 				if _, err := tx.ExecContext(ctx, `UPDATE conflicts SET status = 'open' WHERE id = ? AND status = 'resolving'`, op.ConflictID); err != nil {
 					return err
 				}
+			}
+		}
+		if len(order) == 0 {
+			return nil
+		}
+		// Once an answer has no edit pending it shows the server's answer, or
+		// goes if the server holds none. One statement for the whole batch:
+		// a statement per answer cost more than the server's work (BENCHMARKS.md).
+		settle := make([][]any, 0, len(order))
+		gone := false
+		for _, k := range order {
+			st := byAnswer[k]
+			row := []any{k[0], k[1], k[2], st.acked, 0, "", "", 0, "", ""}
+			if a := st.last; a != nil {
+				row[4], row[5], row[6], row[7], row[8], row[9] = 1, a.Value, a.Note, a.Revision, a.UpdatedBy, a.UpdatedAt.UTC().Format(time.RFC3339Nano)
+			} else {
+				gone = true
+			}
+			settle = append(settle, row)
+		}
+		body, err := json.Marshal(settle)
+		if err != nil {
+			return err
+		}
+		// MATERIALIZED: each JSON field is extracted once, not once per use.
+		if _, err := tx.ExecContext(ctx, `WITH j AS MATERIALIZED (SELECT value->>0 AS insp, value->>1 AS ref, value->>2 AS q, value->>3 AS acked,
+				value->>4 AS has, value->>5 AS v, value->>6 AS n, value->>7 AS rev, value->>8 AS who, value->>9 AS at FROM json_each(?1))
+			UPDATE answers SET pending = max(answers.pending - j.acked, 0),
+				value = CASE WHEN answers.pending - j.acked <= 0 AND j.has THEN j.v ELSE answers.value END,
+				note = CASE WHEN answers.pending - j.acked <= 0 AND j.has THEN j.n ELSE answers.note END,
+				revision = CASE WHEN answers.pending - j.acked <= 0 AND j.has THEN j.rev ELSE answers.revision END,
+				updated_by = CASE WHEN answers.pending - j.acked <= 0 AND j.has THEN j.who ELSE answers.updated_by END,
+				updated_at = CASE WHEN answers.pending - j.acked <= 0 AND j.has THEN j.at ELSE answers.updated_at END
+			FROM j WHERE answers.inspection_id = j.insp AND answers.case_ref = j.ref AND answers.question_id = j.q`, string(body)); err != nil {
+			return fmt.Errorf("settle answers: %w", err)
+		}
+		if gone {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM answers WHERE pending = 0 AND (inspection_id, case_ref, question_id) IN
+				(SELECT value->>0, value->>1, value->>2 FROM json_each(?1) WHERE value->>4 = 0)`, string(body)); err != nil {
+				return fmt.Errorf("settle answers: %w", err)
 			}
 		}
 		return nil

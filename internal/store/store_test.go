@@ -18,7 +18,16 @@ var admin = framework.Actor{User: "admin", Device: "test", Admin: true}
 
 func mustOpen(tb testing.TB) *store.DB {
 	tb.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "fieldwork.db"))
+	db, _ := mustOpenPath(tb)
+	return db
+}
+
+// mustOpenPath opens a new server database with the built-in frameworks
+// and returns it with its file's path.
+func mustOpenPath(tb testing.TB) (*store.DB, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "fieldwork.db")
+	db, err := store.Open(context.Background(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -32,7 +41,7 @@ func mustOpen(tb testing.TB) *store.DB {
 			tb.Fatal(err)
 		}
 	}
-	return db
+	return db, path
 }
 
 func mustInspection(tb testing.TB, db *store.DB) string {

@@ -176,6 +176,12 @@ func Check(tb testing.TB, w *World, devices []*Device) (ops int) {
 	if twice > 0 {
 		tb.Errorf("%d op(s) were applied more than once", twice)
 	}
+	if err := db.QueryRow(`SELECT count(*) FROM (SELECT op_id FROM op_records GROUP BY op_id HAVING count(*) > 1)`).Scan(&twice); err != nil {
+		tb.Fatal(err)
+	}
+	if twice > 0 {
+		tb.Errorf("%d op(s) have more than one record", twice)
+	}
 	for _, d := range devices {
 		n, err := d.Local.PendingCount(ctx)
 		if err != nil {
@@ -188,7 +194,7 @@ func Check(tb testing.TB, w *World, devices []*Device) (ops int) {
 			ops++
 			var result int
 			var reason string
-			err := db.QueryRow(`SELECT result, reason FROM ops_applied WHERE op_id = ?`, op.ID).Scan(&result, &reason)
+			err := db.QueryRow(`SELECT result, reason FROM op_records WHERE op_id = ?`, op.ID).Scan(&result, &reason)
 			if err != nil {
 				tb.Errorf("op %s (%s %s=%s by %s) has no server record: %v", op.ID, op.CaseRef, op.QuestionID, op.Value, d.User, err)
 				continue

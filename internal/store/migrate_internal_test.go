@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+)
+
+// A database written before migration 0006 kept every op's record in
+// ops_applied and copied each answer version into the audit table. After
+// the migration those records still answer re-sent ops and the superseded
+// check, nothing is recorded or listed twice, and new writes are recorded
+// the new way beside them.
+func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	before := fstest.MapFS{}
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	for _, name := range names {
+		if filepath.Base(name) < "0006" {
+			body, _ := fs.ReadFile(migrations, name)
+			before[name] = &fstest.MapFile{Data: body}
+		}
+	}
+	old, err := OpenConn(ctx, path, before, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fws, raws, _ := framework.Builtin()
+	const at = "2026-11-01T10:00:00Z"
+	const opX = "01a20000-0000-7000-8000-000000000001"
+	for _, stmt := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{fws[0].ID, fws[0].Version, raws[0], at}},
+		{`INSERT INTO users VALUES ('insp.a', 0, ?)`, []any{at}},
+		{`INSERT INTO inspections VALUES ('I', 'Old', 'U', ?, ?, 'fieldwork', ?, 'admin')`, []any{fws[0].ID, fws[0].Version, at}},
+		{`INSERT INTO team VALUES ('I', 'insp.a', 'inspector')`, nil},
+		{`INSERT INTO cases VALUES ('C1', 'I', 'T-1', '{"sentence_type":"community","sex":"male","age_band":"26-39","ethnicity":"white","rosh":"medium","mappa":"none","pdu":"U","contact_suspended":"false"}', 'insp.a', 'in_progress')`, nil},
+		{`INSERT INTO answers VALUES ('C1', '2.1.1', 'yes', '', 1, 'insp.a', 'dev-1', ?)`, []any{at}},
+		{`INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id) VALUES ('C1', '2.1.1', 'yes', '', 1, 'insp.a', 'dev-1', ?, ?)`, []any{at, opX}},
+		{`INSERT INTO ops_applied VALUES (?, 1, 1, '', NULL, 'insp.a', 'dev-1', 5, ?, 'C1', '2.1.1')`, []any{opX, at}},
+		{`INSERT INTO audit (at, user_name, device_id, action, entity, before, after, inspection_id) VALUES (?, 'insp.a', 'dev-1', 'answer.write', 'case/I/T-1/2.1.1', NULL, ?, 'I')`,
+			[]any{at, `{"note":"","op_id":"` + opX + `","revision":1,"value":"yes"}`}},
+		{`INSERT INTO question_counts VALUES ('I', '2.1.1', 'yes', 1)`, nil},
+	} {
+		if _, err := old.W.Exec(stmt.sql, stmt.args...); err != nil {
+			t.Fatalf("%s: %v", stmt.sql, err)
+		}
+	}
+	old.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u := User{Name: "insp.a"}
+	mk := func(id, v string, seq int64) framework.Op {
+		return framework.Op{ID: id, InspectionID: "I", CaseRef: "T-1", QuestionID: "2.1.1", Value: v, BaseRevision: 1, DeviceID: "dev-1", DeviceSeq: seq}
+	}
+	acks, err := db.ApplyOps(ctx, u, []framework.Op{
+		mk(opX, "yes", 5), // re-sent
+		mk("01a20000-0000-7000-8000-000000000002", "no", 4), // older than the recorded seq 5
+		mk("01a20000-0000-7000-8000-000000000003", "na", 6), // newer
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := acks[0]; !a.Duplicate || a.Result != framework.OpApplied || a.Revision != 1 {
+		t.Errorf("re-sent op recorded before the migration: %+v, want a duplicate applied at revision 1", a)
+	}
+	if a := acks[1]; a.Result != framework.OpApplied || !strings.HasPrefix(a.Reason, "superseded") {
+		t.Errorf("op older than one recorded before the migration: %+v, want superseded", a)
+	}
+	if a := acks[2]; a.Result != framework.OpApplied || a.Revision != 2 {
+		t.Errorf("newer op: %+v, want applied at revision 2", a)
+	}
+	var dup int
+	if err := db.conn.R.QueryRow(`SELECT count(*) FROM (SELECT op_id FROM op_records GROUP BY op_id HAVING count(*) > 1)`).Scan(&dup); err != nil || dup != 0 {
+		t.Errorf("%d ops recorded twice (%v)", dup, err)
+	}
+	entries, err := db.Audit(ctx, "I", "T-1", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Action+" "+e.User+" "+e.Before+" -> "+e.After)
+	}
+	want := []string{
+		`answer.write insp.a  -> {"note":"","op_id":"` + opX + `","revision":1,"value":"yes"}`,
+		`answer.write insp.a {"note":"","revision":1,"value":"yes"} -> {"note":"","op_id":"01a20000-0000-7000-8000-000000000003","revision":2,"value":"na"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if ms, err := db.Recount(ctx, false); err != nil || len(ms) != 0 {
+		t.Errorf("recount = %v, %v; want the kept counts right", ms, err)
+	}
+}

@@ -121,24 +121,6 @@ func (gc *groupCache) answer(ctx context.Context, tx *sql.Tx, caseID, questionID
 			return nil, err
 		}
 		gc.answers[caseID] = m
-		// The superseded check needs, per answer, the last applied op of each
-		// device: read them for the whole case at once too.
-		rows, err = tx.QueryContext(ctx, `SELECT question_id, device_id, user_name, max(device_seq) FROM op_records
-			WHERE case_id = ? AND result = ? GROUP BY question_id, device_id, user_name`, caseID, int(framework.OpApplied))
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var q, device, user string
-			var seq int64
-			if err := rows.Scan(&q, &device, &user, &seq); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			gc.seqDB[[4]string{caseID, q, device, user}] = seq
-		}
-		rows.Close()
-		gc.seqLoaded[caseID] = true
 	}
 	c, ok := m[questionID]
 	if !ok {
@@ -478,13 +460,30 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 }
 
 // lastSeq is the highest device_seq of an applied op for (case, question,
-// device, user), before or in this group; -1 if none. The case's answers
-// must have been read (gc.answer), which loads the earlier ones.
+// device, user), before or in this group; -1 if none.
 func (gc *groupCache) lastSeq(ctx context.Context, tx *sql.Tx, k [4]string) (int64, error) {
 	if !gc.seqLoaded[k[0]] {
-		if _, err := gc.answer(ctx, tx, k[0], k[1]); err != nil {
+		// The last applied op of each device, for every answer of the case:
+		// read once per case, and only for cases with answers to supersede.
+		rows, err := tx.QueryContext(ctx, `SELECT question_id, device_id, user_name, max(device_seq) FROM op_records
+			WHERE case_id = ? AND result = ? GROUP BY question_id, device_id, user_name`, k[0], int(framework.OpApplied))
+		if err != nil {
 			return 0, err
 		}
+		for rows.Next() {
+			var q, device, user string
+			var seq int64
+			if err := rows.Scan(&q, &device, &user, &seq); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			gc.seqDB[[4]string{k[0], q, device, user}] = seq
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		gc.seqLoaded[k[0]] = true
 	}
 	last := int64(-1)
 	if n, ok := gc.seqDB[k]; ok {

@@ -33,7 +33,6 @@ type groupCache struct {
 	seqDB     map[[4]string]int64      // (case, question, device, user) → max applied seq before the group
 	seqLoaded map[string]bool          // cases whose seqDB entries are loaded
 	seqNew    map[[4]string]int64      // the same for ops applied in this group
-	hist      map[[2]string][]histRow  // (case, question) → revisions written in this group
 
 	rows pendingRows
 }
@@ -52,19 +51,18 @@ type histRow struct {
 }
 
 type pendingRows struct {
-	answers      map[[2]string]histRow // final state per answer
-	answersOrder [][2]string
-	history      []histRow
-	ops          [][]any
-	changes      [][]any
-	audit        [][]any
+	history []histRow             // every version written in this group, in order
+	latest  map[[2]string]int     // (case, question) → its latest version in history
+	ops     [][]any
+	changes [][]any
+	audit   [][]any
 }
 
 func newGroupCache() *groupCache {
 	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]string{}, cases: map[string]*caseRow{},
 		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]framework.Ack{},
-		acks: map[string]framework.Ack{}, seqDB: map[[4]string]int64{}, seqLoaded: map[string]bool{}, seqNew: map[[4]string]int64{}, hist: map[[2]string][]histRow{},
-		rows: pendingRows{answers: map[[2]string]histRow{}}}
+		acks: map[string]framework.Ack{}, seqDB: map[[4]string]int64{}, seqLoaded: map[string]bool{}, seqNew: map[[4]string]int64{},
+		rows: pendingRows{latest: map[[2]string]int{}}}
 }
 
 // countDeltas are changes to question_counts made by a transaction's
@@ -294,7 +292,8 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, op framework.
 	ack.Answer = nil
 	if c.Exists {
 		ans := framework.Answer{CaseRef: op.CaseRef, QuestionID: op.QuestionID, Value: c.Value, Note: c.Note, Revision: c.Revision}
-		if h, ok := gc.rows.answers[[2]string{cr.id, op.QuestionID}]; ok {
+		if i, ok := gc.rows.latest[[2]string{cr.id, op.QuestionID}]; ok {
+			h := &gc.rows.history[i]
 			ans.UpdatedBy, ans.DeviceID, ans.UpdatedAt = h.user, h.device, parseTime(h.at)
 		}
 		ack.Answer = &ans
@@ -498,8 +497,8 @@ func (gc *groupCache) lastSeq(ctx context.Context, tx *sql.Tx, k [4]string) (int
 // othersSince reports whether anyone but this device and user wrote a
 // revision of the answer after base (before or in this group).
 func (gc *groupCache) othersSince(ctx context.Context, tx *sql.Tx, caseID, questionID string, base int64, device, user string) (bool, error) {
-	for _, h := range gc.hist[[2]string{caseID, questionID}] {
-		if h.revision > base && (h.device != device || h.user != user) {
+	for _, h := range gc.rows.history { // only on a stale base: rare enough to scan
+		if h.caseID == caseID && h.questionID == questionID && h.revision > base && (h.device != device || h.user != user) {
 			return true, nil
 		}
 	}
@@ -519,12 +518,8 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 	key := [2]string{cur.caseID, ans.QuestionID}
 	h := histRow{caseID: cur.caseID, questionID: ans.QuestionID, value: ans.Value, note: ans.Note, revision: ans.Revision,
 		user: a.User, device: a.Device, at: at, opID: op.ID, deviceSeq: op.DeviceSeq}
-	if _, seen := gc.rows.answers[key]; !seen {
-		gc.rows.answersOrder = append(gc.rows.answersOrder, key)
-	}
-	gc.rows.answers[key] = h
+	gc.rows.latest[key] = len(gc.rows.history)
 	gc.rows.history = append(gc.rows.history, h)
-	gc.hist[key] = append(gc.hist[key], h)
 	c, err := gc.answer(ctx, tx, cur.caseID, ans.QuestionID)
 	if err != nil {
 		return err

@@ -51,8 +51,8 @@ type histRow struct {
 }
 
 type pendingRows struct {
-	history []histRow             // every version written in this group, in order
-	latest  map[[2]string]int     // (case, question) → its latest version in history
+	history []histRow         // every version written in this group, in order
+	latest  map[[2]string]int // (case, question) → its latest version in history
 	ops     [][]any
 	changes [][]any
 	audit   [][]any

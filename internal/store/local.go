@@ -375,32 +375,60 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		byID[op.ID] = op
 	}
 	var ids []any
-	for _, ack := range acks {
+	whole := len(acks) == len(ops) // every op of the batch acknowledged, in order
+	for i, ack := range acks {
 		if _, ok := byID[ack.OpID]; ok {
 			ids = append(ids, ack.OpID)
 		}
+		whole = whole && ack.OpID == ops[i].ID
 	}
 	return l.write(ctx, func(tx *sql.Tx) error {
 		// The ops still in the outbox leave it; the others were acknowledged
 		// before (a re-sent batch) and change nothing.
 		inOutbox := make(map[string]bool, len(ids))
-		for start := 0; start < len(ids); start += 500 {
-			chunk := ids[start:min(start+500, len(ids))]
-			rows, err := tx.QueryContext(ctx, `DELETE FROM outbox WHERE op_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`) RETURNING op_id`, chunk...)
+		keep := func(rows *sql.Rows, id func(*sql.Rows) (string, error)) error {
+			defer rows.Close()
+			for rows.Next() {
+				opID, err := id(rows)
+				if err != nil {
+					return err
+				}
+				inOutbox[opID] = true
+			}
+			return rows.Err()
+		}
+		if whole && len(ops) > 0 {
+			// A batch is a run of consecutive outbox rows (OutboxAfter), and
+			// device_seq only grows: the rows left in its range are its ops.
+			bySeq := make(map[int64]string, len(ops))
+			for _, op := range ops {
+				bySeq[op.DeviceSeq] = op.ID
+			}
+			rows, err := tx.QueryContext(ctx, `DELETE FROM outbox WHERE device_seq BETWEEN ? AND ? RETURNING device_seq`, ops[0].DeviceSeq, ops[len(ops)-1].DeviceSeq)
 			if err != nil {
 				return err
 			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
+			if err := keep(rows, func(rows *sql.Rows) (string, error) {
+				var seq int64
+				err := rows.Scan(&seq)
+				return bySeq[seq], err
+			}); err != nil {
+				return err
+			}
+		} else {
+			for start := 0; start < len(ids); start += 500 {
+				chunk := ids[start:min(start+500, len(ids))]
+				rows, err := tx.QueryContext(ctx, `DELETE FROM outbox WHERE op_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`) RETURNING op_id`, chunk...)
+				if err != nil {
 					return err
 				}
-				inOutbox[id] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
+				if err := keep(rows, func(rows *sql.Rows) (string, error) {
+					var id string
+					err := rows.Scan(&id)
+					return id, err
+				}); err != nil {
+					return err
+				}
 			}
 		}
 		// Per answer: how many of its pending ops were acknowledged, and the

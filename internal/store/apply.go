@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/google/uuid"
@@ -35,6 +36,15 @@ type groupCache struct {
 	seqNew    map[[4]string]int64      // the same for ops applied in this group
 
 	rows pendingRows
+	at   string // the group's time, taken once: it commits as one
+}
+
+// now is the time of the group's writes.
+func (gc *groupCache) now(db *DB) string {
+	if gc.at == "" {
+		gc.at = db.now()
+	}
+	return gc.at
 }
 
 type batchInspection struct {
@@ -48,6 +58,7 @@ type histRow struct {
 	revision                        int64
 	user, device, at, opID          string
 	deviceSeq                       int64 // of the op; unused without opID
+	inspectionID                    string
 }
 
 type pendingRows struct {
@@ -247,7 +258,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 	if err != nil {
 		return ack, err
 	}
-	at := db.now()
+	at := gc.now(db)
 	a := framework.Actor{User: u.Name, Device: op.DeviceID, Admin: u.Admin}
 	written := false
 	switch ack.Result {
@@ -332,7 +343,7 @@ func (db *DB) recordWritten(ctx context.Context, tx *sql.Tx, u User, op framewor
 		return ack, err
 	}
 	if !written {
-		gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, db.now(), caseID, op.QuestionID})
+		gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, gc.now(db), caseID, op.QuestionID})
 	}
 	stored := ack
 	stored.Duplicate = false
@@ -517,7 +528,7 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 	ans.UpdatedAt = parseTime(at)
 	key := [2]string{cur.caseID, ans.QuestionID}
 	h := histRow{caseID: cur.caseID, questionID: ans.QuestionID, value: ans.Value, note: ans.Note, revision: ans.Revision,
-		user: a.User, device: a.Device, at: at, opID: op.ID, deviceSeq: op.DeviceSeq}
+		user: a.User, device: a.Device, at: at, opID: op.ID, deviceSeq: op.DeviceSeq, inspectionID: cur.inspectionID}
 	gc.rows.latest[key] = len(gc.rows.history)
 	gc.rows.history = append(gc.rows.history, h)
 	c, err := gc.answer(ctx, tx, cur.caseID, ans.QuestionID)
@@ -598,8 +609,20 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM answer_history`).Scan(&base); err != nil {
 		return fmt.Errorf("write history: %w", err)
 	}
-	hist := make([][]any, 0, len(gc.rows.history))
-	for _, h := range gc.rows.history {
+	// In runs by inspection (a group may hold several), so that each run's
+	// rows, which get consecutive ids, are derived with their inspection
+	// bound instead of joined from cases row by row. The order within an
+	// inspection, and so of one answer's versions, is kept.
+	order := make([]int, len(gc.rows.history))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		return gc.rows.history[order[i]].inspectionID < gc.rows.history[order[j]].inspectionID
+	})
+	hist := make([][]any, 0, len(order))
+	for _, i := range order {
+		h := &gc.rows.history[i]
 		var opID, seq any // NULL for imports, which have no op; see op_records
 		if h.opID != "" {
 			opID, seq = h.opID, h.deviceSeq
@@ -611,11 +634,22 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("write history: %w", err)
 	}
 	if len(hist) > 0 {
-		for _, s := range derivedFromHistory {
-			if _, err := tx.ExecContext(ctx, s.sql, base); err != nil {
+		if _, err := tx.ExecContext(ctx, deriveAnswers, base); err != nil {
+			return fmt.Errorf("write answers: %w", err)
+		}
+	}
+	for lo := 0; lo < len(order); {
+		insp := gc.rows.history[order[lo]].inspectionID
+		hi := lo
+		for hi < len(order) && gc.rows.history[order[hi]].inspectionID == insp {
+			hi++
+		}
+		for _, s := range derivedPerInspection {
+			if _, err := tx.ExecContext(ctx, s.sql, base+int64(lo), base+int64(hi), insp); err != nil {
 				return fmt.Errorf("write %s: %w", s.what, err)
 			}
 		}
+		lo = hi
 	}
 	if err := insertMany(ctx, tx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id) VALUES `,
 		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.ops); err != nil {
@@ -631,17 +665,20 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// derivedFromHistory are the statements that write, for each history row
-// with an id above the bound parameter (in id order, so several versions of
-// one answer in a group apply in turn), the rows every answer version has.
-var derivedFromHistory = []struct{ what, sql string }{
-	{"answers", `INSERT INTO answers (case_id, question_id, value, note, revision, updated_by, device_id, updated_at)
-		SELECT case_id, question_id, value, note, revision, updated_by, device_id, updated_at FROM answer_history WHERE id > ?1 ORDER BY id
-		ON CONFLICT (case_id, question_id) DO UPDATE SET value = excluded.value, note = excluded.note, revision = excluded.revision,
-		updated_by = excluded.updated_by, device_id = excluded.device_id, updated_at = excluded.updated_at`},
+// deriveAnswers writes the current state of each answer from the history
+// rows with an id above ?1, in id order, so several versions of one answer
+// in a group apply in turn.
+const deriveAnswers = `INSERT INTO answers (case_id, question_id, value, note, revision, updated_by, device_id, updated_at)
+	SELECT case_id, question_id, value, note, revision, updated_by, device_id, updated_at FROM answer_history WHERE id > ?1 ORDER BY id
+	ON CONFLICT (case_id, question_id) DO UPDATE SET value = excluded.value, note = excluded.note, revision = excluded.revision,
+	updated_by = excluded.updated_by, device_id = excluded.device_id, updated_at = excluded.updated_at`
+
+// derivedPerInspection write the pull change and the audit row of each
+// history row with an id in (?1, ?2], all of inspection ?3.
+var derivedPerInspection = []struct{ what, sql string }{
 	{"changes", `INSERT INTO changes (inspection_id, kind, case_id, entity)
-		SELECT c.inspection_id, 'answer', h.case_id, h.question_id FROM answer_history h JOIN cases c ON c.id = h.case_id WHERE h.id > ?1 ORDER BY h.id`},
+		SELECT ?3, 'answer', case_id, question_id FROM answer_history WHERE id > ?1 AND id <= ?2 ORDER BY id`},
 	// The audit row points at the version; audit_trail shows it whole.
 	{"audit", `INSERT INTO audit (at, user_name, device_id, action, entity, inspection_id, history_id)
-		SELECT '', '', '', 'answer.write', '', c.inspection_id, h.id FROM answer_history h JOIN cases c ON c.id = h.case_id WHERE h.id > ?1 ORDER BY h.id`},
+		SELECT '', '', '', 'answer.write', '', ?3, id FROM answer_history WHERE id > ?1 AND id <= ?2 ORDER BY id`},
 }

@@ -63,12 +63,38 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 		// its first change: later entities may depend on it (a case on its
 		// inspection), never the other way round.
 		seen := map[string]bool{}
+		var firsts []ref
 		for _, r := range refs {
 			key := r.kind + "\x00" + r.inspection + "\x00" + r.caseID.String + "\x00" + r.entity
-			if seen[key] {
+			if !seen[key] {
+				seen[key] = true
+				firsts = append(firsts, r)
+			}
+		}
+		// Answers are read a case at a time: a page holds many answers of
+		// few cases, and a query per answer dominated pulling.
+		answers := map[[2]string]*framework.Answer{}
+		read := map[string]bool{}
+		for _, r := range firsts {
+			if r.kind != "answer" || read[r.caseID.String] {
 				continue
 			}
-			seen[key] = true
+			read[r.caseID.String] = true
+			rows, err := tx.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
+				FROM answers a JOIN cases c ON c.id = a.case_id WHERE a.case_id = ?`, r.caseID.String)
+			if err != nil {
+				return err
+			}
+			as, err := scanAnswers(rows)
+			rows.Close()
+			if err != nil {
+				return err
+			}
+			for i := range as {
+				answers[[2]string{r.caseID.String, as[i].QuestionID}] = &as[i]
+			}
+		}
+		for _, r := range firsts {
 			ch := framework.Change{Seq: r.seq, InspectionID: r.inspection}
 			switch r.kind {
 			case "inspection":
@@ -93,20 +119,11 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 				}
 				ch.Case = &cr.c
 			case "answer":
-				rows, err := tx.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
-					FROM answers a JOIN cases c ON c.id = a.case_id WHERE a.case_id = ? AND a.question_id = ?`, r.caseID.String, r.entity)
-				if err != nil {
-					return err
-				}
-				as, err := scanAnswers(rows)
-				rows.Close()
-				if err != nil {
-					return err
-				}
-				if len(as) == 0 {
+				a := answers[[2]string{r.caseID.String, r.entity}]
+				if a == nil {
 					continue
 				}
-				ch.Answer = &as[0]
+				ch.Answer = a
 			case "judgement":
 				j := framework.Judgement{StandardID: r.entity}
 				var at string

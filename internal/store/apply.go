@@ -32,7 +32,9 @@ type groupCache struct {
 	recorded  map[string]framework.Ack // op records from before this group, prefetched
 	acks      map[string]framework.Ack // ops applied in this group
 	seqDB     map[[4]string]int64      // (case, question, device, user) → max applied seq before the group
-	seqLoaded map[string]bool          // cases whose seqDB entries are loaded
+	seqLoaded map[string]bool          // cases whose seqDB entries are all loaded
+	seqKeys   map[[4]string]bool       // single keys whose seqDB entry is loaded
+	opsOnCase map[string]int           // how many of the group's ops name each case (by inspection + ref)
 	seqNew    map[[4]string]int64      // the same for ops applied in this group
 
 	rows pendingRows
@@ -72,7 +74,7 @@ type pendingRows struct {
 func newGroupCache() *groupCache {
 	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]string{}, cases: map[string]*caseRow{},
 		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]framework.Ack{},
-		acks: map[string]framework.Ack{}, seqDB: map[[4]string]int64{}, seqLoaded: map[string]bool{}, seqNew: map[[4]string]int64{},
+		acks: map[string]framework.Ack{}, seqDB: map[[4]string]int64{}, seqLoaded: map[string]bool{}, seqKeys: map[[4]string]bool{}, opsOnCase: map[string]int{}, seqNew: map[[4]string]int64{},
 		rows: pendingRows{latest: map[[2]string]int{}}}
 }
 
@@ -145,6 +147,7 @@ func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []
 	for _, r := range group {
 		for _, op := range r.ops {
 			ids = append(ids, op.ID)
+			gc.opsOnCase[op.InspectionID+"\x00"+op.CaseRef]++
 		}
 	}
 	for start := 0; start < len(ids); start += 500 {
@@ -424,7 +427,7 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision)), cur, nil
 	}
 	if op.DeviceID != "" && cur.Exists { // no op can have written an answer that does not exist
-		last, err := gc.lastSeq(ctx, tx, [4]string{cr.id, op.QuestionID, op.DeviceID, u.Name})
+		last, err := gc.lastSeq(ctx, tx, [4]string{cr.id, op.QuestionID, op.DeviceID, u.Name}, op.InspectionID+"\x00"+op.CaseRef)
 		if err != nil {
 			return framework.Ack{}, cur, err
 		}
@@ -471,8 +474,21 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 
 // lastSeq is the highest device_seq of an applied op for (case, question,
 // device, user), before or in this group; -1 if none.
-func (gc *groupCache) lastSeq(ctx context.Context, tx *sql.Tx, k [4]string) (int64, error) {
-	if !gc.seqLoaded[k[0]] {
+func (gc *groupCache) lastSeq(ctx context.Context, tx *sql.Tx, k [4]string, caseKey string) (int64, error) {
+	if !gc.seqLoaded[k[0]] && !gc.seqKeys[k] && gc.opsOnCase[caseKey] < 16 {
+		// Few ops on this case: one indexed lookup for this answer and device
+		// costs less than reading the whole case's records.
+		var seq sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(device_seq) FROM op_records WHERE case_id = ? AND question_id = ? AND device_id = ?
+			AND user_name = ? AND result = ?`, k[0], k[1], k[2], k[3], int(framework.OpApplied)).Scan(&seq); err != nil {
+			return 0, err
+		}
+		if seq.Valid {
+			gc.seqDB[k] = seq.Int64
+		}
+		gc.seqKeys[k] = true
+	}
+	if !gc.seqLoaded[k[0]] && !gc.seqKeys[k] {
 		// The last applied op of each device, for every answer of the case:
 		// read once per case, and only for cases with answers to supersede.
 		rows, err := tx.QueryContext(ctx, `SELECT question_id, device_id, user_name, max(device_seq) FROM op_records

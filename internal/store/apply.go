@@ -309,6 +309,15 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, op framework.
 		if i, ok := gc.rows.latest[[2]string{cr.id, op.QuestionID}]; ok {
 			h := &gc.rows.history[i]
 			ans.UpdatedBy, ans.DeviceID, ans.UpdatedAt = h.user, h.device, parseTime(h.at)
+		} else {
+			// Written before this group (a re-sent, rejected or converged op:
+			// rare), so read who wrote it, for the device to show.
+			var at string
+			if err := tx.QueryRowContext(ctx, `SELECT updated_by, device_id, updated_at FROM answers WHERE case_id = ? AND question_id = ?`,
+				cr.id, op.QuestionID).Scan(&ans.UpdatedBy, &ans.DeviceID, &at); err != nil {
+				return ack, err
+			}
+			ans.UpdatedAt = parseTime(at)
 		}
 		ack.Answer = &ans
 	}
@@ -650,6 +659,15 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("write history: %w", err)
 	}
 	if len(hist) > 0 {
+		// SQLite numbers rows of an append-only rowid table max+1 on: the runs
+		// below rely on that, so check it rather than assume it.
+		var last int64
+		if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM answer_history`).Scan(&last); err != nil {
+			return fmt.Errorf("write history: %w", err)
+		}
+		if last != base+int64(len(hist)) {
+			return fmt.Errorf("write history: %d rows after id %d ended at id %d", len(hist), base, last)
+		}
 		if _, err := tx.ExecContext(ctx, deriveAnswers, base); err != nil {
 			return fmt.Errorf("write answers: %w", err)
 		}
@@ -689,7 +707,7 @@ const deriveAnswers = `INSERT INTO answers (case_id, question_id, value, note, r
 	ON CONFLICT (case_id, question_id) DO UPDATE SET value = excluded.value, note = excluded.note, revision = excluded.revision,
 	updated_by = excluded.updated_by, device_id = excluded.device_id, updated_at = excluded.updated_at`
 
-// derivedPerInspection write the pull change and the audit row of each
+// derivedPerInspection writes the pull change and the audit row of each
 // history row with an id in (?1, ?2], all of inspection ?3.
 var derivedPerInspection = []struct{ what, sql string }{
 	{"changes", `INSERT INTO changes (inspection_id, kind, case_id, entity)

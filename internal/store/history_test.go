@@ -86,6 +86,11 @@ func TestOpRecords_OneRecordPerOpWhereverItIsKept(t *testing.T) {
 	if first[0].Result != framework.OpApplied || first[0].Revision != 1 || first[1].Result != framework.OpApplied || first[2].Result != framework.OpRejected {
 		t.Fatalf("acks = %+v", first)
 	}
+	// A re-sent op's ack shows who wrote the answer it stands at, so the
+	// device displays it as it is on the server.
+	if a := again[0].Answer; a == nil || a.Value != "yes" || a.UpdatedBy != "admin" || a.DeviceID != "dev-1" || a.UpdatedAt.IsZero() {
+		t.Errorf("re-sent op's current answer = %+v, want yes by admin from dev-1 with its time", a)
+	}
 	raw := rawDB(t, path)
 	for _, o := range batch {
 		var n int

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -314,5 +315,52 @@ func TestRevokedTokenIsRefused(t *testing.T) {
 	}
 	if _, err := admin.WhoAmI(as(t.Context(), tok), &fieldworkv1.WhoAmIRequest{}); err != nil {
 		t.Errorf("another token of the same user stopped working: %v", err)
+	}
+}
+
+// Batches on one push stream are queued as they arrive, but their acks come
+// back in order, and a batch over the op limit ends the stream with
+// InvalidArgument after the earlier batches' acks, storing none of its ops.
+func TestPushStreamAcksInOrderAndRefusesAnOversizedBatch(t *testing.T) {
+	e := newTestServer(t)
+	id := e.inspection(t)
+	stream, err := fieldworkv1.NewSyncServiceClient(e.conn).Push(as(t.Context(), e.admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opAt := func(n int, q string) *fieldworkv1.Op {
+		return &fieldworkv1.Op{OpId: fmt.Sprintf("0195f3a0-0000-7000-8000-%012d", n), InspectionId: id, CaseRef: "T-1", QuestionId: q, Value: "yes", DeviceId: "d", DeviceSeq: int64(n)}
+	}
+	qs := []string{"2.1.1", "2.1.2", "2.1.3"}
+	for i, q := range qs { // sent before any ack is read
+		if err := stream.Send(&fieldworkv1.PushRequest{Ops: []*fieldworkv1.Op{opAt(i+1, q)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big := &fieldworkv1.PushRequest{}
+	for i := range server.MaxOpsPerBatch + 1 {
+		big.Ops = append(big.Ops, opAt(100+i, "2.2.1"))
+	}
+	if err := stream.Send(big); err != nil {
+		t.Fatal(err)
+	}
+	for i := range qs {
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("ack %d: %v", i, err)
+		}
+		if a := resp.GetAcks(); len(a) != 1 || a[0].GetOpId() != opAt(i+1, "").GetOpId() || a[0].GetResult() != fieldworkv1.OpResult_OP_RESULT_APPLIED {
+			t.Fatalf("ack %d = %v, want op %d applied", i, a, i+1)
+		}
+	}
+	if _, err := stream.Recv(); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "over the limit") {
+		t.Fatalf("oversized batch: %v, want InvalidArgument over the limit", err)
+	}
+	list, err := fieldworkv1.NewAnswerServiceClient(e.conn).ListAnswers(as(t.Context(), e.admin), &fieldworkv1.ListAnswersRequest{InspectionId: id, CaseRef: "T-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(list.GetAnswers()); got != len(qs) {
+		t.Errorf("%d answers stored, want the %d of the batches before the oversized one", got, len(qs))
 	}
 }

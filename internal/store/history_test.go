@@ -129,21 +129,7 @@ func rawDB(t *testing.T, path string) *sql.DB {
 // a later edit still pending keeps it; acknowledging again changes nothing.
 func TestLocalAcknowledge_SettlesEachAnswerOnce(t *testing.T) {
 	ctx := t.Context()
-	l, err := store.OpenLocal(ctx, filepath.Join(t.TempDir(), "local.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	fws, raws, _ := framework.Builtin()
-	if err := l.PutFramework(ctx, fws[0].ID, fws[0].Version, raws[0]); err != nil {
-		t.Fatal(err)
-	}
-	in := &framework.Inspection{ID: "I", Name: "Test", FrameworkID: fws[0].ID, FrameworkVersion: fws[0].Version, Status: framework.InspectionFieldwork, Role: "inspector"}
-	cs := &framework.Case{Ref: "T-1", Inspector: "insp.a", Status: framework.CaseInProgress, Attributes: map[string]string{
-		"sentence_type": "community", "sex": "male", "age_band": "26-39", "ethnicity": "white", "rosh": "medium", "mappa": "none", "pdu": "Test", "contact_suspended": "false"}}
-	if err := l.ApplyChanges(ctx, []framework.Change{{InspectionID: "I", Inspection: in}, {InspectionID: "I", Case: cs}}, 2); err != nil {
-		t.Fatal(err)
-	}
+	l := localWithCase(t)
 	record := func(q, v string) framework.Op {
 		o, err := l.Record(ctx, "insp.a", "I", "T-1", q, v, "")
 		if err != nil {
@@ -194,5 +180,51 @@ func TestLocalAcknowledge_SettlesEachAnswerOnce(t *testing.T) {
 	rej, err := l.Rejections(ctx)
 	if err != nil || len(rej) != 1 || rej[0].OpID != refused.ID || rej[0].Reason != "no such thing" {
 		t.Errorf("rejections = %+v, %v; want the refused op with its reason", rej, err)
+	}
+}
+
+// localWithCase opens a client store holding inspection I and its case T-1.
+func localWithCase(t *testing.T) *store.Local {
+	t.Helper()
+	ctx := t.Context()
+	l, err := store.OpenLocal(ctx, filepath.Join(t.TempDir(), "local.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	fws, raws, _ := framework.Builtin()
+	if err := l.PutFramework(ctx, fws[0].ID, fws[0].Version, raws[0]); err != nil {
+		t.Fatal(err)
+	}
+	in := &framework.Inspection{ID: "I", Name: "Test", FrameworkID: fws[0].ID, FrameworkVersion: fws[0].Version, Status: framework.InspectionFieldwork, Role: "inspector"}
+	cs := &framework.Case{Ref: "T-1", Inspector: "insp.a", Status: framework.CaseInProgress, Attributes: map[string]string{
+		"sentence_type": "community", "sex": "male", "age_band": "26-39", "ethnicity": "white", "rosh": "medium", "mappa": "none", "pdu": "Test", "contact_suspended": "false"}}
+	if err := l.ApplyChanges(ctx, []framework.Change{{InspectionID: "I", Inspection: in}, {InspectionID: "I", Case: cs}}, 2); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// Acknowledging a "batch" that is not a run of the outbox (an op in its
+// range left out) is refused and removes nothing, rather than dropping the
+// op left out.
+func TestLocalAcknowledge_RefusesABatchWithAGap(t *testing.T) {
+	ctx := t.Context()
+	l := localWithCase(t)
+	var ops []framework.Op
+	for _, q := range []string{"2.1.1", "2.1.2", "2.1.3"} {
+		o, err := l.Record(ctx, "insp.a", "I", "T-1", q, "yes", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, o)
+	}
+	gapped := []framework.Op{ops[0], ops[2]}
+	acks := []framework.Ack{{OpID: ops[0].ID, Result: framework.OpApplied, Revision: 1}, {OpID: ops[2].ID, Result: framework.OpApplied, Revision: 1}}
+	if err := l.Acknowledge(ctx, gapped, acks); err == nil || !strings.Contains(err.Error(), "not in it") {
+		t.Fatalf("acknowledging a batch with a gap: %v, want a refusal", err)
+	}
+	if n, _ := l.PendingCount(ctx); n != 3 {
+		t.Errorf("outbox = %d ops after the refusal, want all 3", n)
 	}
 }

@@ -401,17 +401,25 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 			// A batch is a run of consecutive outbox rows (OutboxAfter), and
 			// device_seq only grows: the rows left in its range are its ops.
 			bySeq := make(map[int64]string, len(ops))
+			lo, hi := ops[0].DeviceSeq, ops[0].DeviceSeq
 			for _, op := range ops {
 				bySeq[op.DeviceSeq] = op.ID
+				lo, hi = min(lo, op.DeviceSeq), max(hi, op.DeviceSeq)
 			}
-			rows, err := tx.QueryContext(ctx, `DELETE FROM outbox WHERE device_seq BETWEEN ? AND ? RETURNING device_seq`, ops[0].DeviceSeq, ops[len(ops)-1].DeviceSeq)
+			rows, err := tx.QueryContext(ctx, `DELETE FROM outbox WHERE device_seq BETWEEN ? AND ? RETURNING device_seq`, lo, hi)
 			if err != nil {
 				return err
 			}
 			if err := keep(rows, func(rows *sql.Rows) (string, error) {
 				var seq int64
-				err := rows.Scan(&seq)
-				return bySeq[seq], err
+				if err := rows.Scan(&seq); err != nil {
+					return "", err
+				}
+				id, ok := bySeq[seq]
+				if !ok { // not a batch read by OutboxAfter: undo rather than lose an op
+					return "", fmt.Errorf("acknowledge: outbox op %d lies inside the batch but is not in it", seq)
+				}
+				return id, nil
 			}); err != nil {
 				return err
 			}

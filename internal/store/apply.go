@@ -238,17 +238,17 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		c, err := conflictByID(ctx, tx, op.ConflictID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeNotFound, "conflict %s not found", op.ConflictID)), gc)
+			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeNotFound, "conflict %s not found", op.ConflictID)), gc, false)
 		case err != nil:
 			return framework.Ack{}, err
 		case c.InspectionID != op.InspectionID || c.CaseRef != op.CaseRef || c.QuestionID != op.QuestionID:
 			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeInvalid,
-				"conflict %s is about case %s question %s, not case %s question %s", c.ID, c.CaseRef, c.QuestionID, op.CaseRef, op.QuestionID)), gc)
+				"conflict %s is about case %s question %s, not case %s question %s", c.ID, c.CaseRef, c.QuestionID, op.CaseRef, op.QuestionID)), gc, false)
 		}
 		switch op.Resolution {
 		case framework.ResolveMine, framework.ResolveTheirs, framework.ResolveValue:
 		default:
-			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", op.Resolution)), gc)
+			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", op.Resolution)), gc, false)
 		}
 		if c.Status == "open" {
 			resolving = &c
@@ -287,7 +287,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		gc.audit(at, a, "conflict.resolve", "case/"+op.InspectionID+"/"+op.CaseRef+"/"+op.QuestionID+"/conflict/"+resolving.ID,
 			map[string]string{"status": "open"}, map[string]string{"status": "resolved", "resolution": resolution})
 	}
-	return db.recordWritten(ctx, tx, u, op, ack, gc, written)
+	return db.record(ctx, tx, u, op, ack, gc, written)
 }
 
 // withCurrent adds the server's current answer to an ack.
@@ -324,14 +324,9 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, op framework.
 	return ack, nil
 }
 
-// record keeps an op's result so that re-sending it returns the same.
-func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, gc *groupCache) (framework.Ack, error) {
-	return db.recordWritten(ctx, tx, u, op, ack, gc, false)
-}
-
-// recordWritten is record for an op that may have written an answer
-// version: that version's history row is then the op's record.
-func (db *DB) recordWritten(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, gc *groupCache, written bool) (framework.Ack, error) {
+// record keeps an op's result so that re-sending it returns the same. An
+// op that wrote an answer version is recorded by that version's history row.
+func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, gc *groupCache, written bool) (framework.Ack, error) {
 	if ack.Answer == nil {
 		var err error
 		if ack, err = gc.withCurrent(ctx, tx, op, ack); err != nil {

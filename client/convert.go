@@ -57,6 +57,8 @@ func changeFromProto(m *fieldworkv1.Change) framework.Change {
 	case *fieldworkv1.Change_Conflict:
 		ch.Conflict = conflictFromProto(e.Conflict)
 		ch.InspectionID = ch.Conflict.InspectionID
+	case *fieldworkv1.Change_Withdrawal:
+		ch.WithdrawnCase, ch.InspectionID = e.Withdrawal.GetCaseRef(), e.Withdrawal.GetInspectionId()
 	}
 	return ch
 }

@@ -103,4 +103,7 @@ type Change struct {
 	Answer       *Answer
 	Judgement    *Judgement
 	Conflict     *Conflict
+	// WithdrawnCase is the reference of a case reassigned away from the
+	// pulling inspector, whose device should drop it.
+	WithdrawnCase string
 }

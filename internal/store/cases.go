@@ -73,6 +73,7 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 		at := db.now()
 		for _, r := range rows {
 			c := r.Case
+			reassigned := "" // the inspector the case was taken from
 			attrs, _ := json.Marshal(c.Attributes)
 			var id, oldAttrs, oldInspector string
 			err := tx.QueryRowContext(ctx, `SELECT id, attributes, inspector FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, c.Ref).Scan(&id, &oldAttrs, &oldInspector)
@@ -97,6 +98,9 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 					return err
 				}
 				updated++
+				if oldInspector != c.Inspector {
+					reassigned = oldInspector
+				}
 				if err := audit(ctx, tx, at, a, "case.import", "case/"+inspectionID+"/"+c.Ref,
 					map[string]any{"attributes": json.RawMessage(oldAttrs), "inspector": oldInspector},
 					map[string]any{"attributes": c.Attributes, "inspector": c.Inspector}); err != nil {
@@ -118,6 +122,11 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 			if err := addChange(ctx, tx, inspectionID, "case", id, id); err != nil {
 				return err
 			}
+			if reassigned != "" {
+				if err := announceReassignment(ctx, tx, inspectionID, id, c.Ref, reassigned); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
@@ -125,6 +134,26 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 		return 0, 0, fmt.Errorf("import cases: %w", err)
 	}
 	return created, updated, nil
+}
+
+// announceReassignment writes the changes a reassignment needs: a
+// withdrawal for the previous inspector's devices, and the case's answers
+// and open conflicts again, after the case, for the new inspector, whose
+// cursor went past them while they were not theirs to see.
+func announceReassignment(ctx context.Context, tx *sql.Tx, inspectionID, caseID, ref, from string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) VALUES (?, 'withdrawn', NULL, ?, ?)`,
+		inspectionID, ref, from); err != nil {
+		return fmt.Errorf("withdraw case %s: %w", ref, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity)
+		SELECT ?, 'answer', case_id, question_id FROM answers WHERE case_id = ? ORDER BY question_id`, inspectionID, caseID); err != nil {
+		return fmt.Errorf("reannounce case %s: %w", ref, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity)
+		SELECT ?, 'conflict', case_id, id FROM conflicts WHERE case_id = ? AND status = 'open' ORDER BY created_at`, inspectionID, caseID); err != nil {
+		return fmt.Errorf("reannounce case %s: %w", ref, err)
+	}
+	return nil
 }
 
 type caseRow struct {

@@ -559,6 +559,8 @@ func (l *Local) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 					ch.InspectionID, j.StandardID, j.Rating, j.Rationale, j.JudgedBy, j.JudgedAt.UTC().Format(time.RFC3339Nano))
 			case ch.Conflict != nil:
 				err = putLocalConflict(ctx, tx, ch.Conflict)
+			case ch.WithdrawnCase != "":
+				err = withdrawLocalCase(ctx, tx, ch.InspectionID, ch.WithdrawnCase)
 			}
 			if err != nil {
 				return fmt.Errorf("apply change %d: %w", ch.Seq, err)
@@ -572,6 +574,23 @@ func (l *Local) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 }
 
 // putLocalConflict stores (or refreshes) a conflict the server reported.
+// withdrawLocalCase drops a case reassigned to someone else, with its
+// answers and conflicts: the device keeps no personal data it may no longer
+// see. Edits still in the outbox stay there; pushed, the server refuses
+// them and they are listed as rejected with their values, not lost.
+func withdrawLocalCase(ctx context.Context, tx *sql.Tx, inspectionID, ref string) error {
+	for _, q := range []string{
+		`DELETE FROM answers WHERE inspection_id = ? AND case_ref = ?`,
+		`DELETE FROM conflicts WHERE inspection_id = ? AND case_ref = ?`,
+		`DELETE FROM cases WHERE inspection_id = ? AND case_ref = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, inspectionID, ref); err != nil {
+			return fmt.Errorf("withdraw case %s: %w", ref, err)
+		}
+	}
+	return nil
+}
+
 func putLocalConflict(ctx context.Context, tx *sql.Tx, c *framework.Conflict) error {
 	body, _ := json.Marshal(c)
 	_, err := tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_ref, question_id, status, body) VALUES (?, ?, ?, ?, ?, ?)

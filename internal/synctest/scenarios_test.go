@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/faultproxy"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/synctest"
 )
 
@@ -307,4 +309,71 @@ func TestServerRestartDuringPush(t *testing.T) {
 	<-errc // may or may not have failed, depending on timing
 	finalSync(t, ds)
 	synctest.Check(t, w, ds)
+}
+
+// Reassigning a case moves it between inspectors' devices: the previous
+// inspector's device drops it (its answers are personal data it may no
+// longer see), the new inspector's receives it with the answers already
+// made, and the lead's keeps it. An edit the previous inspector had not
+// synced is refused by the server and listed, not lost.
+func TestReassignedCaseMovesBetweenDevices(t *testing.T) {
+	dir := t.TempDir()
+	w := synctest.Start(t, dir)
+	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
+	b := w.NewDevice(t, filepath.Join(dir, "b"), "insp.b", w.Addr)
+	lead := w.NewDevice(t, filepath.Join(dir, "lead"), "lead", w.Addr)
+	for _, d := range []*synctest.Device{a, b, lead} {
+		syncOK(t, d)
+	}
+	ref := synctest.Cases[0] // insp.a's
+	a.Record(t, w.InspectionID, ref, "2.1.1", "yes")
+	a.Record(t, w.InspectionID, ref, "2.1.2", "no")
+	syncOK(t, a)
+	a.Record(t, w.InspectionID, ref, "2.1.3", "yes") // not yet synced when the case moves
+	syncOK(t, b)
+	syncOK(t, lead)
+
+	csv := "case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\n" + ref + ",community,male,26-39,white,medium,none,T,false,insp.b\n"
+	rows, err := interchange.ReadCases(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.Srv.DB().ImportCases(t.Context(), framework.Actor{User: "admin", Device: "t", Admin: true}, w.InspectionID, rows); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Client.SyncNow(t.Context())
+	if err != nil || res.Rejected != 1 {
+		t.Fatalf("insp.a's sync after the move = %+v, %v; want its unsynced edit refused", res, err)
+	}
+	a.Ops = a.Ops[:len(a.Ops)-1] // refused on purpose: not an op Check should find applied
+	rej, _ := a.Local.Rejections(t.Context())
+	if len(rej) != 1 || rej[0].CaseRef != ref || rej[0].Value != "yes" {
+		t.Errorf("insp.a's rejections = %+v, want the unsynced 2.1.3 edit with its value", rej)
+	}
+	cases, _ := a.Local.Cases(t.Context(), w.InspectionID)
+	for _, c := range cases {
+		if c.Ref == ref {
+			t.Errorf("insp.a's device still holds %s after it was reassigned", ref)
+		}
+	}
+	if as, _ := a.Local.Answers(t.Context(), w.InspectionID, ref); len(as) != 0 {
+		t.Errorf("insp.a's device still holds %d answers of %s", len(as), ref)
+	}
+	syncOK(t, b)
+	syncOK(t, lead)
+	for _, d := range []*synctest.Device{b, lead} {
+		as, _ := d.Local.Answers(t.Context(), w.InspectionID, ref)
+		if len(as) != 2 {
+			t.Errorf("%s's device holds %d answers of %s, want the 2 made before the move", d.User, len(as), ref)
+		}
+	}
+	// insp.b carries on from the current revisions: no conflict.
+	b.Record(t, w.InspectionID, ref, "2.1.1", "no")
+	if res, err := b.Client.SyncNow(t.Context()); err != nil || res.Conflicts != 0 || res.Applied != 1 {
+		t.Fatalf("insp.b's edit of the moved case = %+v, %v; want applied without conflict", res, err)
+	}
+	for _, d := range []*synctest.Device{a, b, lead} {
+		syncOK(t, d)
+	}
+	synctest.Check(t, w, []*synctest.Device{a, b, lead})
 }

@@ -471,6 +471,7 @@ type Change struct {
 	//	*Change_Answer
 	//	*Change_Judgement
 	//	*Change_Conflict
+	//	*Change_Withdrawal
 	Entity        isChange_Entity `protobuf_oneof:"entity"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -565,6 +566,15 @@ func (x *Change) GetConflict() *Conflict {
 	return nil
 }
 
+func (x *Change) GetWithdrawal() *Withdrawal {
+	if x != nil {
+		if x, ok := x.Entity.(*Change_Withdrawal); ok {
+			return x.Withdrawal
+		}
+	}
+	return nil
+}
+
 type isChange_Entity interface {
 	isChange_Entity()
 }
@@ -589,6 +599,10 @@ type Change_Conflict struct {
 	Conflict *Conflict `protobuf:"bytes,6,opt,name=conflict,proto3,oneof"`
 }
 
+type Change_Withdrawal struct {
+	Withdrawal *Withdrawal `protobuf:"bytes,7,opt,name=withdrawal,proto3,oneof"`
+}
+
 func (*Change_Inspection) isChange_Entity() {}
 
 func (*Change_Case) isChange_Entity() {}
@@ -598,6 +612,62 @@ func (*Change_Answer) isChange_Entity() {}
 func (*Change_Judgement) isChange_Entity() {}
 
 func (*Change_Conflict) isChange_Entity() {}
+
+func (*Change_Withdrawal) isChange_Entity() {}
+
+// Withdrawal tells an inspector's device that a case is no longer theirs
+// (it was reassigned): the device drops the case and its synced answers.
+type Withdrawal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId  string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	CaseRef       string                 `protobuf:"bytes,2,opt,name=case_ref,json=caseRef,proto3" json:"case_ref,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Withdrawal) Reset() {
+	*x = Withdrawal{}
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Withdrawal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Withdrawal) ProtoMessage() {}
+
+func (x *Withdrawal) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
+func (*Withdrawal) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Withdrawal) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *Withdrawal) GetCaseRef() string {
+	if x != nil {
+		return x.CaseRef
+	}
+	return ""
+}
 
 type PullResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -612,7 +682,7 @@ type PullResponse struct {
 
 func (x *PullResponse) Reset() {
 	*x = PullResponse{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +694,7 @@ func (x *PullResponse) String() string {
 func (*PullResponse) ProtoMessage() {}
 
 func (x *PullResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +707,7 @@ func (x *PullResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullResponse.ProtoReflect.Descriptor instead.
 func (*PullResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{6}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PullResponse) GetChanges() []*Change {
@@ -700,7 +770,7 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\x04acks\x18\x01 \x03(\v2\x11.fieldwork.v1.AckR\x04acks\"@\n" +
 	"\vPullRequest\x12\x14\n" +
 	"\x05after\x18\x01 \x01(\x03R\x05after\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"\xa9\x02\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"\xe5\x02\n" +
 	"\x06Change\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12:\n" +
 	"\n" +
@@ -709,8 +779,15 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\x04case\x18\x03 \x01(\v2\x12.fieldwork.v1.CaseH\x00R\x04case\x12.\n" +
 	"\x06answer\x18\x04 \x01(\v2\x14.fieldwork.v1.AnswerH\x00R\x06answer\x127\n" +
 	"\tjudgement\x18\x05 \x01(\v2\x17.fieldwork.v1.JudgementH\x00R\tjudgement\x124\n" +
-	"\bconflict\x18\x06 \x01(\v2\x16.fieldwork.v1.ConflictH\x00R\bconflictB\b\n" +
-	"\x06entity\"j\n" +
+	"\bconflict\x18\x06 \x01(\v2\x16.fieldwork.v1.ConflictH\x00R\bconflict\x12:\n" +
+	"\n" +
+	"withdrawal\x18\a \x01(\v2\x18.fieldwork.v1.WithdrawalH\x00R\n" +
+	"withdrawalB\b\n" +
+	"\x06entity\"L\n" +
+	"\n" +
+	"Withdrawal\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x19\n" +
+	"\bcase_ref\x18\x02 \x01(\tR\acaseRef\"j\n" +
 	"\fPullResponse\x12.\n" +
 	"\achanges\x18\x01 \x03(\v2\x14.fieldwork.v1.ChangeR\achanges\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\x03R\x06cursor\x12\x12\n" +
@@ -738,7 +815,7 @@ func file_fieldwork_v1_sync_service_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldwork_v1_sync_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fieldwork_v1_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_fieldwork_v1_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_fieldwork_v1_sync_service_proto_goTypes = []any{
 	(OpResult)(0),                 // 0: fieldwork.v1.OpResult
 	(*Op)(nil),                    // 1: fieldwork.v1.Op
@@ -747,36 +824,38 @@ var file_fieldwork_v1_sync_service_proto_goTypes = []any{
 	(*PushResponse)(nil),          // 4: fieldwork.v1.PushResponse
 	(*PullRequest)(nil),           // 5: fieldwork.v1.PullRequest
 	(*Change)(nil),                // 6: fieldwork.v1.Change
-	(*PullResponse)(nil),          // 7: fieldwork.v1.PullResponse
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
-	(*Conflict)(nil),              // 9: fieldwork.v1.Conflict
-	(*Answer)(nil),                // 10: fieldwork.v1.Answer
-	(*Inspection)(nil),            // 11: fieldwork.v1.Inspection
-	(*Case)(nil),                  // 12: fieldwork.v1.Case
-	(*Judgement)(nil),             // 13: fieldwork.v1.Judgement
+	(*Withdrawal)(nil),            // 7: fieldwork.v1.Withdrawal
+	(*PullResponse)(nil),          // 8: fieldwork.v1.PullResponse
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*Conflict)(nil),              // 10: fieldwork.v1.Conflict
+	(*Answer)(nil),                // 11: fieldwork.v1.Answer
+	(*Inspection)(nil),            // 12: fieldwork.v1.Inspection
+	(*Case)(nil),                  // 13: fieldwork.v1.Case
+	(*Judgement)(nil),             // 14: fieldwork.v1.Judgement
 }
 var file_fieldwork_v1_sync_service_proto_depIdxs = []int32{
-	8,  // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
+	9,  // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
 	0,  // 1: fieldwork.v1.Ack.result:type_name -> fieldwork.v1.OpResult
-	9,  // 2: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
-	10, // 3: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
+	10, // 2: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
+	11, // 3: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
 	1,  // 4: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
 	2,  // 5: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
-	11, // 6: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
-	12, // 7: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
-	10, // 8: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
-	13, // 9: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
-	9,  // 10: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
-	6,  // 11: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
-	3,  // 12: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
-	5,  // 13: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
-	4,  // 14: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
-	7,  // 15: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
-	14, // [14:16] is the sub-list for method output_type
-	12, // [12:14] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	12, // 6: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
+	13, // 7: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
+	11, // 8: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
+	14, // 9: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
+	10, // 10: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
+	7,  // 11: fieldwork.v1.Change.withdrawal:type_name -> fieldwork.v1.Withdrawal
+	6,  // 12: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
+	3,  // 13: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
+	5,  // 14: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
+	4,  // 15: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
+	8,  // 16: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
+	15, // [15:17] is the sub-list for method output_type
+	13, // [13:15] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_sync_service_proto_init() }
@@ -791,6 +870,7 @@ func file_fieldwork_v1_sync_service_proto_init() {
 		(*Change_Answer)(nil),
 		(*Change_Judgement)(nil),
 		(*Change_Conflict)(nil),
+		(*Change_Withdrawal)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -798,7 +878,7 @@ func file_fieldwork_v1_sync_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_sync_service_proto_rawDesc), len(file_fieldwork_v1_sync_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -118,12 +118,20 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 				if err := audit(ctx, tx, at, a, "team.set", "inspection/"+inspectionID+"/team/"+c.Inspector, nil, framework.RoleInspector); err != nil {
 					return err
 				}
+				// New on the team: their device may have pulled past the
+				// inspection and what is already theirs in it.
+				if err := announce(ctx, tx, inspectionID, c.Inspector, ""); err != nil {
+					return err
+				}
 			}
 			if err := addChange(ctx, tx, inspectionID, "case", id, id); err != nil {
 				return err
 			}
 			if reassigned != "" {
-				if err := announceReassignment(ctx, tx, inspectionID, id, c.Ref, reassigned); err != nil {
+				if err := withdraw(ctx, tx, inspectionID, reassigned, id); err != nil {
+					return err
+				}
+				if err := announce(ctx, tx, inspectionID, c.Inspector, id); err != nil {
 					return err
 				}
 			}
@@ -136,22 +144,49 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 	return created, updated, nil
 }
 
-// announceReassignment writes the changes a reassignment needs: a
-// withdrawal for the previous inspector's devices, and the case's answers
-// and open conflicts again, after the case, for the new inspector, whose
-// cursor went past them while they were not theirs to see.
-func announceReassignment(ctx context.Context, tx *sql.Tx, inspectionID, caseID, ref, from string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) VALUES (?, 'withdrawn', NULL, ?, ?)`,
-		inspectionID, ref, from); err != nil {
-		return fmt.Errorf("withdraw case %s: %w", ref, err)
+// announce writes changes meant for one user only (changes.for_user) that
+// deliver what they may see now but whose changes their device's cursor may
+// have passed while it was not theirs to see: with caseID "", the
+// inspection, its judgements and every case the user's role lets them see;
+// otherwise that one case. Each case comes with its answers and open
+// conflicts, after it.
+func announce(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string) error {
+	var role string
+	if err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user).Scan(&role); err != nil {
+		return fmt.Errorf("announce to %s: %w", user, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity)
-		SELECT ?, 'answer', case_id, question_id FROM answers WHERE case_id = ? ORDER BY question_id`, inspectionID, caseID); err != nil {
-		return fmt.Errorf("reannounce case %s: %w", ref, err)
+	// ?1 inspection, ?2 user, ?3 one case or "", ?4 whether only the user's
+	// own cases. Every statement names all four, as database/sql counts them.
+	visible := `c.inspection_id = ?1 AND (?3 = '' OR c.id = ?3) AND (NOT ?4 OR c.inspector = ?2)`
+	var stmts []string
+	if caseID == "" {
+		stmts = append(stmts,
+			`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'inspection', NULL, ?1, ?2 WHERE ?3 = '' AND ?4 IN (0, 1)`,
+			`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'judgement', NULL, standard_id, ?2 FROM judgements
+				WHERE inspection_id = ?1 AND ?3 = '' AND ?4 IN (0, 1) ORDER BY standard_id`)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity)
-		SELECT ?, 'conflict', case_id, id FROM conflicts WHERE case_id = ? AND status = 'open' ORDER BY created_at`, inspectionID, caseID); err != nil {
-		return fmt.Errorf("reannounce case %s: %w", ref, err)
+	stmts = append(stmts,
+		`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'case', c.id, c.id, ?2 FROM cases c WHERE `+visible+` ORDER BY c.case_ref`,
+		`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'answer', a.case_id, a.question_id, ?2
+			FROM answers a JOIN cases c ON c.id = a.case_id WHERE `+visible+` ORDER BY c.case_ref, a.question_id`,
+		`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'conflict', k.case_id, k.id, ?2
+			FROM conflicts k JOIN cases c ON c.id = k.case_id WHERE k.status = 'open' AND `+visible+` ORDER BY k.created_at`)
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q, inspectionID, user, caseID, role == framework.RoleInspector); err != nil {
+			return fmt.Errorf("announce to %s: %w", user, err)
+		}
+	}
+	return nil
+}
+
+// withdraw tells user's devices to drop the cases of an inspection that
+// are not assigned to them (one case when caseID is set), for when a case
+// is reassigned away or a user becomes an inspector on the team.
+func withdraw(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity, for_user)
+		SELECT ?1, 'withdrawn', NULL, case_ref, ?2 FROM cases WHERE inspection_id = ?1 AND (?3 = '' OR id = ?3) AND inspector != ?2 ORDER BY case_ref`,
+		inspectionID, user, caseID); err != nil {
+		return fmt.Errorf("withdraw cases from %s: %w", user, err)
 	}
 	return nil
 }

@@ -24,14 +24,15 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&max); err != nil {
 			return err
 		}
-		// A withdrawal is for the inspector a case was taken from, and only
-		// while they are an inspector on the team (a lead keeps every case).
+		// Some changes are for one user only (for_user: see announce and
+		// withdraw in cases.go); a withdrawal applies only while its user is
+		// an inspector on the team (a lead keeps every case).
 		rows, err := tx.QueryContext(ctx, `SELECT ch.seq, ch.inspection_id, ch.kind, ch.case_id, ch.entity FROM changes ch
 			LEFT JOIN team t ON t.inspection_id = ch.inspection_id AND t.user_name = ?
 			LEFT JOIN cases cs ON cs.id = ch.case_id
 			WHERE ch.seq > ? AND ch.seq <= ? AND (? OR t.role IS NOT NULL)
 			  AND (t.role IS NULL OR t.role != 'inspector' OR ch.case_id IS NULL OR cs.inspector = ?)
-			  AND (ch.for_user IS NULL OR (ch.for_user = ? AND t.role = 'inspector'))
+			  AND (ch.for_user IS NULL OR ch.for_user = ?) AND (ch.kind != 'withdrawn' OR t.role = 'inspector')
 			ORDER BY ch.seq LIMIT ?`, u.Name, after, max, u.Admin, u.Name, u.Name, limit+1)
 		if err != nil {
 			return err

@@ -541,6 +541,18 @@ func (db *DB) AddTeamMember(ctx context.Context, a framework.Actor, inspectionID
 		if err := addChange(ctx, tx, inspectionID, "inspection", nil, inspectionID); err != nil {
 			return err
 		}
+		if before.String != role {
+			// What the user may see changed: deliver it to their devices,
+			// and take back the cases an inspector may not see.
+			if err := announce(ctx, tx, inspectionID, user, ""); err != nil {
+				return err
+			}
+			if before.Valid && role == framework.RoleInspector {
+				if err := withdraw(ctx, tx, inspectionID, user, ""); err != nil {
+					return err
+				}
+			}
+		}
 		return audit(ctx, tx, at, a, "team.set", "inspection/"+inspectionID+"/team/"+user, nullable(before), role)
 	})
 }

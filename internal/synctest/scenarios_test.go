@@ -377,3 +377,63 @@ func TestReassignedCaseMovesBetweenDevices(t *testing.T) {
 	}
 	synctest.Check(t, w, []*synctest.Device{a, b, lead})
 }
+
+// A device that pulled before its user joined an inspection's team receives
+// the inspection and what the user may now see; a role change widens or
+// narrows what the device holds accordingly.
+func TestJoiningTheTeamAndChangingRoleReachTheDevice(t *testing.T) {
+	dir := t.TempDir()
+	w := synctest.Start(t, dir)
+	admin := framework.Actor{User: "admin", Device: "t", Admin: true}
+	if err := w.Srv.DB().CreateUser(t.Context(), admin, "insp.c", false); err != nil {
+		t.Fatal(err)
+	}
+	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
+	c := w.NewDevice(t, filepath.Join(dir, "c"), "insp.c", w.Addr)
+	syncOK(t, a)
+	syncOK(t, c) // on no team yet: its cursor goes past everything
+	a.Record(t, w.InspectionID, "C-01", "2.1.1", "yes")
+	a.Record(t, w.InspectionID, "C-02", "2.1.1", "no")
+	syncOK(t, a)
+	syncOK(t, c)
+	if ins, _ := c.Local.Inspections(t.Context()); len(ins) != 0 {
+		t.Fatalf("insp.c sees %d inspections before joining, want 0", len(ins))
+	}
+	held := func(want map[string]int) {
+		t.Helper()
+		syncOK(t, c)
+		cases, err := c.Local.Cases(t.Context(), w.InspectionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, cs := range cases {
+			as, _ := c.Local.Answers(t.Context(), w.InspectionID, cs.Ref)
+			got[cs.Ref] = len(as)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("insp.c's device holds cases (answers) %v, want %v", got, want)
+		}
+	}
+	// C-02 is reassigned to insp.c, which puts them on the team.
+	csv := "case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\nC-02,community,male,26-39,white,medium,none,T,false,insp.c\n"
+	rows, _ := interchange.ReadCases(strings.NewReader(csv))
+	if _, _, err := w.Srv.DB().ImportCases(t.Context(), admin, w.InspectionID, rows); err != nil {
+		t.Fatal(err)
+	}
+	held(map[string]int{"C-02": 1})
+	if err := w.Srv.DB().AddTeamMember(t.Context(), admin, w.InspectionID, "insp.c", framework.RoleLead); err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]int{"C-01": 1, "C-02": 1}
+	for _, ref := range synctest.Cases[2:] {
+		all[ref] = 0
+	}
+	held(all)
+	if err := w.Srv.DB().AddTeamMember(t.Context(), admin, w.InspectionID, "insp.c", framework.RoleInspector); err != nil {
+		t.Fatal(err)
+	}
+	held(map[string]int{"C-02": 1})
+	syncOK(t, a)
+	synctest.Check(t, w, []*synctest.Device{a, c})
+}

@@ -109,7 +109,7 @@ func MethodNotes(r *aggregate.Report, fw *framework.Framework) []string {
 	if fw.Rated() {
 		var bands []string
 		for _, b := range fw.Rating.Bands {
-			bands = append(bands, fmt.Sprintf("%s from %d%% (%d points)", b.Rating, b.MinPercent, b.Points))
+			bands = append(bands, fmt.Sprintf("%s from %d%% (%s)", b.Rating, b.MinPercent, plural(b.Points, "point")))
 		}
 		var overall []string
 		for _, o := range fw.Rating.Overall {
@@ -234,4 +234,12 @@ func ExportXLSX(w io.Writer, r *aggregate.Report, fw *framework.Framework) error
 		}
 	}
 	return f.Write(w)
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -247,17 +247,13 @@ func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framew
 			return err
 		}
 		pooled := len(inspectionIDs) > 1
-		seen := map[string]bool{}
+		p := db.newPool()
 		for _, id := range inspectionIDs {
-			if seen[id] {
-				return framework.Errorf(framework.CodeInvalid, "inspection %s is listed twice", id)
-			}
-			seen[id] = true
-			f, name, unit, err := db.poolMember(ctx, tx, id, fw)
+			name, unit, err := p.member(ctx, tx, id)
 			if err != nil {
 				return err
 			}
-			fw = f
+			fw = p.fw
 			cs, err := cases(ctx, tx, id, "")
 			if err != nil {
 				return err
@@ -379,12 +375,13 @@ func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*frame
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&in.AsOfSeq); err != nil {
 			return err
 		}
+		p := db.newPool()
 		for _, id := range inspectionIDs {
-			f, _, unit, err := db.poolMember(ctx, tx, id, fw)
+			_, unit, err := p.member(ctx, tx, id)
 			if err != nil {
 				return err
 			}
-			fw = f
+			fw = p.fw
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE inspection_id = ?`, id).Scan(&n); err != nil {
 				return err
@@ -425,23 +422,49 @@ func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*frame
 	return fw, in, nil
 }
 
-// poolMember checks that an inspection can be pooled with fw (nil for the
-// first) and returns its framework and unit name (the unit, else the name).
-func (db *DB) poolMember(ctx context.Context, tx *sql.Tx, id string, fw *framework.Framework) (*framework.Framework, string, string, error) {
-	f, _, err := db.inspectionFramework(ctx, tx, id)
+// pool checks the inspections pooled into one report: each once, all on
+// one framework version, each with a distinct unit label.
+type pool struct {
+	db     *DB
+	fw     *framework.Framework
+	ids    map[string]bool
+	labels map[string]bool
+}
+
+func (db *DB) newPool() *pool {
+	return &pool{db: db, ids: map[string]bool{}, labels: map[string]bool{}}
+}
+
+// member adds an inspection and returns its name and unit label: its unit
+// (else its name), told apart by its name, then its id, when another pooled
+// inspection already has that label (the label prefixes pooled case
+// references, so a shared one would merge two units' cases).
+func (p *pool) member(ctx context.Context, tx *sql.Tx, id string) (name, label string, err error) {
+	if p.ids[id] {
+		return "", "", framework.Errorf(framework.CodeInvalid, "inspection %s is listed twice", id)
+	}
+	p.ids[id] = true
+	f, _, err := p.db.inspectionFramework(ctx, tx, id)
 	if err != nil {
-		return nil, "", "", err
+		return "", "", err
 	}
-	if fw != nil && (f.ID != fw.ID || f.Version != fw.Version) {
-		return nil, "", "", framework.Errorf(framework.CodeInvalid, "cannot pool inspection %s (%s v%d) with %s v%d: pooled inspections share one framework version",
-			id, f.ID, f.Version, fw.ID, fw.Version)
+	if p.fw != nil && (f.ID != p.fw.ID || f.Version != p.fw.Version) {
+		return "", "", framework.Errorf(framework.CodeInvalid, "cannot pool inspection %s (%s v%d) with %s v%d: pooled inspections share one framework version",
+			id, f.ID, f.Version, p.fw.ID, p.fw.Version)
 	}
-	var name, unit string
+	p.fw = f
+	var unit string
 	if err := tx.QueryRowContext(ctx, `SELECT name, unit FROM inspections WHERE id = ?`, id).Scan(&name, &unit); err != nil {
-		return nil, "", "", err
+		return "", "", err
 	}
 	if unit == "" {
 		unit = name
 	}
-	return f, name, unit, nil
+	for _, l := range []string{unit, unit + " (" + name + ")", unit + " (" + id + ")"} {
+		if !p.labels[l] {
+			p.labels[l] = true
+			return name, l, nil
+		}
+	}
+	return "", "", fmt.Errorf("pool: no distinct label for inspection %s", id) // ids are unique: unreachable
 }

@@ -383,3 +383,43 @@ func TestQuestionCounts_KeptCurrentAndRecounted(t *testing.T) {
 		t.Fatalf("recount after normal writes = %v, %v; want no mismatch", ms, err)
 	}
 }
+
+// Two pooled inspections of the same unit keep their cases apart: the unit
+// labels that prefix pooled case references are made distinct.
+func TestPooledInspectionsOfOneUnitStayApart(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	ids := []string{mustInspection(t, db), mustInspection(t, db)} // both unit "Test", same case refs
+	for i, id := range ids {
+		mustCases(t, db, id)
+		v := []string{"yes", "no"}[i]
+		if _, err := db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", v, 0)}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, in, err := db.ReportInput(ctx, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Units) != 2 || in.Units[0] == in.Units[1] {
+		t.Fatalf("units = %q, want two distinct labels", in.Units)
+	}
+	refs := map[string]bool{}
+	for _, c := range in.Cases {
+		refs[c.Ref] = true
+	}
+	answers := map[string]string{}
+	for _, a := range in.Answers {
+		answers[a.CaseRef] = a.Value
+	}
+	if len(refs) != 4 || len(answers) != 2 || answers[in.Units[0]+"/T-1"] != "yes" || answers[in.Units[1]+"/T-1"] != "no" {
+		t.Errorf("pooled cases %v and answers %v, want 4 distinct cases and each unit's own T-1 answer", refs, answers)
+	}
+	_, counted, err := db.PooledCounts(ctx, ids...)
+	if err != nil || len(counted.Units) != 2 || counted.Units[0] != in.Units[0] || counted.Units[1] != in.Units[1] {
+		t.Errorf("pooled counts units = %q, %v; want %q", counted.Units, err, in.Units)
+	}
+	if _, _, err := db.PooledCounts(ctx, ids[0], ids[0]); framework.ErrorCode(err) != framework.CodeInvalid {
+		t.Errorf("pooling one inspection twice from the counts: %v, want invalid (it would double its counts)", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
@@ -306,7 +307,9 @@ func reportAnswers(ctx context.Context, tx *sql.Tx, inspectionID string) ([]fram
 		if err := rows.Scan(&ref, &packed); err != nil {
 			return nil, err
 		}
-		for _, item := range strings.Split(packed, "\x1e") {
+		items := strings.Split(packed, "\x1e")
+		out = slices.Grow(out, len(items))
+		for _, item := range items {
 			q, v, ok := strings.Cut(item, "\x1f")
 			if !ok {
 				return nil, fmt.Errorf("case %s: malformed packed answer %q", ref, item)

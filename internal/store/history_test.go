@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -226,5 +227,54 @@ func TestLocalAcknowledge_RefusesABatchWithAGap(t *testing.T) {
 	}
 	if n, _ := l.PendingCount(ctx); n != 3 {
 		t.Errorf("outbox = %d ops after the refusal, want all 3", n)
+	}
+}
+
+// The common acknowledgement (every op applied as sent, by one writer at one
+// time) is settled by one statement: each answer shows the server's revision,
+// writer and time, except one with a later edit still pending, which keeps it;
+// acknowledging the batch again changes nothing.
+func TestLocalAcknowledge_CommonBatch(t *testing.T) {
+	ctx := t.Context()
+	l := localWithCase(t)
+	record := func(q, v, note string) framework.Op {
+		o, err := l.Record(ctx, "insp.a", "I", "T-1", q, v, note)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	ops := []framework.Op{record("2.1.1", "yes", "seen"), record("2.1.2", "no", ""), record("2.1.3", "yes", "")}
+	later := record("2.1.3", "na", "")
+	at := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	var acks []framework.Ack
+	for i, op := range ops {
+		rev := int64(i + 4) // the server's revisions, unrelated to the local ones
+		acks = append(acks, framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: rev, Answer: &framework.Answer{
+			CaseRef: "T-1", QuestionID: op.QuestionID, Value: op.Value, Note: op.Note, Revision: rev, UpdatedBy: "lead", UpdatedAt: at}})
+	}
+	for range 2 {
+		if err := l.Acknowledge(ctx, ops, acks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answers, err := l.Answers(ctx, "I", "T-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range answers {
+		got = append(got, fmt.Sprintf("%s=%s/%s@%d by %s at %s", a.QuestionID, a.Value, a.Note, a.Revision, a.UpdatedBy, a.UpdatedAt.Format(time.RFC3339)))
+	}
+	want := []string{
+		"2.1.1=yes/seen@4 by lead at 2026-11-22T09:00:00Z",
+		"2.1.2=no/@5 by lead at 2026-11-22T09:00:00Z",
+	}
+	if len(got) != 3 || strings.Join(got[:2], "\n") != strings.Join(want, "\n") || !strings.HasPrefix(got[2], "2.1.3=na/@0 by insp.a") {
+		t.Errorf("local answers:\n%s\nwant:\n%s\n2.1.3=na/@0 by insp.a (the pending edit)", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	out, _ := l.Outbox(ctx, 10)
+	if len(out) != 1 || out[0].ID != later.ID {
+		t.Errorf("outbox = %+v, want the later edit only", out)
 	}
 }

@@ -3,8 +3,11 @@ package synctest_test
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +23,8 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/synctest"
 )
+
+var pushProfile = flag.String("push.cpuprofile", "", "write a CPU profile of the timed part of each push round to this file")
 
 // benchWorld starts a server with n extra cases B-0000.. assigned to insp.a
 // (or, with perInspector, B-0007 to insp.0007 and so on).
@@ -117,6 +122,15 @@ func pushRound(b *testing.B, n, batch, edits int) (elapsed, cpu time.Duration) {
 	}
 	record("yes")
 	cpu0 := processCPU()
+	if *pushProfile != "" {
+		// The whole run's -cpuprofile is mostly the untimed recording.
+		out, err := os.Create(*pushProfile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pprof.StartCPUProfile(out)
+		defer func() { pprof.StopCPUProfile(); out.Close() }()
+	}
 	b.StartTimer()
 	start := time.Now()
 	res, err := d.Client.Push(ctx)

@@ -175,7 +175,7 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 		if err := errs.Err(); err != nil {
 			return err
 		}
-		at := db.now()
+		at := gc.now(db)
 		for i, r := range rows {
 			cr, err := gc.loadCase(ctx, tx, inspectionID, r.CaseRef)
 			if err != nil {

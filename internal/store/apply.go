@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -25,7 +26,7 @@ import (
 type groupCache struct {
 	insp    map[string]*batchInspection // by inspection id
 	roles   map[[2]string]string        // (inspection, user) → role
-	cases   map[string]*caseRow         // by inspection + "\x00" + ref
+	cases   map[[2]string]*caseRow      // by (inspection, ref)
 	answers map[string]map[string]*syncer.Current
 	counts  countDeltas
 
@@ -37,14 +38,16 @@ type groupCache struct {
 	opsOnCase map[string]int           // how many of the group's ops name each case (by inspection + ref)
 	seqNew    map[[4]string]int64      // the same for ops applied in this group
 
-	rows pendingRows
-	at   string // the group's time, taken once: it commits as one
+	rows   pendingRows
+	at     string    // the group's time, taken once: it commits as one
+	atTime time.Time // the same, parsed
 }
 
 // now is the time of the group's writes.
 func (gc *groupCache) now(db *DB) string {
 	if gc.at == "" {
 		gc.at = db.now()
+		gc.atTime = parseTime(gc.at)
 	}
 	return gc.at
 }
@@ -72,7 +75,7 @@ type pendingRows struct {
 }
 
 func newGroupCache() *groupCache {
-	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]string{}, cases: map[string]*caseRow{},
+	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]string{}, cases: map[[2]string]*caseRow{},
 		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]framework.Ack{},
 		acks: map[string]framework.Ack{}, seqDB: map[[4]string]int64{}, seqLoaded: map[string]bool{}, seqKeys: map[[4]string]bool{}, opsOnCase: map[string]int{}, seqNew: map[[4]string]int64{},
 		rows: pendingRows{latest: map[[2]string]int{}}}
@@ -96,7 +99,7 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 }
 
 func (gc *groupCache) loadCase(ctx context.Context, tx *sql.Tx, inspectionID, ref string) (caseRow, error) {
-	k := inspectionID + "\x00" + ref
+	k := [2]string{inspectionID, ref}
 	if cr, ok := gc.cases[k]; ok {
 		return *cr, nil
 	}
@@ -308,7 +311,10 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, op framework.
 		ans := framework.Answer{CaseRef: op.CaseRef, QuestionID: op.QuestionID, Value: c.Value, Note: c.Note, Revision: c.Revision}
 		if i, ok := gc.rows.latest[[2]string{cr.id, op.QuestionID}]; ok {
 			h := &gc.rows.history[i]
-			ans.UpdatedBy, ans.DeviceID, ans.UpdatedAt = h.user, h.device, parseTime(h.at)
+			ans.UpdatedBy, ans.DeviceID, ans.UpdatedAt = h.user, h.device, gc.atTime
+			if h.at != gc.at {
+				ans.UpdatedAt = parseTime(h.at)
+			}
 		} else {
 			// Written before this group (a re-sent, rejected or converged op:
 			// rare), so read who wrote it, for the device to show.
@@ -545,7 +551,10 @@ func (gc *groupCache) othersSince(ctx context.Context, tx *sql.Tx, caseID, quest
 // the group as a history row (flush derives the answer, op-record, change
 // and audit rows from it) and a count delta.
 func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cur current, ans *framework.Answer, op framework.Op) error {
-	ans.UpdatedAt = parseTime(at)
+	ans.UpdatedAt = gc.atTime
+	if at != gc.at {
+		ans.UpdatedAt = parseTime(at)
+	}
 	key := [2]string{cur.caseID, ans.QuestionID}
 	h := histRow{caseID: cur.caseID, questionID: ans.QuestionID, value: ans.Value, note: ans.Note, revision: ans.Revision,
 		user: a.User, device: a.Device, at: at, opID: op.ID, deviceSeq: op.DeviceSeq, inspectionID: cur.inspectionID}
@@ -566,7 +575,7 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE id = ? AND status = ?`, framework.CaseInProgress, cur.caseID, framework.CaseNotStarted); err != nil {
 			return err
 		}
-		if cr, ok := gc.cases[op.InspectionID+"\x00"+op.CaseRef]; ok {
+		if cr, ok := gc.cases[[2]string{op.InspectionID, op.CaseRef}]; ok {
 			cr.c.Status = framework.CaseInProgress
 		}
 		gc.change(cur.inspectionID, "case", cur.caseID, cur.caseID)

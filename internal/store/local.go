@@ -388,6 +388,14 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 			if err := settleApplied(ctx, tx, ops, acks); err != nil {
 				return err
 			}
+			if consecutive(ops) {
+				// Nothing but the batch lies in its range, and nothing else is
+				// left to do with the ops still in the outbox.
+				if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE device_seq BETWEEN ? AND ?`, ops[0].DeviceSeq, ops[len(ops)-1].DeviceSeq); err != nil {
+					return fmt.Errorf("acknowledge: %w", err)
+				}
+				return nil
+			}
 		}
 		// The ops still in the outbox leave it; the others were acknowledged
 		// before (a re-sent batch) and change nothing.
@@ -526,6 +534,17 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		}
 		return nil
 	})
+}
+
+// consecutive reports whether ops have the device sequence numbers first,
+// first+1, … in order.
+func consecutive(ops []framework.Op) bool {
+	for i, op := range ops {
+		if op.DeviceSeq != ops[0].DeviceSeq+int64(i) {
+			return false
+		}
+	}
+	return len(ops) > 0
 }
 
 // commonApplied reports whether a batch was acknowledged in the common way:

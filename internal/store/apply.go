@@ -618,11 +618,27 @@ func insertMany(ctx context.Context, tx *sql.Tx, head, rowSQL, tail string, rows
 			args = append(args, r...)
 		}
 		q := head + strings.TrimSuffix(strings.Repeat(rowSQL+",", len(chunk)), ",") + tail
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if err := execBound(ctx, tx, q, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// execBound runs a statement with many arguments as a query: go-sqlite3
+// binds a query's arguments in one cgo crossing and an exec's one call per
+// value, which was a third of writing a history row (BENCHMARKS.md).
+func execBound(ctx context.Context, tx *sql.Tx, q string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() { // an INSERT without RETURNING has no rows
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return rows.Err()
 }
 
 // flush writes the group's rows. Binding values through cgo costs more

@@ -1,9 +1,14 @@
 package store
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
 // settleAppliedSQL must read the batch and seek each op's answer by key: a
@@ -33,4 +38,112 @@ func TestSettleAppliedPlan(t *testing.T) {
 		!strings.Contains(text, "SEARCH o USING INTEGER PRIMARY KEY") {
 		t.Errorf("plan:\n%s\nwant the batch outermost, the outbox and the answers each sought by key", text)
 	}
+}
+
+// The one-statement settle of a commonly acknowledged batch leaves the store
+// exactly as the general path does: the same answers (every column) and the
+// same outbox, for batches with answers that have later edits pending,
+// batches acknowledged twice, and batches whose ops do not all still wait.
+func TestSettleApplied_SameAsGeneralPath(t *testing.T) {
+	ctx := t.Context()
+	defer func() { settleInOneStatement = true }()
+	fws, _, _ := framework.Builtin()
+	var qs []string
+	for _, q := range fws[0].Questions() {
+		if q.Type == framework.TypeYesNo {
+			qs = append(qs, q.ID)
+		}
+	}
+	for trial := range 25 {
+		var dump [2]string
+		for i, fast := range []bool{true, false} {
+			settleInOneStatement = fast
+			rng := rand.New(rand.NewPCG(uint64(trial), 3)) // the same trial for both paths
+			l := localWithCaseInternal(t)
+			l.Now = func() time.Time { return time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC) }
+			var ops []framework.Op
+			for q := range 12 {
+				op, err := l.Record(ctx, "insp.a", "I", "T-1", qs[q], []string{"yes", "no", "na"}[rng.IntN(3)], []string{"", "seen"}[rng.IntN(2)])
+				if err != nil {
+					t.Fatal(err)
+				}
+				ops = append(ops, op)
+			}
+			for q := range 12 { // later edits, left pending
+				if rng.IntN(3) == 0 {
+					if _, err := l.Record(ctx, "insp.a", "I", "T-1", qs[q], "no", "later"); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			at := time.Date(2026, 11, 22, 9, rng.IntN(60), 0, 0, time.UTC)
+			acks := make([]framework.Ack, len(ops))
+			for k, op := range ops {
+				rev := int64(1 + rng.IntN(5))
+				acks[k] = framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: rev, Answer: &framework.Answer{
+					CaseRef: op.CaseRef, QuestionID: op.QuestionID, Value: op.Value, Note: op.Note, Revision: rev, UpdatedBy: "lead", DeviceID: "d", UpdatedAt: at}}
+			}
+			if fast && !commonApplied(ops, acks) {
+				t.Fatal("the batch is not a common one: the test compares nothing")
+			}
+			half := len(ops) / 2
+			if rng.IntN(2) == 0 { // the first half acknowledged before (a re-sent batch)
+				if err := l.Acknowledge(ctx, ops[:half], acks[:half]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 1 + rng.IntN(2) {
+				if err := l.Acknowledge(ctx, ops, acks); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var b strings.Builder
+			for _, q := range []string{
+				`SELECT inspection_id, case_ref, question_id, value, note, revision, updated_by, updated_at, pending FROM answers ORDER BY 1, 2, 3`,
+				`SELECT device_seq, question_id, value, note, base_revision FROM outbox ORDER BY device_seq`,
+			} {
+				rows, err := l.conn.W.QueryContext(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cols, _ := rows.Columns()
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for k := range vals {
+					ptrs[k] = &vals[k]
+				}
+				for rows.Next() {
+					rows.Scan(ptrs...)
+					fmt.Fprintln(&b, vals...)
+				}
+				rows.Close()
+			}
+			dump[i] = b.String()
+			l.Close()
+		}
+		if dump[0] != dump[1] {
+			t.Fatalf("trial %d: one statement:\n%s\ngeneral path:\n%s", trial, dump[0], dump[1])
+		}
+	}
+}
+
+// localWithCaseInternal opens a client store holding inspection I and its case T-1.
+func localWithCaseInternal(t *testing.T) *Local {
+	t.Helper()
+	ctx := t.Context()
+	l, err := OpenLocal(ctx, filepath.Join(t.TempDir(), "local.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fws, raws, _ := framework.Builtin()
+	if err := l.PutFramework(ctx, fws[0].ID, fws[0].Version, raws[0]); err != nil {
+		t.Fatal(err)
+	}
+	in := &framework.Inspection{ID: "I", Name: "Test", FrameworkID: fws[0].ID, FrameworkVersion: fws[0].Version, Status: framework.InspectionFieldwork, Role: "inspector"}
+	cs := &framework.Case{Ref: "T-1", Inspector: "insp.a", Status: framework.CaseInProgress, Attributes: map[string]string{
+		"sentence_type": "community", "sex": "male", "age_band": "26-39", "ethnicity": "white", "rosh": "medium", "mappa": "none", "pdu": "Test", "contact_suspended": "false"}}
+	if err := l.ApplyChanges(ctx, []framework.Change{{InspectionID: "I", Inspection: in}, {InspectionID: "I", Case: cs}}, 2); err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

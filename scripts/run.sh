@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds fieldworkd and fieldwork into ./bin and starts the server on its
 # embedded default: ./fieldwork.db (created and migrated) on 127.0.0.1:7070,
-# with the built-in frameworks. Prints the admin token and the next steps.
+# with the built-in frameworks. On a new database it prints an admin token
+# and the next steps; on an existing one, how to issue another token.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin
@@ -10,10 +11,25 @@ go build -o bin/ ./server/cmd/fieldworkd ./client/cmd/fieldwork
 DB=${FIELDWORK_DB:-fieldwork.db}
 ADDR=${FIELDWORK_LISTEN:-127.0.0.1:7070}
 HTTP=${FIELDWORK_HTTP:-127.0.0.1:7080}
+if [ -e "$DB" ]; then
+	# Not on every start: each token is a live administrator credential for
+	# 90 days, and clients keep theirs after `fieldwork login`.
+	cat >&2 <<MSG
+
+fieldworkd is starting on $ADDR with the existing database $DB.
+The tokens issued before still work; to issue another administrator token:
+
+  bin/fieldworkd --db $DB admin-token
+
+The lead's live view: http://$HTTP/
+Stop the server with Ctrl-C.
+MSG
+	exec bin/fieldworkd --db "$DB" --listen "$ADDR" --http "$HTTP" "$@"
+fi
 TOKEN=$(bin/fieldworkd --db "$DB" admin-token)
 cat >&2 <<MSG
 
-fieldworkd is starting on $ADDR with database $DB.
+fieldworkd is starting on $ADDR with a new database $DB.
 A new administrator token (shown once):
 
   $TOKEN

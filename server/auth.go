@@ -54,6 +54,7 @@ var policy = map[string]access{
 	fieldworkv1.AdminService_CreateUser_FullMethodName:               adminOnly,
 	fieldworkv1.AdminService_IssueToken_FullMethodName:               adminOnly,
 	fieldworkv1.AdminService_AddTeamMember_FullMethodName:            adminOnly,
+	fieldworkv1.AdminService_RemoveTeamMember_FullMethodName:         adminOnly,
 	fieldworkv1.AdminService_WhoAmI_FullMethodName:                   anyUser,
 	"/grpc.health.v1.Health/Check":                                   public,
 	"/grpc.health.v1.Health/Watch":                                   public,

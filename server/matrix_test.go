@@ -128,6 +128,10 @@ var matrixCall = map[string]func(ctx context.Context, e *testEnv, insp, ref stri
 		_, err := fieldworkv1.NewAdminServiceClient(e.conn).AddTeamMember(ctx, &fieldworkv1.AddTeamMemberRequest{InspectionId: insp, User: "spare", Role: "analyst"})
 		return err
 	},
+	fieldworkv1.AdminService_RemoveTeamMember_FullMethodName: func(ctx context.Context, e *testEnv, insp, _ string) error {
+		_, err := fieldworkv1.NewAdminServiceClient(e.conn).RemoveTeamMember(ctx, &fieldworkv1.RemoveTeamMemberRequest{InspectionId: insp, User: "nobody"})
+		return err
+	},
 	fieldworkv1.AdminService_WhoAmI_FullMethodName: func(ctx context.Context, e *testEnv, _, _ string) error {
 		_, err := fieldworkv1.NewAdminServiceClient(e.conn).WhoAmI(ctx, &fieldworkv1.WhoAmIRequest{})
 		return err
@@ -153,7 +157,7 @@ func matrixAllowed(method, role string, ownInspection, ownCase bool) bool {
 		return true // not scoped to an inspection; results are filtered
 	case fieldworkv1.InspectionService_CreateInspection_FullMethodName, fieldworkv1.AdminService_CreateUser_FullMethodName,
 		fieldworkv1.AdminService_IssueToken_FullMethodName, fieldworkv1.AdminService_RevokeToken_FullMethodName,
-		fieldworkv1.AdminService_AddTeamMember_FullMethodName:
+		fieldworkv1.AdminService_AddTeamMember_FullMethodName, fieldworkv1.AdminService_RemoveTeamMember_FullMethodName:
 		return false
 	case fieldworkv1.InspectionService_GetInspection_FullMethodName, fieldworkv1.InspectionService_ListCases_FullMethodName:
 		roles = all

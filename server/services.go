@@ -385,6 +385,14 @@ func (s *adminService) AddTeamMember(ctx context.Context, req *fieldworkv1.AddTe
 	return &fieldworkv1.AddTeamMemberResponse{}, nil
 }
 
+func (s *adminService) RemoveTeamMember(ctx context.Context, req *fieldworkv1.RemoveTeamMemberRequest) (*fieldworkv1.RemoveTeamMemberResponse, error) {
+	role, n, err := s.db.RemoveTeamMember(ctx, actorFrom(ctx, ""), req.GetInspectionId(), req.GetUser())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.RemoveTeamMemberResponse{Role: role, WithdrawnCases: int32(n)}, nil
+}
+
 func (s *adminService) WhoAmI(ctx context.Context, _ *fieldworkv1.WhoAmIRequest) (*fieldworkv1.WhoAmIResponse, error) {
 	u := userFrom(ctx)
 	return &fieldworkv1.WhoAmIResponse{Name: u.Name, Admin: u.Admin}, nil

@@ -249,6 +249,21 @@ func TestGwentOfflineRecordingThenSyncReproducesPublishedFigures(t *testing.T) {
 		t.Errorf("report --by an unknown attribute: stderr %q", stderr)
 	}
 
+	// Team changes: someone with cases assigned cannot be taken off the team.
+	cli(t, lead, false, "team", "add", "--inspection", id, "--user", "analyst.x", "--role", "analyst")
+	removed, _ := cli(t, lead, false, "team", "remove", "--inspection", id, "--user", "analyst.x")
+	if !strings.Contains(removed, "analyst.x (analyst) is off the team") || !strings.Contains(removed, "57 case(s)") {
+		t.Errorf("team remove: %q", removed)
+	}
+	_, stderr = cli(t, lead, true, "team", "remove", "--inspection", id, "--user", "insp.ahmed")
+	if !strings.Contains(stderr, "reassign them first") {
+		t.Errorf("team remove of an inspector with cases: stderr %q", stderr)
+	}
+	_, stderr = cli(t, lead, true, "team", "remove", "--inspection", id, "--user", "analyst.x")
+	if !strings.Contains(stderr, "not on the team") {
+		t.Errorf("team remove of a user not on the team: stderr %q", stderr)
+	}
+
 	// A second inspection of the same framework pools with the first.
 	id2, _ := cli(t, lead, false, "inspection", "create", "--name", "Gwent again", "--unit", "Gwent B", "--framework", "probation-pdu-2023")
 	id2 = strings.TrimSpace(id2)

@@ -25,15 +25,17 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 			return err
 		}
 		// Some changes are for one user only (for_user: see announce and
-		// withdraw in cases.go); a withdrawal applies only while its user is
-		// an inspector on the team (a lead keeps every case).
+		// withdraw in cases.go); a withdrawal applies while its user is an
+		// inspector on the team (a lead keeps every case) or, for a user taken
+		// off the team, is all they still receive of the inspection.
 		rows, err := tx.QueryContext(ctx, `SELECT ch.seq, ch.inspection_id, ch.kind, ch.case_id, ch.entity FROM changes ch
-			LEFT JOIN team t ON t.inspection_id = ch.inspection_id AND t.user_name = ?
+			LEFT JOIN team t ON t.inspection_id = ch.inspection_id AND t.user_name = ?1
 			LEFT JOIN cases cs ON cs.id = ch.case_id
-			WHERE ch.seq > ? AND ch.seq <= ? AND (? OR t.role IS NOT NULL)
-			  AND (t.role IS NULL OR t.role != 'inspector' OR ch.case_id IS NULL OR cs.inspector = ?)
-			  AND (ch.for_user IS NULL OR ch.for_user = ?) AND (ch.kind != 'withdrawn' OR t.role = 'inspector')
-			ORDER BY ch.seq LIMIT ?`, u.Name, after, max, u.Admin, u.Name, u.Name, limit+1)
+			WHERE ch.seq > ?2 AND ch.seq <= ?3 AND (?4 OR t.role IS NOT NULL OR ch.kind = 'withdrawn')
+			  AND (t.role IS NULL OR t.role != 'inspector' OR ch.case_id IS NULL OR cs.inspector = ?1)
+			  AND (ch.for_user IS NULL OR ch.for_user = ?1)
+			  AND (ch.kind != 'withdrawn' OR t.role = 'inspector' OR (t.role IS NULL AND NOT ?4))
+			ORDER BY ch.seq LIMIT ?5`, u.Name, after, max, u.Admin, limit+1)
 		if err != nil {
 			return err
 		}

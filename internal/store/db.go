@@ -557,6 +557,46 @@ func (db *DB) AddTeamMember(ctx context.Context, a framework.Actor, inspectionID
 	})
 }
 
+// RemoveTeamMember takes a user off an inspection's team and tells their
+// devices to drop its cases. It refuses while cases are still assigned to
+// them: those would be left with nobody to answer them. It returns the role
+// they had and the number of cases withdrawn.
+func (db *DB) RemoveTeamMember(ctx context.Context, a framework.Actor, inspectionID, user string) (role string, withdrawn int, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		if err := inspectionExists(ctx, tx, inspectionID); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user).Scan(&role)
+		if errors.Is(err, sql.ErrNoRows) {
+			return framework.Errorf(framework.CodeNotFound, "%s is not on the team of inspection %s", user, inspectionID)
+		}
+		if err != nil {
+			return err
+		}
+		var assigned int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE inspection_id = ? AND inspector = ?`, inspectionID, user).Scan(&assigned); err != nil {
+			return err
+		}
+		if assigned > 0 {
+			return framework.Errorf(framework.CodePrecondition, "%s is still assigned %d case(s) of inspection %s: reassign them first (import the cases with another inspector)",
+				user, assigned, inspectionID)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user); err != nil {
+			return err
+		}
+		// Every case, as none is theirs; pull delivers these to a user off
+		// the team (changes.go).
+		if err := withdraw(ctx, tx, inspectionID, user, ""); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE inspection_id = ?`, inspectionID).Scan(&withdrawn); err != nil {
+			return err
+		}
+		return audit(ctx, tx, db.now(), a, "team.remove", "inspection/"+inspectionID+"/team/"+user, role, nil)
+	})
+	return role, withdrawn, err
+}
+
 func nullable(s sql.NullString) any {
 	if !s.Valid {
 		return nil

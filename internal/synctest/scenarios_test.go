@@ -437,3 +437,79 @@ func TestJoiningTheTeamAndChangingRoleReachTheDevice(t *testing.T) {
 	syncOK(t, a)
 	synctest.Check(t, w, []*synctest.Device{a, c})
 }
+
+// A user taken off an inspection's team loses it on their device at the
+// next sync: its cases and answers go, an edit made offline is refused and
+// kept for them to see, and nothing more of the inspection reaches them.
+// Taking off a user who still has cases assigned is refused; adding them
+// back delivers everything again.
+func TestRemovedFromTheTeamTheDeviceDropsTheInspection(t *testing.T) {
+	dir := t.TempDir()
+	w := synctest.Start(t, dir)
+	admin := framework.Actor{User: "admin", Device: "t", Admin: true}
+	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
+	qa := w.NewDevice(t, filepath.Join(dir, "qa"), "qa", w.Addr)
+	syncOK(t, a)
+	syncOK(t, qa)
+	a.Record(t, w.InspectionID, synctest.Cases[0], "2.1.1", "yes")
+	syncOK(t, a)
+	syncOK(t, qa)
+	if cases, _ := qa.Local.Cases(t.Context(), w.InspectionID); len(cases) != len(synctest.Cases) {
+		t.Fatalf("qa's device holds %d cases before the removal, want %d", len(cases), len(synctest.Cases))
+	}
+	qa.Record(t, w.InspectionID, synctest.Cases[1], "2.1.2", "no") // not yet synced
+
+	db := w.Srv.DB()
+	if _, _, err := db.RemoveTeamMember(t.Context(), admin, w.InspectionID, "insp.a"); framework.ErrorCode(err) != framework.CodePrecondition {
+		t.Errorf("removing insp.a, who has cases: %v, want a precondition failure", err)
+	}
+	if _, _, err := db.RemoveTeamMember(t.Context(), admin, w.InspectionID, "nobody"); framework.ErrorCode(err) != framework.CodeNotFound {
+		t.Errorf("removing a user not on the team: %v, want not found", err)
+	}
+	role, n, err := db.RemoveTeamMember(t.Context(), admin, w.InspectionID, "qa")
+	if err != nil || role != framework.RoleQA || n != len(synctest.Cases) {
+		t.Fatalf("removing qa = %q, %d, %v; want qa, %d", role, n, err, len(synctest.Cases))
+	}
+	// While removed, insp.a's new answer must not reach qa's device.
+	a.Record(t, w.InspectionID, synctest.Cases[0], "2.1.3", "no")
+	syncOK(t, a)
+
+	res, err := qa.Client.SyncNow(t.Context())
+	if err != nil || res.Rejected != 1 {
+		t.Fatalf("qa's sync after the removal = %+v, %v; want its offline edit refused", res, err)
+	}
+	qa.Ops = qa.Ops[:len(qa.Ops)-1] // refused on purpose
+	if rej, _ := qa.Local.Rejections(t.Context()); len(rej) != 1 || rej[0].Value != "no" {
+		t.Errorf("qa's rejections = %+v, want the offline edit with its value", rej)
+	}
+	if cases, _ := qa.Local.Cases(t.Context(), w.InspectionID); len(cases) != 0 {
+		t.Errorf("qa's device still holds %d cases of the inspection", len(cases))
+	}
+	for _, ref := range synctest.Cases {
+		if as, _ := qa.Local.Answers(t.Context(), w.InspectionID, ref); len(as) != 0 {
+			t.Errorf("qa's device still holds %d answers of %s", len(as), ref)
+		}
+	}
+	entries, err := db.Audit(t.Context(), w.InspectionID, "", 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		found = found || e.Action == "team.remove" && e.User == "admin" && strings.HasSuffix(e.Entity, "/team/qa") && strings.Contains(e.Before, "qa")
+	}
+	if !found {
+		t.Errorf("no team.remove audit entry for qa")
+	}
+
+	// Back on the team: everything is delivered again.
+	if err := db.AddTeamMember(t.Context(), admin, w.InspectionID, "qa", framework.RoleQA); err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, qa)
+	if cases, _ := qa.Local.Cases(t.Context(), w.InspectionID); len(cases) != len(synctest.Cases) {
+		t.Errorf("qa's device holds %d cases after rejoining, want %d", len(cases), len(synctest.Cases))
+	}
+	syncOK(t, a)
+	synctest.Check(t, w, []*synctest.Device{a, qa})
+}

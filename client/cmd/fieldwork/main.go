@@ -44,6 +44,7 @@ Inspections (lead / admin, online):
   inspection create --name NAME --framework ID [--unit UNIT]   prints the new id
   inspection list
   team add --inspection ID --user NAME --role lead|inspector|qa|analyst
+  team remove --inspection ID --user NAME   (their devices drop the inspection's cases)
   user create --name NAME [--admin]
   token issue --user NAME [--ttl 2160h]
   token revoke --user NAME [--token-id ID]        every token of the user unless --token-id
@@ -119,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"login": a.login, "whoami": a.whoami,
 		"frameworks list": a.frameworksList, "frameworks show": a.frameworksShow,
 		"inspection create": a.inspectionCreate, "inspection list": a.inspectionList,
-		"team add": a.teamAdd, "user create": a.userCreate, "token issue": a.tokenIssue, "token revoke": a.tokenRevoke,
+		"team add": a.teamAdd, "team remove": a.teamRemove, "user create": a.userCreate, "token issue": a.tokenIssue, "token revoke": a.tokenRevoke,
 		"inspection lock": a.inspectionLock, "inspection unlock": a.inspectionUnlock, "audit": a.audit,
 		"submit": a.submit, "case-status": a.caseStatus,
 		"import": a.importFiles, "judge": a.judge,
@@ -427,6 +428,32 @@ func (a *app) teamAdd(args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "%s is %s on %s\n", *user, *role, *insp)
+	return nil
+}
+
+func (a *app) teamRemove(args []string) error {
+	fs := newFlags("team remove")
+	insp := fs.String("inspection", "", "inspection `id`")
+	user := fs.String("user", "", "user `name`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "inspection", "user"); err != nil {
+		return err
+	}
+	c, done, err := a.online()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	resp, err := c.Admin.RemoveTeamMember(ctx, &fieldworkv1.RemoveTeamMemberRequest{InspectionId: *insp, User: *user})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s (%s) is off the team of %s; their devices drop its %d case(s) at their next sync\n",
+		*user, resp.GetRole(), *insp, resp.GetWithdrawnCases())
 	return nil
 }
 

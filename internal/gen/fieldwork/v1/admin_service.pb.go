@@ -426,6 +426,112 @@ func (*AddTeamMemberResponse) Descriptor() ([]byte, []int) {
 	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{7}
 }
 
+type RemoveTeamMemberRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId  string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	User          string                 `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveTeamMemberRequest) Reset() {
+	*x = RemoveTeamMemberRequest{}
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveTeamMemberRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveTeamMemberRequest) ProtoMessage() {}
+
+func (x *RemoveTeamMemberRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveTeamMemberRequest.ProtoReflect.Descriptor instead.
+func (*RemoveTeamMemberRequest) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RemoveTeamMemberRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *RemoveTeamMemberRequest) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+type RemoveTeamMemberResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// role is the role the user had.
+	Role string `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
+	// withdrawn_cases is how many cases their devices are told to drop.
+	WithdrawnCases int32 `protobuf:"varint,2,opt,name=withdrawn_cases,json=withdrawnCases,proto3" json:"withdrawn_cases,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RemoveTeamMemberResponse) Reset() {
+	*x = RemoveTeamMemberResponse{}
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveTeamMemberResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveTeamMemberResponse) ProtoMessage() {}
+
+func (x *RemoveTeamMemberResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveTeamMemberResponse.ProtoReflect.Descriptor instead.
+func (*RemoveTeamMemberResponse) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RemoveTeamMemberResponse) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *RemoveTeamMemberResponse) GetWithdrawnCases() int32 {
+	if x != nil {
+		return x.WithdrawnCases
+	}
+	return 0
+}
+
 type WhoAmIRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -434,7 +540,7 @@ type WhoAmIRequest struct {
 
 func (x *WhoAmIRequest) Reset() {
 	*x = WhoAmIRequest{}
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -446,7 +552,7 @@ func (x *WhoAmIRequest) String() string {
 func (*WhoAmIRequest) ProtoMessage() {}
 
 func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -459,7 +565,7 @@ func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIRequest.ProtoReflect.Descriptor instead.
 func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{8}
+	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{10}
 }
 
 type WhoAmIResponse struct {
@@ -472,7 +578,7 @@ type WhoAmIResponse struct {
 
 func (x *WhoAmIResponse) Reset() {
 	*x = WhoAmIResponse{}
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -484,7 +590,7 @@ func (x *WhoAmIResponse) String() string {
 func (*WhoAmIResponse) ProtoMessage() {}
 
 func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_admin_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -497,7 +603,7 @@ func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIResponse.ProtoReflect.Descriptor instead.
 func (*WhoAmIResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{9}
+	return file_fieldwork_v1_admin_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WhoAmIResponse) GetName() string {
@@ -542,18 +648,25 @@ const file_fieldwork_v1_admin_service_proto_rawDesc = "" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
 	"\x04user\x18\x02 \x01(\tR\x04user\x12\x12\n" +
 	"\x04role\x18\x03 \x01(\tR\x04role\"\x17\n" +
-	"\x15AddTeamMemberResponse\"\x0f\n" +
+	"\x15AddTeamMemberResponse\"R\n" +
+	"\x17RemoveTeamMemberRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
+	"\x04user\x18\x02 \x01(\tR\x04user\"W\n" +
+	"\x18RemoveTeamMemberResponse\x12\x12\n" +
+	"\x04role\x18\x01 \x01(\tR\x04role\x12'\n" +
+	"\x0fwithdrawn_cases\x18\x02 \x01(\x05R\x0ewithdrawnCases\"\x0f\n" +
 	"\rWhoAmIRequest\":\n" +
 	"\x0eWhoAmIResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05admin\x18\x02 \x01(\bR\x05admin2\xa3\x03\n" +
+	"\x05admin\x18\x02 \x01(\bR\x05admin2\x86\x04\n" +
 	"\fAdminService\x12O\n" +
 	"\n" +
 	"CreateUser\x12\x1f.fieldwork.v1.CreateUserRequest\x1a .fieldwork.v1.CreateUserResponse\x12O\n" +
 	"\n" +
 	"IssueToken\x12\x1f.fieldwork.v1.IssueTokenRequest\x1a .fieldwork.v1.IssueTokenResponse\x12R\n" +
 	"\vRevokeToken\x12 .fieldwork.v1.RevokeTokenRequest\x1a!.fieldwork.v1.RevokeTokenResponse\x12X\n" +
-	"\rAddTeamMember\x12\".fieldwork.v1.AddTeamMemberRequest\x1a#.fieldwork.v1.AddTeamMemberResponse\x12C\n" +
+	"\rAddTeamMember\x12\".fieldwork.v1.AddTeamMemberRequest\x1a#.fieldwork.v1.AddTeamMemberResponse\x12a\n" +
+	"\x10RemoveTeamMember\x12%.fieldwork.v1.RemoveTeamMemberRequest\x1a&.fieldwork.v1.RemoveTeamMemberResponse\x12C\n" +
 	"\x06WhoAmI\x12\x1b.fieldwork.v1.WhoAmIRequest\x1a\x1c.fieldwork.v1.WhoAmIResponseB\xbe\x01\n" +
 	"\x10com.fieldwork.v1B\x11AdminServiceProtoP\x01ZFgithub.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1;fieldworkv1\xa2\x02\x03FXX\xaa\x02\fFieldwork.V1\xca\x02\fFieldwork\\V1\xe2\x02\x18Fieldwork\\V1\\GPBMetadata\xea\x02\rFieldwork::V1b\x06proto3"
 
@@ -569,34 +682,38 @@ func file_fieldwork_v1_admin_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_admin_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_fieldwork_v1_admin_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_fieldwork_v1_admin_service_proto_goTypes = []any{
-	(*CreateUserRequest)(nil),     // 0: fieldwork.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),    // 1: fieldwork.v1.CreateUserResponse
-	(*IssueTokenRequest)(nil),     // 2: fieldwork.v1.IssueTokenRequest
-	(*IssueTokenResponse)(nil),    // 3: fieldwork.v1.IssueTokenResponse
-	(*RevokeTokenRequest)(nil),    // 4: fieldwork.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),   // 5: fieldwork.v1.RevokeTokenResponse
-	(*AddTeamMemberRequest)(nil),  // 6: fieldwork.v1.AddTeamMemberRequest
-	(*AddTeamMemberResponse)(nil), // 7: fieldwork.v1.AddTeamMemberResponse
-	(*WhoAmIRequest)(nil),         // 8: fieldwork.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),        // 9: fieldwork.v1.WhoAmIResponse
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*CreateUserRequest)(nil),        // 0: fieldwork.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),       // 1: fieldwork.v1.CreateUserResponse
+	(*IssueTokenRequest)(nil),        // 2: fieldwork.v1.IssueTokenRequest
+	(*IssueTokenResponse)(nil),       // 3: fieldwork.v1.IssueTokenResponse
+	(*RevokeTokenRequest)(nil),       // 4: fieldwork.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),      // 5: fieldwork.v1.RevokeTokenResponse
+	(*AddTeamMemberRequest)(nil),     // 6: fieldwork.v1.AddTeamMemberRequest
+	(*AddTeamMemberResponse)(nil),    // 7: fieldwork.v1.AddTeamMemberResponse
+	(*RemoveTeamMemberRequest)(nil),  // 8: fieldwork.v1.RemoveTeamMemberRequest
+	(*RemoveTeamMemberResponse)(nil), // 9: fieldwork.v1.RemoveTeamMemberResponse
+	(*WhoAmIRequest)(nil),            // 10: fieldwork.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),           // 11: fieldwork.v1.WhoAmIResponse
+	(*timestamppb.Timestamp)(nil),    // 12: google.protobuf.Timestamp
 }
 var file_fieldwork_v1_admin_service_proto_depIdxs = []int32{
-	10, // 0: fieldwork.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	12, // 0: fieldwork.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 1: fieldwork.v1.AdminService.CreateUser:input_type -> fieldwork.v1.CreateUserRequest
 	2,  // 2: fieldwork.v1.AdminService.IssueToken:input_type -> fieldwork.v1.IssueTokenRequest
 	4,  // 3: fieldwork.v1.AdminService.RevokeToken:input_type -> fieldwork.v1.RevokeTokenRequest
 	6,  // 4: fieldwork.v1.AdminService.AddTeamMember:input_type -> fieldwork.v1.AddTeamMemberRequest
-	8,  // 5: fieldwork.v1.AdminService.WhoAmI:input_type -> fieldwork.v1.WhoAmIRequest
-	1,  // 6: fieldwork.v1.AdminService.CreateUser:output_type -> fieldwork.v1.CreateUserResponse
-	3,  // 7: fieldwork.v1.AdminService.IssueToken:output_type -> fieldwork.v1.IssueTokenResponse
-	5,  // 8: fieldwork.v1.AdminService.RevokeToken:output_type -> fieldwork.v1.RevokeTokenResponse
-	7,  // 9: fieldwork.v1.AdminService.AddTeamMember:output_type -> fieldwork.v1.AddTeamMemberResponse
-	9,  // 10: fieldwork.v1.AdminService.WhoAmI:output_type -> fieldwork.v1.WhoAmIResponse
-	6,  // [6:11] is the sub-list for method output_type
-	1,  // [1:6] is the sub-list for method input_type
+	8,  // 5: fieldwork.v1.AdminService.RemoveTeamMember:input_type -> fieldwork.v1.RemoveTeamMemberRequest
+	10, // 6: fieldwork.v1.AdminService.WhoAmI:input_type -> fieldwork.v1.WhoAmIRequest
+	1,  // 7: fieldwork.v1.AdminService.CreateUser:output_type -> fieldwork.v1.CreateUserResponse
+	3,  // 8: fieldwork.v1.AdminService.IssueToken:output_type -> fieldwork.v1.IssueTokenResponse
+	5,  // 9: fieldwork.v1.AdminService.RevokeToken:output_type -> fieldwork.v1.RevokeTokenResponse
+	7,  // 10: fieldwork.v1.AdminService.AddTeamMember:output_type -> fieldwork.v1.AddTeamMemberResponse
+	9,  // 11: fieldwork.v1.AdminService.RemoveTeamMember:output_type -> fieldwork.v1.RemoveTeamMemberResponse
+	11, // 12: fieldwork.v1.AdminService.WhoAmI:output_type -> fieldwork.v1.WhoAmIResponse
+	7,  // [7:13] is the sub-list for method output_type
+	1,  // [1:7] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
 	1,  // [1:1] is the sub-list for extension extendee
 	0,  // [0:1] is the sub-list for field type_name
@@ -613,7 +730,7 @@ func file_fieldwork_v1_admin_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_admin_service_proto_rawDesc), len(file_fieldwork_v1_admin_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_CreateUser_FullMethodName    = "/fieldwork.v1.AdminService/CreateUser"
-	AdminService_IssueToken_FullMethodName    = "/fieldwork.v1.AdminService/IssueToken"
-	AdminService_RevokeToken_FullMethodName   = "/fieldwork.v1.AdminService/RevokeToken"
-	AdminService_AddTeamMember_FullMethodName = "/fieldwork.v1.AdminService/AddTeamMember"
-	AdminService_WhoAmI_FullMethodName        = "/fieldwork.v1.AdminService/WhoAmI"
+	AdminService_CreateUser_FullMethodName       = "/fieldwork.v1.AdminService/CreateUser"
+	AdminService_IssueToken_FullMethodName       = "/fieldwork.v1.AdminService/IssueToken"
+	AdminService_RevokeToken_FullMethodName      = "/fieldwork.v1.AdminService/RevokeToken"
+	AdminService_AddTeamMember_FullMethodName    = "/fieldwork.v1.AdminService/AddTeamMember"
+	AdminService_RemoveTeamMember_FullMethodName = "/fieldwork.v1.AdminService/RemoveTeamMember"
+	AdminService_WhoAmI_FullMethodName           = "/fieldwork.v1.AdminService/WhoAmI"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -41,6 +42,11 @@ type AdminServiceClient interface {
 	RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error)
 	// AddTeamMember gives a user a role on an inspection.
 	AddTeamMember(ctx context.Context, in *AddTeamMemberRequest, opts ...grpc.CallOption) (*AddTeamMemberResponse, error)
+	// RemoveTeamMember takes a user off an inspection's team: their devices drop
+	// its cases on their next sync, and the server accepts no more of their
+	// writes to it. NOT_FOUND if they are not on the team; FAILED_PRECONDITION
+	// while cases are still assigned to them (reassign those first).
+	RemoveTeamMember(ctx context.Context, in *RemoveTeamMemberRequest, opts ...grpc.CallOption) (*RemoveTeamMemberResponse, error)
 	// WhoAmI returns the calling user (any authenticated user).
 	WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResponse, error)
 }
@@ -93,6 +99,16 @@ func (c *adminServiceClient) AddTeamMember(ctx context.Context, in *AddTeamMembe
 	return out, nil
 }
 
+func (c *adminServiceClient) RemoveTeamMember(ctx context.Context, in *RemoveTeamMemberRequest, opts ...grpc.CallOption) (*RemoveTeamMemberResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveTeamMemberResponse)
+	err := c.cc.Invoke(ctx, AdminService_RemoveTeamMember_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(WhoAmIResponse)
@@ -118,6 +134,11 @@ type AdminServiceServer interface {
 	RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error)
 	// AddTeamMember gives a user a role on an inspection.
 	AddTeamMember(context.Context, *AddTeamMemberRequest) (*AddTeamMemberResponse, error)
+	// RemoveTeamMember takes a user off an inspection's team: their devices drop
+	// its cases on their next sync, and the server accepts no more of their
+	// writes to it. NOT_FOUND if they are not on the team; FAILED_PRECONDITION
+	// while cases are still assigned to them (reassign those first).
+	RemoveTeamMember(context.Context, *RemoveTeamMemberRequest) (*RemoveTeamMemberResponse, error)
 	// WhoAmI returns the calling user (any authenticated user).
 	WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
@@ -141,6 +162,9 @@ func (UnimplementedAdminServiceServer) RevokeToken(context.Context, *RevokeToken
 }
 func (UnimplementedAdminServiceServer) AddTeamMember(context.Context, *AddTeamMemberRequest) (*AddTeamMemberResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddTeamMember not implemented")
+}
+func (UnimplementedAdminServiceServer) RemoveTeamMember(context.Context, *RemoveTeamMemberRequest) (*RemoveTeamMemberResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveTeamMember not implemented")
 }
 func (UnimplementedAdminServiceServer) WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WhoAmI not implemented")
@@ -238,6 +262,24 @@ func _AdminService_AddTeamMember_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RemoveTeamMember_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveTeamMemberRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RemoveTeamMember(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RemoveTeamMember_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RemoveTeamMember(ctx, req.(*RemoveTeamMemberRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AdminService_WhoAmI_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(WhoAmIRequest)
 	if err := dec(in); err != nil {
@@ -278,6 +320,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AddTeamMember",
 			Handler:    _AdminService_AddTeamMember_Handler,
+		},
+		{
+			MethodName: "RemoveTeamMember",
+			Handler:    _AdminService_RemoveTeamMember_Handler,
 		},
 		{
 			MethodName: "WhoAmI",

@@ -59,6 +59,7 @@ func changeFromProto(m *fieldworkv1.Change) framework.Change {
 		ch.InspectionID = ch.Conflict.InspectionID
 	case *fieldworkv1.Change_Withdrawal:
 		ch.WithdrawnCase, ch.InspectionID = e.Withdrawal.GetCaseRef(), e.Withdrawal.GetInspectionId()
+		ch.WithdrawnInspection = e.Withdrawal.GetWholeInspection()
 	}
 	return ch
 }

@@ -74,8 +74,9 @@ func changeToProto(c framework.Change) *fieldworkv1.Change {
 		m.Entity = &fieldworkv1.Change_Judgement{Judgement: judgementToProto(c.InspectionID, *c.Judgement)}
 	case c.Conflict != nil:
 		m.Entity = &fieldworkv1.Change_Conflict{Conflict: conflictToProto(c.Conflict)}
-	case c.WithdrawnCase != "":
-		m.Entity = &fieldworkv1.Change_Withdrawal{Withdrawal: &fieldworkv1.Withdrawal{InspectionId: c.InspectionID, CaseRef: c.WithdrawnCase}}
+	case c.WithdrawnCase != "" || c.WithdrawnInspection:
+		m.Entity = &fieldworkv1.Change_Withdrawal{Withdrawal: &fieldworkv1.Withdrawal{InspectionId: c.InspectionID, CaseRef: c.WithdrawnCase,
+			WholeInspection: c.WithdrawnInspection}}
 	}
 	return m
 }

@@ -106,4 +106,7 @@ type Change struct {
 	// WithdrawnCase is the reference of a case reassigned away from the
 	// pulling inspector, whose device should drop it.
 	WithdrawnCase string
+	// WithdrawnInspection: the pulling user is off the inspection's team;
+	// their device should drop the inspection and everything of it.
+	WithdrawnInspection bool
 }

@@ -25,16 +25,18 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 			return err
 		}
 		// Some changes are for one user only (for_user: see announce and
-		// withdraw in cases.go); a withdrawal applies while its user is an
-		// inspector on the team (a lead keeps every case) or, for a user taken
-		// off the team, is all they still receive of the inspection.
+		// withdraw in cases.go). A case's withdrawal applies while its user is
+		// an inspector on the team (a lead keeps every case); to a user taken
+		// off the team, withdrawals and the inspection's removal are all they
+		// still receive of it.
 		rows, err := tx.QueryContext(ctx, `SELECT ch.seq, ch.inspection_id, ch.kind, ch.case_id, ch.entity FROM changes ch
 			LEFT JOIN team t ON t.inspection_id = ch.inspection_id AND t.user_name = ?1
 			LEFT JOIN cases cs ON cs.id = ch.case_id
-			WHERE ch.seq > ?2 AND ch.seq <= ?3 AND (?4 OR t.role IS NOT NULL OR ch.kind = 'withdrawn')
+			WHERE ch.seq > ?2 AND ch.seq <= ?3 AND (?4 OR t.role IS NOT NULL OR ch.kind IN ('withdrawn', 'removed'))
 			  AND (t.role IS NULL OR t.role != 'inspector' OR ch.case_id IS NULL OR cs.inspector = ?1)
 			  AND (ch.for_user IS NULL OR ch.for_user = ?1)
 			  AND (ch.kind != 'withdrawn' OR t.role = 'inspector' OR (t.role IS NULL AND NOT ?4))
+			  AND (ch.kind != 'removed' OR (t.role IS NULL AND NOT ?4))
 			ORDER BY ch.seq LIMIT ?5`, u.Name, after, max, u.Admin, limit+1)
 		if err != nil {
 			return err
@@ -132,6 +134,8 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 				ch.Answer = a
 			case "withdrawn":
 				ch.WithdrawnCase = r.entity
+			case "removed":
+				ch.WithdrawnInspection = true
 			case "judgement":
 				j := framework.Judgement{StandardID: r.entity}
 				var at string

@@ -584,9 +584,14 @@ func (db *DB) RemoveTeamMember(ctx context.Context, a framework.Actor, inspectio
 		if _, err := tx.ExecContext(ctx, `DELETE FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user); err != nil {
 			return err
 		}
-		// Every case, as none is theirs; pull delivers these to a user off
-		// the team (changes.go).
+		// Every case, as none is theirs (a device from before the whole
+		// inspection could be withdrawn drops these), then the inspection;
+		// pull delivers both to a user off the team (changes.go).
 		if err := withdraw(ctx, tx, inspectionID, user, ""); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) VALUES (?1, 'removed', NULL, ?1, ?2)`,
+			inspectionID, user); err != nil {
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE inspection_id = ?`, inspectionID).Scan(&withdrawn); err != nil {

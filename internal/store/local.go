@@ -656,6 +656,8 @@ func (l *Local) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 				err = putLocalConflict(ctx, tx, ch.Conflict)
 			case ch.WithdrawnCase != "":
 				err = withdrawLocalCase(ctx, tx, ch.InspectionID, ch.WithdrawnCase)
+			case ch.WithdrawnInspection:
+				err = withdrawLocalInspection(ctx, tx, ch.InspectionID)
 			}
 			if err != nil {
 				return fmt.Errorf("apply change %d: %w", ch.Seq, err)
@@ -682,6 +684,21 @@ func withdrawLocalCase(ctx context.Context, tx *sql.Tx, inspectionID, ref string
 		if _, err := tx.ExecContext(ctx, q, inspectionID, ref); err != nil {
 			return fmt.Errorf("withdraw case %s: %w", ref, err)
 		}
+	}
+	return nil
+}
+
+// withdrawLocalInspection drops an inspection whose team the user has left,
+// with everything of it (cases, answers, conflicts, judgements). As with a
+// withdrawn case, unsynced edits stay in the outbox to be refused and listed.
+func withdrawLocalInspection(ctx context.Context, tx *sql.Tx, inspectionID string) error {
+	for _, table := range []string{"answers", "conflicts", "cases", "judgements"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE inspection_id = ?`, inspectionID); err != nil {
+			return fmt.Errorf("withdraw inspection %s: %w", inspectionID, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM inspections WHERE id = ?`, inspectionID); err != nil {
+		return fmt.Errorf("withdraw inspection %s: %w", inspectionID, err)
 	}
 	return nil
 }

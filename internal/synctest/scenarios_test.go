@@ -2,6 +2,7 @@ package synctest_test
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -439,16 +440,32 @@ func TestJoiningTheTeamAndChangingRoleReachTheDevice(t *testing.T) {
 }
 
 // A user taken off an inspection's team loses it on their device at the
-// next sync: its cases and answers go, an edit made offline is refused and
-// kept for them to see, and nothing more of the inspection reaches them.
+// next sync: the inspection, its cases, answers and judgements go, an edit
+// made offline is refused and kept for them to see, and nothing more of the
+// inspection reaches them.
 // Taking off a user who still has cases assigned is refused; adding them
 // back delivers everything again.
 func TestRemovedFromTheTeamTheDeviceDropsTheInspection(t *testing.T) {
 	dir := t.TempDir()
 	w := synctest.Start(t, dir)
 	admin := framework.Actor{User: "admin", Device: "t", Admin: true}
+	if err := w.Srv.DB().RecordJudgements(t.Context(), admin, w.InspectionID, []interchange.JudgementRow{{Line: 2, StandardID: "P1.1", Rating: "Good", Rationale: "embargoed until publication"}}); err != nil {
+		t.Fatal(err)
+	}
 	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
 	qa := w.NewDevice(t, filepath.Join(dir, "qa"), "qa", w.Addr)
+	judgements := func() int { // the client has no reader of its own for them
+		var n int
+		raw, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "qa", "client.db")+"?_busy_timeout=5000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		if err := raw.QueryRow(`SELECT count(*) FROM judgements`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	syncOK(t, a)
 	syncOK(t, qa)
 	a.Record(t, w.InspectionID, synctest.Cases[0], "2.1.1", "yes")
@@ -458,6 +475,9 @@ func TestRemovedFromTheTeamTheDeviceDropsTheInspection(t *testing.T) {
 		t.Fatalf("qa's device holds %d cases before the removal, want %d", len(cases), len(synctest.Cases))
 	}
 	qa.Record(t, w.InspectionID, synctest.Cases[1], "2.1.2", "no") // not yet synced
+	if judgements() == 0 {
+		t.Fatalf("qa's device holds no judgements before the removal: the test would prove nothing")
+	}
 
 	db := w.Srv.DB()
 	if _, _, err := db.RemoveTeamMember(t.Context(), admin, w.InspectionID, "insp.a"); framework.ErrorCode(err) != framework.CodePrecondition {
@@ -484,6 +504,12 @@ func TestRemovedFromTheTeamTheDeviceDropsTheInspection(t *testing.T) {
 	}
 	if cases, _ := qa.Local.Cases(t.Context(), w.InspectionID); len(cases) != 0 {
 		t.Errorf("qa's device still holds %d cases of the inspection", len(cases))
+	}
+	if ins, _ := qa.Local.Inspections(t.Context()); len(ins) != 0 {
+		t.Errorf("qa's device still lists %d inspection(s)", len(ins))
+	}
+	if n := judgements(); n != 0 {
+		t.Errorf("qa's device still holds %d judgement(s) of the inspection", n)
 	}
 	for _, ref := range synctest.Cases {
 		if as, _ := qa.Local.Answers(t.Context(), w.InspectionID, ref); len(as) != 0 {

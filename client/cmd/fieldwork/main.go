@@ -44,7 +44,7 @@ Inspections (lead / admin, online):
   inspection create --name NAME --framework ID [--unit UNIT]   prints the new id
   inspection list
   team add --inspection ID --user NAME --role lead|inspector|qa|analyst
-  team remove --inspection ID --user NAME   (their devices drop the inspection's cases)
+  team remove --inspection ID --user NAME   (their devices drop the inspection)
   user create --name NAME [--admin]
   token issue --user NAME [--ttl 2160h]
   token revoke --user NAME [--token-id ID]        every token of the user unless --token-id
@@ -452,7 +452,7 @@ func (a *app) teamRemove(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s (%s) is off the team of %s; their devices drop its %d case(s) at their next sync\n",
+	fmt.Fprintf(a.stdout, "%s (%s) is off the team of %s; their devices drop it and its %d case(s) at their next sync\n",
 		*user, resp.GetRole(), *insp, resp.GetWithdrawnCases())
 	return nil
 }

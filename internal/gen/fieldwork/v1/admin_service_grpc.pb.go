@@ -43,8 +43,8 @@ type AdminServiceClient interface {
 	// AddTeamMember gives a user a role on an inspection.
 	AddTeamMember(ctx context.Context, in *AddTeamMemberRequest, opts ...grpc.CallOption) (*AddTeamMemberResponse, error)
 	// RemoveTeamMember takes a user off an inspection's team: their devices drop
-	// its cases on their next sync, and the server accepts no more of their
-	// writes to it. NOT_FOUND if they are not on the team; FAILED_PRECONDITION
+	// the inspection and everything of it on their next sync, and the server
+	// accepts no more of their writes to it. NOT_FOUND if they are not on the team; FAILED_PRECONDITION
 	// while cases are still assigned to them (reassign those first).
 	RemoveTeamMember(ctx context.Context, in *RemoveTeamMemberRequest, opts ...grpc.CallOption) (*RemoveTeamMemberResponse, error)
 	// WhoAmI returns the calling user (any authenticated user).
@@ -135,8 +135,8 @@ type AdminServiceServer interface {
 	// AddTeamMember gives a user a role on an inspection.
 	AddTeamMember(context.Context, *AddTeamMemberRequest) (*AddTeamMemberResponse, error)
 	// RemoveTeamMember takes a user off an inspection's team: their devices drop
-	// its cases on their next sync, and the server accepts no more of their
-	// writes to it. NOT_FOUND if they are not on the team; FAILED_PRECONDITION
+	// the inspection and everything of it on their next sync, and the server
+	// accepts no more of their writes to it. NOT_FOUND if they are not on the team; FAILED_PRECONDITION
 	// while cases are still assigned to them (reassign those first).
 	RemoveTeamMember(context.Context, *RemoveTeamMemberRequest) (*RemoveTeamMemberResponse, error)
 	// WhoAmI returns the calling user (any authenticated user).

@@ -617,12 +617,15 @@ func (*Change_Withdrawal) isChange_Entity() {}
 
 // Withdrawal tells an inspector's device that a case is no longer theirs
 // (it was reassigned): the device drops the case and its synced answers.
+// With whole_inspection (case_ref empty), the user is off the inspection's
+// team: the device drops the inspection and everything of it.
 type Withdrawal struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	InspectionId  string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
-	CaseRef       string                 `protobuf:"bytes,2,opt,name=case_ref,json=caseRef,proto3" json:"case_ref,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId    string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	CaseRef         string                 `protobuf:"bytes,2,opt,name=case_ref,json=caseRef,proto3" json:"case_ref,omitempty"`
+	WholeInspection bool                   `protobuf:"varint,3,opt,name=whole_inspection,json=wholeInspection,proto3" json:"whole_inspection,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Withdrawal) Reset() {
@@ -667,6 +670,13 @@ func (x *Withdrawal) GetCaseRef() string {
 		return x.CaseRef
 	}
 	return ""
+}
+
+func (x *Withdrawal) GetWholeInspection() bool {
+	if x != nil {
+		return x.WholeInspection
+	}
+	return false
 }
 
 type PullResponse struct {
@@ -783,11 +793,12 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\n" +
 	"withdrawal\x18\a \x01(\v2\x18.fieldwork.v1.WithdrawalH\x00R\n" +
 	"withdrawalB\b\n" +
-	"\x06entity\"L\n" +
+	"\x06entity\"w\n" +
 	"\n" +
 	"Withdrawal\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x19\n" +
-	"\bcase_ref\x18\x02 \x01(\tR\acaseRef\"j\n" +
+	"\bcase_ref\x18\x02 \x01(\tR\acaseRef\x12)\n" +
+	"\x10whole_inspection\x18\x03 \x01(\bR\x0fwholeInspection\"j\n" +
 	"\fPullResponse\x12.\n" +
 	"\achanges\x18\x01 \x03(\v2\x14.fieldwork.v1.ChangeR\achanges\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\x03R\x06cursor\x12\x12\n" +

@@ -3,7 +3,6 @@ package store_test
 import (
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,7 +129,7 @@ func rawDB(t *testing.T, path string) *sql.DB {
 // a later edit still pending keeps it; acknowledging again changes nothing.
 func TestLocalAcknowledge_SettlesEachAnswerOnce(t *testing.T) {
 	ctx := t.Context()
-	l := localWithCase(t)
+	l := store.LocalWithCase(t)
 	record := func(q, v string) framework.Op {
 		o, err := l.Record(ctx, "insp.a", "I", "T-1", q, v, "")
 		if err != nil {
@@ -184,34 +183,12 @@ func TestLocalAcknowledge_SettlesEachAnswerOnce(t *testing.T) {
 	}
 }
 
-// localWithCase opens a client store holding inspection I and its case T-1.
-func localWithCase(t *testing.T) *store.Local {
-	t.Helper()
-	ctx := t.Context()
-	l, err := store.OpenLocal(ctx, filepath.Join(t.TempDir(), "local.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	fws, raws, _ := framework.Builtin()
-	if err := l.PutFramework(ctx, fws[0].ID, fws[0].Version, raws[0]); err != nil {
-		t.Fatal(err)
-	}
-	in := &framework.Inspection{ID: "I", Name: "Test", FrameworkID: fws[0].ID, FrameworkVersion: fws[0].Version, Status: framework.InspectionFieldwork, Role: "inspector"}
-	cs := &framework.Case{Ref: "T-1", Inspector: "insp.a", Status: framework.CaseInProgress, Attributes: map[string]string{
-		"sentence_type": "community", "sex": "male", "age_band": "26-39", "ethnicity": "white", "rosh": "medium", "mappa": "none", "pdu": "Test", "contact_suspended": "false"}}
-	if err := l.ApplyChanges(ctx, []framework.Change{{InspectionID: "I", Inspection: in}, {InspectionID: "I", Case: cs}}, 2); err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 // Acknowledging a "batch" that is not a run of the outbox (an op in its
 // range left out) is refused and removes nothing, rather than dropping the
 // op left out.
 func TestLocalAcknowledge_RefusesABatchWithAGap(t *testing.T) {
 	ctx := t.Context()
-	l := localWithCase(t)
+	l := store.LocalWithCase(t)
 	var ops []framework.Op
 	for _, q := range []string{"2.1.1", "2.1.2", "2.1.3"} {
 		o, err := l.Record(ctx, "insp.a", "I", "T-1", q, "yes", "")
@@ -236,7 +213,7 @@ func TestLocalAcknowledge_RefusesABatchWithAGap(t *testing.T) {
 // acknowledging the batch again changes nothing.
 func TestLocalAcknowledge_CommonBatch(t *testing.T) {
 	ctx := t.Context()
-	l := localWithCase(t)
+	l := store.LocalWithCase(t)
 	record := func(q, v, note string) framework.Op {
 		o, err := l.Record(ctx, "insp.a", "I", "T-1", q, v, note)
 		if err != nil {

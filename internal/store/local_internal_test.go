@@ -59,7 +59,7 @@ func TestSettleApplied_SameAsGeneralPath(t *testing.T) {
 		for i, fast := range []bool{true, false} {
 			settleInOneStatement = fast
 			rng := rand.New(rand.NewPCG(uint64(trial), 3)) // the same trial for both paths
-			l := localWithCaseInternal(t)
+			l := LocalWithCase(t)
 			l.Now = func() time.Time { return time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC) }
 			var ops []framework.Op
 			for q := range 12 {
@@ -119,7 +119,6 @@ func TestSettleApplied_SameAsGeneralPath(t *testing.T) {
 				rows.Close()
 			}
 			dump[i] = b.String()
-			l.Close()
 		}
 		if dump[0] != dump[1] {
 			t.Fatalf("trial %d: one statement:\n%s\ngeneral path:\n%s", trial, dump[0], dump[1])
@@ -127,14 +126,16 @@ func TestSettleApplied_SameAsGeneralPath(t *testing.T) {
 	}
 }
 
-// localWithCaseInternal opens a client store holding inspection I and its case T-1.
-func localWithCaseInternal(t *testing.T) *Local {
+// LocalWithCase opens a client store holding inspection I and its case
+// T-1, closed when the test ends (exported to the store_test package).
+func LocalWithCase(t *testing.T) *Local {
 	t.Helper()
 	ctx := t.Context()
 	l, err := OpenLocal(ctx, filepath.Join(t.TempDir(), "local.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { l.Close() })
 	fws, raws, _ := framework.Builtin()
 	if err := l.PutFramework(ctx, fws[0].ID, fws[0].Version, raws[0]); err != nil {
 		t.Fatal(err)

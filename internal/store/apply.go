@@ -608,11 +608,17 @@ func (gc *groupCache) audit(at string, a framework.Actor, action, entity string,
 	gc.rows.audit = append(gc.rows.audit, auditRow(at, a, action, entity, before, after))
 }
 
-// insertMany writes rows with multi-row INSERTs of up to 400 rows each.
+// insertMany writes rows with multi-row INSERTs of up to 400 rows each,
+// whose lengths are multiples of 20 or under 20 (a group's rows take at
+// most two statements beyond the full ones). The driver caches a prepared
+// statement per SQL text, and a statement's size grows with its rows: with
+// every length from 1 to 400 in use, as under mixed load, the cache held
+// about 100 MiB of INSERTs; these 39 lengths per table bound it to a few.
 func insertMany(ctx context.Context, tx *sql.Tx, head, rowSQL, tail string, rows [][]any) error {
-	const per = 400
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
+	for start := 0; start < len(rows); {
+		n := chunkLen(len(rows) - start)
+		chunk := rows[start : start+n]
+		start += n
 		var args []any
 		for _, r := range chunk {
 			args = append(args, r...)
@@ -623,6 +629,18 @@ func insertMany(ctx context.Context, tx *sql.Tx, head, rowSQL, tail string, rows
 		}
 	}
 	return nil
+}
+
+// chunkLen is the length of insertMany's next statement for n rows left.
+func chunkLen(n int) int {
+	const per, granule = 400, 20
+	if n >= per {
+		return per
+	}
+	if n >= granule {
+		return n - n%granule
+	}
+	return n
 }
 
 // execBound runs a statement with many arguments as a query: go-sqlite3

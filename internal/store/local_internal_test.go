@@ -148,3 +148,30 @@ func LocalWithCase(t *testing.T) *Local {
 	}
 	return l
 }
+
+// insertMany's statements: the rows in order, at most two statements
+// beyond the full ones, and few distinct lengths (each is a cached
+// prepared statement).
+func TestChunkLen(t *testing.T) {
+	lengths := map[int]bool{}
+	for n := 1; n <= 1300; n++ {
+		left, partial := n, 0
+		for left > 0 {
+			k := chunkLen(left)
+			if k <= 0 || k > left || k > 400 {
+				t.Fatalf("n=%d: chunk of %d with %d left", n, k, left)
+			}
+			if k < 400 {
+				partial++
+			}
+			lengths[k] = true
+			left -= k
+		}
+		if partial > 2 {
+			t.Errorf("n=%d: %d statements short of 400 rows, want at most 2", n, partial)
+		}
+	}
+	if len(lengths) > 40 {
+		t.Errorf("%d distinct statement lengths, want at most 40", len(lengths))
+	}
+}

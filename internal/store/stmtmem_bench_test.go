@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// BenchmarkHistoryGroupsOfEverySize writes history groups of 145 to 400
+// rows, as a server under mixed load would, and reports how much the
+// process grew: the writer connection caches a prepared statement per
+// distinct INSERT, so the number of statement lengths sets its memory.
+// Run alone, so that nothing else grows the process:
+// go test ./internal/store -run XXX -bench HistoryGroupsOfEverySize -benchtime 1x
+func BenchmarkHistoryGroupsOfEverySize(b *testing.B) {
+	for b.Loop() {
+		ctx := context.Background()
+		db, err := Open(ctx, filepath.Join(b.TempDir(), "s.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		before := rssKiB(b)
+		total := 0
+		for n := 145; n <= 400; n++ {
+			rows := make([][]any, 0, n)
+			for range n {
+				rows = append(rows, []any{fmt.Sprintf("case-%d", total), "2.1.1", "yes", "", int64(1), "u", "d", "t", nil, nil})
+				total++
+			}
+			if err := db.write(ctx, func(tx *sql.Tx) error {
+				return insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id, device_seq) VALUES `,
+					`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, rows)
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		b.ReportMetric(float64(rssKiB(b)-before)/1024, "rss-growth-MiB")
+		db.Close()
+	}
+}
+
+// rssKiB is this process's resident set size.
+func rssKiB(b *testing.B) int {
+	body, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Skip("no /proc/self/status")
+	}
+	for _, l := range strings.Split(string(body), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	b.Skip("no VmRSS")
+	return 0
+}

@@ -155,8 +155,8 @@ func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []
 	}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		rows, err := tx.QueryContext(ctx, `SELECT op_id, result, revision, reason, coalesce(conflict_id, '') FROM op_records WHERE op_id IN (?`+
-			strings.Repeat(",?", len(chunk)-1)+`)`, chunk...)
+		marks, args := inList(chunk)
+		rows, err := tx.QueryContext(ctx, `SELECT op_id, result, revision, reason, coalesce(conflict_id, '') FROM op_records WHERE op_id IN (`+marks+`)`, args...)
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -440,7 +439,8 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		} else {
 			for start := 0; start < len(ids); start += 500 {
 				chunk := ids[start:min(start+500, len(ids))]
-				rows, err := tx.QueryContext(ctx, `DELETE FROM outbox WHERE op_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`) RETURNING op_id`, chunk...)
+				marks, args := inList(chunk)
+				rows, err := tx.QueryContext(ctx, `DELETE FROM outbox WHERE op_id IN (`+marks+`) RETURNING op_id`, args...)
 				if err != nil {
 					return err
 				}

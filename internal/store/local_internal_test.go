@@ -175,3 +175,23 @@ func TestChunkLen(t *testing.T) {
 		t.Errorf("%d distinct statement lengths, want at most 40", len(lengths))
 	}
 }
+
+func TestInList(t *testing.T) {
+	for _, n := range []int{1, 19, 20, 21, 500} {
+		values := make([]any, n)
+		for i := range values {
+			values[i] = i
+		}
+		marks, args := inList(values)
+		want := (n + 19) / 20 * 20
+		if len(args) != want || strings.Count(marks, "?") != want {
+			t.Errorf("n=%d: %d args, %d marks; want %d of each", n, len(args), strings.Count(marks, "?"), want)
+		}
+		for i, a := range args {
+			if w := min(i, n-1); a != w {
+				t.Errorf("n=%d: arg %d = %v, want %d", n, i, a, w)
+				break
+			}
+		}
+	}
+}

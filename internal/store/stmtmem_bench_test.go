@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
 // BenchmarkHistoryGroupsOfEverySize writes history groups of 145 to 400
@@ -61,4 +63,33 @@ func rssKiB(b *testing.B) int {
 	}
 	b.Skip("no VmRSS")
 	return 0
+}
+
+// BenchmarkOpRecordLookupsOfEverySize looks up the op records of groups of
+// 145 to 500 ops (one IN list each) and reports how much the process grew.
+// go test ./internal/store -run XXX -bench OpRecordLookupsOfEverySize -benchtime 1x
+func BenchmarkOpRecordLookupsOfEverySize(b *testing.B) {
+	for b.Loop() {
+		ctx := context.Background()
+		db, err := Open(ctx, filepath.Join(b.TempDir(), "s.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		before := rssKiB(b)
+		for n := 145; n <= 500; n++ {
+			ops := make([]framework.Op, n)
+			for k := range ops {
+				ops[k].ID = fmt.Sprintf("01a20000-0000-7000-8000-%012d", k)
+			}
+			if err := db.write(ctx, func(tx *sql.Tx) error {
+				return newGroupCache().prefetchRecorded(ctx, tx, []*applyRequest{{ops: ops}})
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		b.ReportMetric(float64(rssKiB(b)-before)/1024, "rss-growth-MiB")
+		db.Close()
+	}
 }

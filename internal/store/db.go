@@ -558,7 +558,7 @@ func (db *DB) AddTeamMember(ctx context.Context, a framework.Actor, inspectionID
 }
 
 // RemoveTeamMember takes a user off an inspection's team and tells their
-// devices to drop its cases. It refuses while cases are still assigned to
+// devices to drop the inspection and its cases. It refuses while cases are still assigned to
 // them: those would be left with nobody to answer them. It returns the role
 // they had and the number of cases withdrawn.
 func (db *DB) RemoveTeamMember(ctx context.Context, a framework.Actor, inspectionID, user string) (role string, withdrawn int, err error) {

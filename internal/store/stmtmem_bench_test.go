@@ -21,6 +21,33 @@ import (
 // Run alone, so that nothing else grows the process:
 // go test ./internal/store -run XXX -bench HistoryGroupsOfEverySize -benchtime 1x
 func BenchmarkHistoryGroupsOfEverySize(b *testing.B) {
+	reportGrowth(b, 145, 400, func(ctx context.Context, tx *sql.Tx, n int) error {
+		rows := make([][]any, 0, n)
+		for k := range n {
+			rows = append(rows, []any{fmt.Sprintf("case-%d-%d", n, k), "2.1.1", "yes", "", int64(1), "u", "d", "t", nil, nil})
+		}
+		return insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id, device_seq) VALUES `,
+			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, rows)
+	})
+}
+
+// BenchmarkOpRecordLookupsOfEverySize looks up the op records of groups of
+// 145 to 500 ops (one IN list each) and reports how much the process grew.
+// go test ./internal/store -run XXX -bench OpRecordLookupsOfEverySize -benchtime 1x
+func BenchmarkOpRecordLookupsOfEverySize(b *testing.B) {
+	reportGrowth(b, 145, 500, func(ctx context.Context, tx *sql.Tx, n int) error {
+		ops := make([]framework.Op, n)
+		for k := range ops {
+			ops[k].ID = fmt.Sprintf("01a20000-0000-7000-8000-%012d", k)
+		}
+		return newGroupCache().prefetchRecorded(ctx, tx, []*applyRequest{{ops: ops}})
+	})
+}
+
+// reportGrowth runs step for every group size from lo to hi, each in its
+// own write transaction on a new database, and reports how much the
+// process's resident set grew.
+func reportGrowth(b *testing.B, lo, hi int, step func(ctx context.Context, tx *sql.Tx, n int) error) {
 	for b.Loop() {
 		ctx := context.Background()
 		db, err := Open(ctx, filepath.Join(b.TempDir(), "s.db"))
@@ -29,17 +56,8 @@ func BenchmarkHistoryGroupsOfEverySize(b *testing.B) {
 		}
 		runtime.GC()
 		before := rssKiB(b)
-		total := 0
-		for n := 145; n <= 400; n++ {
-			rows := make([][]any, 0, n)
-			for range n {
-				rows = append(rows, []any{fmt.Sprintf("case-%d", total), "2.1.1", "yes", "", int64(1), "u", "d", "t", nil, nil})
-				total++
-			}
-			if err := db.write(ctx, func(tx *sql.Tx) error {
-				return insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id, device_seq) VALUES `,
-					`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, rows)
-			}); err != nil {
+		for n := lo; n <= hi; n++ {
+			if err := db.write(ctx, func(tx *sql.Tx) error { return step(ctx, tx, n) }); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -63,33 +81,4 @@ func rssKiB(b *testing.B) int {
 	}
 	b.Skip("no VmRSS")
 	return 0
-}
-
-// BenchmarkOpRecordLookupsOfEverySize looks up the op records of groups of
-// 145 to 500 ops (one IN list each) and reports how much the process grew.
-// go test ./internal/store -run XXX -bench OpRecordLookupsOfEverySize -benchtime 1x
-func BenchmarkOpRecordLookupsOfEverySize(b *testing.B) {
-	for b.Loop() {
-		ctx := context.Background()
-		db, err := Open(ctx, filepath.Join(b.TempDir(), "s.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		runtime.GC()
-		before := rssKiB(b)
-		for n := 145; n <= 500; n++ {
-			ops := make([]framework.Op, n)
-			for k := range ops {
-				ops[k].ID = fmt.Sprintf("01a20000-0000-7000-8000-%012d", k)
-			}
-			if err := db.write(ctx, func(tx *sql.Tx) error {
-				return newGroupCache().prefetchRecorded(ctx, tx, []*applyRequest{{ops: ops}})
-			}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		runtime.GC()
-		b.ReportMetric(float64(rssKiB(b)-before)/1024, "rss-growth-MiB")
-		db.Close()
-	}
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
@@ -130,9 +129,7 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 			}
 			req := &fieldworkv1.PushRequest{Ops: make([]*fieldworkv1.Op, len(ops))}
 			for i, op := range ops {
-				req.Ops[i] = &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
-					Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
-					ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: op.Resolution}
+				req.Ops[i] = OpToProto(op)
 			}
 			select {
 			case inflight <- ops: // blocks while pushWindow batches await acks

@@ -1,9 +1,13 @@
 package client
 
 import (
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
 )
 
 func conflictFromProto(m *fieldworkv1.Conflict) *framework.Conflict {
@@ -22,7 +26,20 @@ func ackFromProto(m *fieldworkv1.Ack) framework.Ack {
 	if c := m.GetCurrent(); c != nil {
 		a.Answer = answerFromProto(c)
 	}
+	if a.Result == framework.OpRejected {
+		a.Err = rpcerr.FromCode(codes.Code(m.GetCode()), m.GetReason())
+		if m.GetCode() == 0 { // a server from before codes were sent
+			a.Err = framework.Errorf(framework.CodeInvalid, "%s", m.GetReason())
+		}
+	}
 	return a
+}
+
+// OpToProto is the wire form of an op, as the push stream sends it.
+func OpToProto(op framework.Op) *fieldworkv1.Op {
+	return &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
+		Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
+		ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: op.Resolution, Supersedes: op.Supersedes}
 }
 
 func answerFromProto(a *fieldworkv1.Answer) *framework.Answer {

@@ -8,6 +8,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
 )
 
 func ts(t time.Time) *timestamppb.Timestamp {
@@ -49,12 +50,15 @@ func conflictToProto(c *framework.Conflict) *fieldworkv1.Conflict {
 func opFromProto(m *fieldworkv1.Op) framework.Op {
 	return framework.Op{ID: m.GetOpId(), InspectionID: m.GetInspectionId(), CaseRef: m.GetCaseRef(), QuestionID: m.GetQuestionId(),
 		Value: m.GetValue(), Note: m.GetNote(), BaseRevision: m.GetBaseRevision(), DeviceID: m.GetDeviceId(), DeviceSeq: m.GetDeviceSeq(),
-		ClientTime: m.GetClientTime().AsTime(), ConflictID: m.GetConflictId(), Resolution: m.GetResolution()}
+		ClientTime: m.GetClientTime().AsTime(), ConflictID: m.GetConflictId(), Resolution: m.GetResolution(), Supersedes: m.GetSupersedes()}
 }
 
 func ackToProto(inspectionID string, a framework.Ack) *fieldworkv1.Ack {
 	m := &fieldworkv1.Ack{OpId: a.OpID, Result: fieldworkv1.OpResult(a.Result), Duplicate: a.Duplicate, Revision: a.Revision,
 		Reason: a.Reason, Conflict: conflictToProto(a.Conflict)}
+	if a.Result == framework.OpRejected {
+		m.Code = int32(rpcerr.Code(a.Err))
+	}
 	if a.Answer != nil {
 		m.Current = answerToProto(inspectionID, *a.Answer)
 	}

@@ -89,9 +89,9 @@ var matrixCall = map[string]func(ctx context.Context, e *testEnv, insp, ref stri
 		}
 		stream.CloseSend()
 		// Per-op decisions come back in the ack, not as the stream's status.
-		if reason := resp.GetAcks()[0].GetReason(); strings.Contains(reason, "assigned to another") || strings.Contains(reason, "not on this inspection") ||
-			strings.Contains(reason, "cannot write answers") {
-			return status.Error(codes.PermissionDenied, reason)
+		ack := resp.GetAcks()[0]
+		if ack.GetResult() == fieldworkv1.OpResult_OP_RESULT_REJECTED && codes.Code(ack.GetCode()) == codes.PermissionDenied {
+			return status.Error(codes.PermissionDenied, ack.GetReason())
 		}
 		return nil
 	},

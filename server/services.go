@@ -138,16 +138,15 @@ func (s *inspectionService) ListCases(ctx context.Context, req *fieldworkv1.List
 	if err != nil {
 		return nil, err
 	}
-	only := ""
-	if in.Role == framework.RoleInspector {
-		only = u.Name
-	}
-	cs, err := s.db.Cases(ctx, req.GetInspectionId(), only)
+	cs, err := s.db.Cases(ctx, req.GetInspectionId(), "")
 	if err != nil {
 		return nil, err
 	}
 	resp := &fieldworkv1.ListCasesResponse{}
 	for _, c := range cs {
+		if !framework.CanSeeCase(in.Role, c.Inspector == u.Name) {
+			continue
+		}
 		resp.Cases = append(resp.Cases, caseToProto(req.GetInspectionId(), c))
 	}
 	return resp, nil
@@ -187,19 +186,8 @@ func (s *answerService) RecordAnswer(ctx context.Context, req *fieldworkv1.Recor
 }
 
 func (s *answerService) ListAnswers(ctx context.Context, req *fieldworkv1.ListAnswersRequest) (*fieldworkv1.ListAnswersResponse, error) {
-	u := userFrom(ctx)
-	c, err := s.db.Case(ctx, req.GetInspectionId(), req.GetCaseRef())
-	if err != nil {
+	if _, err := s.db.VisibleCase(ctx, userFrom(ctx), req.GetInspectionId(), req.GetCaseRef()); err != nil {
 		return nil, err
-	}
-	if !u.Admin {
-		in, err := s.db.Inspection(ctx, u, req.GetInspectionId())
-		if err != nil {
-			return nil, err
-		}
-		if in.Role == framework.RoleInspector && c.Inspector != u.Name {
-			return nil, framework.Errorf(framework.CodePermission, "case %s is assigned to %s, not to you", c.Ref, c.Inspector)
-		}
 	}
 	answers, err := s.db.Answers(ctx, req.GetInspectionId(), req.GetCaseRef())
 	if err != nil {

@@ -40,7 +40,19 @@ type Op struct {
 	// Resolution is how the value was chosen: mine, theirs or value.
 	ConflictID string
 	Resolution string
+	// Supersedes lists the earlier edits of the same answer that were still
+	// in this device's outbox when the op was made: once the op is applied,
+	// each of them that arrives later is superseded by it (docs/sync.md).
+	Supersedes []string
 }
+
+// Bounds on an op's sync fields. device_seq orders a device's outbox and is
+// kept for audit; it decides nothing on the server (docs/sync.md), but a
+// value beyond what a JSON number holds exactly is a broken client.
+const (
+	MaxDeviceSeq  = 1<<53 - 1
+	MaxSupersedes = 1000
+)
 
 // Resolutions of a conflict.
 const (

@@ -62,3 +62,21 @@ func FromStatus(err error) error {
 	}
 	return err
 }
+
+// Code is the gRPC code ToStatus would give err (codes.Internal for an
+// error without a fieldwork code), for errors carried inside a message,
+// such as a refused op's ack.
+func Code(err error) codes.Code {
+	if err == nil {
+		return codes.OK
+	}
+	return status.Code(ToStatus(err))
+}
+
+// FromCode is FromStatus for a code and message carried inside a message.
+func FromCode(c codes.Code, msg string) error {
+	if c == codes.OK {
+		return nil
+	}
+	return FromStatus(status.Error(c, msg))
+}

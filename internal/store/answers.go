@@ -191,7 +191,7 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 			}
 			cur := current{caseID: cr.id, inspectionID: inspectionID, caseStatus: cr.c.Status, Current: *c}
 			ans := &framework.Answer{CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: values[i], Note: r.Note, Revision: c.Revision + 1}
-			if err := gc.putAnswer(ctx, tx, at, a, cur, ans, framework.Op{InspectionID: inspectionID, CaseRef: r.CaseRef}); err != nil {
+			if err := gc.putAnswer(ctx, tx, at, a, cur, ans, framework.Op{InspectionID: inspectionID, CaseRef: r.CaseRef}, 0); err != nil {
 				return err
 			}
 			applied++

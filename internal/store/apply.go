@@ -30,13 +30,9 @@ type groupCache struct {
 	answers map[string]map[string]*syncer.Current
 	counts  countDeltas
 
-	recorded  map[string]framework.Ack // op records from before this group, prefetched
-	acks      map[string]framework.Ack // ops applied in this group
-	seqDB     map[[4]string]int64      // (case, question, device, user) → max applied seq before the group
-	seqLoaded map[string]bool          // cases whose seqDB entries are all loaded
-	seqKeys   map[[4]string]bool       // single keys whose seqDB entry is loaded
-	opsOnCase map[string]int           // how many of the group's ops name each case (by inspection + ref)
-	seqNew    map[[4]string]int64      // the same for ops applied in this group
+	recorded   map[string]opRecord     // op records from before this group, prefetched
+	acks       map[string]opRecord     // ops recorded in this group
+	superseded map[string]supersession // op id → the applied later edit that named it (before or in this group)
 
 	rows   pendingRows
 	at     string    // the group's time, taken once: it commits as one
@@ -63,7 +59,34 @@ type histRow struct {
 	revision                        int64
 	user, device, at, opID          string
 	deviceSeq                       int64 // of the op; unused without opID
+	payload                         int64 // of the op; unused without opID
 	inspectionID                    string
+}
+
+// opRecord is an op's recorded result with what identifies its payload.
+type opRecord struct {
+	ack     framework.Ack
+	payload sql.NullInt64 // NULL for records made before migration 0008
+	user    string
+	device  string
+	seq     sql.NullInt64
+	caseID  string
+	qid     string
+}
+
+// samePayload reports whether op, sent by user with the given payload
+// fingerprint, is the op this record was made for. Records made before
+// payloads were kept are compared on what they hold.
+func (r opRecord) samePayload(user string, op framework.Op, payload int64) bool {
+	if r.payload.Valid {
+		return r.payload.Int64 == payload
+	}
+	return r.user == user && r.device == op.DeviceID && r.seq.Int64 == op.DeviceSeq && r.qid == op.QuestionID
+}
+
+// supersession is an applied op that named an earlier edit as superseded.
+type supersession struct {
+	by, user, device, caseID, qid string
 }
 
 type pendingRows struct {
@@ -72,12 +95,13 @@ type pendingRows struct {
 	ops     [][]any
 	changes [][]any
 	audit   [][]any
+	supers  [][]any // supersessions
 }
 
 func newGroupCache() *groupCache {
 	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]string{}, cases: map[[2]string]*caseRow{},
-		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]framework.Ack{},
-		acks: map[string]framework.Ack{}, seqDB: map[[4]string]int64{}, seqLoaded: map[string]bool{}, seqKeys: map[[4]string]bool{}, opsOnCase: map[string]int{}, seqNew: map[[4]string]int64{},
+		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]opRecord{},
+		acks: map[string]opRecord{}, superseded: map[string]supersession{},
 		rows: pendingRows{latest: map[[2]string]int{}}}
 }
 
@@ -144,50 +168,72 @@ func (gc *groupCache) answer(ctx context.Context, tx *sql.Tx, caseID, questionID
 	return c, nil
 }
 
-// prefetchRecorded reads the op records of every op in the group at once.
+// prefetchRecorded reads the op records, and the supersessions naming
+// them, of every op in the group at once.
 func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []*applyRequest) error {
 	var ids []any
 	for _, r := range group {
 		for _, op := range r.ops {
 			ids = append(ids, op.ID)
-			gc.opsOnCase[op.InspectionID+"\x00"+op.CaseRef]++
 		}
 	}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
 		marks, args := inList(chunk)
-		rows, err := tx.QueryContext(ctx, `SELECT op_id, result, revision, reason, coalesce(conflict_id, '') FROM op_records WHERE op_id IN (`+marks+`)`, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT op_id, result, revision, reason, coalesce(conflict_id, ''), user_name, device_id, device_seq,
+			coalesce(case_id, ''), coalesce(question_id, ''), payload FROM op_records WHERE op_id IN (`+marks+`)`, args...)
 		if err != nil {
 			return err
 		}
 		var conflicts []string
 		for rows.Next() {
-			ack := framework.Ack{Duplicate: true}
+			rec := opRecord{ack: framework.Ack{Duplicate: true}}
 			var result int
 			var conflictID string
-			if err := rows.Scan(&ack.OpID, &result, &ack.Revision, &ack.Reason, &conflictID); err != nil {
+			if err := rows.Scan(&rec.ack.OpID, &result, &rec.ack.Revision, &rec.ack.Reason, &conflictID, &rec.user, &rec.device, &rec.seq,
+				&rec.caseID, &rec.qid, &rec.payload); err != nil {
 				rows.Close()
 				return err
 			}
-			ack.Result = framework.OpResult(result)
-			if ack.Result == framework.OpRejected {
-				ack.Err = framework.Errorf(framework.CodeInvalid, "%s", ack.Reason)
+			rec.ack.Result = framework.OpResult(result)
+			if rec.ack.Result == framework.OpRejected {
+				rec.ack.Err = framework.Errorf(framework.CodeInvalid, "%s", rec.ack.Reason)
 			}
 			if conflictID != "" {
-				ack.Conflict = &framework.Conflict{ID: conflictID}
-				conflicts = append(conflicts, ack.OpID)
+				rec.ack.Conflict = &framework.Conflict{ID: conflictID}
+				conflicts = append(conflicts, rec.ack.OpID)
 			}
-			gc.recorded[ack.OpID] = ack
+			gc.recorded[rec.ack.OpID] = rec
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		for _, opID := range conflicts {
-			ack := gc.recorded[opID]
-			c, err := conflictByID(ctx, tx, ack.Conflict.ID)
+			rec := gc.recorded[opID]
+			c, err := conflictByID(ctx, tx, rec.ack.Conflict.ID)
 			if err != nil {
 				return err
 			}
-			ack.Conflict = &c
-			gc.recorded[opID] = ack
+			rec.ack.Conflict = &c
+			gc.recorded[opID] = rec
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT op_id, by_op_id, user_name, device_id, case_id, question_id FROM supersessions WHERE op_id IN (`+marks+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			var sp supersession
+			if err := rows.Scan(&id, &sp.by, &sp.user, &sp.device, &sp.caseID, &sp.qid); err != nil {
+				rows.Close()
+				return err
+			}
+			gc.superseded[id] = sp
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -229,29 +275,46 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		// Not recorded: without a valid id there is nothing to deduplicate on.
 		return reject(op, framework.Errorf(framework.CodeInvalid, "op_id %q is not a UUID", op.ID)), nil
 	}
-	if ack, ok := gc.acks[op.ID]; ok {
-		ack.Duplicate = true
-		return gc.withCurrent(ctx, tx, op, ack)
+	payload := syncer.Payload(u.Name, op)
+	rec, ok := gc.acks[op.ID]
+	if ok {
+		rec.ack.Duplicate = true
+	} else {
+		rec, ok = gc.recorded[op.ID]
 	}
-	if ack, ok := gc.recorded[op.ID]; ok {
-		return gc.withCurrent(ctx, tx, op, ack)
+	if ok {
+		if !rec.samePayload(u.Name, op, payload) {
+			// Not recorded, and nothing of the first op is returned: its
+			// record stands, and the sender may not be its author.
+			return reject(op, framework.Errorf(framework.CodeInvalid,
+				"op_id %s was already used for a different change; a new change needs a new op_id", op.ID)), nil
+		}
+		return gc.withCurrent(ctx, tx, u, op, rec.ack)
+	}
+	if op.DeviceSeq < 0 || op.DeviceSeq > framework.MaxDeviceSeq {
+		return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeInvalid,
+			"device_seq %d is out of range (0 to %d)", op.DeviceSeq, framework.MaxDeviceSeq)), gc, false)
+	}
+	if len(op.Supersedes) > framework.MaxSupersedes {
+		return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeInvalid,
+			"supersedes lists %d ops, over the limit of %d", len(op.Supersedes), framework.MaxSupersedes)), gc, false)
 	}
 	var resolving *framework.Conflict
 	if op.ConflictID != "" {
 		c, err := conflictByID(ctx, tx, op.ConflictID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeNotFound, "conflict %s not found", op.ConflictID)), gc, false)
+			return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeNotFound, "conflict %s not found", op.ConflictID)), gc, false)
 		case err != nil:
 			return framework.Ack{}, err
 		case c.InspectionID != op.InspectionID || c.CaseRef != op.CaseRef || c.QuestionID != op.QuestionID:
-			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeInvalid,
+			return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeInvalid,
 				"conflict %s is about case %s question %s, not case %s question %s", c.ID, c.CaseRef, c.QuestionID, op.CaseRef, op.QuestionID)), gc, false)
 		}
 		switch op.Resolution {
 		case framework.ResolveMine, framework.ResolveTheirs, framework.ResolveValue:
 		default:
-			return db.record(ctx, tx, u, op, reject(op, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", op.Resolution)), gc, false)
+			return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", op.Resolution)), gc, false)
 		}
 		if c.Status == "open" {
 			resolving = &c
@@ -270,7 +333,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 	switch ack.Result {
 	case framework.OpApplied:
 		if ack.Answer != nil { // nil: converged or superseded, nothing to store
-			if err := gc.putAnswer(ctx, tx, at, a, cur, ack.Answer, op); err != nil {
+			if err := gc.putAnswer(ctx, tx, at, a, cur, ack.Answer, op, payload); err != nil {
 				return ack, err
 			}
 			written = true
@@ -290,23 +353,48 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		gc.audit(at, a, "conflict.resolve", "case/"+op.InspectionID+"/"+op.CaseRef+"/"+op.QuestionID+"/conflict/"+resolving.ID,
 			map[string]string{"status": "open"}, map[string]string{"status": "resolved", "resolution": resolution})
 	}
-	return db.record(ctx, tx, u, op, ack, gc, written)
+	return db.record(ctx, tx, u, op, payload, ack, gc, written)
 }
 
-// withCurrent adds the server's current answer to an ack.
-func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, op framework.Op, ack framework.Ack) (framework.Ack, error) {
+// withCurrent adds the server's current answer to an ack, for a caller
+// who may see the case (framework.CanSeeCase). To anyone else an ack says
+// only what happened to their own op: no answer, note, conflict or reason
+// drawn from the case.
+func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack) (framework.Ack, error) {
+	ack.Answer = nil
 	cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef)
 	if err != nil {
 		if framework.ErrorCode(err) != "" {
-			return ack, nil
+			return ack, nil // no such case: nothing of one to show
 		}
 		return ack, err
+	}
+	role, err := gc.role(ctx, tx, u, op.InspectionID)
+	if err != nil {
+		return ack, err
+	}
+	if !framework.CanSeeCase(role, cr.c.Inspector == u.Name) {
+		ack.Conflict = nil
+		switch ack.Result {
+		case framework.OpApplied:
+			ack.Reason = ""
+		case framework.OpRejected:
+			if framework.ErrorCode(ack.Err) == framework.CodePermission {
+				break // says only who the caller is not (NotOnTeamError, CaseHiddenError, a role)
+			}
+			fallthrough
+		default:
+			// A conflict or a refusal made while the caller could still see
+			// the case (re-sent after they were taken off it) would describe it.
+			hidden := framework.CaseHiddenError(op.InspectionID, op.CaseRef)
+			ack.Result, ack.Reason, ack.Err = framework.OpRejected, hidden.Error(), hidden
+		}
+		return ack, nil
 	}
 	c, err := gc.answer(ctx, tx, cr.id, op.QuestionID)
 	if err != nil {
 		return ack, err
 	}
-	ack.Answer = nil
 	if c.Exists {
 		ans := framework.Answer{CaseRef: op.CaseRef, QuestionID: op.QuestionID, Value: c.Value, Note: c.Note, Revision: c.Revision}
 		if i, ok := gc.rows.latest[[2]string{cr.id, op.QuestionID}]; ok {
@@ -332,36 +420,59 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, op framework.
 
 // record keeps an op's result so that re-sending it returns the same. An
 // op that wrote an answer version is recorded by that version's history row.
-func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack, gc *groupCache, written bool) (framework.Ack, error) {
-	if ack.Answer == nil {
-		var err error
-		if ack, err = gc.withCurrent(ctx, tx, op, ack); err != nil {
-			return ack, err
-		}
-	}
+func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, payload int64, ack framework.Ack, gc *groupCache, written bool) (framework.Ack, error) {
+	// The record keeps the result as decided; what the ack shows of the
+	// case is decided afresh for whoever sends the op (withCurrent).
+	stored := ack
+	stored.Duplicate = false
+	stored.Answer = nil
 	var conflictID any
 	if ack.Conflict != nil {
 		conflictID = ack.Conflict.ID
 	}
 	var caseID any
+	rec := opRecord{ack: stored, payload: sql.NullInt64{Int64: payload, Valid: true}, user: u.Name, device: op.DeviceID,
+		seq: sql.NullInt64{Int64: op.DeviceSeq, Valid: true}, qid: op.QuestionID}
 	if cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef); err == nil {
-		caseID = cr.id
-		if ack.Result == framework.OpApplied && op.DeviceID != "" {
-			k := [4]string{cr.id, op.QuestionID, op.DeviceID, u.Name}
-			if prev, ok := gc.seqNew[k]; !ok || op.DeviceSeq > prev {
-				gc.seqNew[k] = op.DeviceSeq
+		caseID, rec.caseID = cr.id, cr.id
+		if ack.Result == framework.OpApplied {
+			// Each earlier edit this op names is superseded by it (the first
+			// to name it wins: later ones were made after it was applied).
+			for _, id := range op.Supersedes {
+				if _, ok := gc.superseded[id]; ok || id == op.ID {
+					continue
+				}
+				gc.superseded[id] = supersession{by: op.ID, user: u.Name, device: op.DeviceID, caseID: cr.id, qid: op.QuestionID}
+				gc.rows.supers = append(gc.rows.supers, []any{id, op.ID, u.Name, op.DeviceID, cr.id, op.QuestionID})
 			}
 		}
 	} else if framework.ErrorCode(err) == "" {
 		return ack, err
 	}
 	if !written {
-		gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, gc.now(db), caseID, op.QuestionID})
+		gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, gc.now(db), caseID, op.QuestionID, payload})
 	}
-	stored := ack
-	stored.Duplicate = false
-	gc.acks[op.ID] = stored
+	gc.acks[op.ID] = rec
+	if ack.Answer == nil {
+		return gc.withCurrent(ctx, tx, u, op, ack)
+	}
 	return ack, nil
+}
+
+// role is the caller's role on an inspection (RoleAdmin for an
+// administrator not on its team, "" for anyone else not on it), read once
+// per group: one group holds several users' batches.
+func (gc *groupCache) role(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (string, error) {
+	rk := [2]string{inspectionID, u.Name}
+	role, ok := gc.roles[rk]
+	if !ok {
+		var err error
+		if role, err = roleOn(ctx, tx, u, inspectionID); err != nil {
+			return "", err
+		}
+		gc.roles[rk] = role
+	}
+	return role, nil
 }
 
 func reject(op framework.Op, err error) framework.Ack {
@@ -376,9 +487,19 @@ type current struct {
 	syncer.Current
 }
 
-// decideOp validates an op and decides its outcome without writing.
+// decideOp validates an op and decides its outcome without writing. The
+// caller's role and the case's visibility are checked before anything
+// about the case is read, so that a refusal says nothing of a case the
+// caller may not see.
 func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache) (framework.Ack, current, error) {
 	var cur current
+	role, err := gc.role(ctx, tx, u, op.InspectionID)
+	if err != nil {
+		return framework.Ack{}, cur, err
+	}
+	if role == "" {
+		return reject(op, framework.NotOnTeamError(op.InspectionID)), cur, nil
+	}
 	bi := gc.insp[op.InspectionID]
 	if bi == nil {
 		bi = &batchInspection{}
@@ -391,22 +512,18 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 		}
 		return reject(op, bi.err), cur, nil
 	}
-	// Roles are per user: one group holds several users' batches.
-	rk := [2]string{op.InspectionID, u.Name}
-	role, ok := gc.roles[rk]
-	if !ok {
-		var err error
-		if role, err = teamRole(ctx, tx, op.InspectionID, u.Name); err != nil {
-			return framework.Ack{}, cur, err
-		}
-		gc.roles[rk] = role
-	}
 	cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef)
 	if err != nil {
 		if framework.ErrorCode(err) == "" {
 			return framework.Ack{}, cur, err
 		}
+		if !framework.CanSeeCase(role, false) {
+			err = framework.CaseHiddenError(op.InspectionID, op.CaseRef) // as for another's case
+		}
 		return reject(op, err), cur, nil
+	}
+	if !framework.CanSeeCase(role, cr.c.Inspector == u.Name) {
+		return reject(op, framework.CaseHiddenError(op.InspectionID, op.CaseRef)), cur, nil
 	}
 	if policy != nil {
 		if err := policy(role, cr.c); err != nil {
@@ -436,17 +553,14 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: base revision %d is not one the server issued (current %d)",
 			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision)), cur, nil
 	}
-	if op.DeviceID != "" && cur.Exists { // no op can have written an answer that does not exist
-		last, err := gc.lastSeq(ctx, tx, [4]string{cr.id, op.QuestionID, op.DeviceID, u.Name}, op.InspectionID+"\x00"+op.CaseRef)
-		if err != nil {
-			return framework.Ack{}, cur, err
-		}
-		if last >= 0 && op.DeviceSeq < last {
-			// A later edit from this same device has already been applied (the
-			// ops arrived out of order): the older one is superseded by it.
-			return framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: cur.Revision,
-				Reason: fmt.Sprintf("superseded by this device's later edit (seq %d)", last)}, cur, nil
-		}
+	if sp, ok := gc.superseded[op.ID]; ok && sp.user == u.Name && sp.device == op.DeviceID && sp.caseID == cr.id && sp.qid == op.QuestionID {
+		// A later edit of this answer, made on this device while this one
+		// was still unsent, has been applied (the ops arrived out of order):
+		// this older edit is superseded by it. Only an op that named this
+		// op_id can supersede it, so a restored or copied store's new edits
+		// never are (docs/sync.md).
+		return framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: cur.Revision,
+			Reason: fmt.Sprintf("superseded by this device's later edit %s", sp.by)}, cur, nil
 	}
 	base := op.BaseRevision
 	if base < cur.Revision && op.DeviceID != "" {
@@ -482,55 +596,6 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 	return ack, cur, nil
 }
 
-// lastSeq is the highest device_seq of an applied op for (case, question,
-// device, user), before or in this group; -1 if none.
-func (gc *groupCache) lastSeq(ctx context.Context, tx *sql.Tx, k [4]string, caseKey string) (int64, error) {
-	if !gc.seqLoaded[k[0]] && !gc.seqKeys[k] && gc.opsOnCase[caseKey] < 16 {
-		// Few ops on this case: one indexed lookup for this answer and device
-		// costs less than reading the whole case's records.
-		var seq sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT max(device_seq) FROM op_records WHERE case_id = ? AND question_id = ? AND device_id = ?
-			AND user_name = ? AND result = ?`, k[0], k[1], k[2], k[3], int(framework.OpApplied)).Scan(&seq); err != nil {
-			return 0, err
-		}
-		if seq.Valid {
-			gc.seqDB[k] = seq.Int64
-		}
-		gc.seqKeys[k] = true
-	}
-	if !gc.seqLoaded[k[0]] && !gc.seqKeys[k] {
-		// The last applied op of each device, for every answer of the case:
-		// read once per case, and only for cases with answers to supersede.
-		rows, err := tx.QueryContext(ctx, `SELECT question_id, device_id, user_name, max(device_seq) FROM op_records
-			WHERE case_id = ? AND result = ? GROUP BY question_id, device_id, user_name`, k[0], int(framework.OpApplied))
-		if err != nil {
-			return 0, err
-		}
-		for rows.Next() {
-			var q, device, user string
-			var seq int64
-			if err := rows.Scan(&q, &device, &user, &seq); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			gc.seqDB[[4]string{k[0], q, device, user}] = seq
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return 0, err
-		}
-		gc.seqLoaded[k[0]] = true
-	}
-	last := int64(-1)
-	if n, ok := gc.seqDB[k]; ok {
-		last = n
-	}
-	if n, ok := gc.seqNew[k]; ok && n > last {
-		last = n
-	}
-	return last, nil
-}
-
 // othersSince reports whether anyone but this device and user wrote a
 // revision of the answer after base (before or in this group).
 func (gc *groupCache) othersSince(ctx context.Context, tx *sql.Tx, caseID, questionID string, base int64, device, user string) (bool, error) {
@@ -550,14 +615,14 @@ func (gc *groupCache) othersSince(ctx context.Context, tx *sql.Tx, caseID, quest
 // putAnswer records a new revision in memory, to be written at the end of
 // the group as a history row (flush derives the answer, op-record, change
 // and audit rows from it) and a count delta.
-func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cur current, ans *framework.Answer, op framework.Op) error {
+func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cur current, ans *framework.Answer, op framework.Op, payload int64) error {
 	ans.UpdatedAt = gc.atTime
 	if at != gc.at {
 		ans.UpdatedAt = parseTime(at)
 	}
 	key := [2]string{cur.caseID, ans.QuestionID}
 	h := histRow{caseID: cur.caseID, questionID: ans.QuestionID, value: ans.Value, note: ans.Note, revision: ans.Revision,
-		user: a.User, device: a.Device, at: at, opID: op.ID, deviceSeq: op.DeviceSeq, inspectionID: cur.inspectionID}
+		user: a.User, device: a.Device, at: at, opID: op.ID, deviceSeq: op.DeviceSeq, payload: payload, inspectionID: cur.inspectionID}
 	gc.rows.latest[key] = len(gc.rows.history)
 	gc.rows.history = append(gc.rows.history, h)
 	c, err := gc.answer(ctx, tx, cur.caseID, ans.QuestionID)
@@ -686,14 +751,14 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 	hist := make([][]any, 0, len(order))
 	for _, i := range order {
 		h := &gc.rows.history[i]
-		var opID, seq any // NULL for imports, which have no op; see op_records
+		var opID, seq, payload any // NULL for imports, which have no op; see op_records
 		if h.opID != "" {
-			opID, seq = h.opID, h.deviceSeq
+			opID, seq, payload = h.opID, h.deviceSeq, h.payload
 		}
-		hist = append(hist, []any{h.caseID, h.questionID, h.value, h.note, h.revision, h.user, h.device, h.at, opID, seq})
+		hist = append(hist, []any{h.caseID, h.questionID, h.value, h.note, h.revision, h.user, h.device, h.at, opID, seq, payload})
 	}
-	if err := insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id, device_seq) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, hist); err != nil {
+	if err := insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id, device_seq, payload) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, hist); err != nil {
 		return fmt.Errorf("write history: %w", err)
 	}
 	if len(hist) > 0 {
@@ -723,9 +788,13 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 		lo = hi
 	}
-	if err := insertMany(ctx, tx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.ops); err != nil {
+	if err := insertMany(ctx, tx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id, payload) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.ops); err != nil {
 		return fmt.Errorf("write op records: %w", err)
+	}
+	if err := insertMany(ctx, tx, `INSERT INTO supersessions (op_id, by_op_id, user_name, device_id, case_id, question_id) VALUES `,
+		`(?, ?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING`, gc.rows.supers); err != nil {
+		return fmt.Errorf("write supersessions: %w", err)
 	}
 	if err := insertMany(ctx, tx, `INSERT INTO changes (inspection_id, kind, case_id, entity) VALUES `, `(?, ?, ?, ?)`, ``, gc.rows.changes); err != nil {
 		return fmt.Errorf("write changes: %w", err)

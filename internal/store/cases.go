@@ -223,6 +223,19 @@ func (db *DB) Case(ctx context.Context, inspectionID, ref string) (framework.Cas
 	return cr.c, err
 }
 
+// VisibleCase returns a case to a caller who may see it
+// (framework.CanSeeCase), and to anyone else the same refusal whether it
+// exists or not.
+func (db *DB) VisibleCase(ctx context.Context, u User, inspectionID, ref string) (framework.Case, error) {
+	var c framework.Case
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		cr, _, err := visibleCase(ctx, tx, u, inspectionID, ref)
+		c = cr.c
+		return err
+	})
+	return c, err
+}
+
 // Cases returns the cases of an inspection; when inspector is not empty,
 // only the cases assigned to that inspector.
 func (db *DB) Cases(ctx context.Context, inspectionID, inspector string) ([]framework.Case, error) {

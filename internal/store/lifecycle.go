@@ -28,26 +28,46 @@ func roleOn(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (strin
 	return role, err
 }
 
+// visibleCase loads a case for a caller who may see it, with the caller's
+// role; to anyone else it answers as framework.CanSeeCase's errors say,
+// the same whether the case exists or not.
+func visibleCase(ctx context.Context, tx *sql.Tx, u User, inspectionID, caseRef string) (caseRow, string, error) {
+	role, err := roleOn(ctx, tx, u, inspectionID)
+	if err != nil {
+		return caseRow{}, "", err
+	}
+	if role == "" {
+		return caseRow{}, "", framework.NotOnTeamError(inspectionID)
+	}
+	cr, err := loadCase(ctx, tx, inspectionID, caseRef)
+	if err != nil {
+		if framework.ErrorCode(err) != "" && !framework.CanSeeCase(role, false) {
+			return caseRow{}, role, framework.CaseHiddenError(inspectionID, caseRef)
+		}
+		return caseRow{}, role, err
+	}
+	if !framework.CanSeeCase(role, cr.c.Inspector == u.Name) {
+		return caseRow{}, role, framework.CaseHiddenError(inspectionID, caseRef)
+	}
+	return cr, role, nil
+}
+
 // SetCaseStatus moves a case to a new status after checking the lifecycle
 // rules (framework.CheckCaseTransition) and, for submission, that every
 // applicable question is answered.
 func (db *DB) SetCaseStatus(ctx context.Context, u User, device, inspectionID, caseRef, to, reason string) (framework.Case, error) {
 	var out framework.Case
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		cr, role, err := visibleCase(ctx, tx, u, inspectionID, caseRef)
+		if err != nil {
+			return err
+		}
 		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
 		if err != nil {
 			return err
 		}
 		if status == framework.InspectionLocked {
 			return lockedErr(inspectionID)
-		}
-		cr, err := loadCase(ctx, tx, inspectionID, caseRef)
-		if err != nil {
-			return err
-		}
-		role, err := roleOn(ctx, tx, u, inspectionID)
-		if err != nil {
-			return err
 		}
 		if err := framework.CheckCaseTransition(role, cr.c.Inspector == u.Name, cr.c.Status, to, reason); err != nil {
 			return fmt.Errorf("case %s: %w", caseRef, err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -287,13 +288,19 @@ func (l *Local) record(ctx context.Context, user string, want framework.Op) (fra
 		if err := setMeta(ctx, tx, "device_seq", strconv.FormatInt(seq, 10)); err != nil {
 			return err
 		}
+		// The earlier edits of this answer still unsent are superseded by
+		// this one once it is applied, should they reach the server after it.
+		supersedes, err := pendingEdits(ctx, tx, inspectionID, caseRef, questionID)
+		if err != nil {
+			return err
+		}
 		now := l.Now().UTC()
 		op = framework.Op{ID: uuid.Must(uuid.NewV7()).String(), InspectionID: inspectionID, CaseRef: caseRef, QuestionID: questionID,
 			Value: v.String(), Note: note, BaseRevision: base, DeviceID: device, DeviceSeq: seq, ClientTime: now,
-			ConflictID: want.ConflictID, Resolution: want.Resolution}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time, conflict_id, resolution)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, seq, op.ID, inspectionID, caseRef, questionID, op.Value, note, base, now.Format(time.RFC3339Nano),
-			op.ConflictID, op.Resolution); err != nil {
+			ConflictID: want.ConflictID, Resolution: want.Resolution, Supersedes: supersedes}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time, conflict_id, resolution, supersedes)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, seq, op.ID, inspectionID, caseRef, questionID, op.Value, note, base, now.Format(time.RFC3339Nano),
+			op.ConflictID, op.Resolution, strings.Join(supersedes, ",")); err != nil {
 			return err
 		}
 		if op.ConflictID != "" {
@@ -311,6 +318,26 @@ func (l *Local) record(ctx context.Context, user string, want framework.Op) (fra
 		return framework.Op{}, fmt.Errorf("record answer: %w", err)
 	}
 	return op, nil
+}
+
+// pendingEdits lists the op_ids of an answer's edits still in the outbox,
+// oldest first (the most recent framework.MaxSupersedes of them).
+func pendingEdits(ctx context.Context, tx *sql.Tx, inspectionID, caseRef, questionID string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT op_id FROM (SELECT op_id, device_seq FROM outbox WHERE inspection_id = ? AND case_ref = ? AND question_id = ?
+		ORDER BY device_seq DESC LIMIT ?) ORDER BY device_seq`, inspectionID, caseRef, questionID, framework.MaxSupersedes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 func (l *Local) deviceID(ctx context.Context, tx *sql.Tx) (string, error) {
@@ -338,7 +365,7 @@ func (l *Local) OutboxAfter(ctx context.Context, after int64, limit int) ([]fram
 	// The reader pool: the push stream reads its next batch while the
 	// acknowledgement of an earlier one holds the writer.
 	rows, err := l.conn.R.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
-		conflict_id, resolution FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
+		conflict_id, resolution, supersedes FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -346,9 +373,12 @@ func (l *Local) OutboxAfter(ctx context.Context, after int64, limit int) ([]fram
 	var out []framework.Op
 	for rows.Next() {
 		op := framework.Op{DeviceID: device}
-		var at string
-		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at, &op.ConflictID, &op.Resolution); err != nil {
+		var at, supersedes string
+		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at, &op.ConflictID, &op.Resolution, &supersedes); err != nil {
 			return nil, err
+		}
+		if supersedes != "" {
+			op.Supersedes = strings.Split(supersedes, ",")
 		}
 		op.ClientTime = parseTime(at)
 		out = append(out, op)

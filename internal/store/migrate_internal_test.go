@@ -13,9 +13,10 @@ import (
 
 // A database written before migration 0006 kept every op's record in
 // ops_applied and copied each answer version into the audit table. After
-// the migration those records still answer re-sent ops and the superseded
-// check, nothing is recorded or listed twice, and new writes are recorded
-// the new way beside them.
+// the migration those records still answer re-sent ops (and refuse their
+// op_ids for another payload), nothing is recorded or listed twice, and new
+// writes are recorded the new way beside them. A device_seq below a
+// recorded one decides nothing (migration 0008: superseding names ops).
 func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -67,8 +68,9 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	}
 	acks, err := db.ApplyOps(ctx, u, []framework.Op{
 		mk(opX, "yes", 5), // re-sent
-		mk("01a20000-0000-7000-8000-000000000002", "no", 4), // older than the recorded seq 5
+		mk("01a20000-0000-7000-8000-000000000002", "no", 4), // a lower seq than the recorded 5: a restored store's new edit
 		mk("01a20000-0000-7000-8000-000000000003", "na", 6), // newer
+		mk(opX, "no", 7), // the recorded op_id with another payload
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -76,11 +78,14 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	if a := acks[0]; !a.Duplicate || a.Result != framework.OpApplied || a.Revision != 1 {
 		t.Errorf("re-sent op recorded before the migration: %+v, want a duplicate applied at revision 1", a)
 	}
-	if a := acks[1]; a.Result != framework.OpApplied || !strings.HasPrefix(a.Reason, "superseded") {
-		t.Errorf("op older than one recorded before the migration: %+v, want superseded", a)
+	if a := acks[1]; a.Result != framework.OpApplied || a.Revision != 2 || a.Reason != "" {
+		t.Errorf("op with a seq below one recorded before the migration: %+v, want applied at revision 2", a)
 	}
-	if a := acks[2]; a.Result != framework.OpApplied || a.Revision != 2 {
-		t.Errorf("newer op: %+v, want applied at revision 2", a)
+	if a := acks[2]; a.Result != framework.OpApplied || a.Revision != 3 {
+		t.Errorf("newer op: %+v, want applied at revision 3", a)
+	}
+	if a := acks[3]; a.Result != framework.OpRejected || !strings.Contains(a.Reason, opX) || a.Answer != nil {
+		t.Errorf("recorded op_id re-used: %+v, want rejected naming the op_id, with no answer", a)
 	}
 	var dup int
 	if err := db.conn.R.QueryRow(`SELECT count(*) FROM (SELECT op_id FROM op_records GROUP BY op_id HAVING count(*) > 1)`).Scan(&dup); err != nil || dup != 0 {
@@ -96,7 +101,8 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	}
 	want := []string{
 		`answer.write insp.a  -> {"note":"","op_id":"` + opX + `","revision":1,"value":"yes"}`,
-		`answer.write insp.a {"note":"","revision":1,"value":"yes"} -> {"note":"","op_id":"01a20000-0000-7000-8000-000000000003","revision":2,"value":"na"}`,
+		`answer.write insp.a {"note":"","revision":1,"value":"yes"} -> {"note":"","op_id":"01a20000-0000-7000-8000-000000000002","revision":2,"value":"no"}`,
+		`answer.write insp.a {"note":"","revision":2,"value":"no"} -> {"note":"","op_id":"01a20000-0000-7000-8000-000000000003","revision":3,"value":"na"}`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

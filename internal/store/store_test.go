@@ -347,6 +347,7 @@ func TestApplyOps_ReorderedOpsFromOneDeviceKeepTheLatest(t *testing.T) {
 	mustCases(t, db, id)
 	first, second := op(id, "T-1", "2.1.3", "yes", 0), op(id, "T-1", "2.1.3", "no", 0)
 	first.DeviceSeq, second.DeviceSeq = 1, 2
+	second.Supersedes = []string{first.ID} // made while first was unsent
 	// The later edit arrives first, then the earlier one, then both again.
 	for _, batch := range [][]framework.Op{{second}, {first}, {first, second}} {
 		if _, err := db.ApplyOps(ctx, adminUser(), batch, nil); err != nil {

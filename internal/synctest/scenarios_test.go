@@ -13,8 +13,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/faultproxy"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
@@ -254,9 +254,7 @@ func TestDuplicatedAndReorderedBatches(t *testing.T) {
 					req := &fieldworkv1.PushRequest{}
 					for _, i := range perm[start:min(start+9, len(perm))] {
 						op := ops[i]
-						req.Ops = append(req.Ops, &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
-							Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
-							ClientTime: timestamppb.New(op.ClientTime)})
+						req.Ops = append(req.Ops, client.OpToProto(op))
 					}
 					req.Ops = append(req.Ops, req.Ops...) // duplicated within the batch too
 					if err := stream.Send(req); err != nil {

@@ -99,8 +99,14 @@ type Op struct {
 	// chosen ("mine": the refused edit, "theirs": the value the server kept,
 	// "value": a new value). It is applied like any answer write on top of
 	// base_revision, and marks the conflict resolved by the caller.
-	ConflictId    string `protobuf:"bytes,11,opt,name=conflict_id,json=conflictId,proto3" json:"conflict_id,omitempty"`
-	Resolution    string `protobuf:"bytes,12,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	ConflictId string `protobuf:"bytes,11,opt,name=conflict_id,json=conflictId,proto3" json:"conflict_id,omitempty"`
+	Resolution string `protobuf:"bytes,12,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// supersedes lists the op_ids of the earlier edits of the same answer
+	// still in this device's outbox when this op was made (at most 1000).
+	// Once this op is applied, each of them that arrives later is applied
+	// as superseded (nothing written); no other op is ever superseded, so
+	// a restored or copied store's new edits are applied or conflict.
+	Supersedes    []string `protobuf:"bytes,13,rep,name=supersedes,proto3" json:"supersedes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -219,6 +225,13 @@ func (x *Op) GetResolution() string {
 	return ""
 }
 
+func (x *Op) GetSupersedes() []string {
+	if x != nil {
+		return x.Supersedes
+	}
+	return nil
+}
+
 // Ack acknowledges one op.
 type Ack struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -234,7 +247,11 @@ type Ack struct {
 	// current is the server's answer after the op (whatever the result),
 	// unset when the server holds no answer; the client shows it once it has
 	// no later edit of its own pending.
-	Current       *Answer `protobuf:"bytes,7,opt,name=current,proto3" json:"current,omitempty"`
+	Current *Answer `protobuf:"bytes,7,opt,name=current,proto3" json:"current,omitempty"`
+	// code is a rejection's gRPC status code (google.rpc.Code:
+	// PERMISSION_DENIED, INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND),
+	// so a client can tell who or what refused the op; 0 otherwise.
+	Code          int32 `protobuf:"varint,8,opt,name=code,proto3" json:"code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -316,6 +333,13 @@ func (x *Ack) GetCurrent() *Answer {
 		return x.Current
 	}
 	return nil
+}
+
+func (x *Ack) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
 }
 
 type PushRequest struct {
@@ -745,7 +769,7 @@ var File_fieldwork_v1_sync_service_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1ffieldwork/v1/sync_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x03\n" +
+	"\x1ffieldwork/v1/sync_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x03\n" +
 	"\x02Op\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12#\n" +
 	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x19\n" +
@@ -765,7 +789,10 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"conflictId\x12\x1e\n" +
 	"\n" +
 	"resolution\x18\f \x01(\tR\n" +
-	"resolution\"\x80\x02\n" +
+	"resolution\x12\x1e\n" +
+	"\n" +
+	"supersedes\x18\r \x03(\tR\n" +
+	"supersedes\"\x94\x02\n" +
 	"\x03Ack\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12.\n" +
 	"\x06result\x18\x02 \x01(\x0e2\x16.fieldwork.v1.OpResultR\x06result\x12\x1c\n" +
@@ -773,7 +800,8 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\brevision\x18\x04 \x01(\x03R\brevision\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x122\n" +
 	"\bconflict\x18\x06 \x01(\v2\x16.fieldwork.v1.ConflictR\bconflict\x12.\n" +
-	"\acurrent\x18\a \x01(\v2\x14.fieldwork.v1.AnswerR\acurrent\"1\n" +
+	"\acurrent\x18\a \x01(\v2\x14.fieldwork.v1.AnswerR\acurrent\x12\x12\n" +
+	"\x04code\x18\b \x01(\x05R\x04code\"1\n" +
 	"\vPushRequest\x12\"\n" +
 	"\x03ops\x18\x01 \x03(\v2\x10.fieldwork.v1.OpR\x03ops\"5\n" +
 	"\fPushResponse\x12%\n" +

@@ -1,0 +1,35 @@
+package framework
+
+// CanSeeCase is the one rule for who may see a case: its answers, notes,
+// status and inspector. role is the caller's role on the case's inspection
+// (RoleAdmin for a global administrator who is not on the team, "" for
+// someone not on the team); assigned says the case is the caller's own.
+// Leads, QA and analysts see every case of their inspection, an inspector
+// only the cases assigned to them, an administrator everything.
+//
+// Pull's filter (store.Changes) is this rule written in SQL, and
+// TestCanSeeCaseMatchesPull holds the two together. Every ack, error and
+// listing that would carry a case's contents asks this first.
+func CanSeeCase(role string, assigned bool) bool {
+	switch role {
+	case RoleAdmin, RoleLead, RoleQA, RoleAnalyst:
+		return true
+	case RoleInspector:
+		return assigned
+	}
+	return false
+}
+
+// CaseHiddenError is what a caller who may not see a case is told about it,
+// whether it exists or not: it names only what the caller sent, so that
+// refusals reveal neither a case's existence, nor its status, nor whose it
+// is.
+func CaseHiddenError(inspectionID, caseRef string) error {
+	return Errorf(CodePermission, "case %s of inspection %s is not one of your cases", caseRef, inspectionID)
+}
+
+// NotOnTeamError is what a caller who is not on an inspection's team is
+// told, whether the inspection exists or not.
+func NotOnTeamError(inspectionID string) error {
+	return Errorf(CodePermission, "you are not on the team of inspection %s", inspectionID)
+}

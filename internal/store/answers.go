@@ -409,7 +409,7 @@ func (db *DB) countAnswers(ctx context.Context, tx *sql.Tx) (map[[3]string]int, 
 		return nil, err
 	}
 	type binding struct {
-		id, fw string
+		id, fw  string
 		version int
 	}
 	var bs []binding

@@ -169,6 +169,18 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 			}
 			v, err := fw.CheckAnswer(r.CaseRef, cr.c.Attributes, r.QuestionID, r.Value)
 			if err != nil {
+				// A row repeating, value and note, an answer that no longer
+				// applies is left alone (it stays listed until cleared), so
+				// that the same answers.csv can be loaded again after a
+				// cases.csv change; any other write of it is refused.
+				same, serr := gc.sameAnswer(ctx, tx, cr.id, r.QuestionID, r.Value, r.Note)
+				if serr != nil {
+					return serr
+				}
+				if same != "" && fw.NoLongerApplies(cr.c.Attributes, r.QuestionID, same) {
+					values[i] = same
+					continue
+				}
 				errs.Add(r.Line, "%v", err)
 				continue
 			}
@@ -207,6 +219,20 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 		return 0, 0, fmt.Errorf("import answers: %w", err)
 	}
 	return applied, unchanged, nil
+}
+
+// sameAnswer returns the stored value of a case's answer if value (in any
+// accepted spelling) and note are the answer as it stands, else "".
+func (gc *groupCache) sameAnswer(ctx context.Context, tx *sql.Tx, caseID, questionID, value, note string) (string, error) {
+	v, err := framework.ParseValue(value)
+	if err != nil {
+		return "", nil
+	}
+	c, err := gc.answer(ctx, tx, caseID, questionID)
+	if err != nil || !c.Exists || c.Value != v.String() || c.Note != note {
+		return "", err
+	}
+	return c.Value, nil
 }
 
 // Answers returns the current answers of one case.

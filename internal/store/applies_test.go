@@ -152,6 +152,21 @@ func TestNoLongerApplies_ReimportLeavesAnswersOutOfEveryFigure(t *testing.T) {
 	checkShare(t, db, "after suspension, pooled", "C1a", 0, 0, 0, 0, a.ID, b.ID)
 	checkListed(t, db, "after suspension", []string{"P-1 C1 yes", "P-1 C1a yes", "P-2 C1 yes", "P-2 C1a no"}, a.ID)
 	checkListed(t, db, "after suspension, pooled", []string{"Gwent/P-1 C1 yes", "Gwent/P-1 C1a yes", "Gwent/P-2 C1 yes", "Gwent/P-2 C1a no"}, a.ID, b.ID)
+	// The same answers.csv loads again: the rows that no longer apply are
+	// unchanged, not refused; changing one to anything but na is refused.
+	rows, _ := interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer,note\nP-1,C1,Yes,seen weekly\nP-2,C1,yes,\nP-3,C1,no,\n"))
+	if applied, unchanged, err := db.ImportAnswers(ctx, admin, a.ID, rows); err != nil || applied != 0 || unchanged != 3 {
+		t.Errorf("re-import of the same answers: %d applied, %d unchanged, %v; want 0 and 3", applied, unchanged, err)
+	}
+	rows, _ = interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer,note\nP-1,C1,no,seen weekly\n"))
+	if _, _, err := db.ImportAnswers(ctx, admin, a.ID, rows); framework.ErrorCode(err) != framework.CodeInvalid || !strings.Contains(err.Error(), "only na is allowed") {
+		t.Errorf("import of a changed answer that does not apply: %v, want it refused", err)
+	}
+	rows, _ = interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer,note\nP-1,C1,yes,another note\n"))
+	if _, _, err := db.ImportAnswers(ctx, admin, a.ID, rows); framework.ErrorCode(err) != framework.CodeInvalid {
+		t.Errorf("import of a new note on an answer that does not apply: %v, want it refused", err)
+	}
+	checkListed(t, db, "after re-import of answers", []string{"P-1 C1 yes", "P-1 C1a yes", "P-2 C1 yes", "P-2 C1a no"}, a.ID)
 	// The submit check asks for what applies now: the A-questions.
 	if _, err := db.SetCaseStatus(ctx, adminUser(), "test", a.ID, "P-1", framework.CaseSubmitted, ""); framework.ErrorCode(err) != framework.CodePrecondition ||
 		!strings.Contains(err.Error(), "A1") || strings.Contains(err.Error(), "C1") {

@@ -125,6 +125,9 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 		r.InspectorProgress = append(r.InspectorProgress, aggregate.InspectorProgress{Inspector: i.GetInspector(), Cases: int(i.GetCases()),
 			Submitted: int(i.GetSubmitted()), Answered: int(i.GetAnswered()), Required: int(i.GetRequired()), CasesComplete: int(i.GetCasesComplete())})
 	}
+	for _, a := range m.GetNoLongerApplies() {
+		r.NoLongerApplies = append(r.NoLongerApplies, aggregate.StaleAnswer{CaseRef: a.GetCaseRef(), QuestionID: a.GetQuestionId(), Value: a.GetValue()})
+	}
 	for _, q := range m.GetQuestions() {
 		f := aggregate.QuestionFigure{ID: q.GetQuestionId(), Text: q.GetText(), Kind: q.GetKind(), Type: framework.TypeYesNo,
 			StandardID: q.GetStandardId(), KeyQuestionID: q.GetKeyQuestionId(),

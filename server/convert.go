@@ -128,6 +128,9 @@ func reportToProto(r *aggregate.Report) *fieldworkv1.Report {
 		m.InspectorProgress = append(m.InspectorProgress, &fieldworkv1.InspectorProgress{Inspector: i.Inspector, Cases: int32(i.Cases),
 			Submitted: int32(i.Submitted), Answered: int32(i.Answered), Required: int32(i.Required), CasesComplete: int32(i.CasesComplete)})
 	}
+	for _, a := range r.NoLongerApplies {
+		m.NoLongerApplies = append(m.NoLongerApplies, &fieldworkv1.StaleAnswer{CaseRef: a.CaseRef, QuestionId: a.QuestionID, Value: a.Value})
+	}
 	for _, q := range r.Questions {
 		f := &fieldworkv1.QuestionFigure{
 			QuestionId: q.ID, Text: q.Text, Kind: q.Kind, StandardId: q.StandardID, KeyQuestionId: q.KeyQuestionID,

@@ -112,6 +112,20 @@ type Report struct {
 	Breakdowns        []Breakdown
 	CaseProgress      []CaseProgress
 	InspectorProgress []InspectorProgress
+	// NoLongerApplies lists the answers left out of every figure because
+	// their question no longer applies to the case (framework's
+	// Question.Counts), by case and in framework order. Reports from kept
+	// counts have no case-level data and leave it empty.
+	NoLongerApplies []StaleAnswer
+}
+
+// StaleAnswer is an answer whose question no longer applies to its case:
+// kept, but counted nowhere until it is changed to na or the case applies
+// again.
+type StaleAnswer struct {
+	CaseRef    string `json:"case_ref"`
+	QuestionID string `json:"question_id"`
+	Value      string `json:"value"`
 }
 
 // Compute computes the report of a sample under a framework with the
@@ -132,9 +146,9 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 		Cases:            len(in.Cases),
 		Units:            in.Units,
 	}
-	inSample := make(map[string]bool, len(in.Cases))
+	attrsOf := make(map[string]map[string]string, len(in.Cases)) // the sample's cases
 	for _, c := range in.Cases {
-		inSample[c.Ref] = true
+		attrsOf[c.Ref] = c.Attributes
 	}
 	type tally struct {
 		yes, no, na, answered, atLeast, counts int
@@ -145,17 +159,22 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 	answered := map[string]map[string]bool{} // case → questions answered
 	for _, a := range in.Answers {
 		q, ok := fw.Question(a.QuestionID)
-		if !ok || !inSample[a.CaseRef] {
+		attrs, inSample := attrsOf[a.CaseRef]
+		if !ok || !inSample {
+			continue
+		}
+		v, err := framework.ParseValue(a.Value)
+		if err != nil {
+			continue
+		}
+		if !q.Counts(attrs, v) {
+			r.NoLongerApplies = append(r.NoLongerApplies, StaleAnswer{CaseRef: a.CaseRef, QuestionID: a.QuestionID, Value: a.Value})
 			continue
 		}
 		t := tallies[a.QuestionID]
 		if t == nil {
 			t = &tally{}
 			tallies[a.QuestionID] = t
-		}
-		v, err := framework.ParseValue(a.Value)
-		if err != nil {
-			continue
 		}
 		t.answered++
 		if answered[a.CaseRef] == nil {
@@ -224,6 +243,7 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 	if in.Counts != nil {
 		r.Cases = in.CaseCount
 	}
+	sortStale(fw, r.NoLongerApplies)
 	figures := map[string]*QuestionFigure{}
 	for _, q := range fw.Questions() {
 		t := tallies[q.ID]
@@ -349,6 +369,24 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 	}
 	r.CaseProgress, r.InspectorProgress = progress(fw, in.Cases, answered)
 	return r
+}
+
+// sortStale puts answers that no longer apply in case order, each case's
+// in framework order.
+func sortStale(fw *framework.Framework, stale []StaleAnswer) {
+	if len(stale) < 2 {
+		return
+	}
+	pos := map[string]int{}
+	for i, q := range fw.Questions() {
+		pos[q.ID] = i
+	}
+	sort.Slice(stale, func(i, j int) bool {
+		if stale[i].CaseRef != stale[j].CaseRef {
+			return stale[i].CaseRef < stale[j].CaseRef
+		}
+		return pos[stale[i].QuestionID] < pos[stale[j].QuestionID]
+	})
 }
 
 // progress is completeness per case (applicable questions answered out of

@@ -335,6 +335,38 @@ func (q *Question) AppliesTo(attrs map[string]string) (bool, string) {
 	return true, ""
 }
 
+// Counts reports whether an answer with value v to q counts for a case with
+// the given attributes: where q applies, any answer does; where it does not,
+// only na (which says so). This is the one rule of which answers make
+// figures, and CheckAnswer refuses to record any other. An answer that does
+// not count was given before the case's attributes changed: it "no longer
+// applies". It is kept as it stands, history and all, but counted in no
+// figure (reports, kept counts, breakdowns, recount) and listed for
+// clearing, until it is changed to na or the case applies again.
+func (q *Question) Counts(attrs map[string]string, v Value) bool {
+	if v.NA {
+		return true
+	}
+	ok, _ := q.AppliesTo(attrs)
+	return ok
+}
+
+// NoLongerApplies reports whether a stored answer (question id and value)
+// to a case with the given attributes no longer applies: see
+// Question.Counts. An answer to a question the framework does not have, or
+// with a value that is not one, is not judged here (false).
+func (f *Framework) NoLongerApplies(attrs map[string]string, questionID, value string) bool {
+	q, ok := f.questions[questionID]
+	if !ok {
+		return false
+	}
+	v, err := ParseValue(value)
+	if err != nil {
+		return false
+	}
+	return !q.Counts(attrs, v)
+}
+
 // CheckAttributes checks a case's attributes against the framework's
 // declarations: every declared attribute present with an allowed value, and
 // nothing undeclared. It returns every problem found.
@@ -388,9 +420,10 @@ func (f *Framework) CheckAnswer(caseRef string, attrs map[string]string, questio
 				return Value{}, Errorf(CodeInvalid, "case %s question %s: count %d is below the minimum %d", caseRef, questionID, v.Count, *q.Min)
 			}
 		}
-		if ok, why := q.AppliesTo(attrs); !ok {
-			return Value{}, Errorf(CodeInvalid, "case %s question %s: does not apply to this case (%s); only na is allowed", caseRef, questionID, why)
-		}
+	}
+	if !q.Counts(attrs, v) {
+		_, why := q.AppliesTo(attrs)
+		return Value{}, Errorf(CodeInvalid, "case %s question %s: does not apply to this case (%s); only na is allowed", caseRef, questionID, why)
 	}
 	return v, nil
 }

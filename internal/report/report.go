@@ -86,6 +86,7 @@ type document struct {
 		Cases      []aggregate.CaseProgress      `json:"cases"`
 		Inspectors []aggregate.InspectorProgress `json:"inspectors"`
 	} `json:"completeness"`
+	NoLongerApplies []aggregate.StaleAnswer `json:"no_longer_applies"`
 }
 
 func pct(s aggregate.Share) *int {
@@ -181,6 +182,10 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 	}
 	if d.Completeness.Inspectors == nil {
 		d.Completeness.Inspectors = []aggregate.InspectorProgress{}
+	}
+	d.NoLongerApplies = r.NoLongerApplies
+	if d.NoLongerApplies == nil {
+		d.NoLongerApplies = []aggregate.StaleAnswer{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -340,6 +345,16 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 		if len(incomplete) > 0 {
 			fmt.Fprintf(w, "Incomplete cases: %s\n", strings.Join(incomplete, ", "))
 		}
+	}
+	if len(r.NoLongerApplies) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "No longer applies: %d answer(s) to questions that no longer apply to their case, counted in no figure\n", len(r.NoLongerApplies))
+		fmt.Fprintln(w, "(the case's attributes changed after they were given; answer na, or correct the case, to clear them)")
+		fmt.Fprintln(tw, "Case\tQuestion\tAnswer")
+		for _, a := range r.NoLongerApplies {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.CaseRef, a.QuestionID, a.Value)
+		}
+		tw.Flush()
 	}
 	return nil
 }

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
@@ -167,6 +169,18 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 			}
 			v, err := fw.CheckAnswer(r.CaseRef, cr.c.Attributes, r.QuestionID, r.Value)
 			if err != nil {
+				// A row repeating, value and note, an answer that no longer
+				// applies is left alone (it stays listed until cleared), so
+				// that the same answers.csv can be loaded again after a
+				// cases.csv change; any other write of it is refused.
+				same, serr := gc.sameAnswer(ctx, tx, cr.id, r.QuestionID, r.Value, r.Note)
+				if serr != nil {
+					return serr
+				}
+				if same != "" && fw.NoLongerApplies(cr.c.Attributes, r.QuestionID, same) {
+					values[i] = same
+					continue
+				}
 				errs.Add(r.Line, "%v", err)
 				continue
 			}
@@ -189,7 +203,7 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 				unchanged++
 				continue
 			}
-			cur := current{caseID: cr.id, inspectionID: inspectionID, caseStatus: cr.c.Status, Current: *c}
+			cur := current{caseID: cr.id, inspectionID: inspectionID, caseStatus: cr.c.Status, fw: fw, attrs: cr.c.Attributes, Current: *c}
 			ans := &framework.Answer{CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: values[i], Note: r.Note, Revision: c.Revision + 1}
 			if err := gc.putAnswer(ctx, tx, at, a, cur, ans, framework.Op{InspectionID: inspectionID, CaseRef: r.CaseRef}, 0); err != nil {
 				return err
@@ -205,6 +219,20 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 		return 0, 0, fmt.Errorf("import answers: %w", err)
 	}
 	return applied, unchanged, nil
+}
+
+// sameAnswer returns the stored value of a case's answer if value (in any
+// accepted spelling) and note are the answer as it stands, else "".
+func (gc *groupCache) sameAnswer(ctx context.Context, tx *sql.Tx, caseID, questionID, value, note string) (string, error) {
+	v, err := framework.ParseValue(value)
+	if err != nil {
+		return "", nil
+	}
+	c, err := gc.answer(ctx, tx, caseID, questionID)
+	if err != nil || !c.Exists || c.Value != v.String() || c.Note != note {
+		return "", err
+	}
+	return c.Value, nil
 }
 
 // Answers returns the current answers of one case.
@@ -331,41 +359,133 @@ type Mismatch struct {
 func (db *DB) Recount(ctx context.Context, fix bool) ([]Mismatch, error) {
 	var out []Mismatch
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
-			WITH counted AS (SELECT c.inspection_id, a.question_id, a.value, count(*) AS n FROM answers a JOIN cases c ON c.id = a.case_id
-			                 GROUP BY c.inspection_id, a.question_id, a.value),
-			     kept AS (SELECT inspection_id, question_id, value, n FROM question_counts WHERE n != 0)
-			SELECT coalesce(k.inspection_id, c.inspection_id), coalesce(k.question_id, c.question_id), coalesce(k.value, c.value),
-			       coalesce(k.n, 0), coalesce(c.n, 0)
-			FROM kept k FULL OUTER JOIN counted c USING (inspection_id, question_id, value)
-			WHERE coalesce(k.n, 0) != coalesce(c.n, 0)`)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var m Mismatch
-			if err := rows.Scan(&m.InspectionID, &m.QuestionID, &m.Value, &m.Kept, &m.Counted); err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, m)
-		}
-		rows.Close()
-		if !fix || len(out) == 0 {
-			return rows.Err()
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM question_counts`); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO question_counts (inspection_id, question_id, value, n)
-			SELECT c.inspection_id, a.question_id, a.value, count(*) FROM answers a JOIN cases c ON c.id = a.case_id
-			GROUP BY c.inspection_id, a.question_id, a.value`)
+		var err error
+		out, err = db.recount(ctx, tx, fix)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("recount: %w", err)
 	}
 	return out, nil
+}
+
+func (db *DB) recount(ctx context.Context, tx *sql.Tx, fix bool) ([]Mismatch, error) {
+	counted, err := db.countAnswers(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	kept := map[[3]string]int{}
+	rows, err := tx.QueryContext(ctx, `SELECT inspection_id, question_id, value, n FROM question_counts WHERE n != 0`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k [3]string
+		var n int
+		if err := rows.Scan(&k[0], &k[1], &k[2], &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		kept[k] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []Mismatch
+	for k, n := range kept {
+		if counted[k] != n {
+			out = append(out, Mismatch{InspectionID: k[0], QuestionID: k[1], Value: k[2], Kept: n, Counted: counted[k]})
+		}
+	}
+	for k, n := range counted {
+		if _, ok := kept[k]; !ok {
+			out = append(out, Mismatch{InspectionID: k[0], QuestionID: k[1], Value: k[2], Counted: n})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.InspectionID+"\x00"+a.QuestionID+"\x00"+a.Value < b.InspectionID+"\x00"+b.QuestionID+"\x00"+b.Value
+	})
+	if !fix || len(out) == 0 {
+		return out, nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM question_counts`); err != nil {
+		return nil, err
+	}
+	var fresh [][]any
+	for k, n := range counted {
+		fresh = append(fresh, []any{k[0], k[1], k[2], n})
+	}
+	if err := insertMany(ctx, tx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES `, `(?, ?, ?, ?)`, ``, fresh); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// countAnswers is the full recount the kept counts must equal: every
+// answer that counts for its case (countDeltas.add, the rule the kept
+// counts follow), by inspection, question and value. SQLite groups the
+// answers by their case's attributes, so the rule is judged once per
+// distinct attributes, question and value rather than once per answer.
+func (db *DB) countAnswers(ctx context.Context, tx *sql.Tx) (map[[3]string]int, error) {
+	fws := map[string]*framework.Framework{}
+	rows, err := tx.QueryContext(ctx, `SELECT id, framework_id, framework_version FROM inspections`)
+	if err != nil {
+		return nil, err
+	}
+	type binding struct {
+		id, fw  string
+		version int
+	}
+	var bs []binding
+	for rows.Next() {
+		var b binding
+		if err := rows.Scan(&b.id, &b.fw, &b.version); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		bs = append(bs, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, b := range bs {
+		fw, _, err := db.Framework(ctx, b.fw, b.version)
+		if err != nil {
+			return nil, fmt.Errorf("inspection %s: %w", b.id, err)
+		}
+		fws[b.id] = fw
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT c.inspection_id, c.attributes, a.question_id, a.value, count(*) FROM answers a JOIN cases c ON c.id = a.case_id
+		GROUP BY c.inspection_id, c.attributes, a.question_id, a.value`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counted := countDeltas{}
+	parsed := map[string]map[string]string{}
+	for rows.Next() {
+		var inspectionID, raw, q, v string
+		var n int
+		if err := rows.Scan(&inspectionID, &raw, &q, &v, &n); err != nil {
+			return nil, err
+		}
+		attrs, ok := parsed[raw]
+		if !ok {
+			if err := json.Unmarshal([]byte(raw), &attrs); err != nil {
+				return nil, fmt.Errorf("inspection %s: case attributes: %w", inspectionID, err)
+			}
+			parsed[raw] = attrs
+		}
+		fw := fws[inspectionID]
+		if fw == nil {
+			return nil, fmt.Errorf("answers of inspection %s, which does not exist", inspectionID)
+		}
+		counted.add(fw, inspectionID, attrs, q, v, n)
+	}
+	return counted, rows.Err()
 }
 
 // PooledCounts is the fast input of a pooled report: the kept counts of the

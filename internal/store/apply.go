@@ -109,6 +109,16 @@ func newGroupCache() *groupCache {
 // writes, applied once at its end: (inspection, question, value) → delta.
 type countDeltas map[[3]string]int
 
+// add counts n answers of a value to a question of one case (n < 0: takes
+// them away), if such an answer counts for the case: one that no longer
+// applies to it (framework.NoLongerApplies) is in no kept count.
+func (d countDeltas) add(fw *framework.Framework, inspectionID string, attrs map[string]string, questionID, value string, n int) {
+	if fw.NoLongerApplies(attrs, questionID, value) {
+		return
+	}
+	d[[3]string{inspectionID, questionID, value}] += n
+}
+
 func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 	for k, n := range d {
 		if n == 0 {
@@ -484,6 +494,9 @@ type current struct {
 	caseID       string
 	inspectionID string
 	caseStatus   string
+	// fw and attrs decide whether the answer counts (countDeltas.add).
+	fw    *framework.Framework
+	attrs map[string]string
 	syncer.Current
 }
 
@@ -548,7 +561,7 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 	if err != nil {
 		return framework.Ack{}, cur, err
 	}
-	cur = current{caseID: cr.id, inspectionID: op.InspectionID, caseStatus: cr.c.Status, Current: *c}
+	cur = current{caseID: cr.id, inspectionID: op.InspectionID, caseStatus: cr.c.Status, fw: bi.fw, attrs: cr.c.Attributes, Current: *c}
 	if op.BaseRevision > cur.Revision || op.BaseRevision < 0 {
 		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: base revision %d is not one the server issued (current %d)",
 			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision)), cur, nil
@@ -631,10 +644,10 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 	}
 	*c = syncer.Current{Exists: true, Value: ans.Value, Note: ans.Note, Revision: ans.Revision}
 	if cur.Exists && cur.Value != ans.Value {
-		gc.counts[[3]string{cur.inspectionID, ans.QuestionID, cur.Value}]--
+		gc.counts.add(cur.fw, cur.inspectionID, cur.attrs, ans.QuestionID, cur.Value, -1)
 	}
 	if !cur.Exists || cur.Value != ans.Value {
-		gc.counts[[3]string{cur.inspectionID, ans.QuestionID, ans.Value}]++
+		gc.counts.add(cur.fw, cur.inspectionID, cur.attrs, ans.QuestionID, ans.Value, +1)
 	}
 	if cur.caseStatus == framework.CaseNotStarted {
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE id = ? AND status = ?`, framework.CaseInProgress, cur.caseID, framework.CaseNotStarted); err != nil {

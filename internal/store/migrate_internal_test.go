@@ -111,3 +111,66 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 		t.Errorf("recount = %v, %v; want the kept counts right", ms, err)
 	}
 }
+
+// Counts kept before migration 0008 were of every answer, including those
+// to questions that no longer apply to their case. Opening the database
+// recounts them once, without those answers, which stay as they are.
+func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	before := fstest.MapFS{}
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	for _, name := range names {
+		if filepath.Base(name) < "0008" {
+			body, _ := fs.ReadFile(migrations, name)
+			before[name] = &fstest.MapFile{Data: body}
+		}
+	}
+	old, err := OpenConn(ctx, path, before, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fws, raws, _ := framework.Builtin()
+	const at = "2026-11-01T10:00:00Z"
+	for _, stmt := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{fws[0].ID, fws[0].Version, raws[0], at}},
+		{`INSERT INTO users VALUES ('insp.a', 0, ?)`, []any{at}},
+		{`INSERT INTO inspections VALUES ('I', 'Old', 'U', ?, ?, 'fieldwork', ?, 'admin')`, []any{fws[0].ID, fws[0].Version, at}},
+		// Answered while MAPPA 1; re-imported as none since.
+		{`INSERT INTO cases VALUES ('C1', 'I', 'T-1', '{"sentence_type":"community","sex":"male","age_band":"26-39","ethnicity":"white","rosh":"medium","mappa":"none","pdu":"U","contact_suspended":"false"}', 'insp.a', 'in_progress')`, nil},
+		{`INSERT INTO answers VALUES ('C1', '2.3.3f', 'yes', '', 1, 'insp.a', 'dev-1', ?)`, []any{at}},
+		{`INSERT INTO answers VALUES ('C1', '2.3.3e', 'yes', '', 1, 'insp.a', 'dev-1', ?)`, []any{at}},
+		{`INSERT INTO question_counts VALUES ('I', '2.3.3f', 'yes', 1), ('I', '2.3.3e', 'yes', 1)`, nil},
+	} {
+		if _, err := old.W.Exec(stmt.sql, stmt.args...); err != nil {
+			t.Fatalf("%s: %v", stmt.sql, err)
+		}
+	}
+	old.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, in, err := db.PooledCounts(ctx, "I")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Counts["2.3.3f"]["yes"] != 0 || in.Counts["2.3.3e"]["yes"] != 1 {
+		t.Errorf("kept counts after the migration = %v, want 2.3.3e yes 1 and no 2.3.3f (it no longer applies)", in.Counts)
+	}
+	if ms, err := db.Recount(ctx, false); err != nil || len(ms) != 0 {
+		t.Errorf("recount = %v, %v; want the kept counts right", ms, err)
+	}
+	if as, err := db.Answers(ctx, "I", "T-1"); err != nil || len(as) != 2 {
+		t.Errorf("answers = %+v, %v; want both kept", as, err)
+	}
+	var pending int
+	if err := db.conn.R.QueryRow(`SELECT count(*) FROM pending_tasks`).Scan(&pending); err != nil || pending != 0 {
+		t.Errorf("%d pending task(s) left (%v), want the recount done once", pending, err)
+	}
+}

@@ -2,8 +2,9 @@
 // pooled sample for the pooled-report benchmark: many PDU inspections of
 // probation-pdu-2023 whose answers add up to about -answers rows. It writes
 // the rows directly (not through the API) for speed, then fills the kept
-// per-question counts with the same GROUP BY that `fieldworkd recount`
-// checks them against.
+// per-question counts with a plain GROUP BY: every answer it writes applies
+// to its case (na where a question does not), so that equals what
+// `fieldworkd recount` checks them against.
 //
 //	go run ./scripts/genpooled -out /tmp/pooled.db -answers 10000000
 package main

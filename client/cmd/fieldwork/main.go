@@ -963,12 +963,52 @@ func (a *app) answers(args []string) error {
 	if err != nil {
 		return err
 	}
+	noLonger, err := noLongerApplies(a.ctx, l, *insp, *caseRef)
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUESTION\tVALUE\tREVISION\tBY\tNOTE")
+	stale := 0
 	for _, an := range as {
+		if noLonger(an) {
+			an.Value += " (no longer applies)"
+			stale++
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", an.QuestionID, an.Value, an.Revision, an.UpdatedBy, an.Note)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if stale > 0 {
+		fmt.Fprintf(a.stdout, "%d answer(s) no longer apply: the case changed after they were given, and they count in no figure.\n"+
+			"Answer na to clear one (fieldwork answer --value na), or ask the lead to correct the case.\n", stale)
+	}
+	return nil
+}
+
+// noLongerApplies returns the test of whether an answer of a case on this
+// device no longer applies to it (framework's Question.Counts), judged
+// offline from the case's attributes and framework held locally.
+func noLongerApplies(ctx context.Context, l *store.Local, inspectionID, caseRef string) (func(framework.Answer) bool, error) {
+	in, err := l.Inspection(ctx, inspectionID)
+	if err != nil {
+		return nil, err
+	}
+	fw, err := l.Framework(ctx, in.FrameworkID, in.FrameworkVersion)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := l.Cases(ctx, inspectionID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.Ref == caseRef {
+			return func(an framework.Answer) bool { return fw.NoLongerApplies(c.Attributes, an.QuestionID, an.Value) }, nil
+		}
+	}
+	return func(framework.Answer) bool { return false }, nil
 }
 
 func (a *app) sync(args []string) error {

@@ -990,8 +990,12 @@ type Report struct {
 	Breakdowns        []*Breakdown         `protobuf:"bytes,20,rep,name=breakdowns,proto3" json:"breakdowns,omitempty"`
 	CaseProgress      []*CaseProgress      `protobuf:"bytes,21,rep,name=case_progress,json=caseProgress,proto3" json:"case_progress,omitempty"`
 	InspectorProgress []*InspectorProgress `protobuf:"bytes,22,rep,name=inspector_progress,json=inspectorProgress,proto3" json:"inspector_progress,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// no_longer_applies lists the answers left out of every figure because
+	// their question no longer applies to the case; empty in pooled reports
+	// read from kept counts (no case-level data).
+	NoLongerApplies []*StaleAnswer `protobuf:"bytes,23,rep,name=no_longer_applies,json=noLongerApplies,proto3" json:"no_longer_applies,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Report) Reset() {
@@ -1178,6 +1182,76 @@ func (x *Report) GetInspectorProgress() []*InspectorProgress {
 	return nil
 }
 
+func (x *Report) GetNoLongerApplies() []*StaleAnswer {
+	if x != nil {
+		return x.NoLongerApplies
+	}
+	return nil
+}
+
+// StaleAnswer is an answer whose question no longer applies to its case
+// (its attributes changed after it was given): kept, but counted in no
+// figure until it is changed to na or the case applies again.
+type StaleAnswer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CaseRef       string                 `protobuf:"bytes,1,opt,name=case_ref,json=caseRef,proto3" json:"case_ref,omitempty"`
+	QuestionId    string                 `protobuf:"bytes,2,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	Value         string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StaleAnswer) Reset() {
+	*x = StaleAnswer{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StaleAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StaleAnswer) ProtoMessage() {}
+
+func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StaleAnswer.ProtoReflect.Descriptor instead.
+func (*StaleAnswer) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *StaleAnswer) GetCaseRef() string {
+	if x != nil {
+		return x.CaseRef
+	}
+	return ""
+}
+
+func (x *StaleAnswer) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *StaleAnswer) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 type GetReportResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Report        *Report                `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
@@ -1187,7 +1261,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1273,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1286,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{11}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -1321,7 +1395,7 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\x05up_to\x18\x10 \x01(\tR\x04upTo\x12\x1d\n" +
 	"\n" +
 	"cases_down\x18\x11 \x01(\x05R\tcasesDown\x12\x17\n" +
-	"\adown_to\x18\x12 \x01(\tR\x06downTo\"\xa9\a\n" +
+	"\adown_to\x18\x12 \x01(\tR\x06downTo\"\xf0\a\n" +
 	"\x06Report\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
 	"\x0finspection_name\x18\x02 \x01(\tR\x0einspectionName\x12!\n" +
@@ -1348,7 +1422,13 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"breakdowns\x18\x14 \x03(\v2\x17.fieldwork.v1.BreakdownR\n" +
 	"breakdowns\x12?\n" +
 	"\rcase_progress\x18\x15 \x03(\v2\x1a.fieldwork.v1.CaseProgressR\fcaseProgress\x12N\n" +
-	"\x12inspector_progress\x18\x16 \x03(\v2\x1f.fieldwork.v1.InspectorProgressR\x11inspectorProgress\"A\n" +
+	"\x12inspector_progress\x18\x16 \x03(\v2\x1f.fieldwork.v1.InspectorProgressR\x11inspectorProgress\x12E\n" +
+	"\x11no_longer_applies\x18\x17 \x03(\v2\x19.fieldwork.v1.StaleAnswerR\x0fnoLongerApplies\"_\n" +
+	"\vStaleAnswer\x12\x19\n" +
+	"\bcase_ref\x18\x01 \x01(\tR\acaseRef\x12\x1f\n" +
+	"\vquestion_id\x18\x02 \x01(\tR\n" +
+	"questionId\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"A\n" +
 	"\x11GetReportResponse\x12,\n" +
 	"\x06report\x18\x01 \x01(\v2\x14.fieldwork.v1.ReportR\x06report2]\n" +
 	"\rReportService\x12L\n" +
@@ -1367,7 +1447,7 @@ func file_fieldwork_v1_report_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_report_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_fieldwork_v1_report_service_proto_goTypes = []any{
 	(*GetReportRequest)(nil),      // 0: fieldwork.v1.GetReportRequest
 	(*Share)(nil),                 // 1: fieldwork.v1.Share
@@ -1380,31 +1460,33 @@ var file_fieldwork_v1_report_service_proto_goTypes = []any{
 	(*QuestionFigure)(nil),        // 8: fieldwork.v1.QuestionFigure
 	(*StandardResult)(nil),        // 9: fieldwork.v1.StandardResult
 	(*Report)(nil),                // 10: fieldwork.v1.Report
-	(*GetReportResponse)(nil),     // 11: fieldwork.v1.GetReportResponse
-	nil,                           // 12: fieldwork.v1.QuestionFigure.DistributionEntry
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*StaleAnswer)(nil),           // 11: fieldwork.v1.StaleAnswer
+	(*GetReportResponse)(nil),     // 12: fieldwork.v1.GetReportResponse
+	nil,                           // 13: fieldwork.v1.QuestionFigure.DistributionEntry
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
 }
 var file_fieldwork_v1_report_service_proto_depIdxs = []int32{
 	2,  // 0: fieldwork.v1.AttributeProfile.values:type_name -> fieldwork.v1.ValueCount
 	1,  // 1: fieldwork.v1.BreakdownRow.cells:type_name -> fieldwork.v1.Share
 	1,  // 2: fieldwork.v1.BreakdownRow.all:type_name -> fieldwork.v1.Share
 	4,  // 3: fieldwork.v1.Breakdown.rows:type_name -> fieldwork.v1.BreakdownRow
-	12, // 4: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
-	13, // 5: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
+	13, // 4: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
+	14, // 5: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
 	9,  // 6: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
 	8,  // 7: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
 	3,  // 8: fieldwork.v1.Report.profile:type_name -> fieldwork.v1.AttributeProfile
 	5,  // 9: fieldwork.v1.Report.breakdowns:type_name -> fieldwork.v1.Breakdown
 	6,  // 10: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
 	7,  // 11: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
-	10, // 12: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
-	0,  // 13: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
-	11, // 14: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
-	14, // [14:15] is the sub-list for method output_type
-	13, // [13:14] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	11, // 12: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
+	10, // 13: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
+	0,  // 14: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
+	12, // 15: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
+	15, // [15:16] is the sub-list for method output_type
+	14, // [14:15] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_report_service_proto_init() }
@@ -1418,7 +1500,7 @@ func file_fieldwork_v1_report_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_report_service_proto_rawDesc), len(file_fieldwork_v1_report_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

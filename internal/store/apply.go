@@ -66,7 +66,7 @@ type histRow struct {
 // opRecord is an op's recorded result with what identifies its payload.
 type opRecord struct {
 	ack     framework.Ack
-	payload sql.NullInt64 // NULL for records made before migration 0008
+	payload sql.NullInt64 // NULL for records made before migration 0009
 	user    string
 	device  string
 	seq     sql.NullInt64

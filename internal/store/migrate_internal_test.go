@@ -16,7 +16,7 @@ import (
 // the migration those records still answer re-sent ops (and refuse their
 // op_ids for another payload), nothing is recorded or listed twice, and new
 // writes are recorded the new way beside them. A device_seq below a
-// recorded one decides nothing (migration 0008: superseding names ops).
+// recorded one decides nothing (migration 0009: superseding names ops).
 func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")

@@ -81,10 +81,36 @@ func (c *Client) SyncNow(ctx context.Context) (SyncResult, error) {
 	if err := c.pull(ctx, &res); err != nil {
 		return res, fmt.Errorf("pull: %w", Err(err))
 	}
+	if err := c.sendDismissals(ctx); err != nil {
+		return res, fmt.Errorf("send dismissals: %w", Err(err))
+	}
 	if err := c.Local.SetMeta(ctx, "last_sync", time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return res, err
 	}
 	return res, nil
+}
+
+// sendDismissals has the server audit the refused edits dismissed on this
+// device since the last sync.
+func (c *Client) sendDismissals(ctx context.Context) error {
+	ids, err := c.Local.PendingDismissals(ctx)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	device, err := c.Local.DeviceID(ctx)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(ids); start += 1000 {
+		chunk := ids[start:min(start+1000, len(ids))]
+		if _, err := c.Sync.DismissRefusals(ctx, &fieldworkv1.DismissRefusalsRequest{OpIds: chunk, DeviceId: device}); err != nil {
+			return err
+		}
+		if err := c.Local.DismissalsSent(ctx, chunk); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Push sends the outbox without pulling (SyncNow does both).

@@ -95,6 +95,10 @@ var matrixCall = map[string]func(ctx context.Context, e *testEnv, insp, ref stri
 		}
 		return nil
 	},
+	fieldworkv1.SyncService_DismissRefusals_FullMethodName: func(ctx context.Context, e *testEnv, _, _ string) error {
+		_, err := fieldworkv1.NewSyncServiceClient(e.conn).DismissRefusals(ctx, &fieldworkv1.DismissRefusalsRequest{OpIds: []string{uuid.NewString()}})
+		return err
+	},
 	fieldworkv1.SyncService_Pull_FullMethodName: func(ctx context.Context, e *testEnv, _, _ string) error {
 		stream, err := fieldworkv1.NewSyncServiceClient(e.conn).Pull(ctx, &fieldworkv1.PullRequest{})
 		if err != nil {
@@ -153,8 +157,8 @@ func matrixAllowed(method, role string, ownInspection, ownCase bool) bool {
 	switch method {
 	case fieldworkv1.FrameworkService_ListFrameworks_FullMethodName, fieldworkv1.FrameworkService_GetFramework_FullMethodName,
 		fieldworkv1.InspectionService_ListInspections_FullMethodName, fieldworkv1.AdminService_WhoAmI_FullMethodName,
-		fieldworkv1.SyncService_Pull_FullMethodName:
-		return true // not scoped to an inspection; results are filtered
+		fieldworkv1.SyncService_Pull_FullMethodName, fieldworkv1.SyncService_DismissRefusals_FullMethodName:
+		return true // not scoped to an inspection; results are filtered (dismissals: the caller's own ops only)
 	case fieldworkv1.InspectionService_CreateInspection_FullMethodName, fieldworkv1.AdminService_CreateUser_FullMethodName,
 		fieldworkv1.AdminService_IssueToken_FullMethodName, fieldworkv1.AdminService_RevokeToken_FullMethodName,
 		fieldworkv1.AdminService_AddTeamMember_FullMethodName, fieldworkv1.AdminService_RemoveTeamMember_FullMethodName:

@@ -306,6 +306,14 @@ func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.Sync
 	}
 }
 
+func (s *syncService) DismissRefusals(ctx context.Context, req *fieldworkv1.DismissRefusalsRequest) (*fieldworkv1.DismissRefusalsResponse, error) {
+	n, err := s.db.DismissRefusals(ctx, userFrom(ctx), req.GetDeviceId(), req.GetOpIds())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.DismissRefusalsResponse{Dismissed: int32(n)}, nil
+}
+
 type reportService struct {
 	fieldworkv1.UnimplementedReportServiceServer
 	db *store.DB

@@ -253,3 +253,32 @@ func TestADeviceCounterGoingBackOrJumpingLosesNoEdit(t *testing.T) {
 		t.Errorf("edit named by another device's op: %v, want a conflict (not superseded)", a)
 	}
 }
+
+// Only the author of a refused op can dismiss it, and the answer says no
+// more than how many of the ids were theirs.
+func TestOnlyTheAuthorDismissesARefusal(t *testing.T) {
+	e := newTestServer(t)
+	id := e.inspection(t)
+	tokA, tokB := e.token(t, "insp.a"), e.token(t, "insp.b")
+	refused := &fieldworkv1.Op{OpId: uuid.NewString(), InspectionId: id, CaseRef: "T-1", QuestionId: "2.1.1", Value: "maybe", DeviceId: "dev-a", DeviceSeq: 1}
+	applied := &fieldworkv1.Op{OpId: uuid.NewString(), InspectionId: id, CaseRef: "T-1", QuestionId: "2.1.1", Value: "yes", DeviceId: "dev-a", DeviceSeq: 2}
+	e.push(t, tokA, refused, applied)
+	dismiss := func(tok string, ids ...string) int32 {
+		t.Helper()
+		resp, err := fieldworkv1.NewSyncServiceClient(e.conn).DismissRefusals(as(context.Background(), tok),
+			&fieldworkv1.DismissRefusalsRequest{OpIds: ids, DeviceId: "d"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetDismissed()
+	}
+	if n := dismiss(tokB, refused.GetOpId()); n != 0 {
+		t.Errorf("another user dismissed %d of insp.a's refusals", n)
+	}
+	if n := dismiss(tokA, applied.GetOpId(), uuid.NewString()); n != 0 {
+		t.Errorf("dismissing an applied op and an unknown one counted %d", n)
+	}
+	if n := dismiss(tokA, refused.GetOpId()); n != 1 {
+		t.Errorf("the author's dismissal counted %d, want 1", n)
+	}
+}

@@ -62,7 +62,9 @@ Recording (works offline):
   case-status --inspection ID --case REF --status in_progress|submitted|qa_checked|locked [--reason TEXT]
 Sync and reports:
   sync [--batch N]
-  status
+  status [--format table|json]          unsynced answers, conflicts, and every refused edit
+  refused again (--case REF --question Q [--inspection ID] | --op ID)   record a refused edit again
+  refused dismiss (--case REF --question Q [--inspection ID] | --op ID) dismiss it (audited at the next sync)
   conflicts [--inspection ID] [--format table|json] [--all]
   resolve --conflict ID --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
   report --inspection ID | --inspections ID,ID… [--by ATTR]… [--format table|json]
@@ -125,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"submit": a.submit, "case-status": a.caseStatus,
 		"import": a.importFiles, "judge": a.judge,
 		"cases": a.cases, "answer": a.answer, "answers": a.answers, "walk": a.walk, "ui": a.ui,
-		"sync": a.sync, "status": a.status, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report, "export": a.export,
+		"sync": a.sync, "status": a.status, "refused": a.refused, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report, "export": a.export,
 	}
 	h, ok := handlers[cmd]
 	if !ok {
@@ -1046,17 +1048,77 @@ func (a *app) sync(args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "synced: %d applied, %d conflict(s), %d rejected; pulled %d change(s) to cursor %d\n",
 		res.Applied, res.Conflicts, res.Rejected, res.Changes, res.Cursor)
-	if res.Rejected > 0 {
-		fmt.Fprintln(a.stdout, "rejected ops (see fieldwork status):")
-		rs, _ := c.Local.Rejections(a.ctx)
-		for _, r := range rs {
-			fmt.Fprintf(a.stdout, "  %s %s = %s: %s\n", r.CaseRef, r.QuestionID, r.Value, r.Reason)
+	if rs, _ := c.Local.Rejections(a.ctx); len(rs) > 0 {
+		a.printRefused(rs)
+	}
+	return nil
+}
+
+// printRefused lists refused edits with what their author needs to act.
+func (a *app) printRefused(rs []store.Rejection) {
+	fmt.Fprintf(a.stdout, "refused edits: %d (kept here until you record them again or dismiss them)\n", len(rs))
+	for _, r := range rs {
+		fmt.Fprintf(a.stdout, "  %s %s = %s", r.CaseRef, r.QuestionID, r.Value)
+		if r.Note != "" {
+			fmt.Fprintf(a.stdout, " (note: %s)", r.Note)
 		}
+		fmt.Fprintf(a.stdout, "\n    refused by the server %s: %s\n    op %s, inspection %s\n",
+			r.At.Local().Format("2006-01-02 15:04"), r.Reason, r.OpID, r.InspectionID)
+	}
+	fmt.Fprintln(a.stdout, "  record one again: fieldwork refused again --case REF --question Q")
+	fmt.Fprintln(a.stdout, "  or dismiss it:    fieldwork refused dismiss --case REF --question Q")
+}
+
+// refused records a refused edit again or dismisses it.
+func (a *app) refused(args []string) error {
+	if len(args) == 0 || (args[0] != "again" && args[0] != "dismiss") {
+		return errors.New("refused: say again or dismiss (fieldwork refused again|dismiss --case REF --question Q)")
+	}
+	verb := args[0]
+	fs := newFlags("refused " + verb)
+	insp := fs.String("inspection", "", "inspection `id` (when a case ref is in several)")
+	ref := fs.String("case", "", "case `ref`")
+	q := fs.String("question", "", "question `id`")
+	op := fs.String("op", "", "the refused op's `id` (or its first 8 or more characters)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("refused %s: unexpected argument %q", verb, fs.Arg(0))
+	}
+	l, err := a.openLocal()
+	if err != nil {
+		return err
+	}
+	sel := store.RefusalSelector{OpID: *op, InspectionID: *insp, CaseRef: *ref, QuestionID: *q}
+	if verb == "again" {
+		o, err := l.RecordAgain(a.ctx, a.localUser(), sel)
+		if err != nil {
+			return fmt.Errorf("refused again: %w", err)
+		}
+		n, _ := l.PendingCount(a.ctx)
+		fmt.Fprintf(a.stdout, "recorded again: %s %s = %s (%d unsynced)\n", o.CaseRef, o.QuestionID, o.Value, n)
+		return nil
+	}
+	rs, err := l.Dismiss(a.ctx, sel)
+	if err != nil {
+		return fmt.Errorf("refused dismiss: %w", err)
+	}
+	for _, r := range rs {
+		fmt.Fprintf(a.stdout, "dismissed: %s %s = %s (the server's audit trail records it at the next sync)\n", r.CaseRef, r.QuestionID, r.Value)
 	}
 	return nil
 }
 
 func (a *app) status(args []string) error {
+	fs := newFlags("status")
+	format := fs.String("format", "table", "table or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs); err != nil {
+		return err
+	}
 	l, err := a.openLocal()
 	if err != nil {
 		return err
@@ -1078,8 +1140,32 @@ func (a *app) status(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "server: %s as %s\nunsynced answers: %d\nlast sync: %s\nopen conflicts: %d\nrejected ops: %d\n",
-		creds.Server, creds.User, n, last, len(cs), len(rs))
+	switch *format {
+	case "json":
+		if rs == nil {
+			rs = []store.Rejection{}
+		}
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Server        string            `json:"server"`
+			User          string            `json:"user"`
+			Unsynced      int               `json:"unsynced"`
+			LastSync      string            `json:"last_sync"`
+			OpenConflicts int               `json:"open_conflicts"`
+			Refused       []store.Rejection `json:"refused"`
+		}{creds.Server, creds.User, n, last, len(cs), rs})
+	case "table":
+	default:
+		return fmt.Errorf("status: --format %q is not table or json", *format)
+	}
+	fmt.Fprintf(a.stdout, "server: %s as %s\nunsynced answers: %d\nlast sync: %s\nopen conflicts: %d\n",
+		creds.Server, creds.User, n, last, len(cs))
+	if len(rs) == 0 {
+		fmt.Fprintln(a.stdout, "refused edits: 0")
+		return nil
+	}
+	a.printRefused(rs)
 	return nil
 }
 

@@ -7,9 +7,10 @@ CREATE INDEX outbox_by_answer ON outbox(inspection_id, case_ref, question_id);
 -- or dismiss it: the note they typed is kept with the value.
 ALTER TABLE rejected ADD COLUMN note TEXT NOT NULL DEFAULT '';
 ALTER TABLE rejected ADD COLUMN code TEXT NOT NULL DEFAULT '';
-ALTER TABLE rejected ADD COLUMN user_name TEXT NOT NULL DEFAULT '';
 -- open, rerecorded (recorded again as op rerecorded_as) or dismissed; kept
 -- either way, so the device's record of what was refused is whole.
 ALTER TABLE rejected ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
 ALTER TABLE rejected ADD COLUMN settled_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE rejected ADD COLUMN rerecorded_as TEXT NOT NULL DEFAULT '';
+-- A dismissal is audited on the server: 1 once it has been sent there.
+ALTER TABLE rejected ADD COLUMN dismissal_sent INTEGER NOT NULL DEFAULT 0;

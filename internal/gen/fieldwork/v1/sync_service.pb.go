@@ -78,6 +78,103 @@ func (OpResult) EnumDescriptor() ([]byte, []int) {
 	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{0}
 }
 
+type DismissRefusalsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OpIds         []string               `protobuf:"bytes,1,rep,name=op_ids,json=opIds,proto3" json:"op_ids,omitempty"`
+	DeviceId      string                 `protobuf:"bytes,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DismissRefusalsRequest) Reset() {
+	*x = DismissRefusalsRequest{}
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DismissRefusalsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DismissRefusalsRequest) ProtoMessage() {}
+
+func (x *DismissRefusalsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DismissRefusalsRequest.ProtoReflect.Descriptor instead.
+func (*DismissRefusalsRequest) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *DismissRefusalsRequest) GetOpIds() []string {
+	if x != nil {
+		return x.OpIds
+	}
+	return nil
+}
+
+func (x *DismissRefusalsRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+type DismissRefusalsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// dismissed is how many of the op ids were the caller's refused ops.
+	Dismissed     int32 `protobuf:"varint,1,opt,name=dismissed,proto3" json:"dismissed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DismissRefusalsResponse) Reset() {
+	*x = DismissRefusalsResponse{}
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DismissRefusalsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DismissRefusalsResponse) ProtoMessage() {}
+
+func (x *DismissRefusalsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DismissRefusalsResponse.ProtoReflect.Descriptor instead.
+func (*DismissRefusalsResponse) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DismissRefusalsResponse) GetDismissed() int32 {
+	if x != nil {
+		return x.Dismissed
+	}
+	return 0
+}
+
 // Op is one change made on a device: an answer write.
 type Op struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -113,7 +210,7 @@ type Op struct {
 
 func (x *Op) Reset() {
 	*x = Op{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[0]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -125,7 +222,7 @@ func (x *Op) String() string {
 func (*Op) ProtoMessage() {}
 
 func (x *Op) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[0]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -138,7 +235,7 @@ func (x *Op) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Op.ProtoReflect.Descriptor instead.
 func (*Op) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{0}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Op) GetOpId() string {
@@ -258,7 +355,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[1]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -270,7 +367,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[1]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -283,7 +380,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{1}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Ack) GetOpId() string {
@@ -351,7 +448,7 @@ type PushRequest struct {
 
 func (x *PushRequest) Reset() {
 	*x = PushRequest{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[2]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -363,7 +460,7 @@ func (x *PushRequest) String() string {
 func (*PushRequest) ProtoMessage() {}
 
 func (x *PushRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[2]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -376,7 +473,7 @@ func (x *PushRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushRequest.ProtoReflect.Descriptor instead.
 func (*PushRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{2}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PushRequest) GetOps() []*Op {
@@ -395,7 +492,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -407,7 +504,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -420,7 +517,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{3}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PushResponse) GetAcks() []*Ack {
@@ -442,7 +539,7 @@ type PullRequest struct {
 
 func (x *PullRequest) Reset() {
 	*x = PullRequest{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -454,7 +551,7 @@ func (x *PullRequest) String() string {
 func (*PullRequest) ProtoMessage() {}
 
 func (x *PullRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -467,7 +564,7 @@ func (x *PullRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
 func (*PullRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{4}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PullRequest) GetAfter() int64 {
@@ -503,7 +600,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -515,7 +612,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -528,7 +625,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{5}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Change) GetSeq() int64 {
@@ -654,7 +751,7 @@ type Withdrawal struct {
 
 func (x *Withdrawal) Reset() {
 	*x = Withdrawal{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -666,7 +763,7 @@ func (x *Withdrawal) String() string {
 func (*Withdrawal) ProtoMessage() {}
 
 func (x *Withdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -679,7 +776,7 @@ func (x *Withdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
 func (*Withdrawal) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{6}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Withdrawal) GetInspectionId() string {
@@ -716,7 +813,7 @@ type PullResponse struct {
 
 func (x *PullResponse) Reset() {
 	*x = PullResponse{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +825,7 @@ func (x *PullResponse) String() string {
 func (*PullResponse) ProtoMessage() {}
 
 func (x *PullResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +838,7 @@ func (x *PullResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullResponse.ProtoReflect.Descriptor instead.
 func (*PullResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{7}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PullResponse) GetChanges() []*Change {
@@ -769,7 +866,12 @@ var File_fieldwork_v1_sync_service_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1ffieldwork/v1/sync_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x03\n" +
+	"\x1ffieldwork/v1/sync_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"L\n" +
+	"\x16DismissRefusalsRequest\x12\x15\n" +
+	"\x06op_ids\x18\x01 \x03(\tR\x05opIds\x12\x1b\n" +
+	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"7\n" +
+	"\x17DismissRefusalsResponse\x12\x1c\n" +
+	"\tdismissed\x18\x01 \x01(\x05R\tdismissed\"\xa3\x03\n" +
 	"\x02Op\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12#\n" +
 	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x19\n" +
@@ -835,10 +937,11 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\x15OP_RESULT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11OP_RESULT_APPLIED\x10\x01\x12\x16\n" +
 	"\x12OP_RESULT_CONFLICT\x10\x02\x12\x16\n" +
-	"\x12OP_RESULT_REJECTED\x10\x032\x91\x01\n" +
+	"\x12OP_RESULT_REJECTED\x10\x032\xf1\x01\n" +
 	"\vSyncService\x12A\n" +
 	"\x04Push\x12\x19.fieldwork.v1.PushRequest\x1a\x1a.fieldwork.v1.PushResponse(\x010\x01\x12?\n" +
-	"\x04Pull\x12\x19.fieldwork.v1.PullRequest\x1a\x1a.fieldwork.v1.PullResponse0\x01B\xbd\x01\n" +
+	"\x04Pull\x12\x19.fieldwork.v1.PullRequest\x1a\x1a.fieldwork.v1.PullResponse0\x01\x12^\n" +
+	"\x0fDismissRefusals\x12$.fieldwork.v1.DismissRefusalsRequest\x1a%.fieldwork.v1.DismissRefusalsResponseB\xbd\x01\n" +
 	"\x10com.fieldwork.v1B\x10SyncServiceProtoP\x01ZFgithub.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1;fieldworkv1\xa2\x02\x03FXX\xaa\x02\fFieldwork.V1\xca\x02\fFieldwork\\V1\xe2\x02\x18Fieldwork\\V1\\GPBMetadata\xea\x02\rFieldwork::V1b\x06proto3"
 
 var (
@@ -854,44 +957,48 @@ func file_fieldwork_v1_sync_service_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldwork_v1_sync_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fieldwork_v1_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_fieldwork_v1_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_fieldwork_v1_sync_service_proto_goTypes = []any{
-	(OpResult)(0),                 // 0: fieldwork.v1.OpResult
-	(*Op)(nil),                    // 1: fieldwork.v1.Op
-	(*Ack)(nil),                   // 2: fieldwork.v1.Ack
-	(*PushRequest)(nil),           // 3: fieldwork.v1.PushRequest
-	(*PushResponse)(nil),          // 4: fieldwork.v1.PushResponse
-	(*PullRequest)(nil),           // 5: fieldwork.v1.PullRequest
-	(*Change)(nil),                // 6: fieldwork.v1.Change
-	(*Withdrawal)(nil),            // 7: fieldwork.v1.Withdrawal
-	(*PullResponse)(nil),          // 8: fieldwork.v1.PullResponse
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*Conflict)(nil),              // 10: fieldwork.v1.Conflict
-	(*Answer)(nil),                // 11: fieldwork.v1.Answer
-	(*Inspection)(nil),            // 12: fieldwork.v1.Inspection
-	(*Case)(nil),                  // 13: fieldwork.v1.Case
-	(*Judgement)(nil),             // 14: fieldwork.v1.Judgement
+	(OpResult)(0),                   // 0: fieldwork.v1.OpResult
+	(*DismissRefusalsRequest)(nil),  // 1: fieldwork.v1.DismissRefusalsRequest
+	(*DismissRefusalsResponse)(nil), // 2: fieldwork.v1.DismissRefusalsResponse
+	(*Op)(nil),                      // 3: fieldwork.v1.Op
+	(*Ack)(nil),                     // 4: fieldwork.v1.Ack
+	(*PushRequest)(nil),             // 5: fieldwork.v1.PushRequest
+	(*PushResponse)(nil),            // 6: fieldwork.v1.PushResponse
+	(*PullRequest)(nil),             // 7: fieldwork.v1.PullRequest
+	(*Change)(nil),                  // 8: fieldwork.v1.Change
+	(*Withdrawal)(nil),              // 9: fieldwork.v1.Withdrawal
+	(*PullResponse)(nil),            // 10: fieldwork.v1.PullResponse
+	(*timestamppb.Timestamp)(nil),   // 11: google.protobuf.Timestamp
+	(*Conflict)(nil),                // 12: fieldwork.v1.Conflict
+	(*Answer)(nil),                  // 13: fieldwork.v1.Answer
+	(*Inspection)(nil),              // 14: fieldwork.v1.Inspection
+	(*Case)(nil),                    // 15: fieldwork.v1.Case
+	(*Judgement)(nil),               // 16: fieldwork.v1.Judgement
 }
 var file_fieldwork_v1_sync_service_proto_depIdxs = []int32{
-	9,  // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
+	11, // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
 	0,  // 1: fieldwork.v1.Ack.result:type_name -> fieldwork.v1.OpResult
-	10, // 2: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
-	11, // 3: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
-	1,  // 4: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
-	2,  // 5: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
-	12, // 6: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
-	13, // 7: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
-	11, // 8: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
-	14, // 9: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
-	10, // 10: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
-	7,  // 11: fieldwork.v1.Change.withdrawal:type_name -> fieldwork.v1.Withdrawal
-	6,  // 12: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
-	3,  // 13: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
-	5,  // 14: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
-	4,  // 15: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
-	8,  // 16: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
-	15, // [15:17] is the sub-list for method output_type
-	13, // [13:15] is the sub-list for method input_type
+	12, // 2: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
+	13, // 3: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
+	3,  // 4: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
+	4,  // 5: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
+	14, // 6: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
+	15, // 7: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
+	13, // 8: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
+	16, // 9: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
+	12, // 10: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
+	9,  // 11: fieldwork.v1.Change.withdrawal:type_name -> fieldwork.v1.Withdrawal
+	8,  // 12: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
+	5,  // 13: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
+	7,  // 14: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
+	1,  // 15: fieldwork.v1.SyncService.DismissRefusals:input_type -> fieldwork.v1.DismissRefusalsRequest
+	6,  // 16: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
+	10, // 17: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
+	2,  // 18: fieldwork.v1.SyncService.DismissRefusals:output_type -> fieldwork.v1.DismissRefusalsResponse
+	16, // [16:19] is the sub-list for method output_type
+	13, // [13:16] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name
@@ -903,7 +1010,7 @@ func file_fieldwork_v1_sync_service_proto_init() {
 		return
 	}
 	file_fieldwork_v1_types_proto_init()
-	file_fieldwork_v1_sync_service_proto_msgTypes[5].OneofWrappers = []any{
+	file_fieldwork_v1_sync_service_proto_msgTypes[7].OneofWrappers = []any{
 		(*Change_Inspection)(nil),
 		(*Change_Case)(nil),
 		(*Change_Answer)(nil),
@@ -917,7 +1024,7 @@ func file_fieldwork_v1_sync_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_sync_service_proto_rawDesc), len(file_fieldwork_v1_sync_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

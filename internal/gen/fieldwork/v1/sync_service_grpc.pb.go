@@ -19,8 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SyncService_Push_FullMethodName = "/fieldwork.v1.SyncService/Push"
-	SyncService_Pull_FullMethodName = "/fieldwork.v1.SyncService/Pull"
+	SyncService_Push_FullMethodName            = "/fieldwork.v1.SyncService/Push"
+	SyncService_Pull_FullMethodName            = "/fieldwork.v1.SyncService/Pull"
+	SyncService_DismissRefusals_FullMethodName = "/fieldwork.v1.SyncService/DismissRefusals"
 )
 
 // SyncServiceClient is the client API for SyncService service.
@@ -36,6 +37,11 @@ type SyncServiceClient interface {
 	// Pull streams, in pages, the changes after a cursor to the entities the
 	// caller may see.
 	Pull(ctx context.Context, in *PullRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[PullResponse], error)
+	// DismissRefusals records in the audit trail that the caller has seen and
+	// dismissed ops of theirs the server refused (their device keeps them
+	// listed until then). Op ids that are not the caller's refused ops are
+	// skipped without saying why, so the call reveals nothing of others' ops.
+	DismissRefusals(ctx context.Context, in *DismissRefusalsRequest, opts ...grpc.CallOption) (*DismissRefusalsResponse, error)
 }
 
 type syncServiceClient struct {
@@ -78,6 +84,16 @@ func (c *syncServiceClient) Pull(ctx context.Context, in *PullRequest, opts ...g
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type SyncService_PullClient = grpc.ServerStreamingClient[PullResponse]
 
+func (c *syncServiceClient) DismissRefusals(ctx context.Context, in *DismissRefusalsRequest, opts ...grpc.CallOption) (*DismissRefusalsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DismissRefusalsResponse)
+	err := c.cc.Invoke(ctx, SyncService_DismissRefusals_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SyncServiceServer is the server API for SyncService service.
 // All implementations must embed UnimplementedSyncServiceServer
 // for forward compatibility.
@@ -91,6 +107,11 @@ type SyncServiceServer interface {
 	// Pull streams, in pages, the changes after a cursor to the entities the
 	// caller may see.
 	Pull(*PullRequest, grpc.ServerStreamingServer[PullResponse]) error
+	// DismissRefusals records in the audit trail that the caller has seen and
+	// dismissed ops of theirs the server refused (their device keeps them
+	// listed until then). Op ids that are not the caller's refused ops are
+	// skipped without saying why, so the call reveals nothing of others' ops.
+	DismissRefusals(context.Context, *DismissRefusalsRequest) (*DismissRefusalsResponse, error)
 	mustEmbedUnimplementedSyncServiceServer()
 }
 
@@ -106,6 +127,9 @@ func (UnimplementedSyncServiceServer) Push(grpc.BidiStreamingServer[PushRequest,
 }
 func (UnimplementedSyncServiceServer) Pull(*PullRequest, grpc.ServerStreamingServer[PullResponse]) error {
 	return status.Error(codes.Unimplemented, "method Pull not implemented")
+}
+func (UnimplementedSyncServiceServer) DismissRefusals(context.Context, *DismissRefusalsRequest) (*DismissRefusalsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DismissRefusals not implemented")
 }
 func (UnimplementedSyncServiceServer) mustEmbedUnimplementedSyncServiceServer() {}
 func (UnimplementedSyncServiceServer) testEmbeddedByValue()                     {}
@@ -146,13 +170,36 @@ func _SyncService_Pull_Handler(srv interface{}, stream grpc.ServerStream) error 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type SyncService_PullServer = grpc.ServerStreamingServer[PullResponse]
 
+func _SyncService_DismissRefusals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DismissRefusalsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SyncServiceServer).DismissRefusals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SyncService_DismissRefusals_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SyncServiceServer).DismissRefusals(ctx, req.(*DismissRefusalsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SyncService_ServiceDesc is the grpc.ServiceDesc for SyncService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var SyncService_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "fieldwork.v1.SyncService",
 	HandlerType: (*SyncServiceServer)(nil),
-	Methods:     []grpc.MethodDesc{},
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "DismissRefusals",
+			Handler:    _SyncService_DismissRefusals_Handler,
+		},
+	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Push",

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/syncer"
 )
 
@@ -225,9 +224,13 @@ func (db *DB) applyGroup(group []*applyRequest) error {
 }
 
 func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache) (framework.Ack, error) {
-	if _, err := uuid.Parse(op.ID); err != nil {
+	if err := framework.CheckOpID(op.ID); err != nil {
 		// Not recorded: without a valid id there is nothing to deduplicate on.
-		return reject(op, framework.Errorf(framework.CodeInvalid, "op_id %q is not a UUID", op.ID)), nil
+		return reject(op, err), nil
+	}
+	if err := framework.FieldDeviceID.Check(op.DeviceID); err != nil {
+		// Not recorded either: the record would keep the device id.
+		return reject(op, err), nil
 	}
 	if ack, ok := gc.acks[op.ID]; ok {
 		ack.Duplicate = true
@@ -423,8 +426,8 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 	if err != nil {
 		return reject(op, err), cur, nil
 	}
-	if err := interchange.CheckNote(op.Note); err != nil {
-		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: %v", op.CaseRef, op.QuestionID, err)), cur, nil
+	if err := framework.CheckAnswerNote(op.CaseRef, op.QuestionID, op.Note); err != nil {
+		return reject(op, err), cur, nil
 	}
 	value := v.String()
 	c, err := gc.answer(ctx, tx, cr.id, op.QuestionID)

@@ -320,17 +320,7 @@ func (db *DB) CreateUser(ctx context.Context, a framework.Actor, name string, ad
 	})
 }
 
-func checkUserName(name string) error {
-	if name == "" || len(name) > 64 {
-		return framework.Errorf(framework.CodeInvalid, "user name must be 1 to 64 characters")
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '@') {
-			return framework.Errorf(framework.CodeInvalid, "user name %q may hold only letters, digits and . _ - @", name)
-		}
-	}
-	return nil
-}
+func checkUserName(name string) error { return framework.FieldUserName.Check(name) }
 
 func ensureUser(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, name string) error {
 	if err := checkUserName(name); err != nil {
@@ -360,7 +350,7 @@ func (db *DB) IssueToken(ctx context.Context, a framework.Actor, user string, tt
 	}
 	token := "fw_" + base64.RawURLEncoding.EncodeToString(b[:])
 	if ttl <= 0 {
-		ttl = 90 * 24 * time.Hour
+		ttl = framework.DefaultTokenTTL
 	}
 	expires := db.Now().Add(ttl).UTC()
 	err := db.write(ctx, func(tx *sql.Tx) error {
@@ -435,8 +425,11 @@ func (db *DB) Authenticate(ctx context.Context, token string) (User, error) {
 // CreateInspection creates an inspection bound to a stored framework
 // version (version 0: the latest).
 func (db *DB) CreateInspection(ctx context.Context, a framework.Actor, name, unit, fwID string, fwVersion int) (framework.Inspection, error) {
-	if name == "" {
-		return framework.Inspection{}, framework.Errorf(framework.CodeInvalid, "inspection name is required")
+	if err := framework.FieldInspectionName.Check(name); err != nil {
+		return framework.Inspection{}, err
+	}
+	if err := framework.FieldUnit.Check(unit); err != nil {
+		return framework.Inspection{}, err
 	}
 	fw, _, err := db.Framework(ctx, fwID, fwVersion)
 	if err != nil {

@@ -582,6 +582,9 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 			cr.c.Status = framework.CaseInProgress
 		}
 		gc.change(cur.inspectionID, "case", cur.caseID, cur.caseID)
+		// Audited like a status set by hand, as the writer whose answer moved it.
+		gc.audit(at, a, "case.status", "case/"+cur.inspectionID+"/"+ans.CaseRef,
+			map[string]string{"status": framework.CaseNotStarted}, map[string]string{"status": framework.CaseInProgress, "reason": "first answer"})
 	}
 	return nil
 }

@@ -124,11 +124,16 @@ type AuditEntry struct {
 }
 
 // Audit lists an inspection's audit entries after seq (one case's when
-// caseRef is set), oldest first.
+// caseRef is set), oldest first. With inspectionID empty it lists the
+// entries of no inspection: users, tokens and framework loads.
 func (db *DB) Audit(ctx context.Context, inspectionID, caseRef string, after int64, limit int) ([]AuditEntry, error) {
 	prefix := "case/" + inspectionID + "/" + caseRef
+	of := `inspection_id = ?` // two forms, so that both use the index by inspection
+	if inspectionID == "" {
+		of = `inspection_id IS NULL AND ? = ''`
+	}
 	rows, err := db.conn.R.QueryContext(ctx, `SELECT seq, at, user_name, device_id, action, entity, coalesce(before, ''), coalesce(after, '')
-		FROM audit_trail WHERE inspection_id = ? AND seq > ? AND (? = '' OR entity = ? OR substr(entity, 1, ?) = ?)
+		FROM audit_trail WHERE `+of+` AND seq > ? AND (? = '' OR entity = ? OR substr(entity, 1, ?) = ?)
 		ORDER BY seq LIMIT ?`, inspectionID, after, caseRef, prefix, len(prefix)+1, prefix+"/", limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
@@ -200,13 +205,23 @@ type FrameworkInfo struct {
 // frameworks are immutable once used; an unused built-in is replaced.
 func (db *DB) PutFramework(ctx context.Context, fw *framework.Framework, raw []byte, builtin bool) error {
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		at := db.now()
+		// Every load that stores something is audited: the server loads
+		// frameworks itself, at start, from its binary or --framework files.
+		loaded := func(before any) error {
+			return audit(ctx, tx, at, framework.Actor{User: "fieldworkd", Device: "framework-load"}, "framework.load",
+				fmt.Sprintf("framework/%s@%d", fw.ID, fw.Version), before,
+				map[string]any{"id": fw.ID, "version": fw.Version, "checksum": fw.Checksum(), "title": fw.Title, "builtin": builtin})
+		}
 		var sum string
 		err := tx.QueryRowContext(ctx, `SELECT checksum FROM frameworks WHERE id = ? AND version = ?`, fw.ID, fw.Version).Scan(&sum)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO frameworks (id, version, title, definition, checksum, builtin, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				fw.ID, fw.Version, fw.Title, raw, fw.Checksum(), builtin, db.now())
-			return err
+			if _, err = tx.ExecContext(ctx, `INSERT INTO frameworks (id, version, title, definition, checksum, builtin, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				fw.ID, fw.Version, fw.Title, raw, fw.Checksum(), builtin, at); err != nil {
+				return err
+			}
+			return loaded(nil)
 		case err != nil:
 			return err
 		case sum == fw.Checksum():
@@ -219,9 +234,11 @@ func (db *DB) PutFramework(ctx context.Context, fw *framework.Framework, raw []b
 		if used > 0 {
 			return framework.Errorf(framework.CodeExists, "framework %s version %d is used by %d inspection(s) and cannot change; give the new definition a new version", fw.ID, fw.Version, used)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE frameworks SET title = ?, definition = ?, checksum = ?, builtin = ?, loaded_at = ? WHERE id = ? AND version = ?`,
-			fw.Title, raw, fw.Checksum(), builtin, db.now(), fw.ID, fw.Version)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE frameworks SET title = ?, definition = ?, checksum = ?, builtin = ?, loaded_at = ? WHERE id = ? AND version = ?`,
+			fw.Title, raw, fw.Checksum(), builtin, at, fw.ID, fw.Version); err != nil {
+			return err
+		}
+		return loaded(map[string]any{"checksum": sum})
 	})
 	if err != nil {
 		return fmt.Errorf("store framework %s@%d: %w", fw.ID, fw.Version, err)

@@ -315,3 +315,41 @@ func TestPull_FiveCasesAtTheLimitsAcrossPages(t *testing.T) {
 		t.Logf("a case at the limits is %d bytes; the page budget is %d", n, server.DefaultPullPageBytes)
 	}
 }
+
+// An op naming its case, question or inspection by text over the limits
+// is rejected without being recorded or repeated whole in the reply.
+func TestPushLimits_IDsNotEchoed(t *testing.T) {
+	e := newTestServer(t)
+	id := e.inspection(t)
+	ctx := as(t.Context(), e.token(t, "insp.a"))
+	huge := strings.Repeat("R", 1<<20)
+	ops := []*fieldworkv1.Op{
+		{OpId: uuid.NewString(), InspectionId: id, CaseRef: huge, QuestionId: "2.1.1", Value: "yes", DeviceId: "d"},
+		{OpId: uuid.NewString(), InspectionId: huge, CaseRef: "T-1", QuestionId: "2.1.1", Value: "yes", DeviceId: "d"},
+		{OpId: uuid.NewString(), InspectionId: id, CaseRef: "T-1", QuestionId: huge, Value: "yes", DeviceId: "d"},
+		{OpId: uuid.NewString(), InspectionId: id, CaseRef: "T-1", QuestionId: "2.1.1", Value: huge, DeviceId: "d"},
+		{OpId: uuid.NewString(), InspectionId: id, CaseRef: "T-1", QuestionId: "2.1.1", Value: "yes", DeviceId: "d", ConflictId: huge, Resolution: "mine"},
+	}
+	stream, err := fieldworkv1.NewSyncServiceClient(e.conn).Push(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&fieldworkv1.PushRequest{Ops: ops}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream.CloseSend()
+	for i, want := range []string{"case_ref is 1048576 bytes", "inspection_id is 1048576 bytes", "question_id is 1048576 bytes",
+		"value is 1048576 bytes", "conflict_id is 1048576 bytes"} {
+		a := resp.GetAcks()[i]
+		if a.GetResult() != fieldworkv1.OpResult_OP_RESULT_REJECTED || !strings.Contains(a.GetReason(), want) || len(a.GetReason()) > 200 {
+			t.Errorf("op %d: %v %.200q, want rejected with %q", i, a.GetResult(), a.GetReason(), want)
+		}
+	}
+	if n := proto.Size(resp); n > 4096 {
+		t.Errorf("acks of 5 refused ops are %d bytes", n)
+	}
+}

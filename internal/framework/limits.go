@@ -45,6 +45,8 @@ var (
 	// FieldAttributeValue is a case attribute's value (in cases.csv) and a
 	// value a framework allows an attribute.
 	FieldAttributeValue = Field{Name: "attribute value", Max: 200}
+	// FieldValue is an answer's value as sent (yes, no, na or a number).
+	FieldValue = Field{Name: "value", Max: 64}
 	// FieldColumn is a CSV header's column name.
 	FieldColumn = Field{Name: "column name", Max: 64, Required: true}
 	// Framework file text: titles (framework, domain, standard, attribute),
@@ -69,6 +71,9 @@ var (
 	// FieldAttributeName is a case attribute's name (a cases.csv column, a
 	// breakdown, an export file name).
 	FieldAttributeName = Field{Name: "attribute name", Max: 64, Required: true, Chars: idChars, ok: idRune}
+	// FieldInspectionID is an inspection's id as a request names it (the
+	// server makes them, as UUIDs).
+	FieldInspectionID = Field{Name: "inspection_id", Max: 64, Required: true, Chars: idChars, ok: idRune}
 	// FieldCaseRef is a case reference: a reference, never a name.
 	FieldCaseRef = Field{Name: "case_ref", Max: 64, Required: true, Chars: "letters, digits and . _ / -", hint: " (a reference, never a name)",
 		ok: func(i int, r rune) bool { return alnum(r) || i > 0 && (r == '.' || r == '_' || r == '/' || r == '-') }}
@@ -105,9 +110,9 @@ const (
 
 // Fields lists every field limit, for the documentation test.
 func Fields() []Field {
-	return []Field{FieldNote, FieldRationale, FieldReason, FieldInspectionName, FieldUnit, FieldAttributeValue, FieldColumn,
+	return []Field{FieldNote, FieldRationale, FieldReason, FieldInspectionName, FieldUnit, FieldAttributeValue, FieldValue, FieldColumn,
 		FieldTitle, FieldDescription, FieldQuestionText, FieldRating,
-		FieldFrameworkID, FieldID, FieldAttributeName, FieldCaseRef, FieldUserName, FieldDeviceID}
+		FieldFrameworkID, FieldID, FieldAttributeName, FieldInspectionID, FieldCaseRef, FieldUserName, FieldDeviceID}
 }
 
 // Check checks s against the field's limit; the error (CodeInvalid) names
@@ -183,13 +188,43 @@ func CheckAnswerNote(caseRef, questionID, note string) error {
 	return nil
 }
 
-// CheckOpID checks a pushed op's id: a UUID, made by the device.
-func CheckOpID(id string) error {
-	if len(id) > 64 {
-		return Errorf(CodeInvalid, "op_id is %d bytes: not a UUID", len(id))
+// CheckOp checks a pushed op's ids and short fields before anything of it
+// is stored or repeated: a rejection's reason is recorded and sent back,
+// so an op naming a case by a megabyte of text would otherwise be kept
+// and echoed whole. Its note is checked with its answer (CheckAnswerNote).
+func CheckOp(op Op) error {
+	if err := checkUUID("op_id", op.ID, true); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		f    Field
+		name string
+		s    string
+	}{{FieldInspectionID, "inspection_id", op.InspectionID}, {FieldCaseRef, "case_ref", op.CaseRef}, {FieldID, "question_id", op.QuestionID},
+		{FieldValue, "value", op.Value}, {FieldDeviceID, "device_id", op.DeviceID}} {
+		if err := c.f.CheckAs(c.name, c.s); err != nil {
+			return err
+		}
+	}
+	if err := checkUUID("conflict_id", op.ConflictID, false); err != nil {
+		return err
+	}
+	switch op.Resolution {
+	case "", ResolveMine, ResolveTheirs, ResolveValue:
+		return nil
+	}
+	return Errorf(CodeInvalid, "resolution must be %s, %s or %s", ResolveMine, ResolveTheirs, ResolveValue)
+}
+
+func checkUUID(name, id string, required bool) error {
+	switch {
+	case id == "" && !required:
+		return nil
+	case len(id) > 64:
+		return Errorf(CodeInvalid, "%s is %d bytes: not a UUID", name, len(id))
 	}
 	if _, err := uuid.Parse(id); err != nil {
-		return Errorf(CodeInvalid, "op_id %q is not a UUID", id)
+		return Errorf(CodeInvalid, "%s %q is not a UUID", name, id)
 	}
 	return nil
 }

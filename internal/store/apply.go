@@ -224,12 +224,9 @@ func (db *DB) applyGroup(group []*applyRequest) error {
 }
 
 func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache) (framework.Ack, error) {
-	if err := framework.CheckOpID(op.ID); err != nil {
-		// Not recorded: without a valid id there is nothing to deduplicate on.
-		return reject(op, err), nil
-	}
-	if err := framework.FieldDeviceID.Check(op.DeviceID); err != nil {
-		// Not recorded either: the record would keep the device id.
+	if err := framework.CheckOp(op); err != nil {
+		// Not recorded: without a valid id there is nothing to deduplicate
+		// on, and the record would keep what the limits refuse.
 		return reject(op, err), nil
 	}
 	if ack, ok := gc.acks[op.ID]; ok {

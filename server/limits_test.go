@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldworkhq/fieldwork/client"
@@ -351,5 +353,52 @@ func TestPushLimits_IDsNotEchoed(t *testing.T) {
 	}
 	if n := proto.Size(resp); n > 4096 {
 		t.Errorf("acks of 5 refused ops are %d bytes", n)
+	}
+}
+
+// rawCodec sends bytes as they are, as a client in another language
+// might, so that a string field can carry invalid UTF-8.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error)      { return *(v.(*[]byte)), nil }
+func (rawCodec) Unmarshal(data []byte, v any) error { *(v.(*[]byte)) = data; return nil }
+func (rawCodec) Name() string                       { return "proto" }
+
+// A request string that is not valid UTF-8 is refused naming the field,
+// whether a client sends it (the server says which field) or our own
+// client would (it refuses to send it, saying which).
+func TestRPC_InvalidUTF8NamesTheField(t *testing.T) {
+	e := newTestServer(t)
+	ctx := as(t.Context(), e.admin)
+	var req []byte
+	req = protowire.AppendTag(req, 1, protowire.BytesType) // CreateInspectionRequest.name
+	req = protowire.AppendString(req, "Gwent")
+	req = protowire.AppendTag(req, 2, protowire.BytesType) // .unit
+	req = protowire.AppendString(req, "bad \xff")
+	var out []byte
+	err := e.conn.Invoke(ctx, fieldworkv1.InspectionService_CreateInspection_FullMethodName, &req, &out, grpc.ForceCodec(rawCodec{}))
+	if err == nil || !strings.Contains(status.Convert(err).Message(), "unit is not valid UTF-8") {
+		t.Errorf("server: %v, want an error naming unit", err)
+	}
+	dir := t.TempDir()
+	lis, err := e.srv.ListenOn("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go e.srv.GRPC().Serve(lis)
+	conn, err := client.Dial(client.Credentials{Server: lis.Addr().String(), Token: e.admin, User: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local, err := store.OpenLocal(t.Context(), filepath.Join(dir, "client.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer local.Close()
+	c := client.New(conn, local)
+	_, err = c.Inspections.SetCaseStatus(t.Context(), &fieldworkv1.SetCaseStatusRequest{InspectionId: "x", CaseRef: "T-1", Status: "locked", Reason: "late \xc3"})
+	if err == nil || !strings.Contains(err.Error(), "reason is not valid UTF-8") {
+		t.Errorf("client: %v, want an error naming reason", err)
 	}
 }

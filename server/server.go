@@ -21,6 +21,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/wirecodec"
 )
 
 // Config configures a Server. Start from DefaultConfig.
@@ -86,6 +87,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
+		grpc.ForceServerCodecV2(wirecodec.Codec()), // names a string field that is not UTF-8
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
 	}

@@ -48,7 +48,7 @@ var (
 	// FieldValue is an answer's value as sent (yes, no, na or a number).
 	FieldValue = Field{Name: "value", Max: 64}
 	// FieldColumn is a CSV header's column name.
-	FieldColumn = Field{Name: "column name", Max: 64, Required: true}
+	FieldColumn = Field{Name: "column name", Max: 64}
 	// Framework file text: titles (framework, domain, standard, attribute),
 	// the framework's description and a standard's text, question text,
 	// rating band names and their words.

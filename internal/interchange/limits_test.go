@@ -76,3 +76,19 @@ func TestReadJudgements_RationaleAndIDLimits(t *testing.T) {
 		}
 	}
 }
+
+// A spreadsheet's trailing empty column is still read as before; a header
+// over the limits is refused at line 1 with its column.
+func TestReadAnswers_HeaderLimits(t *testing.T) {
+	if _, err := interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer,note,\nT-1,2.1.1,yes,,\n")); err != nil {
+		t.Errorf("a trailing empty column: %v", err)
+	}
+	_, err := interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer,n\xffote\nT-1,2.1.1,yes,\n"))
+	if want := "answers.csv: line 1, column 29: column 4 name is not valid UTF-8 (byte 2)"; err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %q", err, want)
+	}
+	_, err = interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer" + strings.Repeat(",x", 200) + "\n"))
+	if want := "answers.csv: line 1: 203 columns, over the limit of 128"; err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %q", err, want)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/wirecodec"
 )
 
 // Credentials is what `fieldwork login` saves (0600) under the home dir.
@@ -116,6 +117,6 @@ func Dial(c Credentials) (*grpc.ClientConn, error) {
 		grpc.WithTransportCredentials(creds),
 		grpc.WithUnaryInterceptor(b.unary),
 		grpc.WithStreamInterceptor(b.stream),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(16<<20)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(16<<20), grpc.ForceCodecV2(wirecodec.Codec())),
 	)
 }

@@ -192,6 +192,9 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		}
 		ctx = context.WithValue(ctx, userKey{}, u)
 	}
+	if err := checkRequest(req); err != nil {
+		return nil, s.logged(info.FullMethod, err)
+	}
 	resp, err := handler(ctx, req)
 	if err != nil {
 		return nil, s.logged(info.FullMethod, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/wirecodec"
 )
 
 // Config configures a Server. Start from DefaultConfig.
@@ -38,7 +39,10 @@ type Config struct {
 	AllowInsecure bool
 	// MaxMessageBytes bounds every received message.
 	MaxMessageBytes int
-	Logger          *slog.Logger
+	// PullPageBytes bounds the encoded size of a pull page (0: the default,
+	// DefaultPullPageBytes).
+	PullPageBytes int
+	Logger        *slog.Logger
 }
 
 // DefaultConfig returns the embedded default: ./fieldwork.db on loopback.
@@ -69,6 +73,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 16 << 20
 	}
+	if cfg.PullPageBytes <= 0 {
+		cfg.PullPageBytes = DefaultPullPageBytes
+	}
 	db, err := store.Open(ctx, cfg.DBPath)
 	if err != nil {
 		return nil, err
@@ -80,6 +87,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
+		grpc.ForceServerCodecV2(wirecodec.Codec()), // names a string field that is not UTF-8
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
 	}
@@ -95,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	fieldworkv1.RegisterFrameworkServiceServer(g, &frameworkService{db: db})
 	fieldworkv1.RegisterInspectionServiceServer(g, &inspectionService{db: db})
 	fieldworkv1.RegisterAnswerServiceServer(g, &answerService{db: db})
-	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db})
+	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db, pageBytes: cfg.PullPageBytes})
 	fieldworkv1.RegisterReportServiceServer(g, &reportService{db: db})
 	fieldworkv1.RegisterAdminServiceServer(g, &adminService{db: db})
 	fieldworkv1.RegisterAuditServiceServer(g, &auditService{db: db})

@@ -118,8 +118,8 @@ func (s *inspectionService) ImportJudgements(ctx context.Context, req *fieldwork
 }
 
 func (s *inspectionService) RecordJudgement(ctx context.Context, req *fieldworkv1.RecordJudgementRequest) (*fieldworkv1.RecordJudgementResponse, error) {
-	if err := interchange.CheckNote(req.GetRationale()); err != nil {
-		return nil, framework.Errorf(framework.CodeInvalid, "rationale: %v", err)
+	if err := framework.FieldRationale.Check(req.GetRationale()); err != nil {
+		return nil, err
 	}
 	rows := []interchange.JudgementRow{{StandardID: req.GetStandardId(), Rating: req.GetRating(), Rationale: req.GetRationale()}}
 	if err := s.db.RecordJudgements(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows); err != nil {
@@ -202,7 +202,8 @@ func (s *answerService) ListAnswers(ctx context.Context, req *fieldworkv1.ListAn
 
 type syncService struct {
 	fieldworkv1.UnimplementedSyncServiceServer
-	db *store.DB
+	db        *store.DB
+	pageBytes int // a pull page's byte budget (see fitPage)
 }
 
 // MaxOpsPerBatch bounds one pushed batch.
@@ -293,16 +294,14 @@ func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.Sync
 			return err
 		}
 		resp := &fieldworkv1.PullResponse{Cursor: cursor, More: more}
-		for _, c := range changes {
-			resp.Changes = append(resp.Changes, changeToProto(c))
-		}
+		fitPage(resp, changes, s.pageBytes)
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
-		if !more {
+		if !resp.More {
 			return nil
 		}
-		after = cursor
+		after = resp.Cursor
 	}
 }
 
@@ -364,10 +363,11 @@ func (s *adminService) CreateUser(ctx context.Context, req *fieldworkv1.CreateUs
 }
 
 func (s *adminService) IssueToken(ctx context.Context, req *fieldworkv1.IssueTokenRequest) (*fieldworkv1.IssueTokenResponse, error) {
-	if req.GetTtlSeconds() < 0 {
-		return nil, framework.Errorf(framework.CodeInvalid, "ttl_seconds must not be negative")
+	ttl, err := framework.TokenTTL(req.GetTtlSeconds())
+	if err != nil {
+		return nil, err
 	}
-	token, exp, err := s.db.IssueToken(ctx, actorFrom(ctx, ""), req.GetUser(), time.Duration(req.GetTtlSeconds())*time.Second)
+	token, exp, err := s.db.IssueToken(ctx, actorFrom(ctx, ""), req.GetUser(), ttl)
 	if err != nil {
 		return nil, err
 	}
@@ -395,8 +395,8 @@ func (s *adminService) WhoAmI(ctx context.Context, _ *fieldworkv1.WhoAmIRequest)
 }
 
 func (s *inspectionService) SetCaseStatus(ctx context.Context, req *fieldworkv1.SetCaseStatusRequest) (*fieldworkv1.SetCaseStatusResponse, error) {
-	if err := interchange.CheckNote(req.GetReason()); err != nil {
-		return nil, framework.Errorf(framework.CodeInvalid, "reason: %v", err)
+	if err := framework.FieldReason.Check(req.GetReason()); err != nil {
+		return nil, err
 	}
 	c, err := s.db.SetCaseStatus(ctx, userFrom(ctx), req.GetDeviceId(), req.GetInspectionId(), req.GetCaseRef(), req.GetStatus(), req.GetReason())
 	if err != nil {
@@ -406,8 +406,8 @@ func (s *inspectionService) SetCaseStatus(ctx context.Context, req *fieldworkv1.
 }
 
 func (s *inspectionService) SetInspectionStatus(ctx context.Context, req *fieldworkv1.SetInspectionStatusRequest) (*fieldworkv1.SetInspectionStatusResponse, error) {
-	if err := interchange.CheckNote(req.GetReason()); err != nil {
-		return nil, framework.Errorf(framework.CodeInvalid, "reason: %v", err)
+	if err := framework.FieldReason.Check(req.GetReason()); err != nil {
+		return nil, err
 	}
 	in, err := s.db.SetInspectionStatus(ctx, userFrom(ctx), req.GetDeviceId(), req.GetInspectionId(), req.GetStatus(), req.GetReason())
 	if err != nil {

@@ -126,6 +126,11 @@ func (c *Condition) String() string {
 // Load parses and checks a framework file. An inconsistent file is rejected
 // with an error listing every problem found, not just the first.
 func Load(data []byte) (*Framework, error) {
+	if i := InvalidUTF8(data); i >= 0 {
+		// The JSON decoder would turn it into U+FFFD without a word.
+		line, col := LineColumn(data, i)
+		return nil, Errorf(CodeInvalid, "framework file: line %d, column %d: not valid UTF-8", line, col)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var f Framework
@@ -137,8 +142,8 @@ func Load(data []byte) (*Framework, error) {
 	}
 	if problems := f.index(); len(problems) > 0 {
 		name := f.ID
-		if name == "" {
-			name = "(no id)"
+		if FieldFrameworkID.problem(name) != "" {
+			name = "(no valid id)"
 		}
 		return nil, Errorf(CodeInvalid, "framework %s has %d problem(s):\n  %s",
 			name, len(problems), strings.Join(problems, "\n  "))
@@ -153,11 +158,24 @@ func Load(data []byte) (*Framework, error) {
 func (f *Framework) index() []string {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	// check adds the problem of a text or id field (see limits.go).
+	check := func(field Field, name, s string) {
+		if p := field.problem(s); p != "" {
+			add("%s %s", name, p)
+		}
+	}
 	if f.ID == "" {
 		add("id is missing")
+	} else {
+		check(FieldFrameworkID, "id", f.ID)
 	}
 	if f.Version < 1 {
 		add("version must be 1 or more, got %d", f.Version)
+	}
+	check(FieldTitle, "title", f.Title)
+	check(FieldDescription, "description", f.Description)
+	if len(f.Attributes) > MaxAttributes {
+		add("%d attributes declared, over the limit of %d", len(f.Attributes), MaxAttributes)
 	}
 	f.attrs = map[string]*Attribute{}
 	for _, a := range f.Attributes {
@@ -165,53 +183,76 @@ func (f *Framework) index() []string {
 			add("an attribute has no name")
 			continue
 		}
+		if p := FieldAttributeName.problem(a.Name); p != "" {
+			add("attribute name %s", p)
+			continue
+		}
 		if _, dup := f.attrs[a.Name]; dup {
 			add("attribute %q is declared twice", a.Name)
 		}
 		f.attrs[a.Name] = a
+		check(FieldTitle, "attribute "+a.Name+" title", a.Title)
+		if len(a.Values) > MaxAttributeValues {
+			add("attribute %s allows %d values, over the limit of %d", a.Name, len(a.Values), MaxAttributeValues)
+		}
+		for _, v := range a.Values {
+			check(FieldAttributeValue, "attribute "+a.Name+" value", v)
+		}
 	}
 	f.questions = map[string]*Question{}
 	f.standards = map[string]*Standard{}
 	f.order = nil
 	seen := map[string]string{} // id → what it is, across standards and questions
-	claim := func(id, what string) {
+	// claim records an id and returns how later problems name its owner:
+	// the id itself, or a stand-in for an id refused here, so that no
+	// message repeats a long or unsafe id.
+	invalid := 0
+	claim := func(id, what string) string {
 		if id == "" {
 			add("a %s has no id", what)
-			return
+			return "(no id)"
+		}
+		if p := FieldID.problem(id); p != "" {
+			invalid++
+			shown := fmt.Sprintf("(invalid id %d)", invalid)
+			add("%s %s: id %s", what, shown, p)
+			return shown
 		}
 		if prev, dup := seen[id]; dup {
 			add("duplicate id %q (%s and %s)", id, prev, what)
-			return
+			return id
 		}
 		seen[id] = what
+		return id
 	}
 	var addQuestion func(q *Question, kind, standard, key string)
 	addQuestion = func(q *Question, kind, standard, key string) {
-		claim(q.ID, kind+" question")
+		qid := claim(q.ID, kind+" question")
 		q.Kind, q.StandardID, q.KeyQuestionID = kind, standard, key
 		if q.Type == "" {
 			q.Type = TypeYesNo
 		}
 		if q.Text == "" {
-			add("question %s has no text", q.ID)
+			add("question %s has no text", qid)
 		}
+		check(FieldQuestionText, "question "+qid+" text", q.Text)
 		switch q.Type {
 		case TypeYesNo:
 			if q.Min != nil || q.Threshold != 0 {
-				add("question %s: min and threshold apply only to count questions", q.ID)
+				add("question %s: min and threshold apply only to count questions", qid)
 			}
 		case TypeCount:
 			if kind == QuestionKey {
-				add("key question %s must be a yes/no question, not a count", q.ID)
+				add("key question %s must be a yes/no question, not a count", qid)
 			}
 		default:
-			add("question %s: unknown type %q (want yn or count)", q.ID, q.Type)
+			add("question %s: unknown type %q (want yn or count)", qid, q.Type)
 		}
 		for _, c := range q.AppliesWhen {
-			f.checkCondition(q.ID, c, add)
+			f.checkCondition(qid, c, add)
 		}
 		if kind != QuestionKey && len(q.Prompts) > 0 {
-			add("question %s: only key questions have prompts", q.ID)
+			add("question %s: only key questions have prompts", qid)
 		}
 		if q.ID != "" {
 			if _, dup := f.questions[q.ID]; !dup {
@@ -224,29 +265,32 @@ func (f *Framework) index() []string {
 		}
 	}
 	for _, d := range f.Domains {
-		claim(d.ID, "domain")
+		did := claim(d.ID, "domain")
+		check(FieldTitle, "domain "+did+" title", d.Title)
 		if len(d.Standards) == 0 {
-			add("domain %s has no standards", d.ID)
+			add("domain %s has no standards", did)
 		}
 		for _, s := range d.Standards {
-			claim(s.ID, "standard")
+			sid := claim(s.ID, "standard")
+			check(FieldTitle, "standard "+sid+" title", s.Title)
+			check(FieldDescription, "standard "+sid+" text", s.Text)
 			if s.ID != "" {
 				f.standards[s.ID] = s
 			}
 			switch s.Kind {
 			case KindCaseRated:
 				if len(s.KeyQuestions) == 0 {
-					add("case-rated standard %s has no key questions", s.ID)
+					add("case-rated standard %s has no key questions", sid)
 				}
 			case KindJudged:
 				if len(s.KeyQuestions) > 0 {
-					add("judged standard %s must not have key questions", s.ID)
+					add("judged standard %s must not have key questions", sid)
 				}
 				if f.Rating == nil {
-					add("judged standard %s in a framework that awards no ratings", s.ID)
+					add("judged standard %s in a framework that awards no ratings", sid)
 				}
 			default:
-				add("standard %s: unknown kind %q (want case_rated or judged)", s.ID, s.Kind)
+				add("standard %s: unknown kind %q (want case_rated or judged)", sid, s.Kind)
 			}
 			for _, q := range s.KeyQuestions {
 				addQuestion(q, QuestionKey, s.ID, "")

@@ -54,6 +54,12 @@ func (r *RatingRule) check(standards int) []string {
 	}
 	names := map[string]bool{}
 	for i, b := range r.Bands {
+		if p := FieldRating.problem(b.Rating); p != "" {
+			add("band %d: rating %s", i+1, p)
+		}
+		if p := FieldTitle.problem(b.Words); p != "" {
+			add("band %q: words %s", b.Rating, p)
+		}
 		if names[b.Rating] {
 			add("band %q is declared twice", b.Rating)
 		}

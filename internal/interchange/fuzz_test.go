@@ -26,7 +26,7 @@ func FuzzReadAnswers(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, r := range rows {
-			if interchange.CheckRef(r.CaseRef) != nil || r.QuestionID == "" || interchange.CheckNote(r.Note) != nil {
+			if framework.FieldCaseRef.Check(r.CaseRef) != nil || r.QuestionID == "" || framework.FieldNote.Check(r.Note) != nil {
 				t.Fatalf("accepted a bad row %+v", r)
 			}
 			k := r.CaseRef + "\x00" + r.QuestionID
@@ -50,7 +50,7 @@ func FuzzReadCases(f *testing.F) {
 			return
 		}
 		for _, r := range rows {
-			if interchange.CheckRef(r.Case.Ref) != nil || strings.ContainsAny(r.Case.Ref, " \n") {
+			if framework.FieldCaseRef.Check(r.Case.Ref) != nil || strings.ContainsAny(r.Case.Ref, " \n") {
 				t.Fatalf("accepted a bad case reference %q", r.Case.Ref)
 			}
 		}

@@ -9,48 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
-// Limits on what one row may carry; longer text is refused, never cut.
-const (
-	MaxRefLen  = 64
-	MaxNoteLen = 8000
-	MaxRows    = 200000
-)
-
-var refPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]*$`)
-
-// CheckRef validates a case reference: letters, digits and . _ / -, at most
-// MaxRefLen long. References must never be names, so spaces are refused.
-func CheckRef(ref string) error {
-	if ref == "" {
-		return errors.New("case_ref is empty")
-	}
-	if len(ref) > MaxRefLen {
-		return fmt.Errorf("case_ref is longer than %d characters", MaxRefLen)
-	}
-	if !refPattern.MatchString(ref) {
-		return fmt.Errorf("case_ref %q may hold only letters, digits and . _ / - (a reference, never a name)", ref)
-	}
-	return nil
-}
-
-// CheckNote validates an evidence note.
-func CheckNote(note string) error {
-	if !utf8.ValidString(note) {
-		return errors.New("note is not valid UTF-8")
-	}
-	if len(note) > MaxNoteLen {
-		return fmt.Errorf("note is longer than %d bytes", MaxNoteLen)
-	}
-	return nil
-}
+// MaxRows is the most rows a file may have. The limits on what a row's
+// fields may hold are the framework's (framework.Field), shared with the
+// server and the client's offline store.
+const MaxRows = 200000
 
 // CaseRow is one row of cases.csv.
 type CaseRow struct {
@@ -116,9 +84,16 @@ func table(file string, r io.Reader, required []string, row func(line int, field
 		return framework.Errorf(framework.CodeInvalid, "%s: %v", file, err)
 	}
 	header = slices.Clone(header)
+	if len(header) > framework.MaxColumns {
+		return framework.Errorf(framework.CodeInvalid, "%s: line 1: %d columns, over the limit of %d", file, len(header), framework.MaxColumns)
+	}
 	cols := map[string]int{}
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if err := framework.FieldColumn.CheckAs(fmt.Sprintf("column %d name", i+1), h); err != nil {
+			line, col := cr.FieldPos(i)
+			return framework.Errorf(framework.CodeInvalid, "%s: line %d, column %d: %v", file, line, col, err)
+		}
 		header[i] = h
 		if _, dup := cols[h]; dup {
 			return framework.Errorf(framework.CodeInvalid, "%s: line 1: column %q appears twice", file, h)
@@ -161,6 +136,9 @@ func table(file string, r io.Reader, required []string, row func(line int, field
 			errs.Add(line, "has %d fields, the header has %d", len(rec), len(header))
 			continue
 		}
+		if !validUTF8(cr, file, header, rec, errs) {
+			continue
+		}
 		fields := make(map[string]string, len(header))
 		for i, h := range header {
 			fields[h] = strings.TrimSpace(rec[i])
@@ -170,6 +148,21 @@ func table(file string, r io.Reader, required []string, row func(line int, field
 	return errs.Err()
 }
 
+// validUTF8 reports whether every field of rec is valid UTF-8, recording
+// where each one that is not starts (encoding/csv passes the bytes through;
+// left alone they would become U+FFFD when stored as JSON).
+func validUTF8(cr *csv.Reader, file string, header, rec []string, errs *RowErrors) bool {
+	ok := true
+	for i, v := range rec {
+		if at := framework.InvalidUTF8(v); at >= 0 {
+			line, col := cr.FieldPos(i)
+			errs.Problems = append(errs.Problems, fmt.Sprintf("line %d, column %d: %s is not valid UTF-8 (byte %d of the field)", line, col, header[i], at+1))
+			ok = false
+		}
+	}
+	return ok
+}
+
 // ReadCases reads cases.csv. Columns other than case_ref and inspector are
 // case attributes, checked later against the framework.
 func ReadCases(r io.Reader) ([]CaseRow, error) {
@@ -177,7 +170,7 @@ func ReadCases(r io.Reader) ([]CaseRow, error) {
 	seen := map[string]int{}
 	err := table("cases.csv", r, []string{"case_ref", "inspector"}, func(line int, f map[string]string, errs *RowErrors) {
 		ref := f["case_ref"]
-		if err := CheckRef(ref); err != nil {
+		if err := framework.FieldCaseRef.Check(ref); err != nil {
 			errs.Add(line, "%v", err)
 			return
 		}
@@ -187,10 +180,19 @@ func ReadCases(r io.Reader) ([]CaseRow, error) {
 		}
 		seen[ref] = line
 		attrs := make(map[string]string, len(f))
+		var bad []string
 		for k, v := range f {
 			if k != "case_ref" && k != "inspector" {
 				attrs[k] = v
+				if err := framework.FieldAttributeValue.CheckAs("attribute "+k, v); err != nil {
+					bad = append(bad, err.Error())
+				}
 			}
+		}
+		if len(bad) > 0 {
+			slices.Sort(bad)
+			errs.Add(line, "case %s: %s", ref, strings.Join(bad, "; "))
+			return
 		}
 		rows = append(rows, CaseRow{Line: line, Case: framework.Case{Ref: ref, Inspector: f["inspector"], Attributes: attrs}})
 	})
@@ -208,15 +210,15 @@ func ReadAnswers(r io.Reader) ([]AnswerRow, error) {
 	seen := map[key]int{}
 	err := table("answers.csv", r, []string{"case_ref", "question_id", "answer"}, func(line int, f map[string]string, errs *RowErrors) {
 		a := AnswerRow{Line: line, CaseRef: f["case_ref"], QuestionID: f["question_id"], Value: f["answer"], Note: f["note"]}
-		if err := CheckRef(a.CaseRef); err != nil {
+		if err := framework.FieldCaseRef.Check(a.CaseRef); err != nil {
 			errs.Add(line, "%v", err)
 			return
 		}
-		if a.QuestionID == "" {
-			errs.Add(line, "question_id is empty")
+		if err := framework.FieldID.CheckAs("question_id", a.QuestionID); err != nil {
+			errs.Add(line, "%v", err)
 			return
 		}
-		if err := CheckNote(a.Note); err != nil {
+		if err := framework.CheckAnswerNote(a.CaseRef, a.QuestionID, a.Note); err != nil {
 			errs.Add(line, "%v", err)
 			return
 		}
@@ -240,13 +242,12 @@ func ReadJudgements(r io.Reader) ([]JudgementRow, error) {
 	seen := map[string]int{}
 	err := table("judgements.csv", r, []string{"standard_id", "rating", "rationale"}, func(line int, f map[string]string, errs *RowErrors) {
 		j := JudgementRow{Line: line, StandardID: f["standard_id"], Rating: f["rating"], Rationale: f["rationale"]}
-		if j.StandardID == "" {
-			errs.Add(line, "standard_id is empty")
-			return
-		}
-		if err := CheckNote(j.Rationale); err != nil {
-			errs.Add(line, "rationale: %v", err)
-			return
+		for _, err := range []error{framework.FieldID.CheckAs("standard_id", j.StandardID), framework.FieldRating.Check(j.Rating),
+			framework.FieldRationale.Check(j.Rationale)} {
+			if err != nil {
+				errs.Add(line, "%v", err)
+				return
+			}
 		}
 		if prev, dup := seen[j.StandardID]; dup {
 			errs.Add(line, "standard %s appears twice (first on line %d)", j.StandardID, prev)

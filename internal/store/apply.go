@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/syncer"
 )
 
@@ -281,9 +280,10 @@ func (db *DB) applyGroup(group []*applyRequest) error {
 }
 
 func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache) (framework.Ack, error) {
-	if _, err := uuid.Parse(op.ID); err != nil {
-		// Not recorded: without a valid id there is nothing to deduplicate on.
-		return reject(op, framework.Errorf(framework.CodeInvalid, "op_id %q is not a UUID", op.ID)), nil
+	if err := framework.CheckOp(op); err != nil {
+		// Not recorded: without a valid id there is nothing to deduplicate
+		// on, and the record would keep what the limits refuse.
+		return reject(op, err), nil
 	}
 	payload := syncer.Payload(u.Name, op)
 	rec, ok := gc.acks[op.ID]
@@ -553,8 +553,8 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 	if err != nil {
 		return reject(op, err), cur, nil
 	}
-	if err := interchange.CheckNote(op.Note); err != nil {
-		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: %v", op.CaseRef, op.QuestionID, err)), cur, nil
+	if err := framework.CheckAnswerNote(op.CaseRef, op.QuestionID, op.Note); err != nil {
+		return reject(op, err), cur, nil
 	}
 	value := v.String()
 	c, err := gc.answer(ctx, tx, cr.id, op.QuestionID)
@@ -657,6 +657,9 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 			cr.c.Status = framework.CaseInProgress
 		}
 		gc.change(cur.inspectionID, "case", cur.caseID, cur.caseID)
+		// Audited like a status set by hand, as the writer whose answer moved it.
+		gc.audit(at, a, "case.status", "case/"+cur.inspectionID+"/"+ans.CaseRef,
+			map[string]string{"status": framework.CaseNotStarted}, map[string]string{"status": framework.CaseInProgress, "reason": "first answer"})
 	}
 	return nil
 }

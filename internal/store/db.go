@@ -151,11 +151,16 @@ type AuditEntry struct {
 }
 
 // Audit lists an inspection's audit entries after seq (one case's when
-// caseRef is set), oldest first.
+// caseRef is set), oldest first. With inspectionID empty it lists the
+// entries of no inspection: users, tokens and framework loads.
 func (db *DB) Audit(ctx context.Context, inspectionID, caseRef string, after int64, limit int) ([]AuditEntry, error) {
 	prefix := "case/" + inspectionID + "/" + caseRef
+	of := `inspection_id = ?` // two forms, so that both use the index by inspection
+	if inspectionID == "" {
+		of = `inspection_id IS NULL AND ? = ''`
+	}
 	rows, err := db.conn.R.QueryContext(ctx, `SELECT seq, at, user_name, device_id, action, entity, coalesce(before, ''), coalesce(after, '')
-		FROM audit_trail WHERE inspection_id = ? AND seq > ? AND (? = '' OR entity = ? OR substr(entity, 1, ?) = ?)
+		FROM audit_trail WHERE `+of+` AND seq > ? AND (? = '' OR entity = ? OR substr(entity, 1, ?) = ?)
 		ORDER BY seq LIMIT ?`, inspectionID, after, caseRef, prefix, len(prefix)+1, prefix+"/", limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
@@ -227,13 +232,23 @@ type FrameworkInfo struct {
 // frameworks are immutable once used; an unused built-in is replaced.
 func (db *DB) PutFramework(ctx context.Context, fw *framework.Framework, raw []byte, builtin bool) error {
 	err := db.write(ctx, func(tx *sql.Tx) error {
+		at := db.now()
+		// Every load that stores something is audited: the server loads
+		// frameworks itself, at start, from its binary or --framework files.
+		loaded := func(before any) error {
+			return audit(ctx, tx, at, framework.Actor{User: "fieldworkd", Device: "framework-load"}, "framework.load",
+				fmt.Sprintf("framework/%s@%d", fw.ID, fw.Version), before,
+				map[string]any{"id": fw.ID, "version": fw.Version, "checksum": fw.Checksum(), "title": fw.Title, "builtin": builtin})
+		}
 		var sum string
 		err := tx.QueryRowContext(ctx, `SELECT checksum FROM frameworks WHERE id = ? AND version = ?`, fw.ID, fw.Version).Scan(&sum)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO frameworks (id, version, title, definition, checksum, builtin, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				fw.ID, fw.Version, fw.Title, raw, fw.Checksum(), builtin, db.now())
-			return err
+			if _, err = tx.ExecContext(ctx, `INSERT INTO frameworks (id, version, title, definition, checksum, builtin, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				fw.ID, fw.Version, fw.Title, raw, fw.Checksum(), builtin, at); err != nil {
+				return err
+			}
+			return loaded(nil)
 		case err != nil:
 			return err
 		case sum == fw.Checksum():
@@ -246,9 +261,11 @@ func (db *DB) PutFramework(ctx context.Context, fw *framework.Framework, raw []b
 		if used > 0 {
 			return framework.Errorf(framework.CodeExists, "framework %s version %d is used by %d inspection(s) and cannot change; give the new definition a new version", fw.ID, fw.Version, used)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE frameworks SET title = ?, definition = ?, checksum = ?, builtin = ?, loaded_at = ? WHERE id = ? AND version = ?`,
-			fw.Title, raw, fw.Checksum(), builtin, db.now(), fw.ID, fw.Version)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE frameworks SET title = ?, definition = ?, checksum = ?, builtin = ?, loaded_at = ? WHERE id = ? AND version = ?`,
+			fw.Title, raw, fw.Checksum(), builtin, at, fw.ID, fw.Version); err != nil {
+			return err
+		}
+		return loaded(map[string]any{"checksum": sum})
 	})
 	if err != nil {
 		return fmt.Errorf("store framework %s@%d: %w", fw.ID, fw.Version, err)
@@ -347,17 +364,7 @@ func (db *DB) CreateUser(ctx context.Context, a framework.Actor, name string, ad
 	})
 }
 
-func checkUserName(name string) error {
-	if name == "" || len(name) > 64 {
-		return framework.Errorf(framework.CodeInvalid, "user name must be 1 to 64 characters")
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' || r == '@') {
-			return framework.Errorf(framework.CodeInvalid, "user name %q may hold only letters, digits and . _ - @", name)
-		}
-	}
-	return nil
-}
+func checkUserName(name string) error { return framework.FieldUserName.Check(name) }
 
 func ensureUser(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, name string) error {
 	if err := checkUserName(name); err != nil {
@@ -387,7 +394,7 @@ func (db *DB) IssueToken(ctx context.Context, a framework.Actor, user string, tt
 	}
 	token := "fw_" + base64.RawURLEncoding.EncodeToString(b[:])
 	if ttl <= 0 {
-		ttl = 90 * 24 * time.Hour
+		ttl = framework.DefaultTokenTTL
 	}
 	expires := db.Now().Add(ttl).UTC()
 	err := db.write(ctx, func(tx *sql.Tx) error {
@@ -462,8 +469,11 @@ func (db *DB) Authenticate(ctx context.Context, token string) (User, error) {
 // CreateInspection creates an inspection bound to a stored framework
 // version (version 0: the latest).
 func (db *DB) CreateInspection(ctx context.Context, a framework.Actor, name, unit, fwID string, fwVersion int) (framework.Inspection, error) {
-	if name == "" {
-		return framework.Inspection{}, framework.Errorf(framework.CodeInvalid, "inspection name is required")
+	if err := framework.FieldInspectionName.Check(name); err != nil {
+		return framework.Inspection{}, err
+	}
+	if err := framework.FieldUnit.Check(unit); err != nil {
+		return framework.Inspection{}, err
 	}
 	fw, _, err := db.Framework(ctx, fwID, fwVersion)
 	if err != nil {

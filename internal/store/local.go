@@ -272,6 +272,10 @@ func (l *Local) record(ctx context.Context, user string, want framework.Op) (fra
 		if err != nil {
 			return err
 		}
+		// The server's limit, so that nothing queued here is refused there.
+		if err := framework.CheckAnswerNote(caseRef, questionID, note); err != nil {
+			return err
+		}
 		var base int64
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(revision), 0) FROM answers WHERE inspection_id = ? AND case_ref = ? AND question_id = ?`,
 			inspectionID, caseRef, questionID).Scan(&base); err != nil {

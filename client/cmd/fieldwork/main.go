@@ -30,6 +30,7 @@ import (
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/report"
 	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/termsafe"
 )
 
 const usage = `usage: fieldwork COMMAND [flags]
@@ -79,7 +80,11 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
-		fmt.Fprintln(os.Stderr, "fieldwork:", client.Err(err))
+		// Errors quote user data (case refs, values, rows of a refused
+		// file): shown escaped, keeping the lines of multi-line errors.
+		ew := termsafe.NewWriter(os.Stderr)
+		fmt.Fprintln(ew, "fieldwork:", client.Err(err))
+		ew.Flush()
 		os.Exit(1)
 	}
 }
@@ -95,6 +100,12 @@ type app struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// Whatever a command prints, no control sequence from user data reaches
+	// the terminal; table cells and messages also escape their own newlines
+	// and tabs (termsafe.Fprintf).
+	safe := termsafe.NewWriter(stdout)
+	defer safe.Flush()
+	stdout = safe
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -137,6 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("fieldwork "+name, flag.ContinueOnError)
+	fs.SetOutput(termsafe.NewWriter(os.Stderr)) // flag errors quote the bad argument
 	return fs
 }
 
@@ -240,7 +252,7 @@ func (a *app) login(args []string) error {
 	if err := client.SaveCredentials(a.home, c); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "logged in to %s as %s\n", c.Server, c.User)
+	termsafe.Fprintf(a.stdout, "logged in to %s as %s\n", c.Server, c.User)
 	return nil
 }
 
@@ -260,7 +272,7 @@ func (a *app) whoami(args []string) error {
 	if me.GetAdmin() {
 		role = " (admin)"
 	}
-	fmt.Fprintf(a.stdout, "%s%s on %s\n", me.GetName(), role, a.creds.Server)
+	termsafe.Fprintf(a.stdout, "%s%s on %s\n", me.GetName(), role, a.creds.Server)
 	return nil
 }
 
@@ -279,7 +291,7 @@ func (a *app) frameworksList(args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tVERSION\tRATED\tQUESTIONS\tTITLE")
 	for _, f := range resp.GetFrameworks() {
-		fmt.Fprintf(tw, "%s\t%d\t%v\t%d\t%s\n", f.GetId(), f.GetVersion(), f.GetRated(), f.GetQuestionCount(), f.GetTitle())
+		termsafe.Fprintf(tw, "%s\t%d\t%v\t%d\t%s\n", f.GetId(), f.GetVersion(), f.GetRated(), f.GetQuestionCount(), f.GetTitle())
 	}
 	return tw.Flush()
 }
@@ -310,13 +322,13 @@ func (a *app) frameworksShow(args []string) error {
 }
 
 func printFramework(w io.Writer, fw *framework.Framework) {
-	fmt.Fprintf(w, "%s v%d — %s\n", fw.ID, fw.Version, fw.Title)
+	termsafe.Fprintf(w, "%s v%d — %s\n", fw.ID, fw.Version, fw.Title)
 	if fw.Rated() {
 		var bands []string
 		for _, b := range fw.Rating.Bands {
 			bands = append(bands, fmt.Sprintf("%s ≥%d%% (%d pts)", b.Rating, b.MinPercent, b.Points))
 		}
-		fmt.Fprintf(w, "rating: %s; bands: %s\n", fw.Rating.Rule, strings.Join(bands, ", "))
+		termsafe.Fprintf(w, "rating: %s; bands: %s\n", fw.Rating.Rule, strings.Join(bands, ", "))
 	} else {
 		fmt.Fprintln(w, "rating: none (shares only)")
 	}
@@ -337,24 +349,24 @@ func printFramework(w io.Writer, fw *framework.Framework) {
 		return ""
 	}
 	for _, d := range fw.Domains {
-		fmt.Fprintf(w, "\n%s %s\n", d.ID, d.Title)
+		termsafe.Fprintf(w, "\n%s %s\n", d.ID, d.Title)
 		for _, s := range d.Standards {
-			fmt.Fprintf(w, "  %s %s (%s)\n", s.ID, s.Title, strings.ReplaceAll(s.Kind, "_", "-"))
+			termsafe.Fprintf(w, "  %s %s (%s)\n", s.ID, s.Title, strings.ReplaceAll(s.Kind, "_", "-"))
 			for _, kq := range s.KeyQuestions {
-				fmt.Fprintf(w, "    %s %s%s\n", kq.ID, kq.Text, applies(kq))
+				termsafe.Fprintf(w, "    %s %s%s\n", kq.ID, kq.Text, applies(kq))
 				for _, p := range kq.Prompts {
-					fmt.Fprintf(w, "      %s %s%s%s\n", p.ID, p.Text, typ(p), applies(p))
+					termsafe.Fprintf(w, "      %s %s%s%s\n", p.ID, p.Text, typ(p), applies(p))
 				}
 			}
 			for _, q := range s.Supplementary {
-				fmt.Fprintf(w, "    %s %s%s%s\n", q.ID, q.Text, typ(q), applies(q))
+				termsafe.Fprintf(w, "    %s %s%s%s\n", q.ID, q.Text, typ(q), applies(q))
 			}
 		}
 	}
 	if len(fw.Supplementary) > 0 {
 		fmt.Fprintln(w, "\nSupplementary")
 		for _, q := range fw.Supplementary {
-			fmt.Fprintf(w, "  %s %s%s%s\n", q.ID, q.Text, typ(q), applies(q))
+			termsafe.Fprintf(w, "  %s %s%s%s\n", q.ID, q.Text, typ(q), applies(q))
 		}
 	}
 }
@@ -382,7 +394,7 @@ func (a *app) inspectionCreate(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(a.stdout, resp.GetInspection().GetId())
+	termsafe.Fprintf(a.stdout, "%s\n", resp.GetInspection().GetId())
 	return nil
 }
 
@@ -401,7 +413,7 @@ func (a *app) inspectionList(args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tFRAMEWORK\tSTATUS\tYOUR ROLE")
 	for _, in := range resp.GetInspections() {
-		fmt.Fprintf(tw, "%s\t%s\t%s@%d\t%s\t%s\n", in.GetId(), in.GetName(), in.GetFrameworkId(), in.GetFrameworkVersion(), in.GetStatus(), in.GetRole())
+		termsafe.Fprintf(tw, "%s\t%s\t%s@%d\t%s\t%s\n", in.GetId(), in.GetName(), in.GetFrameworkId(), in.GetFrameworkVersion(), in.GetStatus(), in.GetRole())
 	}
 	return tw.Flush()
 }
@@ -427,7 +439,7 @@ func (a *app) teamAdd(args []string) error {
 	if _, err := c.Admin.AddTeamMember(ctx, &fieldworkv1.AddTeamMemberRequest{InspectionId: *insp, User: *user, Role: *role}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s is %s on %s\n", *user, *role, *insp)
+	termsafe.Fprintf(a.stdout, "%s is %s on %s\n", *user, *role, *insp)
 	return nil
 }
 
@@ -452,7 +464,7 @@ func (a *app) teamRemove(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s (%s) is off the team of %s; their devices drop it and its %d case(s) at their next sync\n",
+	termsafe.Fprintf(a.stdout, "%s (%s) is off the team of %s; their devices drop it and its %d case(s) at their next sync\n",
 		*user, resp.GetRole(), *insp, resp.GetWithdrawnCases())
 	return nil
 }
@@ -477,7 +489,7 @@ func (a *app) userCreate(args []string) error {
 	if _, err := c.Admin.CreateUser(ctx, &fieldworkv1.CreateUserRequest{Name: *name, Admin: *admin}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "created user %s\n", *name)
+	termsafe.Fprintf(a.stdout, "created user %s\n", *name)
 	return nil
 }
 
@@ -503,7 +515,7 @@ func (a *app) tokenIssue(args []string) error {
 		return err
 	}
 	fmt.Fprintln(a.stdout, resp.GetToken())
-	fmt.Fprintf(a.stderr, "token %s for %s, expires %s; it is shown only once\n", resp.GetTokenId(), *user, resp.GetExpiresAt().AsTime().Format(time.RFC3339))
+	termsafe.Fprintf(a.stderr, "token %s for %s, expires %s; it is shown only once\n", resp.GetTokenId(), *user, resp.GetExpiresAt().AsTime().Format(time.RFC3339))
 	return nil
 }
 
@@ -528,7 +540,7 @@ func (a *app) tokenRevoke(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "revoked %d token(s) of %s\n", resp.GetRevoked(), *user)
+	termsafe.Fprintf(a.stdout, "revoked %d token(s) of %s\n", resp.GetRevoked(), *user)
 	return nil
 }
 
@@ -561,7 +573,7 @@ func (a *app) inspectionStatus(verb, to string, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "inspection %s is %s\n", resp.GetInspection().GetId(), resp.GetInspection().GetStatus())
+	termsafe.Fprintf(a.stdout, "inspection %s is %s\n", resp.GetInspection().GetId(), resp.GetInspection().GetStatus())
 	return nil
 }
 
@@ -613,9 +625,9 @@ func (a *app) setCaseStatus(insp, caseRef, to, reason string) error {
 		return err
 	}
 	if _, err := c.SyncNow(a.ctx); err != nil {
-		fmt.Fprintf(a.stderr, "status changed; local store not refreshed: %v\n", err)
+		termsafe.Fprintf(a.stderr, "status changed; local store not refreshed: %v\n", err)
 	}
-	fmt.Fprintf(a.stdout, "case %s is %s\n", resp.GetCase().GetCaseRef(), resp.GetCase().GetStatus())
+	termsafe.Fprintf(a.stdout, "case %s is %s\n", resp.GetCase().GetCaseRef(), resp.GetCase().GetStatus())
 	return nil
 }
 
@@ -680,7 +692,7 @@ func (a *app) audit(args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tWHEN\tWHO\tDEVICE\tACTION\tENTITY\tBEFORE\tAFTER")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.GetSeq(), e.GetAt().AsTime().Format("2006-01-02 15:04:05"), e.GetUser(),
+		termsafe.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.GetSeq(), e.GetAt().AsTime().Format("2006-01-02 15:04:05"), e.GetUser(),
 			shortID(e.GetDeviceId()), e.GetAction(), e.GetEntity(), clipText(e.GetBefore(), 40), clipText(e.GetAfter(), 60))
 	}
 	return tw.Flush()
@@ -789,7 +801,7 @@ func (a *app) judge(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s: %s (by %s)\n", resp.GetJudgement().GetStandardId(), resp.GetJudgement().GetRating(), resp.GetJudgement().GetJudgedBy())
+	termsafe.Fprintf(a.stdout, "%s: %s (by %s)\n", resp.GetJudgement().GetStandardId(), resp.GetJudgement().GetRating(), resp.GetJudgement().GetJudgedBy())
 	return nil
 }
 
@@ -843,7 +855,7 @@ func (a *app) cases(args []string) error {
 				need++
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", c.Ref, c.Inspector, c.Status, answered[c.Ref], need,
+		termsafe.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", c.Ref, c.Inspector, c.Status, answered[c.Ref], need,
 			c.Attributes["sentence_type"], c.Attributes["rosh"], c.Attributes["mappa"])
 	}
 	return tw.Flush()
@@ -872,7 +884,7 @@ func (a *app) answer(args []string) error {
 		return err
 	}
 	n, _ := l.PendingCount(a.ctx)
-	fmt.Fprintf(a.stdout, "saved %s %s = %s (%d unsynced)\n", op.CaseRef, op.QuestionID, op.Value, n)
+	termsafe.Fprintf(a.stdout, "saved %s %s = %s (%d unsynced)\n", op.CaseRef, op.QuestionID, op.Value, n)
 	return nil
 }
 
@@ -931,7 +943,7 @@ func (a *app) ui(args []string) error {
 	}
 	ui := client.NewUI(c, l, user)
 	start := ui.StartURL("http://" + lis.Addr().String())
-	fmt.Fprintf(a.stdout, "fieldwork ui: open %s\n(works offline; Ctrl-C to stop)\n", start)
+	termsafe.Fprintf(a.stdout, "fieldwork ui: open %s\n(works offline; Ctrl-C to stop)\n", start)
 	if !*noBrowser && (os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "") {
 		if opener, err := exec.LookPath("xdg-open"); err == nil {
 			exec.Command(opener, start).Start()
@@ -966,7 +978,7 @@ func (a *app) answers(args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUESTION\tVALUE\tREVISION\tBY\tNOTE")
 	for _, an := range as {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", an.QuestionID, an.Value, an.Revision, an.UpdatedBy, an.Note)
+		termsafe.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", an.QuestionID, an.Value, an.Revision, an.UpdatedBy, an.Note)
 	}
 	return tw.Flush()
 }
@@ -1075,7 +1087,7 @@ func (a *app) conflicts(args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCASE\tQUESTION\tSERVER (rev)\tTHEIRS/YOURS\tBY\tWHEN\tSTATUS")
 	for _, c := range cs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%d)\t%s\t%s@%s\t%s\t%s\n", c.ID, c.CaseRef, c.QuestionID, c.ServerValue, c.ServerRevision,
+		termsafe.Fprintf(tw, "%s\t%s\t%s\t%s (%d)\t%s\t%s@%s\t%s\t%s\n", c.ID, c.CaseRef, c.QuestionID, c.ServerValue, c.ServerRevision,
 			c.ClientValue, c.ClientUser, shortID(c.ClientDevice), c.CreatedAt.Format("2006-01-02 15:04"), c.Status)
 	}
 	return tw.Flush()
@@ -1115,7 +1127,7 @@ func (a *app) resolve(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "resolution queued: %s %s = %s (%s); run fieldwork sync to send it\n", op.CaseRef, op.QuestionID, op.Value, choice)
+	termsafe.Fprintf(a.stdout, "resolution queued: %s %s = %s (%s); run fieldwork sync to send it\n", op.CaseRef, op.QuestionID, op.Value, choice)
 	return nil
 }
 
@@ -1240,32 +1252,18 @@ func (a *app) export(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *format == "csv" {
-		if err := report.ExportCSV(*out, r, fw); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-	} else {
-		// Write beside the target and rename, so a failed export leaves no half file.
-		tmp, err := os.CreateTemp(filepath.Dir(*out), ".fieldwork-export-*")
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		defer os.Remove(tmp.Name())
-		if *format == "xlsx" {
-			err = report.ExportXLSX(tmp, r, fw)
-		} else {
-			err = report.ExportHTML(tmp, r, fw)
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), *out)
-		}
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
+	// Written whole or not at all, 0600, never through a symlink.
+	switch *format {
+	case "csv":
+		err = report.ExportCSV(*out, r, fw)
+	case "xlsx":
+		err = report.WriteFile(*out, func(w io.Writer) error { return report.ExportXLSX(w, r, fw) })
+	default:
+		err = report.WriteFile(*out, func(w io.Writer) error { return report.ExportHTML(w, r, fw) })
 	}
-	fmt.Fprintf(a.stdout, "wrote %s\n", *out)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	termsafe.Fprintf(a.stdout, "wrote %s\n", *out)
 	return nil
 }

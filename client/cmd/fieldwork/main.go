@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,7 +37,7 @@ import (
 const usage = `usage: fieldwork COMMAND [flags]
 
 Set-up:
-  login --server ADDR --token TOKEN [--ca FILE] [--tls] [--insecure]
+  login --server ADDR --token TOKEN|- [--ca FILE] [--tls]   (--token -: read from stdin; or set FIELDWORK_TOKEN)
   whoami
 Frameworks:
   frameworks list
@@ -218,15 +219,26 @@ func (a *app) login(args []string) error {
 	fs := newFlags("login")
 	var c client.Credentials
 	fs.StringVar(&c.Server, "server", "", "server `address` (host:port)")
-	fs.StringVar(&c.Token, "token", "", "bearer `token` issued by an administrator")
+	fs.StringVar(&c.Token, "token", "", "bearer `token` issued by an administrator; - reads it from stdin (default: $FIELDWORK_TOKEN)")
 	fs.StringVar(&c.CAFile, "ca", "", "CA certificate `file` to verify the server")
 	fs.BoolVar(&c.TLS, "tls", false, "use TLS with the system's roots")
-	fs.BoolVar(&c.Insecure, "insecure", false, "allow plaintext to a non-loopback server")
+	fs.BoolVar(&c.Insecure, "insecure", false, "refused off loopback (the token would travel in clear); plaintext to loopback needs no flag")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := required(fs, "server", "token"); err != nil {
+	if err := required(fs, "server"); err != nil {
 		return err
+	}
+	token, err := a.loginToken(fs)
+	if err != nil {
+		return err
+	}
+	c.Token = token
+	if c.CAFile != "" {
+		// Stored absolute: later commands run from any folder.
+		if c.CAFile, err = filepath.Abs(c.CAFile); err != nil {
+			return fmt.Errorf("login: --ca: %w", err)
+		}
 	}
 	conn, err := client.Dial(c)
 	if err != nil {
@@ -254,6 +266,46 @@ func (a *app) login(args []string) error {
 	}
 	termsafe.Fprintf(a.stdout, "logged in to %s as %s\n", c.Server, c.User)
 	return nil
+}
+
+// loginToken is the token login was given: --token TOKEN as written,
+// --token - for one line read from stdin (without echo on a terminal), or
+// else $FIELDWORK_TOKEN; the last two keep it out of shell history and
+// other users' ps.
+func (a *app) loginToken(fs *flag.FlagSet) (string, error) {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "token" })
+	token := fs.Lookup("token").Value.String()
+	switch {
+	case given && token == "-":
+		var line []byte
+		var err error
+		if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			fmt.Fprint(a.stderr, "token: ")
+			line, err = term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(a.stderr)
+		} else {
+			line, err = bufio.NewReader(io.LimitReader(a.stdin, 64<<10)).ReadBytes('\n')
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+		}
+		if err != nil {
+			return "", fmt.Errorf("login: read the token from stdin: %w", err)
+		}
+		token = strings.TrimSpace(string(line))
+		if token == "" {
+			return "", errors.New("login: --token -: stdin held no token")
+		}
+	case !given:
+		token = strings.TrimSpace(os.Getenv("FIELDWORK_TOKEN"))
+		if token == "" {
+			return "", errors.New("login: give the token: --token TOKEN, --token - (one line on stdin) or FIELDWORK_TOKEN")
+		}
+	case token == "":
+		return "", errors.New("login: --token is empty")
+	}
+	return token, nil
 }
 
 func (a *app) whoami(args []string) error {

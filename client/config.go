@@ -25,11 +25,14 @@ type Credentials struct {
 	Server string `json:"server"`
 	Token  string `json:"token"`
 	User   string `json:"user"`
-	// CAFile verifies the server's certificate; TLS says to use TLS with the
-	// system roots when there is no CA file.
-	CAFile   string `json:"ca_file,omitempty"`
-	TLS      bool   `json:"tls,omitempty"`
-	Insecure bool   `json:"insecure,omitempty"`
+	// CAFile (an absolute path) verifies the server's certificate; TLS says
+	// to use TLS with the system roots when there is no CA file.
+	CAFile string `json:"ca_file,omitempty"`
+	TLS    bool   `json:"tls,omitempty"`
+	// Insecure asked for plaintext to a non-loopback server. Older versions
+	// stored it; Dial now refuses it off loopback (the token would travel
+	// in clear) and plaintext to loopback needs no flag.
+	Insecure bool `json:"insecure,omitempty"`
 }
 
 // Home returns the client's directory: $FIELDWORK_HOME, else
@@ -57,7 +60,25 @@ func LoadCredentials(home string) (Credentials, error) {
 	if err != nil {
 		return c, err
 	}
-	return c, json.Unmarshal(data, &c)
+	if err := json.Unmarshal(data, &c); err != nil {
+		return c, fmt.Errorf("read %s: %w", credentialsPath(home), err)
+	}
+	// A relative CA path would resolve from whatever folder a command runs
+	// in; logins now store it absolute, older ones must be redone.
+	if c.CAFile != "" && !filepath.IsAbs(c.CAFile) {
+		return c, framework.Errorf(framework.CodeInvalid, "the saved login names the CA file %q by a relative path: run fieldwork login --server %s --ca FILE again (the path is now stored absolute)", c.CAFile, c.Server)
+	}
+	return c, nil
+}
+
+// IsLoopback reports whether host (a name or an IP, without port) is this
+// machine: the only place the client talks plaintext to.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // SaveCredentials writes the login readable by its owner only.
@@ -84,7 +105,9 @@ func (b bearer) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Clie
 }
 
 // Dial connects to the server in c, sending its token on every call.
-// Plaintext is used only on loopback addresses unless Insecure is set.
+// Without a CA file or TLS, plaintext is used on loopback addresses and TLS
+// with the system roots elsewhere; Insecure (plaintext off loopback) is
+// refused, so the token never travels in clear across a network.
 func Dial(c Credentials) (*grpc.ClientConn, error) {
 	host, _, err := net.SplitHostPort(c.Server)
 	if err != nil {
@@ -104,13 +127,12 @@ func Dial(c Credentials) (*grpc.ClientConn, error) {
 		creds = credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
 	case c.TLS:
 		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+	case IsLoopback(host):
+		creds = insecure.NewCredentials()
+	case c.Insecure:
+		return nil, framework.Errorf(framework.CodeInvalid, "refusing plaintext to %s: the token would travel in clear; use --tls or --ca FILE (plaintext is for loopback addresses only), then run fieldwork login again", c.Server)
 	default:
-		ip := net.ParseIP(host)
-		if host != "localhost" && (ip == nil || !ip.IsLoopback()) && !c.Insecure {
-			creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
-		} else {
-			creds = insecure.NewCredentials()
-		}
+		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
 	}
 	b := bearer(c.Token)
 	return grpc.NewClient(c.Server,

@@ -5,8 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -16,12 +14,28 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
+// csvCell neutralises a text cell against CSV injection (OWASP): a cell
+// starting with =, +, -, @, tab or carriage return is read by spreadsheet
+// programs as a formula (or the start of one), so it gets a leading single
+// quote and is shown as the text it is. It applies to every text cell and
+// header, whoever wrote them (case attributes such as the free-text pdu,
+// the inspection's unit, framework titles and attribute names). Numeric
+// cells are exempt: fieldwork formats them itself from numbers it computed
+// (counts, percentages, interval ends, never negative), so they never hold
+// a formula, and "-1" stays a number a spreadsheet can sum.
+func csvCell(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
 // WriteCSV writes one table as CSV. "No figure" is an empty cell, never 0.
 func WriteCSV(w io.Writer, t Table) error {
 	cw := csv.NewWriter(w)
 	head := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
-		head[i] = c.Name
+		head[i] = csvCell(c.Name)
 	}
 	if err := cw.Write(head); err != nil {
 		return err
@@ -34,8 +48,10 @@ func WriteCSV(w io.Writer, t Table) error {
 				rec[i] = ""
 			case c.IsNum && t.Columns[i].Kind == Decimal:
 				rec[i] = strconv.FormatFloat(c.Num, 'f', 1, 64)
+			case c.IsNum:
+				rec[i] = strconv.FormatFloat(c.Num, 'f', -1, 64)
 			default:
-				rec[i] = c.Text
+				rec[i] = csvCell(c.Text)
 			}
 		}
 		if err := cw.Write(rec); err != nil {
@@ -46,56 +62,56 @@ func WriteCSV(w io.Writer, t Table) error {
 	return cw.Error()
 }
 
-// ExportCSV writes every table as <name>.csv, plus method.txt, into dir,
-// or into a zip file when out ends in .zip.
+// ExportCSV writes every table as <name>.csv, plus method.txt, into the
+// folder out (created 0700 if missing), or into a zip file when out ends in
+// .zip. Every file is written whole or not at all, 0600, never through a
+// symlink; file and entry names come from safeNames.
 func ExportCSV(out string, r *aggregate.Report, fw *framework.Framework) error {
 	tables := Tables(r)
+	raw := make([]string, len(tables))
+	for i, t := range tables {
+		raw[i] = t.Name
+	}
+	names := safeNames(raw, maxFileName)
+	method := []byte(strings.Join(MethodNotes(r, fw), "\n") + "\n")
 	if strings.HasSuffix(strings.ToLower(out), ".zip") {
-		f, err := os.Create(out)
-		if err != nil {
-			return err
-		}
-		zw := zip.NewWriter(f)
-		for _, t := range tables {
-			w, err := zw.Create(t.Name + ".csv")
+		return WriteFile(out, func(f io.Writer) error {
+			zw := zip.NewWriter(f)
+			entry := func(name string) (io.Writer, error) {
+				h := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: r.GeneratedAt}
+				h.SetMode(0o600) // unzipped, the files are the owner's only
+				return zw.CreateHeader(h)
+			}
+			for i, t := range tables {
+				w, err := entry(names[i] + ".csv")
+				if err != nil {
+					return err
+				}
+				if err := WriteCSV(w, t); err != nil {
+					return err
+				}
+			}
+			w, err := entry("method.txt")
 			if err != nil {
-				f.Close()
 				return err
 			}
-			if err := WriteCSV(w, t); err != nil {
-				f.Close()
+			if _, err := w.Write(method); err != nil {
 				return err
 			}
-		}
-		w, err := zw.Create("method.txt")
-		if err == nil {
-			_, err = io.WriteString(w, strings.Join(MethodNotes(r, fw), "\n")+"\n")
-		}
-		if err == nil {
-			err = zw.Close()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+			return zw.Close()
+		})
+	}
+	root, err := openFolder(out)
+	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	for _, t := range tables {
-		f, err := os.Create(filepath.Join(out, t.Name+".csv"))
-		if err != nil {
-			return err
-		}
-		err = WriteCSV(f, t)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("write %s: %w", t.Name, err)
+	defer root.Close()
+	for i, t := range tables {
+		if err := writeIn(root, names[i]+".csv", func(w io.Writer) error { return WriteCSV(w, t) }); err != nil {
+			return fmt.Errorf("write %s: %w", names[i]+".csv", err)
 		}
 	}
-	return os.WriteFile(filepath.Join(out, "method.txt"), []byte(strings.Join(MethodNotes(r, fw), "\n")+"\n"), 0o644)
+	return writeIn(root, "method.txt", func(w io.Writer) error { _, err := w.Write(method); return err })
 }
 
 // MethodNotes explains how the figures were made, for the annexe.
@@ -134,14 +150,6 @@ func MethodNotes(r *aggregate.Report, fw *framework.Framework) []string {
 	return notes
 }
 
-// sheetName makes a valid sheet name (at most 31 characters).
-func sheetName(s string) string {
-	if len(s) > 31 {
-		s = s[:31]
-	}
-	return s
-}
-
 // ExportXLSX writes every table to its own sheet: a styled, frozen header
 // row, numbers as numbers and percentages as percentages; blank where there
 // is no figure; a "method" sheet last.
@@ -164,9 +172,17 @@ func ExportXLSX(w io.Writer, r *aggregate.Report, fw *framework.Framework) error
 	if err != nil {
 		return err
 	}
+	tables := Tables(r)
+	raw := make([]string, len(tables))
+	for i, t := range tables {
+		raw[i] = t.Name
+	}
+	// The method sheet keeps its name; the History sheet name is reserved
+	// by Excel.
+	sheets := safeNames(raw, maxSheetName, "method", "history")
 	first := true
-	for _, t := range Tables(r) {
-		name := sheetName(t.Name)
+	for ti, t := range tables {
+		name := sheets[ti]
 		if first {
 			if err := f.SetSheetName("Sheet1", name); err != nil {
 				return err

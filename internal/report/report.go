@@ -14,6 +14,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/termsafe"
 )
 
 // figure is a question's numbers in the JSON form. Percent is null when no
@@ -217,7 +218,7 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 	if len(r.Units) > 0 {
 		name += " (" + strings.Join(r.Units, ", ") + ")"
 	}
-	fmt.Fprintf(w, "%s — %s v%d — %d cases — as of change %d, %s\n\n", name, r.FrameworkID, r.FrameworkVersion,
+	termsafe.Fprintf(w, "%s — %s v%d — %d cases — as of change %d, %s\n\n", name, r.FrameworkID, r.FrameworkVersion,
 		r.Cases, r.AsOfSeq, r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if r.Rated {
@@ -246,10 +247,10 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 			if s.Sensitive {
 				mark = " *"
 			}
-			fmt.Fprintf(tw, "%s %s\t%s%s\t%s\t%s\t%s\n", s.ID, clip(s.Title, 28), orDash(s.Rating), mark, lowest, pts, strings.Join(move, ", "))
+			termsafe.Fprintf(tw, "%s %s\t%s%s\t%s\t%s\t%s\n", s.ID, clip(s.Title, 28), orDash(s.Rating), mark, lowest, pts, strings.Join(move, ", "))
 		}
 		tw.Flush()
-		fmt.Fprintf(w, "Score %d/%d — overall: %s\n", r.Score, r.MaxScore, orDash(r.Overall))
+		termsafe.Fprintf(w, "Score %d/%d — overall: %s\n", r.Score, r.MaxScore, orDash(r.Overall))
 		fmt.Fprintln(w, "* the lowest key questions' 95% intervals reach another band: a few cases could change it.")
 		fmt.Fprintln(w, "Cases to move: key-question answers that would have to change to move the rating one band.")
 		fmt.Fprintln(w)
@@ -257,9 +258,9 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 		fmt.Fprintln(w, "Share meeting the standard (no ratings in this framework)")
 		fmt.Fprintln(tw, "Stage\tYes\tRelevant\t%")
 		for _, s := range r.Standards {
-			fmt.Fprintf(tw, "%s %s\t%d\t%d\t%s\n", s.ID, s.Title, s.Yes, s.Relevant, percentText(s.Share))
+			termsafe.Fprintf(tw, "%s %s\t%d\t%d\t%s\n", s.ID, s.Title, s.Yes, s.Relevant, percentText(s.Share))
 		}
-		fmt.Fprintf(tw, "Overall (pooled)\t%d\t%d\t%s\n", r.Pooled.Yes, r.Pooled.Relevant, percentText(r.Pooled))
+		termsafe.Fprintf(tw, "Overall (pooled)\t%d\t%d\t%s\n", r.Pooled.Yes, r.Pooled.Relevant, percentText(r.Pooled))
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
@@ -276,7 +277,7 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 				ci += " *"
 			}
 		}
-		fmt.Fprintf(tw, "%s %s\t%d\t%d\t%s\t%s\t%s\n", q.ID, clip(q.Text, 44), q.Yes, q.Relevant, percentText(q.Share), q.Band, ci)
+		termsafe.Fprintf(tw, "%s %s\t%d\t%d\t%s\t%s\t%s\n", q.ID, clip(q.Text, 44), q.Yes, q.Relevant, percentText(q.Share), q.Band, ci)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -289,12 +290,12 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 		case q.Type == framework.TypeCount:
 			counts = append(counts, q)
 		default:
-			fmt.Fprintf(tw, "%s %s\t%d out of %d\t%s\n", q.ID, clip(q.Text, 62), q.Yes, q.Relevant, percentText(q.Share))
+			termsafe.Fprintf(tw, "%s %s\t%d out of %d\t%s\n", q.ID, clip(q.Text, 62), q.Yes, q.Relevant, percentText(q.Share))
 		}
 	}
 	tw.Flush()
 	for _, q := range counts {
-		fmt.Fprintf(w, "%s %s\n    %s (%s)\n", q.ID, clip(q.Text, 90), countSummary(q), percentText(q.Share))
+		termsafe.Fprintf(w, "%s %s\n    %s (%s)\n", q.ID, clip(q.Text, 90), countSummary(q), percentText(q.Share))
 	}
 	if len(r.Profile) > 0 {
 		fmt.Fprintln(w)
@@ -306,20 +307,20 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 					parts = append(parts, fmt.Sprintf("%s %d", v.Value, v.Count))
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\n", p.Title, strings.Join(parts, ", "))
+			termsafe.Fprintf(tw, "%s\t%s\n", p.Title, strings.Join(parts, ", "))
 		}
 		tw.Flush()
 	}
 	for _, b := range r.Breakdowns {
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "Key questions by %s (yes/relevant, %%)\n", strings.ToLower(b.Title))
+		termsafe.Fprintf(w, "Key questions by %s (yes/relevant, %%)\n", strings.ToLower(b.Title))
 		head := "Question"
 		for _, v := range b.Values {
-			head += "\t" + v
+			head += "\t" + termsafe.String(v)
 		}
 		fmt.Fprintln(tw, head+"\tall")
 		for _, row := range b.Rows {
-			line := row.QuestionID
+			line := termsafe.String(row.QuestionID)
 			for _, c := range row.Cells {
 				line += "\t" + cellText(c)
 			}
@@ -333,7 +334,7 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 		fmt.Fprintln(tw, "Inspector\tCases\tComplete\tSubmitted\tAnswered")
 		for _, i := range r.InspectorProgress {
 			p, _ := framework.Percent(i.Answered, i.Required)
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d/%d (%d%%)\n", i.Inspector, i.Cases, i.CasesComplete, i.Submitted, i.Answered, i.Required, p)
+			termsafe.Fprintf(tw, "%s\t%d\t%d\t%d\t%d/%d (%d%%)\n", i.Inspector, i.Cases, i.CasesComplete, i.Submitted, i.Answered, i.Required, p)
 		}
 		tw.Flush()
 		var incomplete []string
@@ -343,7 +344,7 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 			}
 		}
 		if len(incomplete) > 0 {
-			fmt.Fprintf(w, "Incomplete cases: %s\n", strings.Join(incomplete, ", "))
+			termsafe.Fprintf(w, "Incomplete cases: %s\n", strings.Join(incomplete, ", "))
 		}
 	}
 	if len(r.NoLongerApplies) > 0 {

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,12 +31,13 @@ import (
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/report"
 	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/termsafe"
 )
 
 const usage = `usage: fieldwork COMMAND [flags]
 
 Set-up:
-  login --server ADDR --token TOKEN [--ca FILE] [--tls] [--insecure]
+  login --server ADDR --token TOKEN|- [--ca FILE] [--tls]   (--token -: read from stdin; or set FIELDWORK_TOKEN)
   whoami
 Frameworks:
   frameworks list
@@ -81,7 +83,11 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
-		fmt.Fprintln(os.Stderr, "fieldwork:", client.Err(err))
+		// Errors quote user data (case refs, values, rows of a refused
+		// file): shown escaped, keeping the lines of multi-line errors.
+		ew := termsafe.NewWriter(os.Stderr)
+		fmt.Fprintln(ew, "fieldwork:", client.Err(err))
+		ew.Flush()
 		os.Exit(1)
 	}
 }
@@ -97,6 +103,12 @@ type app struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// Whatever a command prints, no control sequence from user data reaches
+	// the terminal; table cells and messages also escape their own newlines
+	// and tabs (termsafe.Fprintf).
+	safe := termsafe.NewWriter(stdout)
+	defer safe.Flush()
+	stdout = safe
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -139,6 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("fieldwork "+name, flag.ContinueOnError)
+	fs.SetOutput(termsafe.NewWriter(os.Stderr)) // flag errors quote the bad argument
 	return fs
 }
 
@@ -208,15 +221,26 @@ func (a *app) login(args []string) error {
 	fs := newFlags("login")
 	var c client.Credentials
 	fs.StringVar(&c.Server, "server", "", "server `address` (host:port)")
-	fs.StringVar(&c.Token, "token", "", "bearer `token` issued by an administrator")
+	fs.StringVar(&c.Token, "token", "", "bearer `token` issued by an administrator; - reads it from stdin (default: $FIELDWORK_TOKEN)")
 	fs.StringVar(&c.CAFile, "ca", "", "CA certificate `file` to verify the server")
 	fs.BoolVar(&c.TLS, "tls", false, "use TLS with the system's roots")
-	fs.BoolVar(&c.Insecure, "insecure", false, "allow plaintext to a non-loopback server")
+	fs.BoolVar(&c.Insecure, "insecure", false, "refused off loopback (the token would travel in clear); plaintext to loopback needs no flag")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := required(fs, "server", "token"); err != nil {
+	if err := required(fs, "server"); err != nil {
 		return err
+	}
+	token, err := a.loginToken(fs)
+	if err != nil {
+		return err
+	}
+	c.Token = token
+	if c.CAFile != "" {
+		// Stored absolute: later commands run from any folder.
+		if c.CAFile, err = filepath.Abs(c.CAFile); err != nil {
+			return fmt.Errorf("login: --ca: %w", err)
+		}
 	}
 	conn, err := client.Dial(c)
 	if err != nil {
@@ -242,8 +266,48 @@ func (a *app) login(args []string) error {
 	if err := client.SaveCredentials(a.home, c); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "logged in to %s as %s\n", c.Server, c.User)
+	termsafe.Fprintf(a.stdout, "logged in to %s as %s\n", c.Server, c.User)
 	return nil
+}
+
+// loginToken is the token login was given: --token TOKEN as written,
+// --token - for one line read from stdin (without echo on a terminal), or
+// else $FIELDWORK_TOKEN; the last two keep it out of shell history and
+// other users' ps.
+func (a *app) loginToken(fs *flag.FlagSet) (string, error) {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "token" })
+	token := fs.Lookup("token").Value.String()
+	switch {
+	case given && token == "-":
+		var line []byte
+		var err error
+		if f, ok := a.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			fmt.Fprint(a.stderr, "token: ")
+			line, err = term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(a.stderr)
+		} else {
+			line, err = bufio.NewReader(io.LimitReader(a.stdin, 64<<10)).ReadBytes('\n')
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+		}
+		if err != nil {
+			return "", fmt.Errorf("login: read the token from stdin: %w", err)
+		}
+		token = strings.TrimSpace(string(line))
+		if token == "" {
+			return "", errors.New("login: --token -: stdin held no token")
+		}
+	case !given:
+		token = strings.TrimSpace(os.Getenv("FIELDWORK_TOKEN"))
+		if token == "" {
+			return "", errors.New("login: give the token: --token TOKEN, --token - (one line on stdin) or FIELDWORK_TOKEN")
+		}
+	case token == "":
+		return "", errors.New("login: --token is empty")
+	}
+	return token, nil
 }
 
 func (a *app) whoami(args []string) error {
@@ -262,7 +326,7 @@ func (a *app) whoami(args []string) error {
 	if me.GetAdmin() {
 		role = " (admin)"
 	}
-	fmt.Fprintf(a.stdout, "%s%s on %s\n", me.GetName(), role, a.creds.Server)
+	termsafe.Fprintf(a.stdout, "%s%s on %s\n", me.GetName(), role, a.creds.Server)
 	return nil
 }
 
@@ -281,7 +345,7 @@ func (a *app) frameworksList(args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tVERSION\tRATED\tQUESTIONS\tTITLE")
 	for _, f := range resp.GetFrameworks() {
-		fmt.Fprintf(tw, "%s\t%d\t%v\t%d\t%s\n", f.GetId(), f.GetVersion(), f.GetRated(), f.GetQuestionCount(), f.GetTitle())
+		termsafe.Fprintf(tw, "%s\t%d\t%v\t%d\t%s\n", f.GetId(), f.GetVersion(), f.GetRated(), f.GetQuestionCount(), f.GetTitle())
 	}
 	return tw.Flush()
 }
@@ -312,13 +376,13 @@ func (a *app) frameworksShow(args []string) error {
 }
 
 func printFramework(w io.Writer, fw *framework.Framework) {
-	fmt.Fprintf(w, "%s v%d — %s\n", fw.ID, fw.Version, fw.Title)
+	termsafe.Fprintf(w, "%s v%d — %s\n", fw.ID, fw.Version, fw.Title)
 	if fw.Rated() {
 		var bands []string
 		for _, b := range fw.Rating.Bands {
 			bands = append(bands, fmt.Sprintf("%s ≥%d%% (%d pts)", b.Rating, b.MinPercent, b.Points))
 		}
-		fmt.Fprintf(w, "rating: %s; bands: %s\n", fw.Rating.Rule, strings.Join(bands, ", "))
+		termsafe.Fprintf(w, "rating: %s; bands: %s\n", fw.Rating.Rule, strings.Join(bands, ", "))
 	} else {
 		fmt.Fprintln(w, "rating: none (shares only)")
 	}
@@ -339,24 +403,24 @@ func printFramework(w io.Writer, fw *framework.Framework) {
 		return ""
 	}
 	for _, d := range fw.Domains {
-		fmt.Fprintf(w, "\n%s %s\n", d.ID, d.Title)
+		termsafe.Fprintf(w, "\n%s %s\n", d.ID, d.Title)
 		for _, s := range d.Standards {
-			fmt.Fprintf(w, "  %s %s (%s)\n", s.ID, s.Title, strings.ReplaceAll(s.Kind, "_", "-"))
+			termsafe.Fprintf(w, "  %s %s (%s)\n", s.ID, s.Title, strings.ReplaceAll(s.Kind, "_", "-"))
 			for _, kq := range s.KeyQuestions {
-				fmt.Fprintf(w, "    %s %s%s\n", kq.ID, kq.Text, applies(kq))
+				termsafe.Fprintf(w, "    %s %s%s\n", kq.ID, kq.Text, applies(kq))
 				for _, p := range kq.Prompts {
-					fmt.Fprintf(w, "      %s %s%s%s\n", p.ID, p.Text, typ(p), applies(p))
+					termsafe.Fprintf(w, "      %s %s%s%s\n", p.ID, p.Text, typ(p), applies(p))
 				}
 			}
 			for _, q := range s.Supplementary {
-				fmt.Fprintf(w, "    %s %s%s%s\n", q.ID, q.Text, typ(q), applies(q))
+				termsafe.Fprintf(w, "    %s %s%s%s\n", q.ID, q.Text, typ(q), applies(q))
 			}
 		}
 	}
 	if len(fw.Supplementary) > 0 {
 		fmt.Fprintln(w, "\nSupplementary")
 		for _, q := range fw.Supplementary {
-			fmt.Fprintf(w, "  %s %s%s%s\n", q.ID, q.Text, typ(q), applies(q))
+			termsafe.Fprintf(w, "  %s %s%s%s\n", q.ID, q.Text, typ(q), applies(q))
 		}
 	}
 }
@@ -384,7 +448,7 @@ func (a *app) inspectionCreate(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(a.stdout, resp.GetInspection().GetId())
+	termsafe.Fprintf(a.stdout, "%s\n", resp.GetInspection().GetId())
 	return nil
 }
 
@@ -403,7 +467,7 @@ func (a *app) inspectionList(args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tFRAMEWORK\tSTATUS\tYOUR ROLE")
 	for _, in := range resp.GetInspections() {
-		fmt.Fprintf(tw, "%s\t%s\t%s@%d\t%s\t%s\n", in.GetId(), in.GetName(), in.GetFrameworkId(), in.GetFrameworkVersion(), in.GetStatus(), in.GetRole())
+		termsafe.Fprintf(tw, "%s\t%s\t%s@%d\t%s\t%s\n", in.GetId(), in.GetName(), in.GetFrameworkId(), in.GetFrameworkVersion(), in.GetStatus(), in.GetRole())
 	}
 	return tw.Flush()
 }
@@ -429,7 +493,7 @@ func (a *app) teamAdd(args []string) error {
 	if _, err := c.Admin.AddTeamMember(ctx, &fieldworkv1.AddTeamMemberRequest{InspectionId: *insp, User: *user, Role: *role}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s is %s on %s\n", *user, *role, *insp)
+	termsafe.Fprintf(a.stdout, "%s is %s on %s\n", *user, *role, *insp)
 	return nil
 }
 
@@ -454,7 +518,7 @@ func (a *app) teamRemove(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s (%s) is off the team of %s; their devices drop it and its %d case(s) at their next sync\n",
+	termsafe.Fprintf(a.stdout, "%s (%s) is off the team of %s; their devices drop it and its %d case(s) at their next sync\n",
 		*user, resp.GetRole(), *insp, resp.GetWithdrawnCases())
 	return nil
 }
@@ -479,7 +543,7 @@ func (a *app) userCreate(args []string) error {
 	if _, err := c.Admin.CreateUser(ctx, &fieldworkv1.CreateUserRequest{Name: *name, Admin: *admin}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "created user %s\n", *name)
+	termsafe.Fprintf(a.stdout, "created user %s\n", *name)
 	return nil
 }
 
@@ -505,7 +569,7 @@ func (a *app) tokenIssue(args []string) error {
 		return err
 	}
 	fmt.Fprintln(a.stdout, resp.GetToken())
-	fmt.Fprintf(a.stderr, "token %s for %s, expires %s; it is shown only once\n", resp.GetTokenId(), *user, resp.GetExpiresAt().AsTime().Format(time.RFC3339))
+	termsafe.Fprintf(a.stderr, "token %s for %s, expires %s; it is shown only once\n", resp.GetTokenId(), *user, resp.GetExpiresAt().AsTime().Format(time.RFC3339))
 	return nil
 }
 
@@ -530,7 +594,7 @@ func (a *app) tokenRevoke(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "revoked %d token(s) of %s\n", resp.GetRevoked(), *user)
+	termsafe.Fprintf(a.stdout, "revoked %d token(s) of %s\n", resp.GetRevoked(), *user)
 	return nil
 }
 
@@ -563,7 +627,7 @@ func (a *app) inspectionStatus(verb, to string, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "inspection %s is %s\n", resp.GetInspection().GetId(), resp.GetInspection().GetStatus())
+	termsafe.Fprintf(a.stdout, "inspection %s is %s\n", resp.GetInspection().GetId(), resp.GetInspection().GetStatus())
 	return nil
 }
 
@@ -615,9 +679,9 @@ func (a *app) setCaseStatus(insp, caseRef, to, reason string) error {
 		return err
 	}
 	if _, err := c.SyncNow(a.ctx); err != nil {
-		fmt.Fprintf(a.stderr, "status changed; local store not refreshed: %v\n", err)
+		termsafe.Fprintf(a.stderr, "status changed; local store not refreshed: %v\n", err)
 	}
-	fmt.Fprintf(a.stdout, "case %s is %s\n", resp.GetCase().GetCaseRef(), resp.GetCase().GetStatus())
+	termsafe.Fprintf(a.stdout, "case %s is %s\n", resp.GetCase().GetCaseRef(), resp.GetCase().GetStatus())
 	return nil
 }
 
@@ -682,7 +746,7 @@ func (a *app) audit(args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tWHEN\tWHO\tDEVICE\tACTION\tENTITY\tBEFORE\tAFTER")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.GetSeq(), e.GetAt().AsTime().Format("2006-01-02 15:04:05"), e.GetUser(),
+		termsafe.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.GetSeq(), e.GetAt().AsTime().Format("2006-01-02 15:04:05"), e.GetUser(),
 			shortID(e.GetDeviceId()), e.GetAction(), e.GetEntity(), clipText(e.GetBefore(), 40), clipText(e.GetAfter(), 60))
 	}
 	return tw.Flush()
@@ -791,7 +855,7 @@ func (a *app) judge(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "%s: %s (by %s)\n", resp.GetJudgement().GetStandardId(), resp.GetJudgement().GetRating(), resp.GetJudgement().GetJudgedBy())
+	termsafe.Fprintf(a.stdout, "%s: %s (by %s)\n", resp.GetJudgement().GetStandardId(), resp.GetJudgement().GetRating(), resp.GetJudgement().GetJudgedBy())
 	return nil
 }
 
@@ -845,7 +909,7 @@ func (a *app) cases(args []string) error {
 				need++
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", c.Ref, c.Inspector, c.Status, answered[c.Ref], need,
+		termsafe.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", c.Ref, c.Inspector, c.Status, answered[c.Ref], need,
 			c.Attributes["sentence_type"], c.Attributes["rosh"], c.Attributes["mappa"])
 	}
 	return tw.Flush()
@@ -874,7 +938,7 @@ func (a *app) answer(args []string) error {
 		return err
 	}
 	n, _ := l.PendingCount(a.ctx)
-	fmt.Fprintf(a.stdout, "saved %s %s = %s (%d unsynced)\n", op.CaseRef, op.QuestionID, op.Value, n)
+	termsafe.Fprintf(a.stdout, "saved %s %s = %s (%d unsynced)\n", op.CaseRef, op.QuestionID, op.Value, n)
 	return nil
 }
 
@@ -933,7 +997,7 @@ func (a *app) ui(args []string) error {
 	}
 	ui := client.NewUI(c, l, user)
 	start := ui.StartURL("http://" + lis.Addr().String())
-	fmt.Fprintf(a.stdout, "fieldwork ui: open %s\n(works offline; Ctrl-C to stop)\n", start)
+	termsafe.Fprintf(a.stdout, "fieldwork ui: open %s\n(works offline; Ctrl-C to stop)\n", start)
 	if !*noBrowser && (os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "") {
 		if opener, err := exec.LookPath("xdg-open"); err == nil {
 			exec.Command(opener, start).Start()
@@ -977,7 +1041,7 @@ func (a *app) answers(args []string) error {
 			an.Value += " (no longer applies)"
 			stale++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", an.QuestionID, an.Value, an.Revision, an.UpdatedBy, an.Note)
+		termsafe.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", an.QuestionID, an.Value, an.Revision, an.UpdatedBy, an.Note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -1058,11 +1122,11 @@ func (a *app) sync(args []string) error {
 func (a *app) printRefused(rs []store.Rejection) {
 	fmt.Fprintf(a.stdout, "refused edits: %d (kept here until you record them again or dismiss them)\n", len(rs))
 	for _, r := range rs {
-		fmt.Fprintf(a.stdout, "  %s %s = %s", r.CaseRef, r.QuestionID, r.Value)
+		termsafe.Fprintf(a.stdout, "  %s %s = %s", r.CaseRef, r.QuestionID, r.Value)
 		if r.Note != "" {
-			fmt.Fprintf(a.stdout, " (note: %s)", r.Note)
+			termsafe.Fprintf(a.stdout, " (note: %s)", r.Note)
 		}
-		fmt.Fprintf(a.stdout, "\n    refused by the server %s: %s\n    op %s, inspection %s\n",
+		termsafe.Fprintf(a.stdout, "\n    refused by the server %s: %s\n    op %s, inspection %s\n",
 			r.At.Local().Format("2006-01-02 15:04"), r.Reason, r.OpID, r.InspectionID)
 	}
 	fmt.Fprintln(a.stdout, "  record one again: fieldwork refused again --case REF --question Q")
@@ -1097,7 +1161,7 @@ func (a *app) refused(args []string) error {
 			return fmt.Errorf("refused again: %w", err)
 		}
 		n, _ := l.PendingCount(a.ctx)
-		fmt.Fprintf(a.stdout, "recorded again: %s %s = %s (%d unsynced)\n", o.CaseRef, o.QuestionID, o.Value, n)
+		termsafe.Fprintf(a.stdout, "recorded again: %s %s = %s (%d unsynced)\n", o.CaseRef, o.QuestionID, o.Value, n)
 		return nil
 	}
 	rs, err := l.Dismiss(a.ctx, sel)
@@ -1105,7 +1169,7 @@ func (a *app) refused(args []string) error {
 		return fmt.Errorf("refused dismiss: %w", err)
 	}
 	for _, r := range rs {
-		fmt.Fprintf(a.stdout, "dismissed: %s %s = %s (the server's audit trail records it at the next sync)\n", r.CaseRef, r.QuestionID, r.Value)
+		termsafe.Fprintf(a.stdout, "dismissed: %s %s = %s (the server's audit trail records it at the next sync)\n", r.CaseRef, r.QuestionID, r.Value)
 	}
 	return nil
 }
@@ -1201,7 +1265,7 @@ func (a *app) conflicts(args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCASE\tQUESTION\tSERVER (rev)\tTHEIRS/YOURS\tBY\tWHEN\tSTATUS")
 	for _, c := range cs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%d)\t%s\t%s@%s\t%s\t%s\n", c.ID, c.CaseRef, c.QuestionID, c.ServerValue, c.ServerRevision,
+		termsafe.Fprintf(tw, "%s\t%s\t%s\t%s (%d)\t%s\t%s@%s\t%s\t%s\n", c.ID, c.CaseRef, c.QuestionID, c.ServerValue, c.ServerRevision,
 			c.ClientValue, c.ClientUser, shortID(c.ClientDevice), c.CreatedAt.Format("2006-01-02 15:04"), c.Status)
 	}
 	return tw.Flush()
@@ -1241,7 +1305,7 @@ func (a *app) resolve(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "resolution queued: %s %s = %s (%s); run fieldwork sync to send it\n", op.CaseRef, op.QuestionID, op.Value, choice)
+	termsafe.Fprintf(a.stdout, "resolution queued: %s %s = %s (%s); run fieldwork sync to send it\n", op.CaseRef, op.QuestionID, op.Value, choice)
 	return nil
 }
 
@@ -1366,32 +1430,18 @@ func (a *app) export(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *format == "csv" {
-		if err := report.ExportCSV(*out, r, fw); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-	} else {
-		// Write beside the target and rename, so a failed export leaves no half file.
-		tmp, err := os.CreateTemp(filepath.Dir(*out), ".fieldwork-export-*")
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		defer os.Remove(tmp.Name())
-		if *format == "xlsx" {
-			err = report.ExportXLSX(tmp, r, fw)
-		} else {
-			err = report.ExportHTML(tmp, r, fw)
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), *out)
-		}
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
+	// Written whole or not at all, 0600, never through a symlink.
+	switch *format {
+	case "csv":
+		err = report.ExportCSV(*out, r, fw)
+	case "xlsx":
+		err = report.WriteFile(*out, func(w io.Writer) error { return report.ExportXLSX(w, r, fw) })
+	default:
+		err = report.WriteFile(*out, func(w io.Writer) error { return report.ExportHTML(w, r, fw) })
 	}
-	fmt.Fprintf(a.stdout, "wrote %s\n", *out)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	termsafe.Fprintf(a.stdout, "wrote %s\n", *out)
 	return nil
 }

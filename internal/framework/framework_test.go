@@ -23,7 +23,7 @@ func TestBuiltin_LoadsWithPublishedIDs(t *testing.T) {
 	if pdu == nil || byID["probation-public-protection-2025"] == nil {
 		t.Fatalf("built-ins = %v, want the PDU and public-protection frameworks", byID)
 	}
-	// Every id in ../shared/frameworks/probation-pdu-2023.md, as there.
+	// Every id of the published PDU framework, exactly as published.
 	for _, id := range strings.Fields(`2.1.1 2.1.1a 2.1.1b 2.1.1c 2.1.2 2.1.2a 2.1.2b 2.1.2c 2.1.3 2.1.3a 2.1.3b 2.1.3c
 		2.1.S1 2.1.S2 2.1.S3 2.1.S4 2.1.S5 2.1.S6 2.1.S7 2.2.1 2.2.1a 2.2.1b 2.2.1c 2.2.1d 2.2.1e 2.2.2 2.2.2a 2.2.2b
 		2.2.2c 2.2.3 2.2.3a 2.2.3b 2.2.3c 2.2.3d 2.3.1 2.3.1a 2.3.1b 2.3.1c 2.3.2 2.3.2a 2.3.2b 2.3.2c 2.3.2d 2.3.3

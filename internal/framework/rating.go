@@ -6,8 +6,8 @@ import (
 )
 
 // RatingRule is how a rated framework turns key-question figures into
-// ratings, points, a score and an overall rating (METHODOLOGY.md "Rating
-// rules"). Every number here is data so an inspectorate can change it.
+// ratings, points, a score and an overall rating (docs/frameworks.md, the
+// "rating" block). Every number here is data so an inspectorate can change it.
 type RatingRule struct {
 	// Rule is the standard rule; "lowest_key_question" is the one defined:
 	// a case-rated standard takes the band of its lowest key question.

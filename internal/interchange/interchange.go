@@ -1,6 +1,6 @@
 // Package interchange reads and writes the CSV files fieldwork exchanges
 // with people and other tools: cases.csv, answers.csv and judgements.csv
-// (DESIGN.md "CSV interchange"). Readers report every bad row, with its
+// (docs/frameworks.md and the README). Readers report every bad row, with its
 // line number, not just the first.
 package interchange
 

@@ -156,7 +156,7 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkRawSQLiteBatchedInsert is the baseline of DESIGN.md's push
+// BenchmarkRawSQLiteBatchedInsert is the baseline of the design's push
 // target: 8-column rows with random UUIDv4 keys, 1000 per transaction,
 // through database/sql with the server's settings.
 func BenchmarkRawSQLiteBatchedInsert(b *testing.B) {
@@ -202,7 +202,7 @@ func rawRound(b *testing.B, n int) time.Duration {
 	return time.Since(start)
 }
 
-// BenchmarkPushVsRaw measures DESIGN.md's push target as a ratio: each
+// BenchmarkPushVsRaw measures the design's push target as a ratio: each
 // iteration is a round of the raw batched insert of 20 000 rows and a push
 // of 20 000 answers in batches of 1000, back to back, so both see the same
 // machine (this shared machine's speed drifts by tens of per cent within a

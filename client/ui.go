@@ -43,6 +43,9 @@ type UI struct {
 	// remember the page's sequence number.
 	saveMu sync.Mutex
 	forms  map[string]*formSeq
+	// syncMu runs one sync at a time (a second press of Sync now, or Submit
+	// while a sync runs, waits for it rather than pushing the same outbox).
+	syncMu sync.Mutex
 }
 
 // NewUI makes a UI with fresh session secrets.
@@ -561,6 +564,8 @@ func (u *UI) submitCase(w http.ResponseWriter, r *http.Request) {
 	}); !ok {
 		return
 	}
+	u.syncMu.Lock()
+	defer u.syncMu.Unlock()
 	if u.c == nil || u.c.Inspections == nil {
 		redirectFlash(w, r, back, "Your answers are saved on this laptop, but submitting needs the server: you are working offline.", true)
 		return
@@ -614,6 +619,8 @@ func (u *UI) syncNow(ctx context.Context) (msg string, isErr bool) {
 	if u.c == nil || u.c.Sync == nil {
 		return "Working offline: no server configured (fieldwork login). Your answers are kept on this laptop.", true
 	}
+	u.syncMu.Lock()
+	defer u.syncMu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	res, err := u.c.SyncNow(ctx)

@@ -7,9 +7,9 @@ package client
 // the server never lets an older save of the page replace a newer one.
 // Nothing made on the page is lost by leaving it:
 //   - a link (My cases, Conflicts) waits for the save before it navigates;
-//   - Save answers, Submit case and Sync now post the changed questions
-//     themselves and the server saves them first (the fallback should a
-//     save by script have failed);
+//   - Save answers, Submit case and Sync now post the changed and the
+//     refused questions themselves and the server saves them first (the
+//     fallback should a save by script have failed);
 //   - closing, reloading or hiding the tab sends what is left with
 //     navigator.sendBeacon;
 //   - an input the store refuses keeps its message beside the question,
@@ -114,15 +114,16 @@ const autosaveJS = `
     });
   });
 
-  // The buttons post the page: only what changed goes (the rest is saved
-  // already; a stale copy of it must not replace a newer save), numbered
-  // after every autosave so none of those can overtake it.
+  // The buttons post the page: what changed and what was refused go (the
+  // rest is saved already, and a stale copy of it must not replace a newer
+  // save; a refused input comes back with its message), numbered after
+  // every autosave so none of those can overtake it.
   form.addEventListener("submit", function () {
     clearTimeout(timer); timer = null;
     var keep = {};
     changed().forEach(function (i) { keep[i.q] = true; });
     sets().forEach(function (fs) {
-      var off = !keep[fs.getAttribute("data-q")];
+      var off = !keep[fs.getAttribute("data-q")] && !fs.classList.contains("invalid");
       fs.querySelectorAll("input, textarea").forEach(function (el) { el.disabled = off; });
     });
     form.elements.seq.value = String(++seq);

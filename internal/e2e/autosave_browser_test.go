@@ -302,9 +302,22 @@ func TestBrowser_LeavingTheCasePageKeepsTheAnswer(t *testing.T) {
 	if role := eval[string](p, `document.getElementById("save-status").getAttribute("role")`); role != "status" {
 		t.Errorf("save status role = %q", role)
 	}
+	// Save answers then keeps the refused input and its message on the page.
+	p.leaving()
+	if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`button[accesskey="s"]`))); err != nil {
+		t.Fatal(err)
+	}
+	p.arrived(`document.querySelector(".flash") && document.getElementById("msg-2.3.S1")`)
+	if f := eval[string](p, `document.querySelector(".flash").innerText`); !strings.Contains(f, "1 need attention") {
+		t.Errorf("Save answers with a refused count: %q", f)
+	}
+	if v := eval[string](p, `document.getElementById("v-2.3.S1").value`); v != "0" {
+		t.Errorf("the refused count on the page after Save answers = %q, want 0 kept", v)
+	}
 	// Corrected, it is saved and the message goes.
 	if err := chromedp.Do(p.ctx,
-		chromedp.SendKeys(chromedp.CSS(`#v-2\.3\.S1`), "\b3"),
+		chromedp.SetValue(chromedp.CSS(`#v-2\.3\.S1`), ""),
+		chromedp.SendKeys(chromedp.CSS(`#v-2\.3\.S1`), "3"),
 		chromedp.Focus(chromedp.CSS(`#n-2\.3\.S1`)),
 	); err != nil {
 		t.Fatal(err)

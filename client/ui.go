@@ -5,11 +5,14 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
@@ -18,21 +21,36 @@ import (
 )
 
 // UI is the inspector's offline web form, served by `fieldwork ui` on
-// loopback from the local store. A per-session secret (in the first URL,
-// then an HttpOnly SameSite=Strict cookie) keeps other local users and
-// other sites out; every write is a POST carrying a CSRF token and must
-// come from the page's own origin.
+// loopback from the local store. A session cookie (HttpOnly,
+// SameSite=Strict) got by exchanging a one-time code (uisession.go) keeps
+// other local users and other sites out; every write is a POST carrying a
+// CSRF token and must come from the page's own origin.
+//
+// The form never holds an answer only in the page: each answer and note is
+// saved to the local store (with its outbox op) as it is made, and every
+// button that leaves the page posts what the page holds and saves it first.
 type UI struct {
-	c      *Client
-	local  *store.Local
-	user   string
-	secret string
-	csrf   string
+	c     *Client
+	local *store.Local
+	user  string
+	csrf  string
+	// Now is the clock of codes and sessions (tests move it).
+	Now func() time.Time
+
+	sessions *sessions
+
+	// saveMu makes each save one step: compare with the store, record,
+	// remember the page's sequence number.
+	saveMu sync.Mutex
+	forms  map[string]*formSeq
+	// syncMu runs one sync at a time (a second press of Sync now, or Submit
+	// while a sync runs, waits for it rather than pushing the same outbox).
+	syncMu sync.Mutex
 }
 
 // NewUI makes a UI with fresh session secrets.
 func NewUI(c *Client, local *store.Local, user string) *UI {
-	return &UI{c: c, local: local, user: user, secret: randomHex(), csrf: randomHex()}
+	return &UI{c: c, local: local, user: user, csrf: randomHex(), Now: time.Now, sessions: newSessions(), forms: map[string]*formSeq{}}
 }
 
 func randomHex() string {
@@ -43,22 +61,29 @@ func randomHex() string {
 	return hex.EncodeToString(b[:])
 }
 
-// StartURL is the address to open first (it carries the session secret).
-func (u *UI) StartURL(base string) string { return base + "/?s=" + u.secret }
+// caseURL is the one place a case's address is built: both parts are
+// path-escaped, so a reference holding / ? # % or a space stays one
+// segment (ServeMux matches segments before unescaping them).
+func caseURL(inspectionID, ref string) string {
+	return "/inspections/" + url.PathEscape(inspectionID) + "/cases/" + url.PathEscape(ref)
+}
 
 // Handler serves the UI.
 func (u *UI) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", u.start)
+	mux.HandleFunc("GET /{$}", u.startSession)
+	mux.HandleFunc("POST /start", u.startSession)
 	mux.HandleFunc("GET /cases", u.guard(u.casesPage))
 	mux.HandleFunc("GET /inspections/{id}/cases/{ref}", u.guard(u.casePage))
 	mux.HandleFunc("POST /inspections/{id}/cases/{ref}", u.guard(u.post(u.saveCase)))
+	mux.HandleFunc("POST /inspections/{id}/cases/{ref}/autosave", u.guard(u.post(u.autosave)))
 	mux.HandleFunc("POST /inspections/{id}/cases/{ref}/submit", u.guard(u.post(u.submitCase)))
+	mux.HandleFunc("POST /inspections/{id}/cases/{ref}/sync", u.guard(u.post(u.syncCase)))
 	mux.HandleFunc("POST /sync", u.guard(u.post(u.sync)))
 	mux.HandleFunc("GET /conflicts", u.guard(u.conflictsPage))
 	mux.HandleFunc("POST /conflicts/{id}", u.guard(u.post(u.resolve)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("Cache-Control", "no-store")
@@ -66,28 +91,10 @@ func (u *UI) Handler() http.Handler {
 	})
 }
 
-func (u *UI) start(w http.ResponseWriter, r *http.Request) {
-	if s := r.URL.Query().Get("s"); s != "" && subtle.ConstantTimeCompare([]byte(s), []byte(u.secret)) == 1 {
-		http.SetCookie(w, &http.Cookie{Name: "fieldwork_ui", Value: u.secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-		http.Redirect(w, r, "/cases", http.StatusSeeOther)
-		return
-	}
-	if u.authed(r) {
-		http.Redirect(w, r, "/cases", http.StatusSeeOther)
-		return
-	}
-	http.Error(w, "Open the address printed by `fieldwork ui` (it carries this session's key).", http.StatusForbidden)
-}
-
-func (u *UI) authed(r *http.Request) bool {
-	c, err := r.Cookie("fieldwork_ui")
-	return err == nil && subtle.ConstantTimeCompare([]byte(c.Value), []byte(u.secret)) == 1
-}
-
 func (u *UI) guard(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !u.authed(r) {
-			http.Error(w, "Open the address printed by `fieldwork ui` (it carries this session's key).", http.StatusForbidden)
+			http.Error(w, signInHelp, http.StatusForbidden)
 			return
 		}
 		h(w, r)
@@ -140,10 +147,14 @@ textarea { width: 100%; font: inherit; min-height: 2.2rem; }
 h2 { margin-top: 1.5rem; border-bottom: 1px solid var(--ink); }
 h3 { margin: 1rem 0 .25rem; font-size: 1.05rem; }
 button { font: inherit; padding: .35rem .9rem; }
+form.inline { display: inline; }
+#save-status.error { color: var(--err); font-weight: 600; }
 .sticky { position: sticky; bottom: 0; background: #fff; padding: .5rem 0; border-top: 1px solid var(--rule); }
 `
 
 var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
+	"caseURL":    caseURL,
+	"pathEscape": url.PathEscape,
 	"pct": func(a, b int) int {
 		if b == 0 {
 			return 0
@@ -154,9 +165,10 @@ var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} — fieldwork</title><style>` + uiStyle + `</style></head><body>
 <header class="bar"><div><a href="/cases">My cases</a> · <a href="/conflicts">Conflicts ({{.Sync.Conflicts}})</a></div>
-<form method="post" action="/sync"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="back" value="{{.Back}}">
-<span id="sync-status" role="status">{{.Sync.Pending}} unsynced · last sync {{.Sync.Last}}</span>
-<button type="submit" accesskey="y">Sync now</button></form></header>
+<div><span id="sync-status" role="status"><span id="unsynced">{{.Sync.Pending}}</span> unsynced · last sync {{.Sync.Last}}</span>
+{{if .CaseURL}}<button type="submit" form="answers" formaction="{{.CaseURL}}/sync" accesskey="y">Sync now</button>
+{{else}}<form method="post" action="/sync" class="inline"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="back" value="{{.Back}}">
+<button type="submit" accesskey="y">Sync now</button></form>{{end}}</div></header>
 {{with .Flash}}<p class="flash{{if $.FlashError}} error{{end}}" role="alert">{{.}}</p>{{end}}
 {{end}}
 
@@ -164,7 +176,7 @@ var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
 <h1>My cases</h1>
 {{range .Inspections}}<h2>{{.Name}}</h2>
 <table><thead><tr><th scope="col">Case</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">Sentence</th><th scope="col">Risk</th></tr></thead><tbody>
-{{$id := .ID}}{{range .Cases}}<tr><td><a href="/inspections/{{$id}}/cases/{{.Ref}}">{{.Ref}}</a></td><td>{{.Status}}</td>
+{{$id := .ID}}{{range .Cases}}<tr><td><a href="{{caseURL $id .Ref}}">{{.Ref}}</a></td><td>{{.Status}}</td>
 <td><progress max="{{.Required}}" value="{{.Answered}}" aria-label="{{.Ref}}: {{.Answered}} of {{.Required}} answered"></progress> {{.Answered}}/{{.Required}}</td>
 <td>{{.Sentence}}</td><td>{{.Risk}}</td></tr>{{end}}
 </tbody></table>{{else}}<p>No cases on this laptop yet: press Sync now while online.</p>{{end}}
@@ -173,7 +185,8 @@ var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
 {{define "case"}}{{template "head" .}}
 <h1>Case {{.Case.Ref}}</h1>
 <p class="hint">{{.Case.Status}} · {{.Answered}} of {{.Required}} applicable questions answered. Keys: on a question, press <kbd>y</kbd>, <kbd>n</kbd> or <kbd>a</kbd> (not applicable); <kbd>Alt</kbd>+<kbd>S</kbd> saves.</p>
-<form method="post" id="answers" novalidate><input type="hidden" name="csrf" value="{{.CSRF}}">
+<form method="post" action="{{.CaseURL}}" id="answers" novalidate data-autosave="{{.CaseURL}}/autosave"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<input type="hidden" name="form_id" value="{{.FormID}}"><input type="hidden" name="seq" value="">
 {{range .Groups}}<h2>{{.Title}}</h2>
 {{range .Questions}}<fieldset id="q-{{.ID}}" class="{{if not .Applies}}na{{end}}{{if .Msg}} invalid{{end}}" data-q="{{.ID}}"{{if .Applies}} tabindex="-1"{{end}}>
 <legend>{{if .Key}}{{.ID}} {{.Text}}{{else}}<span class="why">{{.Kind}}</span> {{.ID}} {{.Text}}{{end}}</legend>
@@ -189,25 +202,16 @@ var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
 <textarea id="n-{{.ID}}" name="n-{{.ID}}" rows="1">{{.Note}}</textarea>{{end}}
 </fieldset>{{end}}{{end}}
 <div class="sticky"><button type="submit" accesskey="s">Save answers</button>
-<button type="submit" formaction="/inspections/{{.InspectionID}}/cases/{{.Case.Ref}}/submit">Submit case</button></div>
+<button type="submit" formaction="{{.CaseURL}}/submit">Submit case</button>
+<span id="save-status" role="status" class="hint"></span></div>
 </form>
-<script>
-document.querySelectorAll("fieldset[data-q]").forEach(function (fs) {
-  fs.addEventListener("keydown", function (e) {
-    if (e.target.tagName === "TEXTAREA" || e.target.type === "number" || e.altKey || e.ctrlKey || e.metaKey) { return; }
-    var v = {y: "yes", n: "no", a: "na"}[e.key];
-    if (!v) { return; }
-    var r = fs.querySelector('input[type=radio][value="' + v + '"]');
-    if (r) { r.checked = true; r.focus(); e.preventDefault(); }
-  });
-});
-</script>
+<script>` + autosaveJS + `</script>
 </body></html>{{end}}
 
 {{define "conflicts"}}{{template "head" .}}
 <h1>Conflicts</h1>
 <p class="hint">Someone else changed these answers before your edit reached the server. The server kept its value; choose what stands.</p>
-{{range .Conflicts}}<form method="post" action="/conflicts/{{.ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}">
+{{range .Conflicts}}<form method="post" action="/conflicts/{{pathEscape .ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}">
 <fieldset><legend>Case {{.CaseRef}} question {{.QuestionID}}</legend>
 <p>Server: <strong>{{.ServerValue}}</strong>{{with .ServerNote}} — “{{.}}”{{end}} · Refused edit by {{.ClientUser}}: <strong>{{.ClientValue}}</strong>{{with .ClientNote}} — “{{.}}”{{end}} · {{.CreatedAt.Format "2006-01-02 15:04"}}</p>
 <button type="submit" name="choice" value="mine">Keep the refused edit ({{.ClientValue}})</button>
@@ -234,7 +238,7 @@ func (u *UI) page(w http.ResponseWriter, r *http.Request, name string, data map[
 	}
 	data["Sync"] = syncInfo{Pending: pending, Conflicts: len(cs), Last: last}
 	data["CSRF"] = u.csrf
-	data["Back"] = r.URL.Path
+	data["Back"] = r.URL.EscapedPath()
 	if f := r.URL.Query().Get("flash"); f != "" {
 		data["Flash"] = f
 		data["FlashError"] = r.URL.Query().Get("err") == "1"
@@ -397,32 +401,102 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusUnprocessableEntity)
 	}
-	u.page(w, r, "case", map[string]any{"Title": "Case " + ref, "Case": c, "InspectionID": id, "Groups": groups,
-		"Answered": answered, "Required": required})
+	u.page(w, r, "case", map[string]any{"Title": "Case " + ref, "Case": c, "CaseURL": caseURL(id, ref), "FormID": u.newForm(),
+		"Groups": groups, "Answered": answered, "Required": required})
 }
 
-func (u *UI) saveCase(w http.ResponseWriter, r *http.Request) {
-	id, ref := r.PathValue("id"), r.PathValue("ref")
-	ctx := r.Context()
+// formSeq orders the saves of one rendered case page. The page numbers its
+// saves; saves can arrive out of order (an autosave still in flight when a
+// button posts the page, a beacon sent as the tab closes), and an answer is
+// only ever replaced by a later save of the same page.
+type formSeq struct {
+	made time.Time
+	last map[string]int64 // question → sequence number of the save that last carried it
+}
+
+// maxForms bounds the remembered pages; the oldest go first.
+const maxForms = 1000
+
+// newForm registers a freshly rendered case page and returns its id.
+func (u *UI) newForm() string {
+	id := randomHex()[:32]
+	u.saveMu.Lock()
+	defer u.saveMu.Unlock()
+	if len(u.forms) >= maxForms {
+		oldest := ""
+		for k, f := range u.forms {
+			if oldest == "" || f.made.Before(u.forms[oldest].made) {
+				oldest = k
+			}
+		}
+		delete(u.forms, oldest)
+	}
+	u.forms[id] = &formSeq{made: u.Now(), last: map[string]int64{}}
+	return id
+}
+
+// saveResult is what saving a posted case form did.
+type saveResult struct {
+	Saved int `json:"saved"`
+	// Pending holds the inputs not saved (value, note), Msgs why, by question.
+	Pending map[string][2]string `json:"-"`
+	Msgs    map[string]string    `json:"errors"`
+	// Unsynced is the outbox's length after the save.
+	Unsynced int `json:"unsynced"`
+}
+
+// saveForm is the one save of the case form, used by Save, autosave, Sync
+// now and Submit alike: every applicable question the form carries
+// (v-ID value, n-ID note) whose answer or note differs from the local store
+// is recorded there, with its outbox op, exactly as `fieldwork answer`
+// does. A question the form does not carry is left alone, so the page may
+// send only what changed. An input that cannot be saved is returned with
+// the reason, never dropped unsaid.
+func (u *UI) saveForm(ctx context.Context, id, ref string, form url.Values) (saveResult, error) {
+	u.saveMu.Lock()
+	defer u.saveMu.Unlock()
+	res := saveResult{Pending: map[string][2]string{}, Msgs: map[string]string{}}
 	fw, c, answers, err := u.loadCase(ctx, id, ref)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
+		return res, err
 	}
-	saved := 0
-	pending := map[string][2]string{}
-	msgs := map[string]string{}
+	seq, _ := strconv.ParseInt(form.Get("seq"), 10, 64)
+	order := u.forms[form.Get("form_id")]
+	if seq <= 0 {
+		order = nil // a page without script: every post is the newest
+	}
 	for _, q := range fw.Questions() {
+		vs, hasV := form["v-"+q.ID]
+		ns, hasN := form["n-"+q.ID]
+		if !hasV && !hasN {
+			continue
+		}
 		if ok, _ := q.AppliesTo(c.Attributes); !ok {
 			continue
 		}
-		v := strings.TrimSpace(r.PostFormValue("v-" + q.ID))
-		note := r.PostFormValue("n-" + q.ID)
+		if order != nil {
+			if order.last[q.ID] > seq {
+				continue // a later save of this page already carried it
+			}
+			order.last[q.ID] = seq
+		}
+		var v, note string
+		if len(vs) > 0 {
+			v = strings.TrimSpace(vs[0])
+		}
 		cur := answers[q.ID]
+		note = cur.Note
+		if hasN && len(ns) > 0 {
+			note = ns[0]
+		}
 		if v == "" {
-			if note != cur.Note && cur.Value == "" && strings.TrimSpace(note) != "" {
-				pending[q.ID] = [2]string{v, note}
-				msgs[q.ID] = "Choose an answer before adding a note."
+			switch {
+			case cur.Value == "" && strings.TrimSpace(note) != "" && note != cur.Note:
+				res.Pending[q.ID] = [2]string{v, note}
+				res.Msgs[q.ID] = "Choose an answer to keep this note: a note is saved with its answer."
+			case cur.Value != "" && (hasV || note != cur.Note):
+				res.Pending[q.ID] = [2]string{v, note}
+				res.Msgs[q.ID] = fmt.Sprintf("An answer cannot be removed, only changed (the saved answer is %s; na if the question does not apply).", cur.Value)
 			}
 			continue
 		}
@@ -430,32 +504,76 @@ func (u *UI) saveCase(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if _, err := u.local.Record(ctx, u.user, id, ref, q.ID, v, note); err != nil {
-			pending[q.ID] = [2]string{v, note}
-			msgs[q.ID] = strings.TrimPrefix(err.Error(), "record answer: ")
+			res.Pending[q.ID] = [2]string{v, note}
+			res.Msgs[q.ID] = strings.TrimPrefix(err.Error(), "record answer: ")
 			continue
 		}
-		saved++
+		res.Saved++
 	}
-	if len(msgs) > 0 {
-		r.URL.RawQuery = url.Values{"flash": {fmt.Sprintf("Saved %d answer(s); %d need attention (marked below).", saved, len(msgs))}, "err": {"1"}}.Encode()
-		u.renderCase(w, r, pending, msgs)
+	res.Unsynced, _ = u.local.PendingCount(ctx)
+	return res, nil
+}
+
+// saveAndRender saves the posted case form. If some input could not be
+// saved it shows the form again with it and the reasons, flash(res) as the
+// page's message, and returns false.
+func (u *UI) saveAndRender(w http.ResponseWriter, r *http.Request, flash func(saveResult) string) (saveResult, bool) {
+	id, ref := r.PathValue("id"), r.PathValue("ref")
+	res, err := u.saveForm(r.Context(), id, ref, r.PostForm)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return res, false
+	}
+	if len(res.Msgs) == 0 {
+		return res, true
+	}
+	r.URL.RawQuery = url.Values{"flash": {flash(res)}, "err": {"1"}}.Encode()
+	u.renderCase(w, r, res.Pending, res.Msgs)
+	return res, false
+}
+
+func (u *UI) saveCase(w http.ResponseWriter, r *http.Request) {
+	res, ok := u.saveAndRender(w, r, func(res saveResult) string {
+		return fmt.Sprintf("Saved %d answer(s); %d need attention (marked below).", res.Saved, len(res.Msgs))
+	})
+	if ok {
+		redirectFlash(w, r, caseURL(r.PathValue("id"), r.PathValue("ref")), fmt.Sprintf("Saved %d answer(s) on this laptop. They are sent on the next sync.", res.Saved), false)
+	}
+}
+
+// autosave is the page's save as each answer or note is made: the same
+// save as the Save button, answered in JSON for the page to show.
+func (u *UI) autosave(w http.ResponseWriter, r *http.Request) {
+	res, err := u.saveForm(r.Context(), r.PathValue("id"), r.PathValue("ref"), r.PostForm)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
-	redirectFlash(w, r, r.URL.Path, fmt.Sprintf("Saved %d answer(s) on this laptop. They are sent on the next sync.", saved), false)
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(res)
 }
 
 func (u *UI) submitCase(w http.ResponseWriter, r *http.Request) {
 	id, ref := r.PathValue("id"), r.PathValue("ref")
-	back := "/inspections/" + id + "/cases/" + ref
-	if u.c == nil || u.c.Inspections == nil {
-		redirectFlash(w, r, back, "Submitting needs the server: you are working offline.", true)
+	back := caseURL(id, ref)
+	// Save what the page holds first (the page saves as it goes; this is
+	// the fallback when it could not), so nothing on it is lost and the
+	// server judges completeness on everything.
+	if _, ok := u.saveAndRender(w, r, func(res saveResult) string {
+		return fmt.Sprintf("Not submitted: %d answer(s) need attention (marked below); %d saved.", len(res.Msgs), res.Saved)
+	}); !ok {
 		return
 	}
-	// Save what is on the form first, then push it, so the server judges completeness on everything.
+	u.syncMu.Lock()
+	defer u.syncMu.Unlock()
+	if u.c == nil || u.c.Inspections == nil {
+		redirectFlash(w, r, back, "Your answers are saved on this laptop, but submitting needs the server: you are working offline.", true)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
 	defer cancel()
 	if _, err := u.c.SyncNow(ctx); err != nil {
-		redirectFlash(w, r, back, "Could not reach the server to submit: "+err.Error(), true)
+		redirectFlash(w, r, back, "Your answers are saved on this laptop, but the server could not be reached to submit: "+err.Error(), true)
 		return
 	}
 	device, _ := u.local.DeviceID(ctx)
@@ -468,23 +586,48 @@ func (u *UI) submitCase(w http.ResponseWriter, r *http.Request) {
 	redirectFlash(w, r, back, "Case submitted.", false)
 }
 
-func (u *UI) sync(w http.ResponseWriter, r *http.Request) {
-	back := r.PostFormValue("back")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
-		back = "/cases"
-	}
-	if u.c == nil || u.c.Sync == nil {
-		redirectFlash(w, r, back, "Working offline: no server configured (fieldwork login).", true)
+// syncCase is Sync now pressed on a case page: the button posts the page,
+// which is saved first, so an answer just made is in what is sent.
+func (u *UI) syncCase(w http.ResponseWriter, r *http.Request) {
+	id, ref := r.PathValue("id"), r.PathValue("ref")
+	res, err := u.saveForm(r.Context(), id, ref, r.PostForm)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+	msg, isErr := u.syncNow(r.Context())
+	if len(res.Msgs) > 0 {
+		r.URL.RawQuery = url.Values{"flash": {fmt.Sprintf("%s %d answer(s) need attention (marked below): they are not saved yet.", msg, len(res.Msgs))}, "err": {"1"}}.Encode()
+		u.renderCase(w, r, res.Pending, res.Msgs)
+		return
+	}
+	redirectFlash(w, r, caseURL(id, ref), msg, isErr)
+}
+
+func (u *UI) sync(w http.ResponseWriter, r *http.Request) {
+	back := r.PostFormValue("back")
+	// A local path only: "//host" and "/\host" are other sites to a browser.
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.Contains(back, "\\") {
+		back = "/cases"
+	}
+	msg, isErr := u.syncNow(r.Context())
+	redirectFlash(w, r, back, msg, isErr)
+}
+
+// syncNow syncs and says how it went.
+func (u *UI) syncNow(ctx context.Context) (msg string, isErr bool) {
+	if u.c == nil || u.c.Sync == nil {
+		return "Working offline: no server configured (fieldwork login). Your answers are kept on this laptop.", true
+	}
+	u.syncMu.Lock()
+	defer u.syncMu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	res, err := u.c.SyncNow(ctx)
 	if err != nil {
-		redirectFlash(w, r, back, "Sync failed; your answers are kept on this laptop: "+err.Error(), true)
-		return
+		return "Sync failed; your answers are kept on this laptop: " + err.Error(), true
 	}
-	redirectFlash(w, r, back, fmt.Sprintf("Synced: %d applied, %d conflict(s), %d rejected; %d change(s) received.", res.Applied, res.Conflicts, res.Rejected, res.Changes), res.Conflicts+res.Rejected > 0)
+	return fmt.Sprintf("Synced: %d applied, %d conflict(s), %d rejected; %d change(s) received.", res.Applied, res.Conflicts, res.Rejected, res.Changes), res.Conflicts+res.Rejected > 0
 }
 
 func (u *UI) conflictsPage(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,7 +27,10 @@ type Local struct {
 	conn *Conn
 	Now  func() time.Time
 
-	fws map[string]*framework.Framework
+	// fws caches loaded frameworks by id@version. The store is shared by
+	// concurrent callers (the web form's handlers), so the cache has a lock.
+	fwMu sync.Mutex
+	fws  map[string]*framework.Framework
 }
 
 // OpenLocal opens (creating and migrating) a client store, readable and
@@ -105,7 +109,10 @@ func (l *Local) HasFramework(ctx context.Context, id string, version int) (bool,
 // Framework returns a cached framework.
 func (l *Local) Framework(ctx context.Context, id string, version int) (*framework.Framework, error) {
 	k := fmt.Sprintf("%s@%d", id, version)
-	if fw := l.fws[k]; fw != nil {
+	l.fwMu.Lock()
+	fw := l.fws[k]
+	l.fwMu.Unlock()
+	if fw != nil {
 		return fw, nil
 	}
 	var raw []byte
@@ -116,11 +123,14 @@ func (l *Local) Framework(ctx context.Context, id string, version int) (*framewo
 	if err != nil {
 		return nil, err
 	}
-	fw, err := framework.Load(raw)
+	// Two callers missing at once both load it; either result will do.
+	fw, err = framework.Load(raw)
 	if err != nil {
 		return nil, err
 	}
+	l.fwMu.Lock()
 	l.fws[k] = fw
+	l.fwMu.Unlock()
 	return fw, nil
 }
 

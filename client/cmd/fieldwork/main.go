@@ -996,13 +996,34 @@ func (a *app) ui(args []string) error {
 		return fmt.Errorf("ui: %w", err)
 	}
 	ui := client.NewUI(c, l, user)
-	start := ui.StartURL("http://" + lis.Addr().String())
-	termsafe.Fprintf(a.stdout, "fieldwork ui: open %s\n(works offline; Ctrl-C to stop)\n", start)
+	base := "http://" + lis.Addr().String()
+	// The browser gets a one-time code in a file only this user can read,
+	// never on a command line (which any local user reads with ps).
+	opened := false
 	if !*noBrowser && (os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "") {
 		if opener, err := exec.LookPath("xdg-open"); err == nil {
-			exec.Command(opener, start).Start()
+			if page, remove, err := ui.WriteStartPage(base); err == nil {
+				defer remove()
+				time.AfterFunc(client.CodeTTL, remove) // the code is dead by then
+				if cmd := client.BrowserCommand(opener, page); cmd.Start() == nil {
+					opened = true
+					go cmd.Wait()
+				}
+			}
 		}
 	}
+	if opened {
+		fmt.Fprintf(a.stdout, "fieldwork ui: opened %s in your browser (works offline; Ctrl-C to stop).\n", base)
+	} else {
+		fmt.Fprintf(a.stdout, "fieldwork ui: open %s\n(a one-time link: it works once, within %d seconds; works offline; Ctrl-C to stop)\n", ui.StartURL(base), int(client.CodeTTL.Seconds()))
+	}
+	fmt.Fprintln(a.stdout, "Press Enter here for a new sign-in link (for another browser, or once a session has ended).")
+	go func() {
+		sc := bufio.NewScanner(a.stdin)
+		for sc.Scan() {
+			fmt.Fprintf(a.stdout, "fieldwork ui: open %s (works once, within %d seconds)\n", ui.StartURL(base), int(client.CodeTTL.Seconds()))
+		}
+	}()
 	hs := &http.Server{Handler: ui.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { <-a.ctx.Done(); hs.Close() }()
 	if err := hs.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -1,0 +1,161 @@
+package client
+
+// autosaveJS runs on the case page. It saves each answer and note to the
+// local store as it is made: a choice or a number on change, a note after
+// a pause in typing and when it loses focus (saveForm does the saving).
+// Only the questions changed since their last save are sent, numbered, so
+// the server never lets an older save of the page replace a newer one.
+// Nothing made on the page is lost by leaving it:
+//   - a link (My cases, Conflicts) waits for the save before it navigates;
+//   - Save answers, Submit case and Sync now post the changed and the
+//     refused questions themselves and the server saves them first (the
+//     fallback should a save by script have failed);
+//   - closing, reloading or hiding the tab sends what is left with
+//     navigator.sendBeacon;
+//   - an input the store refuses keeps its message beside the question,
+//     and leaving the page then asks first.
+//
+// Without script the page still works: Save answers posts the whole form.
+const autosaveJS = `
+(function () {
+  var form = document.getElementById("answers");
+  var status = document.getElementById("save-status");
+  var unsynced = document.getElementById("unsynced");
+  var url = form.getAttribute("data-autosave");
+  var seq = 0, inflight = null, again = false, failed = false, leaving = false, timer = null;
+  var acked = {}; // question → its inputs as last saved (or refused)
+
+  function sets() { return Array.prototype.slice.call(form.querySelectorAll("fieldset[data-q]")).filter(function (fs) { return fs.querySelector("textarea"); }); }
+  function inputs(fs) {
+    var q = fs.getAttribute("data-q"), v = "";
+    var c = fs.querySelector('input[type=radio]:checked');
+    var n = fs.querySelector('input[type=number]');
+    if (c) { v = c.value; } else if (n) { v = n.value; }
+    return {q: q, v: v, n: fs.querySelector("textarea").value, has: !!(c || n)};
+  }
+  function key(i) { return i.v + "\u0000" + i.n; }
+  function changed() { return sets().map(inputs).filter(function (i) { return acked[i.q] !== key(i); }); }
+  sets().forEach(function (fs) { var i = inputs(fs); acked[i.q] = key(i); });
+
+  function body(list) {
+    var b = new URLSearchParams();
+    b.set("csrf", form.elements.csrf.value);
+    b.set("form_id", form.elements.form_id.value);
+    b.set("seq", String(++seq));
+    list.forEach(function (i) { if (i.has) { b.set("v-" + i.q, i.v); } b.set("n-" + i.q, i.n); });
+    return b;
+  }
+  function say(text, isErr) { status.textContent = text; status.className = isErr ? "hint error" : "hint"; }
+  function mark(q, msg) {
+    var fs = document.getElementById("q-" + q);
+    var p = document.getElementById("msg-" + q);
+    var num = fs.querySelector("input[type=number]");
+    if (msg) {
+      if (!p) {
+        p = document.createElement("p");
+        p.className = "msg"; p.id = "msg-" + q;
+        fs.querySelector("legend").insertAdjacentElement("afterend", p);
+      }
+      p.textContent = msg;
+      fs.classList.add("invalid");
+      if (num) { num.setAttribute("aria-invalid", "true"); num.setAttribute("aria-describedby", p.id); }
+    } else if (p) {
+      p.remove();
+      fs.classList.remove("invalid");
+      if (num) { num.removeAttribute("aria-invalid"); num.removeAttribute("aria-describedby"); }
+    }
+  }
+  function refused() { return form.querySelectorAll("p.msg").length; }
+
+  // save sends what changed; one save at a time, then the next if more changed.
+  function save() {
+    clearTimeout(timer); timer = null;
+    if (inflight) { again = true; return inflight; }
+    var list = changed();
+    if (!list.length) { return Promise.resolve(); }
+    var b = body(list);
+    say("Saving…");
+    var opts = {method: "POST", body: b, credentials: "same-origin", headers: {"Accept": "application/json"}};
+    // A keepalive request outlives the page, but only a small one is allowed.
+    if (b.toString().length < 60000) { opts.keepalive = true; }
+    inflight = fetch(url, opts).then(function (r) {
+      if (!r.ok) { return r.text().then(function (t) { throw new Error(t.trim() || r.statusText); }); }
+      return r.json();
+    }).then(function (res) {
+      failed = false;
+      list.forEach(function (i) { acked[i.q] = key(i); mark(i.q, res.errors && res.errors[i.q]); });
+      if (unsynced) { unsynced.textContent = String(res.unsynced); }
+      var n = refused();
+      if (n) { say(n + " answer(s) not saved: see the message beside each.", true); }
+      else { say("All answers saved on this laptop (" + new Date().toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}) + ")."); }
+    }, function (e) {
+      failed = true;
+      say("Not saved: " + e.message + " Your answers are still on this page: press Save answers.", true);
+    }).then(function () {
+      inflight = null;
+      if (again && !failed) { again = false; return save(); }
+      again = false;
+    });
+    return inflight;
+  }
+  function later(ms) { clearTimeout(timer); timer = setTimeout(save, ms); }
+
+  form.addEventListener("change", function () { save(); });
+  form.addEventListener("input", function (e) { if (e.target.tagName === "TEXTAREA") { later(700); } });
+  form.addEventListener("focusout", function (e) { if (e.target.tagName === "TEXTAREA" || e.target.type === "number") { save(); } });
+
+  document.querySelectorAll("fieldset[data-q]").forEach(function (fs) {
+    fs.addEventListener("keydown", function (e) {
+      if (e.target.tagName === "TEXTAREA" || e.target.type === "number" || e.altKey || e.ctrlKey || e.metaKey) { return; }
+      var v = {y: "yes", n: "no", a: "na"}[e.key];
+      if (!v) { return; }
+      var r = fs.querySelector('input[type=radio][value="' + v + '"]');
+      if (r) { r.checked = true; r.focus(); e.preventDefault(); save(); }
+    });
+  });
+
+  // The buttons post the page: what changed and what was refused go (the
+  // rest is saved already, and a stale copy of it must not replace a newer
+  // save; a refused input comes back with its message), numbered after
+  // every autosave so none of those can overtake it.
+  form.addEventListener("submit", function () {
+    clearTimeout(timer); timer = null;
+    var keep = {};
+    changed().forEach(function (i) { keep[i.q] = true; });
+    sets().forEach(function (fs) {
+      var off = !keep[fs.getAttribute("data-q")] && !fs.classList.contains("invalid");
+      fs.querySelectorAll("input, textarea").forEach(function (el) { el.disabled = off; });
+    });
+    form.elements.seq.value = String(++seq);
+    leaving = true;
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) { form.querySelectorAll("input, textarea").forEach(function (el) { el.disabled = false; }); leaving = false; }
+  });
+
+  // A link waits for the save, and stays on the page if it failed.
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a[href]");
+    if (!a || e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey || a.target) { return; }
+    if (!inflight && !timer && !changed().length) { return; }
+    e.preventDefault();
+    save().then(function () { if (!failed) { leaving = true; location.href = a.href; } });
+  });
+
+  // Closing, reloading or hiding the tab: what is left goes in a beacon.
+  function flush() {
+    clearTimeout(timer); timer = null;
+    var list = changed();
+    if (!list.length) { return; }
+    if (!inflight) { save(); return; }
+    navigator.sendBeacon(url, body(list));
+  }
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") { flush(); } });
+  window.addEventListener("pagehide", function () { if (!leaving) { flush(); } });
+  window.addEventListener("beforeunload", function (e) {
+    if (!leaving && (refused() || failed)) { e.preventDefault(); e.returnValue = ""; }
+  });
+
+  say(refused() ? refused() + " answer(s) not saved: see the message beside each." : "Answers are saved on this laptop as you make them.", refused() > 0);
+})();
+`

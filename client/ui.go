@@ -82,6 +82,8 @@ func (u *UI) Handler() http.Handler {
 	mux.HandleFunc("POST /sync", u.guard(u.post(u.sync)))
 	mux.HandleFunc("GET /conflicts", u.guard(u.conflictsPage))
 	mux.HandleFunc("POST /conflicts/{id}", u.guard(u.post(u.resolve)))
+	mux.HandleFunc("GET /refused", u.guard(u.refusedPage))
+	mux.HandleFunc("POST /refused/{op}", u.guard(u.post(u.settleRefused)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -164,7 +166,7 @@ var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
 }).Parse(`{{define "head"}}<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} — fieldwork</title><style>` + uiStyle + `</style></head><body>
-<header class="bar"><div><a href="/cases">My cases</a> · <a href="/conflicts">Conflicts ({{.Sync.Conflicts}})</a></div>
+<header class="bar"><div><a href="/cases">My cases</a> · <a href="/conflicts">Conflicts ({{.Sync.Conflicts}})</a> · <a href="/refused">Refused edits ({{.Sync.Refused}})</a></div>
 <div><span id="sync-status" role="status"><span id="unsynced">{{.Sync.Pending}}</span> unsynced · last sync {{.Sync.Last}}</span>
 {{if .CaseURL}}<button type="submit" form="answers" formaction="{{.CaseURL}}/sync" accesskey="y">Sync now</button>
 {{else}}<form method="post" action="/sync" class="inline"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="back" value="{{.Back}}">
@@ -219,24 +221,36 @@ var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
 <label for="v-{{.ID}}">or a new value</label> <input id="v-{{.ID}}" name="value" size="6">
 <button type="submit" name="choice" value="value">Use the new value</button>
 </fieldset></form>{{else}}<p>No open conflicts on this laptop.</p>{{end}}
+</body></html>{{end}}
+
+{{define "refused"}}{{template "head" .}}
+<h1>Refused edits</h1>
+<p class="hint">The server refused these edits; the case shows the server's answer meanwhile. Each stays here, with the note you typed, until you record it again or dismiss it (a dismissal is recorded on the server at the next sync).</p>
+{{range .Refused}}<form method="post" action="/refused/{{pathEscape .OpID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}">
+<fieldset><legend>Case {{.CaseRef}} question {{.QuestionID}}</legend>
+<p>Your edit: <strong>{{.Value}}</strong>{{with .Note}} — “{{.}}”{{end}} · refused {{.At.Local.Format "2006-01-02 15:04"}} ({{.Code}}): {{.Reason}}</p>
+<button type="submit" name="action" value="again">Record it again</button>
+<button type="submit" name="action" value="dismiss">Dismiss it</button>
+</fieldset></form>{{else}}<p>No refused edits on this laptop.</p>{{end}}
 </body></html>{{end}}`))
 
 type syncInfo struct {
-	Pending, Conflicts int
-	Last               string
+	Pending, Conflicts, Refused int
+	Last                        string
 }
 
 func (u *UI) page(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
 	ctx := r.Context()
 	pending, _ := u.local.PendingCount(ctx)
 	cs, _ := u.local.Conflicts(ctx, "", false)
+	rs, _ := u.local.Rejections(ctx)
 	last, _ := u.local.Meta(ctx, "last_sync")
 	if last == "" {
 		last = "never"
 	} else if t, err := time.Parse(time.RFC3339, last); err == nil {
 		last = t.Local().Format("2 Jan 15:04")
 	}
-	data["Sync"] = syncInfo{Pending: pending, Conflicts: len(cs), Last: last}
+	data["Sync"] = syncInfo{Pending: pending, Conflicts: len(cs), Refused: len(rs), Last: last}
 	data["CSRF"] = u.csrf
 	data["Back"] = r.URL.EscapedPath()
 	if f := r.URL.Query().Get("flash"); f != "" {
@@ -646,4 +660,35 @@ func (u *UI) resolve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirectFlash(w, r, "/conflicts", "Resolution saved; it is sent on the next sync.", false)
+}
+
+func (u *UI) refusedPage(w http.ResponseWriter, r *http.Request) {
+	rs, err := u.local.Rejections(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	u.page(w, r, "refused", map[string]any{"Title": "Refused edits", "Refused": rs})
+}
+
+// settleRefused records a refused edit again or dismisses it, as the
+// inspector chose (fieldwork refused again|dismiss).
+func (u *UI) settleRefused(w http.ResponseWriter, r *http.Request) {
+	sel := store.RefusalSelector{OpID: r.PathValue("op")}
+	switch r.PostFormValue("action") {
+	case "again":
+		if _, err := u.local.RecordAgain(r.Context(), u.user, sel); err != nil {
+			redirectFlash(w, r, "/refused", err.Error(), true)
+			return
+		}
+		redirectFlash(w, r, "/refused", "Recorded again; it is sent on the next sync.", false)
+	case "dismiss":
+		if _, err := u.local.Dismiss(r.Context(), sel); err != nil {
+			redirectFlash(w, r, "/refused", err.Error(), true)
+			return
+		}
+		redirectFlash(w, r, "/refused", "Dismissed; the server records it at the next sync.", false)
+	default:
+		redirectFlash(w, r, "/refused", "Choose Record it again or Dismiss it.", true)
+	}
 }

@@ -462,3 +462,55 @@ func TestUIAutosave(t *testing.T) {
 		t.Errorf("a refused write changed 2.1.1: %v", as)
 	}
 }
+
+// A refused edit is listed in the form with the value and note typed and
+// the server's reason, and stays until the inspector records it again or
+// dismisses it there.
+func TestUIRefusedEditsListedUntilSettled(t *testing.T) {
+	l, _ := offlineStore(t)
+	ctx := context.Background()
+	const note = "the <b>OASys</b> note"
+	var ops []framework.Op
+	for _, q := range []string{"2.1.1", "2.1.2"} {
+		op, err := l.Record(ctx, "insp.a", "I", "T-1", q, "yes", note)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops = append(ops, op)
+	}
+	refuse := framework.Errorf(framework.CodePrecondition, "inspection I is locked")
+	acks := []framework.Ack{{OpID: ops[0].ID, Result: framework.OpRejected, Reason: refuse.Error(), Err: refuse},
+		{OpID: ops[1].ID, Result: framework.OpRejected, Reason: refuse.Error(), Err: refuse}}
+	if err := l.Acknowledge(ctx, ops, acks); err != nil {
+		t.Fatal(err)
+	}
+	_, srv, hc := uiSession(t, l)
+	page, csrf := getPage(t, hc, srv.URL+"/refused")
+	for _, want := range []string{"Refused edits (2)", "question 2.1.1", "question 2.1.2", "the &lt;b&gt;OASys&lt;/b&gt; note", "inspection I is locked"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("refused page lacks %q", want)
+		}
+	}
+	post := func(op, action string) {
+		t.Helper()
+		resp, body := status(t, noRedirect(hc.Jar), "POST", srv.URL+"/refused/"+op, url.Values{"csrf": {csrf}, "action": {action}},
+			http.Header{"Origin": {srv.URL}})
+		if resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "err=1") {
+			t.Errorf("%s %s: %s %s %.200s", action, op, resp.Status, resp.Header.Get("Location"), body)
+		}
+	}
+	post(ops[0].ID, "dismiss")
+	post(ops[1].ID, "again")
+	if rs, _ := l.Rejections(ctx); len(rs) != 0 {
+		t.Errorf("open refusals after settling both = %+v", rs)
+	}
+	if ids, _ := l.PendingDismissals(ctx); len(ids) != 1 || ids[0] != ops[0].ID {
+		t.Errorf("dismissals to send = %v, want %s", ids, ops[0].ID)
+	}
+	if as, _ := l.Answers(ctx, "I", "T-1"); len(as) != 1 || as[0].QuestionID != "2.1.2" || as[0].Note != note {
+		t.Errorf("answers after recording 2.1.2 again = %+v, want it back with its note", as)
+	}
+	if page, _ := getPage(t, hc, srv.URL+"/refused"); !strings.Contains(page, "Refused edits (0)") {
+		t.Error("the header still counts settled refusals")
+	}
+}

@@ -66,6 +66,10 @@ type SyncProgress struct {
 // SyncResult summarises a sync.
 type SyncResult struct {
 	Applied, Conflicts, Rejected, Duplicates int
+	// DeviceReused counts acks saying this store's sequence numbers were
+	// already used by another copy of it (restored or copied): it has since
+	// taken a new device id.
+	DeviceReused int
 	Pages, Changes                           int
 	Cursor                                   int64
 }
@@ -193,6 +197,9 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 			}
 			if acks[i].Duplicate {
 				res.Duplicates++
+			}
+			if acks[i].DeviceReused {
+				res.DeviceReused++
 			}
 		}
 		if err := c.Local.Acknowledge(ctx, ops, acks); err != nil {

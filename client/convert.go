@@ -22,7 +22,7 @@ func conflictFromProto(m *fieldworkv1.Conflict) *framework.Conflict {
 
 func ackFromProto(m *fieldworkv1.Ack) framework.Ack {
 	a := framework.Ack{OpID: m.GetOpId(), Result: framework.OpResult(m.GetResult()), Duplicate: m.GetDuplicate(),
-		Revision: m.GetRevision(), Reason: m.GetReason(), Conflict: conflictFromProto(m.GetConflict())}
+		Revision: m.GetRevision(), Reason: m.GetReason(), Conflict: conflictFromProto(m.GetConflict()), DeviceReused: m.GetDeviceReused()}
 	if c := m.GetCurrent(); c != nil {
 		a.Answer = answerFromProto(c)
 	}

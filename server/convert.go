@@ -55,7 +55,7 @@ func opFromProto(m *fieldworkv1.Op) framework.Op {
 
 func ackToProto(inspectionID string, a framework.Ack) *fieldworkv1.Ack {
 	m := &fieldworkv1.Ack{OpId: a.OpID, Result: fieldworkv1.OpResult(a.Result), Duplicate: a.Duplicate, Revision: a.Revision,
-		Reason: a.Reason, Conflict: conflictToProto(a.Conflict)}
+		Reason: a.Reason, Conflict: conflictToProto(a.Conflict), DeviceReused: a.DeviceReused}
 	if a.Result == framework.OpRejected {
 		m.Code = int32(rpcerr.Code(a.Err))
 	}

@@ -282,3 +282,40 @@ func TestOnlyTheAuthorDismissesARefusal(t *testing.T) {
 		t.Errorf("the author's dismissal counted %d, want 1", n)
 	}
 }
+
+// Two copies of one store (a laptop's store copied to another, or restored
+// from a backup while the original goes on) send different ops under the
+// same device sequence numbers: the server detects it, says so in the ack
+// and the audit trail, and no longer counts the other copy's writes as the
+// device's own, so an edit on a stale base becomes a conflict instead of
+// silently replacing the other copy's answer.
+func TestACopiedStoreIsDetectedAndConflictsRatherThanOverwrites(t *testing.T) {
+	e := newTestServer(t)
+	id := e.inspection(t)
+	tok := e.token(t, "insp.a")
+	mk := func(v string, seq int64) *fieldworkv1.Op {
+		return &fieldworkv1.Op{OpId: uuid.NewString(), InspectionId: id, CaseRef: "T-1", QuestionId: "2.1.1", Value: v, BaseRevision: 0,
+			DeviceId: "dev-c", DeviceSeq: seq}
+	}
+	if a := e.push(t, tok, mk("yes", 1))[0]; a.GetResult() != fieldworkv1.OpResult_OP_RESULT_APPLIED || a.GetDeviceReused() {
+		t.Fatalf("the original's edit: %v", a)
+	}
+	a := e.push(t, tok, mk("no", 1))[0] // the copy, same device id and seq, another op
+	if a.GetResult() != fieldworkv1.OpResult_OP_RESULT_CONFLICT || !a.GetDeviceReused() {
+		t.Errorf("the copy's edit on the same base: %v, want a conflict flagged device_reused", a)
+	}
+	if ans := e.answer(t, id, "T-1", "2.1.1"); ans.GetValue() != "yes" || ans.GetRevision() != 1 {
+		t.Errorf("answer = %v, want the original's yes kept", ans)
+	}
+	resp, err := fieldworkv1.NewAuditServiceClient(e.conn).ListAudit(as(context.Background(), e.admin), &fieldworkv1.ListAuditRequest{InspectionId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, en := range resp.GetEntries() {
+		found = found || en.GetAction() == "device.reused"
+	}
+	if !found {
+		t.Error("no device.reused entry in the audit trail")
+	}
+}

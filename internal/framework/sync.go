@@ -83,6 +83,11 @@ type Ack struct {
 	Answer *Answer
 	// Err is the rejection as an error, with its code.
 	Err error
+	// DeviceReused: another op of the same device already holds this op's
+	// device_seq, so the device's store was restored from a backup or
+	// copied. The op was decided on its own (applied or a conflict, never
+	// superseded); the device should sync as a new device from now on.
+	DeviceReused bool
 }
 
 // Conflict is a stale write whose value differed from the server's.

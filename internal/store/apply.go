@@ -32,6 +32,8 @@ type groupCache struct {
 	recorded   map[string]opRecord     // op records from before this group, prefetched
 	acks       map[string]opRecord     // ops recorded in this group
 	superseded map[string]supersession // op id → the applied later edit that named it (before or in this group)
+	seqOwner   map[seqKey]string       // (device, seq) → the op recorded with it (before or in this group)
+	reusedSeen map[[2]string]bool      // (inspection, device) whose reuse this group has audited
 
 	rows   pendingRows
 	at     string    // the group's time, taken once: it commits as one
@@ -83,6 +85,12 @@ func (r opRecord) samePayload(user string, op framework.Op, payload int64) bool 
 	return r.user == user && r.device == op.DeviceID && r.seq.Int64 == op.DeviceSeq && r.qid == op.QuestionID
 }
 
+// seqKey is a device's sequence number, which names one op of the device.
+type seqKey struct {
+	device string
+	seq    int64
+}
+
 // supersession is an applied op that named an earlier edit as superseded.
 type supersession struct {
 	by, user, device, caseID, qid string
@@ -100,7 +108,7 @@ type pendingRows struct {
 func newGroupCache() *groupCache {
 	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]string{}, cases: map[[2]string]*caseRow{},
 		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]opRecord{},
-		acks: map[string]opRecord{}, superseded: map[string]supersession{},
+		acks: map[string]opRecord{}, superseded: map[string]supersession{}, seqOwner: map[seqKey]string{}, reusedSeen: map[[2]string]bool{},
 		rows: pendingRows{latest: map[[2]string]int{}}}
 }
 
@@ -245,7 +253,60 @@ func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []
 			return err
 		}
 	}
+	return gc.prefetchSeqOwners(ctx, tx, group)
+}
+
+// prefetchSeqOwners reads which ops already hold the sequence numbers the
+// group's ops carry: one range query per device.
+func (gc *groupCache) prefetchSeqOwners(ctx context.Context, tx *sql.Tx, group []*applyRequest) error {
+	span := map[string][2]int64{}
+	for _, r := range group {
+		for _, op := range r.ops {
+			if op.DeviceID == "" || op.DeviceSeq <= 0 {
+				continue // 0: no sequence (a server-side write)
+			}
+			sp, ok := span[op.DeviceID]
+			if !ok {
+				sp = [2]int64{op.DeviceSeq, op.DeviceSeq}
+			}
+			span[op.DeviceID] = [2]int64{min(sp[0], op.DeviceSeq), max(sp[1], op.DeviceSeq)}
+		}
+	}
+	for device, sp := range span {
+		rows, err := tx.QueryContext(ctx, seqOwnersSQL, device, sp[0], sp[1])
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var seq int64
+			var id string
+			if err := rows.Scan(&seq, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			gc.seqOwner[seqKey{device, seq}] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// seqOwnersSQL: ?1 a device, ?2 and ?3 a range of its sequence numbers.
+// TestSeqOwnersPlan holds it to the device_seq indexes (migration 0010).
+const seqOwnersSQL = `SELECT device_seq, op_id FROM op_records WHERE device_id = ?1 AND device_seq BETWEEN ?2 AND ?3`
+
+// reusedSeq reports whether another op already holds op's sequence number:
+// the device's store was restored from a backup or copied, and counts again
+// from where the copy was taken.
+func (gc *groupCache) reusedSeq(op framework.Op) (string, bool) {
+	if op.DeviceID == "" || op.DeviceSeq <= 0 {
+		return "", false
+	}
+	owner, ok := gc.seqOwner[seqKey{op.DeviceID, op.DeviceSeq}]
+	return owner, ok && owner != op.ID
 }
 
 func (db *DB) applyGroup(group []*applyRequest) error {
@@ -299,7 +360,9 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 			return reject(op, framework.Errorf(framework.CodeInvalid,
 				"op_id %s was already used for a different change; a new change needs a new op_id", op.ID)), nil
 		}
-		return gc.withCurrent(ctx, tx, u, op, rec.ack)
+		ack := rec.ack
+		_, ack.DeviceReused = gc.reusedSeq(op)
+		return gc.withCurrent(ctx, tx, u, op, ack)
 	}
 	if op.DeviceSeq < 0 || op.DeviceSeq > framework.MaxDeviceSeq {
 		return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeInvalid,
@@ -333,12 +396,21 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		// ordinary write on its base revision, so a different choice made
 		// concurrently becomes a new conflict instead of being lost.
 	}
-	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, gc)
+	owner, reused := gc.reusedSeq(op)
+	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, gc, reused)
 	if err != nil {
 		return ack, err
 	}
 	at := gc.now(db)
 	a := framework.Actor{User: u.Name, Device: op.DeviceID, Admin: u.Admin}
+	if reused {
+		ack.DeviceReused = true
+		if k := [2]string{op.InspectionID, op.DeviceID}; !gc.reusedSeen[k] && cur.caseID != "" {
+			gc.reusedSeen[k] = true
+			gc.audit(at, a, "device.reused", "inspection/"+op.InspectionID+"/device/"+op.DeviceID,
+				map[string]any{"device_seq": op.DeviceSeq, "op_id": owner}, map[string]any{"op_id": op.ID})
+		}
+	}
 	written := false
 	switch ack.Result {
 	case framework.OpApplied:
@@ -463,6 +535,11 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, p
 		gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, gc.now(db), caseID, op.QuestionID, payload})
 	}
 	gc.acks[op.ID] = rec
+	if k := (seqKey{op.DeviceID, op.DeviceSeq}); op.DeviceID != "" && op.DeviceSeq > 0 {
+		if _, taken := gc.seqOwner[k]; !taken {
+			gc.seqOwner[k] = op.ID
+		}
+	}
 	if ack.Answer == nil {
 		return gc.withCurrent(ctx, tx, u, op, ack)
 	}
@@ -504,7 +581,7 @@ type current struct {
 // caller's role and the case's visibility are checked before anything
 // about the case is read, so that a refusal says nothing of a case the
 // caller may not see.
-func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache) (framework.Ack, current, error) {
+func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache, reused bool) (framework.Ack, current, error) {
 	var cur current
 	role, err := gc.role(ctx, tx, u, op.InspectionID)
 	if err != nil {
@@ -579,8 +656,16 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 	if base < cur.Revision && op.DeviceID != "" {
 		// A device that edits the same answer twice before syncing bases both
 		// ops on the revision it last pulled. Revisions it wrote itself since
-		// then are ones it has seen, so they do not make its base stale.
-		others, err := gc.othersSince(ctx, tx, cr.id, op.QuestionID, base, op.DeviceID, u.Name)
+		// then are ones it has seen, so they do not make its base stale. A
+		// restored or copied store has not seen what its other incarnation
+		// wrote: only the edits its op names as its own count as seen.
+		var others bool
+		var err error
+		if reused {
+			others, err = gc.othersSinceUnnamed(ctx, tx, cr.id, op.QuestionID, base, op.Supersedes)
+		} else {
+			others, err = gc.othersSince(ctx, tx, cr.id, op.QuestionID, base, op.DeviceID, u.Name)
+		}
 		if err != nil {
 			return framework.Ack{}, cur, err
 		}
@@ -623,6 +708,35 @@ func (gc *groupCache) othersSince(ctx context.Context, tx *sql.Tx, caseID, quest
 		return false, err
 	}
 	return n > 0, nil
+}
+
+// othersSinceUnnamed reports whether a revision of the answer after base was
+// written by anything but the ops named (before or in this group).
+func (gc *groupCache) othersSinceUnnamed(ctx context.Context, tx *sql.Tx, caseID, questionID string, base int64, named []string) (bool, error) {
+	own := make(map[string]bool, len(named))
+	for _, id := range named {
+		own[id] = true
+	}
+	for _, h := range gc.rows.history {
+		if h.caseID == caseID && h.questionID == questionID && h.revision > base && !own[h.opID] {
+			return true, nil
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT coalesce(op_id, '') FROM answer_history WHERE case_id = ? AND question_id = ? AND revision > ?`, caseID, questionID, base)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return false, err
+		}
+		if !own[id] {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
 }
 
 // putAnswer records a new revision in memory, to be written at the end of

@@ -312,9 +312,9 @@ func (l *Local) record(ctx context.Context, user string, want framework.Op) (fra
 		op = framework.Op{ID: uuid.Must(uuid.NewV7()).String(), InspectionID: inspectionID, CaseRef: caseRef, QuestionID: questionID,
 			Value: v.String(), Note: note, BaseRevision: base, DeviceID: device, DeviceSeq: seq, ClientTime: now,
 			ConflictID: want.ConflictID, Resolution: want.Resolution, Supersedes: supersedes}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time, conflict_id, resolution, supersedes)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, seq, op.ID, inspectionID, caseRef, questionID, op.Value, note, base, now.Format(time.RFC3339Nano),
-			op.ConflictID, op.Resolution, strings.Join(supersedes, ",")); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time, conflict_id, resolution, supersedes, device_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, seq, op.ID, inspectionID, caseRef, questionID, op.Value, note, base, now.Format(time.RFC3339Nano),
+			op.ConflictID, op.Resolution, strings.Join(supersedes, ","), device); err != nil {
 			return err
 		}
 		if op.ConflictID != "" {
@@ -379,7 +379,7 @@ func (l *Local) OutboxAfter(ctx context.Context, after int64, limit int) ([]fram
 	// The reader pool: the push stream reads its next batch while the
 	// acknowledgement of an earlier one holds the writer.
 	rows, err := l.conn.R.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
-		conflict_id, resolution, supersedes FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
+		conflict_id, resolution, supersedes, device_id FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -387,9 +387,12 @@ func (l *Local) OutboxAfter(ctx context.Context, after int64, limit int) ([]fram
 	var out []framework.Op
 	for rows.Next() {
 		op := framework.Op{DeviceID: device}
-		var at, supersedes string
-		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at, &op.ConflictID, &op.Resolution, &supersedes); err != nil {
+		var at, supersedes, opDevice string
+		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at, &op.ConflictID, &op.Resolution, &supersedes, &opDevice); err != nil {
 			return nil, err
+		}
+		if opDevice != "" { // "": queued before device ids were kept per op
+			op.DeviceID = opDevice
 		}
 		if supersedes != "" {
 			op.Supersedes = strings.Split(supersedes, ",")
@@ -426,7 +429,23 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		whole = whole && ack.OpID == ops[i].ID
 	}
 	fast := whole && settleInOneStatement && commonApplied(ops, acks)
+	var reusedDevice string
+	for i, ack := range acks {
+		if ack.DeviceReused && i < len(ops) {
+			reusedDevice = ops[i].DeviceID
+		}
+	}
 	return l.write(ctx, func(tx *sql.Tx) error {
+		if reusedDevice != "" {
+			// The server has seen this device's sequence numbers from another
+			// copy of this store (restored from a backup, or copied): from now
+			// on this store syncs as a new device, so the two cannot be taken
+			// for one another. Queued ops keep the id they were made under.
+			if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'device_id' AND value = ?`,
+				uuid.Must(uuid.NewV7()).String(), reusedDevice); err != nil {
+				return fmt.Errorf("acknowledge: new device id: %w", err)
+			}
+		}
 		if fast {
 			if err := settleApplied(ctx, tx, ops, acks); err != nil {
 				return err

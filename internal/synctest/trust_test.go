@@ -156,9 +156,15 @@ func TestARestoredStoreLosesNoEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := w.NewDevice(t, filepath.Join(dir, "r"), "insp.a", w.Addr)
+	before, _ := r.Local.DeviceID(ctx)
 	// An edit made offline before the restored store has pulled anything.
 	r.Record(t, w.InspectionID, ref, "2.1.2", "no")
 	syncOK(t, r)
+	// Its sequence number was the original's: the server said so, and the
+	// restored store now syncs as a device of its own.
+	if after, _ := r.Local.DeviceID(ctx); after == before {
+		t.Errorf("the restored store kept device id %s after the server found its sequence numbers reused", before)
+	}
 	// And edits made after pulling.
 	r.Record(t, w.InspectionID, ref, "2.1.1", "na")
 	r.Record(t, w.InspectionID, ref, "2.1.3", "no")

@@ -1133,6 +1133,10 @@ func (a *app) sync(args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "synced: %d applied, %d conflict(s), %d rejected; pulled %d change(s) to cursor %d\n",
 		res.Applied, res.Conflicts, res.Rejected, res.Changes, res.Cursor)
+	if res.DeviceReused > 0 {
+		fmt.Fprintf(a.stdout, "note: this laptop's store was restored from a backup or copied from another laptop (the server had seen its\n"+
+			"sequence numbers from the other copy). %d edit(s) were applied or recorded as conflicts, none dropped; it now syncs as a new device.\n", res.DeviceReused)
+	}
 	if rs, _ := c.Local.Rejections(a.ctx); len(rs) > 0 {
 		a.printRefused(rs)
 	}

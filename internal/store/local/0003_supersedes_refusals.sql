@@ -2,6 +2,10 @@
 -- was made (comma-separated op_ids): the server supersedes only those.
 ALTER TABLE outbox ADD COLUMN supersedes TEXT NOT NULL DEFAULT '';
 CREATE INDEX outbox_by_answer ON outbox(inspection_id, case_ref, question_id);
+-- The device id each op was made under: a store found restored or copied
+-- takes a new device id for its next edits, and its queued ops keep theirs
+-- (an op_id names one payload).
+ALTER TABLE outbox ADD COLUMN device_id TEXT NOT NULL DEFAULT '';
 
 -- A refused edit stays in front of its author until they record it again
 -- or dismiss it: the note they typed is kept with the value.

@@ -348,7 +348,13 @@ type Ack struct {
 	// code is a rejection's gRPC status code (google.rpc.Code:
 	// PERMISSION_DENIED, INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND),
 	// so a client can tell who or what refused the op; 0 otherwise.
-	Code          int32 `protobuf:"varint,8,opt,name=code,proto3" json:"code,omitempty"`
+	Code int32 `protobuf:"varint,8,opt,name=code,proto3" json:"code,omitempty"`
+	// device_reused is set when another op of the same device already holds
+	// this op's device_seq: the device's store was restored from a backup or
+	// copied to another laptop. The op was decided on its own (applied or a
+	// conflict, never superseded, and the device's other writes not counted
+	// as seen); the client should take a new device_id for its next edits.
+	DeviceReused  bool `protobuf:"varint,9,opt,name=device_reused,json=deviceReused,proto3" json:"device_reused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -437,6 +443,13 @@ func (x *Ack) GetCode() int32 {
 		return x.Code
 	}
 	return 0
+}
+
+func (x *Ack) GetDeviceReused() bool {
+	if x != nil {
+		return x.DeviceReused
+	}
+	return false
 }
 
 type PushRequest struct {
@@ -894,7 +907,7 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"resolution\x12\x1e\n" +
 	"\n" +
 	"supersedes\x18\r \x03(\tR\n" +
-	"supersedes\"\x94\x02\n" +
+	"supersedes\"\xb9\x02\n" +
 	"\x03Ack\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12.\n" +
 	"\x06result\x18\x02 \x01(\x0e2\x16.fieldwork.v1.OpResultR\x06result\x12\x1c\n" +
@@ -903,7 +916,8 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x122\n" +
 	"\bconflict\x18\x06 \x01(\v2\x16.fieldwork.v1.ConflictR\bconflict\x12.\n" +
 	"\acurrent\x18\a \x01(\v2\x14.fieldwork.v1.AnswerR\acurrent\x12\x12\n" +
-	"\x04code\x18\b \x01(\x05R\x04code\"1\n" +
+	"\x04code\x18\b \x01(\x05R\x04code\x12#\n" +
+	"\rdevice_reused\x18\t \x01(\bR\fdeviceReused\"1\n" +
 	"\vPushRequest\x12\"\n" +
 	"\x03ops\x18\x01 \x03(\v2\x10.fieldwork.v1.OpR\x03ops\"5\n" +
 	"\fPushResponse\x12%\n" +

@@ -69,9 +69,9 @@ type SyncResult struct {
 	// DeviceReused counts acks saying this store's sequence numbers were
 	// already used by another copy of it (restored or copied): it has since
 	// taken a new device id.
-	DeviceReused int
-	Pages, Changes                           int
-	Cursor                                   int64
+	DeviceReused   int
+	Pages, Changes int
+	Cursor         int64
 }
 
 // SyncNow pushes the outbox, then pulls every change since the saved

@@ -209,6 +209,17 @@ func CheckOp(op Op) error {
 	if err := checkUUID("conflict_id", op.ConflictID, false); err != nil {
 		return err
 	}
+	if op.DeviceSeq < 0 || op.DeviceSeq > MaxDeviceSeq {
+		return Errorf(CodeInvalid, "device_seq %d is out of range (0 to %d)", op.DeviceSeq, MaxDeviceSeq)
+	}
+	if len(op.Supersedes) > MaxSupersedes {
+		return Errorf(CodeInvalid, "supersedes lists %d ops, over the limit of %d", len(op.Supersedes), MaxSupersedes)
+	}
+	for _, id := range op.Supersedes {
+		if err := checkUUID("supersedes", id, true); err != nil {
+			return err
+		}
+	}
 	switch op.Resolution {
 	case "", ResolveMine, ResolveTheirs, ResolveValue:
 		return nil

@@ -364,14 +364,6 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		_, ack.DeviceReused = gc.reusedSeq(op)
 		return gc.withCurrent(ctx, tx, u, op, ack)
 	}
-	if op.DeviceSeq < 0 || op.DeviceSeq > framework.MaxDeviceSeq {
-		return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeInvalid,
-			"device_seq %d is out of range (0 to %d)", op.DeviceSeq, framework.MaxDeviceSeq)), gc, false)
-	}
-	if len(op.Supersedes) > framework.MaxSupersedes {
-		return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeInvalid,
-			"supersedes lists %d ops, over the limit of %d", len(op.Supersedes), framework.MaxSupersedes)), gc, false)
-	}
 	var resolving *framework.Conflict
 	if op.ConflictID != "" {
 		c, err := conflictByID(ctx, tx, op.ConflictID)

@@ -124,6 +124,7 @@ type trial struct {
 	n      int // devices made, for directory names
 	mu     sync.Mutex
 	states []vis
+	moving bool // a change is being written: streams starting now may see the state before it
 	leaks  []string
 }
 
@@ -535,6 +536,14 @@ func (tr *trial) change(f func(v *vis)) {
 	}
 	f(&v)
 	tr.states = append(tr.states, v)
+	tr.moving = true
+}
+
+// changed marks the change written: streams starting from now see it.
+func (tr *trial) changed() {
+	tr.mu.Lock()
+	tr.moving = false
+	tr.mu.Unlock()
 }
 
 func (tr *trial) now() vis {
@@ -574,6 +583,7 @@ func (tr *trial) reassign() {
 	tr.whileSyncing(func() {
 		tr.change(func(v *vis) { v.assign[ref] = to }) // before: an ack during the change may show either
 		tr.importCase(ref, to)
+		tr.changed()
 	})
 	tr.tot.moves++
 }
@@ -587,11 +597,13 @@ func (tr *trial) team(removed *bool, _ any) {
 			if err := tr.w.Srv.DB().AddTeamMember(ctx, adminActor, tr.insp, tr.qa, framework.RoleQA); err != nil {
 				tr.t.Fatal(err)
 			}
+			tr.changed()
 		} else {
 			tr.change(func(v *vis) { v.role[tr.qa] = "" })
 			if _, _, err := tr.w.Srv.DB().RemoveTeamMember(ctx, adminActor, tr.insp, tr.qa); err != nil {
 				tr.t.Fatal(err)
 			}
+			tr.changed()
 			tr.tot.removals++
 		}
 	})
@@ -663,6 +675,9 @@ func (tr *trial) watch(user string) grpc.StreamClientInterceptor {
 	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		tr.mu.Lock()
 		from := len(tr.states) - 1
+		if tr.moving {
+			from--
+		}
 		tr.mu.Unlock()
 		cs, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil {

@@ -107,8 +107,9 @@ func (b bearer) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Clie
 // Dial connects to the server in c, sending its token on every call.
 // Without a CA file or TLS, plaintext is used on loopback addresses and TLS
 // with the system roots elsewhere; Insecure (plaintext off loopback) is
-// refused, so the token never travels in clear across a network.
-func Dial(c Credentials) (*grpc.ClientConn, error) {
+// refused, so the token never travels in clear across a network. Extra
+// options come after the client's own (tests add interceptors with them).
+func Dial(c Credentials, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	host, _, err := net.SplitHostPort(c.Server)
 	if err != nil {
 		return nil, fmt.Errorf("server address %q: %w", c.Server, err)
@@ -135,10 +136,11 @@ func Dial(c Credentials) (*grpc.ClientConn, error) {
 		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
 	}
 	b := bearer(c.Token)
-	return grpc.NewClient(c.Server,
+	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithUnaryInterceptor(b.unary),
 		grpc.WithStreamInterceptor(b.stream),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20), grpc.MaxCallSendMsgSize(16<<20), grpc.ForceCodecV2(wirecodec.Codec())),
-	)
+	}
+	return grpc.NewClient(c.Server, append(opts, extra...)...)
 }

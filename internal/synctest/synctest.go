@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc"
+
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
@@ -126,6 +128,13 @@ type Device struct {
 // NewDevice opens a local store in dir and connects to addr as user.
 func (w *World) NewDevice(tb testing.TB, dir, user, addr string) *Device {
 	tb.Helper()
+	return w.NewDeviceWith(tb, dir, user, addr)
+}
+
+// NewDeviceWith is NewDevice with extra dial options (for instance
+// grpc.WithChainStreamInterceptor, to watch every ack the device receives).
+func (w *World) NewDeviceWith(tb testing.TB, dir, user, addr string, opts ...grpc.DialOption) *Device {
+	tb.Helper()
 	ctx := context.Background()
 	token, _, err := w.Srv.DB().IssueToken(ctx, framework.Actor{User: "admin", Admin: true}, user, 0)
 	if err != nil {
@@ -138,7 +147,7 @@ func (w *World) NewDevice(tb testing.TB, dir, user, addr string) *Device {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	conn, err := client.Dial(client.Credentials{Server: addr, Token: token, User: user})
+	conn, err := client.Dial(client.Credentials{Server: addr, Token: token, User: user}, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -156,12 +165,29 @@ func (d *Device) Record(tb testing.TB, inspection, caseRef, question, value stri
 	d.Ops = append(d.Ops, op)
 }
 
-// Check asserts the properties every scenario must end with, after each
-// device has synced cleanly: every op recorded exactly once on the server
-// (no op applied twice), every op's value either a version of the answer or
-// the client side of a conflict (nothing lost), no outbox left, and each
-// device's local answers equal to the server's answers it may see.
+// Result counts what Check found: the ops it checked, and how many were
+// lost (no record, no version of the answer, no conflict row, rejected, or
+// left in an outbox), duplicated (applied or recorded more than once), or
+// unconverged (a device's answer differing from the server's, or held
+// where the server does not show it to the device's user).
+type Result struct {
+	Ops, Lost, Duplicated, Unconverged int
+}
+
+// Check is CheckInspection on the world's own inspection.
 func Check(tb testing.TB, w *World, devices []*Device) (ops int) {
+	tb.Helper()
+	return CheckInspection(tb, w, w.InspectionID, devices).Ops
+}
+
+// CheckInspection asserts the properties every scenario must end with, after
+// each device has synced cleanly: every op recorded exactly once on the
+// server (no op applied twice), every op's value either a version of the
+// answer or the client side of a conflict (nothing lost), no outbox left,
+// and each device's local answers of the inspection equal to the server's
+// answers its user may see (framework.CanSeeCase, from the server's team and
+// assignments).
+func CheckInspection(tb testing.TB, w *World, inspectionID string, devices []*Device) (r Result) {
 	tb.Helper()
 	ctx := context.Background()
 	db, err := sql.Open("sqlite3", "file:"+w.DBPath+"?mode=ro&_busy_timeout=5000")
@@ -174,12 +200,14 @@ func Check(tb testing.TB, w *World, devices []*Device) (ops int) {
 		tb.Fatal(err)
 	}
 	if twice > 0 {
+		r.Duplicated += twice
 		tb.Errorf("%d op(s) were applied more than once", twice)
 	}
 	if err := db.QueryRow(`SELECT count(*) FROM (SELECT op_id FROM op_records GROUP BY op_id HAVING count(*) > 1)`).Scan(&twice); err != nil {
 		tb.Fatal(err)
 	}
 	if twice > 0 {
+		r.Duplicated += twice
 		tb.Errorf("%d op(s) have more than one record", twice)
 	}
 	for _, d := range devices {
@@ -188,14 +216,16 @@ func Check(tb testing.TB, w *World, devices []*Device) (ops int) {
 			tb.Fatal(err)
 		}
 		if n != 0 {
+			r.Lost += n
 			tb.Errorf("device of %s still has %d op(s) in its outbox", d.User, n)
 		}
 		for _, op := range d.Ops {
-			ops++
+			r.Ops++
 			var result int
 			var reason string
 			err := db.QueryRow(`SELECT result, reason FROM op_records WHERE op_id = ?`, op.ID).Scan(&result, &reason)
 			if err != nil {
+				r.Lost++
 				tb.Errorf("op %s (%s %s=%s by %s) has no server record: %v", op.ID, op.CaseRef, op.QuestionID, op.Value, d.User, err)
 				continue
 			}
@@ -209,18 +239,21 @@ func Check(tb testing.TB, w *World, devices []*Device) (ops int) {
 				// Applied as a new revision, or converged/superseded: the
 				// value is then a version of the answer already.
 				if inHistory == 0 && sameValue == 0 && !strings.HasPrefix(reason, "superseded") {
+					r.Lost++
 					tb.Errorf("op %s (%s %s=%s) acknowledged applied but its value is no version of the answer", op.ID, op.CaseRef, op.QuestionID, op.Value)
 				}
 			case framework.OpConflict:
 				if inConflict == 0 {
+					r.Lost++
 					tb.Errorf("op %s acknowledged as a conflict but no conflict row holds its value", op.ID)
 				}
 			case framework.OpRejected:
+				r.Lost++
 				tb.Errorf("op %s (%s %s=%s by %s) rejected: %s", op.ID, op.CaseRef, op.QuestionID, op.Value, d.User, reason)
 			}
 		}
 		// The local view equals the server's view for this user.
-		local, err := d.Local.Answers(ctx, w.InspectionID, "")
+		local, err := d.Local.Answers(ctx, inspectionID, "")
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -228,29 +261,56 @@ func Check(tb testing.TB, w *World, devices []*Device) (ops int) {
 		for _, a := range local {
 			got[a.CaseRef+" "+a.QuestionID] = fmt.Sprintf("%s|%s|%d", a.Value, a.Note, a.Revision)
 		}
+		role, err := ServerRole(db, inspectionID, d.User)
+		if err != nil {
+			tb.Fatal(err)
+		}
 		want := map[string]string{}
-		rows, err := db.Query(`SELECT c.case_ref, a.question_id, a.value, a.note, a.revision FROM answers a JOIN cases c ON c.id = a.case_id
-			WHERE c.inspection_id = ? AND (? IN ('lead', 'qa', 'admin') OR c.inspector = ?)`, w.InspectionID, d.User, d.User)
+		rows, err := db.Query(`SELECT c.case_ref, c.inspector, a.question_id, a.value, a.note, a.revision FROM answers a JOIN cases c ON c.id = a.case_id
+			WHERE c.inspection_id = ?`, inspectionID)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		for rows.Next() {
-			var ref, q, v, note string
+			var ref, inspector, q, v, note string
 			var rev int64
-			rows.Scan(&ref, &q, &v, &note, &rev)
-			want[ref+" "+q] = fmt.Sprintf("%s|%s|%d", v, note, rev)
+			rows.Scan(&ref, &inspector, &q, &v, &note, &rev)
+			if framework.CanSeeCase(role, inspector == d.User) {
+				want[ref+" "+q] = fmt.Sprintf("%s|%s|%d", v, note, rev)
+			}
 		}
 		rows.Close()
 		for k, v := range want {
 			if got[k] != v {
+				r.Unconverged++
 				tb.Errorf("device of %s: %s local %q, server %q", d.User, k, got[k], v)
 			}
 		}
 		for k, v := range got {
 			if _, ok := want[k]; !ok {
+				r.Unconverged++
 				tb.Errorf("device of %s holds %s = %q that the server does not show it", d.User, k, v)
 			}
 		}
 	}
-	return ops
+	return r
+}
+
+// ServerRole is the user's role on the inspection as the server database
+// db holds it: admin for a global admin, the team role, or "" when the user
+// is on no team of it.
+func ServerRole(db *sql.DB, inspectionID, user string) (string, error) {
+	var admin bool
+	if err := db.QueryRow(`SELECT admin FROM users WHERE name = ?`, user).Scan(&admin); err != nil && err != sql.ErrNoRows {
+		return "", err
+	}
+	if admin {
+		return framework.RoleAdmin, nil
+	}
+	var role string
+	err := db.QueryRow(`SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user).Scan(&role)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return role, err
 }

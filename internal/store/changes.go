@@ -67,12 +67,64 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 			// Nothing more is visible up to max: skip the invisible tail too.
 			cursor = max
 		}
+		// A case (or inspection) that became the user's to see after their
+		// cursor, by reassignment or by joining the team, is announced to
+		// them later, with its current answers (its cases) after it. Its
+		// older changes, now visible, would reach the device before the case
+		// (or inspection) they belong to: they are left out, since the
+		// announcement delivers their current state.
+		if len(refs) > 0 {
+			later, err := announcedAfter(ctx, tx, u.Name, refs[0].seq, max)
+			if err != nil {
+				return err
+			}
+			if len(later) > 0 {
+				kept := refs[:0]
+				for _, r := range refs {
+					if !later.covers(r.seq, r.kind, r.inspection, r.caseID.String) {
+						kept = append(kept, r)
+					}
+				}
+				refs = kept
+			}
+		}
+		// A withdrawal (of a case, or of the whole inspection) makes what
+		// came before it in the page moot: the device drops it. So each
+		// withdrawal is delivered at its last change in the page, and what it
+		// drops only at a change after it; a case withdrawn and then given
+		// back to the user in one page arrives after its withdrawal.
+		lastWithdrawn := map[string]int64{} // case id → seq
+		lastRemoved := map[string]int64{}   // inspection → seq
+		withdrawnCase := map[int64]string{} // a withdrawal's seq → its case id (it names the case by ref)
+		for _, r := range refs {
+			switch r.kind {
+			case "withdrawn":
+				var caseID string
+				err := tx.QueryRowContext(ctx, `SELECT id FROM cases WHERE inspection_id = ? AND case_ref = ?`, r.inspection, r.entity).Scan(&caseID)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+				lastWithdrawn[caseID], withdrawnCase[r.seq] = r.seq, caseID
+			case "removed":
+				lastRemoved[r.inspection] = r.seq
+			}
+		}
+		moot := func(r ref) bool {
+			caseID := r.caseID.String
+			if r.kind == "withdrawn" {
+				caseID = withdrawnCase[r.seq]
+			}
+			return lastRemoved[r.inspection] > r.seq || caseID != "" && lastWithdrawn[caseID] > r.seq
+		}
 		// Each entity is delivered once per page, with its current state, at
-		// its first change: later entities may depend on it (a case on its
-		// inspection), never the other way round.
+		// its first change (after any withdrawal of it): later entities may
+		// depend on it (a case on its inspection), never the other way round.
 		seen := map[string]bool{}
 		var firsts []ref
 		for _, r := range refs {
+			if (len(lastWithdrawn) > 0 || len(lastRemoved) > 0) && moot(r) {
+				continue
+			}
 			key := r.kind + "\x00" + r.inspection + "\x00" + r.caseID.String + "\x00" + r.entity
 			if !seen[key] {
 				seen[key] = true
@@ -192,4 +244,47 @@ func (db *DB) Seq(ctx context.Context) (int64, error) {
 	var seq int64
 	err := db.conn.R.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&seq)
 	return seq, err
+}
+
+// announcements maps ("inspection", id) and ("case", case id) to the last
+// seq at which they are announced to one user.
+type announcements map[[2]string]int64
+
+// announcedAfter reads what is announced to user in changes (from, to].
+func announcedAfter(ctx context.Context, tx *sql.Tx, user string, from, to int64) (announcements, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT kind, CASE kind WHEN 'inspection' THEN inspection_id ELSE case_id END, max(seq) FROM changes
+		WHERE for_user = ? AND seq >= ? AND seq <= ? AND kind IN ('inspection', 'case') GROUP BY 1, 2`, user, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := announcements{}
+	for rows.Next() {
+		var kind, id string
+		var seq int64
+		if err := rows.Scan(&kind, &id, &seq); err != nil {
+			return nil, err
+		}
+		out[[2]string{kind, id}] = seq
+	}
+	return out, rows.Err()
+}
+
+// covers reports whether a change at seq (of kind, in an inspection, on a
+// case) is delivered again by a later announcement: a case or answer by its
+// inspection's, an answer by its case's. Only these depend on another
+// entity on the device; everything else keeps its place.
+func (a announcements) covers(seq int64, kind, inspection, caseID string) bool {
+	if kind != "case" && kind != "answer" {
+		return false
+	}
+	if at, ok := a[[2]string{"inspection", inspection}]; ok && at > seq {
+		return true
+	}
+	if kind == "answer" {
+		if at, ok := a[[2]string{"case", caseID}]; ok && at > seq {
+			return true
+		}
+	}
+	return false
 }

@@ -727,7 +727,7 @@ func (l *Local) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 				err = withdrawLocalInspection(ctx, tx, ch.InspectionID)
 			}
 			if err != nil {
-				return fmt.Errorf("apply change %d: %w", ch.Seq, err)
+				return fmt.Errorf("apply change %d (%s): %w", ch.Seq, changeKind(ch), err)
 			}
 		}
 		if err := setMeta(ctx, tx, "cursor", strconv.FormatInt(cursor, 10)); err != nil {
@@ -735,6 +735,28 @@ func (l *Local) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 		}
 		return setMeta(ctx, tx, "last_pull", l.Now().UTC().Format(time.RFC3339))
 	})
+}
+
+// changeKind names what a change is about, for errors (ids only: no
+// values or notes).
+func changeKind(ch framework.Change) string {
+	switch {
+	case ch.Inspection != nil:
+		return "inspection " + ch.InspectionID
+	case ch.Case != nil:
+		return "case " + ch.Case.Ref + " of inspection " + ch.InspectionID
+	case ch.Answer != nil:
+		return "answer " + ch.Answer.CaseRef + " " + ch.Answer.QuestionID + " of inspection " + ch.InspectionID
+	case ch.Judgement != nil:
+		return "judgement " + ch.Judgement.StandardID
+	case ch.Conflict != nil:
+		return "conflict " + ch.Conflict.ID
+	case ch.WithdrawnCase != "":
+		return "withdrawal of case " + ch.WithdrawnCase
+	case ch.WithdrawnInspection:
+		return "withdrawal of inspection " + ch.InspectionID
+	}
+	return "nothing"
 }
 
 // putLocalConflict stores (or refreshes) a conflict the server reported.

@@ -29,11 +29,7 @@ import (
 )
 
 var (
-	trialsFrom = flag.Int("trials.from", 0, "first seed of TestRandomizedFaultTrials")
-	// knownBugs turns on the steps that today end in the pull failing with
-	// "FOREIGN KEY constraint failed" for good (TestKnownBugACaseArrivingLater*):
-	// reassigning a case and putting a removed QA back on the team.
-	knownBugs   = flag.Bool("trials.knownbugs", false, "also reassign cases and put a removed QA back (fails today: see TestKnownBug*)")
+	trialsFrom  = flag.Int("trials.from", 0, "first seed of TestRandomizedFaultTrials")
 	trialsCount = flag.Int("trials.count", 12, "number of seeded trials of TestRandomizedFaultTrials (10000 for the soak recorded in BENCHMARKS.md; split into seed ranges with -trials.from)")
 )
 
@@ -182,7 +178,7 @@ func runTrial(t, parent *testing.T, w *synctest.World, proxy *faultproxy.Proxy, 
 		}
 		tr.step(false, &removed)
 	}
-	if removed && *knownBugs && tr.rng.IntN(2) == 0 {
+	if removed && tr.rng.IntN(2) == 0 {
 		tr.team(&removed, nil) // back on the team at the end, in half the trials
 	}
 	proxy.SetFaults(false)
@@ -246,13 +242,9 @@ func (tr *trial) step(raced bool, removed *bool) {
 	case k < 76:
 		tr.jump(tr.pick())
 	case k < 82:
-		if *knownBugs {
-			tr.reassign()
-		}
+		tr.reassign()
 	case k < 86:
-		if *knownBugs || !*removed {
-			tr.team(removed, nil)
-		}
+		tr.team(removed, nil)
 	case k < 90:
 		tr.w.Restart(tr.parent)
 		tr.tot.restarts++

@@ -1,7 +1,6 @@
 package synctest_test
 
 import (
-	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,16 +10,12 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/synctest"
 )
 
-var runKnownBugs = flag.Bool("sync.knownbugs", false, "run the tests of known, not yet fixed bugs (they fail today)")
-
-// Known bug, found by TestRandomizedFaultTrials: a QA taken off the team
-// and put back after any answer or case changed meanwhile cannot sync any
-// more: the pull applies an answer before its case and fails with
-// "FOREIGN KEY constraint failed", on every later sync too.
-func TestKnownBugRejoiningTheTeamAfterChanges(t *testing.T) {
-	if !*runKnownBugs {
-		t.Skip("known bug, not yet fixed: run with -sync.knownbugs")
-	}
+// Found by TestRandomizedFaultTrials: a QA taken off the team and put back
+// after any answer or case changed meanwhile could not sync any more: the
+// pull applied an answer before its case (or a case before its inspection)
+// and failed with "FOREIGN KEY constraint failed", on every later sync too.
+// Pull now leaves out the older changes an announcement delivers again.
+func TestRejoiningTheTeamAfterChanges(t *testing.T) {
 	for _, move := range []bool{false, true} {
 		for _, edit := range []bool{false, true} {
 			dir := t.TempDir()
@@ -56,14 +51,11 @@ func TestKnownBugRejoiningTheTeamAfterChanges(t *testing.T) {
 	}
 }
 
-// Known bug, found by TestRandomizedFaultTrials: a case reassigned to an
-// inspector whose device last pulled before the case's answers were made:
-// the device's next pull applies those answers before the case and fails
-// with "FOREIGN KEY constraint failed", on every later sync too.
-func TestKnownBugACaseArrivingLaterWithOlderAnswers(t *testing.T) {
-	if !*runKnownBugs {
-		t.Skip("known bug, not yet fixed: run with -sync.knownbugs")
-	}
+// Found by TestRandomizedFaultTrials: a case reassigned to an inspector
+// whose device last pulled before the case's answers were made: the
+// device's next pull applied those answers before the case and failed with
+// "FOREIGN KEY constraint failed", on every later sync too.
+func TestACaseArrivingLaterWithOlderAnswers(t *testing.T) {
 	dir := t.TempDir()
 	w := synctest.Start(t, dir)
 	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
@@ -94,4 +86,45 @@ func TestKnownBugACaseArrivingLaterWithOlderAnswers(t *testing.T) {
 	if _, err := a.Client.SyncNow(t.Context()); err != nil {
 		t.Errorf("moved back, again: %v", err)
 	}
+}
+
+// A case taken from an inspector and given back before their device pulls:
+// one page holds its withdrawal and its return. Each entity used to be
+// delivered at its first change in the page, so the case came before its
+// own withdrawal and its answers after it, failing with "FOREIGN KEY
+// constraint failed". The device must end holding the case with every
+// answer made meanwhile.
+func TestACaseWithdrawnAndGivenBackInOnePage(t *testing.T) {
+	dir := t.TempDir()
+	w := synctest.Start(t, dir)
+	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
+	b := w.NewDevice(t, filepath.Join(dir, "b"), "insp.b", w.Addr)
+	syncOK(t, a)
+	a.Record(t, w.InspectionID, "C-01", "2.1.1", "yes")
+	syncOK(t, a)
+	syncOK(t, b)
+	move := func(to string) {
+		rows, _ := interchange.ReadCases(strings.NewReader("case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\nC-01,community,male,26-39,white,medium,none,T,false," + to + "\n"))
+		if _, _, err := w.Srv.DB().ImportCases(t.Context(), admin, w.InspectionID, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	move("insp.b")
+	syncOK(t, b)
+	b.Record(t, w.InspectionID, "C-01", "2.1.2", "no")
+	syncOK(t, b)
+	move("insp.a") // insp.a's device has pulled nothing since the case left it
+	if _, err := a.Client.SyncNow(t.Context()); err != nil {
+		t.Fatalf("insp.a's sync after the case came back: %v", err)
+	}
+	got := map[string]string{}
+	as, _ := a.Local.Answers(t.Context(), w.InspectionID, "C-01")
+	for _, an := range as {
+		got[an.QuestionID] = an.Value
+	}
+	if got["2.1.1"] != "yes" || got["2.1.2"] != "no" {
+		t.Errorf("insp.a's device holds C-01 answers %v, want 2.1.1 yes and insp.b's 2.1.2 no", got)
+	}
+	finalSync(t, []*synctest.Device{a, b})
+	synctest.Check(t, w, []*synctest.Device{a, b})
 }

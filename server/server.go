@@ -73,6 +73,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.SetLogger(cfg.Logger)
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger}
 	if err := s.loadFrameworks(ctx); err != nil {
 		db.Close()

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -39,6 +40,10 @@ type Config struct {
 	// MaxMessageBytes bounds every received message.
 	MaxMessageBytes int
 	Logger          *slog.Logger
+
+	// WebSessionIdle and WebSessionMax end a live-view session unused for
+	// that long, and one that old however used.
+	WebSessionIdle, WebSessionMax time.Duration
 }
 
 // DefaultConfig returns the embedded default: ./fieldwork.db on loopback.
@@ -48,7 +53,27 @@ func DefaultConfig() Config {
 		ListenAddr:      "127.0.0.1:7070",
 		MaxMessageBytes: 16 << 20,
 		Logger:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		WebSessionIdle:  8 * time.Hour,
+		WebSessionMax:   24 * time.Hour,
 	}
+}
+
+// withDefaults fills the zero fields of cfg from DefaultConfig.
+func (cfg Config) withDefaults() Config {
+	d := DefaultConfig()
+	if cfg.Logger == nil {
+		cfg.Logger = d.Logger
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = d.MaxMessageBytes
+	}
+	if cfg.WebSessionIdle <= 0 {
+		cfg.WebSessionIdle = d.WebSessionIdle
+	}
+	if cfg.WebSessionMax <= 0 {
+		cfg.WebSessionMax = d.WebSessionMax
+	}
+	return cfg
 }
 
 // Server is a running fieldwork server's parts.
@@ -58,23 +83,27 @@ type Server struct {
 	grpc   *grpc.Server
 	health *health.Server
 	log    *slog.Logger
+
+	sessions *webSessions
+	signIns  *signInLimiter
+	// clockSkew moves the live view's clock (tests only, see export_test.go).
+	clockSkew atomic.Int64
 }
+
+func (s *Server) now() time.Time { return time.Now().Add(time.Duration(s.clockSkew.Load())) }
 
 // New opens the database, loads the built-in frameworks and any framework
 // files, and builds the gRPC server. It does not listen.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	if cfg.MaxMessageBytes <= 0 {
-		cfg.MaxMessageBytes = 16 << 20
-	}
+	cfg = cfg.withDefaults()
 	db, err := store.Open(ctx, cfg.DBPath)
 	if err != nil {
 		return nil, err
 	}
 	db.SetLogger(cfg.Logger)
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger}
+	s.sessions = newWebSessions(s.now, cfg.WebSessionIdle, cfg.WebSessionMax)
+	s.signIns = newSignInLimiter(s.now)
 	if err := s.loadFrameworks(ctx); err != nil {
 		db.Close()
 		return nil, err

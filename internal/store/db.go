@@ -435,11 +435,20 @@ func (db *DB) BootstrapAdmin(ctx context.Context) (string, error) {
 // Authenticate returns the user a bearer token belongs to, or a
 // CodeUnauthorized error if it is unknown, revoked or expired.
 func (db *DB) Authenticate(ctx context.Context, token string) (User, error) {
+	return db.AuthenticateHash(ctx, TokenHash(token))
+}
+
+// TokenHash is the hash under which a token is stored. Holding it instead
+// of the token (a web session does) proves nothing to the API.
+func TokenHash(token string) string { return hashToken(token) }
+
+// AuthenticateHash is Authenticate for a token known by its TokenHash.
+func (db *DB) AuthenticateHash(ctx context.Context, hash string) (User, error) {
 	var u User
 	var expires string
 	var revoked sql.NullString
 	err := db.conn.R.QueryRowContext(ctx, `SELECT u.name, u.admin, t.expires_at, t.revoked_at FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?`,
-		hashToken(token)).Scan(&u.Name, &u.Admin, &expires, &revoked)
+		hash).Scan(&u.Name, &u.Admin, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, framework.Errorf(framework.CodeUnauthorized, "unknown token")
 	}

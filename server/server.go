@@ -44,6 +44,8 @@ type Config struct {
 	// WebSessionIdle and WebSessionMax end a live-view session unused for
 	// that long, and one that old however used.
 	WebSessionIdle, WebSessionMax time.Duration
+	// Streams bounds streams and connections (limits.go).
+	Streams StreamLimits
 }
 
 // DefaultConfig returns the embedded default: ./fieldwork.db on loopback.
@@ -55,6 +57,7 @@ func DefaultConfig() Config {
 		Logger:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		WebSessionIdle:  8 * time.Hour,
 		WebSessionMax:   24 * time.Hour,
+		Streams:         DefaultStreamLimits(),
 	}
 }
 
@@ -73,6 +76,7 @@ func (cfg Config) withDefaults() Config {
 	if cfg.WebSessionMax <= 0 {
 		cfg.WebSessionMax = d.WebSessionMax
 	}
+	cfg.Streams = cfg.Streams.withDefaults()
 	return cfg
 }
 
@@ -86,6 +90,7 @@ type Server struct {
 
 	sessions *webSessions
 	signIns  *signInLimiter
+	streams  *streamCounts
 	// clockSkew moves the live view's clock (tests only, see export_test.go).
 	clockSkew atomic.Int64
 }
@@ -104,15 +109,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger}
 	s.sessions = newWebSessions(s.now, cfg.WebSessionIdle, cfg.WebSessionMax)
 	s.signIns = newSignInLimiter(s.now)
+	s.streams = newStreamCounts(cfg.Streams)
 	if err := s.loadFrameworks(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
-	opts := []grpc.ServerOption{
+	opts := append(cfg.Streams.serverOptions(),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
-	}
+	)
 	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
 		creds, err := credentials.NewServerTLSFromFile(cfg.TLSCertFile, cfg.TLSKeyFile)
 		if err != nil {
@@ -125,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	fieldworkv1.RegisterFrameworkServiceServer(g, &frameworkService{db: db})
 	fieldworkv1.RegisterInspectionServiceServer(g, &inspectionService{db: db})
 	fieldworkv1.RegisterAnswerServiceServer(g, &answerService{db: db})
-	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db})
+	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db, pages: newPageGate(cfg.Streams.PagesAtOnce)})
 	fieldworkv1.RegisterReportServiceServer(g, &reportService{db: db})
 	fieldworkv1.RegisterAdminServiceServer(g, &adminService{db: db})
 	fieldworkv1.RegisterAuditServiceServer(g, &auditService{db: db})

@@ -214,7 +214,8 @@ func (s *answerService) ListAnswers(ctx context.Context, req *fieldworkv1.ListAn
 
 type syncService struct {
 	fieldworkv1.UnimplementedSyncServiceServer
-	db *store.DB
+	db    *store.DB
+	pages *pageGate
 }
 
 // MaxOpsPerBatch bounds one pushed batch.
@@ -300,7 +301,12 @@ func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.Sync
 	}
 	after := req.GetAfter()
 	for {
+		leave, err := s.pages.enter(ctx, u.Name)
+		if err != nil {
+			return err
+		}
 		changes, cursor, more, err := s.db.Changes(ctx, u, after, size)
+		leave()
 		if err != nil {
 			return err
 		}

@@ -358,7 +358,8 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 // The acceptance test of the stream limits: 1,000 idle streams from ten
 // users (500 silent pushes, 500 pulls asking for the largest pages and
 // never reading), then a normal client's push and pull must each finish
-// within two seconds; the server runs a bounded number of handlers; and
+// within two seconds (five under -race); the server runs a bounded number
+// of handlers and heap; and
 // once the idle and stall limits pass, none of the idle ones is left.
 func TestNormalSyncHoldsWhile1000IdleStreamsAreOpen(t *testing.T) {
 	for _, tc := range []struct {
@@ -508,8 +509,12 @@ func TestNormalSyncHoldsWhile1000IdleStreamsAreOpen(t *testing.T) {
 			}
 			pulled := time.Since(start) - pushed
 			t.Logf("normal sync beside them: push %s, pull %s", pushed, pulled)
-			if answers != 1 || pushed > 2*time.Second || pulled > 2*time.Second {
-				t.Errorf("normal sync: %d answers pulled, push %s, pull %s; want its answer back, each within 2s", answers, pushed, pulled)
+			bound := 2 * time.Second
+			if raceDetector {
+				bound = 5 * time.Second
+			}
+			if answers != 1 || pushed > bound || pulled > bound {
+				t.Errorf("normal sync: %d answers pulled, push %s, pull %s; want its answer back, each within %s", answers, pushed, pulled, bound)
 			}
 
 			// The idle streams end by themselves: nothing is left of them.

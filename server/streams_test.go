@@ -373,9 +373,9 @@ func TestNormalSyncHoldsWhile1000IdleStreamsAreOpen(t *testing.T) {
 	}{
 		// Default limits: each user gets 8 of each, the rest are refused.
 		// Each of the 80 unread pulls holds up to two encoded pages of
-		// 76 KB, in 1 MiB pooled buffers: about 160 MiB (1.7 GiB without
-		// the limits).
-		{name: "default limits", wantOpen: 160, wantMaxHandlers: 80, maxHeapMiB: 256, idle: 6 * time.Second, pageSize: 300},
+		// 76 KB, in 1 MiB pooled buffers: 120-280 MiB measured, noisy, so
+		// the bound is loose (1.7 GiB without the limits).
+		{name: "default limits", wantOpen: 160, wantMaxHandlers: 80, maxHeapMiB: 512, idle: 6 * time.Second, pageSize: 300},
 		// Limits raised so that all 1,000 really are open at once: the
 		// heap then holds 500 unread pages (about 250 MiB, not checked).
 		// Not under -race, which makes its 2,000 page reads take minutes.

@@ -202,13 +202,9 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 	return resp, nil
 }
 
-type wrappedStream struct {
-	grpc.ServerStream
-	ctx context.Context
-}
-
-func (w *wrappedStream) Context() context.Context { return w.ctx }
-
+// streamInterceptor authenticates and authorizes a stream like a unary
+// call, counts it against the stream limits (refusing it if over), and
+// runs the handler on a stream that the idle and stall limits can end.
 func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx := ss.Context()
 	if policy[info.FullMethod] != public {
@@ -221,7 +217,14 @@ func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 		}
 		ctx = context.WithValue(ctx, userKey{}, u)
 	}
-	if err := handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx}); err != nil {
+	release, err := s.streams.acquire(info.FullMethod, streamCaller(ctx))
+	if err != nil {
+		return err
+	}
+	defer release()
+	bs := s.bound(ss, ctx, info.FullMethod)
+	err = bs.run(func() error { return handler(srv, bs) })
+	if err != nil {
 		return s.logged(info.FullMethod, err)
 	}
 	return nil

@@ -1,4 +1,9 @@
 package server
 
+import "time"
+
 // HasPolicy reports whether a full method name has an access policy entry.
 func HasPolicy(method string) bool { _, ok := policy[method]; return ok }
+
+// AdvanceClock moves the live view's clock (sessions, sign-in limits) by d.
+func AdvanceClock(s *Server, d time.Duration) { s.clockSkew.Add(int64(d)) }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -43,6 +44,12 @@ type Config struct {
 	// DefaultPullPageBytes).
 	PullPageBytes int
 	Logger        *slog.Logger
+
+	// WebSessionIdle and WebSessionMax end a live-view session unused for
+	// that long, and one that old however used.
+	WebSessionIdle, WebSessionMax time.Duration
+	// Streams bounds streams and connections (limits.go).
+	Streams StreamLimits
 }
 
 // DefaultConfig returns the embedded default: ./fieldwork.db on loopback.
@@ -52,7 +59,29 @@ func DefaultConfig() Config {
 		ListenAddr:      "127.0.0.1:7070",
 		MaxMessageBytes: 16 << 20,
 		Logger:          slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		WebSessionIdle:  8 * time.Hour,
+		WebSessionMax:   24 * time.Hour,
+		Streams:         DefaultStreamLimits(),
 	}
+}
+
+// withDefaults fills the zero fields of cfg from DefaultConfig.
+func (cfg Config) withDefaults() Config {
+	d := DefaultConfig()
+	if cfg.Logger == nil {
+		cfg.Logger = d.Logger
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = d.MaxMessageBytes
+	}
+	if cfg.WebSessionIdle <= 0 {
+		cfg.WebSessionIdle = d.WebSessionIdle
+	}
+	if cfg.WebSessionMax <= 0 {
+		cfg.WebSessionMax = d.WebSessionMax
+	}
+	cfg.Streams = cfg.Streams.withDefaults()
+	return cfg
 }
 
 // Server is a running fieldwork server's parts.
@@ -62,17 +91,20 @@ type Server struct {
 	grpc   *grpc.Server
 	health *health.Server
 	log    *slog.Logger
+
+	sessions *webSessions
+	signIns  *signInLimiter
+	streams  *streamCounts
+	// clockSkew moves the live view's clock (tests only, see export_test.go).
+	clockSkew atomic.Int64
 }
+
+func (s *Server) now() time.Time { return time.Now().Add(time.Duration(s.clockSkew.Load())) }
 
 // New opens the database, loads the built-in frameworks and any framework
 // files, and builds the gRPC server. It does not listen.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	if cfg.MaxMessageBytes <= 0 {
-		cfg.MaxMessageBytes = 16 << 20
-	}
+	cfg = cfg.withDefaults()
 	if cfg.PullPageBytes <= 0 {
 		cfg.PullPageBytes = DefaultPullPageBytes
 	}
@@ -80,17 +112,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.SetLogger(cfg.Logger)
 	s := &Server{cfg: cfg, db: db, log: cfg.Logger}
+	s.sessions = newWebSessions(s.now, cfg.WebSessionIdle, cfg.WebSessionMax)
+	s.signIns = newSignInLimiter(s.now)
+	s.streams = newStreamCounts(cfg.Streams)
 	if err := s.loadFrameworks(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
-	opts := []grpc.ServerOption{
+	opts := append(cfg.Streams.serverOptions(),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.ForceServerCodecV2(wirecodec.Codec()), // names a string field that is not UTF-8
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
-	}
+	)
 	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
 		creds, err := credentials.NewServerTLSFromFile(cfg.TLSCertFile, cfg.TLSKeyFile)
 		if err != nil {
@@ -103,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	fieldworkv1.RegisterFrameworkServiceServer(g, &frameworkService{db: db})
 	fieldworkv1.RegisterInspectionServiceServer(g, &inspectionService{db: db})
 	fieldworkv1.RegisterAnswerServiceServer(g, &answerService{db: db})
-	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db, pageBytes: cfg.PullPageBytes})
+	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db, pageBytes: cfg.PullPageBytes, pages: newPageGate(cfg.Streams.PagesAtOnce)})
 	fieldworkv1.RegisterReportServiceServer(g, &reportService{db: db})
 	fieldworkv1.RegisterAdminServiceServer(g, &adminService{db: db})
 	fieldworkv1.RegisterAuditServiceServer(g, &auditService{db: db})

@@ -204,6 +204,7 @@ type syncService struct {
 	fieldworkv1.UnimplementedSyncServiceServer
 	db        *store.DB
 	pageBytes int // a pull page's byte budget (see fitPage)
+	pages     *pageGate
 }
 
 // MaxOpsPerBatch bounds one pushed batch.
@@ -289,12 +290,23 @@ func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.Sync
 	}
 	after := req.GetAfter()
 	for {
+		leave, err := s.pages.enter(ctx, u.Name)
+		if err != nil {
+			return err
+		}
 		changes, cursor, more, err := s.db.Changes(ctx, u, after, size)
+		leave()
 		if err != nil {
 			return err
 		}
 		resp := &fieldworkv1.PullResponse{Cursor: cursor, More: more}
 		fitPage(resp, changes, s.pageBytes)
+		if len(resp.Changes) == 0 && resp.More {
+			// Nothing to deliver in this stretch (all of it comes again later,
+			// as store.Changes explains): read on rather than send an empty page.
+			after = resp.Cursor
+			continue
+		}
 		if err := stream.Send(resp); err != nil {
 			return err
 		}

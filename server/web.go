@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -19,12 +20,21 @@ import (
 
 // The lead's live view: a read-only web page per inspection with the
 // ratings grid, key-question bars with band lines, completeness and open
-// conflicts, reloading itself as syncs change the figures. It uses the same
-// tokens as the API (sent once through the login form, then kept in an
-// HttpOnly, SameSite=Strict cookie) and admits leads, analysts and
-// administrators only.
+// conflicts, reloading itself as syncs change the figures. A lead signs in
+// once with an API token; the browser then holds only a server-side
+// session's random id (websession.go), in an HttpOnly, SameSite=Strict
+// cookie, Secure over TLS. It admits leads, analysts and administrators
+// only.
 
-const sessionCookie = "fieldwork_token"
+const (
+	sessionCookie = "fieldwork_session"
+	// loginCookie carries the sign-in form's CSRF token (double submit:
+	// the form must echo the cookie, which another site cannot read).
+	loginCookie = "fieldwork_login"
+	// oldTokenCookie is where earlier versions kept the raw token; it is
+	// cleared at sign-in and sign-out.
+	oldTokenCookie = "fieldwork_token"
+)
 
 // liveRoles may open the live view of an inspection.
 var liveRoles = map[string]bool{framework.RoleLead: true, framework.RoleAnalyst: true, framework.RoleAdmin: true}
@@ -45,7 +55,9 @@ func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Referrer-Policy", "no-referrer")
+		// same-origin: our own form posts carry Origin and Referer for the
+		// same-origin check; no URL of ours reaches another site.
+		w.Header().Set("Referrer-Policy", "same-origin")
 		w.Header().Set("Cache-Control", "no-store")
 		h.ServeHTTP(w, r)
 	})
@@ -58,8 +70,9 @@ var loginTmpl = template.Must(template.New("login").Parse(`<!DOCTYPE html>
 label{display:block;font-weight:600;margin:.5rem 0 .25rem}input{font:inherit;width:100%;padding:.4rem}
 button{font:inherit;margin-top:1rem;padding:.4rem 1rem}.err{color:#a00}</style></head>
 <body><h1>fieldwork live view</h1>
-{{if .}}<p class="err" role="alert">{{.}}</p>{{end}}
+{{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="/login">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
 <label for="token">Access token</label>
 <input id="token" name="token" type="password" autocomplete="off" required autofocus>
 <button type="submit">Sign in</button>
@@ -67,57 +80,147 @@ button{font:inherit;margin-top:1rem;padding:.4rem 1rem}.err{color:#a00}</style><
 <p>Leads and analysts only. Your administrator issues tokens with <code>fieldwork token issue</code>.</p>
 </body></html>`))
 
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	loginTmpl.Execute(w, r.URL.Query().Get("error"))
+// loginErrors are the messages the sign-in page shows, by the code a
+// redirect carries (the page never echoes free text from its URL).
+var loginErrors = map[string]string{
+	"invalid": "That token is not valid.",
+	"ended":   "Your session has ended. Sign in again.",
 }
 
+func (s *Server) cookie(r *http.Request, name, value, path string, maxAge time.Duration) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+		MaxAge: int(maxAge / time.Second)}
+	if maxAge < 0 {
+		c.MaxAge = -1
+	}
+	return c
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	csrf := ""
+	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) == 43 {
+		csrf = c.Value // keep it: another open sign-in tab stays valid
+	} else {
+		csrf = randomToken()
+	}
+	http.SetCookie(w, s.cookie(r, loginCookie, csrf, "/login", time.Hour))
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	loginTmpl.Execute(w, map[string]string{"Error": loginErrors[r.URL.Query().Get("error")], "CSRF": csrf})
+}
+
+// login checks, in this order: that the form came from our own page
+// (origin, then CSRF token), that the client address has failed fewer
+// than signInFailuresPerMinute times in the last minute, and only then
+// the token.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	token := strings.TrimSpace(r.PostFormValue("token"))
-	if _, err := s.db.Authenticate(r.Context(), token); err != nil {
-		http.Redirect(w, r, "/login?error=That+token+is+not+valid.", http.StatusSeeOther)
+	if !sameOrigin(r) {
+		http.Error(w, "Sign-in refused: the form was not sent from this site.", http.StatusForbidden)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
-		Secure: s.cfg.TLSCertFile != "", SameSite: http.SameSiteStrictMode, MaxAge: 12 * 3600})
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	c, err := r.Cookie(loginCookie)
+	if err != nil || !sameToken(r.PostFormValue("csrf"), c.Value) {
+		http.Error(w, "Sign-in refused: the form has expired. Reload the sign-in page and try again.", http.StatusForbidden)
+		return
+	}
+	done, ok := s.signIns.take(clientAddr(r))
+	if !ok {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "Too many failed sign-ins from your address. Wait a minute, then try again.", http.StatusTooManyRequests)
+		return
+	}
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	u, err := s.db.Authenticate(r.Context(), token)
+	done(err == nil)
+	if err != nil {
+		if framework.ErrorCode(err) != framework.CodeUnauthorized {
+			s.httpError(w, err)
+			return
+		}
+		http.Redirect(w, r, "/login?error=invalid", http.StatusSeeOther)
+		return
+	}
+	id := s.sessions.open(u.Name, store.TokenHash(token))
+	http.SetCookie(w, s.cookie(r, sessionCookie, id, "/", s.cfg.WebSessionMax))
+	http.SetCookie(w, s.cookie(r, loginCookie, "", "/login", -1))
+	http.SetCookie(w, s.cookie(r, oldTokenCookie, "", "/", -1))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
+// logout ends the session; the form must come from our page and carry the
+// session's CSRF token, so another site cannot sign the lead out.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	if !sameOrigin(r) {
+		http.Error(w, "Sign-out refused: the form was not sent from this site.", http.StatusForbidden)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if sess, ok := s.sessions.get(c.Value); ok {
+			if !sameToken(r.PostFormValue("csrf"), sess.csrf) {
+				http.Error(w, "Sign-out refused: the form has expired. Reload the page and try again.", http.StatusForbidden)
+				return
+			}
+			s.sessions.end(sess.key)
+		}
+	}
+	http.SetCookie(w, s.cookie(r, sessionCookie, "", "/", -1))
+	http.SetCookie(w, s.cookie(r, oldTokenCookie, "", "/", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// withUser authenticates the session cookie or sends the browser to sign in.
-func (s *Server) withUser(h func(http.ResponseWriter, *http.Request, store.User)) http.HandlerFunc {
+// withUser admits a request with a live session whose token is still
+// valid, or sends the browser to sign in. A session whose token has been
+// revoked or has expired is ended here, at its first request after.
+func (s *Server) withUser(h func(http.ResponseWriter, *http.Request, webUser)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie(sessionCookie)
 		if err != nil {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		u, err := s.db.Authenticate(r.Context(), c.Value)
-		if err != nil {
-			http.Redirect(w, r, "/login?error=Your+session+has+ended.", http.StatusSeeOther)
+		sess, ok := s.sessions.get(c.Value)
+		if !ok {
+			http.Redirect(w, r, "/login?error=ended", http.StatusSeeOther)
 			return
 		}
-		h(w, r, u)
+		u, err := s.db.AuthenticateHash(r.Context(), sess.tokenHash)
+		if err == nil && u.Name != sess.user {
+			err = framework.Errorf(framework.CodeUnauthorized, "token of another user")
+		}
+		if err != nil {
+			if framework.ErrorCode(err) != framework.CodeUnauthorized {
+				s.httpError(w, err)
+				return
+			}
+			s.sessions.end(sess.key)
+			http.SetCookie(w, s.cookie(r, sessionCookie, "", "/", -1))
+			http.Redirect(w, r, "/login?error=ended", http.StatusSeeOther)
+			return
+		}
+		h(w, r, webUser{User: u, csrf: sess.csrf})
 	}
 }
 
-var listTmpl = template.Must(template.New("list").Parse(`<!DOCTYPE html>
+// webUser is a signed-in live-view user and their session's CSRF token.
+type webUser struct {
+	store.User
+	csrf string
+}
+
+var listTmpl = template.Must(template.New("list").Funcs(template.FuncMap{"path": url.PathEscape}).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>fieldwork — inspections</title>
 <style>body{font:16px/1.5 system-ui,Arial,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}li{margin:.3rem 0}</style></head>
 <body><h1>Inspections</h1>
 <p>Signed in as {{.User}}.</p>
-{{if .Inspections}}<ul>{{range .Inspections}}<li><a href="/inspections/{{.ID}}/">{{.Name}}</a> — {{.FrameworkID}}, {{.Status}}, your role: {{.Role}}</li>{{end}}</ul>
+{{if .Inspections}}<ul>{{range .Inspections}}<li><a href="/inspections/{{path .ID}}/">{{.Name}}</a> — {{.FrameworkID}}, {{.Status}}, your role: {{.Role}}</li>{{end}}</ul>
 {{else}}<p>No inspection on which you are a lead or analyst.</p>{{end}}
-<form method="post" action="/logout"><button type="submit">Sign out</button></form>
+<form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit">Sign out</button></form>
 </body></html>`))
 
-func (s *Server) inspectionsPage(w http.ResponseWriter, r *http.Request, u store.User) {
-	all, err := s.db.Inspections(r.Context(), u)
+func (s *Server) inspectionsPage(w http.ResponseWriter, r *http.Request, u webUser) {
+	all, err := s.db.Inspections(r.Context(), u.User)
 	if err != nil {
 		s.httpError(w, err)
 		return
@@ -129,7 +232,7 @@ func (s *Server) inspectionsPage(w http.ResponseWriter, r *http.Request, u store
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	listTmpl.Execute(w, map[string]any{"User": u.Name, "Inspections": mine})
+	listTmpl.Execute(w, map[string]any{"User": u.Name, "Inspections": mine, "CSRF": u.csrf})
 }
 
 func (s *Server) allowedInspection(ctx context.Context, u store.User, id string) error {
@@ -143,9 +246,9 @@ func (s *Server) allowedInspection(ctx context.Context, u store.User, id string)
 	return nil
 }
 
-func (s *Server) livePage(w http.ResponseWriter, r *http.Request, u store.User) {
+func (s *Server) livePage(w http.ResponseWriter, r *http.Request, u webUser) {
 	id := r.PathValue("id")
-	if err := s.allowedInspection(r.Context(), u, id); err != nil {
+	if err := s.allowedInspection(r.Context(), u.User, id); err != nil {
 		s.httpError(w, err)
 		return
 	}
@@ -166,8 +269,8 @@ func (s *Server) livePage(w http.ResponseWriter, r *http.Request, u store.User) 
 	}
 }
 
-func (s *Server) liveVersion(w http.ResponseWriter, r *http.Request, u store.User) {
-	if err := s.allowedInspection(r.Context(), u, r.PathValue("id")); err != nil {
+func (s *Server) liveVersion(w http.ResponseWriter, r *http.Request, u webUser) {
+	if err := s.allowedInspection(r.Context(), u.User, r.PathValue("id")); err != nil {
 		s.httpError(w, err)
 		return
 	}
@@ -193,7 +296,10 @@ func (s *Server) httpError(w http.ResponseWriter, err error) {
 
 // ServeWeb serves the live view on lis until ctx is done.
 func (s *Server) ServeWeb(ctx context.Context, lis net.Listener) error {
-	hs := &http.Server{Handler: s.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
+	// Every connection is bounded: headers, how long a request may take to
+	// arrive and to be answered, and how long an idle one is kept.
+	hs := &http.Server{Handler: s.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
 	if s.cfg.TLSCertFile != "" {
 		go func() { <-ctx.Done(); hs.Close() }()
 		err := hs.ServeTLS(lis, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)

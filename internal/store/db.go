@@ -11,8 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,6 +38,9 @@ type DB struct {
 	closed        chan struct{}
 	committerDone chan struct{}
 	closeOnce     sync.Once
+
+	logger       atomic.Pointer[slog.Logger]
+	replacedOnce sync.Once
 }
 
 // Open opens (creating and migrating) the server database at path.
@@ -91,7 +96,21 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-// write runs fn in one write transaction.
+// SetLogger sets where the store logs the few events an operator must
+// act on (slog.Default until set).
+func (db *DB) SetLogger(l *slog.Logger) { db.logger.Store(l) }
+
+func (db *DB) log() *slog.Logger {
+	if l := db.logger.Load(); l != nil {
+		return l
+	}
+	return slog.Default()
+}
+
+// write runs fn in one write transaction. Every server write goes through
+// here, so here it is checked, before each commit, that the database file
+// is still the one opened: a write committed to a file renamed over or
+// deleted would be acknowledged and then lost at the next start.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.conn.W.BeginTx(ctx, nil)
 	if err != nil {
@@ -100,6 +119,12 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return err
+	}
+	if err := db.conn.CheckFile(); err != nil {
+		db.replacedOnce.Do(func() {
+			db.log().Error("the database file was replaced or deleted while fieldworkd ran: refusing every write until restart", "path", db.conn.Path())
+		})
+		return framework.Errorf(framework.CodePrecondition, "the database file at %s was replaced or deleted; restart fieldworkd", db.conn.Path())
 	}
 	return tx.Commit()
 }
@@ -444,11 +469,20 @@ func (db *DB) BootstrapAdmin(ctx context.Context) (string, error) {
 // Authenticate returns the user a bearer token belongs to, or a
 // CodeUnauthorized error if it is unknown, revoked or expired.
 func (db *DB) Authenticate(ctx context.Context, token string) (User, error) {
+	return db.AuthenticateHash(ctx, TokenHash(token))
+}
+
+// TokenHash is the hash under which a token is stored. Holding it instead
+// of the token (a web session does) proves nothing to the API.
+func TokenHash(token string) string { return hashToken(token) }
+
+// AuthenticateHash is Authenticate for a token known by its TokenHash.
+func (db *DB) AuthenticateHash(ctx context.Context, hash string) (User, error) {
 	var u User
 	var expires string
 	var revoked sql.NullString
 	err := db.conn.R.QueryRowContext(ctx, `SELECT u.name, u.admin, t.expires_at, t.revoked_at FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?`,
-		hashToken(token)).Scan(&u.Name, &u.Admin, &expires, &revoked)
+		hash).Scan(&u.Name, &u.Admin, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, framework.Errorf(framework.CodeUnauthorized, "unknown token")
 	}

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +27,9 @@ import (
 type Conn struct {
 	W *sql.DB
 	R *sql.DB
+
+	path   string
+	opened os.FileInfo // the file at path when it was opened
 }
 
 func dsn(file string, immediate bool) string {
@@ -49,10 +54,15 @@ func dsn(file string, immediate bool) string {
 
 // OpenConn opens (creating if needed) the SQLite file and applies the
 // numbered *.sql migrations found in dir of migrations that it has not
-// applied yet, each in its own transaction.
+// applied yet, each in its own transaction. The file, its -wal and -shm
+// and a folder it creates are its owner's only (see private).
 func OpenConn(ctx context.Context, file string, migrations fs.FS, dir string) (*Conn, error) {
 	if file == "" || file == ":memory:" {
 		return nil, fmt.Errorf("open database: a file path is required")
+	}
+	before, err := private(file)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}
 	w, err := sql.Open("sqlite3", dsn(file, true))
 	if err != nil {
@@ -66,13 +76,64 @@ func OpenConn(ctx context.Context, file string, migrations fs.FS, dir string) (*
 		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}
 	r.SetMaxOpenConns(8)
-	c := &Conn{W: w, R: r}
+	c := &Conn{W: w, R: r, path: file, opened: before}
 	if err := c.migrate(ctx, migrations, dir); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}
+	// The driver opened the file lazily, during migrate: it is the one
+	// private created only if nothing replaced it in between.
+	if err := c.CheckFile(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("open database %s: %w", file, err)
+	}
+	for _, side := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(file+side, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			c.Close()
+			return nil, fmt.Errorf("open database %s: %w", file, err)
+		}
+	}
 	return c, nil
 }
+
+// private makes file a private database file before the driver opens it:
+// its folder is created 0700 if missing, the file is created 0600 (an
+// empty file is a new SQLite database), and an existing file is made 0600.
+// SQLite creates -wal and -shm with the database file's mode, so they
+// follow; OpenConn still sets them after opening, not relying on the
+// umask or on SQLite's choice. It returns the file's identity.
+func private(file string) (os.FileInfo, error) {
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		return nil, fmt.Errorf("make the database file owner-only: %w", err)
+	}
+	return f.Stat()
+}
+
+// ErrFileReplaced is returned by CheckFile when the file at the database's
+// path is no longer the file that was opened.
+var ErrFileReplaced = errors.New("the database file was replaced or deleted")
+
+// CheckFile reports whether the file at the database's path is still the
+// one opened: a file renamed over it, or its deletion, leaves this process
+// writing to a file nobody will open again, so writes must stop.
+func (c *Conn) CheckFile() error {
+	now, err := os.Stat(c.path)
+	if err != nil || !os.SameFile(now, c.opened) {
+		return fmt.Errorf("%w: %s", ErrFileReplaced, c.path)
+	}
+	return nil
+}
+
+// Path is the database file's path.
+func (c *Conn) Path() string { return c.path }
 
 // Close closes both pools.
 func (c *Conn) Close() error {

@@ -83,9 +83,9 @@ type Ack struct {
 	Answer *Answer
 	// Err is the rejection as an error, with its code.
 	Err error
-	// DeviceReused: another op of the same device already holds this op's
-	// device_seq, so the device's store was restored from a backup or
-	// copied. The op was decided on its own (applied or a conflict, never
+	// DeviceReused: the op is new but comes at or below the highest
+	// device_seq recorded from its device, so the device's store was
+	// restored from a backup or copied. The op was decided on its own (applied or a conflict, never
 	// superseded); the device should sync as a new device from now on.
 	DeviceReused bool
 }

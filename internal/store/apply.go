@@ -32,7 +32,8 @@ type groupCache struct {
 	recorded   map[string]opRecord     // op records from before this group, prefetched
 	acks       map[string]opRecord     // ops recorded in this group
 	superseded map[string]supersession // op id → the applied later edit that named it (before or in this group)
-	seqOwner   map[seqKey]string       // (device, seq) → the op recorded with it (before or in this group)
+	deviceMax  map[string]int64        // device → highest device_seq recorded (before or in this group)
+	devicesNew map[string]bool         // devices whose deviceMax this group raised
 	reusedSeen map[[2]string]bool      // (inspection, device) whose reuse this group has audited
 
 	rows   pendingRows
@@ -85,12 +86,6 @@ func (r opRecord) samePayload(user string, op framework.Op, payload int64) bool 
 	return r.user == user && r.device == op.DeviceID && r.seq.Int64 == op.DeviceSeq && r.qid == op.QuestionID
 }
 
-// seqKey is a device's sequence number, which names one op of the device.
-type seqKey struct {
-	device string
-	seq    int64
-}
-
 // supersession is an applied op that named an earlier edit as superseded.
 type supersession struct {
 	by, user, device, caseID, qid string
@@ -108,7 +103,7 @@ type pendingRows struct {
 func newGroupCache() *groupCache {
 	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]string{}, cases: map[[2]string]*caseRow{},
 		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]opRecord{},
-		acks: map[string]opRecord{}, superseded: map[string]supersession{}, seqOwner: map[seqKey]string{}, reusedSeen: map[[2]string]bool{},
+		acks: map[string]opRecord{}, superseded: map[string]supersession{}, deviceMax: map[string]int64{}, devicesNew: map[string]bool{}, reusedSeen: map[[2]string]bool{},
 		rows: pendingRows{latest: map[[2]string]int{}}}
 }
 
@@ -253,38 +248,37 @@ func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []
 			return err
 		}
 	}
-	return gc.prefetchSeqOwners(ctx, tx, group)
+	return gc.prefetchDeviceMax(ctx, tx, group)
 }
 
-// prefetchSeqOwners reads which ops already hold the sequence numbers the
-// group's ops carry: one range query per device.
-func (gc *groupCache) prefetchSeqOwners(ctx context.Context, tx *sql.Tx, group []*applyRequest) error {
-	span := map[string][2]int64{}
+// prefetchDeviceMax reads the highest sequence number recorded from each
+// device the group's ops come from: one query per group.
+func (gc *groupCache) prefetchDeviceMax(ctx context.Context, tx *sql.Tx, group []*applyRequest) error {
+	seen := map[string]bool{}
+	var ids []any
 	for _, r := range group {
 		for _, op := range r.ops {
-			if op.DeviceID == "" || op.DeviceSeq <= 0 {
-				continue // 0: no sequence (a server-side write)
+			if op.DeviceID != "" && !seen[op.DeviceID] {
+				seen[op.DeviceID] = true
+				ids = append(ids, op.DeviceID)
 			}
-			sp, ok := span[op.DeviceID]
-			if !ok {
-				sp = [2]int64{op.DeviceSeq, op.DeviceSeq}
-			}
-			span[op.DeviceID] = [2]int64{min(sp[0], op.DeviceSeq), max(sp[1], op.DeviceSeq)}
 		}
 	}
-	for device, sp := range span {
-		rows, err := tx.QueryContext(ctx, seqOwnersSQL, device, sp[0], sp[1])
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		marks, args := inList(chunk)
+		rows, err := tx.QueryContext(ctx, `SELECT device_id, max_seq FROM device_seqs WHERE device_id IN (`+marks+`)`, args...)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var seq int64
 			var id string
-			if err := rows.Scan(&seq, &id); err != nil {
+			var seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
 				rows.Close()
 				return err
 			}
-			gc.seqOwner[seqKey{device, seq}] = id
+			gc.deviceMax[id] = seq
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -294,19 +288,17 @@ func (gc *groupCache) prefetchSeqOwners(ctx context.Context, tx *sql.Tx, group [
 	return nil
 }
 
-// seqOwnersSQL: ?1 a device, ?2 and ?3 a range of its sequence numbers.
-// TestSeqOwnersPlan holds it to the device_seq indexes (migration 0010).
-const seqOwnersSQL = `SELECT device_seq, op_id FROM op_records WHERE device_id = ?1 AND device_seq BETWEEN ?2 AND ?3`
-
-// reusedSeq reports whether another op already holds op's sequence number:
-// the device's store was restored from a backup or copied, and counts again
-// from where the copy was taken.
-func (gc *groupCache) reusedSeq(op framework.Op) (string, bool) {
+// reusedSeq reports whether a new op comes at or below the highest
+// sequence number already recorded from its device, and returns that
+// number. A store pushes its ops in order, so only a store restored from a
+// backup or copied to another laptop, counting again from where the copy
+// was taken, does that.
+func (gc *groupCache) reusedSeq(op framework.Op) (int64, bool) {
 	if op.DeviceID == "" || op.DeviceSeq <= 0 {
-		return "", false
+		return 0, false // 0: no sequence (a server-side write)
 	}
-	owner, ok := gc.seqOwner[seqKey{op.DeviceID, op.DeviceSeq}]
-	return owner, ok && owner != op.ID
+	last, ok := gc.deviceMax[op.DeviceID]
+	return last, ok && op.DeviceSeq <= last
 }
 
 func (db *DB) applyGroup(group []*applyRequest) error {
@@ -360,9 +352,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 			return reject(op, framework.Errorf(framework.CodeInvalid,
 				"op_id %s was already used for a different change; a new change needs a new op_id", op.ID)), nil
 		}
-		ack := rec.ack
-		_, ack.DeviceReused = gc.reusedSeq(op)
-		return gc.withCurrent(ctx, tx, u, op, ack)
+		return gc.withCurrent(ctx, tx, u, op, rec.ack)
 	}
 	var resolving *framework.Conflict
 	if op.ConflictID != "" {
@@ -388,7 +378,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		// ordinary write on its base revision, so a different choice made
 		// concurrently becomes a new conflict instead of being lost.
 	}
-	owner, reused := gc.reusedSeq(op)
+	last, reused := gc.reusedSeq(op)
 	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, gc, reused)
 	if err != nil {
 		return ack, err
@@ -400,7 +390,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		if k := [2]string{op.InspectionID, op.DeviceID}; !gc.reusedSeen[k] && cur.caseID != "" {
 			gc.reusedSeen[k] = true
 			gc.audit(at, a, "device.reused", "inspection/"+op.InspectionID+"/device/"+op.DeviceID,
-				map[string]any{"device_seq": op.DeviceSeq, "op_id": owner}, map[string]any{"op_id": op.ID})
+				map[string]any{"last_device_seq": last}, map[string]any{"device_seq": op.DeviceSeq, "op_id": op.ID})
 		}
 	}
 	written := false
@@ -527,10 +517,9 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, p
 		gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, gc.now(db), caseID, op.QuestionID, payload})
 	}
 	gc.acks[op.ID] = rec
-	if k := (seqKey{op.DeviceID, op.DeviceSeq}); op.DeviceID != "" && op.DeviceSeq > 0 {
-		if _, taken := gc.seqOwner[k]; !taken {
-			gc.seqOwner[k] = op.ID
-		}
+	if op.DeviceID != "" && op.DeviceSeq > gc.deviceMax[op.DeviceID] {
+		gc.deviceMax[op.DeviceID] = op.DeviceSeq
+		gc.devicesNew[op.DeviceID] = true
 	}
 	if ack.Answer == nil {
 		return gc.withCurrent(ctx, tx, u, op, ack)
@@ -913,6 +902,12 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 	if err := insertMany(ctx, tx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id, payload) VALUES `,
 		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.ops); err != nil {
 		return fmt.Errorf("write op records: %w", err)
+	}
+	for device := range gc.devicesNew {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO device_seqs (device_id, max_seq) VALUES (?, ?)
+			ON CONFLICT (device_id) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq)`, device, gc.deviceMax[device]); err != nil {
+			return fmt.Errorf("write device sequence: %w", err)
+		}
 	}
 	if err := insertMany(ctx, tx, `INSERT INTO supersessions (op_id, by_op_id, user_name, device_id, case_id, question_id) VALUES `,
 		`(?, ?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING`, gc.rows.supers); err != nil {

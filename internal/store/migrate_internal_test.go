@@ -174,33 +174,3 @@ func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
 		t.Errorf("%d pending task(s) left (%v), want the recount done once", pending, err)
 	}
 }
-
-// The push path asks, per device and group, which ops hold a range of its
-// sequence numbers: both halves of op_records must be sought by index, not
-// scanned (history grows with every answer ever written).
-func TestSeqOwnersPlan(t *testing.T) {
-	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "fw.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.conn.R.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+seqOwnersSQL, "dev", 1, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	text := strings.Join(plan, "\n")
-	if strings.Contains(text, "SCAN answer_history") || strings.Contains(text, "SCAN ops_applied") ||
-		!strings.Contains(text, "answer_history_by_device_seq") || !strings.Contains(text, "ops_applied_by_device_seq") {
-		t.Errorf("plan:\n%s\nwant both tables sought by their device_seq index", text)
-	}
-}

@@ -349,9 +349,9 @@ type Ack struct {
 	// PERMISSION_DENIED, INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND),
 	// so a client can tell who or what refused the op; 0 otherwise.
 	Code int32 `protobuf:"varint,8,opt,name=code,proto3" json:"code,omitempty"`
-	// device_reused is set when another op of the same device already holds
-	// this op's device_seq: the device's store was restored from a backup or
-	// copied to another laptop. The op was decided on its own (applied or a
+	// device_reused is set when a new op comes at or below the highest
+	// device_seq the server has recorded from its device: the device's store
+	// was restored from a backup or copied to another laptop. The op was decided on its own (applied or a
 	// conflict, never superseded, and the device's other writes not counted
 	// as seen); the client should take a new device_id for its next edits.
 	DeviceReused  bool `protobuf:"varint,9,opt,name=device_reused,json=deviceReused,proto3" json:"device_reused,omitempty"`

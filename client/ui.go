@@ -415,7 +415,7 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusUnprocessableEntity)
 	}
-	u.page(w, r, "case", map[string]any{"Title": "Case " + ref, "Case": c, "CaseURL": caseURL(id, ref), "FormID": u.newForm(),
+	u.page(w, r, "case", map[string]any{"Title": "Case " + ref, "Case": c, "CaseURL": caseURL(id, ref), "FormID": u.newForm(answers),
 		"Groups": groups, "Answered": answered, "Required": required})
 }
 
@@ -426,13 +426,19 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 type formSeq struct {
 	made time.Time
 	last map[string]int64 // question → sequence number of the save that last carried it
+	// shown is each answer (value, note) as the page knows it: as stored
+	// when it was rendered, then as its own saves left it. An answer the
+	// store holds otherwise was changed under the page (a sync pulled
+	// someone else's, another tab saved one): the page may not overwrite
+	// it unseen.
+	shown map[string][2]string
 }
 
 // maxForms bounds the remembered pages; the oldest go first.
 const maxForms = 1000
 
 // newForm registers a freshly rendered case page and returns its id.
-func (u *UI) newForm() string {
+func (u *UI) newForm(answers map[string]framework.Answer) string {
 	id := randomHex()[:32]
 	u.saveMu.Lock()
 	defer u.saveMu.Unlock()
@@ -445,7 +451,11 @@ func (u *UI) newForm() string {
 		}
 		delete(u.forms, oldest)
 	}
-	u.forms[id] = &formSeq{made: u.Now(), last: map[string]int64{}}
+	shown := make(map[string][2]string, len(answers))
+	for q, a := range answers {
+		shown[q] = [2]string{a.Value, a.Note}
+	}
+	u.forms[id] = &formSeq{made: u.Now(), last: map[string]int64{}, shown: shown}
 	return id
 }
 
@@ -475,7 +485,8 @@ func (u *UI) saveForm(ctx context.Context, id, ref string, form url.Values) (sav
 		return res, err
 	}
 	seq, _ := strconv.ParseInt(form.Get("seq"), 10, 64)
-	order := u.forms[form.Get("form_id")]
+	page := u.forms[form.Get("form_id")]
+	order := page
 	if seq <= 0 {
 		order = nil // a page without script: every post is the newest
 	}
@@ -499,6 +510,32 @@ func (u *UI) saveForm(ctx context.Context, id, ref string, form url.Values) (sav
 			v = strings.TrimSpace(vs[0])
 		}
 		cur := answers[q.ID]
+		if page != nil {
+			known := page.shown[q.ID] // ("", "") for a question unanswered when shown
+			if known != [2]string{cur.Value, cur.Note} {
+				pv, pn := known[0], known[1] // what the page posts, where it posts nothing
+				if hasV && len(vs) > 0 {
+					pv = v
+				}
+				if hasN && len(ns) > 0 {
+					pn = ns[0]
+				}
+				switch {
+				case pv == known[0] && pn == known[1]:
+					continue // not changed on this page: the newer answer stands
+				case pv == cur.Value && pn == cur.Note:
+					page.shown[q.ID] = [2]string{cur.Value, cur.Note} // the page now says what the store does
+					continue
+				}
+				res.Pending[q.ID] = [2]string{pv, pn}
+				now := "no answer"
+				if cur.Value != "" {
+					now = fmt.Sprintf("%s, by %s", cur.Value, cur.UpdatedBy)
+				}
+				res.Msgs[q.ID] = fmt.Sprintf("This answer changed since the page was opened (now %s): reload the page to see it, then change it if you still mean to.", now)
+				continue
+			}
+		}
 		note = cur.Note
 		if hasN && len(ns) > 0 {
 			note = ns[0]
@@ -517,10 +554,14 @@ func (u *UI) saveForm(ctx context.Context, id, ref string, form url.Values) (sav
 		if v == cur.Value && note == cur.Note {
 			continue
 		}
-		if _, err := u.local.Record(ctx, u.user, id, ref, q.ID, v, note); err != nil {
+		op, err := u.local.Record(ctx, u.user, id, ref, q.ID, v, note)
+		if err != nil {
 			res.Pending[q.ID] = [2]string{v, note}
 			res.Msgs[q.ID] = strings.TrimPrefix(err.Error(), "record answer: ")
 			continue
+		}
+		if page != nil {
+			page.shown[q.ID] = [2]string{op.Value, op.Note}
 		}
 		res.Saved++
 	}

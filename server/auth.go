@@ -128,6 +128,11 @@ func (s *Server) authorize(ctx context.Context, method string, u store.User, req
 // authorizeOn checks the caller's role on one inspection against acc.
 func (s *Server) authorizeOn(ctx context.Context, method string, u store.User, acc access, id string) error {
 	in, err := s.db.Inspection(ctx, u, id)
+	if framework.ErrorCode(err) == framework.CodeNotFound {
+		// The same words whether it exists or not (only administrators,
+		// who pass before this, learn that an inspection does not exist).
+		return s.toStatus(framework.NotOnTeamError(id))
+	}
 	if err != nil {
 		return s.toStatus(err)
 	}
@@ -143,7 +148,7 @@ func (s *Server) authorizeOn(ctx context.Context, method string, u store.User, a
 		}
 	}
 	if in.Role == "" {
-		return status.Errorf(codes.PermissionDenied, "%s: you are not on the team of inspection %s", method, id)
+		return s.toStatus(framework.NotOnTeamError(id))
 	}
 	return status.Errorf(codes.PermissionDenied, "%s: not allowed for role %s on inspection %s", method, in.Role, id)
 }

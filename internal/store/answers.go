@@ -618,6 +618,14 @@ func (db *DB) DismissRefusals(ctx context.Context, u User, device string, opIDs 
 			if err != nil {
 				return err
 			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO dismissals (op_id) VALUES (?) ON CONFLICT DO NOTHING`, id)
+			if err != nil {
+				return err
+			}
+			if first, err := res.RowsAffected(); err != nil || first == 0 {
+				n++ // dismissed before: counted, not audited again
+				continue
+			}
 			entity := "op/" + id
 			if inspection.Valid {
 				entity = "case/" + inspection.String + "/" + ref.String + "/" + question

@@ -32,9 +32,8 @@ type groupCache struct {
 	recorded   map[string]opRecord     // op records from before this group, prefetched
 	acks       map[string]opRecord     // ops recorded in this group
 	superseded map[string]supersession // op id → the applied later edit that named it (before or in this group)
-	deviceMax  map[string]int64        // device → highest device_seq recorded (before or in this group)
-	devicesNew map[string]bool         // devices whose deviceMax this group raised
-	reusedSeen map[[2]string]bool      // (inspection, device) whose reuse this group has audited
+	deviceMax  map[[2]string]deviceSeq // (device, user) → highest device_seq recorded (before or in this group)
+	devicesNew map[[2]string]bool      // those this group changed
 
 	rows   pendingRows
 	at     string    // the group's time, taken once: it commits as one
@@ -86,6 +85,12 @@ func (r opRecord) samePayload(user string, op framework.Op, payload int64) bool 
 	return r.user == user && r.device == op.DeviceID && r.seq.Int64 == op.DeviceSeq && r.qid == op.QuestionID
 }
 
+// deviceSeq is what the server knows of a device's sequence, per user.
+type deviceSeq struct {
+	max    int64
+	forked bool // two copies of its store have been seen
+}
+
 // supersession is an applied op that named an earlier edit as superseded.
 type supersession struct {
 	by, user, device, caseID, qid string
@@ -103,7 +108,7 @@ type pendingRows struct {
 func newGroupCache() *groupCache {
 	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]string{}, cases: map[[2]string]*caseRow{},
 		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]opRecord{},
-		acks: map[string]opRecord{}, superseded: map[string]supersession{}, deviceMax: map[string]int64{}, devicesNew: map[string]bool{}, reusedSeen: map[[2]string]bool{},
+		acks: map[string]opRecord{}, superseded: map[string]supersession{}, deviceMax: map[[2]string]deviceSeq{}, devicesNew: map[[2]string]bool{},
 		rows: pendingRows{latest: map[[2]string]int{}}}
 }
 
@@ -193,7 +198,7 @@ func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []
 		chunk := ids[start:min(start+500, len(ids))]
 		marks, args := inList(chunk)
 		rows, err := tx.QueryContext(ctx, `SELECT op_id, result, revision, reason, coalesce(conflict_id, ''), user_name, device_id, device_seq,
-			coalesce(case_id, ''), coalesce(question_id, ''), payload FROM op_records WHERE op_id IN (`+marks+`)`, args...)
+			coalesce(case_id, ''), coalesce(question_id, ''), payload, coalesce(code, '') FROM op_records WHERE op_id IN (`+marks+`)`, args...)
 		if err != nil {
 			return err
 		}
@@ -201,15 +206,18 @@ func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []
 		for rows.Next() {
 			rec := opRecord{ack: framework.Ack{Duplicate: true}}
 			var result int
-			var conflictID string
+			var conflictID, code string
 			if err := rows.Scan(&rec.ack.OpID, &result, &rec.ack.Revision, &rec.ack.Reason, &conflictID, &rec.user, &rec.device, &rec.seq,
-				&rec.caseID, &rec.qid, &rec.payload); err != nil {
+				&rec.caseID, &rec.qid, &rec.payload, &code); err != nil {
 				rows.Close()
 				return err
 			}
 			rec.ack.Result = framework.OpResult(result)
 			if rec.ack.Result == framework.OpRejected {
-				rec.ack.Err = framework.Errorf(framework.CodeInvalid, "%s", rec.ack.Reason)
+				if code == "" { // recorded before codes were kept
+					code = string(framework.CodeInvalid)
+				}
+				rec.ack.Err = framework.Errorf(framework.Code(code), "%s", rec.ack.Reason)
 			}
 			if conflictID != "" {
 				rec.ack.Conflict = &framework.Conflict{ID: conflictID}
@@ -251,8 +259,8 @@ func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []
 	return gc.prefetchDeviceMax(ctx, tx, group)
 }
 
-// prefetchDeviceMax reads the highest sequence number recorded from each
-// device the group's ops come from: one query per group.
+// prefetchDeviceMax reads what is known of the sequence of each device
+// and user the group's ops come from: one query per group.
 func (gc *groupCache) prefetchDeviceMax(ctx context.Context, tx *sql.Tx, group []*applyRequest) error {
 	seen := map[string]bool{}
 	var ids []any
@@ -267,18 +275,18 @@ func (gc *groupCache) prefetchDeviceMax(ctx context.Context, tx *sql.Tx, group [
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
 		marks, args := inList(chunk)
-		rows, err := tx.QueryContext(ctx, `SELECT device_id, max_seq FROM device_seqs WHERE device_id IN (`+marks+`)`, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT device_id, user_name, max_seq, forked FROM device_seqs WHERE device_id IN (`+marks+`)`, args...)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var id string
-			var seq int64
-			if err := rows.Scan(&id, &seq); err != nil {
+			var id, user string
+			var ds deviceSeq
+			if err := rows.Scan(&id, &user, &ds.max, &ds.forked); err != nil {
 				rows.Close()
 				return err
 			}
-			gc.deviceMax[id] = seq
+			gc.deviceMax[[2]string{id, user}] = ds
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -288,17 +296,27 @@ func (gc *groupCache) prefetchDeviceMax(ctx context.Context, tx *sql.Tx, group [
 	return nil
 }
 
-// reusedSeq reports whether a new op comes at or below the highest
-// sequence number already recorded from its device, and returns that
-// number. A store pushes its ops in order, so only a store restored from a
-// backup or copied to another laptop, counting again from where the copy
-// was taken, does that.
-func (gc *groupCache) reusedSeq(op framework.Op) (int64, bool) {
+// reusedSeq reports whether a new op from user comes from a copy of its
+// device's store: at or below the highest sequence number already recorded
+// from that device and user (a store pushes its ops in order, so only a
+// store restored from a backup or copied to another laptop, counting again
+// from where the copy was taken, does that), or under a device id already
+// found forked. It returns the highest number recorded, and whether this
+// op is the one that revealed the fork.
+func (gc *groupCache) reusedSeq(user string, op framework.Op) (last int64, reused, found bool) {
 	if op.DeviceID == "" || op.DeviceSeq <= 0 {
-		return 0, false // 0: no sequence (a server-side write)
+		return 0, false, false // 0: no sequence (a server-side write)
 	}
-	last, ok := gc.deviceMax[op.DeviceID]
-	return last, ok && op.DeviceSeq <= last
+	k := [2]string{op.DeviceID, user}
+	ds, ok := gc.deviceMax[k]
+	if !ok {
+		return 0, false, false
+	}
+	if !ds.forked && op.DeviceSeq <= ds.max {
+		ds.forked, found = true, true // both copies go on sending queued ops under this id
+		gc.deviceMax[k], gc.devicesNew[k] = ds, true
+	}
+	return ds.max, ds.forked, found
 }
 
 func (db *DB) applyGroup(group []*applyRequest) error {
@@ -357,6 +375,17 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 	var resolving *framework.Conflict
 	if op.ConflictID != "" {
 		c, err := conflictByID(ctx, tx, op.ConflictID)
+		if err == nil {
+			// A conflict on a case the caller may not see is one they are
+			// told nothing of, as if it did not exist.
+			visible, verr := gc.canSee(ctx, tx, u, c.InspectionID, c.CaseRef)
+			if verr != nil {
+				return framework.Ack{}, verr
+			}
+			if !visible {
+				err = sql.ErrNoRows
+			}
+		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeNotFound, "conflict %s not found", op.ConflictID)), gc, false)
@@ -378,7 +407,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		// ordinary write on its base revision, so a different choice made
 		// concurrently becomes a new conflict instead of being lost.
 	}
-	last, reused := gc.reusedSeq(op)
+	last, reused, found := gc.reusedSeq(u.Name, op)
 	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, gc, reused)
 	if err != nil {
 		return ack, err
@@ -387,11 +416,10 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 	a := framework.Actor{User: u.Name, Device: op.DeviceID, Admin: u.Admin}
 	if reused {
 		ack.DeviceReused = true
-		if k := [2]string{op.InspectionID, op.DeviceID}; !gc.reusedSeen[k] && cur.caseID != "" {
-			gc.reusedSeen[k] = true
-			gc.audit(at, a, "device.reused", "inspection/"+op.InspectionID+"/device/"+op.DeviceID,
-				map[string]any{"last_device_seq": last}, map[string]any{"device_seq": op.DeviceSeq, "op_id": op.ID})
-		}
+	}
+	if found && cur.caseID != "" { // only where the caller may write: an outsider writes nothing into an inspection's trail
+		gc.audit(at, a, "device.reused", "inspection/"+op.InspectionID+"/device/"+op.DeviceID,
+			map[string]any{"last_device_seq": last}, map[string]any{"device_seq": op.DeviceSeq, "op_id": op.ID})
 	}
 	written := false
 	switch ack.Result {
@@ -485,6 +513,16 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, u User, op fr
 // record keeps an op's result so that re-sending it returns the same. An
 // op that wrote an answer version is recorded by that version's history row.
 func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, payload int64, ack framework.Ack, gc *groupCache, written bool) (framework.Ack, error) {
+	if ack.Result == framework.OpRejected {
+		// Refusals of someone not on the inspection's team are not kept:
+		// nothing of theirs belongs in its records (or, dismissed, in its
+		// audit trail), and a re-send is refused again the same way.
+		if role, err := gc.role(ctx, tx, u, op.InspectionID); err != nil {
+			return ack, err
+		} else if role == "" {
+			return gc.withCurrent(ctx, tx, u, op, ack)
+		}
+	}
 	// The record keeps the result as decided; what the ack shows of the
 	// case is decided afresh for whoever sends the op (withCurrent).
 	stored := ack
@@ -514,17 +552,39 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, p
 		return ack, err
 	}
 	if !written {
-		gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, gc.now(db), caseID, op.QuestionID, payload})
+		var code any
+		if ack.Result == framework.OpRejected {
+			code = string(framework.ErrorCode(ack.Err))
+		}
+		gc.rows.ops = append(gc.rows.ops, []any{op.ID, int(ack.Result), ack.Revision, ack.Reason, conflictID, u.Name, op.DeviceID, op.DeviceSeq, gc.now(db), caseID, op.QuestionID, payload, code})
 	}
 	gc.acks[op.ID] = rec
-	if op.DeviceID != "" && op.DeviceSeq > gc.deviceMax[op.DeviceID] {
-		gc.deviceMax[op.DeviceID] = op.DeviceSeq
-		gc.devicesNew[op.DeviceID] = true
+	if k := [2]string{op.DeviceID, u.Name}; op.DeviceID != "" && op.DeviceSeq > gc.deviceMax[k].max {
+		ds := gc.deviceMax[k]
+		ds.max = op.DeviceSeq
+		gc.deviceMax[k], gc.devicesNew[k] = ds, true
 	}
 	if ack.Answer == nil {
 		return gc.withCurrent(ctx, tx, u, op, ack)
 	}
 	return ack, nil
+}
+
+// canSee reports whether u may see a case (framework.CanSeeCase); false
+// for a case that does not exist.
+func (gc *groupCache) canSee(ctx context.Context, tx *sql.Tx, u User, inspectionID, ref string) (bool, error) {
+	role, err := gc.role(ctx, tx, u, inspectionID)
+	if err != nil || role == "" {
+		return false, err
+	}
+	cr, err := gc.loadCase(ctx, tx, inspectionID, ref)
+	if err != nil {
+		if framework.ErrorCode(err) != "" {
+			return false, nil
+		}
+		return false, err
+	}
+	return framework.CanSeeCase(role, cr.c.Inspector == u.Name), nil
 }
 
 // role is the caller's role on an inspection (RoleAdmin for an
@@ -899,13 +959,15 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 		lo = hi
 	}
-	if err := insertMany(ctx, tx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id, payload) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.ops); err != nil {
+	if err := insertMany(ctx, tx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id, payload, code) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.ops); err != nil {
 		return fmt.Errorf("write op records: %w", err)
 	}
-	for device := range gc.devicesNew {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO device_seqs (device_id, max_seq) VALUES (?, ?)
-			ON CONFLICT (device_id) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq)`, device, gc.deviceMax[device]); err != nil {
+	for k := range gc.devicesNew {
+		ds := gc.deviceMax[k]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO device_seqs (device_id, user_name, max_seq, forked) VALUES (?, ?, ?, ?)
+			ON CONFLICT (device_id, user_name) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq), forked = max(forked, excluded.forked)`,
+			k[0], k[1], ds.max, ds.forked); err != nil {
 			return fmt.Errorf("write device sequence: %w", err)
 		}
 	}

@@ -33,9 +33,9 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 			LEFT JOIN team t ON t.inspection_id = ch.inspection_id AND t.user_name = ?1
 			LEFT JOIN cases cs ON cs.id = ch.case_id
 			WHERE ch.seq > ?2 AND ch.seq <= ?3 AND (?4 OR t.role IS NOT NULL OR ch.kind IN ('withdrawn', 'removed'))
-			  AND (t.role IS NULL OR t.role != 'inspector' OR ch.case_id IS NULL OR cs.inspector = ?1)
+			  AND (?4 OR t.role IS NULL OR t.role != 'inspector' OR ch.case_id IS NULL OR cs.inspector = ?1)
 			  AND (ch.for_user IS NULL OR ch.for_user = ?1)
-			  AND (ch.kind != 'withdrawn' OR t.role = 'inspector' OR (t.role IS NULL AND NOT ?4))
+			  AND (ch.kind != 'withdrawn' OR NOT ?4 AND (t.role IS NULL OR t.role = 'inspector'))
 			  AND (ch.kind != 'removed' OR (t.role IS NULL AND NOT ?4))
 			ORDER BY ch.seq LIMIT ?5`, u.Name, after, max, u.Admin, limit+1)
 		if err != nil {
@@ -164,7 +164,7 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 				if err != nil {
 					return fmt.Errorf("inspection %s: %w", r.entity, err)
 				}
-				if in.Role = role; in.Role == "" {
+				if in.Role = role; in.Role == "" || u.Admin { // as roleOn
 					in.Role = framework.RoleAdmin
 				}
 				ch.Inspection = &in

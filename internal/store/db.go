@@ -558,7 +558,7 @@ func (db *DB) Inspection(ctx context.Context, u User, id string) (framework.Insp
 		return framework.Inspection{}, fmt.Errorf("get inspection %s: %w", id, err)
 	}
 	in.Role = role.String
-	if in.Role == "" && u.Admin {
+	if u.Admin { // as roleOn: an administrator's powers whatever the team says
 		in.Role = framework.RoleAdmin
 	}
 	return in, nil
@@ -582,7 +582,7 @@ func (db *DB) Inspections(ctx context.Context, u User) ([]framework.Inspection, 
 			return nil, fmt.Errorf("list inspections: %w", err)
 		}
 		in.Role = role.String
-		if in.Role == "" {
+		if in.Role == "" || u.Admin { // as roleOn
 			in.Role = framework.RoleAdmin
 		}
 		out = append(out, in)
@@ -655,17 +655,21 @@ func (db *DB) RemoveTeamMember(ctx context.Context, a framework.Actor, inspectio
 		if _, err := tx.ExecContext(ctx, `DELETE FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user); err != nil {
 			return err
 		}
-		// Every case, as none is theirs (a device from before the whole
-		// inspection could be withdrawn drops these), then the inspection;
-		// pull delivers both to a user off the team (changes.go).
-		if err := withdraw(ctx, tx, inspectionID, user, ""); err != nil {
-			return err
+		// Every case they could see (a device from before the whole
+		// inspection could be withdrawn drops these; an inspector, who has
+		// no case left, saw none, and must not learn the others' refs from
+		// their withdrawals), then the inspection; pull delivers both to a
+		// user off the team (changes.go).
+		if framework.CanSeeCase(role, false) {
+			if err := withdraw(ctx, tx, inspectionID, user, ""); err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE inspection_id = ?`, inspectionID).Scan(&withdrawn); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) VALUES (?1, 'removed', NULL, ?1, ?2)`,
 			inspectionID, user); err != nil {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE inspection_id = ?`, inspectionID).Scan(&withdrawn); err != nil {
 			return err
 		}
 		return audit(ctx, tx, db.now(), a, "team.remove", "inspection/"+inspectionID+"/team/"+user, role, nil)

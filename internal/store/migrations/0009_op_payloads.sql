@@ -5,13 +5,16 @@
 -- which are compared field by field instead.
 ALTER TABLE ops_applied ADD COLUMN payload INTEGER;
 ALTER TABLE answer_history ADD COLUMN payload INTEGER;
+-- A refusal's code (framework.Code), so a re-sent op is refused with the
+-- same code as the first time, not only the same words.
+ALTER TABLE ops_applied ADD COLUMN code TEXT;
 
 DROP VIEW op_records;
 CREATE VIEW op_records AS
-SELECT op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id, payload
+SELECT op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id, payload, code
 FROM ops_applied
 UNION ALL
-SELECT op_id, 1, revision, '', NULL, updated_by, device_id, device_seq, updated_at, case_id, question_id, payload
+SELECT op_id, 1, revision, '', NULL, updated_by, device_id, device_seq, updated_at, case_id, question_id, payload, NULL
 FROM answer_history WHERE op_id IS NOT NULL AND device_seq IS NOT NULL;
 
 -- "Superseded" names ops, not counters: an op lists the earlier edits of
@@ -26,4 +29,10 @@ CREATE TABLE supersessions (
 	device_id   TEXT NOT NULL,    -- an op is superseded only by its own
 	case_id     TEXT NOT NULL,    -- device's edit of the same answer
 	question_id TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Refused ops their authors dismissed (SyncService.DismissRefusals): each
+-- is audited once, however often its dismissal is sent.
+CREATE TABLE dismissals (
+	op_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;

@@ -470,16 +470,18 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, u User, op fr
 		switch ack.Result {
 		case framework.OpApplied:
 			ack.Reason = ""
+		case framework.OpConflict:
+			// The recorded result and revision stand (a re-send gets them
+			// again); what the conflict held of the case is not shown.
+			ack.Reason = framework.CaseHiddenError(op.InspectionID, op.CaseRef).Error()
 		case framework.OpRejected:
 			if framework.ErrorCode(ack.Err) == framework.CodePermission {
 				break // says only who the caller is not (NotOnTeamError, CaseHiddenError, a role)
 			}
-			fallthrough
-		default:
-			// A conflict or a refusal made while the caller could still see
-			// the case (re-sent after they were taken off it) would describe it.
+			// A refusal made while the caller could still see the case
+			// (re-sent after they were taken off it) may describe it.
 			hidden := framework.CaseHiddenError(op.InspectionID, op.CaseRef)
-			ack.Result, ack.Reason, ack.Err = framework.OpRejected, hidden.Error(), hidden
+			ack.Reason, ack.Err = hidden.Error(), hidden
 		}
 		return ack, nil
 	}

@@ -540,8 +540,11 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 			st.last = ack.Answer
 			switch ack.Result {
 			case framework.OpConflict:
-				if err := putLocalConflict(ctx, tx, ack.Conflict); err != nil {
-					return err
+				// No conflict body: the case is no longer this user's to see.
+				if ack.Conflict != nil {
+					if err := putLocalConflict(ctx, tx, ack.Conflict); err != nil {
+						return err
+					}
 				}
 			case framework.OpRejected:
 				// Kept whole, note included, until the inspector records it

@@ -765,10 +765,16 @@ func (tr *trial) finalChecks() {
 		for _, op := range d.Ops {
 			var result int
 			var reason string
-			if err := tr.db.QueryRow(`SELECT result, reason FROM op_records WHERE op_id = ?`, op.ID).Scan(&result, &reason); err == nil &&
-				framework.OpResult(result) == framework.OpRejected && kept[d.User][op.ID] == op.Value &&
+			err := tr.db.QueryRow(`SELECT result, reason FROM op_records WHERE op_id = ?`, op.ID).Scan(&result, &reason)
+			if err == nil && framework.OpResult(result) == framework.OpRejected && kept[d.User][op.ID] == op.Value &&
 				(strings.Contains(reason, "not one of your cases") || strings.Contains(reason, "not on the team")) {
 				tr.tot.refused++ // the case moved or the user left the team: refused, kept in front of its author
+				continue
+			}
+			if errors.Is(err, sql.ErrNoRows) && kept[d.User][op.ID] == op.Value {
+				// Refused to someone off the team, which the server does not
+				// record (docs/sync.md): kept in front of its author.
+				tr.tot.refused++
 				continue
 			}
 			ops = append(ops, op)

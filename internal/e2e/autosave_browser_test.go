@@ -125,7 +125,7 @@ func TestBrowser_AnswerThenSyncAtOnce(t *testing.T) {
 	// With the mouse, a note typed and not yet saved by its pause, then Sync now.
 	if err := chromedp.Do(p.ctx,
 		chromedp.Click(chromedp.CSS(`input[name="v-2.1.2"][value="no"]`)),
-		chromedp.SendKeys(chromedp.CSS(`#n-2\.1\.2`), "no plan on file"),
+		typeInto(chromedp.CSS(`#n-2\.1\.2`), "no plan on file"),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestBrowser_LeavingTheCasePageKeepsTheAnswer(t *testing.T) {
 		t.Errorf("2.1.2 after choosing and going to Conflicts at once = %q, want no", got)
 	}
 	openCase()
-	if err := chromedp.Do(p.ctx, chromedp.SendKeys(chromedp.CSS(`#n-2\.1\.2`), "plan not yet shared")); err != nil {
+	if err := chromedp.Do(p.ctx, typeInto(chromedp.CSS(`#n-2\.1\.2`), "plan not yet shared")); err != nil {
 		t.Fatal(err)
 	}
 	p.leaving()
@@ -266,7 +266,7 @@ func TestBrowser_LeavingTheCasePageKeepsTheAnswer(t *testing.T) {
 	openCase()
 	if err := chromedp.Do(p.ctx,
 		chromedp.Click(chromedp.CSS(`input[name="v-2.1.3"][value="na"]`)),
-		chromedp.SendKeys(chromedp.CSS(`#n-2\.1\.3`), "transferred in"),
+		typeInto(chromedp.CSS(`#n-2\.1\.3`), "transferred in"),
 		chromedp.Navigate("about:blank"),
 	); err != nil {
 		t.Fatal(err)
@@ -287,7 +287,7 @@ func TestBrowser_LeavingTheCasePageKeepsTheAnswer(t *testing.T) {
 	p.arrived(`location.pathname === "/cases"`)
 	openCase()
 	if err := chromedp.Do(p.ctx,
-		chromedp.SendKeys(chromedp.CSS(`#v-2\.3\.S1`), "0"),
+		typeInto(chromedp.CSS(`#v-2\.3\.S1`), "0"),
 		chromedp.Focus(chromedp.CSS(`#n-2\.3\.S1`)),
 	); err != nil {
 		t.Fatal(err)
@@ -317,7 +317,7 @@ func TestBrowser_LeavingTheCasePageKeepsTheAnswer(t *testing.T) {
 	// Corrected, it is saved and the message goes.
 	if err := chromedp.Do(p.ctx,
 		chromedp.SetValue(chromedp.CSS(`#v-2\.3\.S1`), ""),
-		chromedp.SendKeys(chromedp.CSS(`#v-2\.3\.S1`), "3"),
+		typeInto(chromedp.CSS(`#v-2\.3\.S1`), "3"),
 		chromedp.Focus(chromedp.CSS(`#n-2\.3\.S1`)),
 	); err != nil {
 		t.Fatal(err)
@@ -326,4 +326,12 @@ func TestBrowser_LeavingTheCasePageKeepsTheAnswer(t *testing.T) {
 	if got := answer("2.3.S1"); got != "3|" {
 		t.Errorf("2.3.S1 after correcting = %q, want 3", got)
 	}
+}
+
+// typeInto focuses an input and types into it with key events. Not
+// chromedp.SendKeys: it reads the node's attributes unlocked while the
+// page's script changes them (aria-invalid as autosave answers), a data
+// race inside chromedp v0.23 that -race reports.
+func typeInto[S chromedp.Selectable](sel S, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Focus(sel), chromedp.KeyEvent(text))
 }

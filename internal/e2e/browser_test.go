@@ -124,7 +124,7 @@ func TestBrowser_AnswerSubmitSyncAndSeeTheLeadsFigureChange(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`input[name="v-2.1.1"][value="yes"]`)),
 		chromedp.Focus(chromedp.CSS(`#q-2\.1\.2`)),
 		chromedp.KeyEvent("n"),
-		chromedp.SendKeys(chromedp.CSS(`#n-2\.1\.1`), "seen the OASys review"),
+		typeInto(chromedp.CSS(`#n-2\.1\.1`), "seen the OASys review"),
 	)
 	if err != nil {
 		t.Fatalf("answering through the page: %v", err)

@@ -69,7 +69,7 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	acks, err := db.ApplyOps(ctx, u, []framework.Op{
 		mk(opX, "yes", 5), // re-sent
 		mk("01a20000-0000-7000-8000-000000000002", "no", 4), // a lower seq than the recorded 5: a restored store's new edit
-		mk("01a20000-0000-7000-8000-000000000003", "na", 6), // newer
+		mk("01a20000-0000-7000-8000-000000000003", "na", 6), // on base 1 as well: the copy has not seen revision 2
 		mk(opX, "no", 7), // the recorded op_id with another payload
 	}, nil)
 	if err != nil {
@@ -81,8 +81,15 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	if a := acks[1]; a.Result != framework.OpApplied || a.Revision != 2 || a.Reason != "" {
 		t.Errorf("op with a seq below one recorded before the migration: %+v, want applied at revision 2", a)
 	}
-	if a := acks[2]; a.Result != framework.OpApplied || a.Revision != 3 {
-		t.Errorf("newer op: %+v, want applied at revision 3", a)
+	// The seq below the recorded 5 revealed a restored or copied store
+	// (migration 0010 carried the old records' high-water mark over): from
+	// then on the device is forked, and the copy's edit on a stale base is a
+	// conflict, not a silent replacement of revision 2.
+	if a := acks[1]; !a.DeviceReused {
+		t.Errorf("op with a seq below one recorded before the migration: %+v, want device_reused", a)
+	}
+	if a := acks[2]; a.Result != framework.OpConflict || a.Revision != 2 || !a.DeviceReused {
+		t.Errorf("the forked device's op on base 1: %+v, want a conflict at revision 2, device_reused", a)
 	}
 	if a := acks[3]; a.Result != framework.OpRejected || !strings.Contains(a.Reason, opX) || a.Answer != nil {
 		t.Errorf("recorded op_id re-used: %+v, want rejected naming the op_id, with no answer", a)
@@ -99,10 +106,14 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	for _, e := range entries {
 		got = append(got, e.Action+" "+e.User+" "+e.Before+" -> "+e.After)
 	}
+	conflictID := "none"
+	if acks[2].Conflict != nil {
+		conflictID = acks[2].Conflict.ID
+	}
 	want := []string{
 		`answer.write insp.a  -> {"note":"","op_id":"` + opX + `","revision":1,"value":"yes"}`,
 		`answer.write insp.a {"note":"","revision":1,"value":"yes"} -> {"note":"","op_id":"01a20000-0000-7000-8000-000000000002","revision":2,"value":"no"}`,
-		`answer.write insp.a {"note":"","revision":2,"value":"no"} -> {"note":"","op_id":"01a20000-0000-7000-8000-000000000003","revision":3,"value":"na"}`,
+		`conflict.open insp.a {"revision":2,"value":"no"} -> {"base_revision":1,"conflict":"` + conflictID + `","value":"na"}`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

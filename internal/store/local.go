@@ -337,21 +337,25 @@ func (l *Local) record(ctx context.Context, user string, want framework.Op) (fra
 // pendingEdits lists the op_ids of an answer's edits still in the outbox,
 // oldest first (the most recent framework.MaxSupersedes of them).
 func pendingEdits(ctx context.Context, tx *sql.Tx, inspectionID, caseRef, questionID string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT op_id FROM (SELECT op_id, device_seq FROM outbox WHERE inspection_id = ? AND case_ref = ? AND question_id = ?
-		ORDER BY device_seq DESC LIMIT ?) ORDER BY device_seq`, inspectionID, caseRef, questionID, framework.MaxSupersedes)
+	return queryStrings(tx.QueryContext(ctx, `SELECT op_id FROM (SELECT op_id, device_seq FROM outbox WHERE inspection_id = ? AND case_ref = ? AND question_id = ?
+		ORDER BY device_seq DESC LIMIT ?) ORDER BY device_seq`, inspectionID, caseRef, questionID, framework.MaxSupersedes))
+}
+
+// queryStrings reads a one-column query's rows.
+func queryStrings(rows *sql.Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []string
+	var out []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
 }
 
 func (l *Local) deviceID(ctx context.Context, tx *sql.Tx) (string, error) {
@@ -963,20 +967,7 @@ func (l *Local) Dismiss(ctx context.Context, sel RefusalSelector) ([]Rejection, 
 // PendingDismissals lists the op ids of dismissals not yet sent to the
 // server.
 func (l *Local) PendingDismissals(ctx context.Context) ([]string, error) {
-	rows, err := l.conn.W.QueryContext(ctx, `SELECT op_id FROM rejected WHERE status = ? AND dismissal_sent = 0 ORDER BY op_id`, RefusalDismissed)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryStrings(l.conn.W.QueryContext(ctx, `SELECT op_id FROM rejected WHERE status = ? AND dismissal_sent = 0 ORDER BY op_id`, RefusalDismissed))
 }
 
 // DismissalsSent records that the server has audited these dismissals.

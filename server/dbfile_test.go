@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -43,7 +44,7 @@ func (b *syncBuffer) String() string {
 
 // newTestServerAt is newTestServer on a given database file and
 // configuration, its log kept in logs.
-func newTestServerAt(tb testing.TB, cfg server.Config, logs *syncBuffer) *testEnv {
+func newTestServerAt(tb testing.TB, cfg server.Config, logs io.Writer) *testEnv {
 	tb.Helper()
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	srv, err := server.New(context.Background(), cfg)

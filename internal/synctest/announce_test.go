@@ -64,12 +64,7 @@ func TestACaseArrivingLaterWithOlderAnswers(t *testing.T) {
 	syncOK(t, b)
 	a.Record(t, w.InspectionID, "C-01", "2.1.1", "yes")
 	syncOK(t, a)
-	move := func(to string) {
-		rows, _ := interchange.ReadCases(strings.NewReader("case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\nC-01,community,male,26-39,white,medium,none,T,false," + to + "\n"))
-		if _, _, err := w.Srv.DB().ImportCases(t.Context(), admin, w.InspectionID, rows); err != nil {
-			t.Fatal(err)
-		}
-	}
+	move := func(to string) { moveCase(t, w, "C-01", to) }
 	move("insp.b")
 	syncOK(t, a)
 	for range 2 {
@@ -103,12 +98,7 @@ func TestACaseWithdrawnAndGivenBackInOnePage(t *testing.T) {
 	a.Record(t, w.InspectionID, "C-01", "2.1.1", "yes")
 	syncOK(t, a)
 	syncOK(t, b)
-	move := func(to string) {
-		rows, _ := interchange.ReadCases(strings.NewReader("case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\nC-01,community,male,26-39,white,medium,none,T,false," + to + "\n"))
-		if _, _, err := w.Srv.DB().ImportCases(t.Context(), admin, w.InspectionID, rows); err != nil {
-			t.Fatal(err)
-		}
-	}
+	move := func(to string) { moveCase(t, w, "C-01", to) }
 	move("insp.b")
 	syncOK(t, b)
 	b.Record(t, w.InspectionID, "C-01", "2.1.2", "no")
@@ -127,4 +117,17 @@ func TestACaseWithdrawnAndGivenBackInOnePage(t *testing.T) {
 	}
 	finalSync(t, []*synctest.Device{a, b})
 	synctest.Check(t, w, []*synctest.Device{a, b})
+}
+
+// moveCase reassigns a case by importing it with another inspector.
+func moveCase(t *testing.T, w *synctest.World, ref, to string) {
+	t.Helper()
+	rows, err := interchange.ReadCases(strings.NewReader("case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\n" +
+		ref + ",community,male,26-39,white,medium,none,T,false," + to + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.Srv.DB().ImportCases(t.Context(), admin, w.InspectionID, rows); err != nil {
+		t.Fatal(err)
+	}
 }

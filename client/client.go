@@ -16,14 +16,14 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/localstore"
 	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
-	"github.com/fieldworkhq/fieldwork/internal/store"
 )
 
 // Client is a connection to a server plus the local store.
 type Client struct {
 	conn  grpc.ClientConnInterface
-	Local *store.Local
+	Local *localstore.Store
 
 	Frameworks  fieldworkv1.FrameworkServiceClient
 	Inspections fieldworkv1.InspectionServiceClient
@@ -40,7 +40,7 @@ type Client struct {
 }
 
 // New returns a client over conn (which may be nil for offline-only use).
-func New(conn grpc.ClientConnInterface, local *store.Local) *Client {
+func New(conn grpc.ClientConnInterface, local *localstore.Store) *Client {
 	c := &Client{conn: conn, Local: local, BatchSize: 500}
 	if conn != nil {
 		c.Frameworks = fieldworkv1.NewFrameworkServiceClient(conn)

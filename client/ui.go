@@ -17,7 +17,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
-	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/localstore"
 )
 
 // UI is the inspector's offline web form, served by `fieldwork ui` on
@@ -31,7 +31,7 @@ import (
 // button that leaves the page posts what the page holds and saves it first.
 type UI struct {
 	c     *Client
-	local *store.Local
+	local *localstore.Store
 	user  string
 	csrf  string
 	// Now is the clock of codes and sessions (tests move it).
@@ -49,7 +49,7 @@ type UI struct {
 }
 
 // NewUI makes a UI with fresh session secrets.
-func NewUI(c *Client, local *store.Local, user string) *UI {
+func NewUI(c *Client, local *localstore.Store, user string) *UI {
 	return &UI{c: c, local: local, user: user, csrf: randomHex(), Now: time.Now, sessions: newSessions(), forms: map[string]*formSeq{}}
 }
 
@@ -715,7 +715,7 @@ func (u *UI) refusedPage(w http.ResponseWriter, r *http.Request) {
 // settleRefused records a refused edit again or dismisses it, as the
 // inspector chose (fieldwork refused again|dismiss).
 func (u *UI) settleRefused(w http.ResponseWriter, r *http.Request) {
-	sel := store.RefusalSelector{OpID: r.PathValue("op")}
+	sel := localstore.RefusalSelector{OpID: r.PathValue("op")}
 	switch r.PostFormValue("action") {
 	case "again":
 		if _, err := u.local.RecordAgain(r.Context(), u.user, sel); err != nil {

@@ -19,7 +19,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/localstore"
 )
 
 // oddRef is a case reference with every character a link must encode.
@@ -28,11 +28,11 @@ const oddRef = "GW/001 #a?b%"
 // offlineStore is a real client store holding one inspection of the built-in
 // framework with cases T-1 and oddRef assigned to insp.a, as a sync leaves
 // it. Opened fresh, its framework cache is empty.
-func offlineStore(t *testing.T) (*store.Local, string) {
+func offlineStore(t *testing.T) (*localstore.Store, string) {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "client.db")
-	l, err := store.OpenLocal(ctx, path)
+	l, err := localstore.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func offlineStore(t *testing.T) (*store.Local, string) {
 	}
 	l.Close()
 	// Reopened: nothing of the framework is cached yet.
-	l, err = store.OpenLocal(ctx, path)
+	l, err = localstore.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func offlineStore(t *testing.T) (*store.Local, string) {
 
 // uiSession serves a UI over loopback HTTP and signs an HTTP client in
 // through a one-time start address.
-func uiSession(t *testing.T, l *store.Local) (*client.UI, *httptest.Server, *http.Client) {
+func uiSession(t *testing.T, l *localstore.Store) (*client.UI, *httptest.Server, *http.Client) {
 	t.Helper()
 	ui := client.NewUI(client.New(nil, l), l, "insp.a")
 	srv := httptest.NewServer(ui.Handler())
@@ -114,7 +114,7 @@ func TestUIHandlersConcurrently(t *testing.T) {
 	_, path := offlineStore(t)
 	questions := []string{"2.1.1", "2.1.2", "2.1.3", "2.2.1", "2.2.3b", "2.3.3c"}
 	for round := range 3 {
-		l, err := store.OpenLocal(context.Background(), path)
+		l, err := localstore.Open(context.Background(), path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/localstore"
 )
 
 // Walk takes an inspector through a case's applicable questions in
@@ -20,7 +20,7 @@ import (
 // Commands: y | n | na | a number [note…] to answer (the rest of the line
 // becomes the note), "note TEXT" to change the note only, Enter or s to
 // skip, b to go back, g QID to jump, q to quit, ? for help.
-func Walk(ctx context.Context, local *store.Local, user, inspectionID, caseRef string, in io.Reader, out io.Writer) error {
+func Walk(ctx context.Context, local *localstore.Store, user, inspectionID, caseRef string, in io.Reader, out io.Writer) error {
 	insp, err := local.Inspection(ctx, inspectionID)
 	if err != nil {
 		return err
@@ -185,7 +185,7 @@ func Walk(ctx context.Context, local *store.Local, user, inspectionID, caseRef s
 	}
 }
 
-func record(ctx context.Context, local *store.Local, user, inspectionID, caseRef, qid, value, note string, out io.Writer) error {
+func record(ctx context.Context, local *localstore.Store, user, inspectionID, caseRef, qid, value, note string, out io.Writer) error {
 	_, err := local.Record(ctx, user, inspectionID, caseRef, qid, value, note)
 	if err != nil && framework.ErrorCode(err) != "" {
 		fmt.Fprintf(out, "! %v\n", err)
@@ -196,7 +196,7 @@ func record(ctx context.Context, local *store.Local, user, inspectionID, caseRef
 	return err
 }
 
-func savePos(ctx context.Context, local *store.Local, key string, qs []*framework.Question, pos int) {
+func savePos(ctx context.Context, local *localstore.Store, key string, qs []*framework.Question, pos int) {
 	if pos < len(qs) {
 		local.SetMeta(ctx, key, qs[pos].ID)
 	}

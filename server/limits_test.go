@@ -22,7 +22,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
-	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/localstore"
 	"github.com/fieldworkhq/fieldwork/server"
 )
 
@@ -269,7 +269,7 @@ func TestPull_FiveCasesAtTheLimitsAcrossPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	local, err := store.OpenLocal(t.Context(), filepath.Join(dir, "client.db"))
+	local, err := localstore.Open(t.Context(), filepath.Join(dir, "client.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestRPC_InvalidUTF8NamesTheField(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	local, err := store.OpenLocal(t.Context(), filepath.Join(dir, "client.db"))
+	local, err := localstore.Open(t.Context(), filepath.Join(dir, "client.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/localstore"
 	"github.com/fieldworkhq/fieldwork/internal/synctest"
 )
 
@@ -42,7 +42,7 @@ func killSetup(t *testing.T) (dir, db, addr, id, insp string, srv *daemon, dev *
 	cli(t, insp, false, "login", "--server", addr, "--token", strings.TrimSpace(tok))
 	cli(t, insp, false, "sync")
 
-	local, err := store.OpenLocal(context.Background(), filepath.Join(insp, "client.db"))
+	local, err := localstore.Open(context.Background(), filepath.Join(insp, "client.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func readAnswers(t *testing.T) [][]string {
 // checkAfterKill reopens the inspector's store and checks the sync
 // properties against the server's database.
 func checkAfterKill(t *testing.T, db, id, insp string, dev *synctest.Device) int {
-	local, err := store.OpenLocal(context.Background(), filepath.Join(insp, "client.db"))
+	local, err := localstore.Open(context.Background(), filepath.Join(insp, "client.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

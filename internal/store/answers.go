@@ -13,6 +13,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
 // WritePolicy decides whether the writer may change answers of a case, given
@@ -128,7 +129,7 @@ func scanConflict(s interface{ Scan(...any) error }) (framework.Conflict, error)
 	var at string
 	err := s.Scan(&c.ID, &c.InspectionID, &c.CaseRef, &c.QuestionID, &c.BaseRevision, &c.ServerRevision, &c.ServerValue, &c.ServerNote,
 		&c.ClientValue, &c.ClientNote, &c.ClientUser, &c.ClientDevice, &at, &c.Status, &c.ResolvedBy, &c.Resolution)
-	c.CreatedAt = parseTime(at)
+	c.CreatedAt = sqlite.ParseTime(at)
 	return c, err
 }
 
@@ -237,7 +238,7 @@ func (gc *groupCache) sameAnswer(ctx context.Context, tx *sql.Tx, caseID, questi
 
 // Answers returns the current answers of one case.
 func (db *DB) Answers(ctx context.Context, inspectionID, caseRef string) ([]framework.Answer, error) {
-	rows, err := db.conn.R.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
+	rows, err := db.conn.Reader.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
 		FROM answers a JOIN cases c ON c.id = a.case_id WHERE c.inspection_id = ? AND c.case_ref = ? ORDER BY a.question_id`, inspectionID, caseRef)
 	if err != nil {
 		return nil, fmt.Errorf("list answers: %w", err)
@@ -254,7 +255,7 @@ func scanAnswers(rows *sql.Rows) ([]framework.Answer, error) {
 		if err := rows.Scan(&a.CaseRef, &a.QuestionID, &a.Value, &a.Note, &a.Revision, &a.UpdatedBy, &a.DeviceID, &at); err != nil {
 			return nil, err
 		}
-		a.UpdatedAt = parseTime(at)
+		a.UpdatedAt = sqlite.ParseTime(at)
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -417,7 +418,7 @@ func (db *DB) recount(ctx context.Context, tx *sql.Tx, fix bool) ([]Mismatch, er
 	for k, n := range counted {
 		fresh = append(fresh, []any{k[0], k[1], k[2], n})
 	}
-	if err := insertMany(ctx, tx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES `, `(?, ?, ?, ?)`, ``, fresh); err != nil {
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES `, `(?, ?, ?, ?)`, ``, fresh); err != nil {
 		return nil, err
 	}
 	return out, nil

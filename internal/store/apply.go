@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 	"github.com/fieldworkhq/fieldwork/internal/syncer"
 )
 
@@ -44,7 +44,7 @@ type groupCache struct {
 func (gc *groupCache) now(db *DB) string {
 	if gc.at == "" {
 		gc.at = db.now()
-		gc.atTime = parseTime(gc.at)
+		gc.atTime = sqlite.ParseTime(gc.at)
 	}
 	return gc.at
 }
@@ -196,7 +196,7 @@ func (gc *groupCache) prefetchRecorded(ctx context.Context, tx *sql.Tx, group []
 	}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		marks, args := inList(chunk)
+		marks, args := sqlite.InList(chunk)
 		rows, err := tx.QueryContext(ctx, `SELECT op_id, result, revision, reason, coalesce(conflict_id, ''), user_name, device_id, device_seq,
 			coalesce(case_id, ''), coalesce(question_id, ''), payload, coalesce(code, '') FROM op_records WHERE op_id IN (`+marks+`)`, args...)
 		if err != nil {
@@ -274,7 +274,7 @@ func (gc *groupCache) prefetchDeviceMax(ctx context.Context, tx *sql.Tx, group [
 	}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		marks, args := inList(chunk)
+		marks, args := sqlite.InList(chunk)
 		rows, err := tx.QueryContext(ctx, `SELECT device_id, user_name, max_seq, forked FROM device_seqs WHERE device_id IN (`+marks+`)`, args...)
 		if err != nil {
 			return err
@@ -495,7 +495,7 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, u User, op fr
 			h := &gc.rows.history[i]
 			ans.UpdatedBy, ans.DeviceID, ans.UpdatedAt = h.user, h.device, gc.atTime
 			if h.at != gc.at {
-				ans.UpdatedAt = parseTime(h.at)
+				ans.UpdatedAt = sqlite.ParseTime(h.at)
 			}
 		} else {
 			// Written before this group (a re-sent, rejected or converged op:
@@ -505,7 +505,7 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, u User, op fr
 				cr.id, op.QuestionID).Scan(&ans.UpdatedBy, &ans.DeviceID, &at); err != nil {
 				return ack, err
 			}
-			ans.UpdatedAt = parseTime(at)
+			ans.UpdatedAt = sqlite.ParseTime(at)
 		}
 		ack.Answer = &ans
 	}
@@ -788,7 +788,7 @@ func (gc *groupCache) othersSinceUnnamed(ctx context.Context, tx *sql.Tx, caseID
 func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, cur current, ans *framework.Answer, op framework.Op, payload int64) error {
 	ans.UpdatedAt = gc.atTime
 	if at != gc.at {
-		ans.UpdatedAt = parseTime(at)
+		ans.UpdatedAt = sqlite.ParseTime(at)
 	}
 	key := [2]string{cur.caseID, ans.QuestionID}
 	h := histRow{caseID: cur.caseID, questionID: ans.QuestionID, value: ans.Value, note: ans.Note, revision: ans.Revision,
@@ -824,7 +824,7 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 // putConflict stores a conflict now (later ops may read it) and queues its
 // change and audit rows.
 func (gc *groupCache) putConflict(ctx context.Context, tx *sql.Tx, at string, c *framework.Conflict, opID, caseID string) error {
-	c.CreatedAt = parseTime(at)
+	c.CreatedAt = sqlite.ParseTime(at)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_id, question_id, base_revision, server_revision, server_value, server_note,
 		client_value, client_note, client_user, client_device, op_id, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
 		c.ID, c.InspectionID, caseID, c.QuestionID, c.BaseRevision, c.ServerRevision, c.ServerValue, c.ServerNote,
@@ -844,57 +844,6 @@ func (gc *groupCache) change(inspectionID, kind, caseID, entity string) {
 
 func (gc *groupCache) audit(at string, a framework.Actor, action, entity string, before, after any) {
 	gc.rows.audit = append(gc.rows.audit, auditRow(at, a, action, entity, before, after))
-}
-
-// insertMany writes rows with multi-row INSERTs of up to 400 rows each,
-// whose lengths are multiples of 20 or under 20 (a group's rows take at
-// most two statements beyond the full ones). The driver caches a prepared
-// statement per SQL text, and a statement's size grows with its rows: with
-// every length from 1 to 400 in use, as under mixed load, the cache held
-// about 100 MiB of INSERTs; these 39 lengths per table bound it to a few.
-func insertMany(ctx context.Context, tx *sql.Tx, head, rowSQL, tail string, rows [][]any) error {
-	for start := 0; start < len(rows); {
-		n := chunkLen(len(rows) - start)
-		chunk := rows[start : start+n]
-		start += n
-		var args []any
-		for _, r := range chunk {
-			args = append(args, r...)
-		}
-		q := head + strings.TrimSuffix(strings.Repeat(rowSQL+",", len(chunk)), ",") + tail
-		if err := execBound(ctx, tx, q, args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// chunkLen is the length of insertMany's next statement for n rows left.
-func chunkLen(n int) int {
-	const per, granule = 400, 20
-	if n >= per {
-		return per
-	}
-	if n >= granule {
-		return n - n%granule
-	}
-	return n
-}
-
-// execBound runs a statement with many arguments as a query: go-sqlite3
-// binds a query's arguments in one cgo crossing and an exec's one call per
-// value, which was a third of writing a history row (BENCHMARKS.md).
-func execBound(ctx context.Context, tx *sql.Tx, q string, args ...any) error {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() { // an INSERT without RETURNING has no rows
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	return rows.Err()
 }
 
 // flush writes the group's rows. Binding values through cgo costs more
@@ -930,7 +879,7 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 		hist = append(hist, []any{h.caseID, h.questionID, h.value, h.note, h.revision, h.user, h.device, h.at, opID, seq, payload})
 	}
-	if err := insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id, device_seq, payload) VALUES `,
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id, device_seq, payload) VALUES `,
 		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, hist); err != nil {
 		return fmt.Errorf("write history: %w", err)
 	}
@@ -961,7 +910,7 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 		lo = hi
 	}
-	if err := insertMany(ctx, tx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id, payload, code) VALUES `,
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO ops_applied (op_id, result, revision, reason, conflict_id, user_name, device_id, device_seq, applied_at, case_id, question_id, payload, code) VALUES `,
 		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.ops); err != nil {
 		return fmt.Errorf("write op records: %w", err)
 	}
@@ -973,14 +922,14 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("write device sequence: %w", err)
 		}
 	}
-	if err := insertMany(ctx, tx, `INSERT INTO supersessions (op_id, by_op_id, user_name, device_id, case_id, question_id) VALUES `,
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO supersessions (op_id, by_op_id, user_name, device_id, case_id, question_id) VALUES `,
 		`(?, ?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING`, gc.rows.supers); err != nil {
 		return fmt.Errorf("write supersessions: %w", err)
 	}
-	if err := insertMany(ctx, tx, `INSERT INTO changes (inspection_id, kind, case_id, entity) VALUES `, `(?, ?, ?, ?)`, ``, gc.rows.changes); err != nil {
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO changes (inspection_id, kind, case_id, entity) VALUES `, `(?, ?, ?, ?)`, ``, gc.rows.changes); err != nil {
 		return fmt.Errorf("write changes: %w", err)
 	}
-	if err := insertMany(ctx, tx, `INSERT INTO audit (at, user_name, device_id, action, entity, before, after, inspection_id) VALUES `,
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO audit (at, user_name, device_id, action, entity, before, after, inspection_id) VALUES `,
 		`(?, ?, ?, ?, ?, ?, ?, ?)`, ``, gc.rows.audit); err != nil {
 		return fmt.Errorf("write audit: %w", err)
 	}

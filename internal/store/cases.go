@@ -12,6 +12,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
 // inspectionFramework loads an inspection's status and framework inside a
@@ -251,7 +252,7 @@ func loadCase(ctx context.Context, q interface {
 
 // Case returns one case of an inspection.
 func (db *DB) Case(ctx context.Context, inspectionID, ref string) (framework.Case, error) {
-	cr, err := loadCase(ctx, db.conn.R, inspectionID, ref)
+	cr, err := loadCase(ctx, db.conn.Reader, inspectionID, ref)
 	return cr.c, err
 }
 
@@ -361,12 +362,12 @@ func (db *DB) RecordJudgements(ctx context.Context, a framework.Actor, inspectio
 func (db *DB) Judgement(ctx context.Context, inspectionID, standardID string) (framework.Judgement, error) {
 	j := framework.Judgement{StandardID: standardID}
 	var at string
-	err := db.conn.R.QueryRowContext(ctx, `SELECT rating, rationale, judged_by, judged_at FROM judgements WHERE inspection_id = ? AND standard_id = ?`,
+	err := db.conn.Reader.QueryRowContext(ctx, `SELECT rating, rationale, judged_by, judged_at FROM judgements WHERE inspection_id = ? AND standard_id = ?`,
 		inspectionID, standardID).Scan(&j.Rating, &j.Rationale, &j.JudgedBy, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, framework.Errorf(framework.CodeNotFound, "no judgement for %s", standardID)
 	}
-	j.JudgedAt = parseTime(at)
+	j.JudgedAt = sqlite.ParseTime(at)
 	return j, err
 }
 
@@ -383,7 +384,7 @@ func judgements(ctx context.Context, tx *sql.Tx, inspectionID string) ([]framewo
 		if err := rows.Scan(&j.StandardID, &j.Rating, &j.Rationale, &j.JudgedBy, &at); err != nil {
 			return nil, err
 		}
-		j.JudgedAt = parseTime(at)
+		j.JudgedAt = sqlite.ParseTime(at)
 		out = append(out, j)
 	}
 	return out, rows.Err()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
 // Changes returns up to limit changes after seq that the user may see, each
@@ -199,7 +200,7 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 				if err != nil {
 					return err
 				}
-				j.JudgedAt = parseTime(at)
+				j.JudgedAt = sqlite.ParseTime(at)
 				ch.Judgement = &j
 			case "conflict":
 				c, err := conflictByID(ctx, tx, r.entity)
@@ -222,7 +223,7 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 
 // OpenConflicts lists an inspection's open conflicts, oldest first.
 func (db *DB) OpenConflicts(ctx context.Context, inspectionID string) ([]framework.Conflict, error) {
-	rows, err := db.conn.R.QueryContext(ctx, `SELECT `+conflictCols+` FROM conflicts k JOIN cases c ON c.id = k.case_id
+	rows, err := db.conn.Reader.QueryContext(ctx, `SELECT `+conflictCols+` FROM conflicts k JOIN cases c ON c.id = k.case_id
 		WHERE k.inspection_id = ? AND k.status = 'open' ORDER BY k.created_at`, inspectionID)
 	if err != nil {
 		return nil, fmt.Errorf("list conflicts: %w", err)
@@ -242,7 +243,7 @@ func (db *DB) OpenConflicts(ctx context.Context, inspectionID string) ([]framewo
 // Seq is the latest change sequence number.
 func (db *DB) Seq(ctx context.Context) (int64, error) {
 	var seq int64
-	err := db.conn.R.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&seq)
+	err := db.conn.Reader.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&seq)
 	return seq, err
 }
 

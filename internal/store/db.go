@@ -1,3 +1,9 @@
+// Package store is the server's database: frameworks, users and tokens,
+// inspections and teams, cases, answers and their history, conflicts, the
+// pull log, kept counts and the audit trail, in one SQLite file on
+// internal/sqlite. The sync decision is syncer's and the rules are
+// framework's; this package gathers the facts they need, calls them, and
+// stores the outcome with the measured statement shapes.
 package store
 
 import (
@@ -20,6 +26,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
 //go:embed migrations/*.sql
@@ -27,7 +34,7 @@ var migrations embed.FS
 
 // DB is the server's database.
 type DB struct {
-	conn *Conn
+	conn *sqlite.Conn
 	// Now returns the current time; tests may fix it.
 	Now func() time.Time
 
@@ -45,7 +52,7 @@ type DB struct {
 
 // Open opens (creating and migrating) the server database at path.
 func Open(ctx context.Context, path string) (*DB, error) {
-	c, err := OpenConn(ctx, path, migrations, "migrations")
+	c, err := sqlite.Open(ctx, path, migrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +71,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // longer apply to their case, a rule SQL cannot judge.
 func (db *DB) runPendingTasks(ctx context.Context) error {
 	var n int
-	if err := db.conn.R.QueryRowContext(ctx, `SELECT count(*) FROM pending_tasks`).Scan(&n); err != nil || n == 0 {
+	if err := db.conn.Reader.QueryRowContext(ctx, `SELECT count(*) FROM pending_tasks`).Scan(&n); err != nil || n == 0 {
 		return err
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
@@ -91,11 +98,6 @@ func (db *DB) Close() error {
 
 func (db *DB) now() string { return db.Now().UTC().Format(time.RFC3339Nano) }
 
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s)
-	return t
-}
-
 // SetLogger sets where the store logs the few events an operator must
 // act on (slog.Default until set).
 func (db *DB) SetLogger(l *slog.Logger) { db.logger.Store(l) }
@@ -108,36 +110,24 @@ func (db *DB) log() *slog.Logger {
 }
 
 // write runs fn in one write transaction. Every server write goes through
-// here, so here it is checked, before each commit, that the database file
-// is still the one opened: a write committed to a file renamed over or
-// deleted would be acknowledged and then lost at the next start.
+// here, so every commit is refused once the database file is no longer the
+// one opened (sqlite.Conn.Write): the operator is told once, and each
+// caller is told to restart.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.conn.W.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := db.conn.CheckFile(); err != nil {
+	err := db.conn.Write(ctx, fn)
+	if errors.Is(err, sqlite.ErrFileReplaced) {
 		db.replacedOnce.Do(func() {
 			db.log().Error("the database file was replaced or deleted while fieldworkd ran: refusing every write until restart", "path", db.conn.Path())
 		})
 		return framework.Errorf(framework.CodePrecondition, "the database file at %s was replaced or deleted; restart fieldworkd", db.conn.Path())
 	}
-	return tx.Commit()
+	return err
 }
 
 // read runs fn in one read transaction, so everything it reads is from one
 // snapshot.
 func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.conn.R.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	return fn(tx)
+	return db.conn.Read(ctx, fn)
 }
 
 func audit(ctx context.Context, tx *sql.Tx, at string, a framework.Actor, action, entity string, before, after any) error {
@@ -184,7 +174,7 @@ func (db *DB) Audit(ctx context.Context, inspectionID, caseRef string, after int
 	if inspectionID == "" {
 		of = `inspection_id IS NULL AND ? = ''`
 	}
-	rows, err := db.conn.R.QueryContext(ctx, `SELECT seq, at, user_name, device_id, action, entity, coalesce(before, ''), coalesce(after, '')
+	rows, err := db.conn.Reader.QueryContext(ctx, `SELECT seq, at, user_name, device_id, action, entity, coalesce(before, ''), coalesce(after, '')
 		FROM audit_trail WHERE `+of+` AND seq > ? AND (? = '' OR entity = ? OR substr(entity, 1, ?) = ?)
 		ORDER BY seq LIMIT ?`, inspectionID, after, caseRef, prefix, len(prefix)+1, prefix+"/", limit)
 	if err != nil {
@@ -198,7 +188,7 @@ func (db *DB) Audit(ctx context.Context, inspectionID, caseRef string, after int
 		if err := rows.Scan(&e.Seq, &at, &e.User, &e.Device, &e.Action, &e.Entity, &e.Before, &e.After); err != nil {
 			return nil, fmt.Errorf("list audit: %w", err)
 		}
-		e.At = parseTime(at)
+		e.At = sqlite.ParseTime(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -303,7 +293,7 @@ func (db *DB) PutFramework(ctx context.Context, fw *framework.Framework, raw []b
 
 // Frameworks lists every stored framework version.
 func (db *DB) Frameworks(ctx context.Context) ([]FrameworkInfo, error) {
-	rows, err := db.conn.R.QueryContext(ctx, `SELECT id, version FROM frameworks ORDER BY id, version`)
+	rows, err := db.conn.Reader.QueryContext(ctx, `SELECT id, version FROM frameworks ORDER BY id, version`)
 	if err != nil {
 		return nil, fmt.Errorf("list frameworks: %w", err)
 	}
@@ -342,7 +332,7 @@ func (db *DB) Framework(ctx context.Context, id string, version int) (*framework
 		args = args[:1]
 	}
 	var raw []byte
-	err := db.conn.R.QueryRowContext(ctx, q, args...).Scan(&version, &raw)
+	err := db.conn.Reader.QueryRowContext(ctx, q, args...).Scan(&version, &raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, framework.Errorf(framework.CodeNotFound, "framework %q not found", id)
 	}
@@ -380,7 +370,7 @@ func (db *DB) CreateUser(ctx context.Context, a framework.Actor, name string, ad
 	return db.write(ctx, func(tx *sql.Tx) error {
 		at := db.now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (name, admin, created_at) VALUES (?, ?, ?)`, name, admin, at); err != nil {
-			if isUnique(err) {
+			if sqlite.IsUnique(err) {
 				return framework.Errorf(framework.CodeExists, "user %q already exists", name)
 			}
 			return fmt.Errorf("create user %s: %w", name, err)
@@ -481,7 +471,7 @@ func (db *DB) AuthenticateHash(ctx context.Context, hash string) (User, error) {
 	var u User
 	var expires string
 	var revoked sql.NullString
-	err := db.conn.R.QueryRowContext(ctx, `SELECT u.name, u.admin, t.expires_at, t.revoked_at FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?`,
+	err := db.conn.Reader.QueryRowContext(ctx, `SELECT u.name, u.admin, t.expires_at, t.revoked_at FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?`,
 		hash).Scan(&u.Name, &u.Admin, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, framework.Errorf(framework.CodeUnauthorized, "unknown token")
@@ -492,7 +482,7 @@ func (db *DB) AuthenticateHash(ctx context.Context, hash string) (User, error) {
 	if revoked.Valid {
 		return User{}, framework.Errorf(framework.CodeUnauthorized, "token revoked")
 	}
-	if db.Now().After(parseTime(expires)) {
+	if db.Now().After(sqlite.ParseTime(expires)) {
 		return User{}, framework.Errorf(framework.CodeUnauthorized, "token expired")
 	}
 	return u, nil
@@ -519,7 +509,7 @@ func (db *DB) CreateInspection(ctx context.Context, a framework.Actor, name, uni
 	}
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		at := db.now()
-		in.CreatedAt = parseTime(at)
+		in.CreatedAt = sqlite.ParseTime(at)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO inspections (id, name, unit, framework_id, framework_version, status, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			in.ID, in.Name, in.Unit, in.FrameworkID, in.FrameworkVersion, in.Status, at, a.User); err != nil {
 			return err
@@ -541,7 +531,7 @@ func scanInspection(s interface{ Scan(...any) error }, extra ...any) (framework.
 	var in framework.Inspection
 	var at string
 	err := s.Scan(append([]any{&in.ID, &in.Name, &in.Unit, &in.FrameworkID, &in.FrameworkVersion, &in.Status, &at}, extra...)...)
-	in.CreatedAt = parseTime(at)
+	in.CreatedAt = sqlite.ParseTime(at)
 	return in, err
 }
 
@@ -549,7 +539,7 @@ func scanInspection(s interface{ Scan(...any) error }, extra ...any) (framework.
 // none; "admin" for an administrator not on the team).
 func (db *DB) Inspection(ctx context.Context, u User, id string) (framework.Inspection, error) {
 	var role sql.NullString
-	in, err := scanInspection(db.conn.R.QueryRowContext(ctx, `SELECT `+inspectionCols+`, t.role FROM inspections i
+	in, err := scanInspection(db.conn.Reader.QueryRowContext(ctx, `SELECT `+inspectionCols+`, t.role FROM inspections i
 		LEFT JOIN team t ON t.inspection_id = i.id AND t.user_name = ? WHERE i.id = ?`, u.Name, id), &role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return framework.Inspection{}, framework.Errorf(framework.CodeNotFound, "inspection %q not found", id)
@@ -567,7 +557,7 @@ func (db *DB) Inspection(ctx context.Context, u User, id string) (framework.Insp
 // Inspections lists the inspections a user may see: all for an
 // administrator, else those the user is on the team of.
 func (db *DB) Inspections(ctx context.Context, u User) ([]framework.Inspection, error) {
-	rows, err := db.conn.R.QueryContext(ctx, `SELECT `+inspectionCols+`, t.role FROM inspections i
+	rows, err := db.conn.Reader.QueryContext(ctx, `SELECT `+inspectionCols+`, t.role FROM inspections i
 		LEFT JOIN team t ON t.inspection_id = i.id AND t.user_name = ?
 		WHERE ? OR t.role IS NOT NULL ORDER BY i.created_at, i.id`, u.Name, u.Admin)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
 // A database written before migration 0006 kept every op's record in
@@ -28,7 +29,7 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 			before[name] = &fstest.MapFile{Data: body}
 		}
 	}
-	old, err := OpenConn(ctx, path, before, "migrations")
+	old, err := sqlite.Open(ctx, path, before, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 			[]any{at, `{"note":"","op_id":"` + opX + `","revision":1,"value":"yes"}`}},
 		{`INSERT INTO question_counts VALUES ('I', '2.1.1', 'yes', 1)`, nil},
 	} {
-		if _, err := old.W.Exec(stmt.sql, stmt.args...); err != nil {
+		if _, err := old.Writer.Exec(stmt.sql, stmt.args...); err != nil {
 			t.Fatalf("%s: %v", stmt.sql, err)
 		}
 	}
@@ -95,7 +96,7 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 		t.Errorf("recorded op_id re-used: %+v, want rejected naming the op_id, with no answer", a)
 	}
 	var dup int
-	if err := db.conn.R.QueryRow(`SELECT count(*) FROM (SELECT op_id FROM op_records GROUP BY op_id HAVING count(*) > 1)`).Scan(&dup); err != nil || dup != 0 {
+	if err := db.conn.Reader.QueryRow(`SELECT count(*) FROM (SELECT op_id FROM op_records GROUP BY op_id HAVING count(*) > 1)`).Scan(&dup); err != nil || dup != 0 {
 		t.Errorf("%d ops recorded twice (%v)", dup, err)
 	}
 	entries, err := db.Audit(ctx, "I", "T-1", 0, 100)
@@ -137,7 +138,7 @@ func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
 			before[name] = &fstest.MapFile{Data: body}
 		}
 	}
-	old, err := OpenConn(ctx, path, before, "migrations")
+	old, err := sqlite.Open(ctx, path, before, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
 		{`INSERT INTO answers VALUES ('C1', '2.3.3e', 'yes', '', 1, 'insp.a', 'dev-1', ?)`, []any{at}},
 		{`INSERT INTO question_counts VALUES ('I', '2.3.3f', 'yes', 1), ('I', '2.3.3e', 'yes', 1)`, nil},
 	} {
-		if _, err := old.W.Exec(stmt.sql, stmt.args...); err != nil {
+		if _, err := old.Writer.Exec(stmt.sql, stmt.args...); err != nil {
 			t.Fatalf("%s: %v", stmt.sql, err)
 		}
 	}
@@ -181,7 +182,7 @@ func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
 		t.Errorf("answers = %+v, %v; want both kept", as, err)
 	}
 	var pending int
-	if err := db.conn.R.QueryRow(`SELECT count(*) FROM pending_tasks`).Scan(&pending); err != nil || pending != 0 {
+	if err := db.conn.Reader.QueryRow(`SELECT count(*) FROM pending_tasks`).Scan(&pending); err != nil || pending != 0 {
 		t.Errorf("%d pending task(s) left (%v), want the recount done once", pending, err)
 	}
 }

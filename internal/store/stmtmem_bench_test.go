@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
 // BenchmarkHistoryGroupsOfEverySize writes history groups of 145 to 400
@@ -26,7 +27,7 @@ func BenchmarkHistoryGroupsOfEverySize(b *testing.B) {
 		for k := range n {
 			rows = append(rows, []any{fmt.Sprintf("case-%d-%d", n, k), "2.1.1", "yes", "", int64(1), "u", "d", "t", nil, nil})
 		}
-		return insertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id, device_seq) VALUES `,
+		return sqlite.InsertMany(ctx, tx, `INSERT INTO answer_history (case_id, question_id, value, note, revision, updated_by, device_id, updated_at, op_id, device_seq) VALUES `,
 			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``, rows)
 	})
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
-	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/localstore"
 	"github.com/fieldworkhq/fieldwork/server"
 )
 
@@ -120,7 +120,7 @@ func (w *World) Restart(tb testing.TB) {
 type Device struct {
 	User   string
 	Client *client.Client
-	Local  *store.Local
+	Local  *localstore.Store
 	// Ops are the ops recorded on this device, in order.
 	Ops []framework.Op
 }
@@ -143,7 +143,7 @@ func (w *World) NewDeviceWith(tb testing.TB, dir, user, addr string, opts ...grp
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		tb.Fatal(err)
 	}
-	local, err := store.OpenLocal(ctx, filepath.Join(dir, "client.db"))
+	local, err := localstore.Open(ctx, filepath.Join(dir, "client.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}

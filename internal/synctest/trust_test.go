@@ -10,6 +10,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/localstore"
 	"github.com/fieldworkhq/fieldwork/internal/store"
 	"github.com/fieldworkhq/fieldwork/internal/synctest"
 )
@@ -51,13 +52,13 @@ func TestARefusedEditStaysWithItsAuthorUntilTheyAct(t *testing.T) {
 	}
 	r := rej[0]
 	if r.CaseRef != ref || r.QuestionID != "2.1.1" || r.Value != "yes" || r.Note != note || !strings.Contains(r.Reason, "locked") ||
-		r.Code != string(framework.CodePrecondition) || r.Status != store.RefusalOpen {
+		r.Code != string(framework.CodePrecondition) || r.Status != localstore.RefusalOpen {
 		t.Errorf("refused edit = %+v, want 2.1.1 yes with its note, refused as locked (precondition)", r)
 	}
 	// Re-syncing keeps it listed; recording it again while the cause stands
 	// is refused at once, and keeps it listed too.
 	syncOK(t, a)
-	if _, err := a.Local.RecordAgain(ctx, a.User, store.RefusalSelector{CaseRef: ref, QuestionID: "2.1.1"}); framework.ErrorCode(err) != framework.CodePrecondition {
+	if _, err := a.Local.RecordAgain(ctx, a.User, localstore.RefusalSelector{CaseRef: ref, QuestionID: "2.1.1"}); framework.ErrorCode(err) != framework.CodePrecondition {
 		t.Errorf("recording again while locked: %v, want a precondition error", err)
 	}
 	if rej, _ := a.Local.Rejections(ctx); len(rej) != 1 {
@@ -65,7 +66,7 @@ func TestARefusedEditStaysWithItsAuthorUntilTheyAct(t *testing.T) {
 	}
 	unlock()
 	syncOK(t, a)
-	op, err := a.Local.RecordAgain(ctx, a.User, store.RefusalSelector{CaseRef: ref, QuestionID: "2.1.1"})
+	op, err := a.Local.RecordAgain(ctx, a.User, localstore.RefusalSelector{CaseRef: ref, QuestionID: "2.1.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestARefusedEditStaysWithItsAuthorUntilTheyAct(t *testing.T) {
 	if rej, _ := a.Local.Rejections(ctx); len(rej) != 0 {
 		t.Errorf("refused edits after recording again = %+v, want none open", rej)
 	}
-	if all, _ := a.Local.AllRejections(ctx); len(all) != 1 || all[0].Status != store.RefusalRerecorded || all[0].RerecordedAs != op.ID {
+	if all, _ := a.Local.AllRejections(ctx); len(all) != 1 || all[0].Status != localstore.RefusalRerecorded || all[0].RerecordedAs != op.ID {
 		t.Errorf("kept refusals = %+v, want the one marked recorded again as %s", all, op.ID)
 	}
 
@@ -90,7 +91,7 @@ func TestARefusedEditStaysWithItsAuthorUntilTheyAct(t *testing.T) {
 	if res, err := a.Client.SyncNow(ctx); err != nil || res.Rejected != 1 {
 		t.Fatalf("second sync after a lock = %+v, %v", res, err)
 	}
-	if _, err := a.Local.Dismiss(ctx, store.RefusalSelector{CaseRef: ref, QuestionID: "2.1.2"}); err != nil {
+	if _, err := a.Local.Dismiss(ctx, localstore.RefusalSelector{CaseRef: ref, QuestionID: "2.1.2"}); err != nil {
 		t.Fatal(err)
 	}
 	if rej, _ := a.Local.Rejections(ctx); len(rej) != 0 {

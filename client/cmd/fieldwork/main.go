@@ -29,8 +29,8 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/localstore"
 	"github.com/fieldworkhq/fieldwork/internal/report"
-	"github.com/fieldworkhq/fieldwork/internal/store"
 	"github.com/fieldworkhq/fieldwork/internal/termsafe"
 )
 
@@ -98,7 +98,7 @@ type app struct {
 	home   string
 	stdout io.Writer
 	stderr io.Writer
-	local  *store.Local
+	local  *localstore.Store
 	creds  client.Credentials
 }
 
@@ -170,14 +170,14 @@ func required(fs *flag.FlagSet, names ...string) error {
 }
 
 // openLocal opens the local store, creating the home directory (0700).
-func (a *app) openLocal() (*store.Local, error) {
+func (a *app) openLocal() (*localstore.Store, error) {
 	if a.local != nil {
 		return a.local, nil
 	}
 	if err := os.MkdirAll(a.home, 0o700); err != nil {
 		return nil, err
 	}
-	l, err := store.OpenLocal(a.ctx, filepath.Join(a.home, "client.db"))
+	l, err := localstore.Open(a.ctx, filepath.Join(a.home, "client.db"))
 	if err != nil {
 		return nil, err
 	}
@@ -1077,7 +1077,7 @@ func (a *app) answers(args []string) error {
 // noLongerApplies returns the test of whether an answer of a case on this
 // device no longer applies to it (framework's Question.Counts), judged
 // offline from the case's attributes and framework held locally.
-func noLongerApplies(ctx context.Context, l *store.Local, inspectionID, caseRef string) (func(framework.Answer) bool, error) {
+func noLongerApplies(ctx context.Context, l *localstore.Store, inspectionID, caseRef string) (func(framework.Answer) bool, error) {
 	in, err := l.Inspection(ctx, inspectionID)
 	if err != nil {
 		return nil, err
@@ -1144,7 +1144,7 @@ func (a *app) sync(args []string) error {
 }
 
 // printRefused lists refused edits with what their author needs to act.
-func (a *app) printRefused(rs []store.Rejection) {
+func (a *app) printRefused(rs []localstore.Rejection) {
 	fmt.Fprintf(a.stdout, "refused edits: %d (kept here until you record them again or dismiss them)\n", len(rs))
 	for _, r := range rs {
 		termsafe.Fprintf(a.stdout, "  %s %s = %s", r.CaseRef, r.QuestionID, r.Value)
@@ -1179,7 +1179,7 @@ func (a *app) refused(args []string) error {
 	if err != nil {
 		return err
 	}
-	sel := store.RefusalSelector{OpID: *op, InspectionID: *insp, CaseRef: *ref, QuestionID: *q}
+	sel := localstore.RefusalSelector{OpID: *op, InspectionID: *insp, CaseRef: *ref, QuestionID: *q}
 	if verb == "again" {
 		o, err := l.RecordAgain(a.ctx, a.localUser(), sel)
 		if err != nil {
@@ -1232,17 +1232,17 @@ func (a *app) status(args []string) error {
 	switch *format {
 	case "json":
 		if rs == nil {
-			rs = []store.Rejection{}
+			rs = []localstore.Rejection{}
 		}
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(struct {
-			Server        string            `json:"server"`
-			User          string            `json:"user"`
-			Unsynced      int               `json:"unsynced"`
-			LastSync      string            `json:"last_sync"`
-			OpenConflicts int               `json:"open_conflicts"`
-			Refused       []store.Rejection `json:"refused"`
+			Server        string                 `json:"server"`
+			User          string                 `json:"user"`
+			Unsynced      int                    `json:"unsynced"`
+			LastSync      string                 `json:"last_sync"`
+			OpenConflicts int                    `json:"open_conflicts"`
+			Refused       []localstore.Rejection `json:"refused"`
 		}{creds.Server, creds.User, n, last, len(cs), rs})
 	case "table":
 	default:

@@ -1,8 +1,10 @@
-// Package store keeps fieldwork data in embedded SQLite databases: the
-// server's database (DB) and, through Open's plumbing, the client's local
-// store. It is the only package that imports the SQLite driver; it turns
-// driver errors into framework errors.
-package store
+// Package sqlite is the plumbing both of fieldwork's databases stand on —
+// the server's (internal/store) and the client's offline store
+// (internal/localstore): connection settings, embedded migrations, owner-only
+// files, transactions, and the statement-shaping helpers the measured write
+// paths use. It is the only package that imports the SQLite driver, and it
+// knows nothing of fieldwork's tables.
+package sqlite
 
 import (
 	"context"
@@ -17,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -25,8 +28,8 @@ import (
 // writers queue in Go instead of failing with SQLITE_BUSY) and a pool of
 // readers that WAL mode lets run beside it.
 type Conn struct {
-	W *sql.DB
-	R *sql.DB
+	Writer *sql.DB
+	Reader *sql.DB
 
 	path   string
 	opened os.FileInfo // the file at path when it was opened
@@ -52,11 +55,11 @@ func dsn(file string, immediate bool) string {
 	return "file:" + file + "?" + q.Encode()
 }
 
-// OpenConn opens (creating if needed) the SQLite file and applies the
+// Open opens (creating if needed) the SQLite file and applies the
 // numbered *.sql migrations found in dir of migrations that it has not
 // applied yet, each in its own transaction. The file, its -wal and -shm
 // and a folder it creates are its owner's only (see private).
-func OpenConn(ctx context.Context, file string, migrations fs.FS, dir string) (*Conn, error) {
+func Open(ctx context.Context, file string, migrations fs.FS, dir string) (*Conn, error) {
 	if file == "" || file == ":memory:" {
 		return nil, fmt.Errorf("open database: a file path is required")
 	}
@@ -76,7 +79,7 @@ func OpenConn(ctx context.Context, file string, migrations fs.FS, dir string) (*
 		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}
 	r.SetMaxOpenConns(8)
-	c := &Conn{W: w, R: r, path: file, opened: before}
+	c := &Conn{Writer: w, Reader: r, path: file, opened: before}
 	if err := c.migrate(ctx, migrations, dir); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("open database %s: %w", file, err)
@@ -100,7 +103,7 @@ func OpenConn(ctx context.Context, file string, migrations fs.FS, dir string) (*
 // its folder is created 0700 if missing, the file is created 0600 (an
 // empty file is a new SQLite database), and an existing file is made 0600.
 // SQLite creates -wal and -shm with the database file's mode, so they
-// follow; OpenConn still sets them after opening, not relying on the
+// follow; Open still sets them after opening, not relying on the
 // umask or on SQLite's choice. It returns the file's identity.
 func private(file string) (os.FileInfo, error) {
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
@@ -137,11 +140,11 @@ func (c *Conn) Path() string { return c.path }
 
 // Close closes both pools.
 func (c *Conn) Close() error {
-	return errors.Join(c.R.Close(), c.W.Close())
+	return errors.Join(c.Reader.Close(), c.Writer.Close())
 }
 
 func (c *Conn) migrate(ctx context.Context, migrations fs.FS, dir string) error {
-	if _, err := c.W.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+	if _, err := c.Writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	names, err := fs.Glob(migrations, path.Join(dir, "*.sql"))
@@ -156,7 +159,7 @@ func (c *Conn) migrate(ctx context.Context, migrations fs.FS, dir string) error 
 			return fmt.Errorf("migrate: %s is not named NNNN_name.sql", base)
 		}
 		var done int
-		if err := c.W.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, n).Scan(&done); err != nil {
+		if err := c.Writer.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, n).Scan(&done); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		if done > 0 {
@@ -166,7 +169,7 @@ func (c *Conn) migrate(ctx context.Context, migrations fs.FS, dir string) error 
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		tx, err := c.W.BeginTx(ctx, nil)
+		tx, err := c.Writer.BeginTx(ctx, nil)
 		if err != nil {
 			return fmt.Errorf("migrate %s: %w", base, err)
 		}
@@ -185,11 +188,11 @@ func (c *Conn) migrate(ctx context.Context, migrations fs.FS, dir string) error 
 	return nil
 }
 
-// inList returns the placeholders and arguments of an IN list of values (at
+// InList returns the placeholders and arguments of an IN list of values (at
 // least one), padded with repeats of the last to a multiple of 20: the
 // driver caches a prepared statement per SQL text, and IN lists of every
 // length up to 500 held 58 MiB (BENCHMARKS.md). Repeats change no result.
-func inList(values []any) (string, []any) {
+func InList(values []any) (string, []any) {
 	const granule = 20
 	n := (len(values) + granule - 1) / granule * granule
 	args := make([]any, n)
@@ -200,9 +203,98 @@ func inList(values []any) (string, []any) {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ","), args
 }
 
-// isUnique reports whether err is a primary-key or unique violation. Both
+// IsUnique reports whether err is a primary-key or unique violation. Both
 // codes are checked: a duplicate TEXT PRIMARY KEY reports the former.
-func isUnique(err error) bool {
+func IsUnique(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey || se.ExtendedCode == sqlite3.ErrConstraintUnique)
+}
+
+// Write runs fn in one write transaction and commits it if fn succeeds and
+// the file at the database's path is still the one opened (CheckFile): a
+// write committed to a file renamed over or deleted would be acknowledged
+// and then lost at the next start. The error then wraps ErrFileReplaced.
+func (c *Conn) Write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := c.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := c.CheckFile(); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Read runs fn in one read-only transaction on the reader pool, so
+// everything it reads is from one snapshot.
+func (c *Conn) Read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := c.Reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// InsertMany writes rows with multi-row INSERTs (head, rowSQL once per
+// row joined by commas, tail) of up to 400 rows each, whose lengths are
+// multiples of 20 or under 20 (a group's rows take at most two statements
+// beyond the full ones). The driver caches a prepared statement per SQL
+// text, and a statement's size grows with its rows: with every length from
+// 1 to 400 in use, as under mixed load, the cache held about 100 MiB of
+// INSERTs; these 39 lengths per table bound it to a few.
+func InsertMany(ctx context.Context, tx *sql.Tx, head, rowSQL, tail string, rows [][]any) error {
+	for start := 0; start < len(rows); {
+		n := chunkLen(len(rows) - start)
+		chunk := rows[start : start+n]
+		start += n
+		var args []any
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		q := head + strings.TrimSuffix(strings.Repeat(rowSQL+",", len(chunk)), ",") + tail
+		if err := ExecBound(ctx, tx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chunkLen is InsertMany's next statement's row count for n rows left.
+func chunkLen(n int) int {
+	const per, granule = 400, 20
+	if n >= per {
+		return per
+	}
+	if n >= granule {
+		return n - n%granule
+	}
+	return n
+}
+
+// ExecBound runs a statement with many arguments as a query: go-sqlite3
+// binds a query's arguments in one cgo crossing and an exec's one call per
+// value, which was a third of writing a history row (BENCHMARKS.md).
+func ExecBound(ctx context.Context, tx *sql.Tx, q string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() { // an INSERT without RETURNING has no rows
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return rows.Err()
+}
+
+// ParseTime reads a time as both databases store it (UTC, RFC 3339 with
+// nanoseconds); a column that is not one reads as the zero time.
+func ParseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
 }

@@ -1,4 +1,8 @@
-package store
+// Package localstore is the client's offline store: one SQLite file on
+// the inspector's laptop (on internal/sqlite, with its own migrations)
+// holding the inspections, cases, answers and frameworks its user may see,
+// the outbox of ops not yet acknowledged, conflicts and refused edits.
+package localstore
 
 import (
 	"context"
@@ -16,15 +20,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
-//go:embed local/*.sql
+//go:embed migrations/*.sql
 var localMigrations embed.FS
 
-// Local is a client's offline store: the inspections, cases, answers and
+// Store is a client's offline store: the inspections, cases, answers and
 // frameworks its user may see, and the outbox of ops not yet acknowledged.
-type Local struct {
-	conn *Conn
+type Store struct {
+	conn *sqlite.Conn
 	Now  func() time.Time
 
 	// fws caches loaded frameworks by id@version. The store is shared by
@@ -33,39 +38,34 @@ type Local struct {
 	fws  map[string]*framework.Framework
 }
 
-// OpenLocal opens (creating and migrating) a client store, readable and
+// Open opens (creating and migrating) a client store, readable and
 // writable by its owner only.
-func OpenLocal(ctx context.Context, path string) (*Local, error) {
+func Open(ctx context.Context, path string) (*Store, error) {
 	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
 		f.Close()
 	}
-	c, err := OpenConn(ctx, path, localMigrations, "local")
+	c, err := sqlite.Open(ctx, path, localMigrations, "migrations")
 	if err != nil {
 		return nil, err
 	}
 	os.Chmod(path, 0o600)
-	return &Local{conn: c, Now: time.Now, fws: map[string]*framework.Framework{}}, nil
+	return &Store{conn: c, Now: time.Now, fws: map[string]*framework.Framework{}}, nil
 }
 
 // Close closes the store.
-func (l *Local) Close() error { return l.conn.Close() }
+func (l *Store) Close() error { return l.conn.Close() }
 
-func (l *Local) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := l.conn.W.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
+// write runs fn in one write transaction, refused (like the server's)
+// once the file at the store's path is not the one opened: answers
+// committed to a file renamed over or deleted would be lost.
+func (l *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return l.conn.Write(ctx, fn)
 }
 
 // Meta returns a stored setting ("" if unset).
-func (l *Local) Meta(ctx context.Context, key string) (string, error) {
+func (l *Store) Meta(ctx context.Context, key string) (string, error) {
 	var v string
-	err := l.conn.W.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	err := l.conn.Writer.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -73,8 +73,8 @@ func (l *Local) Meta(ctx context.Context, key string) (string, error) {
 }
 
 // SetMeta stores a setting.
-func (l *Local) SetMeta(ctx context.Context, key, value string) error {
-	_, err := l.conn.W.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+func (l *Store) SetMeta(ctx context.Context, key, value string) error {
+	_, err := l.conn.Writer.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
 }
 
@@ -84,7 +84,7 @@ func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
 }
 
 // DeviceID returns this store's device id, creating it on first use.
-func (l *Local) DeviceID(ctx context.Context) (string, error) {
+func (l *Store) DeviceID(ctx context.Context) (string, error) {
 	id, err := l.Meta(ctx, "device_id")
 	if err != nil || id != "" {
 		return id, err
@@ -94,20 +94,20 @@ func (l *Local) DeviceID(ctx context.Context) (string, error) {
 }
 
 // PutFramework caches a framework file.
-func (l *Local) PutFramework(ctx context.Context, id string, version int, raw []byte) error {
-	_, err := l.conn.W.ExecContext(ctx, `INSERT INTO frameworks (id, version, definition) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET definition = excluded.definition`, id, version, raw)
+func (l *Store) PutFramework(ctx context.Context, id string, version int, raw []byte) error {
+	_, err := l.conn.Writer.ExecContext(ctx, `INSERT INTO frameworks (id, version, definition) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET definition = excluded.definition`, id, version, raw)
 	return err
 }
 
 // HasFramework reports whether a framework version is cached.
-func (l *Local) HasFramework(ctx context.Context, id string, version int) (bool, error) {
+func (l *Store) HasFramework(ctx context.Context, id string, version int) (bool, error) {
 	var n int
-	err := l.conn.W.QueryRowContext(ctx, `SELECT count(*) FROM frameworks WHERE id = ? AND version = ?`, id, version).Scan(&n)
+	err := l.conn.Writer.QueryRowContext(ctx, `SELECT count(*) FROM frameworks WHERE id = ? AND version = ?`, id, version).Scan(&n)
 	return n > 0, err
 }
 
 // Framework returns a cached framework.
-func (l *Local) Framework(ctx context.Context, id string, version int) (*framework.Framework, error) {
+func (l *Store) Framework(ctx context.Context, id string, version int) (*framework.Framework, error) {
 	k := fmt.Sprintf("%s@%d", id, version)
 	l.fwMu.Lock()
 	fw := l.fws[k]
@@ -116,7 +116,7 @@ func (l *Local) Framework(ctx context.Context, id string, version int) (*framewo
 		return fw, nil
 	}
 	var raw []byte
-	err := l.conn.W.QueryRowContext(ctx, `SELECT definition FROM frameworks WHERE id = ? AND version = ?`, id, version).Scan(&raw)
+	err := l.conn.Writer.QueryRowContext(ctx, `SELECT definition FROM frameworks WHERE id = ? AND version = ?`, id, version).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, framework.Errorf(framework.CodeNotFound, "framework %s is not in the local store: run fieldwork sync", k)
 	}
@@ -135,8 +135,8 @@ func (l *Local) Framework(ctx context.Context, id string, version int) (*framewo
 }
 
 // Inspections lists the locally known inspections.
-func (l *Local) Inspections(ctx context.Context) ([]framework.Inspection, error) {
-	rows, err := l.conn.W.QueryContext(ctx, `SELECT id, name, unit, framework_id, framework_version, status, role FROM inspections ORDER BY name, id`)
+func (l *Store) Inspections(ctx context.Context) ([]framework.Inspection, error) {
+	rows, err := l.conn.Writer.QueryContext(ctx, `SELECT id, name, unit, framework_id, framework_version, status, role FROM inspections ORDER BY name, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -153,9 +153,9 @@ func (l *Local) Inspections(ctx context.Context) ([]framework.Inspection, error)
 }
 
 // Inspection returns one locally known inspection.
-func (l *Local) Inspection(ctx context.Context, id string) (framework.Inspection, error) {
+func (l *Store) Inspection(ctx context.Context, id string) (framework.Inspection, error) {
 	var in framework.Inspection
-	err := l.conn.W.QueryRowContext(ctx, `SELECT id, name, unit, framework_id, framework_version, status, role FROM inspections WHERE id = ?`, id).
+	err := l.conn.Writer.QueryRowContext(ctx, `SELECT id, name, unit, framework_id, framework_version, status, role FROM inspections WHERE id = ?`, id).
 		Scan(&in.ID, &in.Name, &in.Unit, &in.FrameworkID, &in.FrameworkVersion, &in.Status, &in.Role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return in, framework.Errorf(framework.CodeNotFound, "inspection %q is not in the local store (run fieldwork sync while online)", id)
@@ -164,8 +164,8 @@ func (l *Local) Inspection(ctx context.Context, id string) (framework.Inspection
 }
 
 // Cases lists the local cases of an inspection.
-func (l *Local) Cases(ctx context.Context, inspectionID string) ([]framework.Case, error) {
-	rows, err := l.conn.W.QueryContext(ctx, `SELECT case_ref, attributes, inspector, status FROM cases WHERE inspection_id = ? ORDER BY case_ref`, inspectionID)
+func (l *Store) Cases(ctx context.Context, inspectionID string) ([]framework.Case, error) {
+	rows, err := l.conn.Writer.QueryContext(ctx, `SELECT case_ref, attributes, inspector, status FROM cases WHERE inspection_id = ? ORDER BY case_ref`, inspectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -184,8 +184,8 @@ func (l *Local) Cases(ctx context.Context, inspectionID string) ([]framework.Cas
 }
 
 // Answers lists the local answers of an inspection (one case if caseRef is set).
-func (l *Local) Answers(ctx context.Context, inspectionID, caseRef string) ([]framework.Answer, error) {
-	rows, err := l.conn.W.QueryContext(ctx, `SELECT case_ref, question_id, value, note, revision, updated_by, updated_at FROM answers
+func (l *Store) Answers(ctx context.Context, inspectionID, caseRef string) ([]framework.Answer, error) {
+	rows, err := l.conn.Writer.QueryContext(ctx, `SELECT case_ref, question_id, value, note, revision, updated_by, updated_at FROM answers
 		WHERE inspection_id = ? AND (? = '' OR case_ref = ?) ORDER BY case_ref, question_id`, inspectionID, caseRef, caseRef)
 	if err != nil {
 		return nil, err
@@ -198,7 +198,7 @@ func (l *Local) Answers(ctx context.Context, inspectionID, caseRef string) ([]fr
 		if err := rows.Scan(&a.CaseRef, &a.QuestionID, &a.Value, &a.Note, &a.Revision, &a.UpdatedBy, &at); err != nil {
 			return nil, err
 		}
-		a.UpdatedAt = parseTime(at)
+		a.UpdatedAt = sqlite.ParseTime(at)
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -207,16 +207,16 @@ func (l *Local) Answers(ctx context.Context, inspectionID, caseRef string) ([]fr
 // Record validates an answer against the inspection's framework and the
 // case's attributes and, in one transaction, stores it locally and appends
 // its op to the outbox. It needs no network.
-func (l *Local) Record(ctx context.Context, user, inspectionID, caseRef, questionID, value, note string) (framework.Op, error) {
+func (l *Store) Record(ctx context.Context, user, inspectionID, caseRef, questionID, value, note string) (framework.Op, error) {
 	return l.record(ctx, user, framework.Op{InspectionID: inspectionID, CaseRef: caseRef, QuestionID: questionID, Value: value, Note: note})
 }
 
 // Resolve queues the resolution of an open conflict: choice is mine (the
 // refused edit), theirs (the value the server kept) or value (a new value
 // given in value and note). Like Record it works offline.
-func (l *Local) Resolve(ctx context.Context, user, conflictID, choice, value, note string) (framework.Op, error) {
+func (l *Store) Resolve(ctx context.Context, user, conflictID, choice, value, note string) (framework.Op, error) {
 	var body, status string
-	err := l.conn.W.QueryRowContext(ctx, `SELECT body, status FROM conflicts WHERE id = ?`, conflictID).Scan(&body, &status)
+	err := l.conn.Writer.QueryRowContext(ctx, `SELECT body, status FROM conflicts WHERE id = ?`, conflictID).Scan(&body, &status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return framework.Op{}, framework.Errorf(framework.CodeNotFound, "conflict %q is not on this device (run fieldwork sync)", conflictID)
 	}
@@ -243,7 +243,7 @@ func (l *Local) Resolve(ctx context.Context, user, conflictID, choice, value, no
 		Value: value, Note: note, ConflictID: c.ID, Resolution: choice})
 }
 
-func (l *Local) record(ctx context.Context, user string, want framework.Op) (framework.Op, error) {
+func (l *Store) record(ctx context.Context, user string, want framework.Op) (framework.Op, error) {
 	inspectionID, caseRef, questionID, value, note := want.InspectionID, want.CaseRef, want.QuestionID, want.Value, want.Note
 	in, err := l.Inspection(ctx, inspectionID)
 	if err != nil {
@@ -358,7 +358,7 @@ func queryStrings(rows *sql.Rows, err error) ([]string, error) {
 	return out, rows.Err()
 }
 
-func (l *Local) deviceID(ctx context.Context, tx *sql.Tx) (string, error) {
+func (l *Store) deviceID(ctx context.Context, tx *sql.Tx) (string, error) {
 	var id string
 	err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'device_id'`).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -369,20 +369,20 @@ func (l *Local) deviceID(ctx context.Context, tx *sql.Tx) (string, error) {
 }
 
 // Outbox returns up to limit unacknowledged ops in device order.
-func (l *Local) Outbox(ctx context.Context, limit int) ([]framework.Op, error) {
+func (l *Store) Outbox(ctx context.Context, limit int) ([]framework.Op, error) {
 	return l.OutboxAfter(ctx, 0, limit)
 }
 
 // OutboxAfter returns up to limit unacknowledged ops after device_seq
 // after, in device order.
-func (l *Local) OutboxAfter(ctx context.Context, after int64, limit int) ([]framework.Op, error) {
+func (l *Store) OutboxAfter(ctx context.Context, after int64, limit int) ([]framework.Op, error) {
 	device, err := l.DeviceID(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// The reader pool: the push stream reads its next batch while the
 	// acknowledgement of an earlier one holds the writer.
-	rows, err := l.conn.R.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
+	rows, err := l.conn.Reader.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
 		conflict_id, resolution, supersedes, device_id FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
@@ -401,16 +401,16 @@ func (l *Local) OutboxAfter(ctx context.Context, after int64, limit int) ([]fram
 		if supersedes != "" {
 			op.Supersedes = strings.Split(supersedes, ",")
 		}
-		op.ClientTime = parseTime(at)
+		op.ClientTime = sqlite.ParseTime(at)
 		out = append(out, op)
 	}
 	return out, rows.Err()
 }
 
 // PendingCount is the number of ops waiting in the outbox.
-func (l *Local) PendingCount(ctx context.Context) (int, error) {
+func (l *Store) PendingCount(ctx context.Context) (int, error) {
 	var n int
-	err := l.conn.W.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n)
+	err := l.conn.Writer.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n)
 	return n, err
 }
 
@@ -419,7 +419,7 @@ func (l *Local) PendingCount(ctx context.Context) (int, error) {
 // local edit pending, it shows the server's current answer (the op's value
 // if applied, the kept value after a conflict or a rejection); conflicts
 // and rejections are kept for the user.
-func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []framework.Ack) error {
+func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []framework.Ack) error {
 	byID := make(map[string]framework.Op, len(ops))
 	for _, op := range ops {
 		byID[op.ID] = op
@@ -506,7 +506,7 @@ func (l *Local) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		} else {
 			for start := 0; start < len(ids); start += 500 {
 				chunk := ids[start:min(start+500, len(ids))]
-				marks, args := inList(chunk)
+				marks, args := sqlite.InList(chunk)
 				rows, err := tx.QueryContext(ctx, `DELETE FROM outbox WHERE op_id IN (`+marks+`) RETURNING op_id`, args...)
 				if err != nil {
 					return err
@@ -695,7 +695,7 @@ const settleAppliedSQL = `WITH o AS MATERIALIZED (SELECT o.inspection_id, o.case
 // ApplyChanges stores a pulled page and its cursor in one transaction, so
 // an interrupted pull resumes after the last page stored. Answers with
 // local edits still pending keep the local value.
-func (l *Local) ApplyChanges(ctx context.Context, changes []framework.Change, cursor int64) error {
+func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cursor int64) error {
 	return l.write(ctx, func(tx *sql.Tx) error {
 		for _, ch := range changes {
 			var err error
@@ -807,8 +807,8 @@ func putLocalConflict(ctx context.Context, tx *sql.Tx, c *framework.Conflict) er
 }
 
 // Conflicts lists the conflicts known locally (open only unless all).
-func (l *Local) Conflicts(ctx context.Context, inspectionID string, all bool) ([]framework.Conflict, error) {
-	rows, err := l.conn.W.QueryContext(ctx, `SELECT body FROM conflicts WHERE (? = '' OR inspection_id = ?) AND (? OR status = 'open') ORDER BY case_ref, question_id, id`,
+func (l *Store) Conflicts(ctx context.Context, inspectionID string, all bool) ([]framework.Conflict, error) {
+	rows, err := l.conn.Writer.QueryContext(ctx, `SELECT body FROM conflicts WHERE (? = '' OR inspection_id = ?) AND (? OR status = 'open') ORDER BY case_ref, question_id, id`,
 		inspectionID, inspectionID, all)
 	if err != nil {
 		return nil, err
@@ -854,18 +854,18 @@ const (
 )
 
 // Rejections lists the refused edits still waiting for their author.
-func (l *Local) Rejections(ctx context.Context) ([]Rejection, error) {
+func (l *Store) Rejections(ctx context.Context) ([]Rejection, error) {
 	return l.rejections(ctx, `WHERE status = 'open'`)
 }
 
 // AllRejections lists every refused edit this device has kept, settled ones
 // too.
-func (l *Local) AllRejections(ctx context.Context) ([]Rejection, error) {
+func (l *Store) AllRejections(ctx context.Context) ([]Rejection, error) {
 	return l.rejections(ctx, ``)
 }
 
-func (l *Local) rejections(ctx context.Context, where string, args ...any) ([]Rejection, error) {
-	rows, err := l.conn.W.QueryContext(ctx, `SELECT op_id, inspection_id, case_ref, question_id, value, note, reason, code, at, status, rerecorded_as
+func (l *Store) rejections(ctx context.Context, where string, args ...any) ([]Rejection, error) {
+	rows, err := l.conn.Writer.QueryContext(ctx, `SELECT op_id, inspection_id, case_ref, question_id, value, note, reason, code, at, status, rerecorded_as
 		FROM rejected `+where+` ORDER BY at, op_id`, args...)
 	if err != nil {
 		return nil, err
@@ -878,7 +878,7 @@ func (l *Local) rejections(ctx context.Context, where string, args ...any) ([]Re
 		if err := rows.Scan(&r.OpID, &r.InspectionID, &r.CaseRef, &r.QuestionID, &r.Value, &r.Note, &r.Reason, &r.Code, &at, &r.Status, &r.RerecordedAs); err != nil {
 			return nil, err
 		}
-		r.At = parseTime(at)
+		r.At = sqlite.ParseTime(at)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -891,7 +891,7 @@ type RefusalSelector struct {
 	OpID, InspectionID, CaseRef, QuestionID string
 }
 
-func (l *Local) selectRefusals(ctx context.Context, sel RefusalSelector) ([]Rejection, error) {
+func (l *Store) selectRefusals(ctx context.Context, sel RefusalSelector) ([]Rejection, error) {
 	var rs []Rejection
 	var err error
 	switch {
@@ -922,7 +922,7 @@ func (l *Local) selectRefusals(ctx context.Context, sel RefusalSelector) ([]Reje
 // edit with the same value and note on top of the answer as it now stands,
 // and marks every selected refusal settled by it. It is validated like any
 // edit, so a refusal whose cause remains is refused here, at once.
-func (l *Local) RecordAgain(ctx context.Context, user string, sel RefusalSelector) (framework.Op, error) {
+func (l *Store) RecordAgain(ctx context.Context, user string, sel RefusalSelector) (framework.Op, error) {
 	rs, err := l.selectRefusals(ctx, sel)
 	if err != nil {
 		return framework.Op{}, err
@@ -947,7 +947,7 @@ func (l *Local) RecordAgain(ctx context.Context, user string, sel RefusalSelecto
 // Dismiss marks the selected refused edits dismissed by their author. The
 // row stays; the dismissal is sent to the server's audit trail at the next
 // sync (PendingDismissals).
-func (l *Local) Dismiss(ctx context.Context, sel RefusalSelector) ([]Rejection, error) {
+func (l *Store) Dismiss(ctx context.Context, sel RefusalSelector) ([]Rejection, error) {
 	rs, err := l.selectRefusals(ctx, sel)
 	if err != nil {
 		return nil, err
@@ -966,12 +966,12 @@ func (l *Local) Dismiss(ctx context.Context, sel RefusalSelector) ([]Rejection, 
 
 // PendingDismissals lists the op ids of dismissals not yet sent to the
 // server.
-func (l *Local) PendingDismissals(ctx context.Context) ([]string, error) {
-	return queryStrings(l.conn.W.QueryContext(ctx, `SELECT op_id FROM rejected WHERE status = ? AND dismissal_sent = 0 ORDER BY op_id`, RefusalDismissed))
+func (l *Store) PendingDismissals(ctx context.Context) ([]string, error) {
+	return queryStrings(l.conn.Writer.QueryContext(ctx, `SELECT op_id FROM rejected WHERE status = ? AND dismissal_sent = 0 ORDER BY op_id`, RefusalDismissed))
 }
 
 // DismissalsSent records that the server has audited these dismissals.
-func (l *Local) DismissalsSent(ctx context.Context, ids []string) error {
+func (l *Store) DismissalsSent(ctx context.Context, ids []string) error {
 	return l.write(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `UPDATE rejected SET dismissal_sent = 1 WHERE op_id = ?`, id); err != nil {

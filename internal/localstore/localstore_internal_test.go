@@ -1,4 +1,4 @@
-package store
+package localstore
 
 import (
 	"fmt"
@@ -14,12 +14,12 @@ import (
 // settleAppliedSQL must read the batch and seek each op's answer by key: a
 // plan that scans the answers table costs the whole store per batch.
 func TestSettleAppliedPlan(t *testing.T) {
-	l, err := OpenLocal(t.Context(), filepath.Join(t.TempDir(), "local.db"))
+	l, err := Open(t.Context(), filepath.Join(t.TempDir(), "local.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	rows, err := l.conn.W.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+settleAppliedSQL, `{"1":1}`, "u", "t")
+	rows, err := l.conn.Writer.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+settleAppliedSQL, `{"1":1}`, "u", "t")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestSettleApplied_SameAsGeneralPath(t *testing.T) {
 		for i, fast := range []bool{true, false} {
 			settleInOneStatement = fast
 			rng := rand.New(rand.NewPCG(uint64(trial), 3)) // the same trial for both paths
-			l := LocalWithCase(t)
+			l := withCase(t)
 			l.Now = func() time.Time { return time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC) }
 			var ops []framework.Op
 			for q := range 12 {
@@ -102,7 +102,7 @@ func TestSettleApplied_SameAsGeneralPath(t *testing.T) {
 				`SELECT inspection_id, case_ref, question_id, value, note, revision, updated_by, updated_at, pending FROM answers ORDER BY 1, 2, 3`,
 				`SELECT device_seq, question_id, value, note, base_revision FROM outbox ORDER BY device_seq`,
 			} {
-				rows, err := l.conn.W.QueryContext(ctx, q)
+				rows, err := l.conn.Writer.QueryContext(ctx, q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -126,12 +126,12 @@ func TestSettleApplied_SameAsGeneralPath(t *testing.T) {
 	}
 }
 
-// LocalWithCase opens a client store holding inspection I and its case
-// T-1, closed when the test ends (exported to the store_test package).
-func LocalWithCase(t *testing.T) *Local {
+// withCase opens a client store holding inspection I and its case T-1,
+// closed when the test ends (exported to localstore_test as WithCase).
+func withCase(t *testing.T) *Store {
 	t.Helper()
 	ctx := t.Context()
-	l, err := OpenLocal(ctx, filepath.Join(t.TempDir(), "local.db"))
+	l, err := Open(ctx, filepath.Join(t.TempDir(), "local.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,51 +147,4 @@ func LocalWithCase(t *testing.T) *Local {
 		t.Fatal(err)
 	}
 	return l
-}
-
-// insertMany's statements: the rows in order, at most two statements
-// beyond the full ones, and few distinct lengths (each is a cached
-// prepared statement).
-func TestChunkLen(t *testing.T) {
-	lengths := map[int]bool{}
-	for n := 1; n <= 1300; n++ {
-		left, partial := n, 0
-		for left > 0 {
-			k := chunkLen(left)
-			if k <= 0 || k > left || k > 400 {
-				t.Fatalf("n=%d: chunk of %d with %d left", n, k, left)
-			}
-			if k < 400 {
-				partial++
-			}
-			lengths[k] = true
-			left -= k
-		}
-		if partial > 2 {
-			t.Errorf("n=%d: %d statements short of 400 rows, want at most 2", n, partial)
-		}
-	}
-	if len(lengths) > 40 {
-		t.Errorf("%d distinct statement lengths, want at most 40", len(lengths))
-	}
-}
-
-func TestInList(t *testing.T) {
-	for _, n := range []int{1, 19, 20, 21, 500} {
-		values := make([]any, n)
-		for i := range values {
-			values[i] = i
-		}
-		marks, args := inList(values)
-		want := (n + 19) / 20 * 20
-		if len(args) != want || strings.Count(marks, "?") != want {
-			t.Errorf("n=%d: %d args, %d marks; want %d of each", n, len(args), strings.Count(marks, "?"), want)
-		}
-		for i, a := range args {
-			if w := min(i, n-1); a != w {
-				t.Errorf("n=%d: arg %d = %v, want %d", n, i, a, w)
-				break
-			}
-		}
-	}
 }

@@ -1,0 +1,4 @@
+package localstore
+
+// WithCase is withCase for the package's external tests.
+var WithCase = withCase

@@ -21,6 +21,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/sqlite"
+	"github.com/fieldworkhq/fieldwork/internal/syncer"
 )
 
 //go:embed migrations/*.sql
@@ -520,28 +521,11 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 				}
 			}
 		}
-		// Per answer: how many of its pending ops were acknowledged, and the
-		// server's answer after the last of them (acks come in op order).
-		type settled struct {
-			acked int
-			last  *framework.Answer
-		}
-		byAnswer := map[[3]string]*settled{}
-		var order [][3]string
 		for _, ack := range acks {
 			op, ok := byID[ack.OpID]
 			if !ok || !inOutbox[op.ID] {
 				continue
 			}
-			k := [3]string{op.InspectionID, op.CaseRef, op.QuestionID}
-			st := byAnswer[k]
-			if st == nil {
-				st = &settled{}
-				byAnswer[k] = st
-				order = append(order, k)
-			}
-			st.acked++
-			st.last = ack.Answer
 			switch ack.Result {
 			case framework.OpConflict:
 				// No conflict body: the case is no longer this user's to see.
@@ -567,11 +551,16 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 				}
 			}
 		}
-		if len(order) == 0 || fast {
+		if fast {
 			return nil
 		}
-		// Once an answer has no edit pending it shows the server's answer, or
-		// goes if the server holds none. A prepared statement per answer: the
+		settled := syncer.Settlements(ops, acks, func(id string) bool { return inOutbox[id] })
+		if len(settled) == 0 {
+			return nil
+		}
+		// Each answer as syncer.Settle says (TestAcknowledge_SettlesAsSyncerSays
+		// holds the SQL to it): once it has no edit pending it shows the
+		// server's answer, or goes if the server holds none. A prepared statement per answer: the
 		// one-statement form that read the batch from a JSON array spent more
 		// time extracting the JSON fields than updating the rows (BENCHMARKS.md).
 		settle, err := tx.PrepareContext(ctx, `UPDATE answers SET pending = max(pending - ?4, 0),
@@ -589,15 +578,15 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		// statement on a goroutine of its own, which costs more than the update.
 		// The transaction is short, and an ack not stored is only re-sent.
 		ctx := context.WithoutCancel(ctx)
-		for _, k := range order {
-			st := byAnswer[k]
-			if a := st.last; a != nil {
-				_, err = settle.ExecContext(ctx, k[0], k[1], k[2], st.acked, a.Value, a.Note, a.Revision, a.UpdatedBy, a.UpdatedAt.UTC().Format(time.RFC3339Nano))
+		for _, st := range settled {
+			k := [3]string{st.Key.InspectionID, st.Key.CaseRef, st.Key.QuestionID}
+			if a := st.Last; a != nil {
+				_, err = settle.ExecContext(ctx, k[0], k[1], k[2], st.Acked, a.Value, a.Note, a.Revision, a.UpdatedBy, a.UpdatedAt.UTC().Format(time.RFC3339Nano))
 			} else {
 				// The server holds no answer (a rejected first write): the local
 				// one goes with its last pending edit.
 				_, err = tx.ExecContext(ctx, `UPDATE answers SET pending = max(pending - ?4, 0)
-					WHERE inspection_id = ?1 AND case_ref = ?2 AND question_id = ?3`, k[0], k[1], k[2], st.acked)
+					WHERE inspection_id = ?1 AND case_ref = ?2 AND question_id = ?3`, k[0], k[1], k[2], st.Acked)
 				if err == nil {
 					_, err = tx.ExecContext(ctx, `DELETE FROM answers WHERE inspection_id = ? AND case_ref = ? AND question_id = ? AND pending = 0`, k[0], k[1], k[2])
 				}

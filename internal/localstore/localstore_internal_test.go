@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
+	"github.com/fieldworkhq/fieldwork/internal/syncer"
 )
 
 // settleAppliedSQL must read the batch and seek each op's answer by key: a
@@ -147,4 +150,98 @@ func withCase(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// The general acknowledgement path leaves every answer as syncer.Settle
+// says — the rule stated in Go — for batches mixing applied, refused and
+// conflicting ops, answers with later edits pending, and batches
+// acknowledged twice. (TestSettleApplied_SameAsGeneralPath holds the
+// one-statement path to this one.)
+func TestAcknowledge_SettlesAsSyncerSays(t *testing.T) {
+	ctx := t.Context()
+	fws, _, _ := framework.Builtin()
+	var qs []string
+	for _, q := range fws[0].Questions() {
+		if q.Type == framework.TypeYesNo {
+			qs = append(qs, q.ID)
+		}
+	}
+	snapshot := func(l *Store) map[syncer.AnswerKey]syncer.LocalAnswer {
+		rows, err := l.conn.Writer.QueryContext(ctx, `SELECT inspection_id, case_ref, question_id, value, note, revision, updated_by, updated_at, pending FROM answers`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[syncer.AnswerKey]syncer.LocalAnswer{}
+		for rows.Next() {
+			var k syncer.AnswerKey
+			var a syncer.LocalAnswer
+			var at string
+			if err := rows.Scan(&k.InspectionID, &k.CaseRef, &k.QuestionID, &a.Value, &a.Note, &a.Revision, &a.UpdatedBy, &at, &a.Pending); err != nil {
+				t.Fatal(err)
+			}
+			a.UpdatedAt = sqlite.ParseTime(at)
+			out[k] = a
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	settleInOneStatement = false
+	defer func() { settleInOneStatement = true }()
+	for trial := range 40 {
+		rng := rand.New(rand.NewPCG(uint64(trial), 11))
+		l := withCase(t)
+		var ops []framework.Op
+		for range 16 {
+			op, err := l.Record(ctx, "insp.a", "I", "T-1", qs[rng.IntN(6)], []string{"yes", "no", "na"}[rng.IntN(3)], []string{"", "seen"}[rng.IntN(2)])
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops = append(ops, op)
+		}
+		n := 1 + rng.IntN(len(ops)) // a batch: the outbox's first n ops
+		batch := ops[:n]
+		at := time.Date(2026, 12, 1, 9, rng.IntN(60), 0, 0, time.UTC)
+		acks := make([]framework.Ack, n)
+		for k, op := range batch {
+			rev := int64(1 + rng.IntN(9))
+			server := &framework.Answer{CaseRef: op.CaseRef, QuestionID: op.QuestionID, Value: []string{"yes", "no"}[rng.IntN(2)], Note: "server", Revision: rev, UpdatedBy: "lead", UpdatedAt: at}
+			switch rng.IntN(4) {
+			case 0:
+				acks[k] = framework.Ack{OpID: op.ID, Result: framework.OpRejected, Reason: "refused"}
+			case 1:
+				acks[k] = framework.Ack{OpID: op.ID, Result: framework.OpConflict, Revision: rev, Answer: server}
+			default:
+				server.Value, server.Note = op.Value, op.Note
+				acks[k] = framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: rev, Answer: server}
+			}
+		}
+		for round := range 2 { // the second time, as a re-sent batch, it settles nothing
+			before := snapshot(l)
+			queued := map[string]bool{}
+			out, err := l.OutboxAfter(ctx, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, op := range out {
+				queued[op.ID] = true
+			}
+			want := before
+			for _, s := range syncer.Settlements(batch, acks, func(id string) bool { return queued[id] }) {
+				if a, keep := syncer.Settle(before[s.Key], s); keep {
+					want[s.Key] = a
+				} else {
+					delete(want, s.Key)
+				}
+			}
+			if err := l.Acknowledge(ctx, batch, acks); err != nil {
+				t.Fatal(err)
+			}
+			if got := snapshot(l); !reflect.DeepEqual(got, want) {
+				t.Fatalf("trial %d round %d: answers\n%+v\nwant (syncer.Settle)\n%+v", trial, round, got, want)
+			}
+		}
+	}
 }

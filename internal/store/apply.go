@@ -8,8 +8,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 	"github.com/fieldworkhq/fieldwork/internal/syncer"
@@ -75,14 +73,9 @@ type opRecord struct {
 	qid     string
 }
 
-// samePayload reports whether op, sent by user with the given payload
-// fingerprint, is the op this record was made for. Records made before
-// payloads were kept are compared on what they hold.
-func (r opRecord) samePayload(user string, op framework.Op, payload int64) bool {
-	if r.payload.Valid {
-		return r.payload.Int64 == payload
-	}
-	return r.user == user && r.device == op.DeviceID && r.seq.Int64 == op.DeviceSeq && r.qid == op.QuestionID
+// recorded is what syncer.Replay needs of the record.
+func (r opRecord) recorded() syncer.Recorded {
+	return syncer.Recorded{Payload: r.payload.Int64, HasPayload: r.payload.Valid, User: r.user, Device: r.device, Seq: r.seq.Int64, QuestionID: r.qid}
 }
 
 // deviceSeq is what the server knows of a device's sequence, per user.
@@ -364,48 +357,32 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		rec, ok = gc.recorded[op.ID]
 	}
 	if ok {
-		if !rec.samePayload(u.Name, op, payload) {
-			// Not recorded, and nothing of the first op is returned: its
-			// record stands, and the sender may not be its author.
-			return reject(op, framework.Errorf(framework.CodeInvalid,
-				"op_id %s was already used for a different change; a new change needs a new op_id", op.ID)), nil
+		if err := syncer.Replay(rec.recorded(), u.Name, op, payload); err != nil {
+			return reject(op, err), nil // not recorded: the first op's record stands
 		}
 		return gc.withCurrent(ctx, tx, u, op, rec.ack)
 	}
 	var resolving *framework.Conflict
 	if op.ConflictID != "" {
 		c, err := conflictByID(ctx, tx, op.ConflictID)
-		if err == nil {
+		var named *framework.Conflict
+		switch {
+		case err == nil:
 			// A conflict on a case the caller may not see is one they are
 			// told nothing of, as if it did not exist.
-			visible, verr := gc.canSee(ctx, tx, u, c.InspectionID, c.CaseRef)
-			if verr != nil {
-				return framework.Ack{}, verr
+			visible, err := gc.canSee(ctx, tx, u, c.InspectionID, c.CaseRef)
+			if err != nil {
+				return framework.Ack{}, err
 			}
-			if !visible {
-				err = sql.ErrNoRows
+			if visible {
+				named = &c
 			}
-		}
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeNotFound, "conflict %s not found", op.ConflictID)), gc, false)
-		case err != nil:
+		case !errors.Is(err, sql.ErrNoRows):
 			return framework.Ack{}, err
-		case c.InspectionID != op.InspectionID || c.CaseRef != op.CaseRef || c.QuestionID != op.QuestionID:
-			return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeInvalid,
-				"conflict %s is about case %s question %s, not case %s question %s", c.ID, c.CaseRef, c.QuestionID, op.CaseRef, op.QuestionID)), gc, false)
 		}
-		switch op.Resolution {
-		case framework.ResolveMine, framework.ResolveTheirs, framework.ResolveValue:
-		default:
-			return db.record(ctx, tx, u, op, payload, reject(op, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", op.Resolution)), gc, false)
+		if resolving, err = syncer.CheckResolution(op, named); err != nil {
+			return db.record(ctx, tx, u, op, payload, reject(op, err), gc, false)
 		}
-		if c.Status == "open" {
-			resolving = &c
-		}
-		// A conflict someone else resolved meanwhile: the op is then an
-		// ordinary write on its base revision, so a different choice made
-		// concurrently becomes a new conflict instead of being lost.
 	}
 	last, reused, found := gc.reusedSeq(u.Name, op)
 	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, gc, reused)
@@ -676,110 +653,44 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 	if err := framework.CheckAnswerNote(op.CaseRef, op.QuestionID, op.Note); err != nil {
 		return reject(op, err), cur, nil
 	}
-	value := v.String()
 	c, err := gc.answer(ctx, tx, cr.id, op.QuestionID)
 	if err != nil {
 		return framework.Ack{}, cur, err
 	}
 	cur = current{caseID: cr.id, inspectionID: op.InspectionID, caseStatus: cr.c.Status, fw: bi.fw, attrs: cr.c.Attributes, Current: *c}
-	if op.BaseRevision > cur.Revision || op.BaseRevision < 0 {
-		return reject(op, framework.Errorf(framework.CodeInvalid, "case %s question %s: base revision %d is not one the server issued (current %d)",
-			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision)), cur, nil
+	facts := syncer.Facts{Current: cur.Current, Reused: reused, Since: func(base int64) ([]syncer.Revision, error) {
+		return gc.revisionsSince(ctx, tx, cr.id, op.QuestionID, base)
+	}}
+	if sp, ok := gc.superseded[op.ID]; ok {
+		facts.SupersededBy = &syncer.Supersession{By: sp.by, User: sp.user, Device: sp.device, SameAnswer: sp.caseID == cr.id && sp.qid == op.QuestionID}
 	}
-	if sp, ok := gc.superseded[op.ID]; ok && sp.user == u.Name && sp.device == op.DeviceID && sp.caseID == cr.id && sp.qid == op.QuestionID {
-		// A later edit of this answer, made on this device while this one
-		// was still unsent, has been applied (the ops arrived out of order):
-		// this older edit is superseded by it. Only an op that named this
-		// op_id can supersede it, so a restored or copied store's new edits
-		// never are (docs/sync.md).
-		return framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: cur.Revision,
-			Reason: fmt.Sprintf("superseded by this device's later edit %s", sp.by)}, cur, nil
-	}
-	base := op.BaseRevision
-	if base < cur.Revision && op.DeviceID != "" {
-		// A device that edits the same answer twice before syncing bases both
-		// ops on the revision it last pulled. Revisions it wrote itself since
-		// then are ones it has seen, so they do not make its base stale. A
-		// restored or copied store has not seen what its other incarnation
-		// wrote: only the edits its op names as its own count as seen.
-		var others bool
-		var err error
-		if reused {
-			others, err = gc.othersSinceUnnamed(ctx, tx, cr.id, op.QuestionID, base, op.Supersedes)
-		} else {
-			others, err = gc.othersSince(ctx, tx, cr.id, op.QuestionID, base, op.DeviceID, u.Name)
-		}
-		if err != nil {
-			return framework.Ack{}, cur, err
-		}
-		if !others {
-			base = cur.Revision
-		}
-	}
-	ack := framework.Ack{OpID: op.ID}
-	switch syncer.Decide(cur.Current, base, value, op.Note) {
-	case syncer.Converge:
-		ack.Result, ack.Revision = framework.OpApplied, cur.Revision
-	case syncer.Apply:
-		ack.Result, ack.Revision = framework.OpApplied, cur.Revision+1
-		ack.Answer = &framework.Answer{CaseRef: op.CaseRef, QuestionID: op.QuestionID, Value: value, Note: op.Note,
-			Revision: cur.Revision + 1, UpdatedBy: u.Name, DeviceID: op.DeviceID}
-	case syncer.Conflict:
-		ack.Result, ack.Revision = framework.OpConflict, cur.Revision
-		ack.Conflict = &framework.Conflict{
-			ID: uuid.Must(uuid.NewV7()).String(), InspectionID: op.InspectionID, CaseRef: op.CaseRef, QuestionID: op.QuestionID,
-			BaseRevision: op.BaseRevision, ServerRevision: cur.Revision, ServerValue: cur.Value, ServerNote: cur.Note,
-			ClientValue: value, ClientNote: op.Note, ClientUser: u.Name, ClientDevice: op.DeviceID, Status: "open",
-		}
-		ack.Reason = fmt.Sprintf("case %s question %s: changed on the server since revision %d (now %d: %q); conflict %s recorded",
-			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision, cur.Value, ack.Conflict.ID)
-	}
-	return ack, cur, nil
+	ack, err := syncer.Decide(op, u.Name, v.String(), facts)
+	return ack, cur, err
 }
 
-// othersSince reports whether anyone but this device and user wrote a
-// revision of the answer after base (before or in this group).
-func (gc *groupCache) othersSince(ctx context.Context, tx *sql.Tx, caseID, questionID string, base int64, device, user string) (bool, error) {
+// revisionsSince lists who wrote the revisions of an answer after base,
+// before or in this group.
+func (gc *groupCache) revisionsSince(ctx context.Context, tx *sql.Tx, caseID, questionID string, base int64) ([]syncer.Revision, error) {
+	var out []syncer.Revision
 	for _, h := range gc.rows.history { // only on a stale base: rare enough to scan
-		if h.caseID == caseID && h.questionID == questionID && h.revision > base && (h.device != device || h.user != user) {
-			return true, nil
+		if h.caseID == caseID && h.questionID == questionID && h.revision > base {
+			out = append(out, syncer.Revision{OpID: h.opID, Device: h.device, User: h.user})
 		}
 	}
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM answer_history WHERE case_id = ? AND question_id = ? AND revision > ?
-		AND (device_id != ? OR updated_by != ?)`, caseID, questionID, base, device, user).Scan(&n); err != nil {
-		return false, err
-	}
-	return n > 0, nil
-}
-
-// othersSinceUnnamed reports whether a revision of the answer after base was
-// written by anything but the ops named (before or in this group).
-func (gc *groupCache) othersSinceUnnamed(ctx context.Context, tx *sql.Tx, caseID, questionID string, base int64, named []string) (bool, error) {
-	own := make(map[string]bool, len(named))
-	for _, id := range named {
-		own[id] = true
-	}
-	for _, h := range gc.rows.history {
-		if h.caseID == caseID && h.questionID == questionID && h.revision > base && !own[h.opID] {
-			return true, nil
-		}
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT coalesce(op_id, '') FROM answer_history WHERE case_id = ? AND question_id = ? AND revision > ?`, caseID, questionID, base)
+	rows, err := tx.QueryContext(ctx, `SELECT coalesce(op_id, ''), device_id, updated_by FROM answer_history
+		WHERE case_id = ? AND question_id = ? AND revision > ?`, caseID, questionID, base)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return false, err
+		var r syncer.Revision
+		if err := rows.Scan(&r.OpID, &r.Device, &r.User); err != nil {
+			return nil, err
 		}
-		if !own[id] {
-			return true, nil
-		}
+		out = append(out, r)
 	}
-	return false, rows.Err()
+	return out, rows.Err()
 }
 
 // putAnswer records a new revision in memory, to be written at the end of

@@ -36,7 +36,9 @@ func TestSettle(t *testing.T) {
 }
 
 func TestSettlements(t *testing.T) {
-	op := func(id, q string) framework.Op { return framework.Op{ID: id, InspectionID: "I", CaseRef: "C", QuestionID: q} }
+	op := func(id, q string) framework.Op {
+		return framework.Op{ID: id, InspectionID: "I", CaseRef: "C", QuestionID: q}
+	}
 	a1, a2 := &framework.Answer{Revision: 1}, &framework.Answer{Revision: 2}
 	ops := []framework.Op{op("1", "A"), op("2", "B"), op("3", "A"), op("4", "B")}
 	acks := []framework.Ack{{OpID: "1", Answer: a1}, {OpID: "2", Answer: a1}, {OpID: "3", Answer: a2}, {OpID: "4"}, {OpID: "not-sent", Answer: a2}}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -170,20 +169,6 @@ func inspectionIDsOf(req any) []string {
 		}
 	}
 	return ids
-}
-
-// answerPolicy applies framework.CheckAnswerWrite: who may change a case's
-// answers given their role, the assignment and the case's status.
-func answerPolicy(u store.User) store.WritePolicy {
-	return func(role string, c framework.Case) error {
-		if role == "" && u.Admin {
-			role = framework.RoleAdmin
-		}
-		if err := framework.CheckAnswerWrite(role, c.Inspector == u.Name, c.Status); err != nil {
-			return fmt.Errorf("case %s: %w", c.Ref, err)
-		}
-		return nil
-	}
 }
 
 func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

@@ -162,7 +162,7 @@ func (s *answerService) RecordAnswer(ctx context.Context, req *fieldworkv1.Recor
 	op := framework.Op{ID: uuid.Must(uuid.NewV7()).String(), InspectionID: req.GetInspectionId(), CaseRef: req.GetCaseRef(),
 		QuestionID: req.GetQuestionId(), Value: req.GetValue(), Note: req.GetNote(), BaseRevision: req.GetBaseRevision(),
 		DeviceID: req.GetDeviceId(), ClientTime: time.Now()}
-	acks, err := s.db.ApplyOps(ctx, u, []framework.Op{op}, answerPolicy(u))
+	acks, err := s.db.ApplyOps(ctx, u, []framework.Op{op})
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func (s *syncService) Push(stream fieldworkv1.SyncService_PushServer) error {
 				for i, m := range req.GetOps() {
 					b.ops[i] = opFromProto(m)
 				}
-				b.pending, b.err = s.db.SubmitOps(ctx, u, b.ops, answerPolicy(u))
+				b.pending, b.err = s.db.SubmitOps(ctx, u, b.ops)
 			}
 			select {
 			case batches <- b:

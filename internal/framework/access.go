@@ -1,5 +1,28 @@
 package framework
 
+// EffectiveRole is a user's role on an inspection: RoleAdmin for a global
+// administrator, on the team or not (an administrator keeps every lead, QA
+// and analyst power on every inspection, even where a cases.csv made them
+// an inspector), else their team role ("" when not on the team).
+func EffectiveRole(teamRole string, admin bool) string {
+	if admin {
+		return RoleAdmin
+	}
+	return teamRole
+}
+
+// CanReadReport says whether a role may read an inspection's figures: the
+// report, its exports and the live view. The figures pool every case, so
+// an inspector, who sees only their own, does not; QA, who see every case
+// to moderate it, do.
+func CanReadReport(role string) bool {
+	switch role {
+	case RoleAdmin, RoleLead, RoleQA, RoleAnalyst:
+		return true
+	}
+	return false
+}
+
 // CanSeeCase is the one rule for who may see a case: its answers, notes,
 // status and inspector. role is the caller's role on the case's inspection
 // (RoleAdmin for a global administrator who is not on the team, "" for

@@ -65,14 +65,41 @@ func CheckCaseTransition(role string, assigned bool, from, to, reason string) er
 	return nil
 }
 
-// CheckAnswerWrite decides whether someone may change a case's answers in
-// its current status: the assigned inspector while it is not yet submitted,
-// QA until it is QA-checked, the lead until it is locked, nobody after.
-func CheckAnswerWrite(role string, assigned bool, caseStatus string) error {
+// CheckWritable is the one lock rule: a locked inspection takes no writes
+// at all (answers, cases, judgements, case status changes), and a locked
+// case's answers are not changed. caseRef is "" for a write to the
+// inspection rather than to one case's answers. Every write path calls it
+// before writing, on the server and in the offline store.
+func CheckWritable(inspectionID, inspectionStatus, caseRef, caseStatus string) error {
+	if inspectionStatus == InspectionLocked {
+		return Errorf(CodePrecondition, "inspection %s is locked", inspectionID)
+	}
+	if caseRef != "" && caseStatus == CaseLocked {
+		return Errorf(CodePrecondition, "case %s is locked", caseRef)
+	}
+	return nil
+}
+
+// CheckAnswerWrite decides whether someone with role on the inspection
+// (EffectiveRole; assigned: the case is theirs) may change a case's
+// answers now: nothing in a locked inspection or case (CheckWritable);
+// otherwise the assigned inspector while the case is not yet submitted,
+// QA until it is QA-checked, the lead until it is locked. The server's
+// push and RecordAnswer and the offline store all call it, so the
+// inspector learns offline what the server would say.
+func CheckAnswerWrite(role string, assigned bool, inspectionID, inspectionStatus string, c Case) error {
+	if err := CheckWritable(inspectionID, inspectionStatus, c.Ref, c.Status); err != nil {
+		return err
+	}
+	if err := checkAnswerRole(role, assigned, c.Status); err != nil {
+		return fmt.Errorf("case %s: %w", c.Ref, err)
+	}
+	return nil
+}
+
+func checkAnswerRole(role string, assigned bool, caseStatus string) error {
 	lead := role == RoleLead || role == RoleAdmin
 	switch caseStatus {
-	case CaseLocked:
-		return Errorf(CodePrecondition, "case is locked")
 	case CaseQAChecked:
 		if !lead {
 			return Errorf(CodePrecondition, "case is QA-checked: only the lead inspector can change it")

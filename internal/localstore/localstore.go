@@ -256,28 +256,23 @@ func (l *Store) record(ctx context.Context, user string, want framework.Op) (fra
 	}
 	var op framework.Op
 	err = l.write(ctx, func(tx *sql.Tx) error {
-		var attrs, status string
-		err := tx.QueryRowContext(ctx, `SELECT attributes, status FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, caseRef).Scan(&attrs, &status)
+		var attrs string
+		c := framework.Case{Ref: caseRef}
+		err := tx.QueryRowContext(ctx, `SELECT attributes, status, inspector FROM cases WHERE inspection_id = ? AND case_ref = ?`,
+			inspectionID, caseRef).Scan(&attrs, &c.Status, &c.Inspector)
 		if errors.Is(err, sql.ErrNoRows) {
 			return framework.Errorf(framework.CodeNotFound, "case %q is not in inspection %s on this device", caseRef, inspectionID)
 		}
 		if err != nil {
 			return err
 		}
-		var inspector string
-		if err := tx.QueryRowContext(ctx, `SELECT inspector FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, caseRef).Scan(&inspector); err != nil {
-			return err
-		}
-		if in.Status == framework.InspectionLocked {
-			return framework.Errorf(framework.CodePrecondition, "inspection %s is locked", inspectionID)
-		}
 		// The same rule the server applies, so the inspector learns at once.
-		if err := framework.CheckAnswerWrite(in.Role, inspector == user, status); err != nil {
-			return fmt.Errorf("case %s: %w", caseRef, err)
+		if err := framework.CheckAnswerWrite(in.Role, c.Inspector == user, inspectionID, in.Status, c); err != nil {
+			return err
 		}
 		var a map[string]string
 		if err := json.Unmarshal([]byte(attrs), &a); err != nil {
-			return err
+			return fmt.Errorf("case %s attributes: %w", caseRef, err)
 		}
 		v, err := fw.CheckAnswer(caseRef, a, questionID, value)
 		if err != nil {

@@ -16,23 +16,19 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
-// WritePolicy decides whether the writer may change answers of a case, given
-// the writer's role on the inspection ("" if none). The server supplies it;
-// a non-nil error becomes the op's rejection.
-type WritePolicy func(role string, c framework.Case) error
-
 // ApplyOps applies a batch of answer ops in one transaction and returns
 // one acknowledgement per op, in order. An op seen before is answered from
 // the record of its first application (Duplicate set). Invalid ops are
 // rejected individually with a reason (and the error in Ack.Err); they do
-// not stop the rest of the batch.
+// not stop the rest of the batch. Who may write what is
+// framework.CheckAnswerWrite, asked of every op.
 //
 // Batches pushed concurrently are grouped into one shared write
 // transaction (group commit): SQLite has one writer, so sharing the
 // transaction and its commit is what lets many clients push at once
 // without queueing on SQLITE_BUSY.
-func (db *DB) ApplyOps(ctx context.Context, u User, ops []framework.Op, policy WritePolicy) ([]framework.Ack, error) {
-	p, err := db.SubmitOps(ctx, u, ops, policy)
+func (db *DB) ApplyOps(ctx context.Context, u User, ops []framework.Op) ([]framework.Ack, error) {
+	p, err := db.SubmitOps(ctx, u, ops)
 	if err != nil {
 		return nil, err
 	}
@@ -43,8 +39,8 @@ func (db *DB) ApplyOps(ctx context.Context, u User, ops []framework.Op, policy W
 // without waiting for it to be applied, so that a push stream can receive
 // and queue its next batch meanwhile; Wait returns the batch's acks.
 // Batches submitted one after another are applied in that order.
-func (db *DB) SubmitOps(ctx context.Context, u User, ops []framework.Op, policy WritePolicy) (*PendingOps, error) {
-	req := &applyRequest{ctx: ctx, user: u, ops: ops, policy: policy, done: make(chan struct{})}
+func (db *DB) SubmitOps(ctx context.Context, u User, ops []framework.Op) (*PendingOps, error) {
+	req := &applyRequest{ctx: ctx, user: u, ops: ops, done: make(chan struct{})}
 	select {
 	case db.applyCh <- req:
 	case <-ctx.Done():
@@ -70,13 +66,12 @@ func (p *PendingOps) Wait() ([]framework.Ack, error) {
 }
 
 type applyRequest struct {
-	ctx    context.Context
-	user   User
-	ops    []framework.Op
-	policy WritePolicy
-	acks   []framework.Ack
-	err    error
-	done   chan struct{}
+	ctx  context.Context
+	user User
+	ops  []framework.Op
+	acks []framework.Ack
+	err  error
+	done chan struct{}
 }
 
 // maxGroupOps bounds the ops one shared transaction takes on.
@@ -147,8 +142,8 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 		if err != nil {
 			return err
 		}
-		if status == framework.InspectionLocked {
-			return lockedErr(inspectionID)
+		if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
+			return err
 		}
 		// The same write machinery as a push (one read per case, rows written
 		// at the end), without the revision check: an import is deliberate.
@@ -164,8 +159,8 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 				errs.Add(r.Line, "case %s is not in this inspection (import cases.csv first)", r.CaseRef)
 				continue
 			}
-			if cr.locked {
-				errs.Add(r.Line, "case %s is locked", r.CaseRef)
+			if err := framework.CheckWritable(inspectionID, status, r.CaseRef, cr.c.Status); err != nil {
+				errs.Add(r.Line, "%s", err.Error())
 				continue
 			}
 			v, err := fw.CheckAnswer(r.CaseRef, cr.c.Attributes, r.QuestionID, r.Value)

@@ -194,7 +194,7 @@ func TestNoLongerApplies_ReimportLeavesAnswersOutOfEveryFigure(t *testing.T) {
 
 	// While suspended, P-2 gets an A1 answer; P-1's C1 is cleared with na.
 	ops := []framework.Op{op(a.ID, "P-2", "A1", "yes", 0), op(a.ID, "P-1", "C1", "na", 1)}
-	acks, err := db.ApplyOps(ctx, adminUser(), ops, nil)
+	acks, err := db.ApplyOps(ctx, adminUser(), ops)
 	if err != nil {
 		t.Fatal(err)
 	}

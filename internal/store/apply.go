@@ -329,7 +329,7 @@ func (db *DB) applyGroup(group []*applyRequest) error {
 			}
 			r.acks = make([]framework.Ack, len(r.ops))
 			for i, op := range r.ops {
-				ack, err := db.applyOp(ctx, tx, r.user, op, r.policy, gc)
+				ack, err := db.applyOp(ctx, tx, r.user, op, gc)
 				if err != nil {
 					return fmt.Errorf("op %s: %w", op.ID, err)
 				}
@@ -343,7 +343,7 @@ func (db *DB) applyGroup(group []*applyRequest) error {
 	})
 }
 
-func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache) (framework.Ack, error) {
+func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, gc *groupCache) (framework.Ack, error) {
 	if err := framework.CheckOp(op); err != nil {
 		// Not recorded: without a valid id there is nothing to deduplicate
 		// on, and the record would keep what the limits refuse.
@@ -385,7 +385,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 		}
 	}
 	last, reused, found := gc.reusedSeq(u.Name, op)
-	ack, cur, err := db.decideOp(ctx, tx, u, op, policy, gc, reused)
+	ack, cur, err := db.decideOp(ctx, tx, u, op, gc, reused)
 	if err != nil {
 		return ack, err
 	}
@@ -601,7 +601,7 @@ type current struct {
 // caller's role and the case's visibility are checked before anything
 // about the case is read, so that a refusal says nothing of a case the
 // caller may not see.
-func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, policy WritePolicy, gc *groupCache, reused bool) (framework.Ack, current, error) {
+func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, gc *groupCache, reused bool) (framework.Ack, current, error) {
 	var cur current
 	role, err := gc.role(ctx, tx, u, op.InspectionID)
 	if err != nil {
@@ -635,16 +635,8 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op,
 	if !framework.CanSeeCase(role, cr.c.Inspector == u.Name) {
 		return reject(op, framework.CaseHiddenError(op.InspectionID, op.CaseRef)), cur, nil
 	}
-	if policy != nil {
-		if err := policy(role, cr.c); err != nil {
-			return reject(op, err), cur, nil
-		}
-	}
-	if bi.status == framework.InspectionLocked {
-		return reject(op, lockedErr(op.InspectionID)), cur, nil
-	}
-	if cr.locked {
-		return reject(op, framework.Errorf(framework.CodePrecondition, "case %s is locked", op.CaseRef)), cur, nil
+	if err := framework.CheckAnswerWrite(role, cr.c.Inspector == u.Name, op.InspectionID, bi.status, cr.c); err != nil {
+		return reject(op, err), cur, nil
 	}
 	v, err := bi.fw.CheckAnswer(op.CaseRef, cr.c.Attributes, op.QuestionID, op.Value)
 	if err != nil {

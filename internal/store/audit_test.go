@@ -83,11 +83,11 @@ func TestAudit_FirstAnswerStartsTheCase(t *testing.T) {
 	id := mustInspection(t, db)
 	mustCases(t, db, id)
 	first, second := op(id, "T-1", "2.1.1", "yes", 0), op(id, "T-1", "2.1.2", "yes", 0)
-	if _, err := db.ApplyOps(ctx, store.User{Name: "insp.a"}, []framework.Op{first, second}, nil); err != nil {
+	if _, err := db.ApplyOps(ctx, store.User{Name: "insp.a"}, []framework.Op{first, second}); err != nil {
 		t.Fatal(err)
 	}
 	third := op(id, "T-1", "2.1.3", "yes", 0)
-	if _, err := db.ApplyOps(ctx, store.User{Name: "insp.a"}, []framework.Op{third}, nil); err != nil {
+	if _, err := db.ApplyOps(ctx, store.User{Name: "insp.a"}, []framework.Op{third}); err != nil {
 		t.Fatal(err)
 	}
 	rows, _ := interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer\nT-2,2.1.1,no\nT-2,2.1.2,no\n"))

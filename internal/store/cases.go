@@ -42,10 +42,6 @@ func (db *DB) InspectionFramework(ctx context.Context, inspectionID string) (*fr
 	return fw, err
 }
 
-func lockedErr(inspectionID string) error {
-	return framework.Errorf(framework.CodePrecondition, "inspection %s is locked", inspectionID)
-}
-
 // ImportCases creates or updates the cases of an inspection from
 // cases.csv rows, after checking every row against the framework's
 // attributes; one bad row and nothing is stored. Assigned inspectors are
@@ -56,8 +52,8 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 		if err != nil {
 			return err
 		}
-		if status == framework.InspectionLocked {
-			return lockedErr(inspectionID)
+		if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
+			return err
 		}
 		errs := &interchange.RowErrors{File: "cases.csv"}
 		for _, r := range rows {
@@ -225,9 +221,8 @@ func withdraw(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string
 }
 
 type caseRow struct {
-	id     string
-	c      framework.Case
-	locked bool
+	id string
+	c  framework.Case
 }
 
 func loadCase(ctx context.Context, q interface {
@@ -246,7 +241,6 @@ func loadCase(ctx context.Context, q interface {
 	if err := json.Unmarshal([]byte(attrs), &cr.c.Attributes); err != nil {
 		return cr, fmt.Errorf("case %s attributes: %w", ref, err)
 	}
-	cr.locked = cr.c.Status == framework.CaseLocked
 	return cr, nil
 }
 
@@ -313,8 +307,8 @@ func (db *DB) RecordJudgements(ctx context.Context, a framework.Actor, inspectio
 		if err != nil {
 			return err
 		}
-		if status == framework.InspectionLocked {
-			return lockedErr(inspectionID)
+		if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
+			return err
 		}
 		errs := &interchange.RowErrors{File: "judgements.csv"}
 		for _, r := range rows {

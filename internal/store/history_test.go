@@ -26,7 +26,7 @@ func TestAudit_AnswerWritesShowEachVersionWithItsPredecessor(t *testing.T) {
 	edit.Note, edit.DeviceSeq = `quote " and <tag>`, 1
 	again := op(id, "T-1", "2.1.1", "na", 1) // the same device's second edit, on the same base
 	again.DeviceSeq = 2
-	if _, err := db.ApplyOps(ctx, store.User{Name: "insp.a"}, []framework.Op{edit, again}, nil); err != nil {
+	if _, err := db.ApplyOps(ctx, store.User{Name: "insp.a"}, []framework.Op{edit, again}); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := db.Audit(ctx, id, "T-1", 0, 100)
@@ -66,11 +66,11 @@ func TestOpRecords_OneRecordPerOpWhereverItIsKept(t *testing.T) {
 	converged.DeviceID = "dev-2"
 	rejected := op(id, "T-1", "9.9.9", "yes", 0)
 	batch := []framework.Op{written, converged, rejected}
-	first, err := db.ApplyOps(ctx, adminUser(), batch, nil)
+	first, err := db.ApplyOps(ctx, adminUser(), batch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := db.ApplyOps(ctx, adminUser(), batch, nil)
+	again, err := db.ApplyOps(ctx, adminUser(), batch)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,8 +67,8 @@ func (db *DB) SetCaseStatus(ctx context.Context, u User, device, inspectionID, c
 		if err != nil {
 			return err
 		}
-		if status == framework.InspectionLocked {
-			return lockedErr(inspectionID)
+		if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
+			return err
 		}
 		if err := framework.CheckCaseTransition(role, cr.c.Inspector == u.Name, cr.c.Status, to, reason); err != nil {
 			return fmt.Errorf("case %s: %w", caseRef, err)

@@ -72,7 +72,7 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 		mk("01a20000-0000-7000-8000-000000000002", "no", 4), // a lower seq than the recorded 5: a restored store's new edit
 		mk("01a20000-0000-7000-8000-000000000003", "na", 6), // on base 1 as well: the copy has not seen revision 2
 		mk(opX, "no", 7), // the recorded op_id with another payload
-	}, nil)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

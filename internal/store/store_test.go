@@ -100,7 +100,7 @@ func TestApplyOps_RevisionsConflictsAndDuplicates(t *testing.T) {
 	u := adminUser()
 
 	first := op(id, "T-1", "2.1.1", "yes", 0)
-	acks, err := db.ApplyOps(ctx, u, []framework.Op{first}, nil)
+	acks, err := db.ApplyOps(ctx, u, []framework.Op{first})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestApplyOps_RevisionsConflictsAndDuplicates(t *testing.T) {
 		t.Fatalf("first write ack = %+v, want applied revision 1", acks[0])
 	}
 	// Re-sending returns the recorded result, flagged duplicate, and changes nothing.
-	again, err := db.ApplyOps(ctx, u, []framework.Op{first}, nil)
+	again, err := db.ApplyOps(ctx, u, []framework.Op{first})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,21 +118,21 @@ func TestApplyOps_RevisionsConflictsAndDuplicates(t *testing.T) {
 	// Another device edits on top of revision 1.
 	second := op(id, "T-1", "2.1.1", "no", 1)
 	second.DeviceID = "dev-2"
-	acks, _ = db.ApplyOps(ctx, u, []framework.Op{second}, nil)
+	acks, _ = db.ApplyOps(ctx, u, []framework.Op{second})
 	if acks[0].Result != framework.OpApplied || acks[0].Revision != 2 {
 		t.Fatalf("second write ack = %+v, want applied revision 2", acks[0])
 	}
 	// A third device still based on revision 1 with a different value: conflict, server keeps "no".
 	stale := op(id, "T-1", "2.1.1", "na", 1)
 	stale.DeviceID = "dev-3"
-	acks, _ = db.ApplyOps(ctx, u, []framework.Op{stale}, nil)
+	acks, _ = db.ApplyOps(ctx, u, []framework.Op{stale})
 	if acks[0].Result != framework.OpConflict || acks[0].Conflict == nil || acks[0].Conflict.ServerValue != "no" || acks[0].Conflict.ClientValue != "na" {
 		t.Fatalf("stale write ack = %+v, want conflict no vs na", acks[0])
 	}
 	// Stale base, same value as the server: converges silently.
 	same := op(id, "T-1", "2.1.1", "no", 1)
 	same.DeviceID = "dev-4"
-	acks, _ = db.ApplyOps(ctx, u, []framework.Op{same}, nil)
+	acks, _ = db.ApplyOps(ctx, u, []framework.Op{same})
 	if acks[0].Result != framework.OpApplied || acks[0].Revision != 2 {
 		t.Fatalf("converging write ack = %+v, want applied revision 2", acks[0])
 	}
@@ -152,7 +152,7 @@ func TestApplyOps_SameDeviceEditsTwiceOffline(t *testing.T) {
 	mustCases(t, db, id)
 	// Both ops were made offline on revision 0; the second supersedes the first.
 	a, b := op(id, "T-1", "2.1.2", "yes", 0), op(id, "T-1", "2.1.2", "no", 0)
-	acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{a, b}, nil)
+	acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{a, b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestApplyOps_RejectsInvalidAndKeepsTheRest(t *testing.T) {
 	good := op(id, "T-2", "2.3.3f", "yes", 0) // applies: T-2 is MAPPA level 2
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{tt.give}, nil)
+			acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{tt.give})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -194,7 +194,7 @@ func TestApplyOps_RejectsInvalidAndKeepsTheRest(t *testing.T) {
 			}
 		})
 	}
-	acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{tests[0].give, good}, nil)
+	acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{tests[0].give, good})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestChanges_InspectorSeesOnlyAssignedCases(t *testing.T) {
 	db := mustOpen(t)
 	id := mustInspection(t, db)
 	mustCases(t, db, id)
-	db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", "yes", 0), op(id, "T-2", "2.1.1", "no", 0)}, nil)
+	db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", "yes", 0), op(id, "T-2", "2.1.1", "no", 0)})
 
 	changes, cursor, more, err := db.Changes(ctx, store.User{Name: "insp.a"}, 0, 100)
 	if err != nil {
@@ -350,7 +350,7 @@ func TestApplyOps_ReorderedOpsFromOneDeviceKeepTheLatest(t *testing.T) {
 	second.Supersedes = []string{first.ID} // made while first was unsent
 	// The later edit arrives first, then the earlier one, then both again.
 	for _, batch := range [][]framework.Op{{second}, {first}, {first, second}} {
-		if _, err := db.ApplyOps(ctx, adminUser(), batch, nil); err != nil {
+		if _, err := db.ApplyOps(ctx, adminUser(), batch); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -370,7 +370,7 @@ func TestQuestionCounts_KeptCurrentAndRecounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Change one answer and write another through sync.
-	if _, err := db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", "no", 1), op(id, "T-2", "2.1.2", "na", 0)}, nil); err != nil {
+	if _, err := db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", "no", 1), op(id, "T-2", "2.1.2", "na", 0)}); err != nil {
 		t.Fatal(err)
 	}
 	fw, in, err := db.PooledCounts(ctx, id)
@@ -394,7 +394,7 @@ func TestPooledInspectionsOfOneUnitStayApart(t *testing.T) {
 	for i, id := range ids {
 		mustCases(t, db, id)
 		v := []string{"yes", "no"}[i]
-		if _, err := db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", v, 0)}, nil); err != nil {
+		if _, err := db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", v, 0)}); err != nil {
 			t.Fatal(err)
 		}
 	}

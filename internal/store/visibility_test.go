@@ -31,7 +31,7 @@ func TestCanSeeCaseMatchesPull(t *testing.T) {
 	// An answer on every case of both inspections.
 	for _, insp := range []string{id, other} {
 		for _, ref := range []string{"T-1", "T-2"} {
-			if acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{op(insp, ref, "2.1.1", "yes", 0)}, nil); err != nil || acks[0].Result != framework.OpApplied {
+			if acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{op(insp, ref, "2.1.1", "yes", 0)}); err != nil || acks[0].Result != framework.OpApplied {
 				t.Fatalf("answer %s %s: %v %v", insp, ref, acks, err)
 			}
 		}

@@ -13,29 +13,9 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
-// Input is everything a report is computed from.
-type Input struct {
-	InspectionID   string
-	InspectionName string
-	AsOfSeq        int64
-	GeneratedAt    time.Time
-	Cases          []framework.Case
-	Answers        []framework.Answer
-	Judgements     []framework.Judgement
-	// Units lists the inspections pooled into this input (empty for one
-	// inspection); each case then carries its unit in Attributes["unit"].
-	Units []string
-	// Counts, when set, replaces Answers (and Cases) with kept per-question
-	// value counts (question → value → cases): the fast path for pooled
-	// reports over millions of answers. Breakdowns, the sample profile and
-	// completeness need case-level data and are then left out.
-	Counts map[string]map[string]int
-	// CaseCount is the number of cases when Counts is used.
-	CaseCount int
-	// UnitCounts are the kept counts of each pooled unit (in Units order),
-	// giving the per-unit column of the fast path.
-	UnitCounts []map[string]map[string]int
-}
+// Input is everything a report is computed from (framework.Sample: the
+// stores read it, this package computes from it).
+type Input = framework.Sample
 
 // Share is yes out of relevant (yes + no) with the shown whole percent.
 // HasPercent is false when no case is relevant: there is then no figure.

@@ -8,9 +8,9 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
-// UnitAttribute is the pseudo-attribute a pooled report gives each case:
-// the inspection (unit) it came from.
-const UnitAttribute = "unit"
+// UnitAttribute is the pseudo-attribute a pooled report gives each case
+// (framework.UnitAttribute).
+const UnitAttribute = framework.UnitAttribute
 
 // Options says what a report includes beyond its fixed tables.
 type Options struct {

@@ -1,4 +1,4 @@
-// Package interchange reads and writes the CSV files fieldwork exchanges
+// Package interchange reads the CSV files fieldwork exchanges
 // with people and other tools: cases.csv, answers.csv and judgements.csv
 // (docs/frameworks.md and the README). Readers report every bad row, with its
 // line number, not just the first.
@@ -20,55 +20,14 @@ import (
 // server and the client's offline store.
 const MaxRows = 200000
 
-// CaseRow is one row of cases.csv.
-type CaseRow struct {
-	Line int
-	Case framework.Case
-}
-
-// AnswerRow is one row of answers.csv.
-type AnswerRow struct {
-	Line       int
-	CaseRef    string
-	QuestionID string
-	Value      string
-	Note       string
-}
-
-// JudgementRow is one row of judgements.csv.
-type JudgementRow struct {
-	Line       int
-	StandardID string
-	Rating     string
-	Rationale  string
-}
-
-// RowErrors collects the problems of a file, one per bad row.
-type RowErrors struct {
-	File     string
-	Problems []string
-}
-
-// Add records a problem on a line.
-func (e *RowErrors) Add(line int, format string, args ...any) {
-	e.Problems = append(e.Problems, fmt.Sprintf("line %d: %s", line, fmt.Sprintf(format, args...)))
-}
-
-// Err returns nil when there were no problems, else an invalid-argument
-// error listing them all.
-func (e *RowErrors) Err() error {
-	if len(e.Problems) == 0 {
-		return nil
-	}
-	const show = 50
-	list := e.Problems
-	more := ""
-	if len(list) > show {
-		more = fmt.Sprintf("\n  … and %d more", len(list)-show)
-		list = list[:show]
-	}
-	return framework.Errorf(framework.CodeInvalid, "%s: %d bad row(s):\n  %s%s", e.File, len(e.Problems), strings.Join(list, "\n  "), more)
-}
+// The rows read, and the problems found, are the domain's: the server's
+// store takes them without knowing CSV.
+type (
+	CaseRow      = framework.CaseRow
+	AnswerRow    = framework.AnswerRow
+	JudgementRow = framework.JudgementRow
+	RowErrors    = framework.RowErrors
+)
 
 // table reads a CSV file with a header, checks the required columns are
 // present, and calls row for every record with its fields by column name.

@@ -10,9 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
@@ -136,7 +134,7 @@ func conflictByID(ctx context.Context, tx *sql.Tx, id string) (framework.Conflic
 // authoritative values (no revision check: an import is a deliberate load),
 // after validating every row; one bad row and nothing is stored. Rows
 // whose value and note are already current are left alone.
-func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID string, rows []interchange.AnswerRow) (applied, unchanged int, err error) {
+func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.AnswerRow) (applied, unchanged int, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
 		if err != nil {
@@ -148,7 +146,7 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 		// The same write machinery as a push (one read per case, rows written
 		// at the end), without the revision check: an import is deliberate.
 		gc := newGroupCache()
-		errs := &interchange.RowErrors{File: "answers.csv"}
+		errs := &framework.RowErrors{File: "answers.csv"}
 		values := make([]string, len(rows))
 		for i, r := range rows {
 			cr, err := gc.loadCase(ctx, tx, inspectionID, r.CaseRef)
@@ -261,9 +259,9 @@ func scanAnswers(rows *sql.Rows) ([]framework.Answer, error) {
 // are pooled when they share a framework version: their cases are named
 // <unit>/<case_ref> and carry their unit in the "unit" attribute; judged
 // ratings are not pooled.
-func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framework.Framework, aggregate.Input, error) {
+func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framework.Framework, framework.Sample, error) {
 	var fw *framework.Framework
-	var in aggregate.Input
+	var in framework.Sample
 	if len(inspectionIDs) == 1 {
 		in.InspectionID = inspectionIDs[0]
 	}
@@ -296,7 +294,7 @@ func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framew
 			in.Units = append(in.Units, unit)
 			for _, c := range cs {
 				c.Ref = unit + "/" + c.Ref
-				c.Attributes[aggregate.UnitAttribute] = unit
+				c.Attributes[framework.UnitAttribute] = unit
 				in.Cases = append(in.Cases, c)
 			}
 			for _, a := range as {
@@ -487,9 +485,9 @@ func (db *DB) countAnswers(ctx context.Context, tx *sql.Tx) (map[[3]string]int, 
 // PooledCounts is the fast input of a pooled report: the kept counts of the
 // inspections, their case count and units, at one change sequence. The
 // inspections must share a framework version.
-func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*framework.Framework, aggregate.Input, error) {
+func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*framework.Framework, framework.Sample, error) {
 	var fw *framework.Framework
-	in := aggregate.Input{Counts: map[string]map[string]int{}}
+	in := framework.Sample{Counts: map[string]map[string]int{}}
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&in.AsOfSeq); err != nil {
 			return err

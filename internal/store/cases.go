@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
@@ -46,7 +45,7 @@ func (db *DB) InspectionFramework(ctx context.Context, inspectionID string) (*fr
 // cases.csv rows, after checking every row against the framework's
 // attributes; one bad row and nothing is stored. Assigned inspectors are
 // created as users and put on the team as inspectors if they are not on it.
-func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID string, rows []interchange.CaseRow) (created, updated int, err error) {
+func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.CaseRow) (created, updated int, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
 		if err != nil {
@@ -55,7 +54,7 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 		if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
 			return err
 		}
-		errs := &interchange.RowErrors{File: "cases.csv"}
+		errs := &framework.RowErrors{File: "cases.csv"}
 		for _, r := range rows {
 			if p := fw.CheckAttributes(r.Case.Attributes); len(p) > 0 {
 				errs.Add(r.Line, "case %s: %s", r.Case.Ref, strings.Join(p, "; "))
@@ -301,7 +300,7 @@ func cases(ctx context.Context, tx *sql.Tx, inspectionID, inspector string) ([]f
 
 // RecordJudgements records judged ratings, all or none, after checking
 // each against the framework.
-func (db *DB) RecordJudgements(ctx context.Context, a framework.Actor, inspectionID string, rows []interchange.JudgementRow) error {
+func (db *DB) RecordJudgements(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.JudgementRow) error {
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
 		if err != nil {
@@ -310,7 +309,7 @@ func (db *DB) RecordJudgements(ctx context.Context, a framework.Actor, inspectio
 		if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
 			return err
 		}
-		errs := &interchange.RowErrors{File: "judgements.csv"}
+		errs := &framework.RowErrors{File: "judgements.csv"}
 		for _, r := range rows {
 			if err := fw.CheckJudgement(r.StandardID, r.Rating); err != nil {
 				errs.Add(r.Line, "%v", err)

@@ -165,9 +165,7 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 				if err != nil {
 					return fmt.Errorf("inspection %s: %w", r.entity, err)
 				}
-				if in.Role = role; in.Role == "" || u.Admin { // as roleOn
-					in.Role = framework.RoleAdmin
-				}
+				in.Role = framework.EffectiveRole(role, u.Admin)
 				ch.Inspection = &in
 			case "case":
 				var ref string

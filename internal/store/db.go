@@ -547,10 +547,7 @@ func (db *DB) Inspection(ctx context.Context, u User, id string) (framework.Insp
 	if err != nil {
 		return framework.Inspection{}, fmt.Errorf("get inspection %s: %w", id, err)
 	}
-	in.Role = role.String
-	if u.Admin { // as roleOn: an administrator's powers whatever the team says
-		in.Role = framework.RoleAdmin
-	}
+	in.Role = framework.EffectiveRole(role.String, u.Admin)
 	return in, nil
 }
 
@@ -571,10 +568,7 @@ func (db *DB) Inspections(ctx context.Context, u User) ([]framework.Inspection, 
 		if err != nil {
 			return nil, fmt.Errorf("list inspections: %w", err)
 		}
-		in.Role = role.String
-		if in.Role == "" || u.Admin { // as roleOn
-			in.Role = framework.RoleAdmin
-		}
+		in.Role = framework.EffectiveRole(role.String, u.Admin) // only an administrator lists one they are not on
 		out = append(out, in)
 	}
 	return out, rows.Err()

@@ -19,12 +19,11 @@ func teamRole(ctx context.Context, tx *sql.Tx, inspectionID, user string) (strin
 	return role.String, nil
 }
 
-// roleOn is teamRole, with "admin" for an administrator, on the team or
-// not: the global administrator keeps every lead, QA and analyst power on
-// every inspection, even where a cases.csv made them an inspector.
+// roleOn is the user's effective role on an inspection
+// (framework.EffectiveRole).
 func roleOn(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (string, error) {
 	if u.Admin {
-		return framework.RoleAdmin, nil
+		return framework.EffectiveRole("", true), nil // no need to read the team
 	}
 	return teamRole(ctx, tx, inspectionID, u.Name)
 }

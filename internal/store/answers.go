@@ -527,6 +527,9 @@ func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*frame
 				mine[q][v] += k
 			}
 			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 			in.UnitCounts = append(in.UnitCounts, mine)
 		}
 		in.InspectionName = fmt.Sprintf("%d inspections pooled", len(inspectionIDs))

@@ -30,17 +30,6 @@ func (db *DB) inspectionFramework(ctx context.Context, tx *sql.Tx, inspectionID 
 	return fw, status, err
 }
 
-// InspectionFramework returns the framework an inspection is bound to.
-func (db *DB) InspectionFramework(ctx context.Context, inspectionID string) (*framework.Framework, error) {
-	var fw *framework.Framework
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		fw, _, err = db.inspectionFramework(ctx, tx, inspectionID)
-		return err
-	})
-	return fw, err
-}
-
 // ImportCases creates or updates the cases of an inspection from
 // cases.csv rows, after checking every row against the framework's
 // attributes; one bad row and nothing is stored. Assigned inspectors are
@@ -183,24 +172,31 @@ func announce(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string
 	if err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user).Scan(&role); err != nil {
 		return fmt.Errorf("announce to %s: %w", user, err)
 	}
-	// ?1 inspection, ?2 user, ?3 one case or "", ?4 whether only the user's
-	// own cases. Every statement names all four, as database/sql counts them.
-	visible := `c.inspection_id = ?1 AND (?3 = '' OR c.id = ?3) AND (NOT ?4 OR c.inspector = ?2)`
-	var stmts []string
+	// What the user may see of the inspection's cases is framework.CanSeeCase:
+	// every case, or (an inspector) only their own.
+	ownOnly := !framework.CanSeeCase(role, false)
+	type stmt struct {
+		q    string
+		args []any
+	}
+	var stmts []stmt
 	if caseID == "" {
 		stmts = append(stmts,
-			`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'inspection', NULL, ?1, ?2 WHERE ?3 = '' AND ?4 IN (0, 1)`,
-			`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'judgement', NULL, standard_id, ?2 FROM judgements
-				WHERE inspection_id = ?1 AND ?3 = '' AND ?4 IN (0, 1) ORDER BY standard_id`)
+			stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'inspection', NULL, ?1, ?2`, []any{inspectionID, user}},
+			stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'judgement', NULL, standard_id, ?2 FROM judgements
+				WHERE inspection_id = ?1 ORDER BY standard_id`, []any{inspectionID, user}})
 	}
+	// ?1 inspection, ?2 user, ?3 one case or "", ?4 whether only the user's own cases.
+	visible := `c.inspection_id = ?1 AND (?3 = '' OR c.id = ?3) AND (NOT ?4 OR c.inspector = ?2)`
+	args := []any{inspectionID, user, caseID, ownOnly}
 	stmts = append(stmts,
-		`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'case', c.id, c.id, ?2 FROM cases c WHERE `+visible+` ORDER BY c.case_ref`,
-		`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'answer', a.case_id, a.question_id, ?2
-			FROM answers a JOIN cases c ON c.id = a.case_id WHERE `+visible+` ORDER BY c.case_ref, a.question_id`,
-		`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'conflict', k.case_id, k.id, ?2
-			FROM conflicts k JOIN cases c ON c.id = k.case_id WHERE k.status = 'open' AND `+visible+` ORDER BY k.created_at`)
-	for _, q := range stmts {
-		if _, err := tx.ExecContext(ctx, q, inspectionID, user, caseID, role == framework.RoleInspector); err != nil {
+		stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'case', c.id, c.id, ?2 FROM cases c WHERE ` + visible + ` ORDER BY c.case_ref`, args},
+		stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'answer', a.case_id, a.question_id, ?2
+			FROM answers a JOIN cases c ON c.id = a.case_id WHERE ` + visible + ` ORDER BY c.case_ref, a.question_id`, args},
+		stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'conflict', k.case_id, k.id, ?2
+			FROM conflicts k JOIN cases c ON c.id = k.case_id WHERE k.status = 'open' AND ` + visible + ` ORDER BY k.created_at`, args})
+	for _, st := range stmts {
+		if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
 			return fmt.Errorf("announce to %s: %w", user, err)
 		}
 	}
@@ -324,7 +320,11 @@ func (db *DB) RecordJudgements(ctx context.Context, a framework.Actor, inspectio
 		at := db.now()
 		for _, r := range rows {
 			var before struct{ Rating, Rationale string }
-			tx.QueryRowContext(ctx, `SELECT rating, rationale FROM judgements WHERE inspection_id = ? AND standard_id = ?`, inspectionID, r.StandardID).Scan(&before.Rating, &before.Rationale)
+			// The audit's "before" (empty for a first judgement).
+			if err := tx.QueryRowContext(ctx, `SELECT rating, rationale FROM judgements WHERE inspection_id = ? AND standard_id = ?`,
+				inspectionID, r.StandardID).Scan(&before.Rating, &before.Rationale); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("judgement %s: %w", r.StandardID, err)
+			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO judgements (inspection_id, standard_id, rating, rationale, judged_by, device_id, judged_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (inspection_id, standard_id) DO UPDATE SET rating = excluded.rating, rationale = excluded.rationale,
 				judged_by = excluded.judged_by, device_id = excluded.device_id, judged_at = excluded.judged_at`,

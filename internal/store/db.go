@@ -238,7 +238,6 @@ type FrameworkInfo struct {
 	Checksum  string
 	Rated     bool
 	Questions int
-	Builtin   bool
 }
 
 // PutFramework stores a framework version. Storing the same definition
@@ -311,6 +310,9 @@ func (db *DB) Frameworks(ctx context.Context) ([]FrameworkInfo, error) {
 		keys = append(keys, k)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list frameworks: %w", err)
+	}
 	var out []FrameworkInfo
 	for _, k := range keys {
 		fw, _, err := db.Framework(ctx, k.id, k.v)
@@ -588,7 +590,12 @@ func (db *DB) AddTeamMember(ctx context.Context, a framework.Actor, inspectionID
 			return err
 		}
 		var before sql.NullString
-		tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user).Scan(&before)
+		// The role before decides whether the user's devices are told of a
+		// change, so a failed read must not pass for "not on the team".
+		if err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`,
+			inspectionID, user).Scan(&before); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("team role of %s: %w", user, err)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO team (inspection_id, user_name, role) VALUES (?, ?, ?)
 			ON CONFLICT (inspection_id, user_name) DO UPDATE SET role = excluded.role`, inspectionID, user, role); err != nil {
 			return err

@@ -87,6 +87,9 @@ func (db *DB) SetCaseStatus(ctx context.Context, u User, device, inspectionID, c
 				answered[q] = true
 			}
 			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 			if missing := fw.Missing(cr.c.Attributes, answered); len(missing) > 0 {
 				return framework.MissingError(caseRef, missing)
 			}

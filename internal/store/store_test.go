@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,16 @@ func TestOpen_CreatesWALDatabaseAndReopens(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("database file not created: %v", err)
 	}
+	// WAL mode is a property of the file: a plain connection sees it.
+	raw, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mode string
+	if err := raw.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q (%v), want wal", mode, err)
+	}
+	raw.Close()
 	db, err = store.Open(t.Context(), path) // migrations must be idempotent
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
@@ -262,7 +273,15 @@ func TestChanges_InspectorSeesOnlyAssignedCases(t *testing.T) {
 	db := mustOpen(t)
 	id := mustInspection(t, db)
 	mustCases(t, db, id)
-	db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", "yes", 0), op(id, "T-2", "2.1.1", "no", 0)})
+	acks, err := db.ApplyOps(ctx, adminUser(), []framework.Op{op(id, "T-1", "2.1.1", "yes", 0), op(id, "T-2", "2.1.1", "no", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range acks {
+		if a.Result != framework.OpApplied {
+			t.Fatalf("setup: %+v, want applied", a)
+		}
+	}
 
 	changes, cursor, more, err := db.Changes(ctx, store.User{Name: "insp.a"}, 0, 100)
 	if err != nil {
@@ -271,12 +290,21 @@ func TestChanges_InspectorSeesOnlyAssignedCases(t *testing.T) {
 	if more || cursor == 0 {
 		t.Errorf("more = %v cursor = %d, want one page to the end", more, cursor)
 	}
+	var ownCase, ownAnswer bool
 	for _, ch := range changes {
 		if ch.Case != nil && ch.Case.Ref != "T-1" || ch.Answer != nil && ch.Answer.CaseRef != "T-1" {
 			t.Errorf("insp.a received %+v of a case assigned to someone else", ch)
 		}
+		ownCase = ownCase || ch.Case != nil && ch.Case.Ref == "T-1"
+		ownAnswer = ownAnswer || ch.Answer != nil && ch.Answer.CaseRef == "T-1" && ch.Answer.Value == "yes"
 	}
-	changes, _, _, _ = db.Changes(ctx, store.User{Name: "stranger"}, 0, 100)
+	if !ownCase || !ownAnswer {
+		t.Errorf("insp.a received their case T-1: %v, its answer: %v; want both (else \"only T-1\" above proves nothing)", ownCase, ownAnswer)
+	}
+	changes, _, _, err = db.Changes(ctx, store.User{Name: "stranger"}, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(changes) != 0 {
 		t.Errorf("a user on no team received %d changes, want 0", len(changes))
 	}

@@ -135,32 +135,6 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 	return created, updated, nil
 }
 
-// recountCase moves a case's answers out of and into the kept counts when
-// its attributes change from before (as stored) to after: an answer whose
-// question stops applying leaves them, one whose question applies again
-// comes back (countDeltas.add decides each). The answers stay as they are:
-// the change is accepted whatever it does to them.
-func recountCase(ctx context.Context, tx *sql.Tx, counts countDeltas, fw *framework.Framework, inspectionID, caseID, before string, after map[string]string) error {
-	var old map[string]string
-	if err := json.Unmarshal([]byte(before), &old); err != nil {
-		return fmt.Errorf("case %s attributes: %w", caseID, err)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT question_id, value FROM answers WHERE case_id = ?`, caseID)
-	if err != nil {
-		return fmt.Errorf("recount case: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var q, v string
-		if err := rows.Scan(&q, &v); err != nil {
-			return fmt.Errorf("recount case: %w", err)
-		}
-		counts.add(fw, inspectionID, old, q, v, -1)
-		counts.add(fw, inspectionID, after, q, v, +1)
-	}
-	return rows.Err()
-}
-
 // announce writes changes meant for one user only (changes.for_user) that
 // deliver what they may see now but whose changes their device's cursor may
 // have passed while it was not theirs to see: with caseID "", the

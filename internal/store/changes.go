@@ -219,25 +219,6 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 	return changes, cursor, more, nil
 }
 
-// OpenConflicts lists an inspection's open conflicts, oldest first.
-func (db *DB) OpenConflicts(ctx context.Context, inspectionID string) ([]framework.Conflict, error) {
-	rows, err := db.conn.Reader.QueryContext(ctx, `SELECT `+conflictCols+` FROM conflicts k JOIN cases c ON c.id = k.case_id
-		WHERE k.inspection_id = ? AND k.status = 'open' ORDER BY k.created_at`, inspectionID)
-	if err != nil {
-		return nil, fmt.Errorf("list conflicts: %w", err)
-	}
-	defer rows.Close()
-	var out []framework.Conflict
-	for rows.Next() {
-		c, err := scanConflict(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list conflicts: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
 // Seq is the latest change sequence number.
 func (db *DB) Seq(ctx context.Context) (int64, error) {
 	var seq int64
@@ -286,4 +267,9 @@ func (a announcements) covers(seq int64, kind, inspection, caseID string) bool {
 		}
 	}
 	return false
+}
+
+func addChange(ctx context.Context, tx *sql.Tx, inspectionID, kind string, caseID any, entity string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity) VALUES (?, ?, ?, ?)`, inspectionID, kind, caseID, entity)
+	return err
 }

@@ -3,6 +3,7 @@ package framework
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // RatingRule is how a rated framework turns key-question figures into
@@ -159,4 +160,36 @@ func (r *RatingRule) OverallRating(score int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// IsRating reports whether name is one of the framework's rating bands.
+func (f *Framework) IsRating(name string) bool {
+	if f.Rating == nil {
+		return false
+	}
+	for _, b := range f.Rating.Bands {
+		if b.Rating == name {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckJudgement validates a judged rating for a standard.
+func (f *Framework) CheckJudgement(standardID, rating string) error {
+	s, ok := f.standards[standardID]
+	if !ok {
+		return Errorf(CodeInvalid, "standard %s: unknown standard in framework %s", standardID, f.ID)
+	}
+	if s.Kind != KindJudged {
+		return Errorf(CodeInvalid, "standard %s: is rated from case answers, not judged", standardID)
+	}
+	if !f.IsRating(rating) {
+		var names []string
+		for _, b := range f.Rating.Bands {
+			names = append(names, b.Rating)
+		}
+		return Errorf(CodeInvalid, "standard %s: rating %q is not one of %s", standardID, rating, strings.Join(names, ", "))
+	}
+	return nil
 }

@@ -396,15 +396,9 @@ func progress(fw *framework.Framework, cases []framework.Case, answered map[stri
 	byInspector := map[string]*InspectorProgress{}
 	var order []string
 	for _, c := range cases {
-		missing := fw.Missing(c.Attributes, answered[c.Ref])
-		required := 0
-		for _, q := range fw.Questions() {
-			if ok, _ := q.AppliesTo(c.Attributes); ok {
-				required++
-			}
-		}
+		done, required := fw.Completeness(c.Attributes, answered[c.Ref])
 		p := CaseProgress{Ref: c.Ref, Unit: c.Attributes[UnitAttribute], Inspector: c.Inspector, Status: c.Status,
-			Answered: required - len(missing), Required: required}
+			Answered: done, Required: required}
 		cs = append(cs, p)
 		ip := byInspector[c.Inspector]
 		if ip == nil {

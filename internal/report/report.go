@@ -272,7 +272,8 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 		}
 		ci := ""
 		if q.Interval != nil {
-			ci = fmt.Sprintf("%.0f–%.0f%%", q.Interval.Low, q.Interval.High)
+			// The shown ends are the ones CrossesBand compares.
+			ci = fmt.Sprintf("%d–%d%%", framework.RoundHalfUp(q.Interval.Low), framework.RoundHalfUp(q.Interval.High))
 			if q.Interval.CrossesBand {
 				ci += " *"
 			}

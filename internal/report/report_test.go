@@ -331,3 +331,28 @@ func BenchmarkReport(b *testing.B) {
 		}
 	}
 }
+
+// The terminal shows an interval's ends rounded as the bands see them
+// (half up, framework.RoundHalfUp), so "64.5" shows 65 like a share would;
+// fmt's %.0f would show 64 (half to even).
+func TestTerminal_IntervalEndsRoundHalfUp(t *testing.T) {
+	r, _ := gwentReport(t)
+	for i := range r.Questions {
+		if r.Questions[i].ID == "2.1.1" {
+			r.Questions[i].Interval = &aggregate.Interval{Low: 64.5, High: 80.5}
+		}
+	}
+	var out bytes.Buffer
+	if err := report.Terminal(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	line := ""
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "2.1.1 ") && line == "" {
+			line = l // the key-questions table (breakdowns follow)
+		}
+	}
+	if !strings.HasSuffix(strings.TrimSpace(line), "65–81%") {
+		t.Errorf("2.1.1's line is %q, want its interval shown as 65–81%%", line)
+	}
+}

@@ -102,6 +102,20 @@ func TestTerminal_Golden(t *testing.T) {
 	golden(t, "gwent.txt", buf.Bytes())
 }
 
+// The JSON form (docs/report-json.md) is fixed by a golden file, with a
+// pooled unit and an answer that no longer applies so that every field
+// report maps from aggregate's types is in it.
+func TestJSON_Golden(t *testing.T) {
+	r, _ := gwentReport(t)
+	r.CaseProgress[0].Unit = "Gwent"
+	r.NoLongerApplies = append(r.NoLongerApplies, aggregate.StaleAnswer{CaseRef: r.CaseProgress[0].Ref, QuestionID: "2.3.3f", Value: "yes"})
+	var buf bytes.Buffer
+	if err := report.JSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "gwent.json", buf.Bytes())
+}
+
 func TestCSV_Golden(t *testing.T) {
 	r, fw := gwentReport(t)
 	dir := t.TempDir()

@@ -122,9 +122,9 @@ type Report struct {
 // kept, but counted nowhere until it is changed to na or the case applies
 // again.
 type StaleAnswer struct {
-	CaseRef    string `json:"case_ref"`
-	QuestionID string `json:"question_id"`
-	Value      string `json:"value"`
+	CaseRef    string
+	QuestionID string
+	Value      string
 }
 
 // Compute computes the report of a sample under a framework with the

@@ -68,22 +68,22 @@ type BreakdownRow struct {
 
 // CaseProgress is how far one case's recording has got.
 type CaseProgress struct {
-	Ref       string `json:"case_ref"`
-	Unit      string `json:"unit,omitempty"`
-	Inspector string `json:"inspector"`
-	Status    string `json:"status"`
-	Answered  int    `json:"answered"`
-	Required  int    `json:"required"`
+	Ref       string
+	Unit      string
+	Inspector string
+	Status    string
+	Answered  int
+	Required  int
 }
 
 // InspectorProgress sums CaseProgress over an inspector's cases.
 type InspectorProgress struct {
-	Inspector     string `json:"inspector"`
-	Cases         int    `json:"cases"`
-	Submitted     int    `json:"submitted"`
-	Answered      int    `json:"answered"`
-	Required      int    `json:"required"`
-	CasesComplete int    `json:"cases_complete"`
+	Inspector     string
+	Cases         int
+	Submitted     int
+	Answered      int
+	Required      int
+	CasesComplete int
 }
 
 // profile counts cases by every declared attribute, in declared value

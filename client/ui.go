@@ -304,15 +304,9 @@ func (u *UI) casesPage(w http.ResponseWriter, r *http.Request) {
 		}
 		item := inspection{ID: in.ID, Name: in.Name}
 		for _, c := range cases {
-			required := 0
-			for _, q := range fw.Questions() {
-				if ok, _ := q.AppliesTo(c.Attributes); ok {
-					required++
-				}
-			}
-			missing := fw.Missing(c.Attributes, byCase[c.Ref])
+			done, required := fw.Completeness(c.Attributes, byCase[c.Ref])
 			item.Cases = append(item.Cases, caseRow{Ref: c.Ref, Status: c.Status, Sentence: c.Attributes["sentence_type"], Risk: c.Attributes["rosh"],
-				Answered: required - len(missing), Required: required})
+				Answered: done, Required: required})
 		}
 		list = append(list, item)
 	}
@@ -490,13 +484,10 @@ func (u *UI) saveForm(ctx context.Context, id, ref string, form url.Values) (sav
 	if seq <= 0 {
 		order = nil // a page without script: every post is the newest
 	}
-	for _, q := range fw.Questions() {
+	for _, q := range fw.Applicable(c.Attributes) {
 		vs, hasV := form["v-"+q.ID]
 		ns, hasN := form["n-"+q.ID]
 		if !hasV && !hasN {
-			continue
-		}
-		if ok, _ := q.AppliesTo(c.Attributes); !ok {
 			continue
 		}
 		if order != nil {

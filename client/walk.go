@@ -42,15 +42,8 @@ func Walk(ctx context.Context, local *localstore.Store, user, inspectionID, case
 	if c == nil {
 		return framework.Errorf(framework.CodeNotFound, "case %q is not in inspection %s on this device (run fieldwork sync)", caseRef, inspectionID)
 	}
-	var qs []*framework.Question
-	skipped := 0
-	for _, q := range fw.Questions() {
-		if ok, _ := q.AppliesTo(c.Attributes); ok {
-			qs = append(qs, q)
-		} else {
-			skipped++
-		}
-	}
+	qs := fw.Applicable(c.Attributes)
+	skipped := len(fw.Questions()) - len(qs)
 	answers := map[string]framework.Answer{}
 	load := func() error {
 		as, err := local.Answers(ctx, inspectionID, caseRef)

@@ -5,7 +5,6 @@
 package aggregate
 
 import (
-	"math"
 	"slices"
 	"sort"
 	"time"
@@ -103,9 +102,9 @@ type Report struct {
 // kept, but counted nowhere until it is changed to na or the case applies
 // again.
 type StaleAnswer struct {
-	CaseRef    string `json:"case_ref"`
-	QuestionID string `json:"question_id"`
-	Value      string `json:"value"`
+	CaseRef    string
+	QuestionID string
+	Value      string
 }
 
 // Compute computes the report of a sample under a framework with the
@@ -248,8 +247,7 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 			lo, hi := Wilson(f.Yes, f.Relevant)
 			f.Interval = &Interval{Low: lo, High: hi}
 			if fw.Rated() {
-				// Compare the bands of the shown (rounded) ends.
-				f.Interval.CrossesBand = fw.Rating.Band(int(math.Floor(lo+0.5))).Rating != fw.Rating.Band(int(math.Floor(hi+0.5))).Rating
+				f.Interval.CrossesBand = fw.Rating.Crosses(lo, hi)
 			}
 		}
 		r.Questions = append(r.Questions, f)
@@ -273,42 +271,27 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 			}
 		case framework.KindCaseRated:
 			var yes, rel int
-			complete := true
+			figs := make([]framework.KeyFigure, 0, len(s.KeyQuestions))
 			for _, kq := range s.KeyQuestions {
 				f := figures[kq.ID]
 				yes += f.Yes
 				rel += f.Relevant
-				if !f.HasPercent {
-					complete = false
-					continue
+				kf := framework.KeyFigure{QuestionID: kq.ID, Yes: f.Yes, Relevant: f.Relevant}
+				if f.Interval != nil {
+					kf.Low, kf.High = f.Interval.Low, f.Interval.High
 				}
-				if !sr.HasLowest || f.Percent < sr.LowestPercent {
-					sr.Lowest, sr.LowestPercent, sr.HasLowest = kq.ID, f.Percent, true
-				}
+				figs = append(figs, kf)
 			}
 			sr.Share = share(yes, rel)
 			poolYes += yes
 			poolRel += rel
-			// A key question with no relevant cases has no figure, so the
-			// standard has no rating (never a rating from the others alone).
-			if fw.Rated() && complete && sr.HasLowest {
-				sr.Rating = fw.Rating.Band(sr.LowestPercent).Rating
-				// The rating is sensitive when the band of the lowest interval
-				// ends differs: the lowest key question could plausibly sit in
-				// another band (another key question's wide interval matters
-				// only if it could become the lowest).
-				var figs []*QuestionFigure
-				minLow, minHigh := 100.0, 100.0
-				for _, kq := range s.KeyQuestions {
-					f := figures[kq.ID]
-					figs = append(figs, f)
-					if f.Interval != nil {
-						minLow, minHigh = math.Min(minLow, f.Interval.Low), math.Min(minHigh, f.Interval.High)
-					}
-				}
-				sr.Sensitive = fw.Rating.Band(int(math.Floor(minLow+0.5))).Rating != fw.Rating.Band(int(math.Floor(minHigh+0.5))).Rating
-				sr.CasesUp, sr.UpTo, sr.CasesDown, sr.DownTo = casesToMove(fw.Rating, figs, sr.Rating)
-			}
+			// The standard rule (fw.Rating is nil for an unrated framework,
+			// which still shows the lowest key question).
+			rs := fw.Rating.RateStandard(figs)
+			sr.Rating = rs.Rating
+			sr.Lowest, sr.LowestPercent, sr.HasLowest = rs.Lowest, rs.LowestPercent, rs.HasLowest
+			sr.Sensitive = rs.Sensitive
+			sr.CasesUp, sr.UpTo, sr.CasesDown, sr.DownTo = rs.CasesUp, rs.UpTo, rs.CasesDown, rs.DownTo
 		}
 		if fw.Rated() {
 			if sr.Rating == "" {
@@ -376,15 +359,9 @@ func progress(fw *framework.Framework, cases []framework.Case, answered map[stri
 	byInspector := map[string]*InspectorProgress{}
 	var order []string
 	for _, c := range cases {
-		missing := fw.Missing(c.Attributes, answered[c.Ref])
-		required := 0
-		for _, q := range fw.Questions() {
-			if ok, _ := q.AppliesTo(c.Attributes); ok {
-				required++
-			}
-		}
+		done, required := fw.Completeness(c.Attributes, answered[c.Ref])
 		p := CaseProgress{Ref: c.Ref, Unit: c.Attributes[UnitAttribute], Inspector: c.Inspector, Status: c.Status,
-			Answered: required - len(missing), Required: required}
+			Answered: done, Required: required}
 		cs = append(cs, p)
 		ip := byInspector[c.Inspector]
 		if ip == nil {

@@ -68,22 +68,22 @@ type BreakdownRow struct {
 
 // CaseProgress is how far one case's recording has got.
 type CaseProgress struct {
-	Ref       string `json:"case_ref"`
-	Unit      string `json:"unit,omitempty"`
-	Inspector string `json:"inspector"`
-	Status    string `json:"status"`
-	Answered  int    `json:"answered"`
-	Required  int    `json:"required"`
+	Ref       string
+	Unit      string
+	Inspector string
+	Status    string
+	Answered  int
+	Required  int
 }
 
 // InspectorProgress sums CaseProgress over an inspector's cases.
 type InspectorProgress struct {
-	Inspector     string `json:"inspector"`
-	Cases         int    `json:"cases"`
-	Submitted     int    `json:"submitted"`
-	Answered      int    `json:"answered"`
-	Required      int    `json:"required"`
-	CasesComplete int    `json:"cases_complete"`
+	Inspector     string
+	Cases         int
+	Submitted     int
+	Answered      int
+	Required      int
+	CasesComplete int
 }
 
 // profile counts cases by every declared attribute, in declared value
@@ -182,49 +182,4 @@ func breakdown(fw *framework.Framework, cases []framework.Case, values keyTally,
 		b.Rows = append(b.Rows, row)
 	}
 	return b
-}
-
-// casesToMove says how many cases' key-question answers would have to
-// change to move a case-rated standard one band up (No → Yes on every key
-// question below the next band) or one band down (Yes → No on the key
-// question nearest to falling).
-func casesToMove(r *framework.RatingRule, figs []*QuestionFigure, current string) (up int, upTo string, down int, downTo string) {
-	idx := -1
-	for i, b := range r.Bands {
-		if b.Rating == current {
-			idx = i
-		}
-	}
-	if idx < 0 {
-		return 0, "", 0, ""
-	}
-	if idx > 0 {
-		next := r.Bands[idx-1]
-		upTo = next.Rating
-		for _, f := range figs {
-			k := 0
-			for p, _ := framework.Percent(f.Yes+k, f.Relevant); p < next.MinPercent && k <= f.Relevant-f.Yes; p, _ = framework.Percent(f.Yes+k, f.Relevant) {
-				k++
-			}
-			up += k
-		}
-	}
-	if idx < len(r.Bands)-1 {
-		floor := r.Bands[idx].MinPercent
-		downTo = r.Bands[idx+1].Rating
-		down = math.MaxInt
-		for _, f := range figs {
-			k := 0
-			for p, _ := framework.Percent(f.Yes-k, f.Relevant); p >= floor && k < f.Yes; p, _ = framework.Percent(f.Yes-k, f.Relevant) {
-				k++
-			}
-			if p, _ := framework.Percent(f.Yes-k, f.Relevant); p < floor && k < down {
-				down = k
-			}
-		}
-		if down == math.MaxInt {
-			down, downTo = 0, ""
-		}
-	}
-	return up, upTo, down, downTo
 }

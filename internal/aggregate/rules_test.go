@@ -11,9 +11,8 @@ import (
 // sample builds an input where every key question of P2.1–P2.4 has the
 // given yes count out of n cases, except overrides by question id; judged
 // standards get the judgements given.
-func sample(n int, yes int, overrides map[string]int, judged map[string]string) aggregate.Input {
-	fws, _, _ := framework.Builtin()
-	pdu := fws[0]
+func sample(t *testing.T, n int, yes int, overrides map[string]int, judged map[string]string) aggregate.Input {
+	pdu := mustBuiltin(t, "probation-pdu-2023")
 	var in aggregate.Input
 	for i := 0; i < n; i++ {
 		in.Cases = append(in.Cases, framework.Case{Ref: fmt.Sprintf("C-%03d", i), Attributes: map[string]string{"mappa": "none"}})
@@ -46,8 +45,7 @@ func sample(n int, yes int, overrides map[string]int, judged map[string]string) 
 var allJudged = map[string]string{"P1.1": "Good", "P1.2": "Good", "P1.3": "Good"}
 
 func TestCompute_StandardRatingAtBandBoundaries(t *testing.T) {
-	fws, _, _ := framework.Builtin()
-	pdu := fws[0]
+	pdu := mustBuiltin(t, "probation-pdu-2023")
 	tests := []struct {
 		name       string
 		lowestYes  int // out of 200, on 2.1.3; the other key questions are all yes
@@ -65,7 +63,7 @@ func TestCompute_StandardRatingAtBandBoundaries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := aggregate.Compute(pdu, sample(200, 200, map[string]int{"2.1.3": tt.lowestYes}, allJudged))
+			r := aggregate.Compute(pdu, sample(t, 200, 200, map[string]int{"2.1.3": tt.lowestYes}, allJudged))
 			s, _ := r.Standard("P2.1")
 			if s.Rating != tt.wantRating || s.Lowest != "2.1.3" || s.LowestPercent != tt.wantPct {
 				t.Errorf("P2.1 = %s from %s at %d%%, want %s from 2.1.3 at %d%%", s.Rating, s.Lowest, s.LowestPercent, tt.wantRating, tt.wantPct)
@@ -79,8 +77,7 @@ func TestCompute_StandardRatingAtBandBoundaries(t *testing.T) {
 }
 
 func TestCompute_NoRelevantCasesMeansNoFigureAndNoRating(t *testing.T) {
-	fws, _, _ := framework.Builtin()
-	r := aggregate.Compute(fws[0], sample(10, 10, map[string]int{"2.4.2": -1}, allJudged))
+	r := aggregate.Compute(mustBuiltin(t, "probation-pdu-2023"), sample(t, 10, 10, map[string]int{"2.4.2": -1}, allJudged))
 	q, _ := r.Question("2.4.2")
 	if q.HasPercent || q.Relevant != 0 || q.NotApplicable != 10 {
 		t.Errorf("2.4.2 = %+v, want no figure over 0 relevant", q)
@@ -99,20 +96,18 @@ func TestCompute_NoRelevantCasesMeansNoFigureAndNoRating(t *testing.T) {
 }
 
 func TestCompute_OverallWaitsForJudgedStandards(t *testing.T) {
-	fws, _, _ := framework.Builtin()
-	r := aggregate.Compute(fws[0], sample(10, 10, nil, map[string]string{"P1.1": "Good", "P1.2": "Good"}))
+	r := aggregate.Compute(mustBuiltin(t, "probation-pdu-2023"), sample(t, 10, 10, nil, map[string]string{"P1.1": "Good", "P1.2": "Good"}))
 	if r.Overall != "" {
 		t.Errorf("overall = %q with P1.3 not judged, want none", r.Overall)
 	}
-	r = aggregate.Compute(fws[0], sample(10, 10, nil, allJudged))
+	r = aggregate.Compute(mustBuiltin(t, "probation-pdu-2023"), sample(t, 10, 10, nil, allJudged))
 	if r.Overall != "Outstanding" || r.Score != 18 || r.MaxScore != 21 {
 		t.Errorf("overall = %q %d/%d, want Outstanding 18/21", r.Overall, r.Score, r.MaxScore)
 	}
 }
 
 func TestCompute_UnratedFrameworkGivesSharesOnly(t *testing.T) {
-	fws, _, _ := framework.Builtin()
-	pp := fws[1]
+	pp := mustBuiltin(t, "probation-public-protection-2025")
 	if pp.Rated() {
 		t.Fatal("public-protection framework must be unrated")
 	}

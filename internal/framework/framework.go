@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 )
 
@@ -98,29 +97,6 @@ type Question struct {
 	Kind          string `json:"-"`
 	StandardID    string `json:"-"`
 	KeyQuestionID string `json:"-"`
-}
-
-// Condition tests one case attribute: its value must be one of In, or none
-// of NotIn (exactly one of the two is set).
-type Condition struct {
-	Attribute string   `json:"attribute"`
-	In        []string `json:"in,omitempty"`
-	NotIn     []string `json:"not_in,omitempty"`
-}
-
-func (c *Condition) holds(attrs map[string]string) bool {
-	v := attrs[c.Attribute]
-	if len(c.In) > 0 {
-		return slices.Contains(c.In, v)
-	}
-	return !slices.Contains(c.NotIn, v)
-}
-
-func (c *Condition) String() string {
-	if len(c.In) > 0 {
-		return fmt.Sprintf("%s is %s", c.Attribute, strings.Join(c.In, " or "))
-	}
-	return fmt.Sprintf("%s is not %s", c.Attribute, strings.Join(c.NotIn, " or "))
 }
 
 // Load parses and checks a framework file. An inconsistent file is rejected
@@ -312,24 +288,6 @@ func (f *Framework) index() []string {
 	return problems
 }
 
-func (f *Framework) checkCondition(qid string, c *Condition, add func(string, ...any)) {
-	a, ok := f.attrs[c.Attribute]
-	if !ok {
-		add("question %s: rule names unknown attribute %q", qid, c.Attribute)
-		return
-	}
-	if (len(c.In) == 0) == (len(c.NotIn) == 0) {
-		add("question %s: rule on %s must set exactly one of in and not_in", qid, c.Attribute)
-	}
-	if len(a.Values) > 0 {
-		for _, v := range append(slices.Clone(c.In), c.NotIn...) {
-			if !slices.Contains(a.Values, v) {
-				add("question %s: rule names value %q that attribute %s does not allow", qid, v, c.Attribute)
-			}
-		}
-	}
-}
-
 // Checksum is the hex SHA-256 of the file the framework was loaded from.
 func (f *Framework) Checksum() string { return f.checksum }
 
@@ -366,140 +324,4 @@ func (f *Framework) Standards() []*Standard {
 func (f *Framework) Attribute(name string) (*Attribute, bool) {
 	a, ok := f.attrs[name]
 	return a, ok
-}
-
-// AppliesTo reports whether q applies to a case with the given attributes,
-// and if not, why not.
-func (q *Question) AppliesTo(attrs map[string]string) (bool, string) {
-	for _, c := range q.AppliesWhen {
-		if !c.holds(attrs) {
-			return false, fmt.Sprintf("%s is %q; it applies only where %s", c.Attribute, attrs[c.Attribute], c)
-		}
-	}
-	return true, ""
-}
-
-// Counts reports whether an answer with value v to q counts for a case with
-// the given attributes: where q applies, any answer does; where it does not,
-// only na (which says so). This is the one rule of which answers make
-// figures, and CheckAnswer refuses to record any other. An answer that does
-// not count was given before the case's attributes changed: it "no longer
-// applies". It is kept as it stands, history and all, but counted in no
-// figure (reports, kept counts, breakdowns, recount) and listed for
-// clearing, until it is changed to na or the case applies again.
-func (q *Question) Counts(attrs map[string]string, v Value) bool {
-	if v.NA {
-		return true
-	}
-	ok, _ := q.AppliesTo(attrs)
-	return ok
-}
-
-// NoLongerApplies reports whether a stored answer (question id and value)
-// to a case with the given attributes no longer applies: see
-// Question.Counts. An answer to a question the framework does not have, or
-// with a value that is not one, is not judged here (false).
-func (f *Framework) NoLongerApplies(attrs map[string]string, questionID, value string) bool {
-	q, ok := f.questions[questionID]
-	if !ok {
-		return false
-	}
-	v, err := ParseValue(value)
-	if err != nil {
-		return false
-	}
-	return !q.Counts(attrs, v)
-}
-
-// CheckAttributes checks a case's attributes against the framework's
-// declarations: every declared attribute present with an allowed value, and
-// nothing undeclared. It returns every problem found.
-func (f *Framework) CheckAttributes(attrs map[string]string) []string {
-	var problems []string
-	for _, a := range f.Attributes {
-		v, ok := attrs[a.Name]
-		switch {
-		case !ok || v == "":
-			problems = append(problems, fmt.Sprintf("%s is missing", a.Name))
-		case len(a.Values) > 0 && !slices.Contains(a.Values, v):
-			problems = append(problems, fmt.Sprintf("%s %q is not one of %s", a.Name, v, strings.Join(a.Values, ", ")))
-		}
-	}
-	for name := range attrs {
-		if _, ok := f.attrs[name]; !ok {
-			problems = append(problems, fmt.Sprintf("unknown attribute %q", name))
-		}
-	}
-	slices.Sort(problems)
-	return problems
-}
-
-// CheckAnswer validates one answer for a case: the question exists, the
-// value has the question's type, and a question that does not apply to the
-// case is answered only "na". The error (CodeInvalid) names the case, the
-// question and the reason.
-func (f *Framework) CheckAnswer(caseRef string, attrs map[string]string, questionID, value string) (Value, error) {
-	q, ok := f.questions[questionID]
-	if !ok {
-		if _, isStd := f.standards[questionID]; isStd {
-			return Value{}, Errorf(CodeInvalid, "case %s question %s: %s is a standard, not a question", caseRef, questionID, questionID)
-		}
-		return Value{}, Errorf(CodeInvalid, "case %s question %s: unknown question in framework %s", caseRef, questionID, f.ID)
-	}
-	v, err := ParseValue(value)
-	if err != nil {
-		return Value{}, Errorf(CodeInvalid, "case %s question %s: %v", caseRef, questionID, err)
-	}
-	if !v.NA {
-		switch q.Type {
-		case TypeYesNo:
-			if v.IsCount {
-				return Value{}, Errorf(CodeInvalid, "case %s question %s: value %q not allowed: the answer is yes, no or na", caseRef, questionID, value)
-			}
-		case TypeCount:
-			if !v.IsCount {
-				return Value{}, Errorf(CodeInvalid, "case %s question %s: value %q not allowed: the answer is a whole number or na", caseRef, questionID, value)
-			}
-			if q.Min != nil && v.Count < *q.Min {
-				return Value{}, Errorf(CodeInvalid, "case %s question %s: count %d is below the minimum %d", caseRef, questionID, v.Count, *q.Min)
-			}
-		}
-	}
-	if !q.Counts(attrs, v) {
-		_, why := q.AppliesTo(attrs)
-		return Value{}, Errorf(CodeInvalid, "case %s question %s: does not apply to this case (%s); only na is allowed", caseRef, questionID, why)
-	}
-	return v, nil
-}
-
-// IsRating reports whether name is one of the framework's rating bands.
-func (f *Framework) IsRating(name string) bool {
-	if f.Rating == nil {
-		return false
-	}
-	for _, b := range f.Rating.Bands {
-		if b.Rating == name {
-			return true
-		}
-	}
-	return false
-}
-
-// CheckJudgement validates a judged rating for a standard.
-func (f *Framework) CheckJudgement(standardID, rating string) error {
-	s, ok := f.standards[standardID]
-	if !ok {
-		return Errorf(CodeInvalid, "standard %s: unknown standard in framework %s", standardID, f.ID)
-	}
-	if s.Kind != KindJudged {
-		return Errorf(CodeInvalid, "standard %s: is rated from case answers, not judged", standardID)
-	}
-	if !f.IsRating(rating) {
-		var names []string
-		for _, b := range f.Rating.Bands {
-			names = append(names, b.Rating)
-		}
-		return Errorf(CodeInvalid, "standard %s: rating %q is not one of %s", standardID, rating, strings.Join(names, ", "))
-	}
-	return nil
 }

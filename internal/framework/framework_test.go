@@ -157,8 +157,7 @@ func TestLoad_RejectsStructuralMistakes(t *testing.T) {
 }
 
 func TestCheckAnswer(t *testing.T) {
-	fws, _, _ := framework.Builtin()
-	pdu := fws[0]
+	pdu := builtin(t, "probation-pdu-2023")
 	noMAPPA := map[string]string{"mappa": "none"}
 	mappa2 := map[string]string{"mappa": "2"}
 	tests := []struct {

@@ -36,8 +36,7 @@ func FuzzLoad(f *testing.F) {
 
 // CheckAnswer never panics and only accepts values in canonical form.
 func FuzzCheckAnswer(f *testing.F) {
-	fws, _, _ := framework.Builtin()
-	pdu := fws[0]
+	pdu := builtin(f, "probation-pdu-2023")
 	f.Add("2.1.1", "yes", "none")
 	f.Add("2.3.S1", "3", "1")
 	f.Add("2.3.3f", "no", "none")

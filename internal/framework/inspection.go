@@ -28,6 +28,28 @@ const (
 	CaseLocked     = "locked"
 )
 
+// Inspection is one inspection of one unit under one framework version.
+type Inspection struct {
+	ID               string
+	Name             string
+	Unit             string
+	FrameworkID      string
+	FrameworkVersion int
+	Status           string
+	CreatedAt        time.Time
+	// Role is the reading user's role on it ("admin" for an administrator
+	// who is not on the team).
+	Role string
+}
+
+// Actor is who makes a write, from which device: every write is
+// attributable.
+type Actor struct {
+	User   string
+	Device string
+	Admin  bool
+}
+
 // Case is one sampled case: a reference (never a name), its attributes and
 // the inspector it is assigned to.
 type Case struct {

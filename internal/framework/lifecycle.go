@@ -122,18 +122,6 @@ func checkAnswerRole(role string, assigned bool, caseStatus string) error {
 	return Errorf(CodePermission, "role %s cannot write answers", role)
 }
 
-// Missing lists the applicable questions a case has not answered, in
-// framework order.
-func (f *Framework) Missing(attrs map[string]string, answered map[string]bool) []string {
-	var out []string
-	for _, q := range f.order {
-		if ok, _ := q.AppliesTo(attrs); ok && !answered[q.ID] {
-			out = append(out, q.ID)
-		}
-	}
-	return out
-}
-
 // CheckInspectionTransition decides an inspection status change (the lead
 // or an administrator only; unlocking needs a reason).
 func CheckInspectionTransition(role, from, to, reason string) error {

@@ -178,16 +178,6 @@ func LineColumn(data []byte, offset int) (line, col int) {
 	return line, offset - start + 1
 }
 
-// CheckAnswerNote checks an answer's evidence note, naming the case and
-// question, for every path an answer takes: pushed ops, RecordAnswer,
-// answers.csv and the client's offline store.
-func CheckAnswerNote(caseRef, questionID, note string) error {
-	if err := FieldNote.Check(note); err != nil {
-		return Errorf(CodeInvalid, "case %s question %s: %v", caseRef, questionID, err)
-	}
-	return nil
-}
-
 // CheckOp checks a pushed op's ids and short fields before anything of it
 // is stored or repeated: a rejection's reason is recorded and sent back,
 // so an op naming a case by a megabyte of text would otherwise be kept

@@ -60,6 +60,34 @@ type cellJSON struct {
 	Percent  *int `json:"percent"`
 }
 
+// caseProgress, inspectorProgress and staleAnswer are the JSON form of
+// aggregate's CaseProgress, InspectorProgress and StaleAnswer: this package
+// alone defines the JSON (docs/report-json.md), so aggregate's types carry
+// no tags.
+type caseProgress struct {
+	Ref       string `json:"case_ref"`
+	Unit      string `json:"unit,omitempty"`
+	Inspector string `json:"inspector"`
+	Status    string `json:"status"`
+	Answered  int    `json:"answered"`
+	Required  int    `json:"required"`
+}
+
+type inspectorProgress struct {
+	Inspector     string `json:"inspector"`
+	Cases         int    `json:"cases"`
+	Submitted     int    `json:"submitted"`
+	Answered      int    `json:"answered"`
+	Required      int    `json:"required"`
+	CasesComplete int    `json:"cases_complete"`
+}
+
+type staleAnswer struct {
+	CaseRef    string `json:"case_ref"`
+	QuestionID string `json:"question_id"`
+	Value      string `json:"value"`
+}
+
 type document struct {
 	InspectionID     string              `json:"inspection_id"`
 	Inspection       string              `json:"inspection"`
@@ -84,10 +112,10 @@ type document struct {
 	} `json:"profile"`
 	Breakdowns   map[string]map[string]map[string]cellJSON `json:"breakdowns,omitempty"`
 	Completeness struct {
-		Cases      []aggregate.CaseProgress      `json:"cases"`
-		Inspectors []aggregate.InspectorProgress `json:"inspectors"`
+		Cases      []caseProgress      `json:"cases"`
+		Inspectors []inspectorProgress `json:"inspectors"`
 	} `json:"completeness"`
-	NoLongerApplies []aggregate.StaleAnswer `json:"no_longer_applies"`
+	NoLongerApplies []staleAnswer `json:"no_longer_applies"`
 }
 
 func pct(s aggregate.Share) *int {
@@ -176,17 +204,18 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 			d.Breakdowns[b.Attribute] = byQ
 		}
 	}
-	d.Completeness.Cases = r.CaseProgress
-	d.Completeness.Inspectors = r.InspectorProgress
-	if d.Completeness.Cases == nil {
-		d.Completeness.Cases = []aggregate.CaseProgress{}
+	// Empty lists are [] (never null), as docs/report-json.md says.
+	d.Completeness.Cases = make([]caseProgress, 0, len(r.CaseProgress))
+	for _, c := range r.CaseProgress {
+		d.Completeness.Cases = append(d.Completeness.Cases, caseProgress(c))
 	}
-	if d.Completeness.Inspectors == nil {
-		d.Completeness.Inspectors = []aggregate.InspectorProgress{}
+	d.Completeness.Inspectors = make([]inspectorProgress, 0, len(r.InspectorProgress))
+	for _, i := range r.InspectorProgress {
+		d.Completeness.Inspectors = append(d.Completeness.Inspectors, inspectorProgress(i))
 	}
-	d.NoLongerApplies = r.NoLongerApplies
-	if d.NoLongerApplies == nil {
-		d.NoLongerApplies = []aggregate.StaleAnswer{}
+	d.NoLongerApplies = make([]staleAnswer, 0, len(r.NoLongerApplies))
+	for _, a := range r.NoLongerApplies {
+		d.NoLongerApplies = append(d.NoLongerApplies, staleAnswer(a))
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -272,7 +301,8 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 		}
 		ci := ""
 		if q.Interval != nil {
-			ci = fmt.Sprintf("%.0f–%.0f%%", q.Interval.Low, q.Interval.High)
+			// The shown ends are the ones CrossesBand compares.
+			ci = fmt.Sprintf("%d–%d%%", framework.RoundHalfUp(q.Interval.Low), framework.RoundHalfUp(q.Interval.High))
 			if q.Interval.CrossesBand {
 				ci += " *"
 			}

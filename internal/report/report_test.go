@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -60,11 +61,25 @@ func gwentReport(t *testing.T) (*aggregate.Report, *framework.Framework) {
 	for _, j := range js {
 		in.Judgements = append(in.Judgements, framework.Judgement{StandardID: j.StandardID, Rating: j.Rating, Rationale: j.Rationale})
 	}
+	pdu := builtin(t, "probation-pdu-2023")
+	return aggregate.ComputeWith(pdu, in, aggregate.Options{By: []string{"sentence_type", "sex"}}), pdu
+}
+
+// builtin returns the built-in framework with the given id (never by its
+// place in the sorted list, which a new built-in would shift).
+func builtin(tb testing.TB, id string) *framework.Framework {
+	tb.Helper()
 	fws, _, err := framework.Builtin()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return aggregate.ComputeWith(fws[0], in, aggregate.Options{By: []string{"sentence_type", "sex"}}), fws[0]
+	for _, f := range fws {
+		if f.ID == id {
+			return f
+		}
+	}
+	tb.Fatalf("no built-in framework %s", id)
+	return nil
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -84,7 +99,41 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Fatalf("%v (run go test ./internal/report -update, then review the file by eye)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the reviewed golden file; if the change is intended, run with -update and review the diff", name)
+		t.Errorf("%s differs from the reviewed golden file at %s\nif the change is intended, run with -update and review the diff", name, firstDiff(got, want))
+	}
+}
+
+// firstDiff says where got first differs from want: the line number and
+// both lines, quoted so that a difference in spaces or control characters
+// shows.
+func firstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	line := func(ls []string, i int) string {
+		if i >= len(ls) {
+			return "(end of file)"
+		}
+		return strconv.Quote(ls[i])
+	}
+	for i := 0; i < len(g) || i < len(w); i++ {
+		if i >= len(g) || i >= len(w) || g[i] != w[i] {
+			return fmt.Sprintf("line %d:\n  got:  %s\n  want: %s", i+1, line(g, i), line(w, i))
+		}
+	}
+	return "no line (the files are equal)"
+}
+
+func TestFirstDiff(t *testing.T) {
+	tests := []struct{ got, want, diff string }{
+		{"a\nb\nc\n", "a\nB\nc\n", "line 2:\n  got:  \"b\"\n  want: \"B\""},
+		{"a\nb \n", "a\nb\n", "line 2:\n  got:  \"b \"\n  want: \"b\""},
+		{"a\n", "a\nb\n", "line 2:\n  got:  \"\"\n  want: \"b\""},
+		{"a\nb\n", "a\nb", "line 3:\n  got:  \"\"\n  want: (end of file)"},
+		{"x\n", "x\n", "no line (the files are equal)"},
+	}
+	for _, tt := range tests {
+		if got := firstDiff([]byte(tt.got), []byte(tt.want)); got != tt.diff {
+			t.Errorf("firstDiff(%q, %q) = %q, want %q", tt.got, tt.want, got, tt.diff)
+		}
 	}
 }
 
@@ -100,6 +149,20 @@ func TestTerminal_Golden(t *testing.T) {
 		}
 	}
 	golden(t, "gwent.txt", buf.Bytes())
+}
+
+// The JSON form (docs/report-json.md) is fixed by a golden file, with a
+// pooled unit and an answer that no longer applies so that every field
+// report maps from aggregate's types is in it.
+func TestJSON_Golden(t *testing.T) {
+	r, _ := gwentReport(t)
+	r.CaseProgress[0].Unit = "Gwent"
+	r.NoLongerApplies = append(r.NoLongerApplies, aggregate.StaleAnswer{CaseRef: r.CaseProgress[0].Ref, QuestionID: "2.3.3f", Value: "yes"})
+	var buf bytes.Buffer
+	if err := report.JSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "gwent.json", buf.Bytes())
 }
 
 func TestCSV_Golden(t *testing.T) {
@@ -272,8 +335,7 @@ func convertWithLibreOffice(t *testing.T, data []byte) {
 }
 
 func TestUnratedFrameworkNeverPrintsARating(t *testing.T) {
-	fws, _, _ := framework.Builtin()
-	pp := fws[1]
+	pp := builtin(t, "probation-public-protection-2025")
 	in := aggregate.Input{InspectionName: "South West public protection", GeneratedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		Cases: []framework.Case{
 			{Ref: "A", Attributes: map[string]string{"contact_suspended": "false", "mappa": "none"}},
@@ -307,8 +369,7 @@ func TestUnratedFrameworkNeverPrintsARating(t *testing.T) {
 // BenchmarkReport computes and renders one inspection's full report (60
 // cases × 70 questions) from its answers, as the server does per request.
 func BenchmarkReport(b *testing.B) {
-	fws, _, _ := framework.Builtin()
-	pdu := fws[0]
+	pdu := builtin(b, "probation-pdu-2023")
 	var in aggregate.Input
 	for c := range 60 {
 		ref := "C-" + strconv.Itoa(c)
@@ -329,5 +390,30 @@ func BenchmarkReport(b *testing.B) {
 		if err := report.JSON(io.Discard, r); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The terminal shows an interval's ends rounded as the bands see them
+// (half up, framework.RoundHalfUp), so "64.5" shows 65 like a share would;
+// fmt's %.0f would show 64 (half to even).
+func TestTerminal_IntervalEndsRoundHalfUp(t *testing.T) {
+	r, _ := gwentReport(t)
+	for i := range r.Questions {
+		if r.Questions[i].ID == "2.1.1" {
+			r.Questions[i].Interval = &aggregate.Interval{Low: 64.5, High: 80.5}
+		}
+	}
+	var out bytes.Buffer
+	if err := report.Terminal(&out, r); err != nil {
+		t.Fatal(err)
+	}
+	line := ""
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "2.1.1 ") && line == "" {
+			line = l // the key-questions table (breakdowns follow)
+		}
+	}
+	if !strings.HasSuffix(strings.TrimSpace(line), "65–81%") {
+		t.Errorf("2.1.1's line is %q, want its interval shown as 65–81%%", line)
 	}
 }

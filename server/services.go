@@ -14,6 +14,7 @@ import (
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/wire"
 )
 
 type frameworkService struct {
@@ -28,8 +29,7 @@ func (s *frameworkService) ListFrameworks(ctx context.Context, _ *fieldworkv1.Li
 	}
 	resp := &fieldworkv1.ListFrameworksResponse{}
 	for _, f := range fws {
-		resp.Frameworks = append(resp.Frameworks, &fieldworkv1.FrameworkSummary{Id: f.ID, Version: int32(f.Version), Title: f.Title,
-			Rated: f.Rated, Checksum: f.Checksum, QuestionCount: int32(f.Questions)})
+		resp.Frameworks = append(resp.Frameworks, wire.FrameworkInfoToProto(f))
 	}
 	return resp, nil
 }
@@ -40,7 +40,7 @@ func (s *frameworkService) GetFramework(ctx context.Context, req *fieldworkv1.Ge
 		return nil, err
 	}
 	return &fieldworkv1.GetFrameworkResponse{
-		Framework:  &fieldworkv1.FrameworkSummary{Id: fw.ID, Version: int32(fw.Version), Title: fw.Title, Rated: fw.Rated(), Checksum: fw.Checksum(), QuestionCount: int32(len(fw.Questions()))},
+		Framework:  wire.FrameworkToProto(fw),
 		Definition: raw,
 	}, nil
 }
@@ -59,7 +59,7 @@ func (s *inspectionService) CreateInspection(ctx context.Context, req *fieldwork
 		return nil, err
 	}
 	in.Role = framework.RoleAdmin
-	return &fieldworkv1.CreateInspectionResponse{Inspection: inspectionToProto(in)}, nil
+	return &fieldworkv1.CreateInspectionResponse{Inspection: wire.InspectionToProto(in)}, nil
 }
 
 func (s *inspectionService) GetInspection(ctx context.Context, req *fieldworkv1.GetInspectionRequest) (*fieldworkv1.GetInspectionResponse, error) {
@@ -67,7 +67,7 @@ func (s *inspectionService) GetInspection(ctx context.Context, req *fieldworkv1.
 	if err != nil {
 		return nil, err
 	}
-	return &fieldworkv1.GetInspectionResponse{Inspection: inspectionToProto(in)}, nil
+	return &fieldworkv1.GetInspectionResponse{Inspection: wire.InspectionToProto(in)}, nil
 }
 
 func (s *inspectionService) ListInspections(ctx context.Context, _ *fieldworkv1.ListInspectionsRequest) (*fieldworkv1.ListInspectionsResponse, error) {
@@ -77,7 +77,7 @@ func (s *inspectionService) ListInspections(ctx context.Context, _ *fieldworkv1.
 	}
 	resp := &fieldworkv1.ListInspectionsResponse{}
 	for _, in := range ins {
-		resp.Inspections = append(resp.Inspections, inspectionToProto(in))
+		resp.Inspections = append(resp.Inspections, wire.InspectionToProto(in))
 	}
 	return resp, nil
 }
@@ -129,7 +129,7 @@ func (s *inspectionService) RecordJudgement(ctx context.Context, req *fieldworkv
 	if err != nil {
 		return nil, err
 	}
-	return &fieldworkv1.RecordJudgementResponse{Judgement: judgementToProto(req.GetInspectionId(), j)}, nil
+	return &fieldworkv1.RecordJudgementResponse{Judgement: wire.JudgementToProto(req.GetInspectionId(), j)}, nil
 }
 
 func (s *inspectionService) ListCases(ctx context.Context, req *fieldworkv1.ListCasesRequest) (*fieldworkv1.ListCasesResponse, error) {
@@ -147,7 +147,7 @@ func (s *inspectionService) ListCases(ctx context.Context, req *fieldworkv1.List
 		if !framework.CanSeeCase(in.Role, c.Inspector == u.Name) {
 			continue
 		}
-		resp.Cases = append(resp.Cases, caseToProto(req.GetInspectionId(), c))
+		resp.Cases = append(resp.Cases, wire.CaseToProto(req.GetInspectionId(), c))
 	}
 	return resp, nil
 }
@@ -179,7 +179,7 @@ func (s *answerService) RecordAnswer(ctx context.Context, req *fieldworkv1.Recor
 	}
 	for _, a := range answers {
 		if a.QuestionID == req.GetQuestionId() {
-			return &fieldworkv1.RecordAnswerResponse{Answer: answerToProto(req.GetInspectionId(), a)}, nil
+			return &fieldworkv1.RecordAnswerResponse{Answer: wire.AnswerToProto(req.GetInspectionId(), a)}, nil
 		}
 	}
 	return nil, errors.New("record answer: answer missing after write")
@@ -195,7 +195,7 @@ func (s *answerService) ListAnswers(ctx context.Context, req *fieldworkv1.ListAn
 	}
 	resp := &fieldworkv1.ListAnswersResponse{}
 	for _, a := range answers {
-		resp.Answers = append(resp.Answers, answerToProto(req.GetInspectionId(), a))
+		resp.Answers = append(resp.Answers, wire.AnswerToProto(req.GetInspectionId(), a))
 	}
 	return resp, nil
 }
@@ -245,7 +245,7 @@ func (s *syncService) Push(stream fieldworkv1.SyncService_PushServer) error {
 			default:
 				b.ops = make([]framework.Op, len(req.GetOps()))
 				for i, m := range req.GetOps() {
-					b.ops[i] = opFromProto(m)
+					b.ops[i] = wire.OpFromProto(m)
 				}
 				b.pending, b.err = s.db.SubmitOps(ctx, u, b.ops, answerPolicy(u))
 			}
@@ -269,7 +269,7 @@ func (s *syncService) Push(stream fieldworkv1.SyncService_PushServer) error {
 		}
 		resp := &fieldworkv1.PushResponse{Acks: make([]*fieldworkv1.Ack, len(acks))}
 		for i, a := range acks {
-			resp.Acks[i] = ackToProto(b.ops[i].InspectionID, a)
+			resp.Acks[i] = wire.AckToProto(b.ops[i].InspectionID, a)
 		}
 		if err := stream.Send(resp); err != nil {
 			return err
@@ -359,7 +359,7 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 		}
 	}
 	r := aggregate.ComputeWith(fw, in, aggregate.Options{By: req.GetBy()})
-	return &fieldworkv1.GetReportResponse{Report: reportToProto(r)}, nil
+	return &fieldworkv1.GetReportResponse{Report: wire.ReportToProto(r)}, nil
 }
 
 type adminService struct {
@@ -383,7 +383,7 @@ func (s *adminService) IssueToken(ctx context.Context, req *fieldworkv1.IssueTok
 	if err != nil {
 		return nil, err
 	}
-	return &fieldworkv1.IssueTokenResponse{Token: token, ExpiresAt: ts(exp), TokenId: store.TokenID(token)}, nil
+	return &fieldworkv1.IssueTokenResponse{Token: token, ExpiresAt: wire.Timestamp(exp), TokenId: store.TokenID(token)}, nil
 }
 
 func (s *adminService) AddTeamMember(ctx context.Context, req *fieldworkv1.AddTeamMemberRequest) (*fieldworkv1.AddTeamMemberResponse, error) {
@@ -414,7 +414,7 @@ func (s *inspectionService) SetCaseStatus(ctx context.Context, req *fieldworkv1.
 	if err != nil {
 		return nil, err
 	}
-	return &fieldworkv1.SetCaseStatusResponse{Case: caseToProto(req.GetInspectionId(), c)}, nil
+	return &fieldworkv1.SetCaseStatusResponse{Case: wire.CaseToProto(req.GetInspectionId(), c)}, nil
 }
 
 func (s *inspectionService) SetInspectionStatus(ctx context.Context, req *fieldworkv1.SetInspectionStatusRequest) (*fieldworkv1.SetInspectionStatusResponse, error) {
@@ -425,7 +425,7 @@ func (s *inspectionService) SetInspectionStatus(ctx context.Context, req *fieldw
 	if err != nil {
 		return nil, err
 	}
-	return &fieldworkv1.SetInspectionStatusResponse{Inspection: inspectionToProto(in)}, nil
+	return &fieldworkv1.SetInspectionStatusResponse{Inspection: wire.InspectionToProto(in)}, nil
 }
 
 func (s *adminService) RevokeToken(ctx context.Context, req *fieldworkv1.RevokeTokenRequest) (*fieldworkv1.RevokeTokenResponse, error) {
@@ -455,8 +455,7 @@ func (s *auditService) ListAudit(ctx context.Context, req *fieldworkv1.ListAudit
 	}
 	resp := &fieldworkv1.ListAuditResponse{}
 	for _, e := range entries {
-		resp.Entries = append(resp.Entries, &fieldworkv1.AuditEntry{Seq: e.Seq, At: ts(e.At), User: e.User, DeviceId: e.Device,
-			Action: e.Action, Entity: e.Entity, Before: e.Before, After: e.After})
+		resp.Entries = append(resp.Entries, wire.AuditEntryToProto(e))
 	}
 	if len(entries) == limit {
 		resp.Next = entries[len(entries)-1].Seq

@@ -59,7 +59,7 @@ func ReportToProto(r *aggregate.Report) *fieldworkv1.Report {
 		f := &fieldworkv1.QuestionFigure{
 			QuestionId: q.ID, Text: q.Text, Kind: q.Kind, StandardId: q.StandardID, KeyQuestionId: q.KeyQuestionID,
 			Yes: int32(q.Yes), No: int32(q.No), NotApplicable: int32(q.NotApplicable), Relevant: int32(q.Relevant),
-			HasPercent: q.HasPercent, Percent: int32(q.Percent), Answered: int32(q.Answered), RatingBand: q.Band,
+			HasPercent: q.HasPercent, Percent: int32(q.Percent), Answered: int32(q.Answered), RatingBand: q.Band, Type: q.Type,
 		}
 		if q.Interval != nil {
 			f.HasInterval, f.IntervalLow, f.IntervalHigh, f.CrossesBand = true, q.Interval.Low, q.Interval.High, q.Interval.CrossesBand
@@ -70,7 +70,6 @@ func ReportToProto(r *aggregate.Report) *fieldworkv1.Report {
 				f.Distribution[v] = int32(n)
 			}
 			f.AtLeastThreshold = int32(q.Threshold)
-			f.AtLeastCount = int32(q.Yes)
 		}
 		m.Questions = append(m.Questions, f)
 	}
@@ -125,17 +124,21 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 		r.NoLongerApplies = append(r.NoLongerApplies, aggregate.StaleAnswer{CaseRef: a.GetCaseRef(), QuestionID: a.GetQuestionId(), Value: a.GetValue()})
 	}
 	for _, q := range m.GetQuestions() {
-		f := aggregate.QuestionFigure{ID: q.GetQuestionId(), Text: q.GetText(), Kind: q.GetKind(), Type: framework.TypeYesNo,
+		f := aggregate.QuestionFigure{ID: q.GetQuestionId(), Text: q.GetText(), Kind: q.GetKind(), Type: q.GetType(),
 			StandardID: q.GetStandardId(), KeyQuestionID: q.GetKeyQuestionId(),
 			Share: aggregate.Share{Yes: int(q.GetYes()), Relevant: int(q.GetRelevant()), Percent: int(q.GetPercent()), HasPercent: q.GetHasPercent()},
 			No:    int(q.GetNo()), NotApplicable: int(q.GetNotApplicable()), Answered: int(q.GetAnswered()), Band: q.GetRatingBand()}
 		if q.GetHasInterval() {
 			f.Interval = &aggregate.Interval{Low: q.GetIntervalLow(), High: q.GetIntervalHigh(), CrossesBand: q.GetCrossesBand()}
 		}
-		if q.GetDistribution() != nil || q.GetAtLeastThreshold() > 0 {
-			f.Type = framework.TypeCount
-			f.Threshold = int64(q.GetAtLeastThreshold())
-			f.Distribution = map[int64]int{}
+		if f.Type == "" { // a server from before the type was sent
+			f.Type = framework.TypeYesNo
+		}
+		// Only count questions have these. The distribution stays nil
+		// until a case is counted, as aggregate leaves it.
+		f.Threshold = int64(q.GetAtLeastThreshold())
+		if len(q.GetDistribution()) > 0 {
+			f.Distribution = make(map[int64]int, len(q.GetDistribution()))
 			for v, n := range q.GetDistribution() {
 				f.Distribution[v] = int(n)
 			}

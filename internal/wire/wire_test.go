@@ -63,7 +63,9 @@ func fixtures() []any {
 	op := framework.Op{ID: "0195f3a0-0000-7000-8000-000000000001", InspectionID: "insp-1", CaseRef: "T-1", QuestionID: "2.1.1",
 		Value: "yes", Note: "a note", BaseRevision: 3, DeviceID: "dev-a", DeviceSeq: 17, ClientTime: at.Add(4 * time.Second),
 		ConflictID: "c-1", Resolution: framework.ResolveValue, Supersedes: []string{"0195f3a0-0000-7000-8000-000000000000"}}
-	share := func(n int) aggregate.Share { return aggregate.Share{Yes: n, Relevant: n + 2, Percent: 100 * n / (n + 2), HasPercent: true} }
+	share := func(n int) aggregate.Share {
+		return aggregate.Share{Yes: n, Relevant: n + 2, Percent: 100 * n / (n + 2), HasPercent: true}
+	}
 	report := &aggregate.Report{
 		InspectionID: "insp-1", InspectionName: "Gwent", FrameworkID: "probation-pdu-2023", FrameworkVersion: 3, Rated: true,
 		AsOfSeq: 99, GeneratedAt: at, Cases: 42,
@@ -122,12 +124,16 @@ func roundTrip(t *testing.T, v any) any {
 	case framework.Inspection:
 		return trip(t, v, wire.InspectionToProto, wire.InspectionFromProto)
 	case inInspection[framework.Case]:
-		return trip(t, v, func(v inInspection[framework.Case]) *fieldworkv1.Case { return wire.CaseToProto(v.InspectionID, v.Value) },
+		return trip(t, v, func(v inInspection[framework.Case]) *fieldworkv1.Case {
+			return wire.CaseToProto(v.InspectionID, v.Value)
+		},
 			func(m *fieldworkv1.Case) inInspection[framework.Case] {
 				return inInspection[framework.Case]{m.GetInspectionId(), wire.CaseFromProto(m)}
 			})
 	case inInspection[framework.Answer]:
-		return trip(t, v, func(v inInspection[framework.Answer]) *fieldworkv1.Answer { return wire.AnswerToProto(v.InspectionID, v.Value) },
+		return trip(t, v, func(v inInspection[framework.Answer]) *fieldworkv1.Answer {
+			return wire.AnswerToProto(v.InspectionID, v.Value)
+		},
 			func(m *fieldworkv1.Answer) inInspection[framework.Answer] {
 				return inInspection[framework.Answer]{m.GetInspectionId(), wire.AnswerFromProto(m)}
 			})

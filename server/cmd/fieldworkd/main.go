@@ -1,8 +1,15 @@
 // The fieldworkd command serves the fieldwork gRPC API on an embedded
 // SQLite database.
 //
-//	fieldworkd [--db PATH] [--listen ADDR] [--tls-cert F --tls-key F] [--framework FILE]...
-//	fieldworkd --db PATH admin-token
+//	fieldworkd [serve] [--db PATH] [--listen ADDR] [--tls-cert F --tls-key F] [--framework FILE]... [--http ADDR] [--insecure]
+//	fieldworkd [--db PATH] admin-token
+//	fieldworkd [--db PATH] recount [--fix]
+//	fieldworkd dev-cert [DIR] [HOST...]
+//
+// Each command parses its own flags and refuses any it does not take, and
+// any stray argument. The server's flags may also come before the command
+// (fieldworkd --db PATH admin-token), as scripts and the README use them;
+// there too a flag the command does not take is refused.
 package main
 
 import (
@@ -10,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -22,7 +30,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
@@ -36,106 +44,147 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-func run(ctx context.Context, args []string) error {
-	cfg := server.DefaultConfig()
-	fs := flag.NewFlagSet("fieldworkd", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage:
-  fieldworkd [flags]                serve the API
-  fieldworkd [--db PATH] admin-token  print a new administrator token on stdout
-  fieldworkd dev-cert [DIR] [HOST...] write a self-signed cert.pem and key.pem (default DIR: ./tls)
-  fieldworkd [--db PATH] recount [--fix] check the kept per-question counts against a full recount
+// options are the values every command's flags write to.
+type options struct {
+	cfg        server.Config
+	httpAddr   string
+	frameworks listFlag
+	fix        bool
+}
 
-flags:
-`)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&cfg.DBPath, "db", cfg.DBPath, "SQLite database `file` (created and migrated if missing)")
-	fs.StringVar(&cfg.ListenAddr, "listen", cfg.ListenAddr, "`address` to serve gRPC on")
-	fs.StringVar(&cfg.TLSCertFile, "tls-cert", "", "TLS certificate `file` (PEM)")
-	fs.StringVar(&cfg.TLSKeyFile, "tls-key", "", "TLS private key `file` (PEM)")
-	fs.BoolVar(&cfg.AllowInsecure, "insecure", false, "allow plaintext on a non-loopback address")
-	httpAddr := fs.String("http", "", "also serve the lead's live view (web) on this `address`, e.g. 127.0.0.1:7080")
-	var frameworks listFlag
-	fs.Var(&frameworks, "framework", "load a framework `file` (JSON, see docs/frameworks.md); repeatable")
-	if err := fs.Parse(args); err != nil {
+// A command is one subcommand: its usage line, the flags it takes (added
+// to its own FlagSet) and what it does with the parsed options and the
+// arguments left after its flags.
+type command struct {
+	usage string
+	flags func(fs *flag.FlagSet, o *options)
+	run   func(ctx context.Context, o *options, args []string, stdout io.Writer) error
+}
+
+var commands = map[string]command{
+	"serve": {
+		usage: "serve [flags]                       serve the API (the default command)",
+		flags: serveFlags,
+		run:   serve,
+	},
+	"admin-token": {
+		usage: "admin-token [--db PATH]             print a new administrator token on stdout",
+		flags: dbFlag,
+		run:   adminToken,
+	},
+	"recount": {
+		usage: "recount [--db PATH] [--fix]         check the kept per-question counts against a full recount",
+		flags: func(fs *flag.FlagSet, o *options) {
+			dbFlag(fs, o)
+			fs.BoolVar(&o.fix, "fix", false, "rewrite the kept counts that differ from the recount")
+		},
+		run: recount,
+	},
+	"dev-cert": {
+		usage: "dev-cert [DIR] [HOST...]            write a self-signed cert.pem and key.pem (default DIR: ./tls)",
+		flags: func(*flag.FlagSet, *options) {},
+		run:   devCert,
+	},
+}
+
+var commandOrder = []string{"serve", "admin-token", "recount", "dev-cert"}
+
+func dbFlag(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.cfg.DBPath, "db", o.cfg.DBPath, "SQLite database `file` (created and migrated if missing)")
+}
+
+func serveFlags(fs *flag.FlagSet, o *options) {
+	dbFlag(fs, o)
+	fs.StringVar(&o.cfg.ListenAddr, "listen", o.cfg.ListenAddr, "`address` to serve gRPC on")
+	fs.StringVar(&o.cfg.TLSCertFile, "tls-cert", o.cfg.TLSCertFile, "TLS certificate `file` (PEM)")
+	fs.StringVar(&o.cfg.TLSKeyFile, "tls-key", o.cfg.TLSKeyFile, "TLS private key `file` (PEM)")
+	fs.BoolVar(&o.cfg.AllowInsecure, "insecure", o.cfg.AllowInsecure, "allow plaintext on a non-loopback address")
+	fs.StringVar(&o.httpAddr, "http", o.httpAddr, "also serve the lead's live view (web) on this `address`, e.g. 127.0.0.1:7080")
+	fs.Var(&o.frameworks, "framework", "load a framework `file` (JSON, see docs/frameworks.md); repeatable")
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	name, o, rest, err := parse(args)
+	if err != nil {
 		return err
 	}
-	cfg.FrameworkFiles = frameworks
+	return commands[name].run(ctx, o, rest, stdout)
+}
+
+// parse reads the flags before the command (the server's), picks the
+// command (serve when none is named), and parses the rest with the
+// command's own FlagSet. It returns the command's name, the options and
+// the arguments left for the command.
+func parse(args []string) (string, *options, []string, error) {
+	o := &options{cfg: server.DefaultConfig()}
+	top := flag.NewFlagSet("fieldworkd", flag.ContinueOnError)
+	top.Usage = func() {
+		fmt.Fprint(top.Output(), "usage:\n")
+		for _, name := range commandOrder {
+			fmt.Fprintf(top.Output(), "  fieldworkd %s\n", commands[name].usage)
+		}
+		fmt.Fprint(top.Output(), "\nThe flags of serve may also come before the command:\n  fieldworkd [--db PATH] admin-token\n\nflags of serve:\n")
+		top.PrintDefaults()
+	}
+	serveFlags(top, o)
+	if err := top.Parse(args); err != nil {
+		return "", nil, nil, err
+	}
+	name, rest := "serve", top.Args()
+	if len(rest) > 0 {
+		name, rest = rest[0], rest[1:]
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		top.Usage()
+		return "", nil, nil, fmt.Errorf("unknown command %q", name)
+	}
+	fs := flag.NewFlagSet("fieldworkd "+name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: fieldworkd %s\n", cmd.usage)
+		fs.PrintDefaults()
+	}
+	cmd.flags(fs, o) // after top.Parse: its defaults are the values given before the command
+	var stray []string
+	top.Visit(func(f *flag.Flag) {
+		if fs.Lookup(f.Name) == nil {
+			stray = append(stray, "--"+f.Name)
+		}
+	})
+	if len(stray) > 0 {
+		fs.Usage()
+		return "", nil, nil, fmt.Errorf("%s does not take %s", name, strings.Join(stray, ", "))
+	}
+	if err := fs.Parse(rest); err != nil {
+		return "", nil, nil, err
+	}
+	if name != "dev-cert" && fs.NArg() > 0 {
+		fs.Usage()
+		return "", nil, nil, fmt.Errorf("%s takes no arguments, got %q", name, strings.Join(fs.Args(), " "))
+	}
+	return name, o, fs.Args(), nil
+}
+
+func serve(ctx context.Context, o *options, _ []string, _ io.Writer) error {
+	cfg := o.cfg
 	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
+	cfg.FrameworkFiles = o.frameworks
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-
-	cmd := fs.Arg(0)
-	if cmd == "dev-cert" {
-		dir := "tls"
-		if fs.NArg() > 1 {
-			dir = fs.Arg(1)
-		}
-		var hosts []string
-		if fs.NArg() > 2 {
-			hosts = fs.Args()[2:]
-		}
-		certFile, keyFile, err := server.WriteDevCert(dir, hosts)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("wrote %s and %s (self-signed, for trying TLS only)\n", certFile, keyFile)
-		fmt.Printf("serve:  fieldworkd --tls-cert %s --tls-key %s\nclient: fieldwork login --server HOST:PORT --token TOKEN --ca %s\n", certFile, keyFile, certFile)
-		return nil
-	}
-	switch cmd {
-	case "", "serve":
-	case "recount":
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	case "admin-token":
-		// Quiet: stdout carries only the token so scripts can capture it.
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	default:
-		fs.Usage()
-		return fmt.Errorf("unknown command %q", cmd)
-	}
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	if cmd == "recount" {
-		fix := fs.NArg() > 1 && fs.Arg(1) == "--fix"
-		ms, err := srv.DB().Recount(ctx, fix)
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			fmt.Printf("inspection %s question %s value %s: kept %d, counted %d\n", m.InspectionID, m.QuestionID, m.Value, m.Kept, m.Counted)
-		}
-		switch {
-		case len(ms) == 0:
-			fmt.Println("kept counts equal a full recount")
-		case fix:
-			fmt.Printf("%d count(s) differed and were rewritten from the recount\n", len(ms))
-		default:
-			return fmt.Errorf("%d kept count(s) differ from a full recount (run recount --fix)", len(ms))
-		}
-		return nil
-	}
-	if cmd == "admin-token" {
-		token, err := srv.DB().BootstrapAdmin(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Println(token)
-		return nil
-	}
 	lis, err := srv.Listen()
 	if err != nil {
 		return err
 	}
 	cfg.Logger.Info("fieldworkd serving", "addr", lis.Addr().String(), "db", cfg.DBPath, "tls", cfg.TLSCertFile != "")
 	httpErr := make(chan error, 1)
-	if *httpAddr != "" {
-		hl, err := srv.ListenOn(*httpAddr)
+	if o.httpAddr != "" {
+		hl, err := srv.ListenOn(o.httpAddr)
 		if err != nil {
 			return err
 		}
@@ -151,5 +200,65 @@ flags:
 		return err
 	}
 	cfg.Logger.Info("fieldworkd stopped")
+	return nil
+}
+
+// open opens the database for a one-shot command, logging warnings only.
+func open(ctx context.Context, o *options) (*server.Server, error) {
+	cfg := o.cfg
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return server.New(ctx, cfg)
+}
+
+func adminToken(ctx context.Context, o *options, _ []string, stdout io.Writer) error {
+	// Quiet: stdout carries only the token so scripts can capture it.
+	srv, err := open(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	token, err := srv.DB().BootstrapAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, token)
+	return nil
+}
+
+func recount(ctx context.Context, o *options, _ []string, stdout io.Writer) error {
+	srv, err := open(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ms, err := srv.DB().Recount(ctx, o.fix)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		fmt.Fprintf(stdout, "inspection %s question %s value %s: kept %d, counted %d\n", m.InspectionID, m.QuestionID, m.Value, m.Kept, m.Counted)
+	}
+	switch {
+	case len(ms) == 0:
+		fmt.Fprintln(stdout, "kept counts equal a full recount")
+	case o.fix:
+		fmt.Fprintf(stdout, "%d count(s) differed and were rewritten from the recount\n", len(ms))
+	default:
+		return fmt.Errorf("%d kept count(s) differ from a full recount (run recount --fix)", len(ms))
+	}
+	return nil
+}
+
+func devCert(_ context.Context, _ *options, args []string, stdout io.Writer) error {
+	dir, hosts := "tls", []string(nil)
+	if len(args) > 0 {
+		dir, hosts = args[0], args[1:]
+	}
+	certFile, keyFile, err := server.WriteDevCert(dir, hosts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s (self-signed, for trying TLS only)\n", certFile, keyFile)
+	fmt.Fprintf(stdout, "serve:  fieldworkd --tls-cert %s --tls-key %s\nclient: fieldwork login --server HOST:PORT --token TOKEN --ca %s\n", certFile, keyFile, certFile)
 	return nil
 }

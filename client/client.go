@@ -18,6 +18,7 @@ import (
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/localstore"
 	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
+	"github.com/fieldworkhq/fieldwork/internal/wire"
 )
 
 // Client is a connection to a server plus the local store.
@@ -159,7 +160,7 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 			}
 			req := &fieldworkv1.PushRequest{Ops: make([]*fieldworkv1.Op, len(ops))}
 			for i, op := range ops {
-				req.Ops[i] = OpToProto(op)
+				req.Ops[i] = wire.OpToProto(op)
 			}
 			select {
 			case inflight <- ops: // blocks while pushWindow batches await acks
@@ -186,7 +187,7 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 		}
 		acks := make([]framework.Ack, len(resp.GetAcks()))
 		for i, a := range resp.GetAcks() {
-			acks[i] = ackFromProto(a)
+			acks[i] = wire.AckFromProto(a)
 			switch acks[i].Result {
 			case framework.OpApplied:
 				res.Applied++
@@ -244,7 +245,7 @@ func (c *Client) pull(ctx context.Context, res *SyncResult) error {
 		}
 		changes := make([]framework.Change, 0, len(page.GetChanges()))
 		for _, m := range page.GetChanges() {
-			ch := changeFromProto(m)
+			ch := wire.ChangeFromProto(m)
 			if ch.Inspection != nil {
 				if err := c.ensureFramework(ctx, ch.Inspection.FrameworkID, ch.Inspection.FrameworkVersion); err != nil {
 					return err

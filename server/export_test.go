@@ -1,9 +1,18 @@
 package server
 
-import "time"
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
 
 // HasPolicy reports whether a full method name has an access policy entry.
 func HasPolicy(method string) bool { _, ok := policy[method]; return ok }
 
 // AdvanceClock moves the live view's clock (sessions, sign-in limits) by d.
 func AdvanceClock(s *Server, d time.Duration) { s.clockSkew.Add(int64(d)) }
+
+// HTTPError answers a live-view request with err as the live view does.
+func HTTPError(w http.ResponseWriter, err error) {
+	(&Server{log: slog.New(slog.DiscardHandler)}).httpError(w, err)
+}

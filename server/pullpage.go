@@ -5,6 +5,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/wire"
 )
 
 // DefaultPullPageBytes bounds the encoded size of one pull page. It is
@@ -33,7 +34,7 @@ func checkRequest(req any) error {
 func fitPage(resp *fieldworkv1.PullResponse, changes []framework.Change, budget int) {
 	size := proto.Size(resp)
 	for i, c := range changes {
-		m := changeToProto(c)
+		m := wire.ChangeToProto(c)
 		n := proto.Size(m)
 		n += protoLenOverhead(n)
 		if i > 0 && size+n > budget {

@@ -283,10 +283,25 @@ func (s *Server) liveVersion(w http.ResponseWriter, r *http.Request, u webUser) 
 	json.NewEncoder(w).Encode(map[string]int64{"seq": seq})
 }
 
+// httpStatus is the live view's HTTP status for each error code, as
+// internal/rpcerr gives each its gRPC one; an error without a code is
+// internal (500, logged, its text not sent).
+var httpStatus = map[framework.Code]int{
+	framework.CodeInvalid:  http.StatusBadRequest,
+	framework.CodeNotFound: http.StatusNotFound,
+	framework.CodeExists:   http.StatusConflict,
+	// The request is well formed but the state refuses it (a locked
+	// inspection, a replaced database file). 412 is for conditional
+	// headers, which the live view does not use.
+	framework.CodePrecondition: http.StatusConflict,
+	framework.CodeConflict:     http.StatusConflict,
+	framework.CodePermission:   http.StatusForbidden,
+	framework.CodeUnauthorized: http.StatusUnauthorized,
+}
+
 func (s *Server) httpError(w http.ResponseWriter, err error) {
-	code := map[framework.Code]int{framework.CodeNotFound: http.StatusNotFound, framework.CodePermission: http.StatusForbidden,
-		framework.CodeInvalid: http.StatusBadRequest, framework.CodeUnauthorized: http.StatusUnauthorized}[framework.ErrorCode(err)]
-	if code == 0 {
+	code, ok := httpStatus[framework.ErrorCode(err)]
+	if !ok {
 		s.log.Error("live view", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

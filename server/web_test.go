@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
 	"github.com/fieldworkhq/fieldwork/internal/store"
 	"github.com/fieldworkhq/fieldwork/server"
 )
@@ -277,5 +283,41 @@ func TestLiveView_CrossSiteAndTokenlessFormsAreRefused(t *testing.T) {
 	}
 	if b.home() {
 		t.Fatal("signed out, yet the session still opens the live view")
+	}
+}
+
+// TestHTTPError_EveryCode checks that the live view answers every error
+// code rpcerr knows with its own status and message, and only an error
+// without a code with a bare 500.
+func TestHTTPError_EveryCode(t *testing.T) {
+	want := map[framework.Code]int{
+		framework.CodeInvalid:      http.StatusBadRequest,
+		framework.CodeNotFound:     http.StatusNotFound,
+		framework.CodeExists:       http.StatusConflict,
+		framework.CodePrecondition: http.StatusConflict,
+		framework.CodeConflict:     http.StatusConflict,
+		framework.CodePermission:   http.StatusForbidden,
+		framework.CodeUnauthorized: http.StatusUnauthorized,
+	}
+	// Every code the gRPC edge maps must have a status here too.
+	for c := codes.Canceled; c <= codes.Unauthenticated; c++ {
+		if fc := framework.ErrorCode(rpcerr.FromCode(c, "x")); fc != "" {
+			if _, ok := want[fc]; !ok {
+				t.Errorf("code %q (gRPC %v) has no expected HTTP status in this test", fc, c)
+			}
+		}
+	}
+	for fc, status := range want {
+		rec := httptest.NewRecorder()
+		msg := "inspection I-1 is locked (" + string(fc) + ")"
+		server.HTTPError(rec, fmt.Errorf("live view: %w", framework.Errorf(fc, "%s", msg)))
+		if rec.Code != status || !strings.Contains(rec.Body.String(), msg) {
+			t.Errorf("%s: status %d, body %q; want %d with the message", fc, rec.Code, rec.Body.String(), status)
+		}
+	}
+	rec := httptest.NewRecorder()
+	server.HTTPError(rec, errors.New("database is locked: /var/lib/fieldwork.db"))
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "database") {
+		t.Errorf("internal error: status %d, body %q; want 500 without the text", rec.Code, rec.Body.String())
 	}
 }

@@ -325,3 +325,13 @@ func (f *Framework) Attribute(name string) (*Attribute, bool) {
 	a, ok := f.attrs[name]
 	return a, ok
 }
+
+// Summary describes a stored framework version, for listings.
+type Summary struct {
+	ID        string
+	Version   int
+	Title     string
+	Checksum  string
+	Rated     bool
+	Questions int
+}

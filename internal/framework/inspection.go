@@ -88,3 +88,11 @@ func ValidRole(role string) bool {
 	}
 	return false
 }
+
+// AuditEntry is one row of the audit trail: who did what to which entity,
+// from which device, with the entity before and after (JSON).
+type AuditEntry struct {
+	Seq                                         int64
+	At                                          time.Time
+	User, Device, Action, Entity, Before, After string
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/sqlite"
@@ -40,17 +39,10 @@ func auditInspection(entity string) any {
 	return nil
 }
 
-// AuditEntry is one row of the audit trail.
-type AuditEntry struct {
-	Seq                                         int64
-	At                                          time.Time
-	User, Device, Action, Entity, Before, After string
-}
-
 // Audit lists an inspection's audit entries after seq (one case's when
 // caseRef is set), oldest first. With inspectionID empty it lists the
 // entries of no inspection: users, tokens and framework loads.
-func (db *DB) Audit(ctx context.Context, inspectionID, caseRef string, after int64, limit int) ([]AuditEntry, error) {
+func (db *DB) Audit(ctx context.Context, inspectionID, caseRef string, after int64, limit int) ([]framework.AuditEntry, error) {
 	prefix := "case/" + inspectionID + "/" + caseRef
 	of := `inspection_id = ?` // two forms, so that both use the index by inspection
 	if inspectionID == "" {
@@ -63,9 +55,9 @@ func (db *DB) Audit(ctx context.Context, inspectionID, caseRef string, after int
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
 	defer rows.Close()
-	var out []AuditEntry
+	var out []framework.AuditEntry
 	for rows.Next() {
-		var e AuditEntry
+		var e framework.AuditEntry
 		var at string
 		if err := rows.Scan(&e.Seq, &at, &e.User, &e.Device, &e.Action, &e.Entity, &e.Before, &e.After); err != nil {
 			return nil, fmt.Errorf("list audit: %w", err)

@@ -16,13 +16,13 @@ import (
 func TestAudit_FrameworkLoads(t *testing.T) {
 	ctx := t.Context()
 	db := mustOpen(t) // loads the built-ins
-	loads := func() []store.AuditEntry {
+	loads := func() []framework.AuditEntry {
 		t.Helper()
 		entries, err := db.Audit(ctx, "", "", 0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out []store.AuditEntry
+		var out []framework.AuditEntry
 		for _, e := range entries {
 			if e.Action == "framework.load" {
 				out = append(out, e)

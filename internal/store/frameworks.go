@@ -9,16 +9,6 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
-// FrameworkInfo summarises a stored framework version.
-type FrameworkInfo struct {
-	ID        string
-	Version   int
-	Title     string
-	Checksum  string
-	Rated     bool
-	Questions int
-}
-
 // PutFramework stores a framework version. Storing the same definition
 // again does nothing. A different definition under an existing id and
 // version is refused (CodeExists) once an inspection uses it, because
@@ -70,7 +60,7 @@ func (db *DB) PutFramework(ctx context.Context, fw *framework.Framework, raw []b
 }
 
 // Frameworks lists every stored framework version.
-func (db *DB) Frameworks(ctx context.Context) ([]FrameworkInfo, error) {
+func (db *DB) Frameworks(ctx context.Context) ([]framework.Summary, error) {
 	rows, err := db.conn.Reader.QueryContext(ctx, `SELECT id, version FROM frameworks ORDER BY id, version`)
 	if err != nil {
 		return nil, fmt.Errorf("list frameworks: %w", err)
@@ -92,13 +82,13 @@ func (db *DB) Frameworks(ctx context.Context) ([]FrameworkInfo, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list frameworks: %w", err)
 	}
-	var out []FrameworkInfo
+	var out []framework.Summary
 	for _, k := range keys {
 		fw, _, err := db.Framework(ctx, k.id, k.v)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, FrameworkInfo{ID: fw.ID, Version: fw.Version, Title: fw.Title, Checksum: fw.Checksum(), Rated: fw.Rated(), Questions: len(fw.Questions())})
+		out = append(out, framework.Summary{ID: fw.ID, Version: fw.Version, Title: fw.Title, Checksum: fw.Checksum(), Rated: fw.Rated(), Questions: len(fw.Questions())})
 	}
 	return out, nil
 }

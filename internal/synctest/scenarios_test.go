@@ -14,12 +14,12 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/faultproxy"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/wire"
 )
 
 var seeds = flag.Int("sync.seeds", 2, "number of seeds for the randomized sync scenarios (e.g. 200 for a soak)")
@@ -254,7 +254,7 @@ func TestDuplicatedAndReorderedBatches(t *testing.T) {
 					req := &fieldworkv1.PushRequest{}
 					for _, i := range perm[start:min(start+9, len(perm))] {
 						op := ops[i]
-						req.Ops = append(req.Ops, client.OpToProto(op))
+						req.Ops = append(req.Ops, wire.OpToProto(op))
 					}
 					req.Ops = append(req.Ops, req.Ops...) // duplicated within the batch too
 					if err := stream.Send(req); err != nil {

@@ -26,6 +26,7 @@ import (
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/wire"
 )
 
 var (
@@ -391,7 +392,7 @@ func (tr *trial) replayOutbox(d *tdev) {
 	for start := 0; start < len(perm); start += size {
 		var batch []*fieldworkv1.Op
 		for _, i := range perm[start:min(start+size, len(perm))] {
-			batch = append(batch, client.OpToProto(ops[i]))
+			batch = append(batch, wire.OpToProto(ops[i]))
 		}
 		batch = append(batch, batch...)
 		if _, err := push(ctx, d, batch); err != nil && status.Code(err) != codes.Unavailable {
@@ -453,7 +454,7 @@ func (tr *trial) reuseOpID() {
 	if framework.OpResult(result) == framework.OpRejected {
 		return
 	}
-	other := client.OpToProto(op)
+	other := wire.OpToProto(op)
 	switch tr.rng.IntN(3) {
 	case 0:
 		other.Value = map[string]string{"yes": "no", "no": "na", "na": "yes"}[op.Value]
@@ -479,7 +480,7 @@ func (tr *trial) reuseOpID() {
 		t.Errorf("op_id %s re-used with another payload changed the server: %s → %s", op.ID, before, after)
 		tr.tot.lost++
 	}
-	acks, err = push(ctx, d, []*fieldworkv1.Op{client.OpToProto(op)})
+	acks, err = push(ctx, d, []*fieldworkv1.Op{wire.OpToProto(op)})
 	if err != nil {
 		t.Fatalf("re-sent op push: %v", err)
 	}

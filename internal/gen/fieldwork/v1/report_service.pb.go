@@ -591,7 +591,9 @@ type QuestionFigure struct {
 	// count questions: distribution of values and the share at or above the framework's threshold.
 	Distribution     map[int64]int32 `protobuf:"bytes,13,rep,name=distribution,proto3" json:"distribution,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	AtLeastThreshold int32           `protobuf:"varint,14,opt,name=at_least_threshold,json=atLeastThreshold,proto3" json:"at_least_threshold,omitempty"`
-	AtLeastCount     int32           `protobuf:"varint,15,opt,name=at_least_count,json=atLeastCount,proto3" json:"at_least_count,omitempty"`
+	// Deprecated: no longer filled, and nothing read it; yes counts the cases
+	// at or above at_least_threshold.
+	AtLeastCount int32 `protobuf:"varint,15,opt,name=at_least_count,json=atLeastCount,proto3" json:"at_least_count,omitempty"`
 	// rating_band is the band the shown percent falls in (key questions of rated frameworks).
 	RatingBand string `protobuf:"bytes,16,opt,name=rating_band,json=ratingBand,proto3" json:"rating_band,omitempty"`
 	// 95% Wilson interval of the share, in percent (key questions with a figure).
@@ -599,7 +601,10 @@ type QuestionFigure struct {
 	IntervalLow  float64 `protobuf:"fixed64,18,opt,name=interval_low,json=intervalLow,proto3" json:"interval_low,omitempty"`
 	IntervalHigh float64 `protobuf:"fixed64,19,opt,name=interval_high,json=intervalHigh,proto3" json:"interval_high,omitempty"`
 	// crosses_band is true when the interval spans a rating band boundary.
-	CrossesBand   bool `protobuf:"varint,20,opt,name=crosses_band,json=crossesBand,proto3" json:"crosses_band,omitempty"`
+	CrossesBand bool `protobuf:"varint,20,opt,name=crosses_band,json=crossesBand,proto3" json:"crosses_band,omitempty"`
+	// type is the question's type, yn or count: a count question with no
+	// threshold and no answers yet has no other field that tells it apart.
+	Type          string `protobuf:"bytes,21,opt,name=type,proto3" json:"type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -772,6 +777,13 @@ func (x *QuestionFigure) GetCrossesBand() bool {
 		return x.CrossesBand
 	}
 	return false
+}
+
+func (x *QuestionFigure) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
 }
 
 // StandardResult is one row of the ratings grid.
@@ -1342,7 +1354,7 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\tsubmitted\x18\x03 \x01(\x05R\tsubmitted\x12\x1a\n" +
 	"\banswered\x18\x04 \x01(\x05R\banswered\x12\x1a\n" +
 	"\brequired\x18\x05 \x01(\x05R\brequired\x12%\n" +
-	"\x0ecases_complete\x18\x06 \x01(\x05R\rcasesComplete\"\xf6\x05\n" +
+	"\x0ecases_complete\x18\x06 \x01(\x05R\rcasesComplete\"\x8a\x06\n" +
 	"\x0eQuestionFigure\x12\x1f\n" +
 	"\vquestion_id\x18\x01 \x01(\tR\n" +
 	"questionId\x12\x12\n" +
@@ -1368,7 +1380,8 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\fhas_interval\x18\x11 \x01(\bR\vhasInterval\x12!\n" +
 	"\finterval_low\x18\x12 \x01(\x01R\vintervalLow\x12#\n" +
 	"\rinterval_high\x18\x13 \x01(\x01R\fintervalHigh\x12!\n" +
-	"\fcrosses_band\x18\x14 \x01(\bR\vcrossesBand\x1a?\n" +
+	"\fcrosses_band\x18\x14 \x01(\bR\vcrossesBand\x12\x12\n" +
+	"\x04type\x18\x15 \x01(\tR\x04type\x1a?\n" +
 	"\x11DistributionEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x03R\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x93\x04\n" +

@@ -1,0 +1,143 @@
+package server
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/wire"
+)
+
+// inspectionService serves InspectionService (inspection_service.proto): inspections,
+// their cases and judgements, imports and status changes.
+type inspectionService struct {
+	fieldworkv1.UnimplementedInspectionServiceServer
+	db *store.DB
+}
+
+func (s *inspectionService) CreateInspection(ctx context.Context, req *fieldworkv1.CreateInspectionRequest) (*fieldworkv1.CreateInspectionResponse, error) {
+	if req.GetFrameworkId() == "" {
+		return nil, framework.Errorf(framework.CodeInvalid, "framework_id is required")
+	}
+	in, err := s.db.CreateInspection(ctx, actorFrom(ctx, ""), req.GetName(), req.GetUnit(), req.GetFrameworkId(), int(req.GetFrameworkVersion()))
+	if err != nil {
+		return nil, err
+	}
+	in.Role = framework.RoleAdmin
+	return &fieldworkv1.CreateInspectionResponse{Inspection: wire.InspectionToProto(in)}, nil
+}
+
+func (s *inspectionService) GetInspection(ctx context.Context, req *fieldworkv1.GetInspectionRequest) (*fieldworkv1.GetInspectionResponse, error) {
+	in, err := s.db.Inspection(ctx, userFrom(ctx), req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.GetInspectionResponse{Inspection: wire.InspectionToProto(in)}, nil
+}
+
+func (s *inspectionService) ListInspections(ctx context.Context, _ *fieldworkv1.ListInspectionsRequest) (*fieldworkv1.ListInspectionsResponse, error) {
+	ins, err := s.db.Inspections(ctx, userFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	resp := &fieldworkv1.ListInspectionsResponse{}
+	for _, in := range ins {
+		resp.Inspections = append(resp.Inspections, wire.InspectionToProto(in))
+	}
+	return resp, nil
+}
+
+func (s *inspectionService) ImportCases(ctx context.Context, req *fieldworkv1.ImportCasesRequest) (*fieldworkv1.ImportCasesResponse, error) {
+	rows, err := interchange.ReadCases(bytes.NewReader(req.GetCsv()))
+	if err != nil {
+		return nil, err
+	}
+	created, updated, err := s.db.ImportCases(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.ImportCasesResponse{Created: int32(created), Updated: int32(updated)}, nil
+}
+
+func (s *inspectionService) ImportAnswers(ctx context.Context, req *fieldworkv1.ImportAnswersRequest) (*fieldworkv1.ImportAnswersResponse, error) {
+	rows, err := interchange.ReadAnswers(bytes.NewReader(req.GetCsv()))
+	if err != nil {
+		return nil, err
+	}
+	applied, unchanged, err := s.db.ImportAnswers(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.ImportAnswersResponse{Applied: int32(applied), Unchanged: int32(unchanged)}, nil
+}
+
+func (s *inspectionService) ImportJudgements(ctx context.Context, req *fieldworkv1.ImportJudgementsRequest) (*fieldworkv1.ImportJudgementsResponse, error) {
+	rows, err := interchange.ReadJudgements(bytes.NewReader(req.GetCsv()))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.RecordJudgements(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows); err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.ImportJudgementsResponse{Applied: int32(len(rows))}, nil
+}
+
+func (s *inspectionService) RecordJudgement(ctx context.Context, req *fieldworkv1.RecordJudgementRequest) (*fieldworkv1.RecordJudgementResponse, error) {
+	if err := framework.FieldRationale.Check(req.GetRationale()); err != nil {
+		return nil, err
+	}
+	rows := []interchange.JudgementRow{{StandardID: req.GetStandardId(), Rating: req.GetRating(), Rationale: req.GetRationale()}}
+	if err := s.db.RecordJudgements(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows); err != nil {
+		return nil, err
+	}
+	j, err := s.db.Judgement(ctx, req.GetInspectionId(), req.GetStandardId())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.RecordJudgementResponse{Judgement: wire.JudgementToProto(req.GetInspectionId(), j)}, nil
+}
+
+func (s *inspectionService) ListCases(ctx context.Context, req *fieldworkv1.ListCasesRequest) (*fieldworkv1.ListCasesResponse, error) {
+	u := userFrom(ctx)
+	in, err := s.db.Inspection(ctx, u, req.GetInspectionId())
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.db.Cases(ctx, req.GetInspectionId(), "")
+	if err != nil {
+		return nil, err
+	}
+	resp := &fieldworkv1.ListCasesResponse{}
+	for _, c := range cs {
+		if !framework.CanSeeCase(in.Role, c.Inspector == u.Name) {
+			continue
+		}
+		resp.Cases = append(resp.Cases, wire.CaseToProto(req.GetInspectionId(), c))
+	}
+	return resp, nil
+}
+
+func (s *inspectionService) SetCaseStatus(ctx context.Context, req *fieldworkv1.SetCaseStatusRequest) (*fieldworkv1.SetCaseStatusResponse, error) {
+	if err := framework.FieldReason.Check(req.GetReason()); err != nil {
+		return nil, err
+	}
+	c, err := s.db.SetCaseStatus(ctx, userFrom(ctx), req.GetDeviceId(), req.GetInspectionId(), req.GetCaseRef(), req.GetStatus(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.SetCaseStatusResponse{Case: wire.CaseToProto(req.GetInspectionId(), c)}, nil
+}
+
+func (s *inspectionService) SetInspectionStatus(ctx context.Context, req *fieldworkv1.SetInspectionStatusRequest) (*fieldworkv1.SetInspectionStatusResponse, error) {
+	if err := framework.FieldReason.Check(req.GetReason()); err != nil {
+		return nil, err
+	}
+	in, err := s.db.SetInspectionStatus(ctx, userFrom(ctx), req.GetDeviceId(), req.GetInspectionId(), req.GetStatus(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.SetInspectionStatusResponse{Inspection: wire.InspectionToProto(in)}, nil
+}

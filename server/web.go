@@ -36,8 +36,6 @@ const (
 	oldTokenCookie = "fieldwork_token"
 )
 
-// liveRoles may open the live view of an inspection.
-var liveRoles = map[string]bool{framework.RoleLead: true, framework.RoleAnalyst: true, framework.RoleAdmin: true}
 
 // HTTPHandler returns the live view's handler.
 func (s *Server) HTTPHandler() http.Handler {
@@ -227,7 +225,7 @@ func (s *Server) inspectionsPage(w http.ResponseWriter, r *http.Request, u webUs
 	}
 	var mine []framework.Inspection
 	for _, in := range all {
-		if liveRoles[in.Role] {
+		if framework.CanReadReport(in.Role) {
 			mine = append(mine, in)
 		}
 	}
@@ -240,8 +238,10 @@ func (s *Server) allowedInspection(ctx context.Context, u store.User, id string)
 	if err != nil {
 		return err
 	}
-	if !liveRoles[in.Role] {
-		return framework.Errorf(framework.CodePermission, "the live view is for the lead and analysts of this inspection")
+	// The live view shows the report's figures: whoever may read the report
+	// (framework.CanReadReport) may open it, QA included.
+	if !framework.CanReadReport(in.Role) {
+		return framework.Errorf(framework.CodePermission, "the live view is for the lead, QA and analysts of this inspection")
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
 	"github.com/fieldworkhq/fieldwork/internal/store"
 	"github.com/fieldworkhq/fieldwork/server"
@@ -319,5 +320,41 @@ func TestHTTPError_EveryCode(t *testing.T) {
 	server.HTTPError(rec, errors.New("database is locked: /var/lib/fieldwork.db"))
 	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "database") {
 		t.Errorf("internal error: status %d, body %q; want 500 without the text", rec.Code, rec.Body.String())
+	}
+}
+
+// The live view shows the report's figures, so it is open to exactly the
+// roles that may read the report over the API (framework.CanReadReport):
+// the lead, QA and analysts, not an inspector, who sees only their own
+// cases. (QA could read the report but not open the live view before.)
+func TestLiveView_OpenToWhoeverMayReadTheReport(t *testing.T) {
+	l := newLiveEnv(t)
+	id := l.inspection(t)
+	for _, tc := range []struct {
+		user, role string
+		may        bool
+	}{
+		{"lead.l", framework.RoleLead, true},
+		{"qa.q", framework.RoleQA, true},
+		{"analyst.n", framework.RoleAnalyst, true},
+		{"insp.a", framework.RoleInspector, false},
+	} {
+		if tc.role != framework.RoleInspector {
+			l.addMember(t, id, tc.user, tc.role)
+		}
+		token := l.token(t, tc.user)
+		_, err := fieldworkv1.NewReportServiceClient(l.conn).GetReport(as(t.Context(), token), &fieldworkv1.GetReportRequest{InspectionId: id})
+		if api := err == nil; api != tc.may {
+			t.Errorf("%s (%s): GetReport err = %v, want allowed %v", tc.user, tc.role, err, tc.may)
+		}
+		b := l.browser(t)
+		signedInTo(t, b.signIn(token))
+		resp, _ := b.do(http.MethodGet, "/inspections/"+id+"/", nil, nil)
+		if live := resp.StatusCode == http.StatusOK; live != tc.may {
+			t.Errorf("%s (%s): live view %d, want allowed %v", tc.user, tc.role, resp.StatusCode, tc.may)
+		}
+		if !tc.may && resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s (%s): live view %d, want 403", tc.user, tc.role, resp.StatusCode)
+		}
 	}
 }

@@ -60,17 +60,16 @@ func changeFromProto(m *fieldworkv1.Change) framework.Change {
 		in := InspectionFromProto(e.Inspection)
 		ch.Inspection, ch.InspectionID = &in, in.ID
 	case *fieldworkv1.Change_Case:
-		c := e.Case
-		ch.Case = &framework.Case{Ref: c.GetCaseRef(), Attributes: c.GetAttributes(), Inspector: c.GetInspector(), Status: c.GetStatus()}
-		ch.InspectionID = c.GetInspectionId()
+		c := caseFromProto(e.Case)
+		ch.Case = &c
+		ch.InspectionID = e.Case.GetInspectionId()
 	case *fieldworkv1.Change_Answer:
 		ch.Answer = answerFromProto(e.Answer)
 		ch.InspectionID = e.Answer.GetInspectionId()
 	case *fieldworkv1.Change_Judgement:
-		j := e.Judgement
-		ch.Judgement = &framework.Judgement{StandardID: j.GetStandardId(), Rating: j.GetRating(), Rationale: j.GetRationale(),
-			JudgedBy: j.GetJudgedBy(), JudgedAt: j.GetJudgedAt().AsTime()}
-		ch.InspectionID = j.GetInspectionId()
+		j := judgementFromProto(e.Judgement)
+		ch.Judgement = &j
+		ch.InspectionID = e.Judgement.GetInspectionId()
 	case *fieldworkv1.Change_Conflict:
 		ch.Conflict = conflictFromProto(e.Conflict)
 		ch.InspectionID = ch.Conflict.InspectionID
@@ -151,4 +150,23 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 
 func shareFromProto(s *fieldworkv1.Share) aggregate.Share {
 	return aggregate.Share{Yes: int(s.GetYes()), Relevant: int(s.GetRelevant()), Percent: int(s.GetPercent()), HasPercent: s.GetHasPercent()}
+}
+
+func caseFromProto(c *fieldworkv1.Case) framework.Case {
+	return framework.Case{Ref: c.GetCaseRef(), Attributes: c.GetAttributes(), Inspector: c.GetInspector(), Status: c.GetStatus()}
+}
+
+func judgementFromProto(j *fieldworkv1.Judgement) framework.Judgement {
+	return framework.Judgement{StandardID: j.GetStandardId(), Rating: j.GetRating(), Rationale: j.GetRationale(),
+		JudgedBy: j.GetJudgedBy(), JudgedAt: j.GetJudgedAt().AsTime()}
+}
+
+func frameworkSummaryFromProto(f *fieldworkv1.FrameworkSummary) FrameworkSummary {
+	return FrameworkSummary{ID: f.GetId(), Version: int(f.GetVersion()), Title: f.GetTitle(), Rated: f.GetRated(),
+		Checksum: f.GetChecksum(), Questions: int(f.GetQuestionCount())}
+}
+
+func auditEntryFromProto(e *fieldworkv1.AuditEntry) AuditEntry {
+	return AuditEntry{Seq: e.GetSeq(), At: e.GetAt().AsTime(), User: e.GetUser(), Device: e.GetDeviceId(), Action: e.GetAction(),
+		Entity: e.GetEntity(), Before: e.GetBefore(), After: e.GetAfter()}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -16,8 +17,6 @@ import (
 	"time"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
-	"github.com/fieldworkhq/fieldwork/internal/store"
 )
 
 // UI is the inspector's offline web form, served by `fieldwork ui` on
@@ -31,7 +30,7 @@ import (
 // button that leaves the page posts what the page holds and saves it first.
 type UI struct {
 	c     *Client
-	local *store.Local
+	local *Offline
 	user  string
 	csrf  string
 	// Now is the clock of codes and sessions (tests move it).
@@ -48,9 +47,10 @@ type UI struct {
 	syncMu sync.Mutex
 }
 
-// NewUI makes a UI with fresh session secrets.
-func NewUI(c *Client, local *store.Local, user string) *UI {
-	return &UI{c: c, local: local, user: user, csrf: randomHex(), Now: time.Now, sessions: newSessions(), forms: map[string]*formSeq{}}
+// NewUI makes a UI over c's offline store (c need not be online) with
+// fresh session secrets; user is the author of the answers saved.
+func NewUI(c *Client, user string) *UI {
+	return &UI{c: c, local: c.Offline(), user: user, csrf: randomHex(), Now: time.Now, sessions: newSessions(), forms: map[string]*formSeq{}}
 }
 
 func randomHex() string {
@@ -244,7 +244,7 @@ func (u *UI) page(w http.ResponseWriter, r *http.Request, name string, data map[
 	pending, _ := u.local.PendingCount(ctx)
 	cs, _ := u.local.Conflicts(ctx, "", false)
 	rs, _ := u.local.Rejections(ctx)
-	last, _ := u.local.Meta(ctx, "last_sync")
+	last, _ := u.local.LastSync(ctx)
 	if last == "" {
 		last = "never"
 	} else if t, err := time.Parse(time.RFC3339, last); err == nil {
@@ -554,10 +554,10 @@ func (u *UI) saveForm(ctx context.Context, id, ref string, form url.Values) (sav
 		if v == cur.Value && note == cur.Note {
 			continue
 		}
-		op, err := u.local.Record(ctx, u.user, id, ref, q.ID, v, note)
+		op, err := u.local.Record(ctx, u.user, Edit{InspectionID: id, CaseRef: ref, QuestionID: q.ID, Value: v, Note: note})
 		if err != nil {
 			res.Pending[q.ID] = [2]string{v, note}
-			res.Msgs[q.ID] = strings.TrimPrefix(err.Error(), "record answer: ")
+			res.Msgs[q.ID] = refusal(err)
 			continue
 		}
 		if page != nil {
@@ -621,23 +621,21 @@ func (u *UI) submitCase(w http.ResponseWriter, r *http.Request) {
 	}
 	u.syncMu.Lock()
 	defer u.syncMu.Unlock()
-	if u.c == nil || u.c.Inspections == nil {
+	if !u.c.Online() {
 		redirectFlash(w, r, back, "Your answers are saved on this laptop, but submitting needs the server: you are working offline.", true)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), CallTimeout)
 	defer cancel()
-	if _, err := u.c.SyncNow(ctx); err != nil {
-		redirectFlash(w, r, back, "Your answers are saved on this laptop, but the server could not be reached to submit: "+err.Error(), true)
+	if _, err := u.c.SetCaseStatus(ctx, id, ref, framework.CaseSubmitted, ""); err != nil {
+		var first *SyncFirstError
+		if errors.As(err, &first) {
+			redirectFlash(w, r, back, "Your answers are saved on this laptop, but the server could not be reached to submit: "+first.Err.Error(), true)
+			return
+		}
+		redirectFlash(w, r, back, "Not submitted: "+err.Error(), true)
 		return
 	}
-	device, _ := u.local.DeviceID(ctx)
-	_, err := u.c.Inspections.SetCaseStatus(ctx, &fieldworkv1.SetCaseStatusRequest{InspectionId: id, CaseRef: ref, Status: framework.CaseSubmitted, DeviceId: device})
-	if err != nil {
-		redirectFlash(w, r, back, "Not submitted: "+Err(err).Error(), true)
-		return
-	}
-	u.c.SyncNow(ctx)
 	redirectFlash(w, r, back, "Case submitted.", false)
 }
 
@@ -671,14 +669,14 @@ func (u *UI) sync(w http.ResponseWriter, r *http.Request) {
 
 // syncNow syncs and says how it went.
 func (u *UI) syncNow(ctx context.Context) (msg string, isErr bool) {
-	if u.c == nil || u.c.Sync == nil {
+	if !u.c.Online() {
 		return "Working offline: no server configured (fieldwork login). Your answers are kept on this laptop.", true
 	}
 	u.syncMu.Lock()
 	defer u.syncMu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	res, err := u.c.SyncNow(ctx)
+	res, err := u.c.Sync(ctx)
 	if err != nil {
 		return "Sync failed; your answers are kept on this laptop: " + err.Error(), true
 	}
@@ -695,7 +693,7 @@ func (u *UI) conflictsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) resolve(w http.ResponseWriter, r *http.Request) {
-	_, err := u.local.Resolve(r.Context(), u.user, r.PathValue("id"), r.PostFormValue("choice"), strings.TrimSpace(r.PostFormValue("value")), "")
+	_, err := u.local.Resolve(r.Context(), u.user, Resolution{ConflictID: r.PathValue("id"), Choice: r.PostFormValue("choice"), Value: strings.TrimSpace(r.PostFormValue("value"))})
 	if err != nil {
 		redirectFlash(w, r, "/conflicts", err.Error(), true)
 		return
@@ -715,7 +713,7 @@ func (u *UI) refusedPage(w http.ResponseWriter, r *http.Request) {
 // settleRefused records a refused edit again or dismisses it, as the
 // inspector chose (fieldwork refused again|dismiss).
 func (u *UI) settleRefused(w http.ResponseWriter, r *http.Request) {
-	sel := store.RefusalSelector{OpID: r.PathValue("op")}
+	sel := RefusalSelector{OpID: r.PathValue("op")}
 	switch r.PostFormValue("action") {
 	case "again":
 		if _, err := u.local.RecordAgain(r.Context(), u.user, sel); err != nil {
@@ -732,4 +730,15 @@ func (u *UI) settleRefused(w http.ResponseWriter, r *http.Request) {
 	default:
 		redirectFlash(w, r, "/refused", "Choose Record it again or Dismiss it.", true)
 	}
+}
+
+// refusal is what the form shows beside an answer the store would not
+// record: a domain refusal in its own words (the page already names the
+// case and the question), anything else whole.
+func refusal(err error) string {
+	var fe *framework.Error
+	if errors.As(err, &fe) {
+		return fe.Message
+	}
+	return err.Error()
 }

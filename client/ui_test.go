@@ -67,7 +67,7 @@ func offlineStore(t *testing.T) (*store.Local, string) {
 // through a one-time start address.
 func uiSession(t *testing.T, l *store.Local) (*client.UI, *httptest.Server, *http.Client) {
 	t.Helper()
-	ui := client.NewUI(client.New(nil, l), l, "insp.a")
+	ui := client.NewUI(client.New(nil, client.NewOffline(l)), "insp.a")
 	srv := httptest.NewServer(ui.Handler())
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
@@ -210,7 +210,7 @@ func status(t *testing.T, hc *http.Client, method, u string, form url.Values, he
 // for SessionIdle ends.
 func TestUISignInCodeWorksOnceAndExpires(t *testing.T) {
 	l, _ := offlineStore(t)
-	ui := client.NewUI(client.New(nil, l), l, "insp.a")
+	ui := client.NewUI(client.New(nil, client.NewOffline(l)), "insp.a")
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	ui.Now = func() time.Time { return now }
 	srv := httptest.NewServer(ui.Handler())
@@ -277,7 +277,7 @@ func TestUISignInCodeWorksOnceAndExpires(t *testing.T) {
 // file, so cross-site) and that browser is in.
 func TestUIStartPageKeepsTheCodeOffTheCommandLine(t *testing.T) {
 	l, _ := offlineStore(t)
-	ui := client.NewUI(client.New(nil, l), l, "insp.a")
+	ui := client.NewUI(client.New(nil, client.NewOffline(l)), "insp.a")
 	srv := httptest.NewServer(ui.Handler())
 	defer srv.Close()
 	path, remove, err := ui.WriteStartPage(srv.URL)

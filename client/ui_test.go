@@ -514,3 +514,33 @@ func TestUIRefusedEditsListedUntilSettled(t *testing.T) {
 		t.Error("the header still counts settled refusals")
 	}
 }
+
+// A save the store refuses comes back in the domain's own words, as the
+// page shows it beside the question: no wrapping context (the page names
+// the case and the question already), and none of it stripped by text.
+func TestUIAutosave_ShowsARefusalInItsOwnWords(t *testing.T) {
+	l, _ := offlineStore(t)
+	ctx := context.Background()
+	// T-1 submitted, as a sync leaves it after QA has it.
+	submitted := &framework.Case{Ref: "T-1", Inspector: "insp.a", Status: framework.CaseSubmitted,
+		Attributes: map[string]string{"sentence_type": "community", "sex": "male", "age_band": "26-39", "ethnicity": "white", "rosh": "medium",
+			"mappa": "none", "pdu": "Test", "contact_suspended": "false"}}
+	if err := l.ApplyChanges(ctx, []framework.Change{{InspectionID: "I", Case: submitted}}, 10); err != nil {
+		t.Fatal(err)
+	}
+	_, srv, hc := uiSession(t, l)
+	caseURL := srv.URL + "/inspections/I/cases/T-1"
+	_, csrf := getPage(t, hc, caseURL)
+	resp, body := status(t, hc, "POST", caseURL+"/autosave", url.Values{"csrf": {csrf}, "v-2.1.1": {"yes"}, "n-2.1.1": {""}}, nil)
+	var res struct {
+		Saved  int               `json:"saved"`
+		Errors map[string]string `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(body), &res); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("autosave: %s %v %s", resp.Status, err, body)
+	}
+	want := "case is submitted: ask QA or the lead to return it before changing answers"
+	if res.Saved != 0 || res.Errors["2.1.1"] != want {
+		t.Errorf("autosave on a submitted case: saved %d, message %q; want 0 saved and %q", res.Saved, res.Errors["2.1.1"], want)
+	}
+}

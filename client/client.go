@@ -1,6 +1,7 @@
-// Package client is the fieldwork client library: it talks to the server
-// through the generated stubs and keeps the user's offline work in a local
-// store, pushing and pulling it on Sync.
+// Package client is the fieldwork client library: a typed façade over the
+// server's API (every method takes and returns the domain's types and
+// errors; the generated stubs stay inside) and the user's offline work
+// (Offline), pushed and pulled on Sync.
 package client
 
 import (
@@ -16,23 +17,21 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
-	"github.com/fieldworkhq/fieldwork/internal/localstore"
 	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
 	"github.com/fieldworkhq/fieldwork/internal/wire"
 )
 
-// Client is a connection to a server plus the local store.
+// Client is a connection to a server plus the offline store.
 type Client struct {
-	conn  grpc.ClientConnInterface
-	Local *localstore.Store
+	conn grpc.ClientConnInterface
+	off  *Offline
 
-	Frameworks  fieldworkv1.FrameworkServiceClient
-	Inspections fieldworkv1.InspectionServiceClient
-	Answers     fieldworkv1.AnswerServiceClient
-	Sync        fieldworkv1.SyncServiceClient
-	Reports     fieldworkv1.ReportServiceClient
-	Admin       fieldworkv1.AdminServiceClient
-	Audit       fieldworkv1.AuditServiceClient
+	frameworks  fieldworkv1.FrameworkServiceClient
+	inspections fieldworkv1.InspectionServiceClient
+	sync        fieldworkv1.SyncServiceClient
+	reports     fieldworkv1.ReportServiceClient
+	admin       fieldworkv1.AdminServiceClient
+	audit       fieldworkv1.AuditServiceClient
 
 	// BatchSize is the number of ops per pushed batch.
 	BatchSize int
@@ -40,23 +39,52 @@ type Client struct {
 	Progress func(SyncProgress)
 }
 
-// New returns a client over conn (which may be nil for offline-only use).
-func New(conn grpc.ClientConnInterface, local *localstore.Store) *Client {
-	c := &Client{conn: conn, Local: local, BatchSize: 500}
-	if conn != nil {
-		c.Frameworks = fieldworkv1.NewFrameworkServiceClient(conn)
-		c.Inspections = fieldworkv1.NewInspectionServiceClient(conn)
-		c.Answers = fieldworkv1.NewAnswerServiceClient(conn)
-		c.Sync = fieldworkv1.NewSyncServiceClient(conn)
-		c.Reports = fieldworkv1.NewReportServiceClient(conn)
-		c.Admin = fieldworkv1.NewAdminServiceClient(conn)
-		c.Audit = fieldworkv1.NewAuditServiceClient(conn)
+// ErrOffline is every server call of a client made without a connection.
+var ErrOffline = errors.New("working offline: no server configured (run fieldwork login)")
+
+// New returns a client over conn and the offline store off. Either may be
+// nil: without conn every server call fails with ErrOffline (the offline
+// form); without off only calls that need no device work (login asks the
+// server who the token belongs to).
+func New(conn grpc.ClientConnInterface, off *Offline) *Client {
+	c := &Client{conn: conn, off: off, BatchSize: 500}
+	if conn == nil {
+		conn = offlineConn{}
 	}
+	c.frameworks = fieldworkv1.NewFrameworkServiceClient(conn)
+	c.inspections = fieldworkv1.NewInspectionServiceClient(conn)
+	c.sync = fieldworkv1.NewSyncServiceClient(conn)
+	c.reports = fieldworkv1.NewReportServiceClient(conn)
+	c.admin = fieldworkv1.NewAdminServiceClient(conn)
+	c.audit = fieldworkv1.NewAuditServiceClient(conn)
 	return c
 }
 
-// Err turns a gRPC status into a framework error (see rpcerr.FromStatus).
-func Err(err error) error { return rpcerr.FromStatus(err) }
+// Online reports whether the client has a server connection.
+func (c *Client) Online() bool { return c.conn != nil }
+
+// Offline is the client's offline store (nil if it has none).
+func (c *Client) Offline() *Offline { return c.off }
+
+// offlineConn is the connection of a client without a server.
+type offlineConn struct{}
+
+func (offlineConn) Invoke(context.Context, string, any, any, ...grpc.CallOption) error {
+	return ErrOffline
+}
+
+func (offlineConn) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
+	return nil, ErrOffline
+}
+
+// deviceID is the id every write names, so the server audits where it
+// came from.
+func (c *Client) deviceID(ctx context.Context) (string, error) {
+	if c.off == nil {
+		return "", errNoStore
+	}
+	return c.off.DeviceID(ctx)
+}
 
 // SyncProgress reports how far a sync has got.
 type SyncProgress struct {
@@ -75,21 +103,24 @@ type SyncResult struct {
 	Cursor         int64
 }
 
-// SyncNow pushes the outbox, then pulls every change since the saved
+// Sync pushes the outbox, then pulls every change since the saved
 // cursor. Each acknowledged batch and each pulled page is committed
 // locally before the next, so an interrupted sync resumes where it stopped.
-func (c *Client) SyncNow(ctx context.Context) (SyncResult, error) {
+func (c *Client) Sync(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
+	if c.off == nil {
+		return res, errNoStore
+	}
 	if err := c.push(ctx, &res); err != nil {
-		return res, fmt.Errorf("push: %w", Err(err))
+		return res, fmt.Errorf("push: %w", rpcerr.FromStatus(err))
 	}
 	if err := c.pull(ctx, &res); err != nil {
-		return res, fmt.Errorf("pull: %w", Err(err))
+		return res, fmt.Errorf("pull: %w", rpcerr.FromStatus(err))
 	}
 	if err := c.sendDismissals(ctx); err != nil {
-		return res, fmt.Errorf("send dismissals: %w", Err(err))
+		return res, fmt.Errorf("send dismissals: %w", rpcerr.FromStatus(err))
 	}
-	if err := c.Local.SetMeta(ctx, "last_sync", time.Now().UTC().Format(time.RFC3339)); err != nil {
+	if err := c.off.setMeta(ctx, metaLastSync, time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -98,31 +129,34 @@ func (c *Client) SyncNow(ctx context.Context) (SyncResult, error) {
 // sendDismissals has the server audit the refused edits dismissed on this
 // device since the last sync.
 func (c *Client) sendDismissals(ctx context.Context) error {
-	ids, err := c.Local.PendingDismissals(ctx)
+	ids, err := c.off.local.PendingDismissals(ctx)
 	if err != nil || len(ids) == 0 {
 		return err
 	}
-	device, err := c.Local.DeviceID(ctx)
+	device, err := c.off.local.DeviceID(ctx)
 	if err != nil {
 		return err
 	}
 	for start := 0; start < len(ids); start += 1000 {
 		chunk := ids[start:min(start+1000, len(ids))]
-		if _, err := c.Sync.DismissRefusals(ctx, &fieldworkv1.DismissRefusalsRequest{OpIds: chunk, DeviceId: device}); err != nil {
+		if _, err := c.sync.DismissRefusals(ctx, &fieldworkv1.DismissRefusalsRequest{OpIds: chunk, DeviceId: device}); err != nil {
 			return err
 		}
-		if err := c.Local.DismissalsSent(ctx, chunk); err != nil {
+		if err := c.off.local.DismissalsSent(ctx, chunk); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Push sends the outbox without pulling (SyncNow does both).
+// Push sends the outbox without pulling (Sync does both).
 func (c *Client) Push(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
+	if c.off == nil {
+		return res, errNoStore
+	}
 	err := c.push(ctx, &res)
-	return res, Err(err)
+	return res, rpcerr.FromStatus(err)
 }
 
 // pushWindow is how many batches may be in flight on the push stream: the
@@ -131,13 +165,13 @@ func (c *Client) Push(ctx context.Context) (SyncResult, error) {
 const pushWindow = 4
 
 func (c *Client) push(ctx context.Context, res *SyncResult) error {
-	pending, err := c.Local.PendingCount(ctx)
+	pending, err := c.off.local.PendingCount(ctx)
 	if err != nil || pending == 0 {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.Sync.Push(ctx)
+	stream, err := c.sync.Push(ctx)
 	if err != nil {
 		return err
 	}
@@ -149,7 +183,7 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 		defer close(inflight)
 		var after int64
 		for {
-			ops, err := c.Local.OutboxAfter(ctx, after, c.BatchSize)
+			ops, err := c.off.local.OutboxAfter(ctx, after, c.BatchSize)
 			if err != nil {
 				sendErr <- err
 				return
@@ -203,7 +237,7 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 				res.DeviceReused++
 			}
 		}
-		if err := c.Local.Acknowledge(ctx, ops, acks); err != nil {
+		if err := c.off.local.Acknowledge(ctx, ops, acks); err != nil {
 			return err
 		}
 		mu.Lock()
@@ -226,12 +260,12 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 }
 
 func (c *Client) pull(ctx context.Context, res *SyncResult) error {
-	cur, err := c.Local.Meta(ctx, "cursor")
+	cur, err := c.off.meta(ctx, metaCursor)
 	if err != nil {
 		return err
 	}
 	after, _ := strconv.ParseInt(cur, 10, 64)
-	stream, err := c.Sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, PageSize: 1000})
+	stream, err := c.sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, PageSize: 1000})
 	if err != nil {
 		return err
 	}
@@ -253,7 +287,7 @@ func (c *Client) pull(ctx context.Context, res *SyncResult) error {
 			}
 			changes = append(changes, ch)
 		}
-		if err := c.Local.ApplyChanges(ctx, changes, page.GetCursor()); err != nil {
+		if err := c.off.local.ApplyChanges(ctx, changes, page.GetCursor()); err != nil {
 			return err
 		}
 		res.Pages++
@@ -271,22 +305,13 @@ func (c *Client) report(p SyncProgress) {
 }
 
 func (c *Client) ensureFramework(ctx context.Context, id string, version int) error {
-	ok, err := c.Local.HasFramework(ctx, id, version)
+	ok, err := c.off.local.HasFramework(ctx, id, version)
 	if err != nil || ok {
 		return err
 	}
-	resp, err := c.Frameworks.GetFramework(ctx, &fieldworkv1.GetFrameworkRequest{Id: id, Version: int32(version)})
+	resp, err := c.frameworks.GetFramework(ctx, &fieldworkv1.GetFrameworkRequest{Id: id, Version: int32(version)})
 	if err != nil {
 		return err
 	}
-	return c.Local.PutFramework(ctx, id, version, resp.GetDefinition())
-}
-
-// Framework returns a framework from the server.
-func (c *Client) Framework(ctx context.Context, id string, version int) (*framework.Framework, error) {
-	resp, err := c.Frameworks.GetFramework(ctx, &fieldworkv1.GetFrameworkRequest{Id: id, Version: int32(version)})
-	if err != nil {
-		return nil, Err(err)
-	}
-	return framework.Load(resp.GetDefinition())
+	return c.off.local.PutFramework(ctx, id, version, resp.GetDefinition())
 }

@@ -6,18 +6,15 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
-	"github.com/fieldworkhq/fieldwork/internal/localstore"
 )
 
 // UI is the inspector's offline web form, served by `fieldwork ui` on
@@ -31,7 +28,7 @@ import (
 // button that leaves the page posts what the page holds and saves it first.
 type UI struct {
 	c     *Client
-	local *localstore.Store
+	local *Offline
 	user  string
 	csrf  string
 	// Now is the clock of codes and sessions (tests move it).
@@ -48,9 +45,10 @@ type UI struct {
 	syncMu sync.Mutex
 }
 
-// NewUI makes a UI with fresh session secrets.
-func NewUI(c *Client, local *localstore.Store, user string) *UI {
-	return &UI{c: c, local: local, user: user, csrf: randomHex(), Now: time.Now, sessions: newSessions(), forms: map[string]*formSeq{}}
+// NewUI makes a UI over c's offline store (c need not be online) with
+// fresh session secrets; user is the author of the answers saved.
+func NewUI(c *Client, user string) *UI {
+	return &UI{c: c, local: c.Offline(), user: user, csrf: randomHex(), Now: time.Now, sessions: newSessions(), forms: map[string]*formSeq{}}
 }
 
 func randomHex() string {
@@ -125,115 +123,6 @@ func (u *UI) post(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-const uiStyle = `
-:root { --ink:#1b1b1b; --muted:#595959; --rule:#c9c9c9; --focus:#ffbf47; --ok:#1d7a3a; --warn:#b35c00; --err:#b00020; }
-* { box-sizing: border-box; }
-body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: var(--ink); margin: 0 auto; max-width: 60rem; padding: 1rem; }
-a { color: #1d4f91; }
-:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
-header.bar { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; justify-content: space-between; border-bottom: 2px solid var(--ink); padding-bottom: .5rem; margin-bottom: 1rem; }
-.flash { padding: .5rem .75rem; border-left: 5px solid var(--ok); background: #eef7ef; margin: .5rem 0; }
-.flash.error { border-color: var(--err); background: #fbeaea; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; border-bottom: 1px solid var(--rule); padding: .35rem .4rem; }
-progress { width: 8rem; height: 1rem; }
-fieldset { border: 1px solid var(--rule); margin: .5rem 0; padding: .5rem .75rem; }
-fieldset.na { color: var(--muted); background: #f4f4f4; }
-fieldset.invalid { border: 2px solid var(--err); }
-legend { font-weight: 600; padding: 0 .25rem; }
-.choices label { margin-right: 1.25rem; white-space: nowrap; }
-.choices input { transform: scale(1.2); margin-right: .3rem; }
-textarea { width: 100%; font: inherit; min-height: 2.2rem; }
-.why, .hint { color: var(--muted); font-size: .9rem; }
-.msg { color: var(--err); font-weight: 600; }
-h2 { margin-top: 1.5rem; border-bottom: 1px solid var(--ink); }
-h3 { margin: 1rem 0 .25rem; font-size: 1.05rem; }
-button { font: inherit; padding: .35rem .9rem; }
-form.inline { display: inline; }
-#save-status.error { color: var(--err); font-weight: 600; }
-.sticky { position: sticky; bottom: 0; background: #fff; padding: .5rem 0; border-top: 1px solid var(--rule); }
-`
-
-var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
-	"caseURL":    caseURL,
-	"pathEscape": url.PathEscape,
-	"pct": func(a, b int) int {
-		if b == 0 {
-			return 0
-		}
-		return a * 100 / b
-	},
-}).Parse(`{{define "head"}}<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} — fieldwork</title><style>` + uiStyle + `</style></head><body>
-<header class="bar"><div><a href="/cases">My cases</a> · <a href="/conflicts">Conflicts ({{.Sync.Conflicts}})</a> · <a href="/refused">Refused edits ({{.Sync.Refused}})</a></div>
-<div><span id="sync-status" role="status"><span id="unsynced">{{.Sync.Pending}}</span> unsynced · last sync {{.Sync.Last}}</span>
-{{if .CaseURL}}<button type="submit" form="answers" formaction="{{.CaseURL}}/sync" accesskey="y">Sync now</button>
-{{else}}<form method="post" action="/sync" class="inline"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="back" value="{{.Back}}">
-<button type="submit" accesskey="y">Sync now</button></form>{{end}}</div></header>
-{{with .Flash}}<p class="flash{{if $.FlashError}} error{{end}}" role="alert">{{.}}</p>{{end}}
-{{end}}
-
-{{define "cases"}}{{template "head" .}}
-<h1>My cases</h1>
-{{range .Inspections}}<h2>{{.Name}}</h2>
-<table><thead><tr><th scope="col">Case</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">Sentence</th><th scope="col">Risk</th></tr></thead><tbody>
-{{$id := .ID}}{{range .Cases}}<tr><td><a href="{{caseURL $id .Ref}}">{{.Ref}}</a></td><td>{{.Status}}</td>
-<td><progress max="{{.Required}}" value="{{.Answered}}" aria-label="{{.Ref}}: {{.Answered}} of {{.Required}} answered"></progress> {{.Answered}}/{{.Required}}</td>
-<td>{{.Sentence}}</td><td>{{.Risk}}</td></tr>{{end}}
-</tbody></table>{{else}}<p>No cases on this laptop yet: press Sync now while online.</p>{{end}}
-</body></html>{{end}}
-
-{{define "case"}}{{template "head" .}}
-<h1>Case {{.Case.Ref}}</h1>
-<p class="hint">{{.Case.Status}} · {{.Answered}} of {{.Required}} applicable questions answered. Keys: on a question, press <kbd>y</kbd>, <kbd>n</kbd> or <kbd>a</kbd> (not applicable); <kbd>Alt</kbd>+<kbd>S</kbd> saves.</p>
-<form method="post" action="{{.CaseURL}}" id="answers" novalidate data-autosave="{{.CaseURL}}/autosave"><input type="hidden" name="csrf" value="{{.CSRF}}">
-<input type="hidden" name="form_id" value="{{.FormID}}"><input type="hidden" name="seq" value="">
-{{range .Groups}}<h2>{{.Title}}</h2>
-{{range .Questions}}<fieldset id="q-{{.ID}}" class="{{if not .Applies}}na{{end}}{{if .Msg}} invalid{{end}}" data-q="{{.ID}}"{{if .Applies}} tabindex="-1"{{end}}>
-<legend>{{if .Key}}{{.ID}} {{.Text}}{{else}}<span class="why">{{.Kind}}</span> {{.ID}} {{.Text}}{{end}}</legend>
-{{if not .Applies}}<p class="why">Does not apply to this case: {{.Why}}.</p>
-{{else}}{{if .Msg}}<p class="msg" id="msg-{{.ID}}">{{.Msg}}</p>{{end}}
-{{if .Count}}<label for="v-{{.ID}}">Number</label> <input id="v-{{.ID}}" name="v-{{.ID}}" type="number" min="{{.Min}}" step="1" value="{{.Value}}" inputmode="numeric"{{if .Msg}} aria-describedby="msg-{{.ID}}" aria-invalid="true"{{end}}>
-{{else}}<div class="choices">
-<label><input type="radio" name="v-{{.ID}}" value="yes"{{if eq .Value "yes"}} checked{{end}}>Yes</label>
-<label><input type="radio" name="v-{{.ID}}" value="no"{{if eq .Value "no"}} checked{{end}}>No</label>
-<label><input type="radio" name="v-{{.ID}}" value="na"{{if eq .Value "na"}} checked{{end}}>Not applicable</label>
-</div>{{end}}
-<label for="n-{{.ID}}" class="hint">Evidence note</label>
-<textarea id="n-{{.ID}}" name="n-{{.ID}}" rows="1">{{.Note}}</textarea>{{end}}
-</fieldset>{{end}}{{end}}
-<div class="sticky"><button type="submit" accesskey="s">Save answers</button>
-<button type="submit" formaction="{{.CaseURL}}/submit">Submit case</button>
-<span id="save-status" role="status" class="hint"></span></div>
-</form>
-<script>` + autosaveJS + `</script>
-</body></html>{{end}}
-
-{{define "conflicts"}}{{template "head" .}}
-<h1>Conflicts</h1>
-<p class="hint">Someone else changed these answers before your edit reached the server. The server kept its value; choose what stands.</p>
-{{range .Conflicts}}<form method="post" action="/conflicts/{{pathEscape .ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}">
-<fieldset><legend>Case {{.CaseRef}} question {{.QuestionID}}</legend>
-<p>Server: <strong>{{.ServerValue}}</strong>{{with .ServerNote}} — “{{.}}”{{end}} · Refused edit by {{.ClientUser}}: <strong>{{.ClientValue}}</strong>{{with .ClientNote}} — “{{.}}”{{end}} · {{.CreatedAt.Format "2006-01-02 15:04"}}</p>
-<button type="submit" name="choice" value="mine">Keep the refused edit ({{.ClientValue}})</button>
-<button type="submit" name="choice" value="theirs">Keep the server's value ({{.ServerValue}})</button>
-<label for="v-{{.ID}}">or a new value</label> <input id="v-{{.ID}}" name="value" size="6">
-<button type="submit" name="choice" value="value">Use the new value</button>
-</fieldset></form>{{else}}<p>No open conflicts on this laptop.</p>{{end}}
-</body></html>{{end}}
-
-{{define "refused"}}{{template "head" .}}
-<h1>Refused edits</h1>
-<p class="hint">The server refused these edits; the case shows the server's answer meanwhile. Each stays here, with the note you typed, until you record it again or dismiss it (a dismissal is recorded on the server at the next sync).</p>
-{{range .Refused}}<form method="post" action="/refused/{{pathEscape .OpID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}">
-<fieldset><legend>Case {{.CaseRef}} question {{.QuestionID}}</legend>
-<p>Your edit: <strong>{{.Value}}</strong>{{with .Note}} — “{{.}}”{{end}} · refused {{.At.Local.Format "2006-01-02 15:04"}} ({{.Code}}): {{.Reason}}</p>
-<button type="submit" name="action" value="again">Record it again</button>
-<button type="submit" name="action" value="dismiss">Dismiss it</button>
-</fieldset></form>{{else}}<p>No refused edits on this laptop.</p>{{end}}
-</body></html>{{end}}`))
-
 type syncInfo struct {
 	Pending, Conflicts, Refused int
 	Last                        string
@@ -244,7 +133,7 @@ func (u *UI) page(w http.ResponseWriter, r *http.Request, name string, data map[
 	pending, _ := u.local.PendingCount(ctx)
 	cs, _ := u.local.Conflicts(ctx, "", false)
 	rs, _ := u.local.Rejections(ctx)
-	last, _ := u.local.Meta(ctx, "last_sync")
+	last, _ := u.local.LastSync(ctx)
 	if last == "" {
 		last = "never"
 	} else if t, err := time.Parse(time.RFC3339, last); err == nil {
@@ -413,171 +302,6 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 		"Groups": groups, "Answered": answered, "Required": required})
 }
 
-// formSeq orders the saves of one rendered case page. The page numbers its
-// saves; saves can arrive out of order (an autosave still in flight when a
-// button posts the page, a beacon sent as the tab closes), and an answer is
-// only ever replaced by a later save of the same page.
-type formSeq struct {
-	made time.Time
-	last map[string]int64 // question → sequence number of the save that last carried it
-	// shown is each answer (value, note) as the page knows it: as stored
-	// when it was rendered, then as its own saves left it. An answer the
-	// store holds otherwise was changed under the page (a sync pulled
-	// someone else's, another tab saved one): the page may not overwrite
-	// it unseen.
-	shown map[string][2]string
-}
-
-// maxForms bounds the remembered pages; the oldest go first.
-const maxForms = 1000
-
-// newForm registers a freshly rendered case page and returns its id.
-func (u *UI) newForm(answers map[string]framework.Answer) string {
-	id := randomHex()[:32]
-	u.saveMu.Lock()
-	defer u.saveMu.Unlock()
-	if len(u.forms) >= maxForms {
-		oldest := ""
-		for k, f := range u.forms {
-			if oldest == "" || f.made.Before(u.forms[oldest].made) {
-				oldest = k
-			}
-		}
-		delete(u.forms, oldest)
-	}
-	shown := make(map[string][2]string, len(answers))
-	for q, a := range answers {
-		shown[q] = [2]string{a.Value, a.Note}
-	}
-	u.forms[id] = &formSeq{made: u.Now(), last: map[string]int64{}, shown: shown}
-	return id
-}
-
-// saveResult is what saving a posted case form did.
-type saveResult struct {
-	Saved int `json:"saved"`
-	// Pending holds the inputs not saved (value, note), Msgs why, by question.
-	Pending map[string][2]string `json:"-"`
-	Msgs    map[string]string    `json:"errors"`
-	// Unsynced is the outbox's length after the save.
-	Unsynced int `json:"unsynced"`
-}
-
-// saveForm is the one save of the case form, used by Save, autosave, Sync
-// now and Submit alike: every applicable question the form carries
-// (v-ID value, n-ID note) whose answer or note differs from the local store
-// is recorded there, with its outbox op, exactly as `fieldwork answer`
-// does. A question the form does not carry is left alone, so the page may
-// send only what changed. An input that cannot be saved is returned with
-// the reason, never dropped unsaid.
-func (u *UI) saveForm(ctx context.Context, id, ref string, form url.Values) (saveResult, error) {
-	u.saveMu.Lock()
-	defer u.saveMu.Unlock()
-	res := saveResult{Pending: map[string][2]string{}, Msgs: map[string]string{}}
-	fw, c, answers, err := u.loadCase(ctx, id, ref)
-	if err != nil {
-		return res, err
-	}
-	seq, _ := strconv.ParseInt(form.Get("seq"), 10, 64)
-	page := u.forms[form.Get("form_id")]
-	order := page
-	if seq <= 0 {
-		order = nil // a page without script: every post is the newest
-	}
-	for _, q := range fw.Applicable(c.Attributes) {
-		vs, hasV := form["v-"+q.ID]
-		ns, hasN := form["n-"+q.ID]
-		if !hasV && !hasN {
-			continue
-		}
-		if order != nil {
-			if order.last[q.ID] > seq {
-				continue // a later save of this page already carried it
-			}
-			order.last[q.ID] = seq
-		}
-		var v, note string
-		if len(vs) > 0 {
-			v = strings.TrimSpace(vs[0])
-		}
-		cur := answers[q.ID]
-		if page != nil {
-			known := page.shown[q.ID] // ("", "") for a question unanswered when shown
-			if known != [2]string{cur.Value, cur.Note} {
-				pv, pn := known[0], known[1] // what the page posts, where it posts nothing
-				if hasV && len(vs) > 0 {
-					pv = v
-				}
-				if hasN && len(ns) > 0 {
-					pn = ns[0]
-				}
-				switch {
-				case pv == known[0] && pn == known[1]:
-					continue // not changed on this page: the newer answer stands
-				case pv == cur.Value && pn == cur.Note:
-					page.shown[q.ID] = [2]string{cur.Value, cur.Note} // the page now says what the store does
-					continue
-				}
-				res.Pending[q.ID] = [2]string{pv, pn}
-				now := "no answer"
-				if cur.Value != "" {
-					now = fmt.Sprintf("%s, by %s", cur.Value, cur.UpdatedBy)
-				}
-				res.Msgs[q.ID] = fmt.Sprintf("This answer changed since the page was opened (now %s): reload the page to see it, then change it if you still mean to.", now)
-				continue
-			}
-		}
-		note = cur.Note
-		if hasN && len(ns) > 0 {
-			note = ns[0]
-		}
-		if v == "" {
-			switch {
-			case cur.Value == "" && strings.TrimSpace(note) != "" && note != cur.Note:
-				res.Pending[q.ID] = [2]string{v, note}
-				res.Msgs[q.ID] = "Choose an answer to keep this note: a note is saved with its answer."
-			case cur.Value != "" && (hasV || note != cur.Note):
-				res.Pending[q.ID] = [2]string{v, note}
-				res.Msgs[q.ID] = fmt.Sprintf("An answer cannot be removed, only changed (the saved answer is %s; na if the question does not apply).", cur.Value)
-			}
-			continue
-		}
-		if v == cur.Value && note == cur.Note {
-			continue
-		}
-		op, err := u.local.Record(ctx, u.user, id, ref, q.ID, v, note)
-		if err != nil {
-			res.Pending[q.ID] = [2]string{v, note}
-			res.Msgs[q.ID] = strings.TrimPrefix(err.Error(), "record answer: ")
-			continue
-		}
-		if page != nil {
-			page.shown[q.ID] = [2]string{op.Value, op.Note}
-		}
-		res.Saved++
-	}
-	res.Unsynced, _ = u.local.PendingCount(ctx)
-	return res, nil
-}
-
-// saveAndRender saves the posted case form. If some input could not be
-// saved it shows the form again with it and the reasons, flash(res) as the
-// page's message, and returns false.
-func (u *UI) saveAndRender(w http.ResponseWriter, r *http.Request, flash func(saveResult) string) (saveResult, bool) {
-	id, ref := r.PathValue("id"), r.PathValue("ref")
-	res, err := u.saveForm(r.Context(), id, ref, r.PostForm)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return res, false
-	}
-	if len(res.Msgs) == 0 {
-		return res, true
-	}
-	r.URL.RawQuery = url.Values{"flash": {flash(res)}, "err": {"1"}}.Encode()
-	u.renderCase(w, r, res.Pending, res.Msgs)
-	return res, false
-}
-
 func (u *UI) saveCase(w http.ResponseWriter, r *http.Request) {
 	res, ok := u.saveAndRender(w, r, func(res saveResult) string {
 		return fmt.Sprintf("Saved %d answer(s); %d need attention (marked below).", res.Saved, len(res.Msgs))
@@ -612,23 +336,21 @@ func (u *UI) submitCase(w http.ResponseWriter, r *http.Request) {
 	}
 	u.syncMu.Lock()
 	defer u.syncMu.Unlock()
-	if u.c == nil || u.c.Inspections == nil {
+	if !u.c.Online() {
 		redirectFlash(w, r, back, "Your answers are saved on this laptop, but submitting needs the server: you are working offline.", true)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), CallTimeout)
 	defer cancel()
-	if _, err := u.c.SyncNow(ctx); err != nil {
-		redirectFlash(w, r, back, "Your answers are saved on this laptop, but the server could not be reached to submit: "+err.Error(), true)
+	if _, err := u.c.SetCaseStatus(ctx, id, ref, framework.CaseSubmitted, ""); err != nil {
+		var first *SyncFirstError
+		if errors.As(err, &first) {
+			redirectFlash(w, r, back, "Your answers are saved on this laptop, but the server could not be reached to submit: "+first.Err.Error(), true)
+			return
+		}
+		redirectFlash(w, r, back, "Not submitted: "+err.Error(), true)
 		return
 	}
-	device, _ := u.local.DeviceID(ctx)
-	_, err := u.c.Inspections.SetCaseStatus(ctx, &fieldworkv1.SetCaseStatusRequest{InspectionId: id, CaseRef: ref, Status: framework.CaseSubmitted, DeviceId: device})
-	if err != nil {
-		redirectFlash(w, r, back, "Not submitted: "+Err(err).Error(), true)
-		return
-	}
-	u.c.SyncNow(ctx)
 	redirectFlash(w, r, back, "Case submitted.", false)
 }
 
@@ -662,14 +384,14 @@ func (u *UI) sync(w http.ResponseWriter, r *http.Request) {
 
 // syncNow syncs and says how it went.
 func (u *UI) syncNow(ctx context.Context) (msg string, isErr bool) {
-	if u.c == nil || u.c.Sync == nil {
+	if !u.c.Online() {
 		return "Working offline: no server configured (fieldwork login). Your answers are kept on this laptop.", true
 	}
 	u.syncMu.Lock()
 	defer u.syncMu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	res, err := u.c.SyncNow(ctx)
+	res, err := u.c.Sync(ctx)
 	if err != nil {
 		return "Sync failed; your answers are kept on this laptop: " + err.Error(), true
 	}
@@ -686,7 +408,7 @@ func (u *UI) conflictsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) resolve(w http.ResponseWriter, r *http.Request) {
-	_, err := u.local.Resolve(r.Context(), u.user, r.PathValue("id"), r.PostFormValue("choice"), strings.TrimSpace(r.PostFormValue("value")), "")
+	_, err := u.local.Resolve(r.Context(), u.user, Resolution{ConflictID: r.PathValue("id"), Choice: r.PostFormValue("choice"), Value: strings.TrimSpace(r.PostFormValue("value"))})
 	if err != nil {
 		redirectFlash(w, r, "/conflicts", err.Error(), true)
 		return
@@ -706,7 +428,7 @@ func (u *UI) refusedPage(w http.ResponseWriter, r *http.Request) {
 // settleRefused records a refused edit again or dismisses it, as the
 // inspector chose (fieldwork refused again|dismiss).
 func (u *UI) settleRefused(w http.ResponseWriter, r *http.Request) {
-	sel := localstore.RefusalSelector{OpID: r.PathValue("op")}
+	sel := RefusalSelector{OpID: r.PathValue("op")}
 	switch r.PostFormValue("action") {
 	case "again":
 		if _, err := u.local.RecordAgain(r.Context(), u.user, sel); err != nil {
@@ -723,4 +445,15 @@ func (u *UI) settleRefused(w http.ResponseWriter, r *http.Request) {
 	default:
 		redirectFlash(w, r, "/refused", "Choose Record it again or Dismiss it.", true)
 	}
+}
+
+// refusal is what the form shows beside an answer the store would not
+// record: a domain refusal in its own words (the page already names the
+// case and the question), anything else whole.
+func refusal(err error) string {
+	var fe *framework.Error
+	if errors.As(err, &fe) {
+		return fe.Message
+	}
+	return err.Error()
 }

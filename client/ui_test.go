@@ -67,7 +67,7 @@ func offlineStore(t *testing.T) (*localstore.Store, string) {
 // through a one-time start address.
 func uiSession(t *testing.T, l *localstore.Store) (*client.UI, *httptest.Server, *http.Client) {
 	t.Helper()
-	ui := client.NewUI(client.New(nil, l), l, "insp.a")
+	ui := client.NewUI(client.New(nil, client.NewOffline(l)), "insp.a")
 	srv := httptest.NewServer(ui.Handler())
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
@@ -210,7 +210,7 @@ func status(t *testing.T, hc *http.Client, method, u string, form url.Values, he
 // for SessionIdle ends.
 func TestUISignInCodeWorksOnceAndExpires(t *testing.T) {
 	l, _ := offlineStore(t)
-	ui := client.NewUI(client.New(nil, l), l, "insp.a")
+	ui := client.NewUI(client.New(nil, client.NewOffline(l)), "insp.a")
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	ui.Now = func() time.Time { return now }
 	srv := httptest.NewServer(ui.Handler())
@@ -277,7 +277,7 @@ func TestUISignInCodeWorksOnceAndExpires(t *testing.T) {
 // file, so cross-site) and that browser is in.
 func TestUIStartPageKeepsTheCodeOffTheCommandLine(t *testing.T) {
 	l, _ := offlineStore(t)
-	ui := client.NewUI(client.New(nil, l), l, "insp.a")
+	ui := client.NewUI(client.New(nil, client.NewOffline(l)), "insp.a")
 	srv := httptest.NewServer(ui.Handler())
 	defer srv.Close()
 	path, remove, err := ui.WriteStartPage(srv.URL)
@@ -512,5 +512,35 @@ func TestUIRefusedEditsListedUntilSettled(t *testing.T) {
 	}
 	if page, _ := getPage(t, hc, srv.URL+"/refused"); !strings.Contains(page, "Refused edits (0)") {
 		t.Error("the header still counts settled refusals")
+	}
+}
+
+// A save the store refuses comes back in the domain's own words, as the
+// page shows it beside the question: no wrapping context (the page names
+// the case and the question already), and none of it stripped by text.
+func TestUIAutosave_ShowsARefusalInItsOwnWords(t *testing.T) {
+	l, _ := offlineStore(t)
+	ctx := context.Background()
+	// T-1 submitted, as a sync leaves it after QA has it.
+	submitted := &framework.Case{Ref: "T-1", Inspector: "insp.a", Status: framework.CaseSubmitted,
+		Attributes: map[string]string{"sentence_type": "community", "sex": "male", "age_band": "26-39", "ethnicity": "white", "rosh": "medium",
+			"mappa": "none", "pdu": "Test", "contact_suspended": "false"}}
+	if err := l.ApplyChanges(ctx, []framework.Change{{InspectionID: "I", Case: submitted}}, 10); err != nil {
+		t.Fatal(err)
+	}
+	_, srv, hc := uiSession(t, l)
+	caseURL := srv.URL + "/inspections/I/cases/T-1"
+	_, csrf := getPage(t, hc, caseURL)
+	resp, body := status(t, hc, "POST", caseURL+"/autosave", url.Values{"csrf": {csrf}, "v-2.1.1": {"yes"}, "n-2.1.1": {""}}, nil)
+	var res struct {
+		Saved  int               `json:"saved"`
+		Errors map[string]string `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(body), &res); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("autosave: %s %v %s", resp.Status, err, body)
+	}
+	want := "case is submitted: ask QA or the lead to return it before changing answers"
+	if res.Saved != 0 || res.Errors["2.1.1"] != want {
+		t.Errorf("autosave on a submitted case: saved %d, message %q; want 0 saved and %q", res.Saved, res.Errors["2.1.1"], want)
 	}
 }

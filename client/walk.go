@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/localstore"
 )
 
 // Walk takes an inspector through a case's applicable questions in
@@ -20,7 +19,7 @@ import (
 // Commands: y | n | na | a number [note…] to answer (the rest of the line
 // becomes the note), "note TEXT" to change the note only, Enter or s to
 // skip, b to go back, g QID to jump, q to quit, ? for help.
-func Walk(ctx context.Context, local *localstore.Store, user, inspectionID, caseRef string, in io.Reader, out io.Writer) error {
+func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef string, in io.Reader, out io.Writer) error {
 	insp, err := local.Inspection(ctx, inspectionID)
 	if err != nil {
 		return err
@@ -61,7 +60,7 @@ func Walk(ctx context.Context, local *localstore.Store, user, inspectionID, case
 	}
 	posKey := "walk:" + inspectionID + ":" + caseRef
 	pos := 0
-	if saved, _ := local.Meta(ctx, posKey); saved != "" {
+	if saved, _ := local.meta(ctx, posKey); saved != "" {
 		for i, q := range qs {
 			if q.ID == saved {
 				pos = i
@@ -89,7 +88,7 @@ func Walk(ctx context.Context, local *localstore.Store, user, inspectionID, case
 			}
 			if missing == 0 {
 				fmt.Fprintf(out, "\nAll %d applicable questions answered. Submit with: fieldwork submit --inspection %s --case %s\n", len(qs), inspectionID, caseRef)
-				local.SetMeta(ctx, posKey, "")
+				local.setMeta(ctx, posKey, "")
 				return nil
 			}
 			fmt.Fprintf(out, "\nEnd of the case: %d question(s) still unanswered. b to go back, g QID to jump, q to quit.\n", missing)
@@ -178,8 +177,8 @@ func Walk(ctx context.Context, local *localstore.Store, user, inspectionID, case
 	}
 }
 
-func record(ctx context.Context, local *localstore.Store, user, inspectionID, caseRef, qid, value, note string, out io.Writer) error {
-	_, err := local.Record(ctx, user, inspectionID, caseRef, qid, value, note)
+func record(ctx context.Context, local *Offline, user, inspectionID, caseRef, qid, value, note string, out io.Writer) error {
+	_, err := local.Record(ctx, user, Edit{InspectionID: inspectionID, CaseRef: caseRef, QuestionID: qid, Value: value, Note: note})
 	if err != nil && framework.ErrorCode(err) != "" {
 		fmt.Fprintf(out, "! %v\n", err)
 		if framework.ErrorCode(err) != framework.CodeInvalid {
@@ -189,9 +188,9 @@ func record(ctx context.Context, local *localstore.Store, user, inspectionID, ca
 	return err
 }
 
-func savePos(ctx context.Context, local *localstore.Store, key string, qs []*framework.Question, pos int) {
+func savePos(ctx context.Context, local *Offline, key string, qs []*framework.Question, pos int) {
 	if pos < len(qs) {
-		local.SetMeta(ctx, key, qs[pos].ID)
+		local.setMeta(ctx, key, qs[pos].ID)
 	}
 }
 

@@ -15,7 +15,7 @@ func TestWalk_AnswersSkipsBacksJumpsAndResumes(t *testing.T) {
 	dir := t.TempDir()
 	w := synctest.Start(t, dir)
 	d := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
-	if _, err := d.Client.SyncNow(t.Context()); err != nil {
+	if _, err := d.Client.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	script := strings.Join([]string{
@@ -32,7 +32,7 @@ func TestWalk_AnswersSkipsBacksJumpsAndResumes(t *testing.T) {
 		"q",
 	}, "\n") + "\n"
 	var out bytes.Buffer
-	if err := client.Walk(context.Background(), d.Local, "insp.a", w.InspectionID, "C-01", strings.NewReader(script), &out); err != nil {
+	if err := client.Walk(context.Background(), d.Client.Offline(), "insp.a", w.InspectionID, "C-01", strings.NewReader(script), &out); err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()
@@ -76,14 +76,14 @@ func TestWalk_AnswersSkipsBacksJumpsAndResumes(t *testing.T) {
 
 	// Resuming starts where the walk stopped (after 2.3.S1).
 	out.Reset()
-	if err := client.Walk(context.Background(), d.Local, "insp.a", w.InspectionID, "C-01", strings.NewReader("q\n"), &out); err != nil {
+	if err := client.Walk(context.Background(), d.Client.Offline(), "insp.a", w.InspectionID, "C-01", strings.NewReader("q\n"), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "2.4.1 (key)") {
 		t.Errorf("resumed walk does not start at 2.4.1:\n%s", out.String())
 	}
 	// And the answers sync like any other.
-	res, err := d.Client.SyncNow(t.Context())
+	res, err := d.Client.Sync(t.Context())
 	if err != nil || res.Applied != 5 {
 		t.Errorf("sync after the walk = %+v, %v; want 5 applied", res, err)
 	}

@@ -274,14 +274,13 @@ func TestPull_FiveCasesAtTheLimitsAcrossPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer local.Close()
-	c := client.New(conn, local)
+	c := client.New(conn, client.NewOffline(local))
 	ctx := t.Context()
-	in, err := c.Inspections.CreateInspection(ctx, &fieldworkv1.CreateInspectionRequest{Name: strings.Repeat("N", framework.FieldInspectionName.Max),
-		Unit: strings.Repeat("U", framework.FieldUnit.Max), FrameworkId: "limits-test"})
+	in, err := c.CreateInspection(ctx, strings.Repeat("N", framework.FieldInspectionName.Max), strings.Repeat("U", framework.FieldUnit.Max), "limits-test", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := in.GetInspection().GetId()
+	id := in.ID
 	value := strings.Repeat("é", framework.FieldAttributeValue.Max/2) // 200 bytes, 100 characters
 	var csv strings.Builder
 	csv.WriteString("case_ref," + strings.Join(names, ",") + ",inspector\n")
@@ -289,10 +288,10 @@ func TestPull_FiveCasesAtTheLimitsAcrossPages(t *testing.T) {
 		ref := fmt.Sprintf("C-%d", i) + strings.Repeat("0", framework.FieldCaseRef.Max-3)
 		csv.WriteString(ref + "," + strings.Repeat(value+",", len(names)) + strings.Repeat("i", framework.FieldUserName.Max) + "\n")
 	}
-	if _, err := c.Inspections.ImportCases(ctx, &fieldworkv1.ImportCasesRequest{InspectionId: id, Csv: []byte(csv.String())}); err != nil {
+	if _, err := c.ImportCases(ctx, id, []byte(csv.String())); err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.SyncNow(ctx)
+	res, err := c.Sync(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,8 +395,8 @@ func TestRPC_InvalidUTF8NamesTheField(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer local.Close()
-	c := client.New(conn, local)
-	_, err = c.Inspections.SetCaseStatus(t.Context(), &fieldworkv1.SetCaseStatusRequest{InspectionId: "x", CaseRef: "T-1", Status: "locked", Reason: "late \xc3"})
+	c := client.New(conn, client.NewOffline(local))
+	_, err = c.SetCaseStatus(t.Context(), "x", "T-1", "locked", "late \xc3")
 	if err == nil || !strings.Contains(err.Error(), "reason is not valid UTF-8") {
 		t.Errorf("client: %v, want an error naming reason", err)
 	}

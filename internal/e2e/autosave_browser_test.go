@@ -64,10 +64,10 @@ func TestBrowser_AnswerThenSyncAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	w := synctest.Start(t, dir)
 	insp := w.NewDevice(t, filepath.Join(dir, "insp"), "insp.a", w.Addr)
-	if _, err := insp.Client.SyncNow(t.Context()); err != nil {
+	if _, err := insp.Client.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	ui := client.NewUI(insp.Client, insp.Local, "insp.a")
+	ui := client.NewUI(insp.Client, "insp.a")
 	uiSrv := httptest.NewServer(ui.Handler())
 	defer uiSrv.Close()
 	p := page{t, browser(t)}
@@ -167,7 +167,7 @@ func TestBrowser_LeavingTheCasePageKeepsTheAnswer(t *testing.T) {
 	dir := t.TempDir()
 	w := synctest.Start(t, dir)
 	insp := w.NewDevice(t, filepath.Join(dir, "insp"), "insp.a", w.Addr)
-	if _, err := insp.Client.SyncNow(t.Context()); err != nil {
+	if _, err := insp.Client.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	// A reference the importer now refuses may still be on a laptop; the
@@ -183,7 +183,7 @@ func TestBrowser_LeavingTheCasePageKeepsTheAnswer(t *testing.T) {
 	if err := insp.Local.ApplyChanges(t.Context(), []framework.Change{{InspectionID: w.InspectionID, Case: &odd}}, at); err != nil {
 		t.Fatal(err)
 	}
-	ui := client.NewUI(client.New(nil, insp.Local), insp.Local, "insp.a")
+	ui := client.NewUI(client.New(nil, client.NewOffline(insp.Local)), "insp.a")
 	uiSrv := httptest.NewServer(ui.Handler())
 	defer uiSrv.Close()
 	p := page{t, browser(t)}

@@ -42,10 +42,10 @@ func TestBrowser_AnswerSubmitSyncAndSeeTheLeadsFigureChange(t *testing.T) {
 	dir := t.TempDir()
 	w := synctest.Start(t, dir)
 	insp := w.NewDevice(t, filepath.Join(dir, "insp"), "insp.a", w.Addr)
-	if _, err := insp.Client.SyncNow(t.Context()); err != nil {
+	if _, err := insp.Client.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	ui := client.NewUI(insp.Client, insp.Local, "insp.a")
+	ui := client.NewUI(insp.Client, "insp.a")
 	uiSrv := httptest.NewServer(ui.Handler())
 	defer uiSrv.Close()
 	live := httptest.NewServer(w.Srv.HTTPHandler())

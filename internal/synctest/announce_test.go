@@ -44,7 +44,7 @@ func TestRejoiningTheTeamAfterChanges(t *testing.T) {
 			if err := db.AddTeamMember(t.Context(), admin, w.InspectionID, "qa", framework.RoleQA); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := qa.Client.SyncNow(t.Context()); err != nil {
+			if _, err := qa.Client.Sync(t.Context()); err != nil {
 				t.Errorf("move=%v edit=%v: %v", move, edit, err)
 			}
 		}
@@ -68,17 +68,17 @@ func TestACaseArrivingLaterWithOlderAnswers(t *testing.T) {
 	move("insp.b")
 	syncOK(t, a)
 	for range 2 {
-		if _, err := b.Client.SyncNow(t.Context()); err != nil {
+		if _, err := b.Client.Sync(t.Context()); err != nil {
 			t.Fatalf("insp.b's sync after the case moved to them: %v", err)
 		}
 	}
 	b.Record(t, w.InspectionID, "C-01", "2.1.2", "no")
 	syncOK(t, b)
 	move("insp.a")
-	if _, err := a.Client.SyncNow(t.Context()); err != nil {
+	if _, err := a.Client.Sync(t.Context()); err != nil {
 		t.Errorf("moved back: %v", err)
 	}
-	if _, err := a.Client.SyncNow(t.Context()); err != nil {
+	if _, err := a.Client.Sync(t.Context()); err != nil {
 		t.Errorf("moved back, again: %v", err)
 	}
 }
@@ -104,7 +104,7 @@ func TestACaseWithdrawnAndGivenBackInOnePage(t *testing.T) {
 	b.Record(t, w.InspectionID, "C-01", "2.1.2", "no")
 	syncOK(t, b)
 	move("insp.a") // insp.a's device has pulled nothing since the case left it
-	if _, err := a.Client.SyncNow(t.Context()); err != nil {
+	if _, err := a.Client.Sync(t.Context()); err != nil {
 		t.Fatalf("insp.a's sync after the case came back: %v", err)
 	}
 	got := map[string]string{}

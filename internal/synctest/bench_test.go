@@ -258,7 +258,7 @@ func BenchmarkPull(b *testing.B) {
 		b.StopTimer()
 		d := w.NewDevice(b, filepath.Join(b.TempDir(), fmt.Sprint("dst", i)), "lead", w.Addr)
 		b.StartTimer()
-		res, err := d.Client.SyncNow(ctx)
+		res, err := d.Client.Sync(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -299,7 +299,7 @@ func BenchmarkSync200Clients(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				start := time.Now()
-				_, err := ds[c].Client.SyncNow(ctx)
+				_, err := ds[c].Client.Sync(ctx)
 				lat[c] = time.Since(start)
 				if err != nil {
 					mu.Lock()
@@ -347,7 +347,7 @@ func BenchmarkGetReport(b *testing.B) {
 		aggregate.ComputeWith(fw, in, aggregate.Options{By: []string{"sentence_type"}})
 		server = append(server, time.Since(start))
 		start = time.Now()
-		if _, err := lead.Client.Reports.GetReport(ctx, &fieldworkv1.GetReportRequest{InspectionId: w.InspectionID, By: []string{"sentence_type"}}); err != nil {
+		if _, err := fieldworkv1.NewReportServiceClient(lead.Conn).GetReport(ctx, &fieldworkv1.GetReportRequest{InspectionId: w.InspectionID, By: []string{"sentence_type"}}); err != nil {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))

@@ -31,7 +31,7 @@ func syncOK(tb testing.TB, d *synctest.Device) {
 	var err error
 	for range 100 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err = d.Client.SyncNow(ctx)
+		_, err = d.Client.Sync(ctx)
 		cancel()
 		if err == nil {
 			return
@@ -56,7 +56,7 @@ func TestTwoDevicesConflictThenResolve(t *testing.T) {
 	insp.Record(t, w.InspectionID, "C-01", "2.1.1", "yes")
 	lead.Record(t, w.InspectionID, "C-01", "2.1.1", "no")
 	syncOK(t, insp)
-	res, err := lead.Client.SyncNow(t.Context())
+	res, err := lead.Client.Sync(t.Context())
 	if err != nil || res.Conflicts != 1 {
 		t.Fatalf("lead sync = %+v, %v; want one conflict", res, err)
 	}
@@ -192,7 +192,7 @@ func TestSyncThroughConnectionsCutMidStream(t *testing.T) {
 			retry := func(d *synctest.Device) {
 				for attempt := 0; ; attempt++ {
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					_, err := d.Client.SyncNow(ctx)
+					_, err := d.Client.Sync(ctx)
 					cancel()
 					if err == nil {
 						return
@@ -244,7 +244,7 @@ func TestDuplicatedAndReorderedBatches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stream, err := d.Client.Sync.Push(t.Context())
+			stream, err := fieldworkv1.NewSyncServiceClient(d.Conn).Push(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,7 +267,7 @@ func TestDuplicatedAndReorderedBatches(t *testing.T) {
 			}
 			stream.CloseSend()
 			// The device never saw those acks: its own sync re-sends everything.
-			res, err := d.Client.SyncNow(t.Context())
+			res, err := d.Client.Sync(t.Context())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -302,7 +302,7 @@ func TestServerRestartDuringPush(t *testing.T) {
 		editRandomly(t, rng, w, d, 150)
 	}
 	errc := make(chan error, 1)
-	go func() { _, err := ds[0].Client.SyncNow(context.Background()); errc <- err }()
+	go func() { _, err := ds[0].Client.Sync(context.Background()); errc <- err }()
 	time.Sleep(5 * time.Millisecond)
 	w.Restart(t)
 	<-errc // may or may not have failed, depending on timing
@@ -340,7 +340,7 @@ func TestReassignedCaseMovesBetweenDevices(t *testing.T) {
 	if _, _, err := w.Srv.DB().ImportCases(t.Context(), framework.Actor{User: "admin", Device: "t", Admin: true}, w.InspectionID, rows); err != nil {
 		t.Fatal(err)
 	}
-	res, err := a.Client.SyncNow(t.Context())
+	res, err := a.Client.Sync(t.Context())
 	if err != nil || res.Rejected != 1 {
 		t.Fatalf("insp.a's sync after the move = %+v, %v; want its unsynced edit refused", res, err)
 	}
@@ -368,7 +368,7 @@ func TestReassignedCaseMovesBetweenDevices(t *testing.T) {
 	}
 	// insp.b carries on from the current revisions: no conflict.
 	b.Record(t, w.InspectionID, ref, "2.1.1", "no")
-	if res, err := b.Client.SyncNow(t.Context()); err != nil || res.Conflicts != 0 || res.Applied != 1 {
+	if res, err := b.Client.Sync(t.Context()); err != nil || res.Conflicts != 0 || res.Applied != 1 {
 		t.Fatalf("insp.b's edit of the moved case = %+v, %v; want applied without conflict", res, err)
 	}
 	for _, d := range []*synctest.Device{a, b, lead} {
@@ -492,7 +492,7 @@ func TestRemovedFromTheTeamTheDeviceDropsTheInspection(t *testing.T) {
 	a.Record(t, w.InspectionID, synctest.Cases[0], "2.1.3", "no")
 	syncOK(t, a)
 
-	res, err := qa.Client.SyncNow(t.Context())
+	res, err := qa.Client.Sync(t.Context())
 	if err != nil || res.Rejected != 1 {
 		t.Fatalf("qa's sync after the removal = %+v, %v; want its offline edit refused", res, err)
 	}

@@ -121,6 +121,9 @@ type Device struct {
 	User   string
 	Client *client.Client
 	Local  *localstore.Store
+	// Conn is the device's connection, for tests that speak the wire
+	// protocol itself (hostile or hand-made messages).
+	Conn *grpc.ClientConn
 	// Ops are the ops recorded on this device, in order.
 	Ops []framework.Op
 }
@@ -152,7 +155,7 @@ func (w *World) NewDeviceWith(tb testing.TB, dir, user, addr string, opts ...grp
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { conn.Close(); local.Close() })
-	return &Device{User: user, Client: client.New(conn, local), Local: local}
+	return &Device{User: user, Client: client.New(conn, client.NewOffline(local)), Local: local, Conn: conn}
 }
 
 // Record records an answer offline and remembers its op.

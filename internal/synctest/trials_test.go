@@ -288,7 +288,7 @@ func (tr *trial) newDevice(user, fromBackup string) *tdev {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	d.proxied = client.New(conn, d.Local)
+	d.proxied = client.New(conn, d.Client.Offline())
 	tr.devs = append(tr.devs, d)
 	return d
 }
@@ -310,7 +310,7 @@ func (tr *trial) sync(d *tdev, c *client.Client) error {
 	var err error
 	for range 200 {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		_, err = c.SyncNow(ctx)
+		_, err = c.Sync(ctx)
 		cancel()
 		if err == nil {
 			return nil
@@ -352,7 +352,7 @@ func (tr *trial) edit(d *tdev, n int) {
 
 // push sends one raw batch on the device's connection and returns its acks.
 func push(ctx context.Context, d *tdev, ops []*fieldworkv1.Op) ([]*fieldworkv1.Ack, error) {
-	stream, err := d.Client.Sync.Push(ctx)
+	stream, err := fieldworkv1.NewSyncServiceClient(d.Conn).Push(ctx)
 	if err != nil {
 		return nil, err
 	}

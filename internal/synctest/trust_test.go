@@ -42,7 +42,7 @@ func TestARefusedEditStaysWithItsAuthorUntilTheyAct(t *testing.T) {
 		t.Fatal(err)
 	}
 	lock() // before the edit reaches the server
-	res, err := a.Client.SyncNow(ctx)
+	res, err := a.Client.Sync(ctx)
 	if err != nil || res.Rejected != 1 {
 		t.Fatalf("sync after the lock = %+v, %v; want the edit refused", res, err)
 	}
@@ -88,7 +88,7 @@ func TestARefusedEditStaysWithItsAuthorUntilTheyAct(t *testing.T) {
 	if _, err := a.Local.Record(ctx, a.User, w.InspectionID, ref, "2.1.2", "no", "x"); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := a.Client.SyncNow(ctx); err != nil || res.Rejected != 1 {
+	if res, err := a.Client.Sync(ctx); err != nil || res.Rejected != 1 {
 		t.Fatalf("second sync after a lock = %+v, %v", res, err)
 	}
 	if _, err := a.Local.Dismiss(ctx, localstore.RefusalSelector{CaseRef: ref, QuestionID: "2.1.2"}); err != nil {
@@ -169,7 +169,7 @@ func TestARestoredStoreLosesNoEdit(t *testing.T) {
 	// And edits made after pulling.
 	r.Record(t, w.InspectionID, ref, "2.1.1", "na")
 	r.Record(t, w.InspectionID, ref, "2.1.3", "no")
-	res, err := r.Client.SyncNow(ctx)
+	res, err := r.Client.Sync(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,6 @@ const (
 	oldTokenCookie = "fieldwork_token"
 )
 
-
 // HTTPHandler returns the live view's handler.
 func (s *Server) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()

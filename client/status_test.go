@@ -6,7 +6,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
 // Submitting a case answered offline: SetCaseStatus pushes the unsynced
@@ -14,7 +14,7 @@ import (
 // syncs again so this laptop shows the case submitted.
 func TestClientSetCaseStatus_PushesFirstThenRefreshes(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	d := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
 	ctx := t.Context()
 	if _, err := d.Client.Sync(ctx); err != nil {

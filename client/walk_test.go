@@ -8,12 +8,12 @@ import (
 	"testing"
 
 	"github.com/fieldworkhq/fieldwork/client"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
 func TestWalk_AnswersSkipsBacksJumpsAndResumes(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	d := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
 	if _, err := d.Client.Sync(t.Context()); err != nil {
 		t.Fatal(err)

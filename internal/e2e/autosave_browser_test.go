@@ -14,7 +14,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
 // page drives one browser tab through the web form.
@@ -62,7 +62,7 @@ func (p page) arrived(cond string) {
 // form lost it (only Save answers saved).
 func TestBrowser_AnswerThenSyncAtOnce(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	insp := w.NewDevice(t, filepath.Join(dir, "insp"), "insp.a", w.Addr)
 	if _, err := insp.Client.Sync(t.Context()); err != nil {
 		t.Fatal(err)
@@ -165,7 +165,7 @@ func TestBrowser_AnswerThenSyncAtOnce(t *testing.T) {
 func TestBrowser_LeavingTheCasePageKeepsTheAnswer(t *testing.T) {
 	const ref = "GW/001 #a?b%"
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	insp := w.NewDevice(t, filepath.Join(dir, "insp"), "insp.a", w.Addr)
 	if _, err := insp.Client.Sync(t.Context()); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
 // browser starts headless Chromium (Debian's, installed by
@@ -40,7 +40,7 @@ func browser(t *testing.T) context.Context {
 
 func TestBrowser_AnswerSubmitSyncAndSeeTheLeadsFigureChange(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	insp := w.NewDevice(t, filepath.Join(dir, "insp"), "insp.a", w.Addr)
 	if _, err := insp.Client.Sync(t.Context()); err != nil {
 		t.Fatal(err)

@@ -16,14 +16,14 @@ import (
 	"time"
 
 	"github.com/fieldworkhq/fieldwork/internal/localstore"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
 var killSeeds = flag.Int("kill.seeds", 2, "seeds for the SIGKILL scenarios (e.g. 50 for a soak)")
 
 // killSetup starts a real server with the Gwent cases, logs insp.ahmed in
 // on a second home and records all of insp.ahmed's answers offline.
-func killSetup(t *testing.T) (dir, db, addr, id, insp string, srv *daemon, dev *synctest.Device) {
+func killSetup(t *testing.T) (dir, db, addr, id, insp string, srv *daemon, dev *syncsim.Device) {
 	dir = t.TempDir()
 	db = filepath.Join(dir, "fieldwork.db")
 	addr = freeAddr(t)
@@ -46,7 +46,7 @@ func killSetup(t *testing.T) (dir, db, addr, id, insp string, srv *daemon, dev *
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev = &synctest.Device{User: "insp.ahmed", Local: local}
+	dev = &syncsim.Device{User: "insp.ahmed", Local: local}
 	cases, _ := local.Cases(context.Background(), id)
 	mine := map[string]bool{}
 	for _, c := range cases {
@@ -77,14 +77,14 @@ func readAnswers(t *testing.T) [][]string {
 
 // checkAfterKill reopens the inspector's store and checks the sync
 // properties against the server's database.
-func checkAfterKill(t *testing.T, db, id, insp string, dev *synctest.Device) int {
+func checkAfterKill(t *testing.T, db, id, insp string, dev *syncsim.Device) int {
 	local, err := localstore.Open(context.Background(), filepath.Join(insp, "client.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer local.Close()
 	dev.Local = local
-	return synctest.Check(t, &synctest.World{DBPath: db, InspectionID: id}, []*synctest.Device{dev})
+	return syncsim.Check(t, &syncsim.World{DBPath: db, InspectionID: id}, []*syncsim.Device{dev})
 }
 
 // The server is SIGKILLed once it has recorded a seeded share of the push,

@@ -1,7 +1,7 @@
-// Package synctest builds sync scenarios for tests: a real server on a
+// Package syncsim builds sync scenarios for tests: a real server on a
 // loopback port (optionally behind a fault proxy), client devices with their
 // own local stores, and the checks every scenario must pass afterwards.
-package synctest
+package syncsim
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func Start(tb testing.TB, dir string) *World {
 	w := &World{DBPath: filepath.Join(dir, "server.db")}
 	w.start(tb)
 	ctx := context.Background()
-	admin := framework.Actor{User: "admin", Device: "synctest", Admin: true}
+	admin := framework.Actor{User: "admin", Device: "syncsim", Admin: true}
 	in, err := w.Srv.DB().CreateInspection(ctx, admin, "Sync test", "T", "probation-pdu-2023", 0)
 	if err != nil {
 		tb.Fatal(err)

@@ -1,4 +1,4 @@
-package synctest_test
+package syncsim_test
 
 import (
 	"context"

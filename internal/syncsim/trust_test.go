@@ -1,4 +1,4 @@
-package synctest_test
+package syncsim_test
 
 import (
 	"database/sql"
@@ -12,7 +12,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/localstore"
 	"github.com/fieldworkhq/fieldwork/internal/store"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
 var admin = framework.Actor{User: "admin", Device: "t", Admin: true}
@@ -22,11 +22,11 @@ var admin = framework.Actor{User: "admin", Device: "t", Admin: true}
 // a dismissal reaches the server's audit trail.
 func TestARefusedEditStaysWithItsAuthorUntilTheyAct(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
 	syncOK(t, a)
 	ctx := t.Context()
-	ref := synctest.Cases[0] // insp.a's
+	ref := syncsim.Cases[0] // insp.a's
 	const note = "seen in the OASys review of 3 May"
 	lock := func() {
 		if _, err := w.Srv.DB().SetInspectionStatus(ctx, store.User{Name: "admin", Admin: true}, "t", w.InspectionID, framework.InspectionLocked, ""); err != nil {
@@ -123,11 +123,11 @@ func TestARefusedEditStaysWithItsAuthorUntilTheyAct(t *testing.T) {
 // conflicts, never dropped as "superseded".
 func TestARestoredStoreLosesNoEdit(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
 	syncOK(t, a)
 	ctx := t.Context()
-	ref := synctest.Cases[0]
+	ref := syncsim.Cases[0]
 	a.Record(t, w.InspectionID, ref, "2.1.1", "yes")
 	syncOK(t, a)
 	backup := filepath.Join(dir, "backup.db")
@@ -188,6 +188,6 @@ func TestARestoredStoreLosesNoEdit(t *testing.T) {
 	if got["2.1.2"] != "no" && len(conflicts) == 0 {
 		t.Errorf("the restored store's offline edit of 2.1.2 was neither applied (%v) nor a conflict", got)
 	}
-	finalSync(t, []*synctest.Device{a, r})
-	synctest.Check(t, w, []*synctest.Device{r})
+	finalSync(t, []*syncsim.Device{a, r})
+	syncsim.Check(t, w, []*syncsim.Device{r})
 }

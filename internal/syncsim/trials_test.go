@@ -1,4 +1,4 @@
-package synctest_test
+package syncsim_test
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/faultproxy"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
 var (
@@ -49,7 +49,7 @@ type totals struct {
 // ahead or back, a case reassigned and a QA taken off the team (and back)
 // while syncs run, and server restarts. After a final sync every trial
 // checks that nothing was lost, duplicated or left unconverged
-// (synctest.CheckInspection), and that nothing leaked: no device holds a
+// (syncsim.CheckInspection), and that nothing leaked: no device holds a
 // case, answer, conflict or inspection its user may not see, no ack or
 // pull page ever reached a device with an answer or conflict of a case its
 // user could not see at that time, and probes at hidden cases come back
@@ -59,7 +59,7 @@ func TestRandomizedFaultTrials(t *testing.T) {
 	var tot totals
 	for start := *trialsFrom; start < *trialsFrom+*trialsCount; start += trialsPerWorld {
 		dir := t.TempDir()
-		w := synctest.Start(t, dir)
+		w := syncsim.Start(t, dir)
 		proxy, err := faultproxy.Start(w.Addr, uint64(start), 0.8, 16<<10)
 		if err != nil {
 			t.Fatal(err)
@@ -91,7 +91,7 @@ type vis struct {
 }
 
 type tdev struct {
-	*synctest.Device
+	*syncsim.Device
 	dir     string
 	proxied *client.Client // the same store, connected through the fault proxy
 	backup  string         // a copy of the store taken right after a clean sync
@@ -102,7 +102,7 @@ type trial struct {
 	t      *testing.T
 	parent *testing.T // the world's test: a restarted server outlives the trial
 	rng    *rand.Rand
-	w      *synctest.World
+	w      *syncsim.World
 	proxy  *faultproxy.Proxy
 	db     *sql.DB // the server's database, read-only
 	insp   string
@@ -120,14 +120,14 @@ type trial struct {
 	leaks  []string
 }
 
-var adminActor = framework.Actor{User: "admin", Device: "synctest", Admin: true}
+var adminActor = framework.Actor{User: "admin", Device: "syncsim", Admin: true}
 
-func runTrial(t, parent *testing.T, w *synctest.World, proxy *faultproxy.Proxy, db *sql.DB, seed int, tot *totals) {
+func runTrial(t, parent *testing.T, w *syncsim.World, proxy *faultproxy.Proxy, db *sql.DB, seed int, tot *totals) {
 	ctx := t.Context()
 	p := fmt.Sprintf("t%d.", seed)
 	tr := &trial{t: t, parent: parent, rng: rand.New(rand.NewPCG(uint64(seed), 12)), w: w, proxy: proxy, db: db, tot: tot,
 		a: p + "a", b: p + "b", lead: p + "lead", qa: p + "qa",
-		cases: []string{"C-01", "C-02", "C-03", "C-04"}, qs: synctest.Questions[:4]}
+		cases: []string{"C-01", "C-02", "C-03", "C-04"}, qs: syncsim.Questions[:4]}
 	in, err := w.Srv.DB().CreateInspection(ctx, adminActor, "Trial "+p, "T", "probation-pdu-2023", 0)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package synctest_test
+package syncsim_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
 func (tr *trial) change(f func(v *vis)) {
@@ -200,7 +200,7 @@ func (tr *trial) finalChecks() {
 			kept[d.User][r.OpID] = r.Value
 		}
 	}
-	var active []*synctest.Device
+	var active []*syncsim.Device
 	for _, d := range tr.devs {
 		if !d.active {
 			continue
@@ -226,7 +226,7 @@ func (tr *trial) finalChecks() {
 		d.Ops = ops
 		active = append(active, d.Device)
 	}
-	r := synctest.CheckInspection(t, tr.w, tr.insp, active)
+	r := syncsim.CheckInspection(t, tr.w, tr.insp, active)
 	tr.tot.trials++
 	tr.tot.ops += r.Ops
 	tr.tot.lost += r.Lost
@@ -249,7 +249,7 @@ func (tr *trial) finalChecks() {
 		if !d.active {
 			continue
 		}
-		role, err := synctest.ServerRole(tr.db, tr.insp, d.User)
+		role, err := syncsim.ServerRole(tr.db, tr.insp, d.User)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package synctest_test
+package syncsim_test
 
 import (
 	"path/filepath"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
 // Found by TestRandomizedFaultTrials: a QA taken off the team and put back
@@ -19,7 +19,7 @@ func TestRejoiningTheTeamAfterChanges(t *testing.T) {
 	for _, move := range []bool{false, true} {
 		for _, edit := range []bool{false, true} {
 			dir := t.TempDir()
-			w := synctest.Start(t, dir)
+			w := syncsim.Start(t, dir)
 			a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
 			qa := w.NewDevice(t, filepath.Join(dir, "qa"), "qa", w.Addr)
 			syncOK(t, a)
@@ -57,7 +57,7 @@ func TestRejoiningTheTeamAfterChanges(t *testing.T) {
 // "FOREIGN KEY constraint failed", on every later sync too.
 func TestACaseArrivingLaterWithOlderAnswers(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
 	b := w.NewDevice(t, filepath.Join(dir, "b"), "insp.b", w.Addr)
 	syncOK(t, a)
@@ -91,7 +91,7 @@ func TestACaseArrivingLaterWithOlderAnswers(t *testing.T) {
 // answer made meanwhile.
 func TestACaseWithdrawnAndGivenBackInOnePage(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
 	b := w.NewDevice(t, filepath.Join(dir, "b"), "insp.b", w.Addr)
 	syncOK(t, a)
@@ -115,12 +115,12 @@ func TestACaseWithdrawnAndGivenBackInOnePage(t *testing.T) {
 	if got["2.1.1"] != "yes" || got["2.1.2"] != "no" {
 		t.Errorf("insp.a's device holds C-01 answers %v, want 2.1.1 yes and insp.b's 2.1.2 no", got)
 	}
-	finalSync(t, []*synctest.Device{a, b})
-	synctest.Check(t, w, []*synctest.Device{a, b})
+	finalSync(t, []*syncsim.Device{a, b})
+	syncsim.Check(t, w, []*syncsim.Device{a, b})
 }
 
 // moveCase reassigns a case by importing it with another inspector.
-func moveCase(t *testing.T, w *synctest.World, ref, to string) {
+func moveCase(t *testing.T, w *syncsim.World, ref, to string) {
 	t.Helper()
 	rows, err := interchange.ReadCases(strings.NewReader("case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\n" +
 		ref + ",community,male,26-39,white,medium,none,T,false," + to + "\n"))

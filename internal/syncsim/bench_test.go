@@ -1,4 +1,4 @@
-package synctest_test
+package syncsim_test
 
 import (
 	"context"
@@ -22,16 +22,16 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
 var pushProfile = flag.String("push.cpuprofile", "", "write a CPU profile of the timed part of each push round to this file")
 
 // benchWorld starts a server with n extra cases B-0000.. assigned to insp.a
 // (or, with perInspector, B-0007 to insp.0007 and so on).
-func benchWorld(b *testing.B, n int, perInspector ...bool) (*synctest.World, []string) {
+func benchWorld(b *testing.B, n int, perInspector ...bool) (*syncsim.World, []string) {
 	dir := b.TempDir()
-	w := synctest.Start(b, dir)
+	w := syncsim.Start(b, dir)
 	var sb strings.Builder
 	sb.WriteString("case_ref,sentence_type,sex,age_band,ethnicity,rosh,mappa,pdu,contact_suspended,inspector\n")
 	var refs []string
@@ -279,7 +279,7 @@ func BenchmarkSync200Clients(b *testing.B) {
 	var errs int
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		ds := make([]*synctest.Device, clients)
+		ds := make([]*syncsim.Device, clients)
 		for c := range ds {
 			user := fmt.Sprintf("insp.%04d", c)
 			ds[c] = w.NewDevice(b, filepath.Join(b.TempDir(), fmt.Sprint("c", c)), user, w.Addr)

@@ -1,4 +1,4 @@
-package synctest_test
+package syncsim_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
-	"github.com/fieldworkhq/fieldwork/internal/synctest"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 	"github.com/fieldworkhq/fieldwork/internal/wire"
 )
 
@@ -26,7 +26,7 @@ var seeds = flag.Int("sync.seeds", 2, "number of seeds for the randomized sync s
 
 // syncOK syncs, retrying while the server is unreachable (a restarted
 // server takes a moment to be redialled).
-func syncOK(tb testing.TB, d *synctest.Device) {
+func syncOK(tb testing.TB, d *syncsim.Device) {
 	tb.Helper()
 	var err error
 	for range 100 {
@@ -46,7 +46,7 @@ func syncOK(tb testing.TB, d *synctest.Device) {
 
 func TestTwoDevicesConflictThenResolve(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	lead := w.NewDevice(t, filepath.Join(dir, "lead"), "lead", w.Addr)
 	insp := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
 	syncOK(t, lead)
@@ -61,7 +61,7 @@ func TestTwoDevicesConflictThenResolve(t *testing.T) {
 		t.Fatalf("lead sync = %+v, %v; want one conflict", res, err)
 	}
 	syncOK(t, insp) // the other party receives the conflict on pull
-	for _, d := range []*synctest.Device{lead, insp} {
+	for _, d := range []*syncsim.Device{lead, insp} {
 		cs, err := d.Local.Conflicts(t.Context(), w.InspectionID, false)
 		if err != nil || len(cs) != 1 || cs[0].ServerValue != "yes" || cs[0].ClientValue != "no" || cs[0].ClientUser != "lead" {
 			t.Fatalf("%s sees conflicts %+v, %v; want yes (server) vs no (lead)", d.User, cs, err)
@@ -84,12 +84,12 @@ func TestTwoDevicesConflictThenResolve(t *testing.T) {
 	if len(answers) != 1 || answers[0].Value != "no" {
 		t.Errorf("insp.a C-01 answers = %+v, want 2.1.1 = no", answers)
 	}
-	synctest.Check(t, w, []*synctest.Device{lead, insp})
+	syncsim.Check(t, w, []*syncsim.Device{lead, insp})
 }
 
 // editRandomly records n offline edits on answers the device may write.
-func editRandomly(t *testing.T, rng *rand.Rand, w *synctest.World, d *synctest.Device, n int) {
-	cases := synctest.Cases
+func editRandomly(t *testing.T, rng *rand.Rand, w *syncsim.World, d *syncsim.Device, n int) {
+	cases := syncsim.Cases
 	switch d.User {
 	case "insp.a":
 		cases = cases[:3]
@@ -98,13 +98,13 @@ func editRandomly(t *testing.T, rng *rand.Rand, w *synctest.World, d *synctest.D
 	}
 	values := []string{"yes", "no", "na"}
 	for range n {
-		d.Record(t, w.InspectionID, cases[rng.IntN(len(cases))], synctest.Questions[rng.IntN(len(synctest.Questions))], values[rng.IntN(3)])
+		d.Record(t, w.InspectionID, cases[rng.IntN(len(cases))], syncsim.Questions[rng.IntN(len(syncsim.Questions))], values[rng.IntN(3)])
 	}
 }
 
-func devices(t *testing.T, w *synctest.World, dir, addr string, n int) []*synctest.Device {
+func devices(t *testing.T, w *syncsim.World, dir, addr string, n int) []*syncsim.Device {
 	users := []string{"lead", "insp.a", "qa", "lead", "insp.b"}
-	var ds []*synctest.Device
+	var ds []*syncsim.Device
 	for i := range n {
 		ds = append(ds, w.NewDevice(t, filepath.Join(dir, fmt.Sprintf("dev%d", i)), users[i], addr))
 	}
@@ -117,7 +117,7 @@ func TestDevicesEditOverlappingAnswersOffline(t *testing.T) {
 			t.Run(fmt.Sprintf("devices=%d/seed=%d", n, seed), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(seed), uint64(n)))
 				dir := t.TempDir()
-				w := synctest.Start(t, dir)
+				w := syncsim.Start(t, dir)
 				ds := devices(t, w, dir, w.Addr, n)
 				for _, d := range ds {
 					syncOK(t, d)
@@ -145,7 +145,7 @@ func TestDevicesEditOverlappingAnswersOffline(t *testing.T) {
 					}
 				}
 				finalSync(t, ds)
-				ops := synctest.Check(t, w, ds)
+				ops := syncsim.Check(t, w, ds)
 				t.Logf("%d devices, seed %d: %d ops", n, seed, ops)
 			})
 		}
@@ -164,7 +164,7 @@ func canWrite(user, caseRef string) bool {
 
 // finalSync syncs every device twice, so conflicts raised by the last
 // pushes reach every device's pull.
-func finalSync(t *testing.T, ds []*synctest.Device) {
+func finalSync(t *testing.T, ds []*syncsim.Device) {
 	for range 2 {
 		for _, d := range ds {
 			syncOK(t, d)
@@ -178,7 +178,7 @@ func TestSyncThroughConnectionsCutMidStream(t *testing.T) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(seed), 7))
 			dir := t.TempDir()
-			w := synctest.Start(t, dir)
+			w := syncsim.Start(t, dir)
 			proxy, err := faultproxy.Start(w.Addr, uint64(seed), 0.8, 64<<10)
 			if err != nil {
 				t.Fatal(err)
@@ -189,7 +189,7 @@ func TestSyncThroughConnectionsCutMidStream(t *testing.T) {
 				d.Client.BatchSize = 7 // many small batches: cuts land between and inside them
 			}
 			var failures int
-			retry := func(d *synctest.Device) {
+			retry := func(d *syncsim.Device) {
 				for attempt := 0; ; attempt++ {
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 					_, err := d.Client.Sync(ctx)
@@ -216,7 +216,7 @@ func TestSyncThroughConnectionsCutMidStream(t *testing.T) {
 			}
 			proxy.SetFaults(false)
 			finalSync(t, ds)
-			ops := synctest.Check(t, w, ds)
+			ops := syncsim.Check(t, w, ds)
 			t.Logf("seed %d: %d ops, %d cut connections, %d failed sync attempts retried", seed, ops, proxy.Cuts(), failures)
 			totalCuts += proxy.Cuts()
 		})
@@ -231,7 +231,7 @@ func TestDuplicatedAndReorderedBatches(t *testing.T) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(seed), 11))
 			dir := t.TempDir()
-			w := synctest.Start(t, dir)
+			w := syncsim.Start(t, dir)
 			ds := devices(t, w, dir, w.Addr, 2)
 			for _, d := range ds {
 				syncOK(t, d)
@@ -275,7 +275,7 @@ func TestDuplicatedAndReorderedBatches(t *testing.T) {
 				t.Errorf("re-sent %d ops, %d answered as duplicates", len(ops), res.Duplicates)
 			}
 			finalSync(t, ds)
-			synctest.Check(t, w, ds)
+			syncsim.Check(t, w, ds)
 			// Reordering must not let an older edit from one device win over its later one.
 			last := map[string]framework.Op{}
 			for _, op := range d.Ops {
@@ -293,7 +293,7 @@ func TestDuplicatedAndReorderedBatches(t *testing.T) {
 
 func TestServerRestartDuringPush(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	ds := devices(t, w, dir, w.Addr, 2)
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, d := range ds {
@@ -307,7 +307,7 @@ func TestServerRestartDuringPush(t *testing.T) {
 	w.Restart(t)
 	<-errc // may or may not have failed, depending on timing
 	finalSync(t, ds)
-	synctest.Check(t, w, ds)
+	syncsim.Check(t, w, ds)
 }
 
 // Reassigning a case moves it between inspectors' devices: the previous
@@ -317,14 +317,14 @@ func TestServerRestartDuringPush(t *testing.T) {
 // synced is refused by the server and listed, not lost.
 func TestReassignedCaseMovesBetweenDevices(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
 	b := w.NewDevice(t, filepath.Join(dir, "b"), "insp.b", w.Addr)
 	lead := w.NewDevice(t, filepath.Join(dir, "lead"), "lead", w.Addr)
-	for _, d := range []*synctest.Device{a, b, lead} {
+	for _, d := range []*syncsim.Device{a, b, lead} {
 		syncOK(t, d)
 	}
-	ref := synctest.Cases[0] // insp.a's
+	ref := syncsim.Cases[0] // insp.a's
 	a.Record(t, w.InspectionID, ref, "2.1.1", "yes")
 	a.Record(t, w.InspectionID, ref, "2.1.2", "no")
 	syncOK(t, a)
@@ -360,7 +360,7 @@ func TestReassignedCaseMovesBetweenDevices(t *testing.T) {
 	}
 	syncOK(t, b)
 	syncOK(t, lead)
-	for _, d := range []*synctest.Device{b, lead} {
+	for _, d := range []*syncsim.Device{b, lead} {
 		as, _ := d.Local.Answers(t.Context(), w.InspectionID, ref)
 		if len(as) != 2 {
 			t.Errorf("%s's device holds %d answers of %s, want the 2 made before the move", d.User, len(as), ref)
@@ -371,10 +371,10 @@ func TestReassignedCaseMovesBetweenDevices(t *testing.T) {
 	if res, err := b.Client.Sync(t.Context()); err != nil || res.Conflicts != 0 || res.Applied != 1 {
 		t.Fatalf("insp.b's edit of the moved case = %+v, %v; want applied without conflict", res, err)
 	}
-	for _, d := range []*synctest.Device{a, b, lead} {
+	for _, d := range []*syncsim.Device{a, b, lead} {
 		syncOK(t, d)
 	}
-	synctest.Check(t, w, []*synctest.Device{a, b, lead})
+	syncsim.Check(t, w, []*syncsim.Device{a, b, lead})
 }
 
 // A device that pulled before its user joined an inspection's team receives
@@ -382,7 +382,7 @@ func TestReassignedCaseMovesBetweenDevices(t *testing.T) {
 // narrows what the device holds accordingly.
 func TestJoiningTheTeamAndChangingRoleReachTheDevice(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	admin := framework.Actor{User: "admin", Device: "t", Admin: true}
 	if err := w.Srv.DB().CreateUser(t.Context(), admin, "insp.c", false); err != nil {
 		t.Fatal(err)
@@ -425,7 +425,7 @@ func TestJoiningTheTeamAndChangingRoleReachTheDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := map[string]int{"C-01": 1, "C-02": 1}
-	for _, ref := range synctest.Cases[2:] {
+	for _, ref := range syncsim.Cases[2:] {
 		all[ref] = 0
 	}
 	held(all)
@@ -434,7 +434,7 @@ func TestJoiningTheTeamAndChangingRoleReachTheDevice(t *testing.T) {
 	}
 	held(map[string]int{"C-02": 1})
 	syncOK(t, a)
-	synctest.Check(t, w, []*synctest.Device{a, c})
+	syncsim.Check(t, w, []*syncsim.Device{a, c})
 }
 
 // A user taken off an inspection's team loses it on their device at the
@@ -445,7 +445,7 @@ func TestJoiningTheTeamAndChangingRoleReachTheDevice(t *testing.T) {
 // back delivers everything again.
 func TestRemovedFromTheTeamTheDeviceDropsTheInspection(t *testing.T) {
 	dir := t.TempDir()
-	w := synctest.Start(t, dir)
+	w := syncsim.Start(t, dir)
 	admin := framework.Actor{User: "admin", Device: "t", Admin: true}
 	if err := w.Srv.DB().RecordJudgements(t.Context(), admin, w.InspectionID, []interchange.JudgementRow{{Line: 2, StandardID: "P1.1", Rating: "Good", Rationale: "embargoed until publication"}}); err != nil {
 		t.Fatal(err)
@@ -466,13 +466,13 @@ func TestRemovedFromTheTeamTheDeviceDropsTheInspection(t *testing.T) {
 	}
 	syncOK(t, a)
 	syncOK(t, qa)
-	a.Record(t, w.InspectionID, synctest.Cases[0], "2.1.1", "yes")
+	a.Record(t, w.InspectionID, syncsim.Cases[0], "2.1.1", "yes")
 	syncOK(t, a)
 	syncOK(t, qa)
-	if cases, _ := qa.Local.Cases(t.Context(), w.InspectionID); len(cases) != len(synctest.Cases) {
-		t.Fatalf("qa's device holds %d cases before the removal, want %d", len(cases), len(synctest.Cases))
+	if cases, _ := qa.Local.Cases(t.Context(), w.InspectionID); len(cases) != len(syncsim.Cases) {
+		t.Fatalf("qa's device holds %d cases before the removal, want %d", len(cases), len(syncsim.Cases))
 	}
-	qa.Record(t, w.InspectionID, synctest.Cases[1], "2.1.2", "no") // not yet synced
+	qa.Record(t, w.InspectionID, syncsim.Cases[1], "2.1.2", "no") // not yet synced
 	if judgements() == 0 {
 		t.Fatalf("qa's device holds no judgements before the removal: the test would prove nothing")
 	}
@@ -485,11 +485,11 @@ func TestRemovedFromTheTeamTheDeviceDropsTheInspection(t *testing.T) {
 		t.Errorf("removing a user not on the team: %v, want not found", err)
 	}
 	role, n, err := db.RemoveTeamMember(t.Context(), admin, w.InspectionID, "qa")
-	if err != nil || role != framework.RoleQA || n != len(synctest.Cases) {
-		t.Fatalf("removing qa = %q, %d, %v; want qa, %d", role, n, err, len(synctest.Cases))
+	if err != nil || role != framework.RoleQA || n != len(syncsim.Cases) {
+		t.Fatalf("removing qa = %q, %d, %v; want qa, %d", role, n, err, len(syncsim.Cases))
 	}
 	// While removed, insp.a's new answer must not reach qa's device.
-	a.Record(t, w.InspectionID, synctest.Cases[0], "2.1.3", "no")
+	a.Record(t, w.InspectionID, syncsim.Cases[0], "2.1.3", "no")
 	syncOK(t, a)
 
 	res, err := qa.Client.Sync(t.Context())
@@ -509,7 +509,7 @@ func TestRemovedFromTheTeamTheDeviceDropsTheInspection(t *testing.T) {
 	if n := judgements(); n != 0 {
 		t.Errorf("qa's device still holds %d judgement(s) of the inspection", n)
 	}
-	for _, ref := range synctest.Cases {
+	for _, ref := range syncsim.Cases {
 		if as, _ := qa.Local.Answers(t.Context(), w.InspectionID, ref); len(as) != 0 {
 			t.Errorf("qa's device still holds %d answers of %s", len(as), ref)
 		}
@@ -531,9 +531,9 @@ func TestRemovedFromTheTeamTheDeviceDropsTheInspection(t *testing.T) {
 		t.Fatal(err)
 	}
 	syncOK(t, qa)
-	if cases, _ := qa.Local.Cases(t.Context(), w.InspectionID); len(cases) != len(synctest.Cases) {
-		t.Errorf("qa's device holds %d cases after rejoining, want %d", len(cases), len(synctest.Cases))
+	if cases, _ := qa.Local.Cases(t.Context(), w.InspectionID); len(cases) != len(syncsim.Cases) {
+		t.Errorf("qa's device holds %d cases after rejoining, want %d", len(cases), len(syncsim.Cases))
 	}
 	syncOK(t, a)
-	synctest.Check(t, w, []*synctest.Device{a, qa})
+	syncsim.Check(t, w, []*syncsim.Device{a, qa})
 }

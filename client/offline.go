@@ -52,8 +52,9 @@ type Edit struct {
 // framework.ResolveMine (the refused edit), ResolveTheirs (the value the
 // server kept) or ResolveValue (Value and Note).
 type Resolution struct {
-	ConflictID, Choice string
-	Value, Note        string
+	ConflictID  string
+	Choice      framework.Resolution
+	Value, Note string
 }
 
 // Record checks an answer against the inspection's framework, the case's

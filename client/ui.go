@@ -194,7 +194,7 @@ func (u *UI) casesPage(w http.ResponseWriter, r *http.Request) {
 		item := inspection{ID: in.ID, Name: in.Name}
 		for _, c := range cases {
 			done, required := fw.Completeness(c.Attributes, byCase[c.Ref])
-			item.Cases = append(item.Cases, caseRow{Ref: c.Ref, Status: c.Status, Sentence: c.Attributes["sentence_type"], Risk: c.Attributes["rosh"],
+			item.Cases = append(item.Cases, caseRow{Ref: c.Ref, Status: string(c.Status), Sentence: c.Attributes["sentence_type"], Risk: c.Attributes["rosh"],
 				Answered: done, Required: required})
 		}
 		list = append(list, item)
@@ -262,7 +262,7 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 		for _, q := range qs {
 			applies, why := q.AppliesTo(c.Attributes)
 			a := answers[q.ID]
-			uq := uiQuestion{ID: q.ID, Text: q.Text, Kind: q.Kind, Value: a.Value, Note: a.Note, Why: why, Key: q.Kind == framework.QuestionKey,
+			uq := uiQuestion{ID: q.ID, Text: q.Text, Kind: string(q.Kind), Value: a.Value, Note: a.Note, Why: why, Key: q.Kind == framework.QuestionKey,
 				Applies: applies, Count: q.Type == framework.TypeCount, Msg: msgs[q.ID]}
 			if q.Min != nil {
 				uq.Min = *q.Min
@@ -408,7 +408,7 @@ func (u *UI) conflictsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) resolve(w http.ResponseWriter, r *http.Request) {
-	_, err := u.local.Resolve(r.Context(), u.user, Resolution{ConflictID: r.PathValue("id"), Choice: r.PostFormValue("choice"), Value: strings.TrimSpace(r.PostFormValue("value"))})
+	_, err := u.local.Resolve(r.Context(), u.user, Resolution{ConflictID: r.PathValue("id"), Choice: framework.Resolution(r.PostFormValue("choice")), Value: strings.TrimSpace(r.PostFormValue("value"))})
 	if err != nil {
 		redirectFlash(w, r, "/conflicts", err.Error(), true)
 		return

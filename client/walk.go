@@ -221,7 +221,7 @@ func showQuestion(out io.Writer, fw *framework.Framework, qs []*framework.Questi
 		where = s.ID + " " + s.Title
 	}
 	fmt.Fprintf(out, "\n%s: %d of %d answered\n", where, done, total)
-	kind := q.Kind
+	kind := string(q.Kind)
 	if q.Kind == framework.QuestionPrompt {
 		kind = "prompt of " + q.KeyQuestionID
 	}

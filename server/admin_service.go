@@ -35,7 +35,7 @@ func (s *adminService) IssueToken(ctx context.Context, req *fieldworkv1.IssueTok
 }
 
 func (s *adminService) AddTeamMember(ctx context.Context, req *fieldworkv1.AddTeamMemberRequest) (*fieldworkv1.AddTeamMemberResponse, error) {
-	if err := s.db.AddTeamMember(ctx, actorFrom(ctx, ""), req.GetInspectionId(), req.GetUser(), req.GetRole()); err != nil {
+	if err := s.db.AddTeamMember(ctx, actorFrom(ctx, ""), req.GetInspectionId(), req.GetUser(), framework.Role(req.GetRole())); err != nil {
 		return nil, err
 	}
 	return &fieldworkv1.AddTeamMemberResponse{}, nil
@@ -46,7 +46,7 @@ func (s *adminService) RemoveTeamMember(ctx context.Context, req *fieldworkv1.Re
 	if err != nil {
 		return nil, err
 	}
-	return &fieldworkv1.RemoveTeamMemberResponse{Role: role, WithdrawnCases: int32(n)}, nil
+	return &fieldworkv1.RemoveTeamMemberResponse{Role: string(role), WithdrawnCases: int32(n)}, nil
 }
 
 func (s *adminService) WhoAmI(ctx context.Context, _ *fieldworkv1.WhoAmIRequest) (*fieldworkv1.WhoAmIResponse, error) {

@@ -135,7 +135,7 @@ func (s *Server) authorizeOn(ctx context.Context, method string, u store.User, a
 	if err != nil {
 		return s.toStatus(err)
 	}
-	allowed := map[access][]string{
+	allowed := map[access][]framework.Role{
 		inspectionRead:  {framework.RoleLead, framework.RoleInspector, framework.RoleQA, framework.RoleAnalyst},
 		inspectionLead:  {framework.RoleLead},
 		inspectionWrite: {framework.RoleLead, framework.RoleQA, framework.RoleInspector},

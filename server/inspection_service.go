@@ -124,7 +124,7 @@ func (s *inspectionService) SetCaseStatus(ctx context.Context, req *fieldworkv1.
 	if err := framework.FieldReason.Check(req.GetReason()); err != nil {
 		return nil, err
 	}
-	c, err := s.db.SetCaseStatus(ctx, userFrom(ctx), req.GetDeviceId(), req.GetInspectionId(), req.GetCaseRef(), req.GetStatus(), req.GetReason())
+	c, err := s.db.SetCaseStatus(ctx, userFrom(ctx), req.GetDeviceId(), req.GetInspectionId(), req.GetCaseRef(), framework.CaseStatus(req.GetStatus()), req.GetReason())
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (s *inspectionService) SetInspectionStatus(ctx context.Context, req *fieldw
 	if err := framework.FieldReason.Check(req.GetReason()); err != nil {
 		return nil, err
 	}
-	in, err := s.db.SetInspectionStatus(ctx, userFrom(ctx), req.GetDeviceId(), req.GetInspectionId(), req.GetStatus(), req.GetReason())
+	in, err := s.db.SetInspectionStatus(ctx, userFrom(ctx), req.GetDeviceId(), req.GetInspectionId(), framework.InspectionStatus(req.GetStatus()), req.GetReason())
 	if err != nil {
 		return nil, err
 	}

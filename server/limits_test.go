@@ -309,7 +309,7 @@ func TestPull_FiveCasesAtTheLimitsAcrossPages(t *testing.T) {
 	}
 	// One case at the limits, as the server sends it.
 	one := &fieldworkv1.Change{Seq: 1 << 40, Entity: &fieldworkv1.Change_Case{Case: &fieldworkv1.Case{InspectionId: id, CaseRef: got[0].Ref,
-		Attributes: got[0].Attributes, Inspector: got[0].Inspector, Status: framework.CaseNotStarted}}}
+		Attributes: got[0].Attributes, Inspector: got[0].Inspector, Status: string(framework.CaseNotStarted)}}}
 	if n := proto.Size(one); n > server.DefaultPullPageBytes/32 {
 		t.Errorf("a case at the limits is %d bytes, more than 1/32 of the page budget %d", n, server.DefaultPullPageBytes)
 	} else {

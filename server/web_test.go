@@ -331,8 +331,9 @@ func TestLiveView_OpenToWhoeverMayReadTheReport(t *testing.T) {
 	l := newLiveEnv(t)
 	id := l.inspection(t)
 	for _, tc := range []struct {
-		user, role string
-		may        bool
+		user string
+		role framework.Role
+		may  bool
 	}{
 		{"lead.l", framework.RoleLead, true},
 		{"qa.q", framework.RoleQA, true},
@@ -340,7 +341,7 @@ func TestLiveView_OpenToWhoeverMayReadTheReport(t *testing.T) {
 		{"insp.a", framework.RoleInspector, false},
 	} {
 		if tc.role != framework.RoleInspector {
-			l.addMember(t, id, tc.user, tc.role)
+			l.addMember(t, id, tc.user, string(tc.role))
 		}
 		token := l.token(t, tc.user)
 		_, err := fieldworkv1.NewReportServiceClient(l.conn).GetReport(as(t.Context(), token), &fieldworkv1.GetReportRequest{InspectionId: id})

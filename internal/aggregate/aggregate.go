@@ -32,7 +32,9 @@ func share(yes, relevant int) Share {
 
 // QuestionFigure is one question's figures.
 type QuestionFigure struct {
-	ID, Text, Kind, Type      string
+	ID, Text                  string
+	Kind                      framework.QuestionKind
+	Type                      string
 	StandardID, KeyQuestionID string
 	Share
 	No, NotApplicable, Answered int
@@ -48,7 +50,8 @@ type QuestionFigure struct {
 
 // StandardResult is one row of the ratings grid.
 type StandardResult struct {
-	ID, Title, Kind string
+	ID, Title string
+	Kind      framework.StandardKind
 	// Rating is "" when the standard has no rating yet.
 	Rating string
 	Points int

@@ -71,7 +71,7 @@ type CaseProgress struct {
 	Ref       string
 	Unit      string
 	Inspector string
-	Status    string
+	Status    framework.CaseStatus
 	Answered  int
 	Required  int
 }

@@ -4,7 +4,7 @@ package framework
 // administrator, on the team or not (an administrator keeps every lead, QA
 // and analyst power on every inspection, even where a cases.csv made them
 // an inspector), else their team role ("" when not on the team).
-func EffectiveRole(teamRole string, admin bool) string {
+func EffectiveRole(teamRole Role, admin bool) Role {
 	if admin {
 		return RoleAdmin
 	}
@@ -15,7 +15,7 @@ func EffectiveRole(teamRole string, admin bool) string {
 // report, its exports and the live view. The figures pool every case, so
 // an inspector, who sees only their own, does not; QA, who see every case
 // to moderate it, do.
-func CanReadReport(role string) bool {
+func CanReadReport(role Role) bool {
 	switch role {
 	case RoleAdmin, RoleLead, RoleQA, RoleAnalyst:
 		return true
@@ -33,7 +33,7 @@ func CanReadReport(role string) bool {
 // Pull's filter (store.Changes) is this rule written in SQL, and
 // TestCanSeeCaseMatchesPull holds the two together. Every ack, error and
 // listing that would carry a case's contents asks this first.
-func CanSeeCase(role string, assigned bool) bool {
+func CanSeeCase(role Role, assigned bool) bool {
 	switch role {
 	case RoleAdmin, RoleLead, RoleQA, RoleAnalyst:
 		return true

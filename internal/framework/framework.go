@@ -14,17 +14,23 @@ import (
 	"strings"
 )
 
+// StandardKind is how a standard is rated.
+type StandardKind string
+
 // Standard kinds.
 const (
-	KindCaseRated = "case_rated" // rated from case answers to its key questions
-	KindJudged    = "judged"     // rated by the lead inspector from other evidence
+	KindCaseRated StandardKind = "case_rated" // rated from case answers to its key questions
+	KindJudged                 = "judged"     // rated by the lead inspector from other evidence
 )
+
+// QuestionKind is where a question sits in the framework.
+type QuestionKind string
 
 // Question kinds, derived from where a question sits in the file.
 const (
-	QuestionKey           = "key"
-	QuestionPrompt        = "prompt"
-	QuestionSupplementary = "supplementary"
+	QuestionKey           QuestionKind = "key"
+	QuestionPrompt                     = "prompt"
+	QuestionSupplementary              = "supplementary"
 )
 
 // Answer types.
@@ -70,12 +76,12 @@ type Domain struct {
 
 // Standard is either case-rated from its key questions or judged.
 type Standard struct {
-	ID            string      `json:"id"`
-	Title         string      `json:"title"`
-	Text          string      `json:"text,omitempty"`
-	Kind          string      `json:"kind"`
-	KeyQuestions  []*Question `json:"key_questions,omitempty"`
-	Supplementary []*Question `json:"supplementary,omitempty"`
+	ID            string       `json:"id"`
+	Title         string       `json:"title"`
+	Text          string       `json:"text,omitempty"`
+	Kind          StandardKind `json:"kind"`
+	KeyQuestions  []*Question  `json:"key_questions,omitempty"`
+	Supplementary []*Question  `json:"supplementary,omitempty"`
 }
 
 // Question is a key question, a prompt or a supplementary question.
@@ -94,9 +100,9 @@ type Question struct {
 	AppliesWhen []*Condition `json:"applies_when,omitempty"`
 	Prompts     []*Question  `json:"prompts,omitempty"`
 
-	Kind          string `json:"-"`
-	StandardID    string `json:"-"`
-	KeyQuestionID string `json:"-"`
+	Kind          QuestionKind `json:"-"`
+	StandardID    string       `json:"-"`
+	KeyQuestionID string       `json:"-"`
 }
 
 // Load parses and checks a framework file. An inconsistent file is rejected
@@ -201,9 +207,9 @@ func (f *Framework) index() []string {
 		seen[id] = what
 		return id
 	}
-	var addQuestion func(q *Question, kind, standard, key string)
-	addQuestion = func(q *Question, kind, standard, key string) {
-		qid := claim(q.ID, kind+" question")
+	var addQuestion func(q *Question, kind QuestionKind, standard, key string)
+	addQuestion = func(q *Question, kind QuestionKind, standard, key string) {
+		qid := claim(q.ID, string(kind)+" question")
 		q.Kind, q.StandardID, q.KeyQuestionID = kind, standard, key
 		if q.Type == "" {
 			q.Type = TypeYesNo

@@ -2,30 +2,42 @@ package framework
 
 import "time"
 
+// InspectionStatus is where an inspection is in its life: planning →
+// fieldwork → moderation → locked (CheckInspectionTransition).
+type InspectionStatus string
+
 // Inspection statuses.
 const (
-	InspectionPlanning   = "planning"
-	InspectionFieldwork  = "fieldwork"
-	InspectionModeration = "moderation"
-	InspectionLocked     = "locked"
+	InspectionPlanning   InspectionStatus = "planning"
+	InspectionFieldwork                   = "fieldwork"
+	InspectionModeration                  = "moderation"
+	InspectionLocked                      = "locked"
 )
+
+// Role is what a user may do on an inspection (access.go). "" is no role:
+// not on the team.
+type Role string
 
 // Roles on an inspection; RoleAdmin is global.
 const (
-	RoleLead      = "lead"
-	RoleInspector = "inspector"
-	RoleQA        = "qa"
-	RoleAnalyst   = "analyst"
-	RoleAdmin     = "admin"
+	RoleLead      Role = "lead"
+	RoleInspector      = "inspector"
+	RoleQA             = "qa"
+	RoleAnalyst        = "analyst"
+	RoleAdmin          = "admin"
 )
+
+// CaseStatus is where a case's recording is: not_started → in_progress →
+// submitted → qa_checked → locked (CheckCaseTransition).
+type CaseStatus string
 
 // Case statuses.
 const (
-	CaseNotStarted = "not_started"
-	CaseInProgress = "in_progress"
-	CaseSubmitted  = "submitted"
-	CaseQAChecked  = "qa_checked"
-	CaseLocked     = "locked"
+	CaseNotStarted CaseStatus = "not_started"
+	CaseInProgress            = "in_progress"
+	CaseSubmitted             = "submitted"
+	CaseQAChecked             = "qa_checked"
+	CaseLocked                = "locked"
 )
 
 // Inspection is one inspection of one unit under one framework version.
@@ -35,11 +47,11 @@ type Inspection struct {
 	Unit             string
 	FrameworkID      string
 	FrameworkVersion int
-	Status           string
+	Status           InspectionStatus
 	CreatedAt        time.Time
 	// Role is the reading user's role on it ("admin" for an administrator
 	// who is not on the team).
-	Role string
+	Role Role
 }
 
 // Actor is who makes a write, from which device: every write is
@@ -56,7 +68,7 @@ type Case struct {
 	Ref        string
 	Attributes map[string]string
 	Inspector  string
-	Status     string
+	Status     CaseStatus
 }
 
 // Answer is the current answer to one question for one case.
@@ -81,7 +93,7 @@ type Judgement struct {
 }
 
 // ValidRole reports whether role is one of the per-inspection roles.
-func ValidRole(role string) bool {
+func ValidRole(role Role) bool {
 	switch role {
 	case RoleLead, RoleInspector, RoleQA, RoleAnalyst:
 		return true

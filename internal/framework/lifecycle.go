@@ -7,10 +7,10 @@ import (
 )
 
 // caseOrder is the forward order of case statuses.
-var caseOrder = []string{CaseNotStarted, CaseInProgress, CaseSubmitted, CaseQAChecked, CaseLocked}
+var caseOrder = []CaseStatus{CaseNotStarted, CaseInProgress, CaseSubmitted, CaseQAChecked, CaseLocked}
 
 // ValidCaseStatus reports whether s is a case status.
-func ValidCaseStatus(s string) bool { return slices.Contains(caseOrder, s) }
+func ValidCaseStatus(s CaseStatus) bool { return slices.Contains(caseOrder, s) }
 
 // CheckCaseTransition decides whether someone with role on the inspection
 // (assigned: the case is theirs; admin for a global administrator) may move
@@ -19,7 +19,7 @@ func ValidCaseStatus(s string) bool { return slices.Contains(caseOrder, s) }
 // a time (in_progress may also be entered from not_started implicitly by
 // the first answer). Moving back is a return (to in_progress) or an unlock,
 // needs a reason, and belongs to QA and the lead.
-func CheckCaseTransition(role string, assigned bool, from, to, reason string) error {
+func CheckCaseTransition(role Role, assigned bool, from, to CaseStatus, reason string) error {
 	if !ValidCaseStatus(to) || to == CaseNotStarted {
 		return Errorf(CodeInvalid, "status %q is not one of in_progress, submitted, qa_checked, locked", to)
 	}
@@ -70,7 +70,7 @@ func CheckCaseTransition(role string, assigned bool, from, to, reason string) er
 // case's answers are not changed. caseRef is "" for a write to the
 // inspection rather than to one case's answers. Every write path calls it
 // before writing, on the server and in the offline store.
-func CheckWritable(inspectionID, inspectionStatus, caseRef, caseStatus string) error {
+func CheckWritable(inspectionID string, inspectionStatus InspectionStatus, caseRef string, caseStatus CaseStatus) error {
 	if inspectionStatus == InspectionLocked {
 		return Errorf(CodePrecondition, "inspection %s is locked", inspectionID)
 	}
@@ -87,7 +87,7 @@ func CheckWritable(inspectionID, inspectionStatus, caseRef, caseStatus string) e
 // QA until it is QA-checked, the lead until it is locked. The server's
 // push and RecordAnswer and the offline store all call it, so the
 // inspector learns offline what the server would say.
-func CheckAnswerWrite(role string, assigned bool, inspectionID, inspectionStatus string, c Case) error {
+func CheckAnswerWrite(role Role, assigned bool, inspectionID string, inspectionStatus InspectionStatus, c Case) error {
 	if err := CheckWritable(inspectionID, inspectionStatus, c.Ref, c.Status); err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func CheckAnswerWrite(role string, assigned bool, inspectionID, inspectionStatus
 	return nil
 }
 
-func checkAnswerRole(role string, assigned bool, caseStatus string) error {
+func checkAnswerRole(role Role, assigned bool, caseStatus CaseStatus) error {
 	lead := role == RoleLead || role == RoleAdmin
 	switch caseStatus {
 	case CaseQAChecked:
@@ -124,7 +124,7 @@ func checkAnswerRole(role string, assigned bool, caseStatus string) error {
 
 // CheckInspectionTransition decides an inspection status change (the lead
 // or an administrator only; unlocking needs a reason).
-func CheckInspectionTransition(role, from, to, reason string) error {
+func CheckInspectionTransition(role Role, from, to InspectionStatus, reason string) error {
 	switch to {
 	case InspectionPlanning, InspectionFieldwork, InspectionModeration, InspectionLocked:
 	default:

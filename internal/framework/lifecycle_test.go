@@ -4,8 +4,10 @@ import "testing"
 
 func TestCheckWritable(t *testing.T) {
 	for _, tc := range []struct {
-		insp, ref, cs string
-		want          string
+		insp InspectionStatus
+		ref  string
+		cs   CaseStatus
+		want string
 	}{
 		{InspectionFieldwork, "C-1", CaseInProgress, ""},
 		{InspectionModeration, "C-1", CaseQAChecked, ""},
@@ -25,9 +27,9 @@ func TestCheckWritable(t *testing.T) {
 // The matrix of who may change a case's answers in each case status.
 func TestCheckAnswerWrite(t *testing.T) {
 	const ok = ""
-	statuses := []string{CaseNotStarted, CaseInProgress, CaseSubmitted, CaseQAChecked, CaseLocked}
+	statuses := []CaseStatus{CaseNotStarted, CaseInProgress, CaseSubmitted, CaseQAChecked, CaseLocked}
 	for _, tc := range []struct {
-		role     string
+		role     Role
 		assigned bool
 		want     []Code // per status, in the order above; "" allowed
 	}{
@@ -60,7 +62,7 @@ func TestAccessRules(t *testing.T) {
 		t.Error("EffectiveRole: an administrator is admin on every inspection; anyone else has their team role")
 	}
 	for _, tc := range []struct {
-		role         string
+		role         Role
 		own, others  bool
 		readsReports bool
 	}{

@@ -17,7 +17,7 @@ type Op struct {
 	// ConflictID, when set, makes the op the resolution of that conflict;
 	// Resolution is how the value was chosen: mine, theirs or value.
 	ConflictID string
-	Resolution string
+	Resolution Resolution
 	// Supersedes lists the earlier edits of the same answer that were still
 	// in this device's outbox when the op was made: once the op is applied,
 	// each of them that arrives later is superseded by it (docs/sync.md).
@@ -32,11 +32,14 @@ const (
 	MaxSupersedes = 1000
 )
 
+// Resolution is how a conflict's value was chosen.
+type Resolution string
+
 // Resolutions of a conflict.
 const (
-	ResolveMine   = "mine"   // the edit the server refused
-	ResolveTheirs = "theirs" // the value the server kept
-	ResolveValue  = "value"  // a new value
+	ResolveMine   Resolution = "mine"   // the edit the server refused
+	ResolveTheirs            = "theirs" // the value the server kept
+	ResolveValue             = "value"  // a new value
 )
 
 // OpResult is the outcome of applying an op.

@@ -26,7 +26,7 @@ func (l *Store) Record(ctx context.Context, user, inspectionID, caseRef, questio
 // Resolve queues the resolution of an open conflict: choice is mine (the
 // refused edit), theirs (the value the server kept) or value (a new value
 // given in value and note). Like Record it works offline.
-func (l *Store) Resolve(ctx context.Context, user, conflictID, choice, value, note string) (framework.Op, error) {
+func (l *Store) Resolve(ctx context.Context, user, conflictID string, choice framework.Resolution, value, note string) (framework.Op, error) {
 	var body, status string
 	err := l.conn.Writer.QueryRowContext(ctx, `SELECT body, status FROM conflicts WHERE id = ?`, conflictID).Scan(&body, &status)
 	if errors.Is(err, sql.ErrNoRows) {

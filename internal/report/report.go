@@ -65,12 +65,12 @@ type cellJSON struct {
 // alone defines the JSON (docs/report-json.md), so aggregate's types carry
 // no tags.
 type caseProgress struct {
-	Ref       string `json:"case_ref"`
-	Unit      string `json:"unit,omitempty"`
-	Inspector string `json:"inspector"`
-	Status    string `json:"status"`
-	Answered  int    `json:"answered"`
-	Required  int    `json:"required"`
+	Ref       string               `json:"case_ref"`
+	Unit      string               `json:"unit,omitempty"`
+	Inspector string               `json:"inspector"`
+	Status    framework.CaseStatus `json:"status"`
+	Answered  int                  `json:"answered"`
+	Required  int                  `json:"required"`
 }
 
 type inspectorProgress struct {
@@ -137,7 +137,7 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		Pooled: figure{Yes: r.Pooled.Yes, Relevant: r.Pooled.Relevant, Percent: pct(r.Pooled)},
 	}
 	for _, q := range r.Questions {
-		f := figure{Kind: q.Kind, Standard: q.StandardID, KeyQuestion: q.KeyQuestionID, Yes: q.Yes, No: ptr(q.No),
+		f := figure{Kind: string(q.Kind), Standard: q.StandardID, KeyQuestion: q.KeyQuestionID, Yes: q.Yes, No: ptr(q.No),
 			NotApplicable: ptr(q.NotApplicable), Relevant: q.Relevant, Percent: pct(q.Share), Band: q.Band, Answered: ptr(q.Answered)}
 		if q.Type == framework.TypeCount {
 			f.No, f.NotApplicable = nil, nil
@@ -153,7 +153,7 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		}
 	}
 	for _, s := range r.Standards {
-		st := standard{Title: s.Title, Kind: s.Kind, Points: s.Points, Rationale: s.Rationale, Yes: s.Yes, Relevant: s.Relevant, Percent: pct(s.Share)}
+		st := standard{Title: s.Title, Kind: string(s.Kind), Points: s.Points, Rationale: s.Rationale, Yes: s.Yes, Relevant: s.Relevant, Percent: pct(s.Share)}
 		if s.Rating != "" {
 			st.Rating = ptr(s.Rating)
 		}

@@ -64,7 +64,7 @@ func Tables(r *aggregate.Report) []Table {
 			{"lowest_key_question", Text}, {"lowest_percent", Percent}, {"sensitive", Text},
 			{"cases_to_raise", Int}, {"raise_to", Text}, {"cases_to_lower", Int}, {"lower_to", Text}}}
 		for _, s := range r.Standards {
-			row := []Cell{txt(s.ID), txt(s.Title), txt(s.Kind), txt(s.Rating), null(), txt(s.Lowest), null(), txt(""), null(), txt(s.UpTo), null(), txt(s.DownTo)}
+			row := []Cell{txt(s.ID), txt(s.Title), txt(string(s.Kind)), txt(s.Rating), null(), txt(s.Lowest), null(), txt(""), null(), txt(s.UpTo), null(), txt(s.DownTo)}
 			if s.Rating != "" {
 				row[4] = num(s.Points)
 			}
@@ -127,10 +127,10 @@ func Tables(r *aggregate.Report) []Table {
 			for _, v := range vals {
 				counts.Rows = append(counts.Rows, []Cell{txt(q.ID), txt(q.Text), num(int(v)), num(q.Distribution[v])})
 			}
-			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(q.Kind), txt(q.StandardID), txt(q.KeyQuestionID),
+			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(string(q.Kind)), txt(q.StandardID), txt(q.KeyQuestionID),
 				txt(fmt.Sprintf("%s (%d or more)", q.Text, q.Threshold)), num(q.Yes), num(q.Relevant - q.Yes), num(q.NotApplicable), num(q.Relevant), pctCell(q.Share)})
 		default:
-			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(q.Kind), txt(q.StandardID), txt(q.KeyQuestionID), txt(q.Text),
+			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(string(q.Kind)), txt(q.StandardID), txt(q.KeyQuestionID), txt(q.Text),
 				num(q.Yes), num(q.No), num(q.NotApplicable), num(q.Relevant), pctCell(q.Share)})
 		}
 	}
@@ -167,7 +167,7 @@ func Tables(r *aggregate.Report) []Table {
 		{"case_ref", Text}, {"inspector", Text}, {"status", Text}, {"answered", Int}, {"required", Int}, {"percent", Percent}}}
 	for _, c := range r.CaseProgress {
 		p, _ := framework.Percent(c.Answered, c.Required)
-		cp.Rows = append(cp.Rows, []Cell{txt(c.Ref), txt(c.Inspector), txt(c.Status), num(c.Answered), num(c.Required), num(p)})
+		cp.Rows = append(cp.Rows, []Cell{txt(c.Ref), txt(c.Inspector), txt(string(c.Status)), num(c.Answered), num(c.Required), num(p)})
 	}
 	ip := Table{Name: "completeness_inspectors", Title: "Completeness by inspector", Columns: []Column{
 		{"inspector", Text}, {"cases", Int}, {"cases_complete", Int}, {"submitted", Int}, {"answered", Int}, {"required", Int}, {"percent", Percent}}}

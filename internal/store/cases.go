@@ -16,8 +16,9 @@ import (
 
 // inspectionFramework loads an inspection's status and framework inside a
 // transaction.
-func (db *DB) inspectionFramework(ctx context.Context, tx *sql.Tx, inspectionID string) (*framework.Framework, string, error) {
-	var fwID, status string
+func (db *DB) inspectionFramework(ctx context.Context, tx *sql.Tx, inspectionID string) (*framework.Framework, framework.InspectionStatus, error) {
+	var fwID string
+	var status framework.InspectionStatus
 	var fwVersion int
 	err := tx.QueryRowContext(ctx, `SELECT framework_id, framework_version, status FROM inspections WHERE id = ?`, inspectionID).Scan(&fwID, &fwVersion, &status)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -142,7 +143,7 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 // otherwise that one case. Each case comes with its answers and open
 // conflicts, after it.
 func announce(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string) error {
-	var role string
+	var role framework.Role
 	if err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user).Scan(&role); err != nil {
 		return fmt.Errorf("announce to %s: %w", user, err)
 	}

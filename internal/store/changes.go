@@ -159,7 +159,7 @@ func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (chan
 			ch := framework.Change{Seq: r.seq, InspectionID: r.inspection}
 			switch r.kind {
 			case "inspection":
-				var role string
+				var role framework.Role
 				in, err := scanInspection(tx.QueryRowContext(ctx, `SELECT `+inspectionCols+`, coalesce(t.role, '') FROM inspections i
 					LEFT JOIN team t ON t.inspection_id = i.id AND t.user_name = ? WHERE i.id = ?`, u.Name, r.entity), &role)
 				if err != nil {

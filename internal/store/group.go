@@ -20,9 +20,9 @@ import (
 
 // groupCache holds what one shared transaction has read and will write.
 type groupCache struct {
-	insp    map[string]*batchInspection // by inspection id
-	roles   map[[2]string]string        // (inspection, user) → role
-	cases   map[[2]string]*caseRow      // by (inspection, ref)
+	insp    map[string]*batchInspection  // by inspection id
+	roles   map[[2]string]framework.Role // (inspection, user) → role
+	cases   map[[2]string]*caseRow       // by (inspection, ref)
 	answers map[string]map[string]*syncer.Current
 	counts  countDeltas
 
@@ -48,7 +48,7 @@ func (gc *groupCache) now(db *DB) string {
 
 type batchInspection struct {
 	fw     *framework.Framework
-	status string
+	status framework.InspectionStatus
 	err    error
 }
 
@@ -98,7 +98,7 @@ type pendingRows struct {
 }
 
 func newGroupCache() *groupCache {
-	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]string{}, cases: map[[2]string]*caseRow{},
+	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]framework.Role{}, cases: map[[2]string]*caseRow{},
 		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]opRecord{},
 		acks: map[string]opRecord{}, superseded: map[string]supersession{}, deviceMax: map[[2]string]deviceSeq{}, devicesNew: map[[2]string]bool{},
 		rows: pendingRows{latest: map[[2]string]int{}}}
@@ -318,7 +318,7 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 		gc.change(cur.inspectionID, "case", cur.caseID, cur.caseID)
 		// Audited like a status set by hand, as the writer whose answer moved it.
 		gc.audit(at, a, "case.status", "case/"+cur.inspectionID+"/"+ans.CaseRef,
-			map[string]string{"status": framework.CaseNotStarted}, map[string]string{"status": framework.CaseInProgress, "reason": "first answer"})
+			map[string]any{"status": framework.CaseNotStarted}, map[string]any{"status": framework.CaseInProgress, "reason": "first answer"})
 	}
 	return nil
 }

@@ -69,7 +69,7 @@ func (db *DB) Inspection(ctx context.Context, u User, id string) (framework.Insp
 	if err != nil {
 		return framework.Inspection{}, fmt.Errorf("get inspection %s: %w", id, err)
 	}
-	in.Role = framework.EffectiveRole(role.String, u.Admin)
+	in.Role = framework.EffectiveRole(framework.Role(role.String), u.Admin)
 	return in, nil
 }
 
@@ -90,14 +90,14 @@ func (db *DB) Inspections(ctx context.Context, u User) ([]framework.Inspection, 
 		if err != nil {
 			return nil, fmt.Errorf("list inspections: %w", err)
 		}
-		in.Role = framework.EffectiveRole(role.String, u.Admin) // only an administrator lists one they are not on
+		in.Role = framework.EffectiveRole(framework.Role(role.String), u.Admin) // only an administrator lists one they are not on
 		out = append(out, in)
 	}
 	return out, rows.Err()
 }
 
 // AddTeamMember gives a user (created if new) a role on an inspection.
-func (db *DB) AddTeamMember(ctx context.Context, a framework.Actor, inspectionID, user, role string) error {
+func (db *DB) AddTeamMember(ctx context.Context, a framework.Actor, inspectionID, user string, role framework.Role) error {
 	if !framework.ValidRole(role) {
 		return framework.Errorf(framework.CodeInvalid, "role %q is not one of lead, inspector, qa, analyst", role)
 	}
@@ -123,7 +123,7 @@ func (db *DB) AddTeamMember(ctx context.Context, a framework.Actor, inspectionID
 		if err := addChange(ctx, tx, inspectionID, "inspection", nil, inspectionID); err != nil {
 			return err
 		}
-		if before.String != role {
+		if framework.Role(before.String) != role {
 			// What the user may see changed: deliver it to their devices,
 			// and take back the cases an inspector may not see.
 			if err := announce(ctx, tx, inspectionID, user, ""); err != nil {
@@ -143,7 +143,7 @@ func (db *DB) AddTeamMember(ctx context.Context, a framework.Actor, inspectionID
 // devices to drop the inspection and its cases. It refuses while cases are still assigned to
 // them: those would be left with nobody to answer them. It returns the role
 // they had and the number of cases withdrawn.
-func (db *DB) RemoveTeamMember(ctx context.Context, a framework.Actor, inspectionID, user string) (role string, withdrawn int, err error) {
+func (db *DB) RemoveTeamMember(ctx context.Context, a framework.Actor, inspectionID, user string) (role framework.Role, withdrawn int, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		if err := inspectionExists(ctx, tx, inspectionID); err != nil {
 			return err

@@ -10,18 +10,18 @@ import (
 )
 
 // teamRole is a user's role on an inspection's team ("" if not on it).
-func teamRole(ctx context.Context, tx *sql.Tx, inspectionID, user string) (string, error) {
+func teamRole(ctx context.Context, tx *sql.Tx, inspectionID, user string) (framework.Role, error) {
 	var role sql.NullString
 	err := tx.QueryRowContext(ctx, `SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user).Scan(&role)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
-	return role.String, nil
+	return framework.Role(role.String), nil
 }
 
 // roleOn is the user's effective role on an inspection
 // (framework.EffectiveRole).
-func roleOn(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (string, error) {
+func roleOn(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (framework.Role, error) {
 	if u.Admin {
 		return framework.EffectiveRole("", true), nil // no need to read the team
 	}
@@ -31,7 +31,7 @@ func roleOn(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (strin
 // visibleCase loads a case for a caller who may see it, with the caller's
 // role; to anyone else it answers as framework.CanSeeCase's errors say,
 // the same whether the case exists or not.
-func visibleCase(ctx context.Context, tx *sql.Tx, u User, inspectionID, caseRef string) (caseRow, string, error) {
+func visibleCase(ctx context.Context, tx *sql.Tx, u User, inspectionID, caseRef string) (caseRow, framework.Role, error) {
 	role, err := roleOn(ctx, tx, u, inspectionID)
 	if err != nil {
 		return caseRow{}, "", err
@@ -55,7 +55,7 @@ func visibleCase(ctx context.Context, tx *sql.Tx, u User, inspectionID, caseRef 
 // SetCaseStatus moves a case to a new status after checking the lifecycle
 // rules (framework.CheckCaseTransition) and, for submission, that every
 // applicable question is answered.
-func (db *DB) SetCaseStatus(ctx context.Context, u User, device, inspectionID, caseRef, to, reason string) (framework.Case, error) {
+func (db *DB) SetCaseStatus(ctx context.Context, u User, device, inspectionID, caseRef string, to framework.CaseStatus, reason string) (framework.Case, error) {
 	var out framework.Case
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		cr, role, err := visibleCase(ctx, tx, u, inspectionID, caseRef)
@@ -102,7 +102,7 @@ func (db *DB) SetCaseStatus(ctx context.Context, u User, device, inspectionID, c
 			return err
 		}
 		if err := audit(ctx, tx, at, framework.Actor{User: u.Name, Device: device, Admin: u.Admin}, "case.status", "case/"+inspectionID+"/"+caseRef,
-			map[string]string{"status": cr.c.Status}, map[string]string{"status": to, "reason": reason}); err != nil {
+			map[string]any{"status": cr.c.Status}, map[string]any{"status": to, "reason": reason}); err != nil {
 			return err
 		}
 		out = cr.c
@@ -117,7 +117,7 @@ func (db *DB) SetCaseStatus(ctx context.Context, u User, device, inspectionID, c
 
 // SetInspectionStatus changes an inspection's status (lock freezes every
 // case; unlocking needs a reason).
-func (db *DB) SetInspectionStatus(ctx context.Context, u User, device, inspectionID, to, reason string) (framework.Inspection, error) {
+func (db *DB) SetInspectionStatus(ctx context.Context, u User, device, inspectionID string, to framework.InspectionStatus, reason string) (framework.Inspection, error) {
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		_, status, err := db.inspectionFramework(ctx, tx, inspectionID)
 		if err != nil {
@@ -138,7 +138,7 @@ func (db *DB) SetInspectionStatus(ctx context.Context, u User, device, inspectio
 			return err
 		}
 		return audit(ctx, tx, at, framework.Actor{User: u.Name, Device: device, Admin: u.Admin}, "inspection.status", "inspection/"+inspectionID,
-			map[string]string{"status": status}, map[string]string{"status": to, "reason": reason})
+			map[string]any{"status": status}, map[string]any{"status": to, "reason": reason})
 	})
 	if err != nil {
 		return framework.Inspection{}, fmt.Errorf("set inspection status: %w", err)

@@ -368,7 +368,7 @@ func (gc *groupCache) canSee(ctx context.Context, tx *sql.Tx, u User, inspection
 // role is the caller's role on an inspection (RoleAdmin for an
 // administrator not on its team, "" for anyone else not on it), read once
 // per group: one group holds several users' batches.
-func (gc *groupCache) role(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (string, error) {
+func (gc *groupCache) role(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (framework.Role, error) {
 	rk := [2]string{inspectionID, u.Name}
 	role, ok := gc.roles[rk]
 	if !ok {
@@ -389,7 +389,7 @@ func reject(op framework.Op, err error) framework.Ack {
 type current struct {
 	caseID       string
 	inspectionID string
-	caseStatus   string
+	caseStatus   framework.CaseStatus
 	// fw and attrs decide whether the answer counts (countDeltas.add).
 	fw    *framework.Framework
 	attrs map[string]string

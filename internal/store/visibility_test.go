@@ -20,7 +20,10 @@ func TestCanSeeCaseMatchesPull(t *testing.T) {
 	mustCases(t, db, id) // T-1 insp.a's, T-2 insp.b's
 	other := mustInspection(t, db)
 	mustCases(t, db, other)
-	for _, m := range []struct{ user, role string }{{"lead.l", framework.RoleLead}, {"qa.q", framework.RoleQA}, {"an.n", framework.RoleAnalyst}} {
+	for _, m := range []struct {
+		user string
+		role framework.Role
+	}{{"lead.l", framework.RoleLead}, {"qa.q", framework.RoleQA}, {"an.n", framework.RoleAnalyst}} {
 		if err := db.AddTeamMember(ctx, admin, id, m.user, m.role); err != nil {
 			t.Fatal(err)
 		}
@@ -38,7 +41,7 @@ func TestCanSeeCaseMatchesPull(t *testing.T) {
 	}
 	users := []struct {
 		u    store.User
-		role string // on inspection id
+		role framework.Role // on inspection id
 	}{
 		{adminUser(), framework.RoleAdmin}, {store.User{Name: "lead.l"}, framework.RoleLead}, {store.User{Name: "qa.q"}, framework.RoleQA},
 		{store.User{Name: "an.n"}, framework.RoleAnalyst}, {store.User{Name: "insp.a"}, framework.RoleInspector},

@@ -31,7 +31,7 @@ func Payload(user string, op framework.Op) int64 {
 	field(op.DeviceID)
 	field(strconv.FormatInt(op.DeviceSeq, 10))
 	field(op.ConflictID)
-	field(op.Resolution)
+	field(string(op.Resolution))
 	field(strconv.Itoa(len(op.Supersedes)))
 	for _, id := range op.Supersedes {
 		field(id)

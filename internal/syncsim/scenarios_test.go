@@ -136,7 +136,7 @@ func TestDevicesEditOverlappingAnswersOffline(t *testing.T) {
 						if i%2 == 1 || !canWrite(d.User, c.CaseRef) {
 							continue
 						}
-						choice := []string{framework.ResolveMine, framework.ResolveTheirs, framework.ResolveValue}[rng.IntN(3)]
+						choice := []framework.Resolution{framework.ResolveMine, framework.ResolveTheirs, framework.ResolveValue}[rng.IntN(3)]
 						op, err := d.Local.Resolve(t.Context(), d.User, c.ID, choice, "yes", "agreed")
 						if err != nil {
 							t.Fatalf("round %d resolve: %v", round, err)

@@ -67,8 +67,11 @@ func Start(tb testing.TB, dir string) *World {
 	if _, _, err := w.Srv.DB().ImportCases(ctx, admin, in.ID, rows); err != nil {
 		tb.Fatal(err)
 	}
-	for _, u := range []string{"lead", "qa"} {
-		if err := w.Srv.DB().AddTeamMember(ctx, admin, in.ID, u, map[string]string{"lead": "lead", "qa": "qa"}[u]); err != nil {
+	for _, m := range []struct {
+		user string
+		role framework.Role
+	}{{"lead", framework.RoleLead}, {"qa", framework.RoleQA}} {
+		if err := w.Srv.DB().AddTeamMember(ctx, admin, in.ID, m.user, m.role); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -302,7 +305,7 @@ func CheckInspection(tb testing.TB, w *World, inspectionID string, devices []*De
 // ServerRole is the user's role on the inspection as the server database
 // db holds it: admin for a global admin, the team role, or "" when the user
 // is on no team of it.
-func ServerRole(db *sql.DB, inspectionID, user string) (string, error) {
+func ServerRole(db *sql.DB, inspectionID, user string) (framework.Role, error) {
 	var admin bool
 	if err := db.QueryRow(`SELECT admin FROM users WHERE name = ?`, user).Scan(&admin); err != nil && err != sql.ErrNoRows {
 		return "", err
@@ -310,7 +313,7 @@ func ServerRole(db *sql.DB, inspectionID, user string) (string, error) {
 	if admin {
 		return framework.RoleAdmin, nil
 	}
-	var role string
+	var role framework.Role
 	err := db.QueryRow(`SELECT role FROM team WHERE inspection_id = ? AND user_name = ?`, inspectionID, user).Scan(&role)
 	if err == sql.ErrNoRows {
 		return "", nil

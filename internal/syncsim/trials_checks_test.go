@@ -21,7 +21,7 @@ func (tr *trial) change(f func(v *vis)) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	last := tr.states[len(tr.states)-1]
-	v := vis{assign: map[string]string{}, role: map[string]string{}}
+	v := vis{assign: map[string]string{}, role: map[string]framework.Role{}}
 	for k, x := range last.assign {
 		v.assign[k] = x
 	}

@@ -87,7 +87,7 @@ func TestRandomizedFaultTrials(t *testing.T) {
 // user's team role ("" when off the team).
 type vis struct {
 	assign map[string]string
-	role   map[string]string
+	role   map[string]framework.Role
 }
 
 type tdev struct {
@@ -133,7 +133,7 @@ func runTrial(t, parent *testing.T, w *syncsim.World, proxy *faultproxy.Proxy, d
 		t.Fatal(err)
 	}
 	tr.insp = in.ID
-	v := vis{assign: map[string]string{}, role: map[string]string{tr.a: framework.RoleInspector, tr.b: framework.RoleInspector, tr.lead: framework.RoleLead, tr.qa: framework.RoleQA}}
+	v := vis{assign: map[string]string{}, role: map[string]framework.Role{tr.a: framework.RoleInspector, tr.b: framework.RoleInspector, tr.lead: framework.RoleLead, tr.qa: framework.RoleQA}}
 	for i, c := range tr.cases {
 		v.assign[c] = map[bool]string{true: tr.a, false: tr.b}[i < 2]
 	}
@@ -141,7 +141,7 @@ func runTrial(t, parent *testing.T, w *syncsim.World, proxy *faultproxy.Proxy, d
 	for _, c := range tr.cases {
 		tr.importCase(c, v.assign[c])
 	}
-	for u, role := range map[string]string{tr.lead: framework.RoleLead, tr.qa: framework.RoleQA} {
+	for u, role := range map[string]framework.Role{tr.lead: framework.RoleLead, tr.qa: framework.RoleQA} {
 		if err := w.Srv.DB().AddTeamMember(ctx, adminActor, tr.insp, u, role); err != nil {
 			t.Fatal(err)
 		}

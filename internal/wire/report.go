@@ -19,7 +19,7 @@ func ReportToProto(r *aggregate.Report) *fieldworkv1.Report {
 	}
 	for _, s := range r.Standards {
 		m.Standards = append(m.Standards, &fieldworkv1.StandardResult{
-			StandardId: s.ID, Title: s.Title, Kind: s.Kind, Rating: s.Rating, Points: int32(s.Points),
+			StandardId: s.ID, Title: s.Title, Kind: string(s.Kind), Rating: s.Rating, Points: int32(s.Points),
 			LowestKeyQuestionId: s.Lowest, LowestPercent: int32(s.LowestPercent), HasLowest: s.HasLowest, Rationale: s.Rationale,
 			Yes: int32(s.Yes), Relevant: int32(s.Relevant), Percent: int32(s.Percent), HasPercent: s.HasPercent,
 			Sensitive: s.Sensitive, CasesUp: int32(s.CasesUp), UpTo: s.UpTo, CasesDown: int32(s.CasesDown), DownTo: s.DownTo,
@@ -45,7 +45,7 @@ func ReportToProto(r *aggregate.Report) *fieldworkv1.Report {
 		m.Breakdowns = append(m.Breakdowns, bm)
 	}
 	for _, c := range r.CaseProgress {
-		m.CaseProgress = append(m.CaseProgress, &fieldworkv1.CaseProgress{CaseRef: c.Ref, Unit: c.Unit, Inspector: c.Inspector, Status: c.Status,
+		m.CaseProgress = append(m.CaseProgress, &fieldworkv1.CaseProgress{CaseRef: c.Ref, Unit: c.Unit, Inspector: c.Inspector, Status: string(c.Status),
 			Answered: int32(c.Answered), Required: int32(c.Required)})
 	}
 	for _, i := range r.InspectorProgress {
@@ -57,7 +57,7 @@ func ReportToProto(r *aggregate.Report) *fieldworkv1.Report {
 	}
 	for _, q := range r.Questions {
 		f := &fieldworkv1.QuestionFigure{
-			QuestionId: q.ID, Text: q.Text, Kind: q.Kind, StandardId: q.StandardID, KeyQuestionId: q.KeyQuestionID,
+			QuestionId: q.ID, Text: q.Text, Kind: string(q.Kind), StandardId: q.StandardID, KeyQuestionId: q.KeyQuestionID,
 			Yes: int32(q.Yes), No: int32(q.No), NotApplicable: int32(q.NotApplicable), Relevant: int32(q.Relevant),
 			HasPercent: q.HasPercent, Percent: int32(q.Percent), Answered: int32(q.Answered), RatingBand: q.Band, Type: q.Type,
 		}
@@ -87,7 +87,7 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 		Pooled:  aggregate.Share{Yes: int(m.GetPooledYes()), Relevant: int(m.GetPooledRelevant()), Percent: int(m.GetPooledPercent()), HasPercent: m.GetHasPooledPercent()},
 	}
 	for _, s := range m.GetStandards() {
-		r.Standards = append(r.Standards, aggregate.StandardResult{ID: s.GetStandardId(), Title: s.GetTitle(), Kind: s.GetKind(),
+		r.Standards = append(r.Standards, aggregate.StandardResult{ID: s.GetStandardId(), Title: s.GetTitle(), Kind: framework.StandardKind(s.GetKind()),
 			Rating: s.GetRating(), Points: int(s.GetPoints()), Lowest: s.GetLowestKeyQuestionId(), LowestPercent: int(s.GetLowestPercent()),
 			HasLowest: s.GetHasLowest(), Rationale: s.GetRationale(),
 			Share:     aggregate.Share{Yes: int(s.GetYes()), Relevant: int(s.GetRelevant()), Percent: int(s.GetPercent()), HasPercent: s.GetHasPercent()},
@@ -114,7 +114,7 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 	}
 	for _, c := range m.GetCaseProgress() {
 		r.CaseProgress = append(r.CaseProgress, aggregate.CaseProgress{Ref: c.GetCaseRef(), Unit: c.GetUnit(), Inspector: c.GetInspector(),
-			Status: c.GetStatus(), Answered: int(c.GetAnswered()), Required: int(c.GetRequired())})
+			Status: framework.CaseStatus(c.GetStatus()), Answered: int(c.GetAnswered()), Required: int(c.GetRequired())})
 	}
 	for _, i := range m.GetInspectorProgress() {
 		r.InspectorProgress = append(r.InspectorProgress, aggregate.InspectorProgress{Inspector: i.GetInspector(), Cases: int(i.GetCases()),
@@ -124,7 +124,7 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 		r.NoLongerApplies = append(r.NoLongerApplies, aggregate.StaleAnswer{CaseRef: a.GetCaseRef(), QuestionID: a.GetQuestionId(), Value: a.GetValue()})
 	}
 	for _, q := range m.GetQuestions() {
-		f := aggregate.QuestionFigure{ID: q.GetQuestionId(), Text: q.GetText(), Kind: q.GetKind(), Type: q.GetType(),
+		f := aggregate.QuestionFigure{ID: q.GetQuestionId(), Text: q.GetText(), Kind: framework.QuestionKind(q.GetKind()), Type: q.GetType(),
 			StandardID: q.GetStandardId(), KeyQuestionID: q.GetKeyQuestionId(),
 			Share: aggregate.Share{Yes: int(q.GetYes()), Relevant: int(q.GetRelevant()), Percent: int(q.GetPercent()), HasPercent: q.GetHasPercent()},
 			No:    int(q.GetNo()), NotApplicable: int(q.GetNotApplicable()), Answered: int(q.GetAnswered()), Band: q.GetRatingBand()}

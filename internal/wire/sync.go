@@ -16,14 +16,14 @@ import (
 func OpToProto(op framework.Op) *fieldworkv1.Op {
 	return &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
 		Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
-		ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: op.Resolution, Supersedes: op.Supersedes}
+		ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: string(op.Resolution), Supersedes: op.Supersedes}
 }
 
 // OpFromProto converts a pushed op.
 func OpFromProto(m *fieldworkv1.Op) framework.Op {
 	return framework.Op{ID: m.GetOpId(), InspectionID: m.GetInspectionId(), CaseRef: m.GetCaseRef(), QuestionID: m.GetQuestionId(),
 		Value: m.GetValue(), Note: m.GetNote(), BaseRevision: m.GetBaseRevision(), DeviceID: m.GetDeviceId(), DeviceSeq: m.GetDeviceSeq(),
-		ClientTime: m.GetClientTime().AsTime(), ConflictID: m.GetConflictId(), Resolution: m.GetResolution(), Supersedes: m.GetSupersedes()}
+		ClientTime: m.GetClientTime().AsTime(), ConflictID: m.GetConflictId(), Resolution: framework.Resolution(m.GetResolution()), Supersedes: m.GetSupersedes()}
 }
 
 // AckToProto is the wire form of the ack of an op of inspection

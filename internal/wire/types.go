@@ -13,23 +13,23 @@ import (
 // InspectionToProto is the wire form of an inspection.
 func InspectionToProto(in framework.Inspection) *fieldworkv1.Inspection {
 	return &fieldworkv1.Inspection{Id: in.ID, Name: in.Name, Unit: in.Unit, FrameworkId: in.FrameworkID,
-		FrameworkVersion: int32(in.FrameworkVersion), Status: in.Status, CreatedAt: Timestamp(in.CreatedAt), Role: in.Role}
+		FrameworkVersion: int32(in.FrameworkVersion), Status: string(in.Status), CreatedAt: Timestamp(in.CreatedAt), Role: string(in.Role)}
 }
 
 // InspectionFromProto converts an inspection message.
 func InspectionFromProto(m *fieldworkv1.Inspection) framework.Inspection {
 	return framework.Inspection{ID: m.GetId(), Name: m.GetName(), Unit: m.GetUnit(), FrameworkID: m.GetFrameworkId(),
-		FrameworkVersion: int(m.GetFrameworkVersion()), Status: m.GetStatus(), CreatedAt: m.GetCreatedAt().AsTime(), Role: m.GetRole()}
+		FrameworkVersion: int(m.GetFrameworkVersion()), Status: framework.InspectionStatus(m.GetStatus()), CreatedAt: m.GetCreatedAt().AsTime(), Role: framework.Role(m.GetRole())}
 }
 
 // CaseToProto is the wire form of a case of inspection inspectionID.
 func CaseToProto(inspectionID string, c framework.Case) *fieldworkv1.Case {
-	return &fieldworkv1.Case{InspectionId: inspectionID, CaseRef: c.Ref, Attributes: c.Attributes, Inspector: c.Inspector, Status: c.Status}
+	return &fieldworkv1.Case{InspectionId: inspectionID, CaseRef: c.Ref, Attributes: c.Attributes, Inspector: c.Inspector, Status: string(c.Status)}
 }
 
 // CaseFromProto converts a case message (its inspection is m.GetInspectionId()).
 func CaseFromProto(m *fieldworkv1.Case) framework.Case {
-	return framework.Case{Ref: m.GetCaseRef(), Attributes: m.GetAttributes(), Inspector: m.GetInspector(), Status: m.GetStatus()}
+	return framework.Case{Ref: m.GetCaseRef(), Attributes: m.GetAttributes(), Inspector: m.GetInspector(), Status: framework.CaseStatus(m.GetStatus())}
 }
 
 // AnswerToProto is the wire form of an answer in inspection inspectionID.

@@ -81,7 +81,7 @@ func printFramework(w io.Writer, fw *framework.Framework) {
 	for _, d := range fw.Domains {
 		termsafe.Fprintf(w, "\n%s %s\n", d.ID, d.Title)
 		for _, s := range d.Standards {
-			termsafe.Fprintf(w, "  %s %s (%s)\n", s.ID, s.Title, strings.ReplaceAll(s.Kind, "_", "-"))
+			termsafe.Fprintf(w, "  %s %s (%s)\n", s.ID, s.Title, strings.ReplaceAll(string(s.Kind), "_", "-"))
 			for _, kq := range s.KeyQuestions {
 				termsafe.Fprintf(w, "    %s %s%s\n", kq.ID, kq.Text, applies(kq))
 				for _, p := range kq.Prompts {

@@ -331,7 +331,8 @@ func (a *app) resolve(args []string) error {
 	if err := parse(fs, args, "conflict"); err != nil {
 		return err
 	}
-	choice, n := "", 0
+	var choice framework.Resolution
+	n := 0
 	if *mine {
 		choice, n = framework.ResolveMine, n+1
 	}

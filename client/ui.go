@@ -130,10 +130,25 @@ type syncInfo struct {
 
 func (u *UI) page(w http.ResponseWriter, r *http.Request, name string, data map[string]any) {
 	ctx := r.Context()
-	pending, _ := u.local.PendingCount(ctx)
-	cs, _ := u.local.Conflicts(ctx, "", false)
-	rs, _ := u.local.Rejections(ctx)
-	last, _ := u.local.LastSync(ctx)
+	// The status bar tells the inspector what is not yet on the server: if
+	// the store cannot say, the page is not shown with a reassuring 0.
+	pending, err := u.local.PendingCount(ctx)
+	var cs []framework.Conflict
+	var rs []Rejection
+	var last string
+	if err == nil {
+		cs, err = u.local.Conflicts(ctx, "", false)
+	}
+	if err == nil {
+		rs, err = u.local.Rejections(ctx)
+	}
+	if err == nil {
+		last, err = u.local.LastSync(ctx)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	if last == "" {
 		last = "never"
 	} else if t, err := time.Parse(time.RFC3339, last); err == nil {
@@ -182,8 +197,18 @@ func (u *UI) casesPage(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			continue
 		}
-		cases, _ := u.local.Cases(ctx, in.ID)
-		answers, _ := u.local.Answers(ctx, in.ID, "")
+		// A store that cannot be read says so: an inspection shown with no
+		// cases, or none answered, would be a wrong answer.
+		cases, err := u.local.Cases(ctx, in.ID)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		answers, err := u.local.Answers(ctx, in.ID, "")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		byCase := map[string]map[string]bool{}
 		for _, a := range answers {
 			if byCase[a.CaseRef] == nil {

@@ -38,7 +38,7 @@ func TestReview_StalePageNoteEditRevertsPulledAnswer(t *testing.T) {
 	// still-checked "yes" with it.
 	status(t, hc, "POST", caseURL+"/autosave", url.Values{"csrf": {csrf}, "form_id": {formID}, "seq": {"1"},
 		"v-2.1.1": {"yes"}, "n-2.1.1": {"my added note"}}, nil)
-	ops, err := l.Outbox(ctx, 10)
+	ops, err := l.OutboxAfter(ctx, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,14 +36,14 @@ func offlineStore(t *testing.T) (*localstore.Store, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fws, raws, err := framework.Builtin()
+	pdu, pduRaw, err := framework.BuiltinByID("probation-pdu-2023")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.PutFramework(ctx, fws[0].ID, fws[0].Version, raws[0]); err != nil {
+	if err := l.PutFramework(ctx, pdu.ID, pdu.Version, pduRaw); err != nil {
 		t.Fatal(err)
 	}
-	in := &framework.Inspection{ID: "I", Name: "Test", FrameworkID: fws[0].ID, FrameworkVersion: fws[0].Version, Status: framework.InspectionFieldwork, Role: "inspector"}
+	in := &framework.Inspection{ID: "I", Name: "Test", FrameworkID: pdu.ID, FrameworkVersion: pdu.Version, Status: framework.InspectionFieldwork, Role: "inspector"}
 	changes := []framework.Change{{InspectionID: "I", Inspection: in}}
 	for _, ref := range []string{"T-1", oddRef} {
 		changes = append(changes, framework.Change{InspectionID: "I", Case: &framework.Case{Ref: ref, Inspector: "insp.a", Status: framework.CaseInProgress,

@@ -151,7 +151,9 @@ func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef strin
 			if err := record(ctx, local, user, inspectionID, caseRef, qs[pos].ID, cur.Value, rest, out); err != nil {
 				return err
 			}
-			load()
+			if err := load(); err != nil {
+				return err
+			}
 		default:
 			if pos >= len(qs) {
 				fmt.Fprintln(out, "! end of the case: b, g QID or q")
@@ -171,7 +173,9 @@ func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef strin
 				}
 				return err
 			}
-			load()
+			if err := load(); err != nil {
+				return err
+			}
 			pos++
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
-	"github.com/fieldworkhq/fieldwork/internal/store"
 )
 
 // access is what a method requires of its caller.
@@ -21,10 +20,10 @@ type access int
 const (
 	anyUser access = iota + 1 // any authenticated user; handlers check resources
 	adminOnly
-	inspectionRead  // a role on the request's inspection (or admin)
-	inspectionLead  // lead of the request's inspection (or admin)
-	inspectionWrite // lead, qa or inspector on the inspection (or admin); cases checked per write
-	reportRead      // lead, qa or analyst on the inspection (or admin)
+	inspectionRead  // framework.CanReadInspection on the request's inspection
+	inspectionLead  // framework.CanLead on the request's inspection
+	inspectionWrite // framework.CanWriteInspection on the inspection; cases checked per write
+	reportRead      // framework.CanReadReport on the inspection
 	public          // no token needed (health only)
 )
 
@@ -65,8 +64,8 @@ var policy = map[string]access{
 
 type userKey struct{}
 
-func userFrom(ctx context.Context) store.User {
-	u, _ := ctx.Value(userKey{}).(store.User)
+func userFrom(ctx context.Context) framework.User {
+	u, _ := ctx.Value(userKey{}).(framework.User)
 	return u
 }
 
@@ -76,26 +75,26 @@ func actorFrom(ctx context.Context, device string) framework.Actor {
 }
 
 // authenticate resolves the bearer token in the request metadata.
-func (s *Server) authenticate(ctx context.Context) (store.User, error) {
+func (s *Server) authenticate(ctx context.Context) (framework.User, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	vals := md.Get("authorization")
 	if len(vals) == 0 {
-		return store.User{}, status.Error(codes.Unauthenticated, "missing authorization metadata: send \"authorization: Bearer TOKEN\"")
+		return framework.User{}, status.Error(codes.Unauthenticated, "missing authorization metadata: send \"authorization: Bearer TOKEN\"")
 	}
 	token, ok := strings.CutPrefix(vals[0], "Bearer ")
 	if !ok || token == "" {
-		return store.User{}, status.Error(codes.Unauthenticated, "authorization metadata must be \"Bearer TOKEN\"")
+		return framework.User{}, status.Error(codes.Unauthenticated, "authorization metadata must be \"Bearer TOKEN\"")
 	}
 	u, err := s.db.Authenticate(ctx, token)
 	if err != nil {
-		return store.User{}, s.toStatus(err)
+		return framework.User{}, s.toStatus(err)
 	}
 	return u, nil
 }
 
 // authorize checks the method's policy entry against the caller and, for
 // inspection-scoped methods, the caller's role on that inspection.
-func (s *Server) authorize(ctx context.Context, method string, u store.User, req any) error {
+func (s *Server) authorize(ctx context.Context, method string, u framework.User, req any) error {
 	acc, ok := policy[method]
 	if !ok {
 		return status.Errorf(codes.PermissionDenied, "method %s has no access policy", method)
@@ -125,7 +124,7 @@ func (s *Server) authorize(ctx context.Context, method string, u store.User, req
 }
 
 // authorizeOn checks the caller's role on one inspection against acc.
-func (s *Server) authorizeOn(ctx context.Context, method string, u store.User, acc access, id string) error {
+func (s *Server) authorizeOn(ctx context.Context, method string, u framework.User, acc access, id string) error {
 	in, err := s.db.Inspection(ctx, u, id)
 	if framework.ErrorCode(err) == framework.CodeNotFound {
 		// The same words whether it exists or not (only administrators,
@@ -135,18 +134,14 @@ func (s *Server) authorizeOn(ctx context.Context, method string, u store.User, a
 	if err != nil {
 		return s.toStatus(err)
 	}
-	allowed := map[access][]framework.Role{
-		inspectionRead:  {framework.RoleLead, framework.RoleInspector, framework.RoleQA, framework.RoleAnalyst},
-		inspectionLead:  {framework.RoleLead},
-		inspectionWrite: {framework.RoleLead, framework.RoleQA, framework.RoleInspector},
+	allowed := map[access]func(framework.Role) bool{
+		inspectionRead:  framework.CanReadInspection,
+		inspectionLead:  framework.CanLead,
+		inspectionWrite: framework.CanWriteInspection,
+		reportRead:      framework.CanReadReport,
 	}[acc]
-	if acc == reportRead && framework.CanReadReport(in.Role) {
+	if allowed != nil && allowed(in.Role) {
 		return nil
-	}
-	for _, r := range allowed {
-		if in.Role == r {
-			return nil
-		}
 	}
 	if in.Role == "" {
 		return s.toStatus(framework.NotOnTeamError(id))

@@ -121,12 +121,12 @@ func TestCaseLifecycle(t *testing.T) {
 
 // allQuestions lists the built-in PDU framework's question ids.
 func allQuestions(t *testing.T) []string {
-	fws, _, err := framework.Builtin()
+	pdu, _, err := framework.BuiltinByID("probation-pdu-2023")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, q := range fws[0].Questions() {
+	for _, q := range pdu.Questions() {
 		ids = append(ids, q.ID)
 	}
 	return ids

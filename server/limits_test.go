@@ -180,13 +180,13 @@ func TestPull_PagesBoundedInBytes(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(string(cases)), "\n")[1:] {
 		refs = append(refs, strings.SplitN(line, ",", 2)[0])
 	}
-	fws, _, _ := framework.Builtin()
+	pdu, _, _ := framework.BuiltinByID("probation-pdu-2023")
 	var csv strings.Builder
 	csv.WriteString("case_ref,question_id,answer,note\n")
 	note := strings.Repeat("n", framework.FieldNote.Max)
 	want := 0
 	for _, ref := range refs {
-		for _, q := range fws[0].Questions()[:11] {
+		for _, q := range pdu.Questions()[:11] {
 			fmt.Fprintf(&csv, "%s,%s,na,%s\n", ref, q.ID, note)
 			want++
 		}

@@ -1,6 +1,9 @@
 // Package server assembles the fieldwork gRPC server: the services, the
 // authentication and policy interceptors, health checking and reflection,
-// over the SQLite store. It holds no business rules of its own.
+// over the server's store, and the live view. The rules it applies are
+// framework's (access, lifecycle) and syncer's; what it owns is transport:
+// which RPC needs which access (auth.go), stream and page bounds, and the
+// mapping of errors to gRPC codes at the edge.
 package server
 
 import (

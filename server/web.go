@@ -201,7 +201,7 @@ func (s *Server) withUser(h func(http.ResponseWriter, *http.Request, webUser)) h
 
 // webUser is a signed-in live-view user and their session's CSRF token.
 type webUser struct {
-	store.User
+	framework.User
 	csrf string
 }
 
@@ -232,7 +232,7 @@ func (s *Server) inspectionsPage(w http.ResponseWriter, r *http.Request, u webUs
 	listTmpl.Execute(w, map[string]any{"User": u.Name, "Inspections": mine, "CSRF": u.csrf})
 }
 
-func (s *Server) allowedInspection(ctx context.Context, u store.User, id string) error {
+func (s *Server) allowedInspection(ctx context.Context, u framework.User, id string) error {
 	in, err := s.db.Inspection(ctx, u, id)
 	if err != nil {
 		return err

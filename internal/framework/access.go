@@ -11,6 +11,31 @@ func EffectiveRole(teamRole Role, admin bool) Role {
 	return teamRole
 }
 
+// CanReadInspection says whether a role may read an inspection and list
+// its cases (which cases, CanSeeCase decides): anyone on the team.
+func CanReadInspection(role Role) bool {
+	switch role {
+	case RoleAdmin, RoleLead, RoleInspector, RoleQA, RoleAnalyst:
+		return true
+	}
+	return false
+}
+
+// CanWriteInspection says whether a role may write into an inspection at
+// all (which answers, CheckAnswerWrite decides per case): the lead, QA and
+// inspectors; analysts only read.
+func CanWriteInspection(role Role) bool {
+	switch role {
+	case RoleAdmin, RoleLead, RoleQA, RoleInspector:
+		return true
+	}
+	return false
+}
+
+// CanLead says whether a role may do what only the lead does: change the
+// inspection's status, import cases, record judgements.
+func CanLead(role Role) bool { return role == RoleAdmin || role == RoleLead }
+
 // CanReadReport says whether a role may read an inspection's figures: the
 // report, its exports and the live view. The figures pool every case, so
 // an inspector, who sees only their own, does not; QA, who see every case

@@ -34,3 +34,19 @@ func Builtin() ([]*Framework, [][]byte, error) {
 	}
 	return fws, raws, nil
 }
+
+// BuiltinByID returns the built-in framework with the given id and its
+// raw file (a NotFound error if there is none): callers name the framework
+// they mean rather than relying on the files' order.
+func BuiltinByID(id string) (*Framework, []byte, error) {
+	fws, raws, err := Builtin()
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, f := range fws {
+		if f.ID == id {
+			return f, raws[i], nil
+		}
+	}
+	return nil, nil, Errorf(CodeNotFound, "no built-in framework %q", id)
+}

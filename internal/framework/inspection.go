@@ -108,3 +108,10 @@ type AuditEntry struct {
 	At                                          time.Time
 	User, Device, Action, Entity, Before, After string
 }
+
+// User is an authenticated user: a name, and whether they administer the
+// whole server (EffectiveRole).
+type User struct {
+	Name  string
+	Admin bool
+}

@@ -24,7 +24,7 @@ func CheckCaseTransition(role Role, assigned bool, from, to CaseStatus, reason s
 		return Errorf(CodeInvalid, "status %q is not one of in_progress, submitted, qa_checked, locked", to)
 	}
 	fi, ti := slices.Index(caseOrder, from), slices.Index(caseOrder, to)
-	lead := role == RoleLead || role == RoleAdmin
+	lead := CanLead(role)
 	switch {
 	case ti == fi:
 		return Errorf(CodePrecondition, "case is already %s", to)
@@ -98,7 +98,7 @@ func CheckAnswerWrite(role Role, assigned bool, inspectionID string, inspectionS
 }
 
 func checkAnswerRole(role Role, assigned bool, caseStatus CaseStatus) error {
-	lead := role == RoleLead || role == RoleAdmin
+	lead := CanLead(role)
 	switch caseStatus {
 	case CaseQAChecked:
 		if !lead {
@@ -130,7 +130,7 @@ func CheckInspectionTransition(role Role, from, to InspectionStatus, reason stri
 	default:
 		return Errorf(CodeInvalid, "status %q is not one of planning, fieldwork, moderation, locked", to)
 	}
-	if role != RoleLead && role != RoleAdmin {
+	if !CanLead(role) {
 		return Errorf(CodePermission, "only the lead inspector can change the inspection's status")
 	}
 	if from == to {

@@ -65,18 +65,21 @@ func TestAccessRules(t *testing.T) {
 		role         Role
 		own, others  bool
 		readsReports bool
+		reads        bool
+		writes       bool
+		leads        bool
 	}{
-		{RoleAdmin, true, true, true},
-		{RoleLead, true, true, true},
-		{RoleQA, true, true, true},
-		{RoleAnalyst, true, true, true},
-		{RoleInspector, true, false, false},
-		{"", false, false, false},
-		{"stranger", false, false, false},
+		{RoleAdmin, true, true, true, true, true, true},
+		{RoleLead, true, true, true, true, true, true},
+		{RoleQA, true, true, true, true, true, false},
+		{RoleAnalyst, true, true, true, true, false, false},
+		{RoleInspector, true, false, false, true, true, false},
+		{"", false, false, false, false, false, false},
+		{"stranger", false, false, false, false, false, false},
 	} {
-		if CanSeeCase(tc.role, true) != tc.own || CanSeeCase(tc.role, false) != tc.others || CanReadReport(tc.role) != tc.readsReports {
-			t.Errorf("%q: sees own %v, others' %v, reads reports %v; want %v %v %v", tc.role,
-				CanSeeCase(tc.role, true), CanSeeCase(tc.role, false), CanReadReport(tc.role), tc.own, tc.others, tc.readsReports)
+		got := [6]bool{CanSeeCase(tc.role, true), CanSeeCase(tc.role, false), CanReadReport(tc.role), CanReadInspection(tc.role), CanWriteInspection(tc.role), CanLead(tc.role)}
+		if want := [6]bool{tc.own, tc.others, tc.readsReports, tc.reads, tc.writes, tc.leads}; got != want {
+			t.Errorf("%q: sees own, others', reads reports, reads, writes, leads = %v, want %v", tc.role, got, want)
 		}
 	}
 }

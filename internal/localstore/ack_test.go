@@ -61,7 +61,7 @@ func TestLocalAcknowledge_SettlesEachAnswerOnce(t *testing.T) {
 	if n, _ := l.PendingCount(ctx); n != 1 {
 		t.Errorf("outbox = %d ops, want 1 (the later edit)", n)
 	}
-	out, _ := l.Outbox(ctx, 10)
+	out, _ := l.OutboxAfter(ctx, 0, 10)
 	if len(out) != 1 || out[0].ID != later.ID {
 		t.Errorf("outbox = %+v, want the later edit only", out)
 	}
@@ -138,7 +138,7 @@ func TestLocalAcknowledge_CommonBatch(t *testing.T) {
 	if len(got) != 3 || strings.Join(got[:2], "\n") != strings.Join(want, "\n") || !strings.HasPrefix(got[2], "2.1.3=na/@0 by insp.a") {
 		t.Errorf("local answers:\n%s\nwant:\n%s\n2.1.3=na/@0 by insp.a (the pending edit)", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	out, _ := l.Outbox(ctx, 10)
+	out, _ := l.OutboxAfter(ctx, 0, 10)
 	if len(out) != 1 || out[0].ID != later.ID {
 		t.Errorf("outbox = %+v, want the later edit only", out)
 	}

@@ -50,9 +50,9 @@ func TestSettleAppliedPlan(t *testing.T) {
 func TestSettleApplied_SameAsGeneralPath(t *testing.T) {
 	ctx := t.Context()
 	defer func() { settleInOneStatement = true }()
-	fws, _, _ := framework.Builtin()
+	pdu, _, _ := framework.BuiltinByID("probation-pdu-2023")
 	var qs []string
-	for _, q := range fws[0].Questions() {
+	for _, q := range pdu.Questions() {
 		if q.Type == framework.TypeYesNo {
 			qs = append(qs, q.ID)
 		}
@@ -139,11 +139,11 @@ func withCase(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	fws, raws, _ := framework.Builtin()
-	if err := l.PutFramework(ctx, fws[0].ID, fws[0].Version, raws[0]); err != nil {
+	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
+	if err := l.PutFramework(ctx, pdu.ID, pdu.Version, pduRaw); err != nil {
 		t.Fatal(err)
 	}
-	in := &framework.Inspection{ID: "I", Name: "Test", FrameworkID: fws[0].ID, FrameworkVersion: fws[0].Version, Status: framework.InspectionFieldwork, Role: "inspector"}
+	in := &framework.Inspection{ID: "I", Name: "Test", FrameworkID: pdu.ID, FrameworkVersion: pdu.Version, Status: framework.InspectionFieldwork, Role: "inspector"}
 	cs := &framework.Case{Ref: "T-1", Inspector: "insp.a", Status: framework.CaseInProgress, Attributes: map[string]string{
 		"sentence_type": "community", "sex": "male", "age_band": "26-39", "ethnicity": "white", "rosh": "medium", "mappa": "none", "pdu": "Test", "contact_suspended": "false"}}
 	if err := l.ApplyChanges(ctx, []framework.Change{{InspectionID: "I", Inspection: in}, {InspectionID: "I", Case: cs}}, 2); err != nil {
@@ -159,9 +159,9 @@ func withCase(t *testing.T) *Store {
 // one-statement path to this one.)
 func TestAcknowledge_SettlesAsSyncerSays(t *testing.T) {
 	ctx := t.Context()
-	fws, _, _ := framework.Builtin()
+	pdu, _, _ := framework.BuiltinByID("probation-pdu-2023")
 	var qs []string
-	for _, q := range fws[0].Questions() {
+	for _, q := range pdu.Questions() {
 		if q.Type == framework.TypeYesNo {
 			qs = append(qs, q.ID)
 		}

@@ -175,11 +175,6 @@ func (l *Store) deviceID(ctx context.Context, tx *sql.Tx) (string, error) {
 	return id, err
 }
 
-// Outbox returns up to limit unacknowledged ops in device order.
-func (l *Store) Outbox(ctx context.Context, limit int) ([]framework.Op, error) {
-	return l.OutboxAfter(ctx, 0, limit)
-}
-
 // OutboxAfter returns up to limit unacknowledged ops after device_seq
 // after, in device order.
 func (l *Store) OutboxAfter(ctx context.Context, after int64, limit int) ([]framework.Op, error) {

@@ -22,8 +22,8 @@ func TestApplyGroup_RolesArePerUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	fws, raws, _ := framework.Builtin()
-	if err := db.PutFramework(ctx, fws[0], raws[0], true); err != nil {
+	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
+	if err := db.PutFramework(ctx, pdu, pduRaw, true); err != nil {
 		t.Fatal(err)
 	}
 	admin := framework.Actor{User: "admin", Admin: true}
@@ -42,7 +42,7 @@ func TestApplyGroup_RolesArePerUser(t *testing.T) {
 	op := func(q string) framework.Op {
 		return framework.Op{ID: uuid.NewString(), InspectionID: in.ID, CaseRef: "T-2", QuestionID: q, Value: "yes", DeviceID: "d"}
 	}
-	lead, insp := User{Name: "lead"}, User{Name: "insp.a"}
+	lead, insp := framework.User{Name: "lead"}, framework.User{Name: "insp.a"}
 	group := []*applyRequest{
 		{ctx: ctx, user: lead, ops: []framework.Op{op("2.1.1")}, done: make(chan struct{})},
 		{ctx: ctx, user: insp, ops: []framework.Op{op("2.1.2")}, done: make(chan struct{})},

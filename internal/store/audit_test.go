@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
-	"github.com/fieldworkhq/fieldwork/internal/store"
 )
 
 // Loading a framework, or replacing an unused one, writes a framework.load
@@ -30,7 +29,8 @@ func TestAudit_FrameworkLoads(t *testing.T) {
 		}
 		return out
 	}
-	fws, raws, _ := framework.Builtin()
+	fws, _, _ := framework.Builtin() // all of them, in the order the server loads them
+	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 	got := loads()
 	if len(got) != len(fws) {
 		t.Fatalf("%d framework.load rows after loading %d built-ins: %+v", len(got), len(fws), got)
@@ -48,7 +48,7 @@ func TestAudit_FrameworkLoads(t *testing.T) {
 			t.Errorf("row %+v, want a load of %s@%d checksum %s", e, fws[i].ID, fws[i].Version, fws[i].Checksum())
 		}
 	}
-	if err := db.PutFramework(ctx, fws[0], raws[0], true); err != nil {
+	if err := db.PutFramework(ctx, pdu, pduRaw, true); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(loads()); n != len(fws) {
@@ -56,7 +56,7 @@ func TestAudit_FrameworkLoads(t *testing.T) {
 	}
 	// A new definition of the unused built-in replaces it, audited with the
 	// checksum it replaced.
-	changed := strings.Replace(string(raws[0]), `"title"`, `"description": "revised", "title"`, 1)
+	changed := strings.Replace(string(pduRaw), `"title"`, `"description": "revised", "title"`, 1)
 	fw, err := framework.Load([]byte(changed))
 	if err != nil {
 		t.Fatal(err)
@@ -69,8 +69,8 @@ func TestAudit_FrameworkLoads(t *testing.T) {
 		t.Fatalf("replacing wrote %d rows, want 1", len(got)-len(fws))
 	}
 	last := got[len(got)-1]
-	if last.Entity != "framework/"+fw.ID+"@1" || !strings.Contains(last.Before, fws[0].Checksum()) || !strings.Contains(last.After, fw.Checksum()) {
-		t.Errorf("replacement row %+v, want before %s after %s", last, fws[0].Checksum(), fw.Checksum())
+	if last.Entity != "framework/"+fw.ID+"@1" || !strings.Contains(last.Before, pdu.Checksum()) || !strings.Contains(last.After, fw.Checksum()) {
+		t.Errorf("replacement row %+v, want before %s after %s", last, pdu.Checksum(), fw.Checksum())
 	}
 }
 
@@ -83,11 +83,11 @@ func TestAudit_FirstAnswerStartsTheCase(t *testing.T) {
 	id := mustInspection(t, db)
 	mustCases(t, db, id)
 	first, second := op(id, "T-1", "2.1.1", "yes", 0), op(id, "T-1", "2.1.2", "yes", 0)
-	if _, err := db.ApplyOps(ctx, store.User{Name: "insp.a"}, []framework.Op{first, second}); err != nil {
+	if _, err := db.ApplyOps(ctx, framework.User{Name: "insp.a"}, []framework.Op{first, second}); err != nil {
 		t.Fatal(err)
 	}
 	third := op(id, "T-1", "2.1.3", "yes", 0)
-	if _, err := db.ApplyOps(ctx, store.User{Name: "insp.a"}, []framework.Op{third}); err != nil {
+	if _, err := db.ApplyOps(ctx, framework.User{Name: "insp.a"}, []framework.Op{third}); err != nil {
 		t.Fatal(err)
 	}
 	rows, _ := interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer\nT-2,2.1.1,no\nT-2,2.1.2,no\n"))

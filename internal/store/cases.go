@@ -223,7 +223,7 @@ func (db *DB) Case(ctx context.Context, inspectionID, ref string) (framework.Cas
 // VisibleCase returns a case to a caller who may see it
 // (framework.CanSeeCase), and to anyone else the same refusal whether it
 // exists or not.
-func (db *DB) VisibleCase(ctx context.Context, u User, inspectionID, ref string) (framework.Case, error) {
+func (db *DB) VisibleCase(ctx context.Context, u framework.User, inspectionID, ref string) (framework.Case, error) {
 	var c framework.Case
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		cr, _, err := visibleCase(ctx, tx, u, inspectionID, ref)

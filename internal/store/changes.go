@@ -15,7 +15,7 @@ import (
 // An administrator sees every inspection; a team member sees their
 // inspections, and an inspector only the cases assigned to them. Several
 // changes to one entity within the page are delivered once.
-func (db *DB) Changes(ctx context.Context, u User, after int64, limit int) (changes []framework.Change, cursor int64, more bool, err error) {
+func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit int) (changes []framework.Change, cursor int64, more bool, err error) {
 	if limit <= 0 {
 		limit = 500
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/interchange"
-	"github.com/fieldworkhq/fieldwork/internal/store"
 )
 
 // The audit trail of answer writes is served from the history rows the
@@ -26,7 +25,7 @@ func TestAudit_AnswerWritesShowEachVersionWithItsPredecessor(t *testing.T) {
 	edit.Note, edit.DeviceSeq = `quote " and <tag>`, 1
 	again := op(id, "T-1", "2.1.1", "na", 1) // the same device's second edit, on the same base
 	again.DeviceSeq = 2
-	if _, err := db.ApplyOps(ctx, store.User{Name: "insp.a"}, []framework.Op{edit, again}); err != nil {
+	if _, err := db.ApplyOps(ctx, framework.User{Name: "insp.a"}, []framework.Op{edit, again}); err != nil {
 		t.Fatal(err)
 	}
 	entries, err := db.Audit(ctx, id, "T-1", 0, 100)

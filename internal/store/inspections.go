@@ -59,7 +59,7 @@ func scanInspection(s interface{ Scan(...any) error }, extra ...any) (framework.
 
 // Inspection returns one inspection, with the user's role on it ("" if
 // none; "admin" for an administrator not on the team).
-func (db *DB) Inspection(ctx context.Context, u User, id string) (framework.Inspection, error) {
+func (db *DB) Inspection(ctx context.Context, u framework.User, id string) (framework.Inspection, error) {
 	var role sql.NullString
 	in, err := scanInspection(db.conn.Reader.QueryRowContext(ctx, `SELECT `+inspectionCols+`, t.role FROM inspections i
 		LEFT JOIN team t ON t.inspection_id = i.id AND t.user_name = ? WHERE i.id = ?`, u.Name, id), &role)
@@ -75,7 +75,7 @@ func (db *DB) Inspection(ctx context.Context, u User, id string) (framework.Insp
 
 // Inspections lists the inspections a user may see: all for an
 // administrator, else those the user is on the team of.
-func (db *DB) Inspections(ctx context.Context, u User) ([]framework.Inspection, error) {
+func (db *DB) Inspections(ctx context.Context, u framework.User) ([]framework.Inspection, error) {
 	rows, err := db.conn.Reader.QueryContext(ctx, `SELECT `+inspectionCols+`, t.role FROM inspections i
 		LEFT JOIN team t ON t.inspection_id = i.id AND t.user_name = ?
 		WHERE ? OR t.role IS NOT NULL ORDER BY i.created_at, i.id`, u.Name, u.Admin)

@@ -21,7 +21,7 @@ func teamRole(ctx context.Context, tx *sql.Tx, inspectionID, user string) (frame
 
 // roleOn is the user's effective role on an inspection
 // (framework.EffectiveRole).
-func roleOn(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (framework.Role, error) {
+func roleOn(ctx context.Context, tx *sql.Tx, u framework.User, inspectionID string) (framework.Role, error) {
 	if u.Admin {
 		return framework.EffectiveRole("", true), nil // no need to read the team
 	}
@@ -31,7 +31,7 @@ func roleOn(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (frame
 // visibleCase loads a case for a caller who may see it, with the caller's
 // role; to anyone else it answers as framework.CanSeeCase's errors say,
 // the same whether the case exists or not.
-func visibleCase(ctx context.Context, tx *sql.Tx, u User, inspectionID, caseRef string) (caseRow, framework.Role, error) {
+func visibleCase(ctx context.Context, tx *sql.Tx, u framework.User, inspectionID, caseRef string) (caseRow, framework.Role, error) {
 	role, err := roleOn(ctx, tx, u, inspectionID)
 	if err != nil {
 		return caseRow{}, "", err
@@ -55,7 +55,7 @@ func visibleCase(ctx context.Context, tx *sql.Tx, u User, inspectionID, caseRef 
 // SetCaseStatus moves a case to a new status after checking the lifecycle
 // rules (framework.CheckCaseTransition) and, for submission, that every
 // applicable question is answered.
-func (db *DB) SetCaseStatus(ctx context.Context, u User, device, inspectionID, caseRef string, to framework.CaseStatus, reason string) (framework.Case, error) {
+func (db *DB) SetCaseStatus(ctx context.Context, u framework.User, device, inspectionID, caseRef string, to framework.CaseStatus, reason string) (framework.Case, error) {
 	var out framework.Case
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		cr, role, err := visibleCase(ctx, tx, u, inspectionID, caseRef)
@@ -117,7 +117,7 @@ func (db *DB) SetCaseStatus(ctx context.Context, u User, device, inspectionID, c
 
 // SetInspectionStatus changes an inspection's status (lock freezes every
 // case; unlocking needs a reason).
-func (db *DB) SetInspectionStatus(ctx context.Context, u User, device, inspectionID string, to framework.InspectionStatus, reason string) (framework.Inspection, error) {
+func (db *DB) SetInspectionStatus(ctx context.Context, u framework.User, device, inspectionID string, to framework.InspectionStatus, reason string) (framework.Inspection, error) {
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		_, status, err := db.inspectionFramework(ctx, tx, inspectionID)
 		if err != nil {

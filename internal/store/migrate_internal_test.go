@@ -33,16 +33,16 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fws, raws, _ := framework.Builtin()
+	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 	const at = "2026-11-01T10:00:00Z"
 	const opX = "01a20000-0000-7000-8000-000000000001"
 	for _, stmt := range []struct {
 		sql  string
 		args []any
 	}{
-		{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{fws[0].ID, fws[0].Version, raws[0], at}},
+		{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{pdu.ID, pdu.Version, pduRaw, at}},
 		{`INSERT INTO users VALUES ('insp.a', 0, ?)`, []any{at}},
-		{`INSERT INTO inspections VALUES ('I', 'Old', 'U', ?, ?, 'fieldwork', ?, 'admin')`, []any{fws[0].ID, fws[0].Version, at}},
+		{`INSERT INTO inspections VALUES ('I', 'Old', 'U', ?, ?, 'fieldwork', ?, 'admin')`, []any{pdu.ID, pdu.Version, at}},
 		{`INSERT INTO team VALUES ('I', 'insp.a', 'inspector')`, nil},
 		{`INSERT INTO cases VALUES ('C1', 'I', 'T-1', '{"sentence_type":"community","sex":"male","age_band":"26-39","ethnicity":"white","rosh":"medium","mappa":"none","pdu":"U","contact_suspended":"false"}', 'insp.a', 'in_progress')`, nil},
 		{`INSERT INTO answers VALUES ('C1', '2.1.1', 'yes', '', 1, 'insp.a', 'dev-1', ?)`, []any{at}},
@@ -63,7 +63,7 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	u := User{Name: "insp.a"}
+	u := framework.User{Name: "insp.a"}
 	mk := func(id, v string, seq int64) framework.Op {
 		return framework.Op{ID: id, InspectionID: "I", CaseRef: "T-1", QuestionID: "2.1.1", Value: v, BaseRevision: 1, DeviceID: "dev-1", DeviceSeq: seq}
 	}
@@ -142,15 +142,15 @@ func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fws, raws, _ := framework.Builtin()
+	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 	const at = "2026-11-01T10:00:00Z"
 	for _, stmt := range []struct {
 		sql  string
 		args []any
 	}{
-		{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{fws[0].ID, fws[0].Version, raws[0], at}},
+		{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{pdu.ID, pdu.Version, pduRaw, at}},
 		{`INSERT INTO users VALUES ('insp.a', 0, ?)`, []any{at}},
-		{`INSERT INTO inspections VALUES ('I', 'Old', 'U', ?, ?, 'fieldwork', ?, 'admin')`, []any{fws[0].ID, fws[0].Version, at}},
+		{`INSERT INTO inspections VALUES ('I', 'Old', 'U', ?, ?, 'fieldwork', ?, 'admin')`, []any{pdu.ID, pdu.Version, at}},
 		// Answered while MAPPA 1; re-imported as none since.
 		{`INSERT INTO cases VALUES ('C1', 'I', 'T-1', '{"sentence_type":"community","sex":"male","age_band":"26-39","ethnicity":"white","rosh":"medium","mappa":"none","pdu":"U","contact_suspended":"false"}', 'insp.a', 'in_progress')`, nil},
 		{`INSERT INTO answers VALUES ('C1', '2.3.3f', 'yes', '', 1, 'insp.a', 'dev-1', ?)`, []any{at}},

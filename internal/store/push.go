@@ -22,7 +22,7 @@ import (
 // transaction (group commit): SQLite has one writer, so sharing the
 // transaction and its commit is what lets many clients push at once
 // without queueing on SQLITE_BUSY.
-func (db *DB) ApplyOps(ctx context.Context, u User, ops []framework.Op) ([]framework.Ack, error) {
+func (db *DB) ApplyOps(ctx context.Context, u framework.User, ops []framework.Op) ([]framework.Ack, error) {
 	p, err := db.SubmitOps(ctx, u, ops)
 	if err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func (db *DB) ApplyOps(ctx context.Context, u User, ops []framework.Op) ([]frame
 // without waiting for it to be applied, so that a push stream can receive
 // and queue its next batch meanwhile; Wait returns the batch's acks.
 // Batches submitted one after another are applied in that order.
-func (db *DB) SubmitOps(ctx context.Context, u User, ops []framework.Op) (*PendingOps, error) {
+func (db *DB) SubmitOps(ctx context.Context, u framework.User, ops []framework.Op) (*PendingOps, error) {
 	req := &applyRequest{ctx: ctx, user: u, ops: ops, done: make(chan struct{})}
 	select {
 	case db.applyCh <- req:
@@ -62,7 +62,7 @@ func (p *PendingOps) Wait() ([]framework.Ack, error) {
 
 type applyRequest struct {
 	ctx  context.Context
-	user User
+	user framework.User
 	ops  []framework.Op
 	acks []framework.Ack
 	err  error
@@ -142,7 +142,7 @@ func (db *DB) applyGroup(group []*applyRequest) error {
 	})
 }
 
-func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, gc *groupCache) (framework.Ack, error) {
+func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u framework.User, op framework.Op, gc *groupCache) (framework.Ack, error) {
 	if err := framework.CheckOp(op); err != nil {
 		// Not recorded: without a valid id there is nothing to deduplicate
 		// on, and the record would keep what the limits refuse.
@@ -228,7 +228,7 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, 
 // who may see the case (framework.CanSeeCase). To anyone else an ack says
 // only what happened to their own op: no answer, note, conflict or reason
 // drawn from the case.
-func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, u User, op framework.Op, ack framework.Ack) (framework.Ack, error) {
+func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, u framework.User, op framework.Op, ack framework.Ack) (framework.Ack, error) {
 	ack.Answer = nil
 	cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef)
 	if err != nil {
@@ -290,7 +290,7 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, u User, op fr
 
 // record keeps an op's result so that re-sending it returns the same. An
 // op that wrote an answer version is recorded by that version's history row.
-func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, payload int64, ack framework.Ack, gc *groupCache, written bool) (framework.Ack, error) {
+func (db *DB) record(ctx context.Context, tx *sql.Tx, u framework.User, op framework.Op, payload int64, ack framework.Ack, gc *groupCache, written bool) (framework.Ack, error) {
 	if ack.Result == framework.OpRejected {
 		// Refusals of someone not on the inspection's team are not kept:
 		// nothing of theirs belongs in its records (or, dismissed, in its
@@ -350,7 +350,7 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, u User, op framework.Op, p
 
 // canSee reports whether u may see a case (framework.CanSeeCase); false
 // for a case that does not exist.
-func (gc *groupCache) canSee(ctx context.Context, tx *sql.Tx, u User, inspectionID, ref string) (bool, error) {
+func (gc *groupCache) canSee(ctx context.Context, tx *sql.Tx, u framework.User, inspectionID, ref string) (bool, error) {
 	role, err := gc.role(ctx, tx, u, inspectionID)
 	if err != nil || role == "" {
 		return false, err
@@ -368,7 +368,7 @@ func (gc *groupCache) canSee(ctx context.Context, tx *sql.Tx, u User, inspection
 // role is the caller's role on an inspection (RoleAdmin for an
 // administrator not on its team, "" for anyone else not on it), read once
 // per group: one group holds several users' batches.
-func (gc *groupCache) role(ctx context.Context, tx *sql.Tx, u User, inspectionID string) (framework.Role, error) {
+func (gc *groupCache) role(ctx context.Context, tx *sql.Tx, u framework.User, inspectionID string) (framework.Role, error) {
 	rk := [2]string{inspectionID, u.Name}
 	role, ok := gc.roles[rk]
 	if !ok {
@@ -400,7 +400,7 @@ type current struct {
 // caller's role and the case's visibility are checked before anything
 // about the case is read, so that a refusal says nothing of a case the
 // caller may not see.
-func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u User, op framework.Op, gc *groupCache, reused bool) (framework.Ack, current, error) {
+func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u framework.User, op framework.Op, gc *groupCache, reused bool) (framework.Ack, current, error) {
 	var cur current
 	role, err := gc.role(ctx, tx, u, op.InspectionID)
 	if err != nil {

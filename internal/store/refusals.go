@@ -15,7 +15,7 @@ const MaxDismissals = 5000
 // DismissRefusals audits that u dismissed refused ops of theirs, and
 // returns how many of opIDs those were. Other ids (unknown, not refused, or
 // another user's) are skipped alike.
-func (db *DB) DismissRefusals(ctx context.Context, u User, device string, opIDs []string) (int, error) {
+func (db *DB) DismissRefusals(ctx context.Context, u framework.User, device string, opIDs []string) (int, error) {
 	if len(opIDs) > MaxDismissals {
 		return 0, framework.Errorf(framework.CodeInvalid, "%d op ids are over the limit of %d", len(opIDs), MaxDismissals)
 	}

@@ -74,7 +74,7 @@ func op(id, ref, q, v string, base int64) framework.Op {
 	return framework.Op{ID: uuid.Must(uuid.NewV7()).String(), InspectionID: id, CaseRef: ref, QuestionID: q, Value: v, BaseRevision: base, DeviceID: "dev-1"}
 }
 
-func adminUser() store.User { return store.User{Name: "admin", Admin: true} }
+func adminUser() framework.User { return framework.User{Name: "admin", Admin: true} }
 
 func TestOpen_CreatesWALDatabaseAndReopens(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fw.db")
@@ -283,7 +283,7 @@ func TestChanges_InspectorSeesOnlyAssignedCases(t *testing.T) {
 		}
 	}
 
-	changes, cursor, more, err := db.Changes(ctx, store.User{Name: "insp.a"}, 0, 100)
+	changes, cursor, more, err := db.Changes(ctx, framework.User{Name: "insp.a"}, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestChanges_InspectorSeesOnlyAssignedCases(t *testing.T) {
 	if !ownCase || !ownAnswer {
 		t.Errorf("insp.a received their case T-1: %v, its answer: %v; want both (else \"only T-1\" above proves nothing)", ownCase, ownAnswer)
 	}
-	changes, _, _, err = db.Changes(ctx, store.User{Name: "stranger"}, 0, 100)
+	changes, _, _, err = db.Changes(ctx, framework.User{Name: "stranger"}, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,12 +44,6 @@ func (db *DB) RevokeToken(ctx context.Context, a framework.Actor, user, tokenID 
 // TokenID is the public name of a token: the first 12 hex digits of its hash.
 func TokenID(token string) string { return hashToken(token)[:12] }
 
-// User is an authenticated user.
-type User struct {
-	Name  string
-	Admin bool
-}
-
 // CreateUser creates a user (CodeExists if the name is taken).
 func (db *DB) CreateUser(ctx context.Context, a framework.Actor, name string, admin bool) error {
 	if err := checkUserName(name); err != nil {
@@ -146,7 +140,7 @@ func (db *DB) BootstrapAdmin(ctx context.Context) (string, error) {
 
 // Authenticate returns the user a bearer token belongs to, or a
 // CodeUnauthorized error if it is unknown, revoked or expired.
-func (db *DB) Authenticate(ctx context.Context, token string) (User, error) {
+func (db *DB) Authenticate(ctx context.Context, token string) (framework.User, error) {
 	return db.AuthenticateHash(ctx, TokenHash(token))
 }
 
@@ -155,23 +149,23 @@ func (db *DB) Authenticate(ctx context.Context, token string) (User, error) {
 func TokenHash(token string) string { return hashToken(token) }
 
 // AuthenticateHash is Authenticate for a token known by its TokenHash.
-func (db *DB) AuthenticateHash(ctx context.Context, hash string) (User, error) {
-	var u User
+func (db *DB) AuthenticateHash(ctx context.Context, hash string) (framework.User, error) {
+	var u framework.User
 	var expires string
 	var revoked sql.NullString
 	err := db.conn.Reader.QueryRowContext(ctx, `SELECT u.name, u.admin, t.expires_at, t.revoked_at FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?`,
 		hash).Scan(&u.Name, &u.Admin, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, framework.Errorf(framework.CodeUnauthorized, "unknown token")
+		return framework.User{}, framework.Errorf(framework.CodeUnauthorized, "unknown token")
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("authenticate: %w", err)
+		return framework.User{}, fmt.Errorf("authenticate: %w", err)
 	}
 	if revoked.Valid {
-		return User{}, framework.Errorf(framework.CodeUnauthorized, "token revoked")
+		return framework.User{}, framework.Errorf(framework.CodeUnauthorized, "token revoked")
 	}
 	if db.Now().After(sqlite.ParseTime(expires)) {
-		return User{}, framework.Errorf(framework.CodeUnauthorized, "token expired")
+		return framework.User{}, framework.Errorf(framework.CodeUnauthorized, "token expired")
 	}
 	return u, nil
 }

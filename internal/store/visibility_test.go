@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/store"
 )
 
 // Pull's filter (Changes, in SQL) and framework.CanSeeCase (every ack,
@@ -40,12 +39,12 @@ func TestCanSeeCaseMatchesPull(t *testing.T) {
 		}
 	}
 	users := []struct {
-		u    store.User
+		u    framework.User
 		role framework.Role // on inspection id
 	}{
-		{adminUser(), framework.RoleAdmin}, {store.User{Name: "lead.l"}, framework.RoleLead}, {store.User{Name: "qa.q"}, framework.RoleQA},
-		{store.User{Name: "an.n"}, framework.RoleAnalyst}, {store.User{Name: "insp.a"}, framework.RoleInspector},
-		{store.User{Name: "insp.b"}, framework.RoleInspector}, {store.User{Name: "nobody"}, ""},
+		{adminUser(), framework.RoleAdmin}, {framework.User{Name: "lead.l"}, framework.RoleLead}, {framework.User{Name: "qa.q"}, framework.RoleQA},
+		{framework.User{Name: "an.n"}, framework.RoleAnalyst}, {framework.User{Name: "insp.a"}, framework.RoleInspector},
+		{framework.User{Name: "insp.b"}, framework.RoleInspector}, {framework.User{Name: "nobody"}, ""},
 	}
 	assigned := map[string]string{"T-1": "insp.a", "T-2": "insp.b"}
 	for _, tt := range users {

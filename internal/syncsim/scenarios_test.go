@@ -8,12 +8,14 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/faultproxy"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
@@ -240,7 +242,7 @@ func TestDuplicatedAndReorderedBatches(t *testing.T) {
 			// Replay the first device's outbox straight at the server in
 			// shuffled, overlapping batches, each sent twice.
 			d := ds[0]
-			ops, err := d.Local.Outbox(t.Context(), 1000)
+			ops, err := d.Local.OutboxAfter(t.Context(), 0, 1000)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,11 +303,30 @@ func TestServerRestartDuringPush(t *testing.T) {
 		d.Client.BatchSize = 5
 		editRandomly(t, rng, w, d, 150)
 	}
+	// The restart comes once the first batch is acknowledged and others
+	// are still queued: mid-push by construction, not by timing.
+	midPush := make(chan struct{})
+	var once sync.Once
+	ds[0].Client.Progress = func(p client.SyncProgress) {
+		if p.Acknowledged > 0 && p.Pending > p.Acknowledged {
+			once.Do(func() { close(midPush) })
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { _, err := ds[0].Client.Sync(context.Background()); errc <- err }()
-	time.Sleep(5 * time.Millisecond)
+	select {
+	case <-midPush:
+	case err := <-errc:
+		t.Fatalf("the sync ended (%v) before a batch was acknowledged with more to send", err)
+	}
 	w.Restart(t)
-	<-errc // may or may not have failed, depending on timing
+	<-errc // the restart may or may not reach the stream before the last batch
+	ds[0].Client.Progress = nil
+	left, err := ds[0].Local.PendingCount(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d ops left in the outbox after the restart", left)
 	finalSync(t, ds)
 	syncsim.Check(t, w, ds)
 }

@@ -48,7 +48,7 @@ func push(ctx context.Context, d *tdev, ops []*fieldworkv1.Op) ([]*fieldworkv1.A
 // acks, so its next sync sends them again.
 func (tr *trial) replayOutbox(d *tdev) {
 	ctx := tr.t.Context()
-	ops, err := d.Local.Outbox(ctx, 1000)
+	ops, err := d.Local.OutboxAfter(ctx, 0, 1000)
 	if err != nil {
 		tr.t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/localstore"
-	"github.com/fieldworkhq/fieldwork/internal/store"
 	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
@@ -29,12 +28,12 @@ func TestARefusedEditStaysWithItsAuthorUntilTheyAct(t *testing.T) {
 	ref := syncsim.Cases[0] // insp.a's
 	const note = "seen in the OASys review of 3 May"
 	lock := func() {
-		if _, err := w.Srv.DB().SetInspectionStatus(ctx, store.User{Name: "admin", Admin: true}, "t", w.InspectionID, framework.InspectionLocked, ""); err != nil {
+		if _, err := w.Srv.DB().SetInspectionStatus(ctx, framework.User{Name: "admin", Admin: true}, "t", w.InspectionID, framework.InspectionLocked, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	unlock := func() {
-		if _, err := w.Srv.DB().SetInspectionStatus(ctx, store.User{Name: "admin", Admin: true}, "t", w.InspectionID, framework.InspectionFieldwork, "more to check"); err != nil {
+		if _, err := w.Srv.DB().SetInspectionStatus(ctx, framework.User{Name: "admin", Admin: true}, "t", w.InspectionID, framework.InspectionFieldwork, "more to check"); err != nil {
 			t.Fatal(err)
 		}
 	}

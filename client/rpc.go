@@ -88,12 +88,12 @@ func (c *Client) Inspections(ctx context.Context) ([]framework.Inspection, error
 
 // SetInspectionStatus locks (framework.InspectionLocked) or unlocks
 // (InspectionFieldwork) an inspection; reason is audited.
-func (c *Client) SetInspectionStatus(ctx context.Context, inspectionID, status, reason string) (framework.Inspection, error) {
+func (c *Client) SetInspectionStatus(ctx context.Context, inspectionID string, status framework.InspectionStatus, reason string) (framework.Inspection, error) {
 	device, err := c.deviceID(ctx)
 	if err != nil {
 		return framework.Inspection{}, err
 	}
-	resp, err := c.inspections.SetInspectionStatus(ctx, &fieldworkv1.SetInspectionStatusRequest{InspectionId: inspectionID, Status: status, Reason: reason, DeviceId: device})
+	resp, err := c.inspections.SetInspectionStatus(ctx, &fieldworkv1.SetInspectionStatusRequest{InspectionId: inspectionID, Status: string(status), Reason: reason, DeviceId: device})
 	if err != nil {
 		return framework.Inspection{}, rpcerr.FromStatus(err)
 	}
@@ -101,12 +101,12 @@ func (c *Client) SetInspectionStatus(ctx context.Context, inspectionID, status, 
 }
 
 // setCaseStatus is the bare call; SetCaseStatus syncs around it.
-func (c *Client) setCaseStatus(ctx context.Context, inspectionID, caseRef, status, reason string) (framework.Case, error) {
+func (c *Client) setCaseStatus(ctx context.Context, inspectionID, caseRef string, status framework.CaseStatus, reason string) (framework.Case, error) {
 	device, err := c.deviceID(ctx)
 	if err != nil {
 		return framework.Case{}, err
 	}
-	resp, err := c.inspections.SetCaseStatus(ctx, &fieldworkv1.SetCaseStatusRequest{InspectionId: inspectionID, CaseRef: caseRef, Status: status, Reason: reason, DeviceId: device})
+	resp, err := c.inspections.SetCaseStatus(ctx, &fieldworkv1.SetCaseStatusRequest{InspectionId: inspectionID, CaseRef: caseRef, Status: string(status), Reason: reason, DeviceId: device})
 	if err != nil {
 		return framework.Case{}, rpcerr.FromStatus(err)
 	}
@@ -205,15 +205,15 @@ func (c *Client) RevokeToken(ctx context.Context, user, tokenID string) (int, er
 }
 
 // AddTeamMember gives user a role on an inspection.
-func (c *Client) AddTeamMember(ctx context.Context, inspectionID, user, role string) error {
-	_, err := c.admin.AddTeamMember(ctx, &fieldworkv1.AddTeamMemberRequest{InspectionId: inspectionID, User: user, Role: role})
+func (c *Client) AddTeamMember(ctx context.Context, inspectionID, user string, role framework.Role) error {
+	_, err := c.admin.AddTeamMember(ctx, &fieldworkv1.AddTeamMemberRequest{InspectionId: inspectionID, User: user, Role: string(role)})
 	return rpcerr.FromStatus(err)
 }
 
 // TeamRemoval is what taking a user off a team did: the role they had, and
 // how many cases their devices drop at their next sync.
 type TeamRemoval struct {
-	Role           string
+	Role           framework.Role
 	WithdrawnCases int
 }
 
@@ -223,7 +223,7 @@ func (c *Client) RemoveTeamMember(ctx context.Context, inspectionID, user string
 	if err != nil {
 		return TeamRemoval{}, rpcerr.FromStatus(err)
 	}
-	return TeamRemoval{Role: resp.GetRole(), WithdrawnCases: int(resp.GetWithdrawnCases())}, nil
+	return TeamRemoval{Role: framework.Role(resp.GetRole()), WithdrawnCases: int(resp.GetWithdrawnCases())}, nil
 }
 
 // AuditQuery selects audit entries: an inspection's, of one case unless

@@ -29,7 +29,7 @@ func (e *SyncFirstError) Unwrap() error { return e.Err }
 // holds, so unsynced answers are pushed first; the sync afterwards brings
 // the new status (and anything else) to this laptop. The call itself is
 // bounded by CallTimeout, the syncs by ctx.
-func (c *Client) SetCaseStatus(ctx context.Context, inspectionID, caseRef, status, reason string) (StatusChange, error) {
+func (c *Client) SetCaseStatus(ctx context.Context, inspectionID, caseRef string, status framework.CaseStatus, reason string) (StatusChange, error) {
 	if c.off == nil {
 		return StatusChange{}, errNoStore
 	}

@@ -281,7 +281,6 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 		return
 	}
 	var groups []uiGroup
-	answered, required := 0, 0
 	add := func(title string, qs []*framework.Question) {
 		g := uiGroup{Title: title}
 		for _, q := range qs {
@@ -294,12 +293,6 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 			}
 			if p, ok := pending[q.ID]; ok {
 				uq.Value, uq.Note = p[0], p[1]
-			}
-			if applies {
-				required++
-				if a.Value != "" {
-					answered++
-				}
 			}
 			g.Questions = append(g.Questions, uq)
 		}
@@ -319,6 +312,11 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 	if len(fw.Supplementary) > 0 {
 		add("Supplementary questions", fw.Supplementary)
 	}
+	given := make(map[string]bool, len(answers))
+	for q, a := range answers {
+		given[q] = a.Value != ""
+	}
+	answered, required := fw.Completeness(c.Attributes, given)
 	if len(msgs) > 0 {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusUnprocessableEntity)

@@ -17,7 +17,7 @@ import (
 // asking about another's case) tells an existing case from a missing one by
 // the ack's code and reason: README "Security" promises the same answer
 // whether the case exists or not.
-func TestReview13_ConflictIDProbesCaseExistence(t *testing.T) {
+func TestConflictID_TellsNothingOfACaseTheCallerMayNotSee(t *testing.T) {
 	e := newTestServer(t)
 	id := e.inspection(t) // T-1 insp.a, T-2 insp.b
 	if err := e.srv.DB().CreateUser(context.Background(), adminActor, "outsider", false); err != nil {

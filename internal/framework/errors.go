@@ -20,6 +20,12 @@ const (
 	CodeUnauthorized Code = "unauthenticated"
 )
 
+// Codes lists every error code, for the tables that must map each one
+// (rpcerr's gRPC codes, the live view's HTTP statuses) to test against.
+func Codes() []Code {
+	return []Code{CodeInvalid, CodeNotFound, CodeExists, CodePrecondition, CodeConflict, CodePermission, CodeUnauthorized}
+}
+
 // Error is an error the user can act on: its message names the offending
 // field, row or question.
 type Error struct {

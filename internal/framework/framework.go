@@ -20,7 +20,7 @@ type StandardKind string
 // Standard kinds.
 const (
 	KindCaseRated StandardKind = "case_rated" // rated from case answers to its key questions
-	KindJudged                 = "judged"     // rated by the lead inspector from other evidence
+	KindJudged    StandardKind = "judged"     // rated by the lead inspector from other evidence
 )
 
 // QuestionKind is where a question sits in the framework.
@@ -29,8 +29,8 @@ type QuestionKind string
 // Question kinds, derived from where a question sits in the file.
 const (
 	QuestionKey           QuestionKind = "key"
-	QuestionPrompt                     = "prompt"
-	QuestionSupplementary              = "supplementary"
+	QuestionPrompt        QuestionKind = "prompt"
+	QuestionSupplementary QuestionKind = "supplementary"
 )
 
 // Answer types.

@@ -9,9 +9,9 @@ type InspectionStatus string
 // Inspection statuses.
 const (
 	InspectionPlanning   InspectionStatus = "planning"
-	InspectionFieldwork                   = "fieldwork"
-	InspectionModeration                  = "moderation"
-	InspectionLocked                      = "locked"
+	InspectionFieldwork  InspectionStatus = "fieldwork"
+	InspectionModeration InspectionStatus = "moderation"
+	InspectionLocked     InspectionStatus = "locked"
 )
 
 // Role is what a user may do on an inspection (access.go). "" is no role:
@@ -21,10 +21,10 @@ type Role string
 // Roles on an inspection; RoleAdmin is global.
 const (
 	RoleLead      Role = "lead"
-	RoleInspector      = "inspector"
-	RoleQA             = "qa"
-	RoleAnalyst        = "analyst"
-	RoleAdmin          = "admin"
+	RoleInspector Role = "inspector"
+	RoleQA        Role = "qa"
+	RoleAnalyst   Role = "analyst"
+	RoleAdmin     Role = "admin"
 )
 
 // CaseStatus is where a case's recording is: not_started → in_progress →
@@ -34,10 +34,10 @@ type CaseStatus string
 // Case statuses.
 const (
 	CaseNotStarted CaseStatus = "not_started"
-	CaseInProgress            = "in_progress"
-	CaseSubmitted             = "submitted"
-	CaseQAChecked             = "qa_checked"
-	CaseLocked                = "locked"
+	CaseInProgress CaseStatus = "in_progress"
+	CaseSubmitted  CaseStatus = "submitted"
+	CaseQAChecked  CaseStatus = "qa_checked"
+	CaseLocked     CaseStatus = "locked"
 )
 
 // Inspection is one inspection of one unit under one framework version.

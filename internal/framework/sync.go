@@ -38,8 +38,8 @@ type Resolution string
 // Resolutions of a conflict.
 const (
 	ResolveMine   Resolution = "mine"   // the edit the server refused
-	ResolveTheirs            = "theirs" // the value the server kept
-	ResolveValue             = "value"  // a new value
+	ResolveTheirs Resolution = "theirs" // the value the server kept
+	ResolveValue  Resolution = "value"  // a new value
 )
 
 // OpResult is the outcome of applying an op.

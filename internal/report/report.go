@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -222,7 +221,9 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 	return enc.Encode(d)
 }
 
-func round1(f float64) float64 { return math.Round(f*10) / 10 }
+// round1 is a figure to one decimal, half up as every figure is rounded
+// (framework.RoundHalfUp): JSON, CSV and XLSX show the same digits.
+func round1(f float64) float64 { return float64(framework.RoundHalfUp(f*10)) / 10 }
 
 func percentText(s aggregate.Share) string {
 	if !s.HasPercent {

@@ -34,10 +34,12 @@ type Cell struct {
 	IsNum bool
 }
 
-func txt(s string) Cell  { return Cell{Text: s} }
-func num(n int) Cell     { return Cell{Num: float64(n), IsNum: true, Text: fmt.Sprint(n)} }
-func dec(f float64) Cell { return Cell{Num: f, IsNum: true, Text: fmt.Sprintf("%.1f", f)} }
-func null() Cell         { return Cell{Null: true} }
+func txt(s string) Cell { return Cell{Text: s} }
+func num(n int) Cell    { return Cell{Num: float64(n), IsNum: true, Text: fmt.Sprint(n)} }
+func dec(f float64) Cell {
+	return Cell{Num: round1(f), IsNum: true, Text: fmt.Sprintf("%.1f", round1(f))}
+}
+func null() Cell { return Cell{Null: true} }
 func pctCell(s aggregate.Share) Cell {
 	if !s.HasPercent {
 		return null()

@@ -125,11 +125,11 @@ func (db *DB) AddTeamMember(ctx context.Context, a framework.Actor, inspectionID
 		}
 		if framework.Role(before.String) != role {
 			// What the user may see changed: deliver it to their devices,
-			// and take back the cases an inspector may not see.
+			// and take back the cases the new role may no longer see.
 			if err := announce(ctx, tx, inspectionID, user, ""); err != nil {
 				return err
 			}
-			if before.Valid && role == framework.RoleInspector {
+			if before.Valid && framework.CanSeeCase(framework.Role(before.String), false) && !framework.CanSeeCase(role, false) {
 				if err := withdraw(ctx, tx, inspectionID, user, ""); err != nil {
 					return err
 				}

@@ -163,6 +163,13 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u framework.User, op fram
 	}
 	var resolving *framework.Conflict
 	if op.ConflictID != "" {
+		// The op's own case first: what the conflict lookup says must not
+		// tell a caller who may not see that case whether it exists.
+		if _, _, _, refusal, err := db.gate(ctx, tx, u, op, gc); err != nil {
+			return framework.Ack{}, err
+		} else if refusal != nil {
+			return db.record(ctx, tx, u, op, payload, reject(op, refusal), gc, false)
+		}
 		c, err := conflictByID(ctx, tx, op.ConflictID)
 		var named *framework.Conflict
 		switch {
@@ -396,20 +403,20 @@ type current struct {
 	syncer.Current
 }
 
-// decideOp validates an op and decides its outcome without writing. The
-// caller's role and the case's visibility are checked before anything
-// about the case is read, so that a refusal says nothing of a case the
-// caller may not see.
-func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u framework.User, op framework.Op, gc *groupCache, reused bool) (framework.Ack, current, error) {
-	var cur current
-	role, err := gc.role(ctx, tx, u, op.InspectionID)
+// gate is what every op faces first: the caller's effective role on the
+// op's inspection and whether they may see the op's case
+// (framework.CanSeeCase). refusal is what the caller is told otherwise, in
+// words that are the same whether the case (or inspection) exists or not.
+func (db *DB) gate(ctx context.Context, tx *sql.Tx, u framework.User, op framework.Op, gc *groupCache) (role framework.Role, bi *batchInspection, cr caseRow, refusal, err error) {
+	role, err = gc.role(ctx, tx, u, op.InspectionID)
 	if err != nil {
-		return framework.Ack{}, cur, err
+		return
 	}
 	if role == "" {
-		return reject(op, framework.NotOnTeamError(op.InspectionID)), cur, nil
+		refusal = framework.NotOnTeamError(op.InspectionID)
+		return
 	}
-	bi := gc.insp[op.InspectionID]
+	bi = gc.insp[op.InspectionID]
 	if bi == nil {
 		bi = &batchInspection{}
 		bi.fw, bi.status, bi.err = db.inspectionFramework(ctx, tx, op.InspectionID)
@@ -417,23 +424,45 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u framework.User, op fra
 	}
 	if bi.err != nil {
 		if framework.ErrorCode(bi.err) == "" {
-			return framework.Ack{}, cur, bi.err
+			err = bi.err
+		} else {
+			refusal = bi.err
 		}
-		return reject(op, bi.err), cur, nil
+		return
 	}
-	cr, err := gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef)
+	cr, err = gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef)
 	if err != nil {
 		if framework.ErrorCode(err) == "" {
-			return framework.Ack{}, cur, err
+			return
 		}
+		refusal, err = err, nil
 		if !framework.CanSeeCase(role, false) {
-			err = framework.CaseHiddenError(op.InspectionID, op.CaseRef) // as for another's case
+			refusal = framework.CaseHiddenError(op.InspectionID, op.CaseRef) // as for another's case
 		}
-		return reject(op, err), cur, nil
+		return
 	}
 	if !framework.CanSeeCase(role, cr.c.Inspector == u.Name) {
-		return reject(op, framework.CaseHiddenError(op.InspectionID, op.CaseRef)), cur, nil
+		refusal = framework.CaseHiddenError(op.InspectionID, op.CaseRef)
 	}
+	return
+}
+
+// decideOp validates an op and decides its outcome without writing. The
+// caller's role and the case's visibility are checked before anything
+// about the case is read, so that a refusal says nothing of a case the
+// caller may not see.
+func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u framework.User, op framework.Op, gc *groupCache, reused bool) (framework.Ack, current, error) {
+	var cur current
+	role, bi, cr, refusal, err := db.gate(ctx, tx, u, op, gc)
+	if err != nil || refusal != nil {
+		if refusal != nil {
+			return reject(op, refusal), cur, nil
+		}
+		return framework.Ack{}, cur, err
+	}
+	// Only now, to someone who may see the case, may a refusal describe it
+	// (locks, status, role, values): withCurrent lets permission refusals
+	// through as they are, so this order is what keeps them silent.
 	if err := framework.CheckAnswerWrite(role, cr.c.Inspector == u.Name, op.InspectionID, bi.status, cr.c); err != nil {
 		return reject(op, err), cur, nil
 	}

@@ -86,7 +86,7 @@ func (tr *trial) probe(ctx context.Context) {
 			bad = append(bad, "names "+u)
 		}
 	}
-	if strings.Contains(a.Reason, "secret") || strings.Contains(a.Reason, framework.CaseSubmitted) {
+	if strings.Contains(a.Reason, "secret") || strings.Contains(a.Reason, string(framework.CaseSubmitted)) {
 		bad = append(bad, "reason tells a note or the case status")
 	}
 	if len(bad) > 0 {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fieldworkhq/fieldwork/client"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/termsafe"
 )
 
@@ -18,7 +19,7 @@ func (a *app) teamAdd(args []string) error {
 		return err
 	}
 	return a.call(func(ctx context.Context, c *client.Client) error {
-		if err := c.AddTeamMember(ctx, *insp, *user, *role); err != nil {
+		if err := c.AddTeamMember(ctx, *insp, *user, framework.Role(*role)); err != nil {
 			return err
 		}
 		termsafe.Fprintf(a.stdout, "%s is %s on %s\n", *user, *role, *insp)

@@ -56,7 +56,7 @@ func (a *app) inspectionUnlock(args []string) error {
 	return a.inspectionStatus("unlock", framework.InspectionFieldwork, args)
 }
 
-func (a *app) inspectionStatus(verb, to string, args []string) error {
+func (a *app) inspectionStatus(verb string, to framework.InspectionStatus, args []string) error {
 	fs := newFlags("inspection " + verb)
 	insp := fs.String("inspection", "", "inspection `id`")
 	reason := fs.String("reason", "", "why (required to unlock; audited)")

@@ -32,10 +32,10 @@ func (a *app) caseStatus(args []string) error {
 	if err := parse(fs, args, "inspection", "case", "status"); err != nil {
 		return err
 	}
-	return a.setCaseStatus(*insp, *caseRef, *to, *reason)
+	return a.setCaseStatus(*insp, *caseRef, framework.CaseStatus(*to), *reason)
 }
 
-func (a *app) setCaseStatus(insp, caseRef, to, reason string) error {
+func (a *app) setCaseStatus(insp, caseRef string, to framework.CaseStatus, reason string) error {
 	c, done, err := a.online()
 	if err != nil {
 		return err

@@ -13,17 +13,11 @@ import (
 
 func mustBuiltin(tb testing.TB, id string) *framework.Framework {
 	tb.Helper()
-	fws, _, err := framework.Builtin()
+	f, _, err := framework.BuiltinByID(id)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, f := range fws {
-		if f.ID == id {
-			return f
-		}
-	}
-	tb.Fatalf("no built-in framework %s", id)
-	return nil
+	return f
 }
 
 // expected mirrors testdata/gwent-2025/expected.json, the published figures.

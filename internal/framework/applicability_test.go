@@ -11,17 +11,11 @@ import (
 // place in the sorted list, which a new built-in would shift).
 func builtin(tb testing.TB, id string) *framework.Framework {
 	tb.Helper()
-	fws, _, err := framework.Builtin()
+	f, _, err := framework.BuiltinByID(id)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, f := range fws {
-		if f.ID == id {
-			return f
-		}
-	}
-	tb.Fatalf("no built-in framework %s", id)
-	return nil
+	return f
 }
 
 // appliesFW has one question that always applies, one only where mappa is

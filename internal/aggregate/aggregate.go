@@ -55,6 +55,9 @@ type StandardResult struct {
 	// Rating is "" when the standard has no rating yet.
 	Rating string
 	Points int
+	// HasPoints: Points is the rating's points (rated framework, rating
+	// given); otherwise there are none, which is not 0.
+	HasPoints bool
 	// Lowest is the key question that set a case-rated standard's rating.
 	Lowest        string
 	LowestPercent int
@@ -84,6 +87,9 @@ type Report struct {
 	Standards                    []StandardResult
 	Questions                    []QuestionFigure
 	Score, MaxScore              int
+	// ScoreComplete: every standard of a rated framework has a rating, so
+	// Score is the score; until then it is the provisional sum so far.
+	ScoreComplete bool
 	// Overall is "" until every rated standard has a rating.
 	Overall string
 	// Pooled pools every key question (the unrated "overall" share).
@@ -300,7 +306,7 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 			if sr.Rating == "" {
 				allRated = false
 			} else {
-				sr.Points, _ = fw.Rating.Points(sr.Rating)
+				sr.Points, sr.HasPoints = fw.Rating.Points(sr.Rating)
 				r.Score += sr.Points
 			}
 		}
@@ -309,6 +315,7 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 	r.Pooled = share(poolYes, poolRel)
 	if fw.Rated() {
 		r.MaxScore = fw.Rating.MaxScore(len(r.Standards))
+		r.ScoreComplete = allRated
 		if allRated {
 			r.Overall, _ = fw.Rating.OverallRating(r.Score)
 		}

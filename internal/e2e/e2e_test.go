@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -410,8 +411,29 @@ func TestFrameworkFileLoadedAtRunTime(t *testing.T) {
 	}
 	id, _ := cli(t, home, false, "inspection", "create", "--name", "Old style", "--framework", "probation-adult-2018")
 	rep, _ := cli(t, home, false, "report", "--inspection", strings.TrimSpace(id))
-	if !strings.Contains(rep, "Score 0/30 — overall: not yet rated") {
+	// Nothing rated yet: no score (not "0/30", which reads as Inadequate throughout).
+	if !regexp.MustCompile(`Score not yet \(provisional 0/30\) — (\d+) of (\d+) standards not rated; overall: not rated`).MatchString(rep) || strings.Contains(rep, "Score 0/30") {
 		t.Errorf("empty adult-2018 report:\n%s", rep)
+	}
+	js, _ := cli(t, home, false, "report", "--inspection", strings.TrimSpace(id), "--format", "json")
+	var doc struct {
+		Standards map[string]struct {
+			Points *int `json:"points"`
+		} `json:"standards"`
+		Score            *int    `json:"score"`
+		ProvisionalScore *int    `json:"provisional_score"`
+		Overall          *string `json:"overall"`
+	}
+	if err := json.Unmarshal([]byte(js), &doc); err != nil {
+		t.Fatalf("report --format json: %v\n%s", err, js)
+	}
+	for sid, st := range doc.Standards {
+		if st.Points != nil {
+			t.Errorf("unrated standard %s has points %d, want null", sid, *st.Points)
+		}
+	}
+	if len(doc.Standards) == 0 || doc.Score != nil || doc.Overall != nil || doc.ProvisionalScore == nil || *doc.ProvisionalScore != 0 {
+		t.Errorf("empty adult-2018 JSON: %d standards, score %v, provisional %v, overall %v; want null, 0, null", len(doc.Standards), doc.Score, doc.ProvisionalScore, doc.Overall)
 	}
 	srv.stop(t)
 

@@ -39,7 +39,7 @@ type standard struct {
 	Title         string  `json:"title"`
 	Kind          string  `json:"kind"`
 	Rating        *string `json:"rating"`
-	Points        int     `json:"points"`
+	Points        *int    `json:"points"`
 	LowestKQ      string  `json:"lowest_key_question,omitempty"`
 	LowestPercent *int    `json:"lowest_percent,omitempty"`
 	Rationale     string  `json:"rationale,omitempty"`
@@ -101,6 +101,7 @@ type document struct {
 	Standards        map[string]standard `json:"standards"`
 	StandardOrder    []string            `json:"standard_order"`
 	Score            *int                `json:"score"`
+	ProvisionalScore *int                `json:"provisional_score"`
 	MaxScore         *int                `json:"max_score"`
 	Overall          *string             `json:"overall"`
 	Pooled           figure              `json:"pooled"`
@@ -152,9 +153,12 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		}
 	}
 	for _, s := range r.Standards {
-		st := standard{Title: s.Title, Kind: string(s.Kind), Points: s.Points, Rationale: s.Rationale, Yes: s.Yes, Relevant: s.Relevant, Percent: pct(s.Share)}
+		st := standard{Title: s.Title, Kind: string(s.Kind), Rationale: s.Rationale, Yes: s.Yes, Relevant: s.Relevant, Percent: pct(s.Share)}
 		if s.Rating != "" {
 			st.Rating = ptr(s.Rating)
+		}
+		if s.HasPoints {
+			st.Points = ptr(s.Points)
 		}
 		if s.HasLowest {
 			st.LowestKQ, st.LowestPercent = s.Lowest, ptr(s.LowestPercent)
@@ -170,7 +174,12 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		d.StandardOrder = append(d.StandardOrder, s.ID)
 	}
 	if r.Rated {
-		d.Score, d.MaxScore = ptr(r.Score), ptr(r.MaxScore)
+		d.MaxScore = ptr(r.MaxScore)
+		if r.ScoreComplete {
+			d.Score = ptr(r.Score)
+		} else {
+			d.ProvisionalScore = ptr(r.Score)
+		}
 		if r.Overall != "" {
 			d.Overall = ptr(r.Overall)
 		}
@@ -262,8 +271,8 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 			if s.Kind == framework.KindJudged {
 				lowest = "judged"
 			}
-			pts := ""
-			if s.Rating != "" {
+			pts := "not rated"
+			if s.HasPoints {
 				pts = fmt.Sprint(s.Points)
 			}
 			var move []string
@@ -280,7 +289,7 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 			termsafe.Fprintf(tw, "%s %s\t%s%s\t%s\t%s\t%s\n", s.ID, clip(s.Title, 28), orDash(s.Rating), mark, lowest, pts, strings.Join(move, ", "))
 		}
 		tw.Flush()
-		termsafe.Fprintf(w, "Score %d/%d — overall: %s\n", r.Score, r.MaxScore, orDash(r.Overall))
+		fmt.Fprintln(w, scoreLine(r))
 		fmt.Fprintln(w, "* the lowest key questions' 95% intervals reach another band: a few cases could change it.")
 		fmt.Fprintln(w, "Cases to move: key-question answers that would have to change to move the rating one band.")
 		fmt.Fprintln(w)
@@ -421,4 +430,19 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// scoreLine is the terminal's score line: scoreText, with the overall
+// rating once there is one, else how many standards still lack a rating.
+func scoreLine(r *aggregate.Report) string {
+	if r.ScoreComplete {
+		return scoreText(r) + " — overall: " + orDash(r.Overall)
+	}
+	left := 0
+	for _, s := range r.Standards {
+		if !s.HasPoints {
+			left++
+		}
+	}
+	return fmt.Sprintf("%s — %d of %d standards not rated; overall: not rated", scoreText(r), left, len(r.Standards))
 }

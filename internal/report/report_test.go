@@ -28,6 +28,20 @@ var update = flag.Bool("update", false, "rewrite the golden files (then review e
 // the output is stable.
 func gwentReport(t *testing.T) (*aggregate.Report, *framework.Framework) {
 	t.Helper()
+	return gwentReportJudged(t, true)
+}
+
+// gwentReportJudged is gwentReport, without the lead's judged ratings when
+// judged is false (the organisational standards then have no rating).
+func gwentReportJudged(t *testing.T, judged bool) (*aggregate.Report, *framework.Framework) {
+	t.Helper()
+	in, pdu := gwentInput(t, judged)
+	return aggregate.ComputeWith(pdu, in, aggregate.Options{By: []string{"sentence_type", "sex"}}), pdu
+}
+
+// gwentInput is the Gwent sample as a report's input.
+func gwentInput(t *testing.T, judged bool) (aggregate.Input, *framework.Framework) {
+	t.Helper()
 	dir := filepath.Join("..", "..", "testdata", "gwent-2025")
 	read := func(name string) *os.File {
 		f, err := os.Open(filepath.Join(dir, name))
@@ -59,10 +73,12 @@ func gwentReport(t *testing.T) (*aggregate.Report, *framework.Framework) {
 		in.Answers = append(in.Answers, framework.Answer{CaseRef: a.CaseRef, QuestionID: a.QuestionID, Value: a.Value})
 	}
 	for _, j := range js {
+		if !judged {
+			break
+		}
 		in.Judgements = append(in.Judgements, framework.Judgement{StandardID: j.StandardID, Rating: j.Rating, Rationale: j.Rationale})
 	}
-	pdu := builtin(t, "probation-pdu-2023")
-	return aggregate.ComputeWith(pdu, in, aggregate.Options{By: []string{"sentence_type", "sex"}}), pdu
+	return in, builtin(t, "probation-pdu-2023")
 }
 
 // builtin returns the built-in framework with the given id (never by its

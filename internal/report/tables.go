@@ -67,7 +67,7 @@ func Tables(r *aggregate.Report) []Table {
 			{"cases_to_raise", Int}, {"raise_to", Text}, {"cases_to_lower", Int}, {"lower_to", Text}}}
 		for _, s := range r.Standards {
 			row := []Cell{txt(s.ID), txt(s.Title), txt(string(s.Kind)), txt(s.Rating), null(), txt(s.Lowest), null(), txt(""), null(), txt(s.UpTo), null(), txt(s.DownTo)}
-			if s.Rating != "" {
+			if s.HasPoints {
 				row[4] = num(s.Points)
 			}
 			if s.HasLowest {
@@ -88,7 +88,11 @@ func Tables(r *aggregate.Report) []Table {
 		if r.Overall != "" {
 			overall = txt(r.Overall)
 		}
-		t.Rows = append(t.Rows, []Cell{txt("score"), txt(fmt.Sprintf("Score %d/%d", r.Score, r.MaxScore)), txt(""), overall, num(r.Score),
+		score := null() // no number where there is none: the provisional sum is in the text
+		if r.ScoreComplete {
+			score = num(r.Score)
+		}
+		t.Rows = append(t.Rows, []Cell{txt("score"), txt(scoreText(r)), txt(""), overall, score,
 			txt(""), null(), txt(""), null(), txt(""), null(), txt("")})
 		ts = append(ts, t)
 	} else {
@@ -178,4 +182,14 @@ func Tables(r *aggregate.Report) []Table {
 		ip.Rows = append(ip.Rows, []Cell{txt(i.Inspector), num(i.Cases), num(i.CasesComplete), num(i.Submitted), num(i.Answered), num(i.Required), num(p)})
 	}
 	return append(ts, cp, ip)
+}
+
+// scoreText is the score as every format states it: "Score 4/21", or
+// while some rated standard has no rating "Score not yet (provisional
+// 3/21)", so that nobody reads the sum so far as the score.
+func scoreText(r *aggregate.Report) string {
+	if r.ScoreComplete {
+		return fmt.Sprintf("Score %d/%d", r.Score, r.MaxScore)
+	}
+	return fmt.Sprintf("Score not yet (provisional %d/%d)", r.Score, r.MaxScore)
 }

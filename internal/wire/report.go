@@ -13,13 +13,13 @@ func ReportToProto(r *aggregate.Report) *fieldworkv1.Report {
 	m := &fieldworkv1.Report{
 		InspectionId: r.InspectionID, InspectionName: r.InspectionName, FrameworkId: r.FrameworkID,
 		FrameworkVersion: int32(r.FrameworkVersion), Rated: r.Rated, AsOfSeq: r.AsOfSeq, GeneratedAt: Timestamp(r.GeneratedAt),
-		Cases: int32(r.Cases), Score: int32(r.Score), MaxScore: int32(r.MaxScore), Overall: r.Overall,
+		Cases: int32(r.Cases), Score: int32(r.Score), MaxScore: int32(r.MaxScore), Overall: r.Overall, ScoreComplete: r.ScoreComplete,
 		PooledYes: int32(r.Pooled.Yes), PooledRelevant: int32(r.Pooled.Relevant), PooledPercent: int32(r.Pooled.Percent),
 		HasPooledPercent: r.Pooled.HasPercent,
 	}
 	for _, s := range r.Standards {
 		m.Standards = append(m.Standards, &fieldworkv1.StandardResult{
-			StandardId: s.ID, Title: s.Title, Kind: string(s.Kind), Rating: s.Rating, Points: int32(s.Points),
+			StandardId: s.ID, Title: s.Title, Kind: string(s.Kind), Rating: s.Rating, Points: int32(s.Points), HasPoints: s.HasPoints,
 			LowestKeyQuestionId: s.Lowest, LowestPercent: int32(s.LowestPercent), HasLowest: s.HasLowest, Rationale: s.Rationale,
 			Yes: int32(s.Yes), Relevant: int32(s.Relevant), Percent: int32(s.Percent), HasPercent: s.HasPercent,
 			Sensitive: s.Sensitive, CasesUp: int32(s.CasesUp), UpTo: s.UpTo, CasesDown: int32(s.CasesDown), DownTo: s.DownTo,
@@ -82,13 +82,13 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 	r := &aggregate.Report{
 		InspectionID: m.GetInspectionId(), InspectionName: m.GetInspectionName(), FrameworkID: m.GetFrameworkId(),
 		FrameworkVersion: int(m.GetFrameworkVersion()), Rated: m.GetRated(), AsOfSeq: m.GetAsOfSeq(),
-		GeneratedAt: m.GetGeneratedAt().AsTime(), Cases: int(m.GetCases()), Score: int(m.GetScore()), MaxScore: int(m.GetMaxScore()),
+		GeneratedAt: m.GetGeneratedAt().AsTime(), Cases: int(m.GetCases()), Score: int(m.GetScore()), MaxScore: int(m.GetMaxScore()), ScoreComplete: m.GetScoreComplete(),
 		Overall: m.GetOverall(),
 		Pooled:  aggregate.Share{Yes: int(m.GetPooledYes()), Relevant: int(m.GetPooledRelevant()), Percent: int(m.GetPooledPercent()), HasPercent: m.GetHasPooledPercent()},
 	}
 	for _, s := range m.GetStandards() {
 		r.Standards = append(r.Standards, aggregate.StandardResult{ID: s.GetStandardId(), Title: s.GetTitle(), Kind: framework.StandardKind(s.GetKind()),
-			Rating: s.GetRating(), Points: int(s.GetPoints()), Lowest: s.GetLowestKeyQuestionId(), LowestPercent: int(s.GetLowestPercent()),
+			Rating: s.GetRating(), Points: int(s.GetPoints()), HasPoints: s.GetHasPoints(), Lowest: s.GetLowestKeyQuestionId(), LowestPercent: int(s.GetLowestPercent()),
 			HasLowest: s.GetHasLowest(), Rationale: s.GetRationale(),
 			Share:     aggregate.Share{Yes: int(s.GetYes()), Relevant: int(s.GetRelevant()), Percent: int(s.GetPercent()), HasPercent: s.GetHasPercent()},
 			Sensitive: s.GetSensitive(), CasesUp: int(s.GetCasesUp()), UpTo: s.GetUpTo(), CasesDown: int(s.GetCasesDown()), DownTo: s.GetDownTo()})

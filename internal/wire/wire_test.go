@@ -66,7 +66,7 @@ func fixtures() []any {
 	report := &aggregate.Report{
 		InspectionID: "insp-1", InspectionName: "Gwent", FrameworkID: "probation-pdu-2023", FrameworkVersion: 3, Rated: true,
 		AsOfSeq: 99, GeneratedAt: at, Cases: 42,
-		Standards: []aggregate.StandardResult{{ID: "2.1", Title: "Assessment", Kind: "case", Rating: "Good", Points: 2,
+		Standards: []aggregate.StandardResult{{ID: "2.1", Title: "Assessment", Kind: "case", Rating: "Good", Points: 2, HasPoints: true,
 			Lowest: "2.1.1", LowestPercent: 71, HasLowest: true, Rationale: "why", Share: share(5), Sensitive: true,
 			CasesUp: 3, CasesDown: 1, UpTo: "Outstanding", DownTo: "Requires improvement"}},
 		Questions: []aggregate.QuestionFigure{
@@ -80,7 +80,7 @@ func fixtures() []any {
 			// type is all that tells it from a yes/no one.
 			{ID: "2.1.3", Text: "How many reviews?", Kind: "supplementary", Type: framework.TypeCount},
 		},
-		Score: 7, MaxScore: 12, Overall: "Good", Pooled: share(9), Units: []string{"insp-1", "insp-2"},
+		Score: 7, MaxScore: 12, Overall: "Good", ScoreComplete: true, Pooled: share(9), Units: []string{"insp-1", "insp-2"},
 		Profile: []aggregate.AttributeProfile{{Attribute: "sex", Title: "Sex", Values: []aggregate.ValueCount{{Value: "female", Count: 4}}}},
 		Breakdowns: []aggregate.Breakdown{{Attribute: "sex", Title: "Sex", Values: []string{"female", "male"},
 			Rows: []aggregate.BreakdownRow{{QuestionID: "2.1.1", Cells: []aggregate.Share{share(1), share(2)}, All: share(3)}}}},

@@ -810,10 +810,13 @@ type StandardResult struct {
 	Sensitive bool `protobuf:"varint,14,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
 	// cases_up answers changing No → Yes would raise the rating to up_to;
 	// cases_down changing Yes → No would lower it to down_to.
-	CasesUp       int32  `protobuf:"varint,15,opt,name=cases_up,json=casesUp,proto3" json:"cases_up,omitempty"`
-	UpTo          string `protobuf:"bytes,16,opt,name=up_to,json=upTo,proto3" json:"up_to,omitempty"`
-	CasesDown     int32  `protobuf:"varint,17,opt,name=cases_down,json=casesDown,proto3" json:"cases_down,omitempty"`
-	DownTo        string `protobuf:"bytes,18,opt,name=down_to,json=downTo,proto3" json:"down_to,omitempty"`
+	CasesUp   int32  `protobuf:"varint,15,opt,name=cases_up,json=casesUp,proto3" json:"cases_up,omitempty"`
+	UpTo      string `protobuf:"bytes,16,opt,name=up_to,json=upTo,proto3" json:"up_to,omitempty"`
+	CasesDown int32  `protobuf:"varint,17,opt,name=cases_down,json=casesDown,proto3" json:"cases_down,omitempty"`
+	DownTo    string `protobuf:"bytes,18,opt,name=down_to,json=downTo,proto3" json:"down_to,omitempty"`
+	// has_points: points is the rating's points (a rated framework's standard
+	// with a rating); otherwise there are none, which is not 0.
+	HasPoints     bool `protobuf:"varint,19,opt,name=has_points,json=hasPoints,proto3" json:"has_points,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -974,6 +977,13 @@ func (x *StandardResult) GetDownTo() string {
 	return ""
 }
 
+func (x *StandardResult) GetHasPoints() bool {
+	if x != nil {
+		return x.HasPoints
+	}
+	return false
+}
+
 type Report struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	InspectionId     string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
@@ -987,8 +997,10 @@ type Report struct {
 	Cases       int32                  `protobuf:"varint,8,opt,name=cases,proto3" json:"cases,omitempty"`
 	Standards   []*StandardResult      `protobuf:"bytes,9,rep,name=standards,proto3" json:"standards,omitempty"`
 	Questions   []*QuestionFigure      `protobuf:"bytes,10,rep,name=questions,proto3" json:"questions,omitempty"`
-	Score       int32                  `protobuf:"varint,11,opt,name=score,proto3" json:"score,omitempty"`
-	MaxScore    int32                  `protobuf:"varint,12,opt,name=max_score,json=maxScore,proto3" json:"max_score,omitempty"`
+	// score sums the points of the standards rated so far; it is the score
+	// only when score_complete (every rated standard has a rating).
+	Score    int32 `protobuf:"varint,11,opt,name=score,proto3" json:"score,omitempty"`
+	MaxScore int32 `protobuf:"varint,12,opt,name=max_score,json=maxScore,proto3" json:"max_score,omitempty"`
 	// overall is "" until every rated standard has a rating.
 	Overall string `protobuf:"bytes,13,opt,name=overall,proto3" json:"overall,omitempty"`
 	// pooled share over every key question (unrated frameworks' "overall" share).
@@ -1006,8 +1018,11 @@ type Report struct {
 	// their question no longer applies to the case; empty in pooled reports
 	// read from kept counts (no case-level data).
 	NoLongerApplies []*StaleAnswer `protobuf:"bytes,23,rep,name=no_longer_applies,json=noLongerApplies,proto3" json:"no_longer_applies,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// score_complete: a rated framework's every standard has a rating, so
+	// score is the score and overall is set; until then score is provisional.
+	ScoreComplete bool `protobuf:"varint,24,opt,name=score_complete,json=scoreComplete,proto3" json:"score_complete,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Report) Reset() {
@@ -1201,6 +1216,13 @@ func (x *Report) GetNoLongerApplies() []*StaleAnswer {
 	return nil
 }
 
+func (x *Report) GetScoreComplete() bool {
+	if x != nil {
+		return x.ScoreComplete
+	}
+	return false
+}
+
 // StaleAnswer is an answer whose question no longer applies to its case
 // (its attributes changed after it was given): kept, but counted in no
 // figure until it is changed to na or the case applies again.
@@ -1384,7 +1406,7 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\x04type\x18\x15 \x01(\tR\x04type\x1a?\n" +
 	"\x11DistributionEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x03R\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x93\x04\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xb2\x04\n" +
 	"\x0eStandardResult\x12\x1f\n" +
 	"\vstandard_id\x18\x01 \x01(\tR\n" +
 	"standardId\x12\x14\n" +
@@ -1408,7 +1430,9 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\x05up_to\x18\x10 \x01(\tR\x04upTo\x12\x1d\n" +
 	"\n" +
 	"cases_down\x18\x11 \x01(\x05R\tcasesDown\x12\x17\n" +
-	"\adown_to\x18\x12 \x01(\tR\x06downTo\"\xf0\a\n" +
+	"\adown_to\x18\x12 \x01(\tR\x06downTo\x12\x1d\n" +
+	"\n" +
+	"has_points\x18\x13 \x01(\bR\thasPoints\"\x97\b\n" +
 	"\x06Report\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
 	"\x0finspection_name\x18\x02 \x01(\tR\x0einspectionName\x12!\n" +
@@ -1436,7 +1460,8 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"breakdowns\x12?\n" +
 	"\rcase_progress\x18\x15 \x03(\v2\x1a.fieldwork.v1.CaseProgressR\fcaseProgress\x12N\n" +
 	"\x12inspector_progress\x18\x16 \x03(\v2\x1f.fieldwork.v1.InspectorProgressR\x11inspectorProgress\x12E\n" +
-	"\x11no_longer_applies\x18\x17 \x03(\v2\x19.fieldwork.v1.StaleAnswerR\x0fnoLongerApplies\"_\n" +
+	"\x11no_longer_applies\x18\x17 \x03(\v2\x19.fieldwork.v1.StaleAnswerR\x0fnoLongerApplies\x12%\n" +
+	"\x0escore_complete\x18\x18 \x01(\bR\rscoreComplete\"_\n" +
 	"\vStaleAnswer\x12\x19\n" +
 	"\bcase_ref\x18\x01 \x01(\tR\acaseRef\x12\x1f\n" +
 	"\vquestion_id\x18\x02 \x01(\tR\n" +

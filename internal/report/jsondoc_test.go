@@ -1,0 +1,134 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/report"
+)
+
+// wildcard lists the objects whose keys are data (question ids, standard
+// ids, attribute names and values), not field names.
+var wildcard = map[string]bool{
+	"key_questions": true, "questions": true, "standards": true, "profile": true,
+	"breakdowns": true, "breakdowns.*": true, "breakdowns.*.*": true, "questions.*.distribution": true,
+}
+
+// fieldPaths lists the field paths of a JSON value: "standards.*.points",
+// "completeness.cases[].status".
+func fieldPaths(v any, at string, out map[string]bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			p := k
+			if wildcard[at] {
+				p = "*"
+			}
+			if at != "" {
+				p = at + "." + p
+			}
+			out[p] = true
+			fieldPaths(x, p, out)
+		}
+	case []any:
+		for _, x := range v {
+			fieldPaths(x, at+"[]", out)
+		}
+	}
+}
+
+// docPaths reads the field paths of docs/report-json.md's example, which
+// is JSON with // comments.
+func docPaths(t *testing.T) map[string]bool {
+	t.Helper()
+	md, err := os.ReadFile("../../docs/report-json.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```jsonc\n(.*?)```").FindSubmatch(md)
+	if m == nil {
+		t.Fatal("docs/report-json.md has no jsonc example")
+	}
+	body := regexp.MustCompile(`(?m)//.*$`).ReplaceAll(m[1], nil)
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("the documented example is not JSON once its comments go: %v", err)
+	}
+	out := map[string]bool{}
+	fieldPaths(v, "", out)
+	return out
+}
+
+// Every field docs/report-json.md documents is in real reports (complete,
+// not yet rated, unrated, pooled), and every field a real report has is
+// documented: the page cannot drift from the output.
+func TestReportJSON_MatchesTheDocumentedFields(t *testing.T) {
+	doc := docPaths(t)
+	real := map[string]bool{}
+	add := func(r *aggregate.Report) {
+		var b bytes.Buffer
+		if err := report.JSON(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(b.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		fieldPaths(v, "", real)
+	}
+	complete, _ := gwentReport(t)
+	add(complete)
+	// A case whose MAPPA status changed after its 2.3.3f answer was given:
+	// that answer no longer applies.
+	stale, pdu := gwentInput(t, true)
+	for i, c := range stale.Cases {
+		if c.Attributes["mappa"] != "none" {
+			for _, a := range stale.Answers {
+				if a.CaseRef == c.Ref && a.QuestionID == "2.3.3f" && a.Value != "na" {
+					stale.Cases[i].Attributes["mappa"] = "none"
+				}
+			}
+		}
+	}
+	staleReport := aggregate.Compute(pdu, stale)
+	if len(staleReport.NoLongerApplies) == 0 {
+		t.Fatal("setup: no answer no longer applies")
+	}
+	add(staleReport)
+	unjudged, _ := gwentReportJudged(t, false)
+	add(unjudged)
+	in, _ := gwentInput(t, true)
+	in.Units = []string{"Gwent A", "Gwent B"}
+	for i := range in.Cases {
+		in.Cases[i].Attributes[aggregate.UnitAttribute] = in.Units[i%2]
+	}
+	add(aggregate.ComputeWith(pdu, in, aggregate.Options{By: []string{"sex"}}))
+	var missing, undocumented []string
+	for p := range doc {
+		if !real[p] {
+			missing = append(missing, p)
+		}
+	}
+	for p := range real {
+		if !doc[p] {
+			undocumented = append(undocumented, p)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(undocumented)
+	if len(missing) > 0 {
+		t.Errorf("documented but in no real report: %s", strings.Join(missing, ", "))
+	}
+	if len(undocumented) > 0 {
+		t.Errorf("in real reports but not documented: %s", strings.Join(undocumented, ", "))
+	}
+	if len(doc) < 40 {
+		t.Fatalf("only %d documented fields read: the example was not parsed as meant", len(doc))
+	}
+}

@@ -1,0 +1,116 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/report"
+)
+
+type renders struct{ term, html, csv, json string }
+
+func renderAll(t *testing.T, r *aggregate.Report, fw *framework.Framework) renders {
+	t.Helper()
+	var term, page, js bytes.Buffer
+	if err := report.Terminal(&term, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.ExportHTML(&page, r, fw); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.JSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	var csv strings.Builder
+	for _, tb := range report.Tables(r) {
+		for _, row := range tb.Rows {
+			for _, c := range row {
+				csv.WriteString(c.Text + "|")
+			}
+			csv.WriteString("\n")
+		}
+	}
+	return renders{term.String(), page.String(), csv.String(), js.String()}
+}
+
+// A rated framework whose organisational standards the lead has not yet
+// judged: those standards have no points (null, never 0), there is no
+// score or overall rating yet, and the sum so far is shown only as
+// provisional, in every format.
+func TestNoNumberWhereThereIsNone_RatedButIncomplete(t *testing.T) {
+	r, fw := gwentReportJudged(t, false)
+	out := renderAll(t, r, fw)
+	var doc struct {
+		Standards map[string]struct {
+			Rating *string `json:"rating"`
+			Points *int    `json:"points"`
+		} `json:"standards"`
+		Score            *int    `json:"score"`
+		ProvisionalScore *int    `json:"provisional_score"`
+		MaxScore         *int    `json:"max_score"`
+		Overall          *string `json:"overall"`
+	}
+	if err := json.Unmarshal([]byte(out.json), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"P1.1", "P1.2", "P1.3"} {
+		if s := doc.Standards[id]; s.Rating != nil || s.Points != nil {
+			t.Errorf("%s (not judged): rating %v points %v, want both null", id, s.Rating, s.Points)
+		}
+	}
+	if s := doc.Standards["P2.1"]; s.Points == nil || *s.Points != 0 {
+		t.Errorf("P2.1 (Inadequate) points = %v, want 0: a rating's own points", s.Points)
+	}
+	// The case-rated standards are all Inadequate (0 points each).
+	if doc.Score != nil || doc.Overall != nil || doc.ProvisionalScore == nil || *doc.ProvisionalScore != 0 || doc.MaxScore == nil || *doc.MaxScore != 21 {
+		t.Errorf("score %v provisional %v max %v overall %v; want null, 0, 21, null", doc.Score, doc.ProvisionalScore, doc.MaxScore, doc.Overall)
+	}
+	if !strings.Contains(out.term, "Score not yet (provisional 0/21) — 3 of 7 standards not rated; overall: not rated") ||
+		strings.Contains(out.term, "Score 0/21") || !strings.Contains(out.term, "not rated") {
+		t.Errorf("terminal:\n%s", out.term)
+	}
+	if !strings.Contains(out.html, "Score not yet (provisional 0/21)") || strings.Contains(out.html, "Score 0/21") || !strings.Contains(out.html, ">not rated<") {
+		t.Error("the HTML annexe shows a score, or no 'not rated', while standards are unrated")
+	}
+	if !strings.Contains(out.csv, "score|Score not yet (provisional 0/21)|||||") {
+		t.Errorf("the tables' score row gives a number before every standard is rated:\n%s", out.csv)
+	}
+}
+
+// Once every standard is rated, the score is the score: no provisional one.
+func TestNoNumberWhereThereIsNone_RatedAndComplete(t *testing.T) {
+	r, fw := gwentReport(t)
+	out := renderAll(t, r, fw)
+	if !strings.Contains(out.json, `"score": 4,`) || !strings.Contains(out.json, `"provisional_score": null,`) || !strings.Contains(out.term, "Score 4/21 — overall: Requires improvement") {
+		t.Errorf("complete report: json score/provisional or terminal score line wrong")
+	}
+}
+
+// An unrated framework's report has no points, score, maximum or overall
+// rating at all: null in JSON, none of them in the other formats.
+func TestNoNumberWhereThereIsNone_Unrated(t *testing.T) {
+	pp := builtin(t, "probation-public-protection-2025")
+	in := aggregate.Input{InspectionName: "South West public protection", GeneratedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Cases:   []framework.Case{{Ref: "A", Attributes: map[string]string{"contact_suspended": "false", "mappa": "none"}}},
+		Answers: []framework.Answer{{CaseRef: "A", QuestionID: "C1", Value: "yes"}}}
+	r := aggregate.Compute(pp, in)
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(renderAll(t, r, pp).json), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"score", "provisional_score", "max_score", "overall"} {
+		if v, ok := doc[k]; !ok || v != nil {
+			t.Errorf("%s = %v (present %v), want null", k, v, ok)
+		}
+	}
+	for id, s := range doc["standards"].(map[string]any) {
+		if p, ok := s.(map[string]any)["points"]; !ok || p != nil {
+			t.Errorf("stage %s points = %v, want null (an unrated stage is not Inadequate)", id, p)
+		}
+	}
+}

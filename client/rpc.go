@@ -267,3 +267,24 @@ func (c *Client) Report(ctx context.Context, q ReportQuery) (*aggregate.Report, 
 	}
 	return wire.ReportFromProto(resp.GetReport()), nil
 }
+
+// EvidenceQuery selects the cases behind one figure of an inspection.
+type EvidenceQuery struct {
+	InspectionID, QuestionID string
+	aggregate.EvidenceFilter
+}
+
+// Evidence lists the cases behind one figure, among those the caller may
+// see, with each case's inspector, value and evidence note.
+func (c *Client) Evidence(ctx context.Context, q EvidenceQuery) ([]aggregate.EvidenceRow, error) {
+	resp, err := c.reports.ListEvidence(ctx, &fieldworkv1.ListEvidenceRequest{InspectionId: q.InspectionID, QuestionId: q.QuestionID,
+		Value: q.Value, Where: q.Where, Grep: q.Grep})
+	if err != nil {
+		return nil, rpcerr.FromStatus(err)
+	}
+	rows := make([]aggregate.EvidenceRow, len(resp.GetRows()))
+	for i, m := range resp.GetRows() {
+		rows[i] = wire.EvidenceRowFromProto(m)
+	}
+	return rows, nil
+}

@@ -50,6 +50,7 @@ var policy = map[string]access{
 	fieldworkv1.SyncService_Pull_FullMethodName:                      anyUser,
 	fieldworkv1.SyncService_DismissRefusals_FullMethodName:           anyUser, // only the caller's own refused ops
 	fieldworkv1.ReportService_GetReport_FullMethodName:               reportRead,
+	fieldworkv1.ReportService_ListEvidence_FullMethodName:            reportRead,
 	fieldworkv1.AdminService_CreateUser_FullMethodName:               adminOnly,
 	fieldworkv1.AdminService_IssueToken_FullMethodName:               adminOnly,
 	fieldworkv1.AdminService_AddTeamMember_FullMethodName:            adminOnly,

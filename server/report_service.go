@@ -47,3 +47,40 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 	r := aggregate.ComputeWith(fw, in, aggregate.Options{By: req.GetBy()})
 	return &fieldworkv1.GetReportResponse{Report: wire.ReportToProto(r)}, nil
 }
+
+func (s *reportService) ListEvidence(ctx context.Context, req *fieldworkv1.ListEvidenceRequest) (*fieldworkv1.ListEvidenceResponse, error) {
+	_, rows, err := evidence(ctx, s.db, userFrom(ctx), req.GetInspectionId(), req.GetQuestionId(), aggregate.EvidenceFilter{
+		Value: req.GetValue(), Where: req.GetWhere(), Grep: req.GetGrep()})
+	if err != nil {
+		return nil, err
+	}
+	resp := &fieldworkv1.ListEvidenceResponse{}
+	for _, r := range rows {
+		resp.Rows = append(resp.Rows, wire.EvidenceRowToProto(r))
+	}
+	return resp, nil
+}
+
+// evidence lists the cases behind one figure among those u may see
+// (framework.CanSeeCase): the API and the live view both call it.
+func evidence(ctx context.Context, db *store.DB, u framework.User, inspectionID, questionID string, f aggregate.EvidenceFilter) (*framework.Framework, []aggregate.EvidenceRow, error) {
+	if questionID == "" {
+		return nil, nil, framework.Errorf(framework.CodeInvalid, "question_id is required")
+	}
+	in, err := db.Inspection(ctx, u, inspectionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	fw, cases, answers, err := db.QuestionAnswers(ctx, inspectionID, questionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	visible := cases[:0]
+	for _, c := range cases {
+		if framework.CanSeeCase(in.Role, c.Inspector == u.Name) {
+			visible = append(visible, c)
+		}
+	}
+	rows, err := aggregate.Evidence(fw, visible, answers, questionID, f)
+	return fw, rows, err
+}

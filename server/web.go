@@ -45,6 +45,7 @@ func (s *Server) HTTPHandler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.withUser(s.inspectionsPage))
 	mux.HandleFunc("GET /inspections/{id}/{$}", s.withUser(s.livePage))
 	mux.HandleFunc("GET /inspections/{id}/version", s.withUser(s.liveVersion))
+	mux.HandleFunc("GET /inspections/{id}/evidence", s.withUser(s.evidencePage))
 	return securityHeaders(mux)
 }
 
@@ -212,7 +213,7 @@ var listTmpl = template.Must(template.New("list").Funcs(template.FuncMap{"path":
 <body><h1>Inspections</h1>
 <p>Signed in as {{.User}}.</p>
 {{if .Inspections}}<ul>{{range .Inspections}}<li><a href="/inspections/{{path .ID}}/">{{.Name}}</a> — {{.FrameworkID}}, {{.Status}}, your role: {{.Role}}</li>{{end}}</ul>
-{{else}}<p>No inspection on which you are a lead or analyst.</p>{{end}}
+{{else}}<p>No inspection on which you are a lead, QA or analyst.</p>{{end}}
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit">Sign out</button></form>
 </body></html>`))
 

@@ -245,6 +245,36 @@ func TestGwentOfflineRecordingThenSyncReproducesPublishedFigures(t *testing.T) {
 			t.Errorf("export %s: %v", f, err)
 		}
 	}
+	// From a figure to its cases: 2.1.3's published Yes count, case by case.
+	var pub published
+	if data, err := os.ReadFile(gwent("expected.json")); err != nil || json.Unmarshal(data, &pub) != nil {
+		t.Fatalf("expected.json: %v", err)
+	}
+	want := pub.KeyQuestions["2.1.3"]
+	ev, _ := cli(t, lead, false, "evidence", "--inspection", id, "--question", "2.1.3", "--value", "yes")
+	if !strings.Contains(ev, fmt.Sprintf("\n%d case(s)\n", want.Yes)) || !strings.HasPrefix(ev, "CASE  ") {
+		t.Errorf("evidence 2.1.3 yes: want %d cases:\n%s", want.Yes, ev)
+	}
+	var rows []struct {
+		CaseRef, Inspector, Value string
+	}
+	evj, _ := cli(t, lead, false, "evidence", "--inspection", id, "--question", "2.1.3", "--format", "json")
+	if err := json.Unmarshal([]byte(evj), &rows); err != nil {
+		t.Fatalf("evidence --format json: %v\n%s", err, evj)
+	}
+	relevant := 0
+	for _, r := range rows {
+		if r.Value == "yes" || r.Value == "no" {
+			relevant++
+		}
+	}
+	if relevant != want.Relevant {
+		t.Errorf("evidence 2.1.3: %d yes/no rows, published relevant %d", relevant, want.Relevant)
+	}
+	_, stderr = cli(t, lead, true, "evidence", "--inspection", id, "--question", "9.9.9")
+	if !strings.Contains(stderr, `"9.9.9" is not a question`) {
+		t.Errorf("evidence of an unknown question: stderr %q", stderr)
+	}
 	_, stderr = cli(t, lead, true, "report", "--inspection", id, "--by", "shoe_size")
 	if !strings.Contains(stderr, "shoe_size") {
 		t.Errorf("report --by an unknown attribute: stderr %q", stderr)

@@ -95,7 +95,10 @@ func keyChart(r *aggregate.Report, fw *framework.Framework) chart {
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"rating": ratingClass,
+	// evidence is the live view's link to the cases behind a figure: the
+	// query is built by url.Values from question ids and values.
+	"evidence": func(q string) template.URL { return template.URL("evidence?" + q) },
+	"rating":   ratingClass,
 	"cell": func(c Cell, k Kind) string {
 		switch {
 		case c.Null:
@@ -188,7 +191,7 @@ ol.method li { margin-bottom: .3rem; }
 <table>
 <thead><tr>{{range .Columns}}<th scope="col"{{if isnum .Kind}} class="num"{{end}}>{{.Name}}</th>{{end}}</tr></thead>
 <tbody>
-{{$cols := .Columns}}{{range .Rows}}<tr>{{range $i, $c := .}}{{with index $cols $i}}<td{{if isnum .Kind}} class="num"{{end}}>{{cell $c .Kind}}</td>{{end}}{{end}}</tr>
+{{$cols := .Columns}}{{range .Rows}}<tr>{{range $i, $c := .}}{{with index $cols $i}}<td{{if isnum .Kind}} class="num"{{end}}>{{if and $.Live $c.Evidence}}<a href="{{evidence $c.Evidence}}">{{cell $c .Kind}}</a>{{else}}{{cell $c .Kind}}{{end}}</td>{{end}}{{end}}</tr>
 {{end}}</tbody>
 </table>
 {{end}}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -32,6 +33,20 @@ type Cell struct {
 	Num   float64
 	Null  bool
 	IsNum bool
+	// Evidence is the query naming the cases behind the figure
+	// ("question=2.1.1&value=yes"): the live view links the figure to them.
+	Evidence string
+}
+
+// behind marks a count cell with the cases behind it: question qid's
+// answers with value v ("" for every answer that counts).
+func (c Cell) behind(qid, v string) Cell {
+	q := url.Values{"question": {qid}}
+	if v != "" {
+		q.Set("value", v)
+	}
+	c.Evidence = q.Encode()
+	return c
 }
 
 func txt(s string) Cell { return Cell{Text: s} }
@@ -116,7 +131,7 @@ func Tables(r *aggregate.Report) []Table {
 	for _, q := range r.Questions {
 		switch {
 		case q.Kind == framework.QuestionKey:
-			row := []Cell{txt(q.ID), txt(q.StandardID), txt(q.Text), num(q.Yes), num(q.Relevant), pctCell(q.Share), txt(q.Band), null(), null(), txt("")}
+			row := []Cell{txt(q.ID), txt(q.StandardID), txt(q.Text), num(q.Yes).behind(q.ID, "yes"), num(q.Relevant).behind(q.ID, ""), pctCell(q.Share), txt(q.Band), null(), null(), txt("")}
 			if q.Interval != nil {
 				row[7], row[8] = dec(q.Interval.Low), dec(q.Interval.High)
 				if q.Interval.CrossesBand {
@@ -137,7 +152,7 @@ func Tables(r *aggregate.Report) []Table {
 				txt(fmt.Sprintf("%s (%d or more)", q.Text, q.Threshold)), num(q.Yes), num(q.Relevant - q.Yes), num(q.NotApplicable), num(q.Relevant), pctCell(q.Share)})
 		default:
 			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(string(q.Kind)), txt(q.StandardID), txt(q.KeyQuestionID), txt(q.Text),
-				num(q.Yes), num(q.No), num(q.NotApplicable), num(q.Relevant), pctCell(q.Share)})
+				num(q.Yes).behind(q.ID, "yes"), num(q.No).behind(q.ID, "no"), num(q.NotApplicable).behind(q.ID, "na"), num(q.Relevant).behind(q.ID, ""), pctCell(q.Share)})
 		}
 	}
 	ts = append(ts, kq, qs)

@@ -118,3 +118,33 @@ func scanAnswers(rows *sql.Rows) ([]framework.Answer, error) {
 	}
 	return out, rows.Err()
 }
+
+// QuestionAnswers reads, in one snapshot, an inspection's framework, its
+// cases and every answer to one question with its evidence note: what
+// aggregate.Evidence lists the cases behind a figure from.
+func (db *DB) QuestionAnswers(ctx context.Context, inspectionID, questionID string) (*framework.Framework, []framework.Case, []framework.Answer, error) {
+	var fw *framework.Framework
+	var cs []framework.Case
+	var as []framework.Answer
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		if fw, _, err = db.inspectionFramework(ctx, tx, inspectionID); err != nil {
+			return err
+		}
+		if cs, err = cases(ctx, tx, inspectionID, ""); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
+			FROM answers a JOIN cases c ON c.id = a.case_id WHERE c.inspection_id = ? AND a.question_id = ? ORDER BY c.case_ref`, inspectionID, questionID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		as, err = scanAnswers(rows)
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("answers to %s: %w", questionID, err)
+	}
+	return fw, cs, as, nil
+}

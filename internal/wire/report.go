@@ -157,3 +157,13 @@ func ShareToProto(s aggregate.Share) *fieldworkv1.Share {
 func ShareFromProto(s *fieldworkv1.Share) aggregate.Share {
 	return aggregate.Share{Yes: int(s.GetYes()), Relevant: int(s.GetRelevant()), Percent: int(s.GetPercent()), HasPercent: s.GetHasPercent()}
 }
+
+// EvidenceRowToProto is one case behind a figure, on the wire.
+func EvidenceRowToProto(r aggregate.EvidenceRow) *fieldworkv1.EvidenceRow {
+	return &fieldworkv1.EvidenceRow{CaseRef: r.CaseRef, Inspector: r.Inspector, Value: r.Value, Note: r.Note}
+}
+
+// EvidenceRowFromProto is EvidenceRowToProto's inverse.
+func EvidenceRowFromProto(m *fieldworkv1.EvidenceRow) aggregate.EvidenceRow {
+	return aggregate.EvidenceRow{CaseRef: m.GetCaseRef(), Inspector: m.GetInspector(), Value: m.GetValue(), Note: m.GetNote()}
+}

@@ -112,6 +112,7 @@ func fixtures() []any {
 		framework.Summary{ID: "probation-pdu-2023", Version: 3, Title: "PDU", Checksum: "ab12", Rated: true, Questions: 40},
 		framework.AuditEntry{Seq: 8, At: at, User: "lead", Device: "dev-l", Action: "answer.record", Entity: "case/insp-1/T-1",
 			Before: `{"value":"no"}`, After: `{"value":"yes"}`},
+		aggregate.EvidenceRow{CaseRef: "T-1", Inspector: "insp.a", Value: "yes", Note: "seen in OASys"},
 	}
 }
 
@@ -159,6 +160,8 @@ func roundTrip(t *testing.T, v any) any {
 		return trip(t, v, wire.FrameworkInfoToProto, wire.FrameworkInfoFromProto)
 	case framework.AuditEntry:
 		return trip(t, v, wire.AuditEntryToProto, wire.AuditEntryFromProto)
+	case aggregate.EvidenceRow:
+		return trip(t, v, wire.EvidenceRowToProto, wire.EvidenceRowFromProto)
 	}
 	t.Fatalf("no mapping for fixture %T", v)
 	return nil

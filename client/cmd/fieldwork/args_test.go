@@ -22,7 +22,7 @@ var commandLines = []string{
 	"audit", "import", "judge", "submit", "case-status",
 	"cases", "answer", "answers", "walk", "ui",
 	"sync", "status", "refused again", "refused dismiss", "conflicts", "resolve",
-	"report", "export",
+	"report", "export", "evidence",
 }
 
 // Every command parses its arguments before it does anything: a stray

@@ -62,6 +62,8 @@ Sync and reports:
   resolve --conflict ID --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
   report --inspection ID | --inspections ID,ID… [--by ATTR]… [--format table|json]
   export --inspection ID | --inspections ID,ID… [--by ATTR]… --format csv|xlsx|html --out PATH
+  evidence --inspection ID --question QID [--value yes|no|na|N] [--by ATTR=VALUE]… [--grep TEXT] [--format table|json]
+                                    the cases behind a figure, with inspector and evidence note
 
 The client keeps its store and credentials in $FIELDWORK_HOME (default: the
 user's config directory/fieldwork).
@@ -105,7 +107,7 @@ func (a *app) commands() map[string]func([]string) error {
 		"submit": a.submit, "case-status": a.caseStatus,
 		"import": a.importFiles, "judge": a.judge,
 		"cases": a.cases, "answer": a.answer, "answers": a.answers, "walk": a.walk, "ui": a.ui,
-		"sync": a.sync, "status": a.status, "refused": a.refused, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report, "export": a.export,
+		"sync": a.sync, "status": a.status, "refused": a.refused, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report, "export": a.export, "evidence": a.evidence,
 	}
 }
 

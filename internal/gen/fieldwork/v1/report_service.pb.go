@@ -22,6 +22,199 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ListEvidenceRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	QuestionId   string                 `protobuf:"bytes,2,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	// value keeps the answers with this value (yes, no, na or a number);
+	// empty keeps every answer that counts.
+	Value string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// where keeps the cases whose attributes have these values (all of them).
+	Where map[string]string `protobuf:"bytes,4,rep,name=where,proto3" json:"where,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// grep keeps the answers whose evidence note holds this text (any case).
+	Grep          string `protobuf:"bytes,5,opt,name=grep,proto3" json:"grep,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEvidenceRequest) Reset() {
+	*x = ListEvidenceRequest{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEvidenceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEvidenceRequest) ProtoMessage() {}
+
+func (x *ListEvidenceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEvidenceRequest.ProtoReflect.Descriptor instead.
+func (*ListEvidenceRequest) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ListEvidenceRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *ListEvidenceRequest) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *ListEvidenceRequest) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *ListEvidenceRequest) GetWhere() map[string]string {
+	if x != nil {
+		return x.Where
+	}
+	return nil
+}
+
+func (x *ListEvidenceRequest) GetGrep() string {
+	if x != nil {
+		return x.Grep
+	}
+	return ""
+}
+
+// EvidenceRow is one case behind a figure.
+type EvidenceRow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CaseRef       string                 `protobuf:"bytes,1,opt,name=case_ref,json=caseRef,proto3" json:"case_ref,omitempty"`
+	Inspector     string                 `protobuf:"bytes,2,opt,name=inspector,proto3" json:"inspector,omitempty"`
+	Value         string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	Note          string                 `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EvidenceRow) Reset() {
+	*x = EvidenceRow{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EvidenceRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EvidenceRow) ProtoMessage() {}
+
+func (x *EvidenceRow) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EvidenceRow.ProtoReflect.Descriptor instead.
+func (*EvidenceRow) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *EvidenceRow) GetCaseRef() string {
+	if x != nil {
+		return x.CaseRef
+	}
+	return ""
+}
+
+func (x *EvidenceRow) GetInspector() string {
+	if x != nil {
+		return x.Inspector
+	}
+	return ""
+}
+
+func (x *EvidenceRow) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *EvidenceRow) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type ListEvidenceResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rows          []*EvidenceRow         `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEvidenceResponse) Reset() {
+	*x = ListEvidenceResponse{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEvidenceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEvidenceResponse) ProtoMessage() {}
+
+func (x *ListEvidenceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEvidenceResponse.ProtoReflect.Descriptor instead.
+func (*ListEvidenceResponse) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListEvidenceResponse) GetRows() []*EvidenceRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
 type GetReportRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
@@ -37,7 +230,7 @@ type GetReportRequest struct {
 
 func (x *GetReportRequest) Reset() {
 	*x = GetReportRequest{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[0]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -49,7 +242,7 @@ func (x *GetReportRequest) String() string {
 func (*GetReportRequest) ProtoMessage() {}
 
 func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[0]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -62,7 +255,7 @@ func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportRequest.ProtoReflect.Descriptor instead.
 func (*GetReportRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{0}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetReportRequest) GetInspectionId() string {
@@ -99,7 +292,7 @@ type Share struct {
 
 func (x *Share) Reset() {
 	*x = Share{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -111,7 +304,7 @@ func (x *Share) String() string {
 func (*Share) ProtoMessage() {}
 
 func (x *Share) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -124,7 +317,7 @@ func (x *Share) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Share.ProtoReflect.Descriptor instead.
 func (*Share) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{1}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Share) GetYes() int32 {
@@ -165,7 +358,7 @@ type ValueCount struct {
 
 func (x *ValueCount) Reset() {
 	*x = ValueCount{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -177,7 +370,7 @@ func (x *ValueCount) String() string {
 func (*ValueCount) ProtoMessage() {}
 
 func (x *ValueCount) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -190,7 +383,7 @@ func (x *ValueCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueCount.ProtoReflect.Descriptor instead.
 func (*ValueCount) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{2}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ValueCount) GetValue() string {
@@ -219,7 +412,7 @@ type AttributeProfile struct {
 
 func (x *AttributeProfile) Reset() {
 	*x = AttributeProfile{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -231,7 +424,7 @@ func (x *AttributeProfile) String() string {
 func (*AttributeProfile) ProtoMessage() {}
 
 func (x *AttributeProfile) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -244,7 +437,7 @@ func (x *AttributeProfile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeProfile.ProtoReflect.Descriptor instead.
 func (*AttributeProfile) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{3}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AttributeProfile) GetAttribute() string {
@@ -280,7 +473,7 @@ type BreakdownRow struct {
 
 func (x *BreakdownRow) Reset() {
 	*x = BreakdownRow{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -292,7 +485,7 @@ func (x *BreakdownRow) String() string {
 func (*BreakdownRow) ProtoMessage() {}
 
 func (x *BreakdownRow) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -305,7 +498,7 @@ func (x *BreakdownRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BreakdownRow.ProtoReflect.Descriptor instead.
 func (*BreakdownRow) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{4}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *BreakdownRow) GetQuestionId() string {
@@ -342,7 +535,7 @@ type Breakdown struct {
 
 func (x *Breakdown) Reset() {
 	*x = Breakdown{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -354,7 +547,7 @@ func (x *Breakdown) String() string {
 func (*Breakdown) ProtoMessage() {}
 
 func (x *Breakdown) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -367,7 +560,7 @@ func (x *Breakdown) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Breakdown.ProtoReflect.Descriptor instead.
 func (*Breakdown) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{5}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Breakdown) GetAttribute() string {
@@ -413,7 +606,7 @@ type CaseProgress struct {
 
 func (x *CaseProgress) Reset() {
 	*x = CaseProgress{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +618,7 @@ func (x *CaseProgress) String() string {
 func (*CaseProgress) ProtoMessage() {}
 
 func (x *CaseProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +631,7 @@ func (x *CaseProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseProgress.ProtoReflect.Descriptor instead.
 func (*CaseProgress) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{6}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CaseProgress) GetCaseRef() string {
@@ -497,7 +690,7 @@ type InspectorProgress struct {
 
 func (x *InspectorProgress) Reset() {
 	*x = InspectorProgress{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -509,7 +702,7 @@ func (x *InspectorProgress) String() string {
 func (*InspectorProgress) ProtoMessage() {}
 
 func (x *InspectorProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -522,7 +715,7 @@ func (x *InspectorProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectorProgress.ProtoReflect.Descriptor instead.
 func (*InspectorProgress) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{7}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *InspectorProgress) GetInspector() string {
@@ -611,7 +804,7 @@ type QuestionFigure struct {
 
 func (x *QuestionFigure) Reset() {
 	*x = QuestionFigure{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +816,7 @@ func (x *QuestionFigure) String() string {
 func (*QuestionFigure) ProtoMessage() {}
 
 func (x *QuestionFigure) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +829,7 @@ func (x *QuestionFigure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuestionFigure.ProtoReflect.Descriptor instead.
 func (*QuestionFigure) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{8}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *QuestionFigure) GetQuestionId() string {
@@ -823,7 +1016,7 @@ type StandardResult struct {
 
 func (x *StandardResult) Reset() {
 	*x = StandardResult{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +1028,7 @@ func (x *StandardResult) String() string {
 func (*StandardResult) ProtoMessage() {}
 
 func (x *StandardResult) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +1041,7 @@ func (x *StandardResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StandardResult.ProtoReflect.Descriptor instead.
 func (*StandardResult) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{9}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *StandardResult) GetStandardId() string {
@@ -1027,7 +1220,7 @@ type Report struct {
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1039,7 +1232,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1052,7 +1245,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{10}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Report) GetInspectionId() string {
@@ -1237,7 +1430,7 @@ type StaleAnswer struct {
 
 func (x *StaleAnswer) Reset() {
 	*x = StaleAnswer{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1249,7 +1442,7 @@ func (x *StaleAnswer) String() string {
 func (*StaleAnswer) ProtoMessage() {}
 
 func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1262,7 +1455,7 @@ func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StaleAnswer.ProtoReflect.Descriptor instead.
 func (*StaleAnswer) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{11}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StaleAnswer) GetCaseRef() string {
@@ -1295,7 +1488,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1307,7 +1500,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1320,7 +1513,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{12}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -1334,7 +1527,25 @@ var File_fieldwork_v1_report_service_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\n" +
-	"!fieldwork/v1/report_service.proto\x12\ffieldwork.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"n\n" +
+	"!fieldwork/v1/report_service.proto\x12\ffieldwork.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x02\n" +
+	"\x13ListEvidenceRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1f\n" +
+	"\vquestion_id\x18\x02 \x01(\tR\n" +
+	"questionId\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\x12B\n" +
+	"\x05where\x18\x04 \x03(\v2,.fieldwork.v1.ListEvidenceRequest.WhereEntryR\x05where\x12\x12\n" +
+	"\x04grep\x18\x05 \x01(\tR\x04grep\x1a8\n" +
+	"\n" +
+	"WhereEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"p\n" +
+	"\vEvidenceRow\x12\x19\n" +
+	"\bcase_ref\x18\x01 \x01(\tR\acaseRef\x12\x1c\n" +
+	"\tinspector\x18\x02 \x01(\tR\tinspector\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"E\n" +
+	"\x14ListEvidenceResponse\x12-\n" +
+	"\x04rows\x18\x01 \x03(\v2\x19.fieldwork.v1.EvidenceRowR\x04rows\"n\n" +
 	"\x10GetReportRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12%\n" +
 	"\x0einspection_ids\x18\x02 \x03(\tR\rinspectionIds\x12\x0e\n" +
@@ -1468,9 +1679,10 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"questionId\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\tR\x05value\"A\n" +
 	"\x11GetReportResponse\x12,\n" +
-	"\x06report\x18\x01 \x01(\v2\x14.fieldwork.v1.ReportR\x06report2]\n" +
+	"\x06report\x18\x01 \x01(\v2\x14.fieldwork.v1.ReportR\x06report2\xb4\x01\n" +
 	"\rReportService\x12L\n" +
-	"\tGetReport\x12\x1e.fieldwork.v1.GetReportRequest\x1a\x1f.fieldwork.v1.GetReportResponseB\xbf\x01\n" +
+	"\tGetReport\x12\x1e.fieldwork.v1.GetReportRequest\x1a\x1f.fieldwork.v1.GetReportResponse\x12U\n" +
+	"\fListEvidence\x12!.fieldwork.v1.ListEvidenceRequest\x1a\".fieldwork.v1.ListEvidenceResponseB\xbf\x01\n" +
 	"\x10com.fieldwork.v1B\x12ReportServiceProtoP\x01ZFgithub.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1;fieldworkv1\xa2\x02\x03FXX\xaa\x02\fFieldwork.V1\xca\x02\fFieldwork\\V1\xe2\x02\x18Fieldwork\\V1\\GPBMetadata\xea\x02\rFieldwork::V1b\x06proto3"
 
 var (
@@ -1485,46 +1697,54 @@ func file_fieldwork_v1_report_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_report_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_fieldwork_v1_report_service_proto_goTypes = []any{
-	(*GetReportRequest)(nil),      // 0: fieldwork.v1.GetReportRequest
-	(*Share)(nil),                 // 1: fieldwork.v1.Share
-	(*ValueCount)(nil),            // 2: fieldwork.v1.ValueCount
-	(*AttributeProfile)(nil),      // 3: fieldwork.v1.AttributeProfile
-	(*BreakdownRow)(nil),          // 4: fieldwork.v1.BreakdownRow
-	(*Breakdown)(nil),             // 5: fieldwork.v1.Breakdown
-	(*CaseProgress)(nil),          // 6: fieldwork.v1.CaseProgress
-	(*InspectorProgress)(nil),     // 7: fieldwork.v1.InspectorProgress
-	(*QuestionFigure)(nil),        // 8: fieldwork.v1.QuestionFigure
-	(*StandardResult)(nil),        // 9: fieldwork.v1.StandardResult
-	(*Report)(nil),                // 10: fieldwork.v1.Report
-	(*StaleAnswer)(nil),           // 11: fieldwork.v1.StaleAnswer
-	(*GetReportResponse)(nil),     // 12: fieldwork.v1.GetReportResponse
-	nil,                           // 13: fieldwork.v1.QuestionFigure.DistributionEntry
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*ListEvidenceRequest)(nil),   // 0: fieldwork.v1.ListEvidenceRequest
+	(*EvidenceRow)(nil),           // 1: fieldwork.v1.EvidenceRow
+	(*ListEvidenceResponse)(nil),  // 2: fieldwork.v1.ListEvidenceResponse
+	(*GetReportRequest)(nil),      // 3: fieldwork.v1.GetReportRequest
+	(*Share)(nil),                 // 4: fieldwork.v1.Share
+	(*ValueCount)(nil),            // 5: fieldwork.v1.ValueCount
+	(*AttributeProfile)(nil),      // 6: fieldwork.v1.AttributeProfile
+	(*BreakdownRow)(nil),          // 7: fieldwork.v1.BreakdownRow
+	(*Breakdown)(nil),             // 8: fieldwork.v1.Breakdown
+	(*CaseProgress)(nil),          // 9: fieldwork.v1.CaseProgress
+	(*InspectorProgress)(nil),     // 10: fieldwork.v1.InspectorProgress
+	(*QuestionFigure)(nil),        // 11: fieldwork.v1.QuestionFigure
+	(*StandardResult)(nil),        // 12: fieldwork.v1.StandardResult
+	(*Report)(nil),                // 13: fieldwork.v1.Report
+	(*StaleAnswer)(nil),           // 14: fieldwork.v1.StaleAnswer
+	(*GetReportResponse)(nil),     // 15: fieldwork.v1.GetReportResponse
+	nil,                           // 16: fieldwork.v1.ListEvidenceRequest.WhereEntry
+	nil,                           // 17: fieldwork.v1.QuestionFigure.DistributionEntry
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
 }
 var file_fieldwork_v1_report_service_proto_depIdxs = []int32{
-	2,  // 0: fieldwork.v1.AttributeProfile.values:type_name -> fieldwork.v1.ValueCount
-	1,  // 1: fieldwork.v1.BreakdownRow.cells:type_name -> fieldwork.v1.Share
-	1,  // 2: fieldwork.v1.BreakdownRow.all:type_name -> fieldwork.v1.Share
-	4,  // 3: fieldwork.v1.Breakdown.rows:type_name -> fieldwork.v1.BreakdownRow
-	13, // 4: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
-	14, // 5: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
-	9,  // 6: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
-	8,  // 7: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
-	3,  // 8: fieldwork.v1.Report.profile:type_name -> fieldwork.v1.AttributeProfile
-	5,  // 9: fieldwork.v1.Report.breakdowns:type_name -> fieldwork.v1.Breakdown
-	6,  // 10: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
-	7,  // 11: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
-	11, // 12: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
-	10, // 13: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
-	0,  // 14: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
-	12, // 15: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
-	15, // [15:16] is the sub-list for method output_type
-	14, // [14:15] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	16, // 0: fieldwork.v1.ListEvidenceRequest.where:type_name -> fieldwork.v1.ListEvidenceRequest.WhereEntry
+	1,  // 1: fieldwork.v1.ListEvidenceResponse.rows:type_name -> fieldwork.v1.EvidenceRow
+	5,  // 2: fieldwork.v1.AttributeProfile.values:type_name -> fieldwork.v1.ValueCount
+	4,  // 3: fieldwork.v1.BreakdownRow.cells:type_name -> fieldwork.v1.Share
+	4,  // 4: fieldwork.v1.BreakdownRow.all:type_name -> fieldwork.v1.Share
+	7,  // 5: fieldwork.v1.Breakdown.rows:type_name -> fieldwork.v1.BreakdownRow
+	17, // 6: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
+	18, // 7: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
+	12, // 8: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
+	11, // 9: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
+	6,  // 10: fieldwork.v1.Report.profile:type_name -> fieldwork.v1.AttributeProfile
+	8,  // 11: fieldwork.v1.Report.breakdowns:type_name -> fieldwork.v1.Breakdown
+	9,  // 12: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
+	10, // 13: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
+	14, // 14: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
+	13, // 15: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
+	3,  // 16: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
+	0,  // 17: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
+	15, // 18: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
+	2,  // 19: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
+	18, // [18:20] is the sub-list for method output_type
+	16, // [16:18] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_report_service_proto_init() }
@@ -1538,7 +1758,7 @@ func file_fieldwork_v1_report_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_report_service_proto_rawDesc), len(file_fieldwork_v1_report_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

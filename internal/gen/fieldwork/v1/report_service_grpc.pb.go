@@ -19,7 +19,8 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReportService_GetReport_FullMethodName = "/fieldwork.v1.ReportService/GetReport"
+	ReportService_GetReport_FullMethodName    = "/fieldwork.v1.ReportService/GetReport"
+	ReportService_ListEvidence_FullMethodName = "/fieldwork.v1.ReportService/ListEvidence"
 )
 
 // ReportServiceClient is the client API for ReportService service.
@@ -31,6 +32,10 @@ type ReportServiceClient interface {
 	// GetReport computes the report of one inspection from its current data,
 	// in one read transaction, and states the change sequence it reflects.
 	GetReport(ctx context.Context, in *GetReportRequest, opts ...grpc.CallOption) (*GetReportResponse, error)
+	// ListEvidence lists the cases behind one figure of an inspection: the
+	// answers to a question that count in its figures, with each case's
+	// inspector and evidence note, among the cases the caller may see.
+	ListEvidence(ctx context.Context, in *ListEvidenceRequest, opts ...grpc.CallOption) (*ListEvidenceResponse, error)
 }
 
 type reportServiceClient struct {
@@ -51,6 +56,16 @@ func (c *reportServiceClient) GetReport(ctx context.Context, in *GetReportReques
 	return out, nil
 }
 
+func (c *reportServiceClient) ListEvidence(ctx context.Context, in *ListEvidenceRequest, opts ...grpc.CallOption) (*ListEvidenceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListEvidenceResponse)
+	err := c.cc.Invoke(ctx, ReportService_ListEvidence_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportServiceServer is the server API for ReportService service.
 // All implementations must embed UnimplementedReportServiceServer
 // for forward compatibility.
@@ -60,6 +75,10 @@ type ReportServiceServer interface {
 	// GetReport computes the report of one inspection from its current data,
 	// in one read transaction, and states the change sequence it reflects.
 	GetReport(context.Context, *GetReportRequest) (*GetReportResponse, error)
+	// ListEvidence lists the cases behind one figure of an inspection: the
+	// answers to a question that count in its figures, with each case's
+	// inspector and evidence note, among the cases the caller may see.
+	ListEvidence(context.Context, *ListEvidenceRequest) (*ListEvidenceResponse, error)
 	mustEmbedUnimplementedReportServiceServer()
 }
 
@@ -72,6 +91,9 @@ type UnimplementedReportServiceServer struct{}
 
 func (UnimplementedReportServiceServer) GetReport(context.Context, *GetReportRequest) (*GetReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetReport not implemented")
+}
+func (UnimplementedReportServiceServer) ListEvidence(context.Context, *ListEvidenceRequest) (*ListEvidenceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListEvidence not implemented")
 }
 func (UnimplementedReportServiceServer) mustEmbedUnimplementedReportServiceServer() {}
 func (UnimplementedReportServiceServer) testEmbeddedByValue()                       {}
@@ -112,6 +134,24 @@ func _ReportService_GetReport_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportService_ListEvidence_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListEvidenceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportServiceServer).ListEvidence(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportService_ListEvidence_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportServiceServer).ListEvidence(ctx, req.(*ListEvidenceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportService_ServiceDesc is the grpc.ServiceDesc for ReportService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -122,6 +162,10 @@ var ReportService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetReport",
 			Handler:    _ReportService_GetReport_Handler,
+		},
+		{
+			MethodName: "ListEvidence",
+			Handler:    _ReportService_ListEvidence_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

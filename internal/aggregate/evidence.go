@@ -1,0 +1,93 @@
+package aggregate
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+)
+
+// EvidenceFilter selects the cases behind one figure.
+type EvidenceFilter struct {
+	// Value keeps the answers with this value (yes, no, na or a number);
+	// "" keeps every answer that counts.
+	Value string
+	// Where keeps the cases whose attributes have these values (all of them).
+	Where map[string]string
+	// Grep keeps the answers whose evidence note holds this text (any case).
+	Grep string
+}
+
+// EvidenceRow is one case behind a figure: its answer to the question.
+type EvidenceRow struct {
+	CaseRef, Inspector, Value, Note string
+}
+
+// Evidence lists the answers to question qid behind its figures: the
+// answers that count (framework's Question.Counts, as every figure does),
+// in case order, kept by f. So "yes out of relevant" is the rows with
+// value yes out of those with yes or no, case by case. The caller passes
+// only the cases its user may see.
+func Evidence(fw *framework.Framework, cases []framework.Case, answers []framework.Answer, qid string, f EvidenceFilter) ([]EvidenceRow, error) {
+	// Bounded before anything is echoed in an error (docs/limits.md).
+	checks := []error{framework.FieldID.CheckAs("question", qid), framework.FieldAttributeValue.CheckAs("grep", f.Grep)}
+	if f.Value != "" {
+		checks = append(checks, framework.FieldValue.CheckAs("value", f.Value))
+	}
+	for k, v := range f.Where {
+		checks = append(checks, framework.FieldAttributeName.CheckAs("by", k), framework.FieldAttributeValue.CheckAs("by "+k, v))
+	}
+	for _, err := range checks {
+		if err != nil {
+			return nil, err
+		}
+	}
+	q, ok := fw.Question(qid)
+	if !ok {
+		return nil, framework.Errorf(framework.CodeInvalid, "question: %q is not a question of framework %s", qid, fw.ID)
+	}
+	var want string
+	if f.Value != "" {
+		v, err := framework.ParseValue(f.Value)
+		if err != nil {
+			return nil, framework.Errorf(framework.CodeInvalid, "value: %v", err)
+		}
+		want = v.String()
+	}
+	for attr := range f.Where {
+		if _, ok := fw.Attribute(attr); !ok && attr != UnitAttribute {
+			return nil, framework.Errorf(framework.CodeInvalid, "by: %q is not a case attribute of framework %s", attr, fw.ID)
+		}
+	}
+	byRef := make(map[string]framework.Case, len(cases))
+	for _, c := range cases {
+		byRef[c.Ref] = c
+	}
+	grep := strings.ToLower(f.Grep)
+	var out []EvidenceRow
+	for _, a := range answers {
+		c, visible := byRef[a.CaseRef]
+		if !visible || a.QuestionID != qid {
+			continue
+		}
+		v, err := framework.ParseValue(a.Value)
+		if err != nil || !q.Counts(c.Attributes, v) || want != "" && v.String() != want {
+			continue
+		}
+		if !matches(c.Attributes, f.Where) || grep != "" && !strings.Contains(strings.ToLower(a.Note), grep) {
+			continue
+		}
+		out = append(out, EvidenceRow{CaseRef: c.Ref, Inspector: c.Inspector, Value: v.String(), Note: a.Note})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CaseRef < out[j].CaseRef })
+	return out, nil
+}
+
+func matches(attrs, where map[string]string) bool {
+	for k, v := range where {
+		if attrs[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -143,7 +143,7 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 		dist                                   map[int64]int
 	}
 	tallies := map[string]*tally{}
-	keyValues := keyTally{}
+	values := caseValues{}
 	answered := map[string]map[string]bool{} // case → questions answered
 	for _, a := range in.Answers {
 		q, ok := fw.Question(a.QuestionID)
@@ -169,11 +169,11 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 			answered[a.CaseRef] = map[string]bool{}
 		}
 		answered[a.CaseRef][a.QuestionID] = true
-		if q.Kind == framework.QuestionKey {
-			if keyValues[q.ID] == nil {
-				keyValues[q.ID] = map[string]framework.Value{}
+		if len(opts.By) > 0 || len(in.Units) > 0 { // only breakdowns need them case by case
+			if values[q.ID] == nil {
+				values[q.ID] = map[string]framework.Value{}
 			}
-			keyValues[q.ID][a.CaseRef] = v
+			values[q.ID][a.CaseRef] = v
 		}
 		switch {
 		case v.Yes:
@@ -338,7 +338,7 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 	}
 	r.Profile = profile(fw, in.Cases, extra)
 	for _, attr := range by {
-		r.Breakdowns = append(r.Breakdowns, breakdown(fw, in.Cases, keyValues, attr))
+		r.Breakdowns = append(r.Breakdowns, breakdown(fw, in.Cases, values, attr))
 	}
 	r.CaseProgress, r.InspectorProgress = progress(fw, in.Cases, answered)
 	return r
@@ -418,23 +418,21 @@ func (r *Report) Standard(id string) (StandardResult, bool) {
 	return StandardResult{}, false
 }
 
-// unitBreakdown is every key question by pooled unit, from kept counts.
-func unitBreakdown(fw *framework.Framework, units []string, counts []map[string]map[string]int) Breakdown {
+// unitBreakdown is every figure by pooled unit, from each unit's kept
+// counts (question → value → cases).
+func unitBreakdown(fw *framework.Framework, units []string, unitCounts []map[string]map[string]int) Breakdown {
 	b := Breakdown{Attribute: UnitAttribute, Title: "Unit", Values: units}
-	for _, q := range fw.Questions() {
-		if q.Kind != framework.QuestionKey {
-			continue
+	b.Rows = breakdownRows(fw, len(units), func(q *framework.Question, add func(c, yes, rel int)) {
+		for c, byValue := range unitCounts {
+			for raw, k := range byValue[q.ID] {
+				v, err := framework.ParseValue(raw)
+				if err != nil || k <= 0 {
+					continue
+				}
+				y, r := contributes(q, v)
+				add(c, k*b2i(y), k*b2i(r))
+			}
 		}
-		row := BreakdownRow{QuestionID: q.ID}
-		var allYes, allRel int
-		for _, c := range counts {
-			yes, no := c[q.ID]["yes"], c[q.ID]["no"]
-			row.Cells = append(row.Cells, share(yes, yes+no))
-			allYes += yes
-			allRel += yes + no
-		}
-		row.All = share(allYes, allRel)
-		b.Rows = append(b.Rows, row)
-	}
+	})
 	return b
 }

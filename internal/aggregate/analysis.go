@@ -52,18 +52,40 @@ type AttributeProfile struct {
 	Values           []ValueCount
 }
 
-// Breakdown is every key question's share by the values of one attribute.
+// Breakdown is every figure's share by the values of one attribute: each
+// question (key questions, prompts, supplementary questions), each
+// case-rated standard's (stage's) share, and the pooled share.
 type Breakdown struct {
 	Attribute, Title string
 	Values           []string
 	Rows             []BreakdownRow
 }
 
-// BreakdownRow is one key question across the attribute's values.
+// RowKind says which figure a breakdown row is.
+type RowKind string
+
+// Breakdown row kinds: a question's (its framework.QuestionKind), a
+// standard's share pooled over its key questions, or the pooled share.
+const (
+	RowKey           RowKind = RowKind(framework.QuestionKey)
+	RowPrompt        RowKind = RowKind(framework.QuestionPrompt)
+	RowSupplementary RowKind = RowKind(framework.QuestionSupplementary)
+	RowStandard      RowKind = "standard"
+	RowPooled        RowKind = "pooled"
+)
+
+// PooledRowID is the pooled share's row id: no framework id can be it (an
+// id starts with a letter or digit), so it never collides with a
+// question's or a standard's in the JSON breakdowns.
+const PooledRowID = "_pooled"
+
+// BreakdownRow is one figure across the attribute's values. ID is the
+// question's or the standard's id, or PooledRowID.
 type BreakdownRow struct {
-	QuestionID string
-	Cells      []Share // one per Values entry
-	All        Share
+	ID    string
+	Kind  RowKind
+	Cells []Share // one per Values entry
+	All   Share
 }
 
 // CaseProgress is how far one case's recording has got.
@@ -131,10 +153,23 @@ func orderedValues(a *framework.Attribute, counts map[string]int) []string {
 	return append(vals, rest...)
 }
 
-// keyTally counts yes and relevant per key question per case.
-type keyTally map[string]map[string]framework.Value // question → case → value
+// caseValues holds every counted answer: question → case → value.
+type caseValues map[string]map[string]framework.Value
 
-func breakdown(fw *framework.Framework, cases []framework.Case, values keyTally, attr string) Breakdown {
+// contributes says what an answer adds to its question's share: relevant, and
+// yes among them. Yes/no questions: yes or no is relevant; count
+// questions: any number is, and yes is at or above the threshold — the
+// rule of every QuestionFigure.Share.
+func contributes(q *framework.Question, v framework.Value) (yes, relevant bool) {
+	if q.Type == framework.TypeCount {
+		return v.IsCount && q.Threshold > 0 && v.Count >= q.Threshold, v.IsCount
+	}
+	return v.Yes, v.Yes || v.No
+}
+
+// breakdown is every figure by the values of attr, from the counted
+// answers of each case.
+func breakdown(fw *framework.Framework, cases []framework.Case, values caseValues, attr string) Breakdown {
 	a, ok := fw.Attribute(attr)
 	if !ok {
 		a = &framework.Attribute{Name: attr, Title: attr}
@@ -142,44 +177,94 @@ func breakdown(fw *framework.Framework, cases []framework.Case, values keyTally,
 			a.Title = "Unit"
 		}
 	}
-	counts := map[string]int{}
+	n := map[string]int{}
 	for _, c := range cases {
-		counts[c.Attributes[attr]]++
+		n[c.Attributes[attr]]++
 	}
 	b := Breakdown{Attribute: attr, Title: a.Title}
 	if b.Title == "" {
 		b.Title = attr
 	}
-	for _, v := range orderedValues(a, counts) {
-		if counts[v] > 0 {
+	col := map[string]int{}
+	for _, v := range orderedValues(a, n) {
+		if n[v] > 0 {
+			col[v] = len(b.Values)
 			b.Values = append(b.Values, v)
 		}
 	}
-	for _, q := range fw.Questions() {
-		if q.Kind != framework.QuestionKey {
-			continue
-		}
-		row := BreakdownRow{QuestionID: q.ID}
-		yes, rel := map[string]int{}, map[string]int{}
-		var allYes, allRel int
+	b.Rows = breakdownRows(fw, len(b.Values), func(q *framework.Question, add func(c, yes, rel int)) {
 		for _, c := range cases {
 			v, ok := values[q.ID][c.Ref]
-			if !ok || !(v.Yes || v.No) {
+			if !ok {
 				continue
 			}
-			key := c.Attributes[attr]
-			rel[key]++
-			allRel++
-			if v.Yes {
-				yes[key]++
-				allYes++
-			}
+			y, r := contributes(q, v)
+			add(col[c.Attributes[attr]], b2i(y), b2i(r))
 		}
-		for _, v := range b.Values {
-			row.Cells = append(row.Cells, share(yes[v], rel[v]))
-		}
-		row.All = share(allYes, allRel)
-		b.Rows = append(b.Rows, row)
-	}
+	})
 	return b
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// breakdownRows builds a breakdown's rows over n columns: tally calls add
+// with each answer's column, yes and relevant. All is the whole sample's
+// figure (also counting answers of cases in no column); a standard's row
+// and the pooled row sum their key questions.
+func breakdownRows(fw *framework.Framework, n int, tally func(q *framework.Question, add func(c, yes, rel int))) []BreakdownRow {
+	type sums struct {
+		yes, rel       []int
+		allYes, allRel int
+	}
+	key := map[string]*sums{}
+	var rows []BreakdownRow
+	row := func(id string, kind RowKind, s *sums) BreakdownRow {
+		r := BreakdownRow{ID: id, Kind: kind, All: share(s.allYes, s.allRel)}
+		for c := 0; c < n; c++ {
+			r.Cells = append(r.Cells, share(s.yes[c], s.rel[c]))
+		}
+		return r
+	}
+	for _, q := range fw.Questions() {
+		s := &sums{yes: make([]int, n), rel: make([]int, n)}
+		tally(q, func(c, yes, rel int) {
+			if c >= 0 && c < n {
+				s.yes[c] += yes
+				s.rel[c] += rel
+			}
+			s.allYes += yes
+			s.allRel += rel
+		})
+		if q.Kind == framework.QuestionKey {
+			key[q.ID] = s
+		}
+		rows = append(rows, row(q.ID, RowKind(q.Kind), s))
+	}
+	pooled := &sums{yes: make([]int, n), rel: make([]int, n)}
+	for _, st := range fw.Standards() {
+		if st.Kind != framework.KindCaseRated {
+			continue
+		}
+		s := &sums{yes: make([]int, n), rel: make([]int, n)}
+		for _, kq := range st.KeyQuestions {
+			k := key[kq.ID]
+			for c := 0; c < n; c++ {
+				s.yes[c] += k.yes[c]
+				s.rel[c] += k.rel[c]
+				pooled.yes[c] += k.yes[c]
+				pooled.rel[c] += k.rel[c]
+			}
+			s.allYes += k.allYes
+			s.allRel += k.allRel
+			pooled.allYes += k.allYes
+			pooled.allRel += k.allRel
+		}
+		rows = append(rows, row(st.ID, RowStandard, s))
+	}
+	return append(rows, row(PooledRowID, RowPooled, pooled))
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
 func TestWilson_TextbookValues(t *testing.T) {
@@ -66,16 +67,38 @@ func TestCompute_GwentUncertaintyProfileAndBreakdown(t *testing.T) {
 	if len(r.Breakdowns) != 1 || len(r.Breakdowns[0].Values) != 2 {
 		t.Fatalf("breakdowns = %+v, want sentence_type with 2 values", r.Breakdowns)
 	}
+	// Every figure is broken down, and each row's columns sum to the
+	// figure itself: every question, every case-rated standard's share,
+	// and the pooled share.
+	want := map[string]aggregate.Share{}
+	kinds := map[aggregate.RowKind]int{}
+	for _, q := range r.Questions {
+		want[q.ID] = q.Share
+	}
+	for _, s := range r.Standards {
+		if s.Kind == framework.KindCaseRated {
+			want[s.ID] = s.Share
+		}
+	}
+	want[aggregate.PooledRowID] = r.Pooled
 	for _, row := range r.Breakdowns[0].Rows {
+		kinds[row.Kind]++
 		var yes, rel int
 		for _, c := range row.Cells {
 			yes += c.Yes
 			rel += c.Relevant
 		}
-		q, _ := r.Question(row.QuestionID)
-		if yes != q.Yes || rel != q.Relevant || row.All.Yes != q.Yes {
-			t.Errorf("%s breakdown sums to %d/%d, want the overall %d/%d", row.QuestionID, yes, rel, q.Yes, q.Relevant)
+		w, ok := want[row.ID]
+		if !ok {
+			t.Errorf("breakdown row %s (%s) is no figure of the report", row.ID, row.Kind)
 		}
+		delete(want, row.ID)
+		if yes != w.Yes || rel != w.Relevant || row.All != w {
+			t.Errorf("%s (%s) breakdown sums to %d/%d (all %+v), want the figure %d/%d", row.ID, row.Kind, yes, rel, row.All, w.Yes, w.Relevant)
+		}
+	}
+	if len(want) > 0 || kinds[aggregate.RowPrompt] == 0 || kinds[aggregate.RowSupplementary] == 0 || kinds[aggregate.RowStandard] != 4 || kinds[aggregate.RowPooled] != 1 {
+		t.Errorf("figures not broken down: %v; rows by kind %v", want, kinds)
 	}
 	// Completeness: every Gwent case answers all its applicable questions.
 	for _, c := range r.CaseProgress {

@@ -46,10 +46,13 @@ func TestEvidence_IsTheFigureCaseByCase(t *testing.T) {
 	}
 	for _, b := range r.Breakdowns {
 		for _, row := range b.Rows {
+			if q, ok := fw.Question(row.ID); !ok || q.Type == framework.TypeCount {
+				continue // stage and pooled rows; count questions' yes is "at the threshold"
+			}
 			for i, v := range b.Values {
-				got, err := aggregate.Evidence(fw, in.Cases, in.Answers, row.QuestionID, aggregate.EvidenceFilter{Value: "yes", Where: map[string]string{b.Attribute: v}})
+				got, err := aggregate.Evidence(fw, in.Cases, in.Answers, row.ID, aggregate.EvidenceFilter{Value: "yes", Where: map[string]string{b.Attribute: v}})
 				if err != nil || len(got) != row.Cells[i].Yes {
-					t.Errorf("%s %s=%s: %d yes rows (%v), breakdown says %d", row.QuestionID, b.Attribute, v, len(got), err, row.Cells[i].Yes)
+					t.Errorf("%s %s=%s: %d yes rows (%v), breakdown says %d", row.ID, b.Attribute, v, len(got), err, row.Cells[i].Yes)
 				}
 			}
 		}
@@ -96,5 +99,73 @@ func TestEvidence_FiltersAndRefusals(t *testing.T) {
 		if err == nil || framework.ErrorCode(err) != framework.CodeInvalid || !strings.Contains(err.Error(), tc.want) || len(err.Error()) > 300 {
 			t.Errorf("Evidence(%.20q, %+v) = %.300v; want invalid, %q", tc.qid, tc.f, err, tc.want)
 		}
+	}
+}
+
+// A pooled report read from kept counts breaks every figure down by unit,
+// and each unit's column is that unit's own report.
+func TestPooledCounts_BreakEveryFigureDownByUnit(t *testing.T) {
+	fw, in := gwentInput(t)
+	// Two units: the Gwent cases split by parity, counted as the store keeps them.
+	units := []string{"A", "B"}
+	unitCounts := []map[string]map[string]int{{}, {}}
+	unitOf := map[string]int{}
+	for i, c := range in.Cases {
+		unitOf[c.Ref] = i % 2
+	}
+	for _, a := range in.Answers {
+		u := unitCounts[unitOf[a.CaseRef]]
+		if u[a.QuestionID] == nil {
+			u[a.QuestionID] = map[string]int{}
+		}
+		u[a.QuestionID][a.Value]++
+	}
+	pooled := aggregate.Input{Units: units, UnitCounts: unitCounts, Counts: map[string]map[string]int{}, CaseCount: len(in.Cases)}
+	for _, u := range unitCounts {
+		for q, vs := range u {
+			if pooled.Counts[q] == nil {
+				pooled.Counts[q] = map[string]int{}
+			}
+			for v, n := range vs {
+				pooled.Counts[q][v] += n
+			}
+		}
+	}
+	r := aggregate.Compute(fw, pooled)
+	if len(r.Breakdowns) != 1 || r.Breakdowns[0].Attribute != aggregate.UnitAttribute {
+		t.Fatalf("breakdowns = %+v, want one by unit", r.Breakdowns)
+	}
+	alone := make([]*aggregate.Report, len(units))
+	for i := range units {
+		alone[i] = aggregate.Compute(fw, aggregate.Input{Counts: unitCounts[i], CaseCount: 1})
+	}
+	figure := func(r *aggregate.Report, row aggregate.BreakdownRow) aggregate.Share {
+		switch row.Kind {
+		case aggregate.RowPooled:
+			return r.Pooled
+		case aggregate.RowStandard:
+			for _, s := range r.Standards {
+				if s.ID == row.ID {
+					return s.Share
+				}
+			}
+		}
+		q, _ := r.Question(row.ID)
+		return q.Share
+	}
+	kinds := map[aggregate.RowKind]bool{}
+	for _, row := range r.Breakdowns[0].Rows {
+		kinds[row.Kind] = true
+		for i := range units {
+			if got, want := row.Cells[i], figure(alone[i], row); got != want {
+				t.Errorf("%s (%s) unit %s: %+v, the unit's own report says %+v", row.ID, row.Kind, units[i], got, want)
+			}
+		}
+		if row.All != figure(r, row) {
+			t.Errorf("%s (%s) all: %+v, the pooled report says %+v", row.ID, row.Kind, row.All, figure(r, row))
+		}
+	}
+	if len(kinds) != 5 {
+		t.Errorf("row kinds %v, want key, prompt, supplementary, standard and pooled", kinds)
 	}
 }

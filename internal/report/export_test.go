@@ -44,7 +44,7 @@ func TestTerminal_EscapesControlCharacters(t *testing.T) {
 	r.Questions[len(r.Questions)-1].Text = controlText
 	r.Profile[0].Values[0].Value = controlText
 	r.Breakdowns[0].Values[0] = controlText
-	r.Breakdowns[0].Rows[0].QuestionID = controlText
+	r.Breakdowns[0].Rows[0].ID = controlText
 	r.InspectorProgress[0].Inspector = controlText
 	r.CaseProgress[0].Ref = controlText
 	var buf bytes.Buffer

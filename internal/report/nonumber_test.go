@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,32 @@ func TestNoNumberWhereThereIsNone_Unrated(t *testing.T) {
 		if p, ok := s.(map[string]any)["points"]; !ok || p != nil {
 			t.Errorf("stage %s points = %v, want null (an unrated stage is not Inadequate)", id, p)
 		}
+	}
+}
+
+// With every figure asked for, the terminal breaks down the prompts,
+// supplementary questions, each standard's share and the pooled share;
+// by default it shows the key questions only, as before.
+func TestTerminal_BreaksDownEveryFigureWhenAsked(t *testing.T) {
+	r, _ := gwentReport(t)
+	var def, all bytes.Buffer
+	if err := report.Terminal(&def, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.TerminalWith(&all, r, report.TerminalOptions{AllFigures: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`Every figure by sentence type`),
+		regexp.MustCompile(`(?m)^2\.1\.1a\s+17/31 55%\s+19/26 73%\s+36/57 63%$`),
+		regexp.MustCompile(`(?m)^P2\.1 \(standard, pooled over its key questions\)\s+49/93 53%\s+47/78 60%\s+96/171 56%$`),
+		regexp.MustCompile(`(?m)^Pooled over every key question\s+174/348 50%\s+172/290 59%\s+346/638 54%$`),
+	} {
+		if !want.MatchString(all.String()) {
+			t.Errorf("every-figure terminal lacks %s", want)
+		}
+	}
+	if !strings.Contains(def.String(), "Key questions by sentence type") || regexp.MustCompile(`(?m)^2\.1\.1a\s+17/31`).MatchString(def.String()) {
+		t.Error("the default terminal breaks down prompts")
 	}
 }

@@ -207,7 +207,7 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 					c := row.Cells[i]
 					cells[v] = cellJSON{Yes: c.Yes, Relevant: c.Relevant, Percent: pct(c)}
 				}
-				byQ[row.QuestionID] = cells
+				byQ[row.ID] = cells
 			}
 			d.Breakdowns[b.Attribute] = byQ
 		}
@@ -251,8 +251,33 @@ func orDash(s string) string {
 // Terminal writes the report as aligned terminal tables, readable at 100
 // columns: the ratings grid (or per-stage shares), the key questions with
 // their uncertainty, every other question as "X out of Y", the sample
-// profile, breakdowns and completeness.
+// profile, breakdowns (of the key questions) and completeness.
 func Terminal(w io.Writer, r *aggregate.Report) error {
+	return TerminalWith(w, r, TerminalOptions{})
+}
+
+// TerminalOptions choose what the terminal report shows beyond its default.
+type TerminalOptions struct {
+	// AllFigures breaks down every figure, not only the key questions:
+	// prompts, supplementary questions, each standard's share and the
+	// pooled share.
+	AllFigures bool
+}
+
+// rowLabel names a breakdown row: its id, with what a standard's or the
+// pooled row is.
+func rowLabel(row aggregate.BreakdownRow) string {
+	switch row.Kind {
+	case aggregate.RowStandard:
+		return row.ID + " (standard, pooled over its key questions)"
+	case aggregate.RowPooled:
+		return "Pooled over every key question"
+	}
+	return row.ID
+}
+
+// TerminalWith is Terminal with options.
+func TerminalWith(w io.Writer, r *aggregate.Report, opts TerminalOptions) error {
 	name := r.InspectionName
 	if len(r.Units) > 0 {
 		name += " (" + strings.Join(r.Units, ", ") + ")"
@@ -353,14 +378,24 @@ func Terminal(w io.Writer, r *aggregate.Report) error {
 	}
 	for _, b := range r.Breakdowns {
 		fmt.Fprintln(w)
-		termsafe.Fprintf(w, "Key questions by %s (yes/relevant, %%)\n", strings.ToLower(b.Title))
+		what := "Key questions"
+		if opts.AllFigures {
+			what = "Every figure"
+		}
+		termsafe.Fprintf(w, "%s by %s (yes/relevant, %%)\n", what, strings.ToLower(b.Title))
 		head := "Question"
+		if opts.AllFigures {
+			head = "Figure"
+		}
 		for _, v := range b.Values {
 			head += "\t" + termsafe.String(v)
 		}
 		fmt.Fprintln(tw, head+"\tall")
 		for _, row := range b.Rows {
-			line := termsafe.String(row.QuestionID)
+			if row.Kind != aggregate.RowKey && !opts.AllFigures {
+				continue
+			}
+			line := termsafe.String(rowLabel(row))
 			for _, c := range row.Cells {
 				line += "\t" + cellText(c)
 			}

@@ -173,15 +173,31 @@ func Tables(r *aggregate.Report) []Table {
 	ts = append(ts, prof)
 
 	for _, b := range r.Breakdowns {
-		t := Table{Name: "key_questions_by_" + b.Attribute, Title: "Key questions by " + strings.ToLower(b.Title), Columns: []Column{
+		by := strings.ToLower(b.Title)
+		kq := Table{Name: "key_questions_by_" + b.Attribute, Title: "Key questions by " + by, Columns: []Column{
 			{"question", Text}, {b.Attribute, Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent}}}
+		qs := Table{Name: "questions_by_" + b.Attribute, Title: "Prompts and supplementary questions by " + by, Columns: []Column{
+			{"question", Text}, {"kind", Text}, {b.Attribute, Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent}}}
+		ss := Table{Name: "standards_by_" + b.Attribute, Title: "Standards' shares and the pooled share by " + by, Columns: []Column{
+			{"standard", Text}, {b.Attribute, Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent}}}
 		for _, row := range b.Rows {
 			for i, v := range b.Values {
 				c := row.Cells[i]
-				t.Rows = append(t.Rows, []Cell{txt(row.QuestionID), txt(v), num(c.Yes), num(c.Relevant), pctCell(c)})
+				switch row.Kind {
+				case aggregate.RowKey:
+					kq.Rows = append(kq.Rows, []Cell{txt(row.ID), txt(v), num(c.Yes), num(c.Relevant), pctCell(c)})
+				case aggregate.RowStandard, aggregate.RowPooled:
+					id := row.ID
+					if row.Kind == aggregate.RowPooled {
+						id = "pooled"
+					}
+					ss.Rows = append(ss.Rows, []Cell{txt(id), txt(v), num(c.Yes), num(c.Relevant), pctCell(c)})
+				default:
+					qs.Rows = append(qs.Rows, []Cell{txt(row.ID), txt(string(row.Kind)), txt(v), num(c.Yes), num(c.Relevant), pctCell(c)})
+				}
 			}
 		}
-		ts = append(ts, t)
+		ts = append(ts, kq, qs, ss)
 	}
 
 	cp := Table{Name: "completeness_cases", Title: "Completeness by case", Columns: []Column{

@@ -96,7 +96,7 @@ func checkShare(tb testing.TB, db *store.DB, when, qid string, yes, relevant, an
 				for _, c := range row.Cells {
 					cy, cr = cy+c.Yes, cr+c.Relevant
 				}
-				if row.QuestionID == qid && (row.All.Yes != yes || row.All.Relevant != relevant || cy != yes || cr != relevant) {
+				if row.ID == qid && (row.All.Yes != yes || row.All.Relevant != relevant || cy != yes || cr != relevant) {
 					tb.Errorf("%s: breakdown of %s by sentence_type: all %d/%d, cells sum %d/%d; want %d/%d",
 						when, qid, row.All.Yes, row.All.Relevant, cy, cr, yes, relevant)
 				}

@@ -36,7 +36,7 @@ func ReportToProto(r *aggregate.Report) *fieldworkv1.Report {
 	for _, b := range r.Breakdowns {
 		bm := &fieldworkv1.Breakdown{Attribute: b.Attribute, Title: b.Title, Values: b.Values}
 		for _, row := range b.Rows {
-			rm := &fieldworkv1.BreakdownRow{QuestionId: row.QuestionID, All: ShareToProto(row.All)}
+			rm := &fieldworkv1.BreakdownRow{QuestionId: row.ID, Kind: string(row.Kind), All: ShareToProto(row.All)}
 			for _, c := range row.Cells {
 				rm.Cells = append(rm.Cells, ShareToProto(c))
 			}
@@ -104,7 +104,7 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 	for _, b := range m.GetBreakdowns() {
 		bd := aggregate.Breakdown{Attribute: b.GetAttribute(), Title: b.GetTitle(), Values: b.GetValues()}
 		for _, row := range b.GetRows() {
-			br := aggregate.BreakdownRow{QuestionID: row.GetQuestionId(), All: ShareFromProto(row.GetAll())}
+			br := aggregate.BreakdownRow{ID: row.GetQuestionId(), Kind: aggregate.RowKind(row.GetKind()), All: ShareFromProto(row.GetAll())}
 			for _, c := range row.GetCells() {
 				br.Cells = append(br.Cells, ShareFromProto(c))
 			}

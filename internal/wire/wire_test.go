@@ -83,7 +83,7 @@ func fixtures() []any {
 		Score: 7, MaxScore: 12, Overall: "Good", ScoreComplete: true, Pooled: share(9), Units: []string{"insp-1", "insp-2"},
 		Profile: []aggregate.AttributeProfile{{Attribute: "sex", Title: "Sex", Values: []aggregate.ValueCount{{Value: "female", Count: 4}}}},
 		Breakdowns: []aggregate.Breakdown{{Attribute: "sex", Title: "Sex", Values: []string{"female", "male"},
-			Rows: []aggregate.BreakdownRow{{QuestionID: "2.1.1", Cells: []aggregate.Share{share(1), share(2)}, All: share(3)}}}},
+			Rows: []aggregate.BreakdownRow{{ID: "2.1.1", Kind: aggregate.RowKey, Cells: []aggregate.Share{share(1), share(2)}, All: share(3)}}}},
 		CaseProgress: []aggregate.CaseProgress{{Ref: "T-1", Unit: "Gwent PDU", Inspector: "insp.a", Status: framework.CaseSubmitted,
 			Answered: 30, Required: 31}},
 		InspectorProgress: []aggregate.InspectorProgress{{Inspector: "insp.a", Cases: 5, Submitted: 2, Answered: 90, Required: 150,

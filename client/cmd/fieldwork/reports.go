@@ -35,7 +35,7 @@ type reportFlags struct {
 func (rf *reportFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&rf.inspection, "inspection", "", "inspection `id`")
 	fs.Var(&rf.inspections, "inspections", "pool these inspection `ids` (comma-separated; one framework version)")
-	fs.Var(&rf.by, "by", "break key questions down by case `attribute` (repeatable or comma-separated; e.g. sentence_type,sex)")
+	fs.Var(&rf.by, "by", "break every figure down by case `attribute` (repeatable or comma-separated; e.g. sentence_type,sex; unit in pooled reports)")
 }
 
 func (rf *reportFlags) query(name string) (client.ReportQuery, error) {
@@ -60,8 +60,12 @@ func (a *app) report(args []string) error {
 	var rf reportFlags
 	rf.add(fs)
 	format := fs.String("format", "table", "table or json")
+	figures := fs.String("questions", "key", "which figures the table's breakdowns show: key (key questions) or all (every question, each standard's share and the pooled share)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *figures != "key" && *figures != "all" {
+		return fmt.Errorf("report: --questions %q is not key or all", *figures)
 	}
 	q, err := rf.query("report")
 	if err != nil {
@@ -78,7 +82,7 @@ func (a *app) report(args []string) error {
 		if *format == "json" {
 			return report.JSON(a.stdout, r)
 		}
-		return report.Terminal(a.stdout, r)
+		return report.TerminalWith(a.stdout, r, report.TerminalOptions{AllFigures: *figures == "all"})
 	})
 }
 

@@ -222,7 +222,7 @@ type GetReportRequest struct {
 	// (a region, a national view); every table then has a per-unit breakdown.
 	// Use either inspection_id or inspection_ids.
 	InspectionIds []string `protobuf:"bytes,2,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
-	// by lists case attributes to break every key question down by.
+	// by lists case attributes to break every figure down by.
 	By            []string `protobuf:"bytes,3,rep,name=by,proto3" json:"by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -462,11 +462,16 @@ func (x *AttributeProfile) GetValues() []*ValueCount {
 }
 
 type BreakdownRow struct {
-	state      protoimpl.MessageState `protogen:"open.v1"`
-	QuestionId string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// question_id is the row's figure: a question's id, or (kind standard) a
+	// standard's, or (kind pooled) "pooled".
+	QuestionId string `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
 	// cells has one share per value of the breakdown, in order.
-	Cells         []*Share `protobuf:"bytes,2,rep,name=cells,proto3" json:"cells,omitempty"`
-	All           *Share   `protobuf:"bytes,3,opt,name=all,proto3" json:"all,omitempty"`
+	Cells []*Share `protobuf:"bytes,2,rep,name=cells,proto3" json:"cells,omitempty"`
+	All   *Share   `protobuf:"bytes,3,opt,name=all,proto3" json:"all,omitempty"`
+	// kind is key, prompt, supplementary, standard (the share pooled over the
+	// standard's key questions) or pooled (over every key question).
+	Kind          string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -522,7 +527,15 @@ func (x *BreakdownRow) GetAll() *Share {
 	return nil
 }
 
-// Breakdown is every key question by the values of one attribute.
+func (x *BreakdownRow) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+// Breakdown is every figure (questions, standards' shares, the pooled
+// share) by the values of one attribute.
 type Breakdown struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Attribute     string                 `protobuf:"bytes,1,opt,name=attribute,proto3" json:"attribute,omitempty"`
@@ -1563,12 +1576,13 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\x10AttributeProfile\x12\x1c\n" +
 	"\tattribute\x18\x01 \x01(\tR\tattribute\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x120\n" +
-	"\x06values\x18\x03 \x03(\v2\x18.fieldwork.v1.ValueCountR\x06values\"\x81\x01\n" +
+	"\x06values\x18\x03 \x03(\v2\x18.fieldwork.v1.ValueCountR\x06values\"\x95\x01\n" +
 	"\fBreakdownRow\x12\x1f\n" +
 	"\vquestion_id\x18\x01 \x01(\tR\n" +
 	"questionId\x12)\n" +
 	"\x05cells\x18\x02 \x03(\v2\x13.fieldwork.v1.ShareR\x05cells\x12%\n" +
-	"\x03all\x18\x03 \x01(\v2\x13.fieldwork.v1.ShareR\x03all\"\x87\x01\n" +
+	"\x03all\x18\x03 \x01(\v2\x13.fieldwork.v1.ShareR\x03all\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\"\x87\x01\n" +
 	"\tBreakdown\x12\x1c\n" +
 	"\tattribute\x18\x01 \x01(\tR\tattribute\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x16\n" +

@@ -439,7 +439,10 @@ func TestFrameworkFileLoadedAtRunTime(t *testing.T) {
 			t.Errorf("frameworks show lacks %q:\n%s", want, show)
 		}
 	}
-	id, _ := cli(t, home, false, "inspection", "create", "--name", "Old style", "--framework", "probation-adult-2018")
+	id, _ := cli(t, home, false, "inspection", "create", "--name", "Old style", "--framework", "probation-adult-2018", "--version", "1")
+	if _, stderr := cli(t, home, true, "inspection", "create", "--name", "No such", "--framework", "probation-adult-2018", "--version", "99"); !strings.Contains(stderr, `framework "probation-adult-2018" has no version 99`) {
+		t.Errorf("inspection create --version 99: stderr %q", stderr)
+	}
 	rep, _ := cli(t, home, false, "report", "--inspection", strings.TrimSpace(id))
 	// Nothing rated yet: no score (not "0/30", which reads as Inadequate throughout).
 	if !regexp.MustCompile(`Score not yet \(provisional 0/30\) — (\d+) of (\d+) standards not rated; overall: not rated`).MatchString(rep) || strings.Contains(rep, "Score 0/30") {

@@ -105,6 +105,9 @@ func (db *DB) Framework(ctx context.Context, id string, version int) (*framework
 	var raw []byte
 	err := db.conn.Reader.QueryRowContext(ctx, q, args...).Scan(&version, &raw)
 	if errors.Is(err, sql.ErrNoRows) {
+		if version != 0 {
+			return nil, nil, framework.Errorf(framework.CodeNotFound, "framework %q has no version %d", id, version)
+		}
 		return nil, nil, framework.Errorf(framework.CodeNotFound, "framework %q not found", id)
 	}
 	if err != nil {

@@ -17,7 +17,8 @@ func (a *app) inspectionCreate(args []string) error {
 	name := fs.String("name", "", "inspection `name`")
 	unit := fs.String("unit", "", "inspected `unit` (PDU or region)")
 	fwID := fs.String("framework", "", "framework `id`")
-	fwVersion := fs.Int("framework-version", 0, "framework `version` (0: latest)")
+	fwVersion := fs.Int("version", 0, "framework `version` (default the latest; an inspection stays on the version it was created with)")
+	fs.IntVar(fwVersion, "framework-version", 0, "the same as --version")
 	if err := parse(fs, args, "name", "framework"); err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ Frameworks:
   frameworks list
   frameworks show ID [--version N]
 Inspections (lead / admin, online):
-  inspection create --name NAME --framework ID [--unit UNIT]   prints the new id
+  inspection create --name NAME --framework ID [--version N] [--unit UNIT]   prints the new id (latest version unless --version)
   inspection list
   team add --inspection ID --user NAME --role lead|inspector|qa|analyst
   team remove --inspection ID --user NAME   (their devices drop the inspection)

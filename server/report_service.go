@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
@@ -26,10 +27,24 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 	case len(ids) == 0:
 		return nil, framework.Errorf(framework.CodeInvalid, "inspection_id is required")
 	}
+	// Each attribute is one breakdown of every figure: counted once, and
+	// no more of them than a framework can have (plus unit).
+	var by []string
+	for _, attr := range req.GetBy() {
+		if !slices.Contains(by, attr) {
+			by = append(by, attr)
+		}
+	}
+	if len(by) > framework.MaxAttributes+1 {
+		return nil, framework.Errorf(framework.CodeInvalid, "by: %d attributes, more than a framework has (%d)", len(by), framework.MaxAttributes)
+	}
+	if len(ids) > 1 && len(by) == 1 && by[0] == aggregate.UnitAttribute {
+		by = nil // a pooled report always has its per-unit breakdown, from the kept counts
+	}
 	var fw *framework.Framework
 	var in aggregate.Input
 	var err error
-	if len(ids) > 1 && len(req.GetBy()) == 0 {
+	if len(ids) > 1 && len(by) == 0 {
 		// A pooled report without breakdowns reads the kept per-question
 		// counts, not every answer (regional and national views).
 		fw, in, err = s.db.PooledCounts(ctx, ids...)
@@ -39,12 +54,15 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 	if err != nil {
 		return nil, err
 	}
-	for _, attr := range req.GetBy() {
+	for _, attr := range by {
+		if attr == aggregate.UnitAttribute && len(ids) == 1 {
+			return nil, framework.Errorf(framework.CodeInvalid, "by: %s breaks down pooled reports (--inspections) only", attr)
+		}
 		if _, ok := fw.Attribute(attr); !ok && attr != aggregate.UnitAttribute {
 			return nil, framework.Errorf(framework.CodeInvalid, "by: %q is not a case attribute of framework %s", attr, fw.ID)
 		}
 	}
-	r := aggregate.ComputeWith(fw, in, aggregate.Options{By: req.GetBy()})
+	r := aggregate.ComputeWith(fw, in, aggregate.Options{By: by})
 	return &fieldworkv1.GetReportResponse{Report: wire.ReportToProto(r)}, nil
 }
 

@@ -18,8 +18,8 @@ td.note{white-space:pre-wrap}</style></head>
 <body><p><a href="./">← back to the live view</a></p>
 <h1>Cases behind {{.Question}}{{if .Value}}: {{.Value}}{{end}}</h1>
 <p>{{.Text}}</p>
-<p>{{len .Rows}} case(s){{if .Grep}} whose note holds “{{.Grep}}”{{end}}{{range $k, $v := .Where}}, {{$k}} = {{$v}}{{end}}; {{range .Counts}}{{.Value}} {{.N}} · {{end}}answers that count in the figures only.</p>
-<form method="get"><input type="hidden" name="question" value="{{.Question}}"><input type="hidden" name="value" value="{{.Value}}">
+<p>{{len .Rows}} case(s){{if .Grep}} whose note holds the text searched for{{end}}{{if .Where}}, among cases with the attributes chosen{{end}}; {{range .Counts}}{{.Value}} {{.N}} · {{end}}answers that count in the figures only.</p>
+<form method="get"><input type="hidden" name="question" value="{{.Question}}"><input type="hidden" name="value" value="{{.Value}}">{{range .By}}<input type="hidden" name="by" value="{{.}}">{{end}}
 <label>Notes containing <input name="grep" value="{{.Grep}}"></label> <button type="submit">Search</button></form>
 {{if .Rows}}<table><thead><tr><th scope="col">Case</th><th scope="col">Inspector</th><th scope="col">Answer</th><th scope="col">Evidence note</th></tr></thead><tbody>
 {{range .Rows}}<tr><td>{{.CaseRef}}</td><td>{{.Inspector}}</td><td>{{.Value}}</td><td class="note">{{.Note}}</td></tr>
@@ -41,6 +41,10 @@ func (s *Server) evidencePage(w http.ResponseWriter, r *http.Request, u webUser)
 		k, v, ok := strings.Cut(by, "=")
 		if !ok {
 			s.httpError(w, framework.Errorf(framework.CodeInvalid, "by: want ATTRIBUTE=VALUE"))
+			return
+		}
+		if _, twice := f.Where[k]; twice {
+			s.httpError(w, framework.Errorf(framework.CodeInvalid, "by: an attribute given twice"))
 			return
 		}
 		f.Where[k] = v
@@ -72,7 +76,7 @@ func (s *Server) evidencePage(w http.ResponseWriter, r *http.Request, u webUser)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := evidenceTmpl.Execute(w, map[string]any{"Question": qid, "Text": text, "Value": f.Value, "Grep": f.Grep, "Where": f.Where,
-		"Rows": rows, "Counts": counts}); err != nil {
+		"By": q["by"], "Rows": rows, "Counts": counts}); err != nil {
 		s.log.Error("evidence page", "err", err)
 	}
 }

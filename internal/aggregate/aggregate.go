@@ -245,7 +245,9 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 			Distribution: t.dist, Threshold: q.Threshold,
 		}
 		if q.Type == framework.TypeCount {
-			f.Share = share(t.atLeast, t.counts)
+			if q.Threshold > 0 { // without one there is no "yes", so no share: only the distribution
+				f.Share = share(t.atLeast, t.counts)
+			}
 		} else {
 			f.Share = share(t.yes, t.yes+t.no)
 		}

@@ -158,11 +158,13 @@ type caseValues map[string]map[string]framework.Value
 
 // contributes says what an answer adds to its question's share: relevant, and
 // yes among them. Yes/no questions: yes or no is relevant; count
-// questions: any number is, and yes is at or above the threshold — the
-// rule of every QuestionFigure.Share.
+// questions with a threshold: any number is, and yes is at or above the
+// threshold (without one there is no share at all) — the rule of every
+// QuestionFigure.Share.
 func contributes(q *framework.Question, v framework.Value) (yes, relevant bool) {
 	if q.Type == framework.TypeCount {
-		return v.IsCount && q.Threshold > 0 && v.Count >= q.Threshold, v.IsCount
+		has := v.IsCount && q.Threshold > 0
+		return has && v.Count >= q.Threshold, has
 	}
 	return v.Yes, v.Yes || v.No
 }

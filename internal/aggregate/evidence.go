@@ -9,14 +9,22 @@ import (
 
 // EvidenceFilter selects the cases behind one figure.
 type EvidenceFilter struct {
-	// Value keeps the answers with this value (yes, no, na or a number);
-	// "" keeps every answer that counts.
+	// Value keeps the answers with this value (yes, no, na or a number),
+	// or with RelevantValue those in the figure's Relevant (yes or no; any
+	// number for a count question); "" keeps every answer that counts.
 	Value string
 	// Where keeps the cases whose attributes have these values (all of them).
 	Where map[string]string
 	// Grep keeps the answers whose evidence note holds this text (any case).
 	Grep string
 }
+
+// MaxEvidenceRows is the most cases one evidence list holds: with notes of
+// up to 8000 bytes it stays within a message (docs/limits.md).
+const MaxEvidenceRows = 1000
+
+// RelevantValue selects the answers behind a figure's Relevant.
+const RelevantValue = "relevant"
 
 // EvidenceRow is one case behind a figure: its answer to the question.
 type EvidenceRow struct {
@@ -47,7 +55,8 @@ func Evidence(fw *framework.Framework, cases []framework.Case, answers []framewo
 		return nil, framework.Errorf(framework.CodeInvalid, "question: %q is not a question of framework %s", qid, fw.ID)
 	}
 	var want string
-	if f.Value != "" {
+	relevantOnly := f.Value == RelevantValue
+	if f.Value != "" && !relevantOnly {
 		v, err := framework.ParseValue(f.Value)
 		if err != nil {
 			return nil, framework.Errorf(framework.CodeInvalid, "value: %v", err)
@@ -74,10 +83,16 @@ func Evidence(fw *framework.Framework, cases []framework.Case, answers []framewo
 		if err != nil || !q.Counts(c.Attributes, v) || want != "" && v.String() != want {
 			continue
 		}
+		if _, rel := contributes(q, v); relevantOnly && !rel {
+			continue
+		}
 		if !matches(c.Attributes, f.Where) || grep != "" && !strings.Contains(strings.ToLower(a.Note), grep) {
 			continue
 		}
 		out = append(out, EvidenceRow{CaseRef: c.Ref, Inspector: c.Inspector, Value: v.String(), Note: a.Note})
+	}
+	if len(out) > MaxEvidenceRows {
+		return nil, framework.Errorf(framework.CodeInvalid, "%d cases, more than the %d listed at once: narrow the list by value, attribute or note text", len(out), MaxEvidenceRows)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].CaseRef < out[j].CaseRef })
 	return out, nil

@@ -1,6 +1,7 @@
 package aggregate_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -167,5 +168,24 @@ func TestPooledCounts_BreakEveryFigureDownByUnit(t *testing.T) {
 	}
 	if len(kinds) != 5 {
 		t.Errorf("row kinds %v, want key, prompt, supplementary, standard and pooled", kinds)
+	}
+}
+
+// One list holds at most MaxEvidenceRows cases; beyond, it says how to
+// narrow it rather than sending megabytes of notes.
+func TestEvidence_Bounded(t *testing.T) {
+	fw := mustBuiltin(t, "probation-pdu-2023")
+	var cases []framework.Case
+	var answers []framework.Answer
+	for i := range aggregate.MaxEvidenceRows + 1 {
+		ref := fmt.Sprintf("C-%04d", i)
+		cases = append(cases, framework.Case{Ref: ref, Attributes: map[string]string{"sentence_type": "community"}})
+		answers = append(answers, framework.Answer{CaseRef: ref, QuestionID: "2.1.1", Value: "yes"})
+	}
+	if _, err := aggregate.Evidence(fw, cases, answers, "2.1.1", aggregate.EvidenceFilter{}); err == nil || !strings.Contains(err.Error(), "narrow the list") {
+		t.Errorf("%d cases: %v, want a refusal saying how to narrow", len(cases), err)
+	}
+	if rows, err := aggregate.Evidence(fw, cases[:aggregate.MaxEvidenceRows], answers, "2.1.1", aggregate.EvidenceFilter{Value: aggregate.RelevantValue}); err != nil || len(rows) != aggregate.MaxEvidenceRows {
+		t.Errorf("%d cases: %d rows, %v", aggregate.MaxEvidenceRows, len(rows), err)
 	}
 }

@@ -453,6 +453,9 @@ func countSummary(q aggregate.QuestionFigure) string {
 		parts = append(parts, fmt.Sprintf("%d:%d", v, q.Distribution[v]))
 	}
 	s := fmt.Sprintf("%d out of %d at %d or more", q.Yes, q.Relevant, q.Threshold)
+	if q.Threshold == 0 { // no threshold, no share: the distribution only
+		s = fmt.Sprintf("%d answered", q.Answered-q.NotApplicable)
+	}
 	if len(parts) > 0 {
 		s += " [" + strings.Join(parts, " ") + "]"
 	}

@@ -131,7 +131,7 @@ func Tables(r *aggregate.Report) []Table {
 	for _, q := range r.Questions {
 		switch {
 		case q.Kind == framework.QuestionKey:
-			row := []Cell{txt(q.ID), txt(q.StandardID), txt(q.Text), num(q.Yes).behind(q.ID, "yes"), num(q.Relevant).behind(q.ID, ""), pctCell(q.Share), txt(q.Band), null(), null(), txt("")}
+			row := []Cell{txt(q.ID), txt(q.StandardID), txt(q.Text), num(q.Yes).behind(q.ID, "yes"), num(q.Relevant).behind(q.ID, aggregate.RelevantValue), pctCell(q.Share), txt(q.Band), null(), null(), txt("")}
 			if q.Interval != nil {
 				row[7], row[8] = dec(q.Interval.Low), dec(q.Interval.High)
 				if q.Interval.CrossesBand {
@@ -149,10 +149,10 @@ func Tables(r *aggregate.Report) []Table {
 				counts.Rows = append(counts.Rows, []Cell{txt(q.ID), txt(q.Text), num(int(v)), num(q.Distribution[v])})
 			}
 			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(string(q.Kind)), txt(q.StandardID), txt(q.KeyQuestionID),
-				txt(fmt.Sprintf("%s (%d or more)", q.Text, q.Threshold)), num(q.Yes), num(q.Relevant - q.Yes), num(q.NotApplicable), num(q.Relevant), pctCell(q.Share)})
+				txt(countTitle(q)), num(q.Yes), num(q.Relevant - q.Yes), num(q.NotApplicable), num(q.Relevant), pctCell(q.Share)})
 		default:
 			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(string(q.Kind)), txt(q.StandardID), txt(q.KeyQuestionID), txt(q.Text),
-				num(q.Yes).behind(q.ID, "yes"), num(q.No).behind(q.ID, "no"), num(q.NotApplicable).behind(q.ID, "na"), num(q.Relevant).behind(q.ID, ""), pctCell(q.Share)})
+				num(q.Yes).behind(q.ID, "yes"), num(q.No).behind(q.ID, "no"), num(q.NotApplicable).behind(q.ID, "na"), num(q.Relevant).behind(q.ID, aggregate.RelevantValue), pctCell(q.Share)})
 		}
 	}
 	ts = append(ts, kq, qs)
@@ -189,7 +189,7 @@ func Tables(r *aggregate.Report) []Table {
 				case aggregate.RowStandard, aggregate.RowPooled:
 					id := row.ID
 					if row.Kind == aggregate.RowPooled {
-						id = "pooled"
+						id = "(pooled)" // no standard id can be it
 					}
 					ss.Rows = append(ss.Rows, []Cell{txt(id), txt(v), num(c.Yes), num(c.Relevant), pctCell(c)})
 				default:
@@ -223,4 +223,13 @@ func scoreText(r *aggregate.Report) string {
 		return fmt.Sprintf("Score %d/%d", r.Score, r.MaxScore)
 	}
 	return fmt.Sprintf("Score not yet (provisional %d/%d)", r.Score, r.MaxScore)
+}
+
+// countTitle is a count question's row title: its text and, when it has
+// one, the threshold its share counts.
+func countTitle(q aggregate.QuestionFigure) string {
+	if q.Threshold == 0 {
+		return q.Text
+	}
+	return fmt.Sprintf("%s (%d or more)", q.Text, q.Threshold)
 }

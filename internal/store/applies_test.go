@@ -151,7 +151,7 @@ func TestNoLongerApplies_ReimportLeavesAnswersOutOfEveryFigure(t *testing.T) {
 	checkShare(t, db, "after suspension, pooled", "C1", 0, 4, 4, 0, a.ID, b.ID)
 	checkShare(t, db, "after suspension, pooled", "C1a", 0, 0, 0, 0, a.ID, b.ID)
 	checkListed(t, db, "after suspension", []string{"P-1 C1 yes", "P-1 C1a yes", "P-2 C1 yes", "P-2 C1a no"}, a.ID)
-	checkListed(t, db, "after suspension, pooled", []string{"Gwent/P-1 C1 yes", "Gwent/P-1 C1a yes", "Gwent/P-2 C1 yes", "Gwent/P-2 C1a no"}, a.ID, b.ID)
+	checkListed(t, db, "after suspension, pooled", []string{"Gwent:P-1 C1 yes", "Gwent:P-1 C1a yes", "Gwent:P-2 C1 yes", "Gwent:P-2 C1a no"}, a.ID, b.ID)
 	// The same answers.csv loads again: the rows that no longer apply are
 	// unchanged, not refused; changing one to anything but na is refused.
 	rows, _ := interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer,note\nP-1,C1,Yes,seen weekly\nP-2,C1,yes,\nP-3,C1,no,\n"))

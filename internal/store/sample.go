@@ -48,13 +48,17 @@ func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framew
 				return err
 			}
 			in.Units = append(in.Units, unit)
+			// A pooled case is named "unit:ref". A case reference never
+			// holds ':' (framework.FieldCaseRef), so the last ':' splits the
+			// two and no two units' cases share a name, whatever the units
+			// are called ("North" + "East/1" and "North/East" + "1" did).
 			for _, c := range cs {
-				c.Ref = unit + "/" + c.Ref
+				c.Ref = unit + ":" + c.Ref
 				c.Attributes[framework.UnitAttribute] = unit
 				in.Cases = append(in.Cases, c)
 			}
 			for _, a := range as {
-				a.CaseRef = unit + "/" + a.CaseRef
+				a.CaseRef = unit + ":" + a.CaseRef
 				in.Answers = append(in.Answers, a)
 			}
 		}

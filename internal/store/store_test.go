@@ -441,7 +441,7 @@ func TestPooledInspectionsOfOneUnitStayApart(t *testing.T) {
 	for _, a := range in.Answers {
 		answers[a.CaseRef] = a.Value
 	}
-	if len(refs) != 4 || len(answers) != 2 || answers[in.Units[0]+"/T-1"] != "yes" || answers[in.Units[1]+"/T-1"] != "no" {
+	if len(refs) != 4 || len(answers) != 2 || answers[in.Units[0]+":T-1"] != "yes" || answers[in.Units[1]+":T-1"] != "no" {
 		t.Errorf("pooled cases %v and answers %v, want 4 distinct cases and each unit's own T-1 answer", refs, answers)
 	}
 	_, counted, err := db.PooledCounts(ctx, ids...)

@@ -20,7 +20,11 @@ func (w whereValue) Set(v string) error {
 	if !ok || strings.TrimSpace(k) == "" {
 		return fmt.Errorf("want ATTRIBUTE=VALUE, e.g. sentence_type=licence")
 	}
-	w[strings.TrimSpace(k)] = strings.TrimSpace(val)
+	k = strings.TrimSpace(k)
+	if _, twice := w[k]; twice {
+		return fmt.Errorf("%s given twice (a case has one value of it)", k)
+	}
+	w[k] = strings.TrimSpace(val)
 	return nil
 }
 
@@ -29,7 +33,7 @@ func (a *app) evidence(args []string) error {
 	fs := newFlags("evidence")
 	insp := fs.String("inspection", "", "inspection `id`")
 	qid := fs.String("question", "", "question `id` (e.g. 2.1.3)")
-	value := fs.String("value", "", "only answers with this `value`: yes, no, na or a number (default every answer that counts)")
+	value := fs.String("value", "", "only answers with this `value`: yes, no, na, a number, or relevant (yes or no) (default every answer that counts)")
 	where := whereValue{}
 	fs.Var(where, "by", "only cases with this case attribute `ATTR=VALUE` (repeatable)")
 	grep := fs.String("grep", "", "only answers whose evidence note holds this `text`")

@@ -139,10 +139,35 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 		attrsOf[c.Ref] = c.Attributes
 	}
 	type tally struct {
-		yes, no, na, answered, atLeast, counts int
-		dist                                   map[int64]int
+		no, na, answered   int
+		shareYes, shareRel int // the share's, by contributes
+		dist               map[int64]int
 	}
 	tallies := map[string]*tally{}
+	// add counts n answers of value v to q's tally: the one place answers
+	// become a figure, from case-level answers and kept counts alike.
+	add := func(q *framework.Question, v framework.Value, n int) {
+		t := tallies[q.ID]
+		if t == nil {
+			t = &tally{}
+			tallies[q.ID] = t
+		}
+		t.answered += n
+		yes, rel := contributes(q, v)
+		t.shareYes += n * b2i(yes)
+		t.shareRel += n * b2i(rel)
+		switch {
+		case v.No:
+			t.no += n
+		case v.NA:
+			t.na += n
+		case v.IsCount:
+			if t.dist == nil {
+				t.dist = map[int64]int{}
+			}
+			t.dist[v.Count] += n
+		}
+	}
 	values := caseValues{}
 	answered := map[string]map[string]bool{} // case → questions answered
 	for _, a := range in.Answers {
@@ -159,12 +184,7 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 			r.NoLongerApplies = append(r.NoLongerApplies, StaleAnswer{CaseRef: a.CaseRef, QuestionID: a.QuestionID, Value: a.Value})
 			continue
 		}
-		t := tallies[a.QuestionID]
-		if t == nil {
-			t = &tally{}
-			tallies[a.QuestionID] = t
-		}
-		t.answered++
+		add(q, v, 1)
 		if answered[a.CaseRef] == nil {
 			answered[a.CaseRef] = map[string]bool{}
 		}
@@ -175,57 +195,18 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 			}
 			values[q.ID][a.CaseRef] = v
 		}
-		switch {
-		case v.Yes:
-			t.yes++
-		case v.No:
-			t.no++
-		case v.NA:
-			t.na++
-		case v.IsCount:
-			if t.dist == nil {
-				t.dist = map[int64]int{}
-			}
-			t.dist[v.Count]++
-			t.counts++
-			if q.Threshold > 0 && v.Count >= q.Threshold {
-				t.atLeast++
-			}
-		}
 	}
 	for qid, values := range in.Counts {
 		q, ok := fw.Question(qid)
 		if !ok {
 			continue
 		}
-		t := tallies[qid]
-		if t == nil {
-			t = &tally{}
-			tallies[qid] = t
-		}
 		for raw, n := range values {
 			v, err := framework.ParseValue(raw)
 			if err != nil || n <= 0 {
 				continue
 			}
-			t.answered += n
-			switch {
-			case v.Yes:
-				t.yes += n
-			case v.No:
-				t.no += n
-			case v.NA:
-				t.na += n
-			case v.IsCount:
-				if t.dist == nil {
-					t.dist = map[int64]int{}
-				}
-				t.dist[v.Count] += n
-				t.counts += n
-				if q.Threshold > 0 && v.Count >= q.Threshold {
-					t.atLeast += n
-				}
-			}
+			add(q, v, n)
 		}
 	}
 	if in.Counts != nil {
@@ -244,13 +225,7 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 			No: t.no, NotApplicable: t.na, Answered: t.answered,
 			Distribution: t.dist, Threshold: q.Threshold,
 		}
-		if q.Type == framework.TypeCount {
-			if q.Threshold > 0 { // without one there is no "yes", so no share: only the distribution
-				f.Share = share(t.atLeast, t.counts)
-			}
-		} else {
-			f.Share = share(t.yes, t.yes+t.no)
-		}
+		f.Share = share(t.shareYes, t.shareRel) // a count question without a threshold has none (contributes)
 		if q.Kind == framework.QuestionKey && fw.Rated() && f.HasPercent {
 			f.Band = fw.Rating.Band(f.Percent).Rating
 		}

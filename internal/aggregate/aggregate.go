@@ -190,10 +190,7 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 		}
 		answered[a.CaseRef][a.QuestionID] = true
 		if len(opts.By) > 0 || len(in.Units) > 0 { // only breakdowns need them case by case
-			if values[q.ID] == nil {
-				values[q.ID] = map[string]framework.Value{}
-			}
-			values[q.ID][a.CaseRef] = v
+			values[q.ID] = append(values[q.ID], caseValue{a.CaseRef, v})
 		}
 	}
 	for qid, values := range in.Counts {

@@ -23,8 +23,13 @@ type EvidenceFilter struct {
 // up to 8000 bytes it stays within a message (docs/limits.md).
 const MaxEvidenceRows = 1000
 
-// RelevantValue selects the answers behind a figure's Relevant.
-const RelevantValue = "relevant"
+// Values that select a figure's cases rather than one answer: those in its
+// Relevant, and (count questions) those at or above its threshold — its
+// Yes.
+const (
+	RelevantValue = "relevant"
+	AtLeastValue  = "at_least"
+)
 
 // EvidenceRow is one case behind a figure: its answer to the question.
 type EvidenceRow struct {
@@ -55,8 +60,11 @@ func Evidence(fw *framework.Framework, cases []framework.Case, answers []framewo
 		return nil, framework.Errorf(framework.CodeInvalid, "question: %q is not a question of framework %s", qid, fw.ID)
 	}
 	var want string
-	relevantOnly := f.Value == RelevantValue
-	if f.Value != "" && !relevantOnly {
+	relevantOnly, atLeastOnly := f.Value == RelevantValue, f.Value == AtLeastValue
+	if atLeastOnly && (q.Type != framework.TypeCount || q.Threshold == 0) {
+		return nil, framework.Errorf(framework.CodeInvalid, "value: %s is for count questions with a threshold; %s is not one", AtLeastValue, qid)
+	}
+	if f.Value != "" && !relevantOnly && !atLeastOnly {
 		v, err := framework.ParseValue(f.Value)
 		if err != nil {
 			return nil, framework.Errorf(framework.CodeInvalid, "value: %v", err)
@@ -83,7 +91,7 @@ func Evidence(fw *framework.Framework, cases []framework.Case, answers []framewo
 		if err != nil || !q.Counts(c.Attributes, v) || want != "" && v.String() != want {
 			continue
 		}
-		if _, rel := contributes(q, v); relevantOnly && !rel {
+		if yes, rel := contributes(q, v); relevantOnly && !rel || atLeastOnly && !yes {
 			continue
 		}
 		if !matches(c.Attributes, f.Where) || grep != "" && !strings.Contains(strings.ToLower(a.Note), grep) {

@@ -92,6 +92,7 @@ func TestEvidence_FiltersAndRefusals(t *testing.T) {
 	}{
 		{"9.9.9", aggregate.EvidenceFilter{}, `question: "9.9.9" is not a question`},
 		{"2.3.3f", aggregate.EvidenceFilter{Value: "maybe"}, `value: value "maybe" is not yes, no, na or a whole number`},
+		{"2.3.3f", aggregate.EvidenceFilter{Value: aggregate.AtLeastValue}, "at_least is for count questions with a threshold; 2.3.3f is not one"},
 		{"2.3.3f", aggregate.EvidenceFilter{Where: map[string]string{"shoe_size": "9"}}, `by: "shoe_size" is not a case attribute`},
 		{strings.Repeat("x", 1<<20), aggregate.EvidenceFilter{}, "question is 1048576 bytes, over the limit of 64"},
 		{"2.3.3f", aggregate.EvidenceFilter{Grep: strings.Repeat("g", 1<<20)}, "grep is 1048576 bytes"},

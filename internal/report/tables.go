@@ -49,6 +49,14 @@ func (c Cell) behind(qid, v string) Cell {
 	return c
 }
 
+// behindIf is behind when ok: a figure that has cases to list.
+func (c Cell) behindIf(ok bool, qid, v string) Cell {
+	if !ok {
+		return c
+	}
+	return c.behind(qid, v)
+}
+
 func txt(s string) Cell { return Cell{Text: s} }
 func num(n int) Cell    { return Cell{Num: float64(n), IsNum: true, Text: fmt.Sprint(n)} }
 func dec(f float64) Cell {
@@ -149,7 +157,8 @@ func Tables(r *aggregate.Report) []Table {
 				counts.Rows = append(counts.Rows, []Cell{txt(q.ID), txt(q.Text), num(int(v)), num(q.Distribution[v])})
 			}
 			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(string(q.Kind)), txt(q.StandardID), txt(q.KeyQuestionID),
-				txt(countTitle(q)), num(q.Yes), num(q.Relevant - q.Yes), num(q.NotApplicable), num(q.Relevant), pctCell(q.Share)})
+				txt(countTitle(q)), num(q.Yes).behindIf(q.Threshold > 0, q.ID, aggregate.AtLeastValue), num(q.Relevant - q.Yes), num(q.NotApplicable).behind(q.ID, "na"),
+				num(q.Relevant).behindIf(q.Threshold > 0, q.ID, aggregate.RelevantValue), pctCell(q.Share)})
 		default:
 			qs.Rows = append(qs.Rows, []Cell{txt(q.ID), txt(string(q.Kind)), txt(q.StandardID), txt(q.KeyQuestionID), txt(q.Text),
 				num(q.Yes).behind(q.ID, "yes"), num(q.No).behind(q.ID, "no"), num(q.NotApplicable).behind(q.ID, "na"), num(q.Relevant).behind(q.ID, aggregate.RelevantValue), pctCell(q.Share)})

@@ -33,7 +33,7 @@ func (a *app) evidence(args []string) error {
 	fs := newFlags("evidence")
 	insp := fs.String("inspection", "", "inspection `id`")
 	qid := fs.String("question", "", "question `id` (e.g. 2.1.3)")
-	value := fs.String("value", "", "only answers with this `value`: yes, no, na, a number, or relevant (yes or no) (default every answer that counts)")
+	value := fs.String("value", "", "only answers with this `value`: yes, no, na, a number, relevant (yes or no), or at_least (a count question's threshold) (default every answer that counts)")
 	where := whereValue{}
 	fs.Var(where, "by", "only cases with this case attribute `ATTR=VALUE` (repeatable)")
 	grep := fs.String("grep", "", "only answers whose evidence note holds this `text`")

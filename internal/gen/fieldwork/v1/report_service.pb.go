@@ -28,8 +28,9 @@ type ListEvidenceRequest struct {
 	QuestionId   string                 `protobuf:"bytes,2,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
 	// value keeps the answers with this value (yes, no, na or a number), or
 	// with "relevant" those in the figure's relevant (yes or no; any number
-	// for a count question with a threshold); empty keeps every answer that
-	// counts. At most 1000 cases are listed: narrow with value, where, grep.
+	// for a count question with a threshold), or with "at_least" a count
+	// question's answers at or above its threshold; empty keeps every answer
+	// that counts. At most 1000 cases are listed: narrow with value, where, grep.
 	Value string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
 	// where keeps the cases whose attributes have these values (all of them).
 	Where map[string]string `protobuf:"bytes,4,rep,name=where,proto3" json:"where,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`

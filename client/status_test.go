@@ -39,7 +39,7 @@ func TestClientSetCaseStatus_PushesFirstThenRefreshes(t *testing.T) {
 		t.Fatalf("submitting an unanswered case: %v, want a precondition error", err)
 	}
 	for _, q := range fw.Questions() {
-		if ok, _ := q.AppliesTo(c.Attributes); ok {
+		if st, _ := fw.Applies(q, framework.Facts{Attributes: c.Attributes}); st == framework.Applies {
 			if _, err := off.Record(ctx, "insp.a", client.Edit{InspectionID: w.InspectionID, CaseRef: "C-01", QuestionID: q.ID, Value: "na"}); err != nil {
 				t.Fatal(err)
 			}

@@ -209,16 +209,16 @@ func (u *UI) casesPage(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		byCase := map[string]map[string]bool{}
+		byCase := map[string]map[string]string{}
 		for _, a := range answers {
 			if byCase[a.CaseRef] == nil {
-				byCase[a.CaseRef] = map[string]bool{}
+				byCase[a.CaseRef] = map[string]string{}
 			}
-			byCase[a.CaseRef][a.QuestionID] = true
+			byCase[a.CaseRef][a.QuestionID] = a.Value
 		}
 		item := inspection{ID: in.ID, Name: in.Name}
 		for _, c := range cases {
-			done, required := fw.Completeness(c.Attributes, byCase[c.Ref])
+			done, required := fw.Completeness(framework.CaseFacts(c.Attributes, byCase[c.Ref]))
 			item.Cases = append(item.Cases, caseRow{Ref: c.Ref, Status: string(c.Status), Sentence: c.Attributes["sentence_type"], Risk: c.Attributes["rosh"],
 				Answered: done, Required: required})
 		}
@@ -229,8 +229,44 @@ func (u *UI) casesPage(w http.ResponseWriter, r *http.Request) {
 
 type uiQuestion struct {
 	ID, Text, Kind, Value, Note, Why, Msg string
-	Key, Applies, Count                   bool
-	Min                                   int64
+	Key, Count                            bool
+	// Applies is false for a question outside the case's attributes (no
+	// controls). Waits marks a question whose rules name other answers:
+	// the page shows or hides it as those answers change (Hidden now).
+	Applies, Waits, Hidden bool
+	Min                    int64
+}
+
+// qState is how the case page shows a question (uiQuestion), from its
+// applicability (framework.Applies).
+type qState struct {
+	Outside bool   // does not apply by the case's attributes: shown without controls
+	Waits   bool   // its rules name answers
+	Hidden  bool   // not asked now (not yet, or an answer makes it not apply), and nothing to clear
+	Stale   bool   // not asked now, but holds an answer other than na: shown, to be cleared
+	Why     string // why it is not asked
+}
+
+func questionState(fw *framework.Framework, q *framework.Question, attrs map[string]string, facts framework.Facts) qState {
+	if st, why := fw.Applies(q, framework.Facts{Attributes: attrs}); st == framework.DoesNotApply {
+		return qState{Outside: true, Why: why} // by its attributes alone: no answer changes that
+	}
+	st, why := fw.Applies(q, facts)
+	s := qState{Waits: len(fw.References(q.ID)) > 0, Why: why}
+	if st != framework.Applies {
+		v, answered := facts.Answer(q.ID)
+		s.Stale = answered && v != "na"
+		s.Hidden = !s.Stale
+	}
+	return s
+}
+
+// answerFacts are the facts of a case with the given stored answers.
+func answerFacts(attrs map[string]string, answers map[string]framework.Answer) framework.Facts {
+	return framework.Facts{Attributes: attrs, Answer: func(q string) (string, bool) {
+		a, ok := answers[q]
+		return a.Value, ok && a.Value != ""
+	}}
 }
 
 type uiGroup struct {
@@ -281,13 +317,14 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 		return
 	}
 	var groups []uiGroup
+	facts := answerFacts(c.Attributes, answers)
 	add := func(title string, qs []*framework.Question) {
 		g := uiGroup{Title: title}
 		for _, q := range qs {
-			applies, why := q.AppliesTo(c.Attributes)
 			a := answers[q.ID]
-			uq := uiQuestion{ID: q.ID, Text: q.Text, Kind: string(q.Kind), Value: a.Value, Note: a.Note, Why: why, Key: q.Kind == framework.QuestionKey,
-				Applies: applies, Count: q.Type == framework.TypeCount, Msg: msgs[q.ID]}
+			st := questionState(fw, q, c.Attributes, facts)
+			uq := uiQuestion{ID: q.ID, Text: q.Text, Kind: string(q.Kind), Value: a.Value, Note: a.Note, Why: st.Why, Key: q.Kind == framework.QuestionKey,
+				Applies: !st.Outside, Waits: st.Waits, Hidden: st.Hidden, Count: q.Type == framework.TypeCount, Msg: msgs[q.ID]}
 			if q.Min != nil {
 				uq.Min = *q.Min
 			}
@@ -312,11 +349,7 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 	if len(fw.Supplementary) > 0 {
 		add("Supplementary questions", fw.Supplementary)
 	}
-	given := make(map[string]bool, len(answers))
-	for q, a := range answers {
-		given[q] = a.Value != ""
-	}
-	answered, required := fw.Completeness(c.Attributes, given)
+	answered, required := fw.Completeness(facts)
 	if len(msgs) > 0 {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusUnprocessableEntity)

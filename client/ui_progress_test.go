@@ -31,10 +31,10 @@ func TestUIProgressCountsApplicableQuestionsOnly(t *testing.T) {
 		}
 	}
 	attrs := c.Attributes
-	required := len(fw.Applicable(attrs))
+	required := len(fw.Applicable(framework.Facts{Attributes: attrs}))
 	if q, _ := fw.Question("2.3.3f"); required == 0 || required == len(fw.Questions()) {
 		t.Fatalf("%d of %d questions apply; the test needs some that do not", required, len(fw.Questions()))
-	} else if ok, _ := q.AppliesTo(attrs); ok {
+	} else if st, _ := fw.Applies(q, framework.Facts{Attributes: attrs}); st == framework.Applies {
 		t.Fatal("2.3.3f applies to the test case; the test needs it not to")
 	}
 	for q, v := range map[string]string{"2.1.1": "yes", "2.1.2": "no", "2.3.3f": "na"} {

@@ -60,6 +60,9 @@ type saveResult struct {
 	Msgs    map[string]string    `json:"errors"`
 	// Unsynced is the outbox's length after the save.
 	Unsynced int `json:"unsynced"`
+	// Shown says, for each question whose rules name answers, whether the
+	// page shows it now (frameworks with such rules only).
+	Shown map[string]shown `json:"shown,omitempty"`
 }
 
 // saveForm is the one save of the case form, used by Save, autosave, Sync
@@ -83,7 +86,12 @@ func (u *UI) saveForm(ctx context.Context, id, ref string, form url.Values) (sav
 	if seq <= 0 {
 		order = nil // a page without script: every post is the newest
 	}
-	for _, q := range fw.Applicable(c.Attributes) {
+	// In dependency order, so that an answer and the answers it makes
+	// apply, saved together, are recorded with it first.
+	for _, q := range fw.InDependencyOrder() {
+		if st, _ := fw.Applies(q, framework.Facts{Attributes: c.Attributes}); st == framework.DoesNotApply {
+			continue // outside the case's attributes: the page has no controls for it
+		}
 		vs, hasV := form["v-"+q.ID]
 		ns, hasN := form["n-"+q.ID]
 		if !hasV && !hasN {
@@ -156,7 +164,28 @@ func (u *UI) saveForm(ctx context.Context, id, ref string, form url.Values) (sav
 		res.Saved++
 	}
 	res.Unsynced, _ = u.local.PendingCount(ctx)
+	if fw.AnswerConditions() {
+		// What the page shows and hides now, as the saved answers say.
+		_, c, answers, err := u.loadCase(ctx, id, ref)
+		if err != nil {
+			return res, err
+		}
+		facts := answerFacts(c.Attributes, answers)
+		res.Shown = map[string]shown{}
+		for _, q := range fw.Questions() {
+			if st := questionState(fw, q, c.Attributes, facts); st.Waits && !st.Outside {
+				res.Shown[q.ID] = shown{Hidden: st.Hidden, Stale: st.Stale, Why: st.Why}
+			}
+		}
+	}
 	return res, nil
+}
+
+// shown is how the page is to show a question whose rules name answers.
+type shown struct {
+	Hidden bool   `json:"hidden"`
+	Stale  bool   `json:"stale"`
+	Why    string `json:"why"`
 }
 
 // saveAndRender saves the posted case form. If some input could not be

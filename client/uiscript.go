@@ -25,7 +25,7 @@ const autosaveJS = `
   var seq = 0, inflight = null, again = false, failed = false, leaving = false, timer = null;
   var acked = {}; // question → its inputs as last saved (or refused)
 
-  function sets() { return Array.prototype.slice.call(form.querySelectorAll("fieldset[data-q]")).filter(function (fs) { return fs.querySelector("textarea"); }); }
+  function sets() { return Array.prototype.slice.call(form.querySelectorAll("fieldset[data-q]")).filter(function (fs) { return fs.querySelector("textarea") && !fs.disabled; }); }
   function inputs(fs) {
     var q = fs.getAttribute("data-q"), v = "";
     var c = fs.querySelector('input[type=radio]:checked');
@@ -35,7 +35,7 @@ const autosaveJS = `
   }
   function key(i) { return i.v + "\u0000" + i.n; }
   function changed() { return sets().map(inputs).filter(function (i) { return acked[i.q] !== key(i); }); }
-  sets().forEach(function (fs) { var i = inputs(fs); acked[i.q] = key(i); });
+  form.querySelectorAll("fieldset[data-q]").forEach(function (fs) { if (fs.querySelector("textarea")) { var i = inputs(fs); acked[i.q] = key(i); } });
 
   function body(list) {
     var b = new URLSearchParams();
@@ -66,6 +66,22 @@ const autosaveJS = `
     }
   }
   function refused() { return form.querySelectorAll("p.msg").length; }
+  // show applies what a save says of the questions whose rules name
+  // answers: asked now, not asked (hidden, its inputs not sent), or not
+  // asked but holding an answer to clear (shown with why). The rule is
+  // the store's, judged there; the page only follows it.
+  function show(states) {
+    Object.keys(states || {}).forEach(function (q) {
+      var fs = document.getElementById("q-" + q), s = states[q];
+      if (!fs) { return; }
+      fs.hidden = s.hidden; fs.disabled = s.hidden;
+      var p = document.getElementById("why-" + q);
+      if (p) {
+        p.hidden = !s.stale;
+        p.textContent = "Not asked now: " + s.why + ". The answer below is kept but counts in no figure: choose Not applicable to clear it.";
+      }
+    });
+  }
 
   // save sends what changed; one save at a time, then the next if more changed.
   function save() {
@@ -84,6 +100,7 @@ const autosaveJS = `
     }).then(function (res) {
       failed = false;
       list.forEach(function (i) { acked[i.q] = key(i); mark(i.q, res.errors && res.errors[i.q]); });
+      show(res.shown);
       if (unsynced) { unsynced.textContent = String(res.unsynced); }
       var n = refused();
       if (n) { say(n + " answer(s) not saved: see the message beside each.", true); }

@@ -70,10 +70,11 @@ var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
 <form method="post" action="{{.CaseURL}}" id="answers" novalidate data-autosave="{{.CaseURL}}/autosave"><input type="hidden" name="csrf" value="{{.CSRF}}">
 <input type="hidden" name="form_id" value="{{.FormID}}"><input type="hidden" name="seq" value="">
 {{range .Groups}}<h2>{{.Title}}</h2>
-{{range .Questions}}<fieldset id="q-{{.ID}}" class="{{if not .Applies}}na{{end}}{{if .Msg}} invalid{{end}}" data-q="{{.ID}}"{{if .Applies}} tabindex="-1"{{end}}>
+{{range .Questions}}<fieldset id="q-{{.ID}}" class="{{if not .Applies}}na{{end}}{{if .Msg}} invalid{{end}}" data-q="{{.ID}}"{{if .Applies}} tabindex="-1"{{end}}{{if .Waits}} data-waits{{end}}{{if .Hidden}} hidden disabled{{end}}>
 <legend>{{if .Key}}{{.ID}} {{.Text}}{{else}}<span class="why">{{.Kind}}</span> {{.ID}} {{.Text}}{{end}}</legend>
 {{if not .Applies}}<p class="why">Does not apply to this case: {{.Why}}.</p>
-{{else}}{{if .Msg}}<p class="msg" id="msg-{{.ID}}">{{.Msg}}</p>{{end}}
+{{else}}{{if .Waits}}<p class="why stale" id="why-{{.ID}}"{{if or .Hidden (not .Why)}} hidden{{end}}>Not asked now: {{.Why}}. The answer below is kept but counts in no figure: choose Not applicable to clear it.</p>
+{{end}}{{if .Msg}}<p class="msg" id="msg-{{.ID}}">{{.Msg}}</p>{{end}}
 {{if .Count}}<label for="v-{{.ID}}">Number</label> <input id="v-{{.ID}}" name="v-{{.ID}}" type="number" min="{{.Min}}" step="1" value="{{.Value}}" inputmode="numeric"{{if .Msg}} aria-describedby="msg-{{.ID}}" aria-invalid="true"{{end}}>
 {{else}}<div class="choices">
 <label><input type="radio" name="v-{{.ID}}" value="yes"{{if eq .Value "yes"}} checked{{end}}>Yes</label>

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
@@ -41,9 +42,11 @@ func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef strin
 	if c == nil {
 		return framework.Errorf(framework.CodeNotFound, "case %q is not in inspection %s on this device (run fieldwork sync)", caseRef, inspectionID)
 	}
-	qs := fw.Applicable(c.Attributes)
-	skipped := len(fw.Questions()) - len(qs)
 	answers := map[string]framework.Answer{}
+	// The questions asked follow the answers given (a rule may name
+	// another answer): qs is recomputed after every answer, and the walk
+	// says which questions that brought in or took out.
+	var qs []*framework.Question
 	load := func() error {
 		as, err := local.Answers(ctx, inspectionID, caseRef)
 		if err != nil {
@@ -53,10 +56,43 @@ func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef strin
 		for _, a := range as {
 			answers[a.QuestionID] = a
 		}
+		qs = fw.Applicable(answerFacts(c.Attributes, answers))
 		return nil
 	}
 	if err := load(); err != nil {
 		return err
+	}
+	skipped := len(fw.Questions()) - len(qs)
+	order := map[string]int{} // question → its place in the framework
+	for i, q := range fw.Questions() {
+		order[q.ID] = i
+	}
+	// reload loads the answers after one was recorded to question id and
+	// returns the place in qs of the question after it.
+	reload := func(id string) (int, error) {
+		before := qs
+		if err := load(); err != nil {
+			return 0, err
+		}
+		for _, q := range qs {
+			if !slices.Contains(before, q) {
+				fmt.Fprintf(out, "  → now asked: %s %s\n", q.ID, q.Text)
+			}
+		}
+		for _, q := range before {
+			if !slices.Contains(qs, q) {
+				_, why := fw.Applies(q, answerFacts(c.Attributes, answers))
+				fmt.Fprintf(out, "  → no longer asked: %s (%s)\n", q.ID, why)
+			}
+		}
+		next := len(qs)
+		for i, q := range qs {
+			if order[q.ID] > order[id] {
+				next = i
+				break
+			}
+		}
+		return next, nil
 	}
 	posKey := "walk:" + inspectionID + ":" + caseRef
 	pos := 0
@@ -133,8 +169,8 @@ func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef strin
 			}
 			if !found {
 				if q, ok := fw.Question(rest); ok {
-					_, why := q.AppliesTo(c.Attributes)
-					fmt.Fprintf(out, "! %s does not apply to this case (%s)\n", rest, why)
+					_, why := fw.Applies(q, answerFacts(c.Attributes, answers))
+					fmt.Fprintf(out, "! %s is not asked for this case (%s)\n", rest, why)
 				} else {
 					fmt.Fprintf(out, "! no question %q in %s\n", rest, fw.ID)
 				}
@@ -148,12 +184,14 @@ func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef strin
 				fmt.Fprintln(out, "! answer the question before adding a note")
 				continue
 			}
-			if err := record(ctx, local, user, inspectionID, caseRef, qs[pos].ID, cur.Value, rest, out); err != nil {
+			id := qs[pos].ID
+			if err := record(ctx, local, user, inspectionID, caseRef, id, cur.Value, rest, out); err != nil {
 				return err
 			}
-			if err := load(); err != nil {
+			if _, err := reload(id); err != nil {
 				return err
 			}
+			pos = slices.IndexFunc(qs, func(q *framework.Question) bool { return q.ID == id })
 		default:
 			if pos >= len(qs) {
 				fmt.Fprintln(out, "! end of the case: b, g QID or q")
@@ -167,16 +205,16 @@ func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef strin
 			if note == "" {
 				note = answers[qs[pos].ID].Note // keep the existing note
 			}
-			if err := record(ctx, local, user, inspectionID, caseRef, qs[pos].ID, value, note, out); err != nil {
+			id := qs[pos].ID
+			if err := record(ctx, local, user, inspectionID, caseRef, id, value, note, out); err != nil {
 				if framework.ErrorCode(err) == framework.CodeInvalid {
 					continue // explained; ask again
 				}
 				return err
 			}
-			if err := load(); err != nil {
+			if pos, err = reload(id); err != nil {
 				return err
 			}
-			pos++
 		}
 	}
 }

@@ -169,10 +169,11 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 		}
 	}
 	values := caseValues{}
-	answered := map[string]map[string]bool{} // case → questions answered
+	factsOf := sampleFacts(fw, attrsOf, in.Answers)
+	answered := map[string]map[string]string{} // case → question → value, of the answers that count
 	for _, a := range in.Answers {
 		q, ok := fw.Question(a.QuestionID)
-		attrs, inSample := attrsOf[a.CaseRef]
+		facts, inSample := factsOf[a.CaseRef]
 		if !ok || !inSample {
 			continue
 		}
@@ -180,15 +181,15 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 		if err != nil {
 			continue
 		}
-		if !q.Counts(attrs, v) {
+		if !fw.Counts(q, facts, v) {
 			r.NoLongerApplies = append(r.NoLongerApplies, StaleAnswer{CaseRef: a.CaseRef, QuestionID: a.QuestionID, Value: a.Value})
 			continue
 		}
 		add(q, v, 1)
 		if answered[a.CaseRef] == nil {
-			answered[a.CaseRef] = map[string]bool{}
+			answered[a.CaseRef] = map[string]string{}
 		}
-		answered[a.CaseRef][a.QuestionID] = true
+		answered[a.CaseRef][a.QuestionID] = v.String()
 		if len(opts.By) > 0 || len(in.Units) > 0 { // only breakdowns need them case by case
 			values[q.ID] = append(values[q.ID], caseValue{a.CaseRef, v})
 		}
@@ -336,14 +337,42 @@ func sortStale(fw *framework.Framework, stale []StaleAnswer) {
 	})
 }
 
+// sampleFacts returns the facts each case of the sample is judged on
+// (framework.Applies): its attributes and, where the framework has rules on
+// answers, its answers to the questions those rules name (only those, so a
+// large sample holds no second copy of its answers).
+func sampleFacts(fw *framework.Framework, attrsOf map[string]map[string]string, answers []framework.Answer) map[string]framework.Facts {
+	out := make(map[string]framework.Facts, len(attrsOf))
+	if !fw.AnswerConditions() {
+		for ref, attrs := range attrsOf {
+			out[ref] = framework.Facts{Attributes: attrs}
+		}
+		return out
+	}
+	named := map[string]map[string]string{} // case → referenced question → value
+	for _, a := range answers {
+		if len(fw.Dependents(a.QuestionID)) == 0 {
+			continue
+		}
+		if named[a.CaseRef] == nil {
+			named[a.CaseRef] = map[string]string{}
+		}
+		named[a.CaseRef][a.QuestionID] = a.Value
+	}
+	for ref, attrs := range attrsOf {
+		out[ref] = framework.CaseFacts(attrs, named[ref])
+	}
+	return out
+}
+
 // progress is completeness per case (applicable questions answered out of
 // those required) and per inspector.
-func progress(fw *framework.Framework, cases []framework.Case, answered map[string]map[string]bool) ([]CaseProgress, []InspectorProgress) {
+func progress(fw *framework.Framework, cases []framework.Case, answered map[string]map[string]string) ([]CaseProgress, []InspectorProgress) {
 	var cs []CaseProgress
 	byInspector := map[string]*InspectorProgress{}
 	var order []string
 	for _, c := range cases {
-		done, required := fw.Completeness(c.Attributes, answered[c.Ref])
+		done, required := fw.Completeness(framework.CaseFacts(c.Attributes, answered[c.Ref]))
 		p := CaseProgress{Ref: c.Ref, Unit: c.Attributes[UnitAttribute], Inspector: c.Inspector, Status: c.Status,
 			Answered: done, Required: required}
 		cs = append(cs, p)

@@ -37,7 +37,9 @@ type EvidenceRow struct {
 }
 
 // Evidence lists the answers to question qid behind its figures: the
-// answers that count (framework's Question.Counts, as every figure does),
+// answers that count (framework.Counts, as every figure does, judged on
+// the answers given to the questions its rules name, which answers must
+// hold),
 // in case order, kept by f. So "yes out of relevant" is the rows with
 // value yes out of those with yes or no, case by case. The caller passes
 // only the cases its user may see.
@@ -77,9 +79,12 @@ func Evidence(fw *framework.Framework, cases []framework.Case, answers []framewo
 		}
 	}
 	byRef := make(map[string]framework.Case, len(cases))
+	attrsOf := make(map[string]map[string]string, len(cases))
 	for _, c := range cases {
 		byRef[c.Ref] = c
+		attrsOf[c.Ref] = c.Attributes
 	}
+	factsOf := sampleFacts(fw, attrsOf, answers)
 	grep := strings.ToLower(f.Grep)
 	var out []EvidenceRow
 	for _, a := range answers {
@@ -88,7 +93,7 @@ func Evidence(fw *framework.Framework, cases []framework.Case, answers []framewo
 			continue
 		}
 		v, err := framework.ParseValue(a.Value)
-		if err != nil || !q.Counts(c.Attributes, v) || want != "" && v.String() != want {
+		if err != nil || !fw.Counts(q, factsOf[c.Ref], v) || want != "" && v.String() != want {
 			continue
 		}
 		if yes, rel := contributes(q, v); relevantOnly && !rel || atLeastOnly && !yes {

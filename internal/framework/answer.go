@@ -52,11 +52,13 @@ func (v Value) String() string {
 	}
 }
 
-// CheckAnswer validates one answer for a case: the question exists, the
-// value has the question's type, and a question that does not apply to the
-// case is answered only "na". The error (CodeInvalid) names the case, the
-// question and the reason.
-func (f *Framework) CheckAnswer(caseRef string, attrs map[string]string, questionID, value string) (Value, error) {
+// CheckAnswer validates one answer for a case with the given facts: the
+// question exists, the value has the question's type, and a question that
+// does not apply to the case (or not yet) is answered only "na". The
+// error (CodeInvalid) names the case, the question and the reason. Writes
+// that arrive together (a pushed batch, a file) are judged on the facts of
+// the case as they leave it.
+func (f *Framework) CheckAnswer(caseRef string, c Facts, questionID, value string) (Value, error) {
 	q, ok := f.questions[questionID]
 	if !ok {
 		if _, isStd := f.standards[questionID]; isStd {
@@ -83,9 +85,12 @@ func (f *Framework) CheckAnswer(caseRef string, attrs map[string]string, questio
 			}
 		}
 	}
-	if !q.Counts(attrs, v) {
-		_, why := q.AppliesTo(attrs)
-		return Value{}, Errorf(CodeInvalid, "case %s question %s: does not apply to this case (%s); only na is allowed", caseRef, questionID, why)
+	if !f.Counts(q, c, v) {
+		if st, why := f.Applies(q, c); st == NotYet {
+			return Value{}, Errorf(CodeInvalid, "case %s question %s: not asked yet (%s); only na is allowed until then", caseRef, questionID, why)
+		} else {
+			return Value{}, Errorf(CodeInvalid, "case %s question %s: does not apply to this case (%s); only na is allowed", caseRef, questionID, why)
+		}
 	}
 	return v, nil
 }

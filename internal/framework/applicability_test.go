@@ -56,23 +56,24 @@ func TestFramework_ApplicableMissingCompleteness(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, q := range fw.Applicable(tt.attrs) {
+			answered := map[string]string{}
+			for _, id := range tt.answered {
+				answered[id] = "na"
+			}
+			facts := framework.CaseFacts(tt.attrs, answered)
+			for _, q := range fw.Applicable(facts) {
 				got = append(got, q.ID)
-				if ok, _ := q.AppliesTo(tt.attrs); !ok {
+				if st, _ := fw.Applies(q, facts); st != framework.Applies {
 					t.Errorf("Applicable lists %s, which AppliesTo says does not apply", q.ID)
 				}
 			}
 			if !slices.Equal(got, tt.wantApplicable) {
 				t.Errorf("Applicable = %v, want %v", got, tt.wantApplicable)
 			}
-			answered := map[string]bool{}
-			for _, id := range tt.answered {
-				answered[id] = true
-			}
-			if m := fw.Missing(tt.attrs, answered); !slices.Equal(m, tt.wantMissing) {
+			if m := fw.Missing(facts); !slices.Equal(m, tt.wantMissing) {
 				t.Errorf("Missing = %v, want %v", m, tt.wantMissing)
 			}
-			done, required := fw.Completeness(tt.attrs, answered)
+			done, required := fw.Completeness(facts)
 			if done != tt.wantDone || required != len(tt.wantApplicable) {
 				t.Errorf("Completeness = %d of %d, want %d of %d", done, required, tt.wantDone, len(tt.wantApplicable))
 			}
@@ -84,7 +85,7 @@ func TestFramework_ApplicableMissingCompleteness(t *testing.T) {
 func TestFramework_ApplicableBuiltin(t *testing.T) {
 	pdu := builtin(t, "probation-pdu-2023")
 	count := func(attrs map[string]string) (n int, has bool) {
-		for _, q := range pdu.Applicable(attrs) {
+		for _, q := range pdu.Applicable(framework.Facts{Attributes: attrs}) {
 			n++
 			has = has || q.ID == "2.3.3f"
 		}

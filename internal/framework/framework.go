@@ -57,6 +57,11 @@ type Framework struct {
 	order     []*Question
 	standards map[string]*Standard
 	attrs     map[string]*Attribute
+	// dependents and references index the rules on answers
+	// (applicability.go): question → the questions it may make apply or
+	// not, and → the questions whose answers decide it.
+	dependents, references map[string][]string
+	judging                []*Question // InDependencyOrder; nil until Load has checked the rules
 }
 
 // Attribute is a case attribute the framework's rules and breakdowns use.
@@ -95,8 +100,9 @@ type Question struct {
 	// Threshold, for count questions, makes reports give the number of cases
 	// at or above it (e.g. 3 or more practitioners).
 	Threshold int64 `json:"threshold,omitempty"`
-	// AppliesWhen lists conditions on case attributes, all of which must
-	// hold for the question to apply; empty means it applies to every case.
+	// AppliesWhen lists conditions on case attributes and on the case's
+	// answers to other questions, all of which must hold for the question
+	// to apply; empty means it applies to every case.
 	AppliesWhen []*Condition `json:"applies_when,omitempty"`
 	Prompts     []*Question  `json:"prompts,omitempty"`
 
@@ -285,6 +291,7 @@ func (f *Framework) index() []string {
 	for _, q := range f.Supplementary {
 		addQuestion(q, QuestionSupplementary, "", "")
 	}
+	f.checkAnswerConditions(add)
 	if len(f.standards) == 0 {
 		add("framework has no standards")
 	}

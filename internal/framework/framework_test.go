@@ -182,7 +182,7 @@ func TestCheckAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := pdu.CheckAnswer("C-1", tt.attrs, tt.q, tt.v)
+			v, err := pdu.CheckAnswer("C-1", framework.Facts{Attributes: tt.attrs}, tt.q, tt.v)
 			if tt.want != "" {
 				if err != nil || v.String() != tt.want {
 					t.Errorf("CheckAnswer(%s, %q) = %v, %v; want %s", tt.q, tt.v, v, err, tt.want)

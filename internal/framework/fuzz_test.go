@@ -42,14 +42,14 @@ func FuzzCheckAnswer(f *testing.F) {
 	f.Add("2.3.3f", "no", "none")
 	f.Add("2.3.S1", "-9223372036854775808", "2")
 	f.Fuzz(func(t *testing.T, q, v, mappa string) {
-		val, err := pdu.CheckAnswer("C-1", map[string]string{"mappa": mappa}, q, v)
+		val, err := pdu.CheckAnswer("C-1", framework.Facts{Attributes: map[string]string{"mappa": mappa}}, q, v)
 		if err != nil {
 			if framework.ErrorCode(err) != framework.CodeInvalid {
 				t.Fatalf("error %v is not invalid-argument", err)
 			}
 			return
 		}
-		again, err := pdu.CheckAnswer("C-1", map[string]string{"mappa": mappa}, q, val.String())
+		again, err := pdu.CheckAnswer("C-1", framework.Facts{Attributes: map[string]string{"mappa": mappa}}, q, val.String())
 		if err != nil || again != val {
 			t.Fatalf("canonical value %q of %q does not check again: %v", val.String(), v, err)
 		}

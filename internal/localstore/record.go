@@ -85,7 +85,15 @@ func (l *Store) record(ctx context.Context, user string, want framework.Op) (fra
 		if err := json.Unmarshal([]byte(attrs), &a); err != nil {
 			return fmt.Errorf("case %s attributes: %w", caseRef, err)
 		}
-		v, err := fw.CheckAnswer(caseRef, a, questionID, value)
+		facts := framework.Facts{Attributes: a}
+		if fw.AnswerConditions() {
+			answers, err := caseAnswers(ctx, tx, inspectionID, caseRef)
+			if err != nil {
+				return err
+			}
+			facts = framework.CaseFacts(a, answers)
+		}
+		v, err := fw.CheckAnswer(caseRef, facts, questionID, value)
 		if err != nil {
 			return err
 		}
@@ -214,4 +222,23 @@ func (l *Store) PendingCount(ctx context.Context) (int, error) {
 	var n int
 	err := l.conn.Writer.QueryRowContext(ctx, `SELECT count(*) FROM outbox`).Scan(&n)
 	return n, err
+}
+
+// caseAnswers reads a case's answers on this device (sent or not):
+// question → value.
+func caseAnswers(ctx context.Context, tx *sql.Tx, inspectionID, caseRef string) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT question_id, value FROM answers WHERE inspection_id = ? AND case_ref = ?`, inspectionID, caseRef)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var q, v string
+		if err := rows.Scan(&q, &v); err != nil {
+			return nil, err
+		}
+		out[q] = v
+	}
+	return out, rows.Err()
 }

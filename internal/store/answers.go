@@ -27,6 +27,12 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 		gc := newGroupCache()
 		errs := &framework.RowErrors{File: "answers.csv"}
 		values := make([]string, len(rows))
+		// Every row is judged on the case as the whole file leaves it.
+		file := make([]framework.Op, len(rows))
+		for i, r := range rows {
+			file[i] = framework.Op{InspectionID: inspectionID, CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: r.Value}
+		}
+		gc.startBatch(file)
 		for i, r := range rows {
 			cr, err := gc.loadCase(ctx, tx, inspectionID, r.CaseRef)
 			if err != nil {
@@ -40,7 +46,11 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 				errs.Add(r.Line, "%s", err.Error())
 				continue
 			}
-			v, err := fw.CheckAnswer(r.CaseRef, cr.c.Attributes, r.QuestionID, r.Value)
+			if _, err := gc.answer(ctx, tx, cr.id, r.QuestionID); err != nil {
+				return err
+			}
+			facts := gc.leavingFacts(fw, inspectionID, cr)
+			v, err := fw.CheckAnswer(r.CaseRef, facts, r.QuestionID, r.Value)
 			if err != nil {
 				// A row repeating, value and note, an answer that no longer
 				// applies is left alone (it stays listed until cleared), so
@@ -50,7 +60,7 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 				if serr != nil {
 					return serr
 				}
-				if same != "" && fw.NoLongerApplies(cr.c.Attributes, r.QuestionID, same) {
+				if same != "" && fw.NoLongerApplies(facts, r.QuestionID, same) {
 					values[i] = same
 					continue
 				}
@@ -120,7 +130,8 @@ func scanAnswers(rows *sql.Rows) ([]framework.Answer, error) {
 }
 
 // QuestionAnswers reads, in one snapshot, an inspection's framework, its
-// cases and every answer to one question with its evidence note: what
+// cases and every answer to one question with its evidence note (and the
+// answers to the questions its rules name, framework.References): what
 // aggregate.Evidence lists the cases behind a figure from.
 func (db *DB) QuestionAnswers(ctx context.Context, inspectionID, questionID string) (*framework.Framework, []framework.Case, []framework.Answer, error) {
 	var fw *framework.Framework
@@ -134,8 +145,15 @@ func (db *DB) QuestionAnswers(ctx context.Context, inspectionID, questionID stri
 		if cs, err = cases(ctx, tx, inspectionID, ""); err != nil {
 			return err
 		}
+		// With the answers its rules name: they decide which answers count.
+		ids := []any{questionID}
+		for _, r := range fw.References(questionID) {
+			ids = append(ids, r)
+		}
+		marks, args := sqlite.InList(ids)
 		rows, err := tx.QueryContext(ctx, `SELECT c.case_ref, a.question_id, a.value, a.note, a.revision, a.updated_by, a.device_id, a.updated_at
-			FROM answers a JOIN cases c ON c.id = a.case_id WHERE c.inspection_id = ? AND a.question_id = ? ORDER BY c.case_ref`, inspectionID, questionID)
+			FROM answers a JOIN cases c ON c.id = a.case_id WHERE c.inspection_id = ? AND a.question_id IN (`+marks+`) ORDER BY c.case_ref`,
+			append([]any{inspectionID}, args...)...)
 		if err != nil {
 			return err
 		}

@@ -146,9 +146,84 @@ func (db *DB) countAnswers(ctx context.Context, tx *sql.Tx) (map[[3]string]int, 
 		if fw == nil {
 			return nil, fmt.Errorf("answers of inspection %s, which does not exist", inspectionID)
 		}
-		counted.add(fw, inspectionID, attrs, q, v, n)
+		if len(fw.References(q)) > 0 {
+			continue // its rules name answers: judged case by case below
+		}
+		counted.add(fw, inspectionID, framework.Facts{Attributes: attrs}, q, v, n)
 	}
-	return counted, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for _, b := range bs {
+		if fw := fws[b.id]; fw.AnswerConditions() {
+			if err := countDependents(ctx, tx, counted, fw, b.id); err != nil {
+				return nil, fmt.Errorf("inspection %s: %w", b.id, err)
+			}
+		}
+	}
+	return counted, nil
+}
+
+// countDependents counts an inspection's answers to the questions whose
+// rules name answers, case by case: each on its case's answers to the
+// questions its rules name, read with it (and only those).
+func countDependents(ctx context.Context, tx *sql.Tx, counted countDeltas, fw *framework.Framework, inspectionID string) error {
+	var ids []any
+	seen := map[string]bool{}
+	for _, q := range fw.Questions() {
+		if refs := fw.References(q.ID); len(refs) > 0 {
+			for _, id := range append([]string{q.ID}, refs...) {
+				if !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	marks, args := sqlite.InList(ids)
+	rows, err := tx.QueryContext(ctx, `SELECT a.case_id, c.attributes, a.question_id, a.value FROM answers a JOIN cases c ON c.id = a.case_id
+		WHERE c.inspection_id = ? AND a.question_id IN (`+marks+`) ORDER BY a.case_id`, append([]any{inspectionID}, args...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var caseID, raw string
+	answers := map[string]string{}
+	settle := func() error {
+		if len(answers) == 0 {
+			return nil
+		}
+		var attrs map[string]string
+		if err := json.Unmarshal([]byte(raw), &attrs); err != nil {
+			return fmt.Errorf("case attributes: %w", err)
+		}
+		facts := framework.CaseFacts(attrs, answers)
+		for q, v := range answers {
+			if len(fw.References(q)) > 0 {
+				counted.add(fw, inspectionID, facts, q, v, 1)
+			}
+		}
+		answers = map[string]string{}
+		return nil
+	}
+	for rows.Next() {
+		var id, a, q, v string
+		if err := rows.Scan(&id, &a, &q, &v); err != nil {
+			return err
+		}
+		if id != caseID {
+			if err := settle(); err != nil {
+				return err
+			}
+			caseID, raw = id, a
+		}
+		answers[q] = v
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return settle()
 }
 
 // countDeltas are changes to question_counts made by a transaction's
@@ -156,13 +231,41 @@ func (db *DB) countAnswers(ctx context.Context, tx *sql.Tx) (map[[3]string]int, 
 type countDeltas map[[3]string]int
 
 // add counts n answers of a value to a question of one case (n < 0: takes
-// them away), if such an answer counts for the case: one that no longer
-// applies to it (framework.NoLongerApplies) is in no kept count.
-func (d countDeltas) add(fw *framework.Framework, inspectionID string, attrs map[string]string, questionID, value string, n int) {
-	if fw.NoLongerApplies(attrs, questionID, value) {
+// them away), if such an answer counts for the case with the given facts:
+// one that no longer applies to it (framework.NoLongerApplies) is in no
+// kept count.
+func (d countDeltas) add(fw *framework.Framework, inspectionID string, facts framework.Facts, questionID, value string, n int) {
+	if fw.NoLongerApplies(facts, questionID, value) {
 		return
 	}
 	d[[3]string{inspectionID, questionID, value}] += n
+}
+
+// moveCase moves a case's answers to the given questions out of the kept
+// counts as they counted with the facts before and back in as they count
+// with the facts after. With rules on answers, one answer's change can
+// make another count or not, so the questions moved are those written and
+// their dependents (framework.Dependents).
+func (d countDeltas) moveCase(fw *framework.Framework, inspectionID string, before, after framework.Facts, questions []string) {
+	seen := make(map[string]bool, len(questions))
+	move := func(q string) {
+		if seen[q] {
+			return
+		}
+		seen[q] = true
+		if v, ok := before.Answer(q); ok {
+			d.add(fw, inspectionID, before, q, v, -1)
+		}
+		if v, ok := after.Answer(q); ok {
+			d.add(fw, inspectionID, after, q, v, +1)
+		}
+	}
+	for _, q := range questions {
+		move(q)
+		for _, dep := range fw.Dependents(q) {
+			move(dep)
+		}
+	}
 }
 
 func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
@@ -188,18 +291,32 @@ func recountCase(ctx context.Context, tx *sql.Tx, counts countDeltas, fw *framew
 	if err := json.Unmarshal([]byte(before), &old); err != nil {
 		return fmt.Errorf("case %s attributes: %w", caseID, err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT question_id, value FROM answers WHERE case_id = ?`, caseID)
+	answers, err := caseAnswers(ctx, tx, caseID)
 	if err != nil {
 		return fmt.Errorf("recount case: %w", err)
 	}
+	questions := make([]string, 0, len(answers))
+	for q := range answers {
+		questions = append(questions, q)
+	}
+	counts.moveCase(fw, inspectionID, framework.CaseFacts(old, answers), framework.CaseFacts(after, answers), questions)
+	return nil
+}
+
+// caseAnswers reads a case's answers: question → value.
+func caseAnswers(ctx context.Context, tx *sql.Tx, caseID string) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT question_id, value FROM answers WHERE case_id = ?`, caseID)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
+	out := map[string]string{}
 	for rows.Next() {
 		var q, v string
 		if err := rows.Scan(&q, &v); err != nil {
-			return fmt.Errorf("recount case: %w", err)
+			return nil, err
 		}
-		counts.add(fw, inspectionID, old, q, v, -1)
-		counts.add(fw, inspectionID, after, q, v, +1)
+		out[q] = v
 	}
-	return rows.Err()
+	return out, rows.Err()
 }

@@ -25,6 +25,14 @@ type groupCache struct {
 	cases   map[[2]string]*caseRow       // by (inspection, ref)
 	answers map[string]map[string]*syncer.Current
 	counts  countDeltas
+	touched map[string]*touchedCase // by case id: cases whose answer values this group changed
+	// leaving is what a batch's (or file's) own writes make of each case's
+	// answers, to judge each write on the case as the batch leaves it:
+	// (inspection, case ref) → question → value. Only questions that rules
+	// name are kept, and only for frameworks with such rules.
+	leaving map[[2]string]map[string]string
+	batch   []framework.Op  // the batch being applied, whose writes leaving holds
+	noted   map[string]bool // inspections whose writes in batch leaving holds
 
 	recorded   map[string]opRecord     // op records from before this group, prefetched
 	acks       map[string]opRecord     // ops recorded in this group
@@ -99,7 +107,7 @@ type pendingRows struct {
 
 func newGroupCache() *groupCache {
 	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]framework.Role{}, cases: map[[2]string]*caseRow{},
-		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, recorded: map[string]opRecord{},
+		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, touched: map[string]*touchedCase{}, recorded: map[string]opRecord{},
 		acks: map[string]opRecord{}, superseded: map[string]supersession{}, deviceMax: map[[2]string]deviceSeq{}, devicesNew: map[[2]string]bool{},
 		rows: pendingRows{latest: map[[2]string]int{}}}
 }
@@ -301,13 +309,10 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 	if err != nil {
 		return err
 	}
-	*c = syncer.Current{Exists: true, Value: ans.Value, Note: ans.Note, Revision: ans.Revision}
-	if cur.Exists && cur.Value != ans.Value {
-		gc.counts.add(cur.fw, cur.inspectionID, cur.attrs, ans.QuestionID, cur.Value, -1)
-	}
 	if !cur.Exists || cur.Value != ans.Value {
-		gc.counts.add(cur.fw, cur.inspectionID, cur.attrs, ans.QuestionID, ans.Value, +1)
+		gc.touch(cur, ans.QuestionID) // before the answer changes in memory: touch keeps what it was
 	}
+	*c = syncer.Current{Exists: true, Value: ans.Value, Note: ans.Note, Revision: ans.Revision}
 	if cur.caseStatus == framework.CaseNotStarted {
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE id = ? AND status = ?`, framework.CaseInProgress, cur.caseID, framework.CaseNotStarted); err != nil {
 			return err
@@ -321,6 +326,112 @@ func (gc *groupCache) putAnswer(ctx context.Context, tx *sql.Tx, at string, a fr
 			map[string]any{"status": framework.CaseNotStarted}, map[string]any{"status": framework.CaseInProgress, "reason": "first answer"})
 	}
 	return nil
+}
+
+// touchedCase is a case whose answer values a group changes: what each
+// changed answer was before the group, so that the kept counts move by the
+// case's change as a whole (countDeltas.moveCase).
+type touchedCase struct {
+	fw           *framework.Framework
+	inspectionID string
+	attrs        map[string]string
+	before       map[string]syncer.Current // question → the answer before the group
+	order        []string                  // the questions changed, in order
+}
+
+// touch notes that a case's answer to a question is about to change from
+// cur (its value before, kept at the first change in the group).
+func (gc *groupCache) touch(cur current, questionID string) {
+	t := gc.touched[cur.caseID]
+	if t == nil {
+		t = &touchedCase{fw: cur.fw, inspectionID: cur.inspectionID, attrs: cur.attrs, before: map[string]syncer.Current{}}
+		gc.touched[cur.caseID] = t
+	}
+	if _, ok := t.before[questionID]; !ok {
+		t.before[questionID] = cur.Current
+		t.order = append(t.order, questionID)
+	}
+}
+
+// countTouched moves the kept counts of every case the group changed, from
+// the case before the group to the case as the group leaves it.
+func (gc *groupCache) countTouched() {
+	for caseID, t := range gc.touched {
+		now := gc.answers[caseID]
+		after := framework.Facts{Attributes: t.attrs, Answer: func(q string) (string, bool) {
+			if c := now[q]; c != nil && c.Exists {
+				return c.Value, true
+			}
+			return "", false
+		}}
+		before := framework.Facts{Attributes: t.attrs, Answer: func(q string) (string, bool) {
+			if c, ok := t.before[q]; ok {
+				return c.Value, c.Exists
+			}
+			return after.Answer(q)
+		}}
+		gc.counts.moveCase(t.fw, t.inspectionID, before, after, t.order)
+	}
+	gc.touched = map[string]*touchedCase{}
+}
+
+// leavingFacts are the facts a write to a case is judged on: the case's
+// attributes and its answers as the batch being applied leaves them (its
+// own writes first, then the answers as they stand). The case's answers
+// must have been read (groupCache.answer).
+func (gc *groupCache) leavingFacts(fw *framework.Framework, inspectionID string, cr caseRow) framework.Facts {
+	if !fw.AnswerConditions() {
+		return framework.Facts{Attributes: cr.c.Attributes}
+	}
+	if !gc.noted[inspectionID] {
+		// Once per inspection and batch, and only for a framework with
+		// rules on answers: the push of any other pays nothing for it.
+		if gc.noted == nil {
+			gc.noted = map[string]bool{}
+		}
+		gc.noted[inspectionID] = true
+		for _, op := range gc.batch {
+			if op.InspectionID == inspectionID {
+				gc.intend(fw, inspectionID, op.CaseRef, op.QuestionID, op.Value)
+			}
+		}
+	}
+	mine, now := gc.leaving[[2]string{inspectionID, cr.c.Ref}], gc.answers[cr.id]
+	return framework.Facts{Attributes: cr.c.Attributes, Answer: func(q string) (string, bool) {
+		if v, ok := mine[q]; ok {
+			return v, true
+		}
+		if c := now[q]; c != nil && c.Exists {
+			return c.Value, true
+		}
+		return "", false
+	}}
+}
+
+// startBatch makes ops the batch whose writes leavingFacts takes into
+// account.
+func (gc *groupCache) startBatch(ops []framework.Op) {
+	gc.batch, gc.leaving, gc.noted = ops, nil, nil
+}
+
+// intend notes a write a batch (or file) makes, for leavingFacts: only
+// the values of questions that rules name, as stored.
+func (gc *groupCache) intend(fw *framework.Framework, inspectionID, caseRef, questionID, value string) {
+	if len(fw.Dependents(questionID)) == 0 {
+		return
+	}
+	v, err := framework.ParseValue(value)
+	if err != nil {
+		return // refused on its own; it leaves the case as it is
+	}
+	if gc.leaving == nil {
+		gc.leaving = map[[2]string]map[string]string{}
+	}
+	k := [2]string{inspectionID, caseRef}
+	if gc.leaving[k] == nil {
+		gc.leaving[k] = map[string]string{}
+	}
+	gc.leaving[k][questionID] = v.String()
 }
 
 // putConflict stores a conflict now (later ops may read it) and queues its
@@ -357,6 +468,7 @@ func (gc *groupCache) audit(at string, a framework.Actor, action, entity string,
 // versions (records of ops that wrote nothing, case status and conflict
 // changes, conflict audit entries) are bound as they are.
 func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
+	gc.countTouched()
 	var base int64 // history rows after this id are this group's
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM answer_history`).Scan(&base); err != nil {
 		return fmt.Errorf("write history: %w", err)

@@ -73,24 +73,11 @@ func (db *DB) SetCaseStatus(ctx context.Context, u framework.User, device, inspe
 			return fmt.Errorf("case %s: %w", caseRef, err)
 		}
 		if to == framework.CaseSubmitted {
-			rows, err := tx.QueryContext(ctx, `SELECT question_id FROM answers WHERE case_id = ?`, cr.id)
+			answers, err := caseAnswers(ctx, tx, cr.id)
 			if err != nil {
 				return err
 			}
-			answered := map[string]bool{}
-			for rows.Next() {
-				var q string
-				if err := rows.Scan(&q); err != nil {
-					rows.Close()
-					return err
-				}
-				answered[q] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			if missing := fw.Missing(cr.c.Attributes, answered); len(missing) > 0 {
+			if missing := fw.Missing(framework.CaseFacts(cr.c.Attributes, answers)); len(missing) > 0 {
 				return framework.MissingError(caseRef, missing)
 			}
 		}

@@ -127,6 +127,7 @@ func (db *DB) applyGroup(group []*applyRequest) error {
 				continue
 			}
 			r.acks = make([]framework.Ack, len(r.ops))
+			gc.startBatch(r.ops)
 			for i, op := range r.ops {
 				ack, err := db.applyOp(ctx, tx, r.user, op, gc)
 				if err != nil {
@@ -466,16 +467,16 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u framework.User, op fra
 	if err := framework.CheckAnswerWrite(role, cr.c.Inspector == u.Name, op.InspectionID, bi.status, cr.c); err != nil {
 		return reject(op, err), cur, nil
 	}
-	v, err := bi.fw.CheckAnswer(op.CaseRef, cr.c.Attributes, op.QuestionID, op.Value)
+	c, err := gc.answer(ctx, tx, cr.id, op.QuestionID)
+	if err != nil {
+		return framework.Ack{}, cur, err
+	}
+	v, err := bi.fw.CheckAnswer(op.CaseRef, gc.leavingFacts(bi.fw, op.InspectionID, cr), op.QuestionID, op.Value)
 	if err != nil {
 		return reject(op, err), cur, nil
 	}
 	if err := framework.CheckAnswerNote(op.CaseRef, op.QuestionID, op.Note); err != nil {
 		return reject(op, err), cur, nil
-	}
-	c, err := gc.answer(ctx, tx, cr.id, op.QuestionID)
-	if err != nil {
-		return framework.Ack{}, cur, err
 	}
 	cur = current{caseID: cr.id, inspectionID: op.InspectionID, caseStatus: cr.c.Status, fw: bi.fw, attrs: cr.c.Attributes, Current: *c}
 	facts := syncer.Facts{Current: cur.Current, Reused: reused, Since: func(base int64) ([]syncer.Revision, error) {

@@ -74,17 +74,17 @@ func (a *app) cases(args []string) error {
 	if err != nil {
 		return err
 	}
-	answered := map[string]map[string]bool{}
+	answered := map[string]map[string]string{}
 	for _, an := range answers {
 		if answered[an.CaseRef] == nil {
-			answered[an.CaseRef] = map[string]bool{}
+			answered[an.CaseRef] = map[string]string{}
 		}
-		answered[an.CaseRef][an.QuestionID] = true
+		answered[an.CaseRef][an.QuestionID] = an.Value
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CASE\tINSPECTOR\tSTATUS\tANSWERED\tSENTENCE\tROSH\tMAPPA")
 	for _, c := range cs {
-		done, need := fw.Completeness(c.Attributes, answered[c.Ref])
+		done, need := fw.Completeness(framework.CaseFacts(c.Attributes, answered[c.Ref]))
 		termsafe.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", c.Ref, c.Inspector, c.Status, done, need,
 			c.Attributes["sentence_type"], c.Attributes["rosh"], c.Attributes["mappa"])
 	}
@@ -170,8 +170,8 @@ func (a *app) answers(args []string) error {
 }
 
 // noLongerApplies returns the test of whether an answer of a case on this
-// device no longer applies to it (framework's Question.Counts), judged
-// offline from the case's attributes and framework held locally.
+// device no longer applies to it (framework.Counts), judged offline from
+// the case's attributes, its answers and the framework held locally.
 func noLongerApplies(ctx context.Context, l *client.Offline, inspectionID, caseRef string) (func(framework.Answer) bool, error) {
 	_, fw, err := l.InspectionFramework(ctx, inspectionID)
 	if err != nil {
@@ -181,9 +181,18 @@ func noLongerApplies(ctx context.Context, l *client.Offline, inspectionID, caseR
 	if err != nil {
 		return nil, err
 	}
+	answers, err := l.Answers(ctx, inspectionID, caseRef)
+	if err != nil {
+		return nil, err
+	}
+	values := map[string]string{}
+	for _, an := range answers {
+		values[an.QuestionID] = an.Value
+	}
 	for _, c := range cs {
 		if c.Ref == caseRef {
-			return func(an framework.Answer) bool { return fw.NoLongerApplies(c.Attributes, an.QuestionID, an.Value) }, nil
+			facts := framework.CaseFacts(c.Attributes, values)
+			return func(an framework.Answer) bool { return fw.NoLongerApplies(facts, an.QuestionID, an.Value) }, nil
 		}
 	}
 	return func(framework.Answer) bool { return false }, nil

@@ -169,8 +169,11 @@ func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef strin
 			}
 			if !found {
 				if q, ok := fw.Question(rest); ok {
-					_, why := fw.Applies(q, answerFacts(c.Attributes, answers))
-					fmt.Fprintf(out, "! %s is not asked for this case (%s)\n", rest, why)
+					if st, why := fw.Applies(q, answerFacts(c.Attributes, answers)); st == framework.NotYet {
+						fmt.Fprintf(out, "! %s is not asked yet (%s)\n", rest, why)
+					} else {
+						fmt.Fprintf(out, "! %s does not apply to this case (%s)\n", rest, why)
+					}
 				} else {
 					fmt.Fprintf(out, "! no question %q in %s\n", rest, fw.ID)
 				}

@@ -129,7 +129,7 @@ func TestUI_DependentQuestionsShownAndHiddenAsAnswersAreSaved(t *testing.T) {
 	caseURL := srv.URL + "/inspections/I/cases/P-1"
 	page, csrf := getPage(t, hc, caseURL)
 	fieldset := func(page, q string) string {
-		return regexp.MustCompile(`<fieldset id="q-`+regexp.QuoteMeta(q)+`"[^>]*>`).FindString(page)
+		return regexp.MustCompile(`<fieldset id="q-` + regexp.QuoteMeta(q) + `"[^>]*>`).FindString(page)
 	}
 	if fs := fieldset(page, "PP.IE4"); !strings.Contains(fs, "hidden disabled") || !strings.Contains(fs, "data-waits") {
 		t.Errorf("PP.IE4 before PP.IE3 is answered: %s, want hidden and disabled (its inputs not sent)", fs)

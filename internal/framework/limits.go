@@ -37,12 +37,12 @@ type Field struct {
 
 // Free text.
 var (
-	FieldNote           = Field{Name: "note", Max: 8000}
-	FieldRationale      = Field{Name: "rationale", Max: 8000}
-	FieldReason         = Field{Name: "reason", Max: 8000}
+	FieldNote      = Field{Name: "note", Max: 8000}
+	FieldRationale = Field{Name: "rationale", Max: 8000}
+	FieldReason    = Field{Name: "reason", Max: 8000}
 	// FieldWrittenText is a written judgement's text: the summary, a
 	// strength or area for improvement, a recommendation (written.go).
-	FieldWrittenText = Field{Name: "written text", Max: 8000}
+	FieldWrittenText    = Field{Name: "written text", Max: 8000}
 	FieldInspectionName = Field{Name: "inspection name", Max: 200, Required: true}
 	FieldUnit           = Field{Name: "unit", Max: 200}
 	// FieldAttributeValue is a case attribute's value (in cases.csv) and a

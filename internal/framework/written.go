@@ -60,8 +60,6 @@ type WrittenItem struct {
 	CreatedAt           time.Time
 	UpdatedBy, DeviceID string
 	UpdatedAt           time.Time
-	// Pending (the client's store only): a local edit not yet acknowledged.
-	Pending bool
 }
 
 // WrittenOp is what an op writes to a written item: the whole item (text

@@ -39,6 +39,7 @@ var policy = map[string]access{
 	fieldworkv1.InspectionService_ImportAnswers_FullMethodName:       inspectionLead,
 	fieldworkv1.InspectionService_ImportJudgements_FullMethodName:    inspectionLead,
 	fieldworkv1.InspectionService_RecordJudgement_FullMethodName:     inspectionLead,
+	fieldworkv1.InspectionService_ImportFindings_FullMethodName:      inspectionLead,
 	fieldworkv1.InspectionService_ListCases_FullMethodName:           inspectionRead,
 	fieldworkv1.InspectionService_SetCaseStatus_FullMethodName:       inspectionWrite,
 	fieldworkv1.InspectionService_SetInspectionStatus_FullMethodName: inspectionLead,

@@ -85,6 +85,18 @@ func (s *inspectionService) ImportJudgements(ctx context.Context, req *fieldwork
 	return &fieldworkv1.ImportJudgementsResponse{Applied: int32(len(rows))}, nil
 }
 
+func (s *inspectionService) ImportFindings(ctx context.Context, req *fieldworkv1.ImportFindingsRequest) (*fieldworkv1.ImportFindingsResponse, error) {
+	rows, err := interchange.ReadFindings(bytes.NewReader(req.GetCsv()))
+	if err != nil {
+		return nil, err
+	}
+	applied, unchanged, err := s.db.ImportFindings(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.ImportFindingsResponse{Applied: int32(applied), Unchanged: int32(unchanged)}, nil
+}
+
 func (s *inspectionService) RecordJudgement(ctx context.Context, req *fieldworkv1.RecordJudgementRequest) (*fieldworkv1.RecordJudgementResponse, error) {
 	if err := framework.FieldRationale.Check(req.GetRationale()); err != nil {
 		return nil, err

@@ -50,6 +50,10 @@ var matrixCall = map[string]func(ctx context.Context, e *testEnv, insp, ref stri
 		_, err := fieldworkv1.NewInspectionServiceClient(e.conn).ImportJudgements(ctx, &fieldworkv1.ImportJudgementsRequest{InspectionId: insp, Csv: []byte("standard_id,rating,rationale\n")})
 		return err
 	},
+	fieldworkv1.InspectionService_ImportFindings_FullMethodName: func(ctx context.Context, e *testEnv, insp, _ string) error {
+		_, err := fieldworkv1.NewInspectionServiceClient(e.conn).ImportFindings(ctx, &fieldworkv1.ImportFindingsRequest{InspectionId: insp, Csv: []byte("kind,standard_id,text\n")})
+		return err
+	},
 	fieldworkv1.InspectionService_RecordJudgement_FullMethodName: func(ctx context.Context, e *testEnv, insp, _ string) error {
 		_, err := fieldworkv1.NewInspectionServiceClient(e.conn).RecordJudgement(ctx, &fieldworkv1.RecordJudgementRequest{InspectionId: insp, StandardId: "P1.1", Rating: "Good", Rationale: "r"})
 		return err
@@ -176,6 +180,7 @@ func matrixAllowed(method, role string, ownInspection, ownCase bool) bool {
 		}
 	case fieldworkv1.InspectionService_ImportCases_FullMethodName, fieldworkv1.InspectionService_ImportAnswers_FullMethodName,
 		fieldworkv1.InspectionService_ImportJudgements_FullMethodName, fieldworkv1.InspectionService_RecordJudgement_FullMethodName,
+		fieldworkv1.InspectionService_ImportFindings_FullMethodName,
 		fieldworkv1.InspectionService_SetInspectionStatus_FullMethodName, fieldworkv1.AuditService_ListAudit_FullMethodName:
 		roles = []string{"lead"}
 	case fieldworkv1.AnswerService_RecordAnswer_FullMethodName, fieldworkv1.SyncService_Push_FullMethodName,

@@ -105,6 +105,9 @@ type Report struct {
 	// Question.Counts), by case and in framework order. Reports from kept
 	// counts have no case-level data and leave it empty.
 	NoLongerApplies []StaleAnswer
+	// Written is the lead's written judgements in report order, numbered,
+	// withdrawn ones left out (framework.OrderWritten); empty when pooled.
+	Written []framework.WrittenItem
 }
 
 // StaleAnswer is an answer whose question no longer applies to its case:
@@ -133,6 +136,7 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 		GeneratedAt:      in.GeneratedAt,
 		Cases:            len(in.Cases),
 		Units:            in.Units,
+		Written:          framework.OrderWritten(fw, in.Written),
 	}
 	attrsOf := make(map[string]map[string]string, len(in.Cases)) // the sample's cases
 	for _, c := range in.Cases {

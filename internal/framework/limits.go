@@ -37,9 +37,12 @@ type Field struct {
 
 // Free text.
 var (
-	FieldNote           = Field{Name: "note", Max: 8000}
-	FieldRationale      = Field{Name: "rationale", Max: 8000}
-	FieldReason         = Field{Name: "reason", Max: 8000}
+	FieldNote      = Field{Name: "note", Max: 8000}
+	FieldRationale = Field{Name: "rationale", Max: 8000}
+	FieldReason    = Field{Name: "reason", Max: 8000}
+	// FieldWrittenText is a written judgement's text: the summary, a
+	// strength or area for improvement, a recommendation (written.go).
+	FieldWrittenText    = Field{Name: "written text", Max: 8000}
 	FieldInspectionName = Field{Name: "inspection name", Max: 200, Required: true}
 	FieldUnit           = Field{Name: "unit", Max: 200}
 	// FieldAttributeValue is a case attribute's value (in cases.csv) and a
@@ -110,7 +113,7 @@ const (
 
 // Fields lists every field limit, for the documentation test.
 func Fields() []Field {
-	return []Field{FieldNote, FieldRationale, FieldReason, FieldInspectionName, FieldUnit, FieldAttributeValue, FieldValue, FieldColumn,
+	return []Field{FieldNote, FieldRationale, FieldReason, FieldWrittenText, FieldInspectionName, FieldUnit, FieldAttributeValue, FieldValue, FieldColumn,
 		FieldTitle, FieldDescription, FieldQuestionText, FieldRating,
 		FieldFrameworkID, FieldID, FieldAttributeName, FieldInspectionID, FieldCaseRef, FieldUserName, FieldDeviceID}
 }
@@ -186,6 +189,9 @@ func CheckOp(op Op) error {
 	if err := checkUUID("op_id", op.ID, true); err != nil {
 		return err
 	}
+	if op.Written != nil {
+		return checkWrittenOp(op)
+	}
 	for _, c := range []struct {
 		f    Field
 		name string
@@ -195,6 +201,14 @@ func CheckOp(op Op) error {
 		if err := c.f.CheckAs(c.name, c.s); err != nil {
 			return err
 		}
+	}
+	return checkSyncFields(op)
+}
+
+// checkSyncFields checks what every op carries besides what it writes.
+func checkSyncFields(op Op) error {
+	if err := FieldDeviceID.CheckAs("device_id", op.DeviceID); err != nil {
+		return err
 	}
 	if err := checkUUID("conflict_id", op.ConflictID, false); err != nil {
 		return err
@@ -215,6 +229,21 @@ func CheckOp(op Op) error {
 		return nil
 	}
 	return Errorf(CodeInvalid, "resolution must be %s, %s or %s", ResolveMine, ResolveTheirs, ResolveValue)
+}
+
+// checkWrittenOp checks an op that writes a written item: it names no
+// case, question, value or note (an op writes one thing).
+func checkWrittenOp(op Op) error {
+	if err := FieldInspectionID.CheckAs("inspection_id", op.InspectionID); err != nil {
+		return err
+	}
+	if op.CaseRef != "" || op.QuestionID != "" || op.Value != "" || op.Note != "" {
+		return Errorf(CodeInvalid, "an op that writes a written item names no case_ref, question_id, value or note")
+	}
+	if err := checkWrittenFields(*op.Written); err != nil {
+		return err
+	}
+	return checkSyncFields(op)
 }
 
 func checkUUID(name, id string, required bool) error {

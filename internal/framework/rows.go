@@ -58,3 +58,21 @@ func (e *RowErrors) Err() error {
 	}
 	return Errorf(CodeInvalid, "%s: %d bad row(s):\n  %s%s", e.File, len(e.Problems), strings.Join(list, "\n  "), more)
 }
+
+// FindingRow is one row of findings.csv: a written judgement (written.go).
+type FindingRow struct {
+	Line       int
+	Kind       WrittenKind
+	StandardID string
+	Text       string
+}
+
+// Op is the write the row asks for; a row other than the summary is a new
+// item, whose id the importer makes.
+func (r FindingRow) Op() WrittenOp {
+	w := WrittenOp{Kind: r.Kind, StandardID: r.StandardID, Text: r.Text}
+	if r.Kind == WrittenSummary {
+		w.ItemID = SummaryItemID
+	}
+	return w
+}

@@ -14,6 +14,9 @@ type Sample struct {
 	Cases          []Case
 	Answers        []Answer
 	Judgements     []Judgement
+	// Written is one inspection's written items, withdrawn ones included
+	// (empty when pooled).
+	Written []WrittenItem
 	// Units lists the inspections pooled into this input (empty for one
 	// inspection); each case then carries its unit in Attributes["unit"].
 	Units []string

@@ -22,6 +22,10 @@ type Op struct {
 	// in this device's outbox when the op was made: once the op is applied,
 	// each of them that arrives later is superseded by it (docs/sync.md).
 	Supersedes []string
+	// Written, when set, makes the op a write of a written item instead of
+	// an answer: CaseRef, QuestionID, Value and Note are then empty, and
+	// BaseRevision, Supersedes and ConflictID are the item's (written.go).
+	Written *WrittenOp
 }
 
 // Bounds on an op's sync fields. device_seq orders a device's outbox and is
@@ -69,6 +73,10 @@ type Ack struct {
 	// restored from a backup or copied. The op was decided on its own (applied or a conflict, never
 	// superseded); the device should sync as a new device from now on.
 	DeviceReused bool
+	// Written is the written item as it stands after a written op (for a
+	// caller who may write it); WrittenConflict the conflict it made.
+	Written         *WrittenItem
+	WrittenConflict *WrittenConflict
 }
 
 // Conflict is a stale write whose value differed from the server's.
@@ -101,6 +109,7 @@ type Change struct {
 	Answer       *Answer
 	Judgement    *Judgement
 	Conflict     *Conflict
+	Written      *WrittenItem
 	// WithdrawnCase is the reference of a case reassigned away from the
 	// pulling inspector, whose device should drop it.
 	WithdrawnCase string

@@ -26,6 +26,7 @@ type (
 	CaseRow      = framework.CaseRow
 	AnswerRow    = framework.AnswerRow
 	JudgementRow = framework.JudgementRow
+	FindingRow   = framework.FindingRow
 	RowErrors    = framework.RowErrors
 )
 
@@ -219,4 +220,42 @@ func ReadJudgements(r io.Reader) ([]JudgementRow, error) {
 		return nil, err
 	}
 	return rows, nil
+}
+
+// ReadFindings reads findings.csv: the lead's written judgements, one a
+// row — kind (summary, strength, improvement or recommendation),
+// standard_id (a strength's or improvement's standard, else empty) and
+// text. Kinds, standards and text are checked against the framework when
+// the rows are imported.
+func ReadFindings(r io.Reader) ([]FindingRow, error) {
+	var rows []FindingRow
+	err := table("findings.csv", r, []string{"kind", "text"}, func(line int, f map[string]string, errs *RowErrors) {
+		w := FindingRow{Line: line, Kind: framework.WrittenKind(strings.TrimSpace(f["kind"])), StandardID: strings.TrimSpace(f["standard_id"]), Text: f["text"]}
+		if !slices.Contains(framework.WrittenKinds(), w.Kind) {
+			errs.Add(line, "kind %q is not one of summary, strength, improvement, recommendation", clip(string(w.Kind)))
+			return
+		}
+		if w.StandardID != "" {
+			if err := framework.FieldID.CheckAs("standard_id", w.StandardID); err != nil {
+				errs.Add(line, "%v", err)
+				return
+			}
+		}
+		if err := framework.FieldWrittenText.CheckAs("text", w.Text); err != nil {
+			errs.Add(line, "%v", err)
+			return
+		}
+		rows = append(rows, w)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }

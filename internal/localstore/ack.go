@@ -120,9 +120,12 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 				}
 			}
 		}
+		if err := l.settleWritten(ctx, tx, ops, acks, inOutbox); err != nil {
+			return fmt.Errorf("acknowledge written: %w", err)
+		}
 		for _, ack := range acks {
 			op, ok := byID[ack.OpID]
-			if !ok || !inOutbox[op.ID] {
+			if !ok || !inOutbox[op.ID] || op.Written != nil { // written ops: settleWritten
 				continue
 			}
 			switch ack.Result {
@@ -153,7 +156,7 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		if fast {
 			return nil
 		}
-		settled := syncer.Settlements(ops, acks, func(id string) bool { return inOutbox[id] })
+		settled := syncer.Settlements(ops, acks, func(id string) bool { return inOutbox[id] && byID[id].Written == nil })
 		if len(settled) == 0 {
 			return nil
 		}

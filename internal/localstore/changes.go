@@ -47,6 +47,8 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 					ch.InspectionID, j.StandardID, j.Rating, j.Rationale, j.JudgedBy, j.JudgedAt.UTC().Format(time.RFC3339Nano))
 			case ch.Conflict != nil:
 				err = putLocalConflict(ctx, tx, ch.Conflict)
+			case ch.Written != nil:
+				err = putPulledWritten(ctx, tx, ch.Written)
 			case ch.WithdrawnCase != "":
 				err = withdrawLocalCase(ctx, tx, ch.InspectionID, ch.WithdrawnCase)
 			case ch.WithdrawnInspection:
@@ -77,6 +79,8 @@ func changeKind(ch framework.Change) string {
 		return "judgement " + ch.Judgement.StandardID
 	case ch.Conflict != nil:
 		return "conflict " + ch.Conflict.ID
+	case ch.Written != nil:
+		return "written item " + ch.Written.ID
 	case ch.WithdrawnCase != "":
 		return "withdrawal of case " + ch.WithdrawnCase
 	case ch.WithdrawnInspection:
@@ -106,7 +110,7 @@ func withdrawLocalCase(ctx context.Context, tx *sql.Tx, inspectionID, ref string
 // with everything of it (cases, answers, conflicts, judgements). As with a
 // withdrawn case, unsynced edits stay in the outbox to be refused and listed.
 func withdrawLocalInspection(ctx context.Context, tx *sql.Tx, inspectionID string) error {
-	for _, table := range []string{"answers", "conflicts", "cases", "judgements"} {
+	for _, table := range []string{"answers", "conflicts", "cases", "judgements", "written_items", "written_conflicts"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE inspection_id = ?`, inspectionID); err != nil {
 			return fmt.Errorf("withdraw inspection %s: %w", inspectionID, err)
 		}

@@ -172,7 +172,10 @@ ol.method li { margin-bottom: .3rem; }
 </tbody></table>
 {{end}}
 
-<h2 id="chart">% Yes by key question</h2>
+{{if .Written}}<h2 id="written">Written judgements</h2>
+{{range .Written}}<section class="written"><h3 style="font-size:1rem;margin:1rem 0 .2rem">{{.Heading}}</h3><p style="margin:0 0 .6rem;white-space:pre-wrap{{if .Summary}};font-weight:600{{end}}">{{.Text}}</p></section>
+{{end}}
+{{end}}<h2 id="chart">% Yes by key question</h2>
 <svg role="img" aria-labelledby="chart-title" width="100%" viewBox="0 0 {{.Chart.Width}} {{.Chart.Height}}" xmlns="http://www.w3.org/2000/svg">
 <title id="chart-title">Percentage of relevant cases answered Yes for each key question{{if .Rated}}, with the rating band thresholds{{end}}</title>
 {{range .Chart.Bars}}<g><text x="{{sub $.Chart.Left 8}}" y="{{add .Y 13}}" text-anchor="end">{{.Label}}</text>
@@ -246,7 +249,7 @@ func Page(w io.Writer, r *aggregate.Report, fw *framework.Framework, live *Live)
 	}
 	var tables []Table
 	for _, t := range Tables(r) {
-		if t.Name == "ratings_grid" || t.Name == "stage_shares" {
+		if t.Name == "ratings_grid" || t.Name == "stage_shares" || t.Name == "written" {
 			continue // drawn above
 		}
 		tables = append(tables, t)
@@ -256,6 +259,7 @@ func Page(w io.Writer, r *aggregate.Report, fw *framework.Framework, live *Live)
 		"Generated": r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"), "Rated": r.Rated, "Standards": r.Standards,
 		"Score": r.Score, "ScoreComplete": r.ScoreComplete, "MaxScore": r.MaxScore, "Overall": r.Overall, "Pooled": r.Pooled,
 		"Chart": keyChart(r, fw), "Tables": tables, "Method": MethodNotes(r, fw), "Bands": bands(fw), "Lowest": lowestThreshold(fw), "Live": live,
+		"Written": writtenHTML(r),
 	})
 }
 

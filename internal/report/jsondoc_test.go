@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/report"
 )
 
@@ -84,6 +85,14 @@ func TestReportJSON_MatchesTheDocumentedFields(t *testing.T) {
 	}
 	complete, _ := gwentReport(t)
 	add(complete)
+	// The lead's written judgements: the summary, a finding, a recommendation.
+	withWritten, pdu0 := gwentInput(t, true)
+	withWritten.Written = []framework.WrittenItem{
+		{ID: framework.SummaryItemID, Kind: framework.WrittenSummary, Text: "Requires improvement", Revision: 1, UpdatedBy: "lead"},
+		{ID: "s1", Kind: framework.WrittenStrength, StandardID: "P1.1", Text: "Clear vision", Revision: 1, UpdatedBy: "lead", Order: 1},
+		{ID: "r1", Kind: framework.WrittenRecommendation, Text: "Improve", Revision: 1, UpdatedBy: "lead", Order: 2},
+	}
+	add(aggregate.Compute(pdu0, withWritten))
 	// A case whose MAPPA status changed after its 2.3.3f answer was given:
 	// that answer no longer applies.
 	stale, pdu := gwentInput(t, true)

@@ -116,6 +116,8 @@ type document struct {
 		Inspectors []inspectorProgress `json:"inspectors"`
 	} `json:"completeness"`
 	NoLongerApplies []staleAnswer `json:"no_longer_applies"`
+	// Written is the lead's written judgements, absent until one is written.
+	Written *writtenDoc `json:"written,omitempty"`
 }
 
 func pct(s aggregate.Share) *int {
@@ -225,6 +227,7 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 	for _, a := range r.NoLongerApplies {
 		d.NoLongerApplies = append(d.NoLongerApplies, staleAnswer(a))
 	}
+	d.Written = writtenJSON(r)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(d)
@@ -432,6 +435,7 @@ func TerminalWith(w io.Writer, r *aggregate.Report, opts TerminalOptions) error 
 		}
 		tw.Flush()
 	}
+	terminalWritten(w, r)
 	return nil
 }
 

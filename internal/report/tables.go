@@ -221,6 +221,9 @@ func Tables(r *aggregate.Report) []Table {
 		p, _ := framework.Percent(i.Answered, i.Required)
 		ip.Rows = append(ip.Rows, []Cell{txt(i.Inspector), num(i.Cases), num(i.CasesComplete), num(i.Submitted), num(i.Answered), num(i.Required), num(p)})
 	}
+	if t, ok := writtenTable(r); ok {
+		ts = append(ts, t)
+	}
 	return append(ts, cp, ip)
 }
 

@@ -160,6 +160,10 @@ func announce(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string
 			stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'inspection', NULL, ?1, ?2`, []any{inspectionID, user}},
 			stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'judgement', NULL, standard_id, ?2 FROM judgements
 				WHERE inspection_id = ?1 ORDER BY standard_id`, []any{inspectionID, user}})
+		if framework.CanLead(role) {
+			stmts = append(stmts, stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'written', NULL, item_id, ?2
+				FROM written_items WHERE inspection_id = ?1 ORDER BY ord`, []any{inspectionID, user}})
+		}
 	}
 	// ?1 inspection, ?2 user, ?3 one case or "", ?4 whether only the user's own cases.
 	visible := `c.inspection_id = ?1 AND (?3 = '' OR c.id = ?3) AND (NOT ?4 OR c.inspector = ?2)`

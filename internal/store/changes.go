@@ -25,6 +25,9 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&max); err != nil {
 			return err
 		}
+		// Written judgements reach only those who may write them
+		// (framework.CanLead: the lead, an administrator);
+		// TestWrittenPullMatchesCanLead holds the two together.
 		// Some changes are for one user only (for_user: see announce and
 		// withdraw in cases.go). A case's withdrawal applies while its user is
 		// an inspector on the team (a lead keeps every case); to a user taken
@@ -38,6 +41,7 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 			  AND (ch.for_user IS NULL OR ch.for_user = ?1)
 			  AND (ch.kind != 'withdrawn' OR NOT ?4 AND (t.role IS NULL OR t.role = 'inspector'))
 			  AND (ch.kind != 'removed' OR (t.role IS NULL AND NOT ?4))
+			  AND (ch.kind != 'written' OR ?4 OR t.role = 'lead')
 			ORDER BY ch.seq LIMIT ?5`, u.Name, after, max, u.Admin, limit+1)
 		if err != nil {
 			return err
@@ -200,6 +204,15 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 				}
 				j.JudgedAt = sqlite.ParseTime(at)
 				ch.Judgement = &j
+			case "written":
+				it, err := writtenItem(ctx, tx, r.inspection, r.entity)
+				if err != nil {
+					return err
+				}
+				if it == nil {
+					continue
+				}
+				ch.Written = it
 			case "conflict":
 				c, err := conflictByID(ctx, tx, r.entity)
 				if err != nil {

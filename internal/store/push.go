@@ -150,6 +150,9 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u framework.User, op fram
 		return reject(op, err), nil
 	}
 	payload := syncer.Payload(u.Name, op)
+	if op.Written != nil { // a written judgement, not an answer (written.go)
+		return db.applyWritten(ctx, tx, u, op, payload, gc)
+	}
 	rec, ok := gc.acks[op.ID]
 	if ok {
 		rec.ack.Duplicate = true

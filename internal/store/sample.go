@@ -44,7 +44,10 @@ func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framew
 			if !pooled {
 				in.InspectionName = name
 				in.Cases, in.Answers = cs, as
-				in.Judgements, err = judgements(ctx, tx, id)
+				if in.Judgements, err = judgements(ctx, tx, id); err != nil {
+					return err
+				}
+				in.Written, err = writtenItems(ctx, tx, id)
 				return err
 			}
 			in.Units = append(in.Units, unit)

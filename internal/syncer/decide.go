@@ -73,35 +73,20 @@ type Facts struct {
 //     are kept for someone to resolve. Clocks play no part.
 func Decide(op framework.Op, user, value string, f Facts) (framework.Ack, error) {
 	cur := f.Current
-	if op.BaseRevision > cur.Revision || op.BaseRevision < 0 {
-		err := framework.Errorf(framework.CodeInvalid, "case %s question %s: base revision %d is not one the server issued (current %d)",
-			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision)
-		return framework.Ack{OpID: op.ID, Result: framework.OpRejected, Reason: err.Error(), Err: err}, nil
-	}
-	if sp := f.SupersededBy; sp != nil && sp.SameAnswer && sp.User == user && sp.Device == op.DeviceID {
-		// The ops arrived out of order. Only an op that named this op_id
-		// can supersede it, so a restored or copied store's new edits never
-		// are (docs/sync.md).
-		return framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: cur.Revision,
-			Reason: fmt.Sprintf("superseded by this device's later edit %s", sp.By)}, nil
-	}
-	base := op.BaseRevision
-	if base < cur.Revision && op.DeviceID != "" {
-		// A device that edits the same answer twice before syncing bases both
-		// ops on the revision it last pulled.
-		since, err := f.Since(base)
-		if err != nil {
-			return framework.Ack{}, err
-		}
-		if !slices.ContainsFunc(since, func(r Revision) bool { return !ownRevision(op, user, f.Reused, r) }) {
-			base = cur.Revision
-		}
+	out, reason, err := decideRevision(op, user, cur.Exists && cur.Value == value && cur.Note == op.Note, f)
+	if err != nil {
+		return framework.Ack{}, err
 	}
 	ack := framework.Ack{OpID: op.ID}
-	switch {
-	case cur.Exists && cur.Value == value && cur.Note == op.Note:
+	switch out {
+	case badBase:
+		err := framework.Errorf(framework.CodeInvalid, "case %s question %s: %s", op.CaseRef, op.QuestionID, reason)
+		return framework.Ack{OpID: op.ID, Result: framework.OpRejected, Reason: err.Error(), Err: err}, nil
+	case superseded:
+		return framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: cur.Revision, Reason: reason}, nil
+	case converged:
 		ack.Result, ack.Revision = framework.OpApplied, cur.Revision
-	case cur.Revision == base:
+	case applyNext:
 		ack.Result, ack.Revision = framework.OpApplied, cur.Revision+1
 		ack.Answer = &framework.Answer{CaseRef: op.CaseRef, QuestionID: op.QuestionID, Value: value, Note: op.Note,
 			Revision: cur.Revision + 1, UpdatedBy: user, DeviceID: op.DeviceID}
@@ -116,6 +101,110 @@ func Decide(op framework.Op, user, value string, f Facts) (framework.Ack, error)
 			op.CaseRef, op.QuestionID, op.BaseRevision, cur.Revision, cur.Value, ack.Conflict.ID)
 	}
 	return ack, nil
+}
+
+// outcome is what the rules decide for a write to a revisioned entity (an
+// answer, a written item).
+type outcome int
+
+const (
+	badBase     outcome = iota + 1 // a base the server never issued: refused
+	superseded                     // a later edit from the same device and user named it
+	converged                      // says what the entity already says
+	applyNext                      // on the current revision: the next one
+	conflicting                    // stale and different: both kept
+)
+
+// decideRevision is the rule Decide and DecideWritten share, in order: a
+// base the server never issued; superseded by a later edit that named the
+// op; the device's own revisions since its base do not make it stale
+// (except a reused store's, beyond the edits it names); converge; apply
+// on the current revision; else conflict. same says the op writes what
+// the entity already holds.
+func decideRevision(op framework.Op, user string, same bool, f Facts) (outcome, string, error) {
+	cur := f.Current
+	if op.BaseRevision > cur.Revision || op.BaseRevision < 0 {
+		return badBase, fmt.Sprintf("base revision %d is not one the server issued (current %d)", op.BaseRevision, cur.Revision), nil
+	}
+	if sp := f.SupersededBy; sp != nil && sp.SameAnswer && sp.User == user && sp.Device == op.DeviceID {
+		// The ops arrived out of order. Only an op that named this op_id
+		// can supersede it, so a restored or copied store's new edits never
+		// are (docs/sync.md).
+		return superseded, fmt.Sprintf("superseded by this device's later edit %s", sp.By), nil
+	}
+	base := op.BaseRevision
+	if base < cur.Revision && op.DeviceID != "" {
+		// A device that edits the same answer twice before syncing bases both
+		// ops on the revision it last pulled.
+		since, err := f.Since(base)
+		if err != nil {
+			return 0, "", err
+		}
+		if !slices.ContainsFunc(since, func(r Revision) bool { return !ownRevision(op, user, f.Reused, r) }) {
+			base = cur.Revision
+		}
+	}
+	switch {
+	case cur.Exists && same:
+		return converged, "", nil
+	case cur.Revision == base:
+		return applyNext, "", nil
+	}
+	return conflicting, "", nil
+}
+
+// DecideWritten decides an op that writes a written item (op.Written,
+// already checked against the framework and the caller's role) by the same
+// rules as an answer (decideRevision); cur is the item as it stands (nil
+// if none), and f's Current is left for this function to fill. On a
+// conflict the server keeps its text and the ack carries both, for the
+// lead to resolve: an edit on a stale base never silently overwrites.
+func DecideWritten(op framework.Op, user string, cur *framework.WrittenItem, f Facts) (framework.Ack, error) {
+	w := op.Written
+	f.Current = Current{}
+	if cur != nil {
+		f.Current = Current{Exists: true, Value: cur.Text, Note: withdrawnMark(cur.Withdrawn), Revision: cur.Revision}
+	}
+	same := cur != nil && cur.Text == w.Text && cur.Withdrawn == w.Withdrawn
+	out, reason, err := decideRevision(op, user, same, f)
+	if err != nil {
+		return framework.Ack{}, err
+	}
+	rev := f.Current.Revision
+	ack := framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: rev}
+	switch out {
+	case badBase:
+		err := framework.Errorf(framework.CodeInvalid, "written item %s: %s", w.ItemID, reason)
+		return framework.Ack{OpID: op.ID, Result: framework.OpRejected, Reason: err.Error(), Err: err}, nil
+	case superseded:
+		ack.Reason = reason
+	case converged:
+	case applyNext:
+		next := framework.WrittenItem{ID: w.ItemID, InspectionID: op.InspectionID, Kind: w.Kind, StandardID: w.StandardID,
+			Text: w.Text, Withdrawn: w.Withdrawn, Revision: rev + 1, UpdatedBy: user, DeviceID: op.DeviceID}
+		if cur != nil {
+			next.Order, next.CreatedBy, next.CreatedAt = cur.Order, cur.CreatedBy, cur.CreatedAt
+		}
+		ack.Revision, ack.Written = rev+1, &next
+	default:
+		ack.Result = framework.OpConflict
+		ack.WrittenConflict = &framework.WrittenConflict{ID: uuid.Must(uuid.NewV7()).String(), InspectionID: op.InspectionID, ItemID: w.ItemID,
+			Kind: w.Kind, StandardID: w.StandardID, BaseRevision: op.BaseRevision, ServerRevision: rev,
+			ServerText: cur.Text, ServerWithdrawn: cur.Withdrawn, ClientText: w.Text, ClientWithdrawn: w.Withdrawn,
+			ClientUser: user, ClientDevice: op.DeviceID, Status: "open"}
+		ack.Reason = fmt.Sprintf("written item %s (%s): changed on the server since revision %d (now %d); conflict %s recorded, both texts kept",
+			w.ItemID, w.Kind, op.BaseRevision, rev, ack.WrittenConflict.ID)
+	}
+	return ack, nil
+}
+
+// withdrawnMark is a written item's withdrawal as the shared rule compares
+// it (with its text): a withdrawal is a change like any other.
+func withdrawnMark(withdrawn bool) string {
+	if withdrawn {
+		return "withdrawn"
+	}
+	return ""
 }
 
 // ownRevision says whether a revision written since an op's base is one

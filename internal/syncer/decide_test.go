@@ -192,3 +192,81 @@ func TestReplay(t *testing.T) {
 		}
 	}
 }
+
+func TestDecideWritten(t *testing.T) {
+	w := func(text string) *framework.WrittenOp {
+		return &framework.WrittenOp{ItemID: framework.SummaryItemID, Kind: framework.WrittenSummary, Text: text}
+	}
+	op := func(id string, base int64, device, text string) framework.Op {
+		return framework.Op{ID: id, InspectionID: "i1", BaseRevision: base, DeviceID: device, DeviceSeq: 1, Written: w(text)}
+	}
+	cur := &framework.WrittenItem{ID: framework.SummaryItemID, Kind: framework.WrittenSummary, Text: "server text", Revision: 2, Order: 1, CreatedBy: "lead"}
+	since := func(revs ...Revision) func(int64) ([]Revision, error) {
+		return func(int64) ([]Revision, error) { return revs, nil }
+	}
+	// New item on base 0: applied as revision 1.
+	ack, err := DecideWritten(op("o1", 0, "d1", "first"), "lead", nil, Facts{})
+	if err != nil || ack.Result != framework.OpApplied || ack.Revision != 1 || ack.Written == nil || ack.Written.Text != "first" {
+		t.Fatalf("new item: %+v %v", ack, err)
+	}
+	// On the current revision: next revision, keeping order and creator.
+	ack, _ = DecideWritten(op("o2", 2, "d1", "edited"), "lead", cur, Facts{})
+	if ack.Result != framework.OpApplied || ack.Revision != 3 || ack.Written.Order != 1 || ack.Written.CreatedBy != "lead" {
+		t.Fatalf("edit on current: %+v", ack)
+	}
+	// Same text on a stale base from another device converges.
+	ack, _ = DecideWritten(op("o3", 1, "d2", "server text"), "lead", cur, Facts{Since: since(Revision{Device: "d1", User: "lead"})})
+	if ack.Result != framework.OpApplied || ack.Written != nil || ack.Revision != 2 {
+		t.Fatalf("converge: %+v", ack)
+	}
+	// Different text on a stale base written by another device: a
+	// conflict keeping both texts, never an overwrite.
+	ack, _ = DecideWritten(op("o4", 1, "d2", "mine"), "lead", cur, Facts{Since: since(Revision{Device: "d1", User: "lead"})})
+	if ack.Result != framework.OpConflict || ack.Written != nil || ack.WrittenConflict == nil ||
+		ack.WrittenConflict.ServerText != "server text" || ack.WrittenConflict.ClientText != "mine" {
+		t.Fatalf("conflict: %+v", ack)
+	}
+	// The same device's own revisions since its base do not make it stale.
+	ack, _ = DecideWritten(op("o5", 1, "d1", "again"), "lead", cur, Facts{Since: since(Revision{Device: "d1", User: "lead"})})
+	if ack.Result != framework.OpApplied || ack.Revision != 3 {
+		t.Fatalf("own revisions: %+v", ack)
+	}
+	// Withdrawing is a change of its own, even with the same text.
+	wd := op("o6", 2, "d1", "server text")
+	wd.Written.Withdrawn = true
+	ack, _ = DecideWritten(wd, "lead", cur, Facts{})
+	if ack.Result != framework.OpApplied || ack.Written == nil || !ack.Written.Withdrawn {
+		t.Fatalf("withdraw: %+v", ack)
+	}
+	// A base never issued is refused.
+	ack, _ = DecideWritten(op("o7", 9, "d1", "x"), "lead", cur, Facts{})
+	if ack.Result != framework.OpRejected || framework.ErrorCode(ack.Err) != framework.CodeInvalid {
+		t.Fatalf("bad base: %+v", ack)
+	}
+	// Superseded by the same device's later edit that named it.
+	ack, _ = DecideWritten(op("o8", 2, "d1", "older"), "lead", cur, Facts{SupersededBy: &Supersession{By: "o9", User: "lead", Device: "d1", SameAnswer: true}})
+	if ack.Result != framework.OpApplied || ack.Written != nil || ack.Reason == "" {
+		t.Fatalf("superseded: %+v", ack)
+	}
+}
+
+func TestPayloadWritten(t *testing.T) {
+	a := framework.Op{ID: "o", InspectionID: "i", Written: &framework.WrittenOp{ItemID: "x", Kind: framework.WrittenRecommendation, Text: "t"}}
+	b := a
+	bw := *a.Written
+	bw.Text = "u"
+	b.Written = &bw
+	if Payload("u", a) == Payload("u", b) {
+		t.Fatal("written text is not in the payload")
+	}
+	c := a
+	cw := *a.Written
+	cw.Withdrawn = true
+	c.Written = &cw
+	if Payload("u", a) == Payload("u", c) {
+		t.Fatal("withdrawal is not in the payload")
+	}
+	if Payload("u", framework.Op{ID: "o", InspectionID: "i"}) == Payload("u", a) {
+		t.Fatal("a written op has the payload of an empty answer op")
+	}
+}

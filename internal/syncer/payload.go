@@ -36,6 +36,16 @@ func Payload(user string, op framework.Op) int64 {
 	for _, id := range op.Supersedes {
 		field(id)
 	}
+	if w := op.Written; w != nil {
+		// Only written ops add these, so every answer op's fingerprint
+		// stays as it was recorded.
+		field("written")
+		field(w.ItemID)
+		field(string(w.Kind))
+		field(w.StandardID)
+		field(w.Text)
+		field(strconv.FormatBool(w.Withdrawn))
+	}
 	var sum [sha256.Size]byte
 	return int64(binary.BigEndian.Uint64(h.Sum(sum[:0])))
 }

@@ -52,6 +52,9 @@ func ReportToProto(r *aggregate.Report) *fieldworkv1.Report {
 		m.InspectorProgress = append(m.InspectorProgress, &fieldworkv1.InspectorProgress{Inspector: i.Inspector, Cases: int32(i.Cases),
 			Submitted: int32(i.Submitted), Answered: int32(i.Answered), Required: int32(i.Required), CasesComplete: int32(i.CasesComplete)})
 	}
+	for i := range r.Written {
+		m.Written = append(m.Written, WrittenItemToProto(&r.Written[i]))
+	}
 	for _, a := range r.NoLongerApplies {
 		m.NoLongerApplies = append(m.NoLongerApplies, &fieldworkv1.StaleAnswer{CaseRef: a.CaseRef, QuestionId: a.QuestionID, Value: a.Value})
 	}
@@ -119,6 +122,9 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 	for _, i := range m.GetInspectorProgress() {
 		r.InspectorProgress = append(r.InspectorProgress, aggregate.InspectorProgress{Inspector: i.GetInspector(), Cases: int(i.GetCases()),
 			Submitted: int(i.GetSubmitted()), Answered: int(i.GetAnswered()), Required: int(i.GetRequired()), CasesComplete: int(i.GetCasesComplete())})
+	}
+	for _, w := range m.GetWritten() {
+		r.Written = append(r.Written, *WrittenItemFromProto(w))
 	}
 	for _, a := range m.GetNoLongerApplies() {
 		r.NoLongerApplies = append(r.NoLongerApplies, aggregate.StaleAnswer{CaseRef: a.GetCaseRef(), QuestionID: a.GetQuestionId(), Value: a.GetValue()})

@@ -16,14 +16,16 @@ import (
 func OpToProto(op framework.Op) *fieldworkv1.Op {
 	return &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
 		Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
-		ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: string(op.Resolution), Supersedes: op.Supersedes}
+		ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: string(op.Resolution), Supersedes: op.Supersedes,
+		Written: writtenOpToProto(op.Written)}
 }
 
 // OpFromProto converts a pushed op.
 func OpFromProto(m *fieldworkv1.Op) framework.Op {
 	return framework.Op{ID: m.GetOpId(), InspectionID: m.GetInspectionId(), CaseRef: m.GetCaseRef(), QuestionID: m.GetQuestionId(),
 		Value: m.GetValue(), Note: m.GetNote(), BaseRevision: m.GetBaseRevision(), DeviceID: m.GetDeviceId(), DeviceSeq: m.GetDeviceSeq(),
-		ClientTime: m.GetClientTime().AsTime(), ConflictID: m.GetConflictId(), Resolution: framework.Resolution(m.GetResolution()), Supersedes: m.GetSupersedes()}
+		ClientTime: m.GetClientTime().AsTime(), ConflictID: m.GetConflictId(), Resolution: framework.Resolution(m.GetResolution()), Supersedes: m.GetSupersedes(),
+		Written: writtenOpFromProto(m.GetWritten())}
 }
 
 // AckToProto is the wire form of the ack of an op of inspection
@@ -31,7 +33,8 @@ func OpFromProto(m *fieldworkv1.Op) framework.Op {
 // reason, so the client rebuilds the same framework error.
 func AckToProto(inspectionID string, a framework.Ack) *fieldworkv1.Ack {
 	m := &fieldworkv1.Ack{OpId: a.OpID, Result: fieldworkv1.OpResult(a.Result), Duplicate: a.Duplicate, Revision: a.Revision,
-		Reason: a.Reason, Conflict: ConflictToProto(a.Conflict), DeviceReused: a.DeviceReused}
+		Reason: a.Reason, Conflict: ConflictToProto(a.Conflict), DeviceReused: a.DeviceReused,
+		Written: WrittenItemToProto(a.Written), WrittenConflict: WrittenConflictToProto(a.WrittenConflict)}
 	if a.Result == framework.OpRejected {
 		m.Code = int32(rpcerr.Code(a.Err))
 	}
@@ -44,7 +47,8 @@ func AckToProto(inspectionID string, a framework.Ack) *fieldworkv1.Ack {
 // AckFromProto converts an ack.
 func AckFromProto(m *fieldworkv1.Ack) framework.Ack {
 	a := framework.Ack{OpID: m.GetOpId(), Result: framework.OpResult(m.GetResult()), Duplicate: m.GetDuplicate(),
-		Revision: m.GetRevision(), Reason: m.GetReason(), Conflict: ConflictFromProto(m.GetConflict()), DeviceReused: m.GetDeviceReused()}
+		Revision: m.GetRevision(), Reason: m.GetReason(), Conflict: ConflictFromProto(m.GetConflict()), DeviceReused: m.GetDeviceReused(),
+		Written: WrittenItemFromProto(m.GetWritten()), WrittenConflict: WrittenConflictFromProto(m.GetWrittenConflict())}
 	if c := m.GetCurrent(); c != nil {
 		ans := AnswerFromProto(c)
 		a.Answer = &ans
@@ -72,6 +76,8 @@ func ChangeToProto(c framework.Change) *fieldworkv1.Change {
 		m.Entity = &fieldworkv1.Change_Judgement{Judgement: JudgementToProto(c.InspectionID, *c.Judgement)}
 	case c.Conflict != nil:
 		m.Entity = &fieldworkv1.Change_Conflict{Conflict: ConflictToProto(c.Conflict)}
+	case c.Written != nil:
+		m.Entity = &fieldworkv1.Change_Written{Written: WrittenItemToProto(c.Written)}
 	case c.WithdrawnCase != "" || c.WithdrawnInspection:
 		m.Entity = &fieldworkv1.Change_Withdrawal{Withdrawal: &fieldworkv1.Withdrawal{InspectionId: c.InspectionID, CaseRef: c.WithdrawnCase,
 			WholeInspection: c.WithdrawnInspection}}
@@ -98,6 +104,9 @@ func ChangeFromProto(m *fieldworkv1.Change) framework.Change {
 	case *fieldworkv1.Change_Conflict:
 		ch.Conflict = ConflictFromProto(e.Conflict)
 		ch.InspectionID = ch.Conflict.InspectionID
+	case *fieldworkv1.Change_Written:
+		ch.Written = WrittenItemFromProto(e.Written)
+		ch.InspectionID = ch.Written.InspectionID
 	case *fieldworkv1.Change_Withdrawal:
 		ch.WithdrawnCase, ch.InspectionID = e.Withdrawal.GetCaseRef(), e.Withdrawal.GetInspectionId()
 		ch.WithdrawnInspection = e.Withdrawal.GetWholeInspection()

@@ -60,6 +60,14 @@ func fixtures() []any {
 	op := framework.Op{ID: "0195f3a0-0000-7000-8000-000000000001", InspectionID: "insp-1", CaseRef: "T-1", QuestionID: "2.1.1",
 		Value: "yes", Note: "a note", BaseRevision: 3, DeviceID: "dev-a", DeviceSeq: 17, ClientTime: at.Add(4 * time.Second),
 		ConflictID: "c-1", Resolution: framework.ResolveValue, Supersedes: []string{"0195f3a0-0000-7000-8000-000000000000"}}
+	written := framework.WrittenItem{ID: "0195f3a0-0000-7000-8000-0000000000aa", InspectionID: "insp-1", Kind: framework.WrittenRecommendation,
+		StandardID: "2.1", Text: "Improve oversight", Withdrawn: true, Revision: 3, Order: 2, Number: 1, CreatedBy: "lead", CreatedAt: at,
+		UpdatedBy: "lead2", DeviceID: "dev-l", UpdatedAt: at.Add(5 * time.Second)}
+	wconflict := &framework.WrittenConflict{ID: "wc-1", InspectionID: "insp-1", ItemID: "summary", Kind: framework.WrittenSummary, StandardID: "2.1",
+		BaseRevision: 1, ServerRevision: 2, ServerText: "theirs", ServerWithdrawn: true, ClientText: "mine", ClientWithdrawn: true,
+		ClientUser: "lead", ClientDevice: "dev-l", CreatedAt: at, Status: "open", ResolvedBy: "lead2"}
+	wop := framework.Op{ID: "0195f3a0-0000-7000-8000-000000000002", InspectionID: "insp-1", BaseRevision: 1, DeviceID: "dev-l", DeviceSeq: 18,
+		ClientTime: at, Written: &framework.WrittenOp{ItemID: "summary", Kind: framework.WrittenSummary, StandardID: "2.1", Text: "judgement", Withdrawn: true}}
 	share := func(n int) aggregate.Share {
 		return aggregate.Share{Yes: n, Relevant: n + 2, Percent: 100 * n / (n + 2), HasPercent: true}
 	}
@@ -89,6 +97,7 @@ func fixtures() []any {
 		InspectorProgress: []aggregate.InspectorProgress{{Inspector: "insp.a", Cases: 5, Submitted: 2, Answered: 90, Required: 150,
 			CasesComplete: 3}},
 		NoLongerApplies: []aggregate.StaleAnswer{{CaseRef: "T-2", QuestionID: "3.1", Value: "no"}},
+		Written:         []framework.WrittenItem{written},
 	}
 	return []any{
 		inspection,
@@ -101,6 +110,10 @@ func fixtures() []any {
 			Reason: "case T-1 is locked", Conflict: conflict, Answer: &answer,
 			Err: framework.Errorf(framework.CodePrecondition, "case T-1 is locked"), DeviceReused: true}},
 		inInspection[framework.Ack]{"insp-1", framework.Ack{OpID: op.ID, Result: framework.OpApplied, Revision: 5, Answer: &answer}},
+		wop,
+		inInspection[framework.Ack]{"insp-1", framework.Ack{OpID: wop.ID, Result: framework.OpConflict, Revision: 2, Answer: &answer,
+			Written: &written, WrittenConflict: wconflict}},
+		framework.Change{Seq: 8, InspectionID: "insp-1", Written: &written},
 		framework.Change{Seq: 1, InspectionID: "insp-1", Inspection: &inspection},
 		framework.Change{Seq: 2, InspectionID: "insp-1", Case: &kase},
 		framework.Change{Seq: 3, InspectionID: "insp-1", Answer: &answer},

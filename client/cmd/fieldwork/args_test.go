@@ -23,6 +23,7 @@ var commandLines = []string{
 	"cases", "answer", "answers", "walk", "ui",
 	"sync", "status", "refused again", "refused dismiss", "conflicts", "resolve",
 	"report", "export", "evidence",
+	"finding", "recommend TEXT", "written list", "written edit", "written withdraw", "written resolve", "written dismiss",
 }
 
 // Every command parses its arguments before it does anything: a stray

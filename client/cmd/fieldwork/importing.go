@@ -15,11 +15,12 @@ func (a *app) importFiles(args []string) error {
 	cases := fs.String("cases", "", "cases.csv `file`")
 	answers := fs.String("answers", "", "answers.csv `file`")
 	judgements := fs.String("judgements", "", "judgements.csv `file`")
+	findings := fs.String("findings", "", "findings.csv `file` (written judgements: kind, standard_id, text)")
 	if err := parse(fs, args, "inspection"); err != nil {
 		return err
 	}
-	if *cases == "" && *answers == "" && *judgements == "" {
-		return errors.New("import: give at least one of --cases, --answers, --judgements")
+	if *cases == "" && *answers == "" && *judgements == "" && *findings == "" {
+		return errors.New("import: give at least one of --cases, --answers, --judgements, --findings")
 	}
 	read := func(path string) ([]byte, error) {
 		data, err := os.ReadFile(path)
@@ -45,6 +46,10 @@ func (a *app) importFiles(args []string) error {
 			{*judgements, func(data []byte) (string, error) {
 				res, err := c.ImportJudgements(ctx, *insp, data)
 				return fmt.Sprintf("judgements: %d recorded", res.Applied), err
+			}},
+			{*findings, func(data []byte) (string, error) {
+				res, err := c.ImportFindings(ctx, *insp, data)
+				return fmt.Sprintf("findings: %d recorded, %d unchanged", res.Applied, res.Unchanged), err
 			}},
 		}
 		for _, step := range steps {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -152,8 +153,21 @@ func (a *app) judge(args []string) error {
 	std := fs.String("standard", "", "judged standard `id` (e.g. P1.1)")
 	rating := fs.String("rating", "", "`rating` (e.g. Good)")
 	rationale := fs.String("rationale", "", "the evidence for the rating")
-	if err := parse(fs, args, "inspection", "standard", "rating", "rationale"); err != nil {
+	summary := fs.String("summary", "", "the summary judgement's `text` (offline; for an unrated programme the Chief Inspector's judgement)")
+	if err := parse(fs, args, "inspection"); err != nil {
 		return err
+	}
+	set := flagsSet(fs)
+	if set["summary"] {
+		if set["standard"] || set["rating"] || set["rationale"] {
+			return errors.New("judge: --summary is the written summary; it takes no --standard, --rating or --rationale")
+		}
+		return a.judgeSummary(*insp, *summary)
+	}
+	for _, n := range []string{"standard", "rating", "rationale"} {
+		if !set[n] {
+			return fmt.Errorf("fieldwork judge: --%s is required (or --summary TEXT)", n)
+		}
 	}
 	return a.call(func(ctx context.Context, c *client.Client) error {
 		j, err := c.RecordJudgement(ctx, *insp, *std, *rating, *rationale)

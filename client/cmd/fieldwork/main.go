@@ -4,7 +4,8 @@
 //
 // main.go holds the dispatch and the helpers every command shares; each
 // command group has its own file (setup.go, frameworks.go, inspections.go,
-// admin.go, importing.go, record.go, syncing.go, reports.go, ui.go). The
+// admin.go, importing.go, record.go, syncing.go, reports.go, ui.go,
+// written.go). The
 // commands reach the server and the offline store only through package
 // client.
 package main
@@ -43,8 +44,17 @@ Inspections (lead / admin, online):
   token revoke --user NAME [--token-id ID]        every token of the user unless --token-id
   inspection lock|unlock --inspection ID [--reason TEXT]
   audit --inspection ID [--case REF] [--format table|json]
-  import --inspection ID [--cases F] [--answers F] [--judgements F]
+  import --inspection ID [--cases F] [--answers F] [--judgements F] [--findings F]
   judge --inspection ID --standard ID --rating RATING --rationale TEXT
+Written judgements (lead, works offline; sent on sync):
+  judge --inspection ID --summary TEXT      the summary (unrated: the Chief Inspector's judgement)
+  finding --inspection ID --standard ID --strength TEXT | --improvement TEXT
+  recommend --inspection ID TEXT
+  written list --inspection ID [--format table|json]   numbered, with conflicts and refused edits
+  written edit --inspection ID --item summary|N|ID --text TEXT
+  written withdraw --inspection ID --item summary|N|ID   (kept in the history and audit trail)
+  written resolve --conflict ID --mine | --theirs
+  written dismiss --inspection ID --op ID
 Recording (works offline):
   cases --inspection ID
   answer --inspection ID --case REF --question QID --value yes|no|na|N [--note TEXT]
@@ -106,13 +116,15 @@ func (a *app) commands() map[string]func([]string) error {
 		"inspection lock": a.inspectionLock, "inspection unlock": a.inspectionUnlock, "audit": a.audit,
 		"submit": a.submit, "case-status": a.caseStatus,
 		"import": a.importFiles, "judge": a.judge,
+		"finding": a.finding, "recommend": a.recommend, "written list": a.writtenList, "written edit": a.writtenEdit,
+		"written withdraw": a.writtenWithdraw, "written resolve": a.writtenResolve, "written dismiss": a.writtenDismiss,
 		"cases": a.cases, "answer": a.answer, "answers": a.answers, "walk": a.walk, "ui": a.ui,
 		"sync": a.sync, "status": a.status, "refused": a.refused, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report, "export": a.export, "evidence": a.evidence,
 	}
 }
 
 // grouped are the commands that take a verb (frameworks list, team add …).
-var grouped = map[string]bool{"frameworks": true, "inspection": true, "team": true, "user": true, "token": true}
+var grouped = map[string]bool{"frameworks": true, "inspection": true, "team": true, "user": true, "token": true, "written": true}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Whatever a command prints, no control sequence from user data reaches

@@ -635,6 +635,121 @@ func (x *ImportJudgementsResponse) GetApplied() int32 {
 	return 0
 }
 
+type ImportFindingsRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	// csv is the content of findings.csv (header line first).
+	Csv           []byte `protobuf:"bytes,2,opt,name=csv,proto3" json:"csv,omitempty"`
+	DeviceId      string `protobuf:"bytes,3,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportFindingsRequest) Reset() {
+	*x = ImportFindingsRequest{}
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportFindingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportFindingsRequest) ProtoMessage() {}
+
+func (x *ImportFindingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportFindingsRequest.ProtoReflect.Descriptor instead.
+func (*ImportFindingsRequest) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ImportFindingsRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *ImportFindingsRequest) GetCsv() []byte {
+	if x != nil {
+		return x.Csv
+	}
+	return nil
+}
+
+func (x *ImportFindingsRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+type ImportFindingsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// applied counts rows that wrote an item; unchanged rows whose text was
+	// already the inspection's (the same file imported twice).
+	Applied       int32 `protobuf:"varint,1,opt,name=applied,proto3" json:"applied,omitempty"`
+	Unchanged     int32 `protobuf:"varint,2,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportFindingsResponse) Reset() {
+	*x = ImportFindingsResponse{}
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportFindingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportFindingsResponse) ProtoMessage() {}
+
+func (x *ImportFindingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportFindingsResponse.ProtoReflect.Descriptor instead.
+func (*ImportFindingsResponse) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ImportFindingsResponse) GetApplied() int32 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+func (x *ImportFindingsResponse) GetUnchanged() int32 {
+	if x != nil {
+		return x.Unchanged
+	}
+	return 0
+}
+
 type RecordJudgementRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	InspectionId  string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
@@ -648,7 +763,7 @@ type RecordJudgementRequest struct {
 
 func (x *RecordJudgementRequest) Reset() {
 	*x = RecordJudgementRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[12]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +775,7 @@ func (x *RecordJudgementRequest) String() string {
 func (*RecordJudgementRequest) ProtoMessage() {}
 
 func (x *RecordJudgementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[12]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +788,7 @@ func (x *RecordJudgementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordJudgementRequest.ProtoReflect.Descriptor instead.
 func (*RecordJudgementRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{12}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RecordJudgementRequest) GetInspectionId() string {
@@ -720,7 +835,7 @@ type RecordJudgementResponse struct {
 
 func (x *RecordJudgementResponse) Reset() {
 	*x = RecordJudgementResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[13]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -732,7 +847,7 @@ func (x *RecordJudgementResponse) String() string {
 func (*RecordJudgementResponse) ProtoMessage() {}
 
 func (x *RecordJudgementResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[13]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -745,7 +860,7 @@ func (x *RecordJudgementResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordJudgementResponse.ProtoReflect.Descriptor instead.
 func (*RecordJudgementResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{13}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RecordJudgementResponse) GetJudgement() *Judgement {
@@ -764,7 +879,7 @@ type ListCasesRequest struct {
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[14]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -776,7 +891,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[14]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -789,7 +904,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{14}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListCasesRequest) GetInspectionId() string {
@@ -808,7 +923,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[15]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -820,7 +935,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[15]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -833,7 +948,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{15}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListCasesResponse) GetCases() []*Case {
@@ -858,7 +973,7 @@ type SetCaseStatusRequest struct {
 
 func (x *SetCaseStatusRequest) Reset() {
 	*x = SetCaseStatusRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[16]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -870,7 +985,7 @@ func (x *SetCaseStatusRequest) String() string {
 func (*SetCaseStatusRequest) ProtoMessage() {}
 
 func (x *SetCaseStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[16]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -883,7 +998,7 @@ func (x *SetCaseStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCaseStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetCaseStatusRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{16}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SetCaseStatusRequest) GetInspectionId() string {
@@ -930,7 +1045,7 @@ type SetCaseStatusResponse struct {
 
 func (x *SetCaseStatusResponse) Reset() {
 	*x = SetCaseStatusResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[17]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -942,7 +1057,7 @@ func (x *SetCaseStatusResponse) String() string {
 func (*SetCaseStatusResponse) ProtoMessage() {}
 
 func (x *SetCaseStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[17]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -955,7 +1070,7 @@ func (x *SetCaseStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCaseStatusResponse.ProtoReflect.Descriptor instead.
 func (*SetCaseStatusResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{17}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SetCaseStatusResponse) GetCase() *Case {
@@ -979,7 +1094,7 @@ type SetInspectionStatusRequest struct {
 
 func (x *SetInspectionStatusRequest) Reset() {
 	*x = SetInspectionStatusRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[18]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -991,7 +1106,7 @@ func (x *SetInspectionStatusRequest) String() string {
 func (*SetInspectionStatusRequest) ProtoMessage() {}
 
 func (x *SetInspectionStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[18]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1004,7 +1119,7 @@ func (x *SetInspectionStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetInspectionStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetInspectionStatusRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{18}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SetInspectionStatusRequest) GetInspectionId() string {
@@ -1044,7 +1159,7 @@ type SetInspectionStatusResponse struct {
 
 func (x *SetInspectionStatusResponse) Reset() {
 	*x = SetInspectionStatusResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[19]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1056,7 +1171,7 @@ func (x *SetInspectionStatusResponse) String() string {
 func (*SetInspectionStatusResponse) ProtoMessage() {}
 
 func (x *SetInspectionStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[19]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1069,7 +1184,7 @@ func (x *SetInspectionStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetInspectionStatusResponse.ProtoReflect.Descriptor instead.
 func (*SetInspectionStatusResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{19}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SetInspectionStatusResponse) GetInspection() *Inspection {
@@ -1121,7 +1236,14 @@ const file_fieldwork_v1_inspection_service_proto_rawDesc = "" +
 	"\x03csv\x18\x02 \x01(\fR\x03csv\x12\x1b\n" +
 	"\tdevice_id\x18\x03 \x01(\tR\bdeviceId\"4\n" +
 	"\x18ImportJudgementsResponse\x12\x18\n" +
-	"\aapplied\x18\x01 \x01(\x05R\aapplied\"\xb1\x01\n" +
+	"\aapplied\x18\x01 \x01(\x05R\aapplied\"k\n" +
+	"\x15ImportFindingsRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x10\n" +
+	"\x03csv\x18\x02 \x01(\fR\x03csv\x12\x1b\n" +
+	"\tdevice_id\x18\x03 \x01(\tR\bdeviceId\"P\n" +
+	"\x16ImportFindingsResponse\x12\x18\n" +
+	"\aapplied\x18\x01 \x01(\x05R\aapplied\x12\x1c\n" +
+	"\tunchanged\x18\x02 \x01(\x05R\tunchanged\"\xb1\x01\n" +
 	"\x16RecordJudgementRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1f\n" +
 	"\vstandard_id\x18\x02 \x01(\tR\n" +
@@ -1151,14 +1273,15 @@ const file_fieldwork_v1_inspection_service_proto_rawDesc = "" +
 	"\x1bSetInspectionStatusResponse\x128\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x18.fieldwork.v1.InspectionR\n" +
-	"inspection2\xb5\a\n" +
+	"inspection2\x92\b\n" +
 	"\x11InspectionService\x12a\n" +
 	"\x10CreateInspection\x12%.fieldwork.v1.CreateInspectionRequest\x1a&.fieldwork.v1.CreateInspectionResponse\x12X\n" +
 	"\rGetInspection\x12\".fieldwork.v1.GetInspectionRequest\x1a#.fieldwork.v1.GetInspectionResponse\x12^\n" +
 	"\x0fListInspections\x12$.fieldwork.v1.ListInspectionsRequest\x1a%.fieldwork.v1.ListInspectionsResponse\x12R\n" +
 	"\vImportCases\x12 .fieldwork.v1.ImportCasesRequest\x1a!.fieldwork.v1.ImportCasesResponse\x12X\n" +
 	"\rImportAnswers\x12\".fieldwork.v1.ImportAnswersRequest\x1a#.fieldwork.v1.ImportAnswersResponse\x12a\n" +
-	"\x10ImportJudgements\x12%.fieldwork.v1.ImportJudgementsRequest\x1a&.fieldwork.v1.ImportJudgementsResponse\x12^\n" +
+	"\x10ImportJudgements\x12%.fieldwork.v1.ImportJudgementsRequest\x1a&.fieldwork.v1.ImportJudgementsResponse\x12[\n" +
+	"\x0eImportFindings\x12#.fieldwork.v1.ImportFindingsRequest\x1a$.fieldwork.v1.ImportFindingsResponse\x12^\n" +
 	"\x0fRecordJudgement\x12$.fieldwork.v1.RecordJudgementRequest\x1a%.fieldwork.v1.RecordJudgementResponse\x12L\n" +
 	"\tListCases\x12\x1e.fieldwork.v1.ListCasesRequest\x1a\x1f.fieldwork.v1.ListCasesResponse\x12X\n" +
 	"\rSetCaseStatus\x12\".fieldwork.v1.SetCaseStatusRequest\x1a#.fieldwork.v1.SetCaseStatusResponse\x12j\n" +
@@ -1177,7 +1300,7 @@ func file_fieldwork_v1_inspection_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_inspection_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_inspection_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_fieldwork_v1_inspection_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_fieldwork_v1_inspection_service_proto_goTypes = []any{
 	(*CreateInspectionRequest)(nil),     // 0: fieldwork.v1.CreateInspectionRequest
 	(*CreateInspectionResponse)(nil),    // 1: fieldwork.v1.CreateInspectionResponse
@@ -1191,48 +1314,52 @@ var file_fieldwork_v1_inspection_service_proto_goTypes = []any{
 	(*ImportAnswersResponse)(nil),       // 9: fieldwork.v1.ImportAnswersResponse
 	(*ImportJudgementsRequest)(nil),     // 10: fieldwork.v1.ImportJudgementsRequest
 	(*ImportJudgementsResponse)(nil),    // 11: fieldwork.v1.ImportJudgementsResponse
-	(*RecordJudgementRequest)(nil),      // 12: fieldwork.v1.RecordJudgementRequest
-	(*RecordJudgementResponse)(nil),     // 13: fieldwork.v1.RecordJudgementResponse
-	(*ListCasesRequest)(nil),            // 14: fieldwork.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),           // 15: fieldwork.v1.ListCasesResponse
-	(*SetCaseStatusRequest)(nil),        // 16: fieldwork.v1.SetCaseStatusRequest
-	(*SetCaseStatusResponse)(nil),       // 17: fieldwork.v1.SetCaseStatusResponse
-	(*SetInspectionStatusRequest)(nil),  // 18: fieldwork.v1.SetInspectionStatusRequest
-	(*SetInspectionStatusResponse)(nil), // 19: fieldwork.v1.SetInspectionStatusResponse
-	(*Inspection)(nil),                  // 20: fieldwork.v1.Inspection
-	(*Judgement)(nil),                   // 21: fieldwork.v1.Judgement
-	(*Case)(nil),                        // 22: fieldwork.v1.Case
+	(*ImportFindingsRequest)(nil),       // 12: fieldwork.v1.ImportFindingsRequest
+	(*ImportFindingsResponse)(nil),      // 13: fieldwork.v1.ImportFindingsResponse
+	(*RecordJudgementRequest)(nil),      // 14: fieldwork.v1.RecordJudgementRequest
+	(*RecordJudgementResponse)(nil),     // 15: fieldwork.v1.RecordJudgementResponse
+	(*ListCasesRequest)(nil),            // 16: fieldwork.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),           // 17: fieldwork.v1.ListCasesResponse
+	(*SetCaseStatusRequest)(nil),        // 18: fieldwork.v1.SetCaseStatusRequest
+	(*SetCaseStatusResponse)(nil),       // 19: fieldwork.v1.SetCaseStatusResponse
+	(*SetInspectionStatusRequest)(nil),  // 20: fieldwork.v1.SetInspectionStatusRequest
+	(*SetInspectionStatusResponse)(nil), // 21: fieldwork.v1.SetInspectionStatusResponse
+	(*Inspection)(nil),                  // 22: fieldwork.v1.Inspection
+	(*Judgement)(nil),                   // 23: fieldwork.v1.Judgement
+	(*Case)(nil),                        // 24: fieldwork.v1.Case
 }
 var file_fieldwork_v1_inspection_service_proto_depIdxs = []int32{
-	20, // 0: fieldwork.v1.CreateInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
-	20, // 1: fieldwork.v1.GetInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
-	20, // 2: fieldwork.v1.ListInspectionsResponse.inspections:type_name -> fieldwork.v1.Inspection
-	21, // 3: fieldwork.v1.RecordJudgementResponse.judgement:type_name -> fieldwork.v1.Judgement
-	22, // 4: fieldwork.v1.ListCasesResponse.cases:type_name -> fieldwork.v1.Case
-	22, // 5: fieldwork.v1.SetCaseStatusResponse.case:type_name -> fieldwork.v1.Case
-	20, // 6: fieldwork.v1.SetInspectionStatusResponse.inspection:type_name -> fieldwork.v1.Inspection
+	22, // 0: fieldwork.v1.CreateInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
+	22, // 1: fieldwork.v1.GetInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
+	22, // 2: fieldwork.v1.ListInspectionsResponse.inspections:type_name -> fieldwork.v1.Inspection
+	23, // 3: fieldwork.v1.RecordJudgementResponse.judgement:type_name -> fieldwork.v1.Judgement
+	24, // 4: fieldwork.v1.ListCasesResponse.cases:type_name -> fieldwork.v1.Case
+	24, // 5: fieldwork.v1.SetCaseStatusResponse.case:type_name -> fieldwork.v1.Case
+	22, // 6: fieldwork.v1.SetInspectionStatusResponse.inspection:type_name -> fieldwork.v1.Inspection
 	0,  // 7: fieldwork.v1.InspectionService.CreateInspection:input_type -> fieldwork.v1.CreateInspectionRequest
 	2,  // 8: fieldwork.v1.InspectionService.GetInspection:input_type -> fieldwork.v1.GetInspectionRequest
 	4,  // 9: fieldwork.v1.InspectionService.ListInspections:input_type -> fieldwork.v1.ListInspectionsRequest
 	6,  // 10: fieldwork.v1.InspectionService.ImportCases:input_type -> fieldwork.v1.ImportCasesRequest
 	8,  // 11: fieldwork.v1.InspectionService.ImportAnswers:input_type -> fieldwork.v1.ImportAnswersRequest
 	10, // 12: fieldwork.v1.InspectionService.ImportJudgements:input_type -> fieldwork.v1.ImportJudgementsRequest
-	12, // 13: fieldwork.v1.InspectionService.RecordJudgement:input_type -> fieldwork.v1.RecordJudgementRequest
-	14, // 14: fieldwork.v1.InspectionService.ListCases:input_type -> fieldwork.v1.ListCasesRequest
-	16, // 15: fieldwork.v1.InspectionService.SetCaseStatus:input_type -> fieldwork.v1.SetCaseStatusRequest
-	18, // 16: fieldwork.v1.InspectionService.SetInspectionStatus:input_type -> fieldwork.v1.SetInspectionStatusRequest
-	1,  // 17: fieldwork.v1.InspectionService.CreateInspection:output_type -> fieldwork.v1.CreateInspectionResponse
-	3,  // 18: fieldwork.v1.InspectionService.GetInspection:output_type -> fieldwork.v1.GetInspectionResponse
-	5,  // 19: fieldwork.v1.InspectionService.ListInspections:output_type -> fieldwork.v1.ListInspectionsResponse
-	7,  // 20: fieldwork.v1.InspectionService.ImportCases:output_type -> fieldwork.v1.ImportCasesResponse
-	9,  // 21: fieldwork.v1.InspectionService.ImportAnswers:output_type -> fieldwork.v1.ImportAnswersResponse
-	11, // 22: fieldwork.v1.InspectionService.ImportJudgements:output_type -> fieldwork.v1.ImportJudgementsResponse
-	13, // 23: fieldwork.v1.InspectionService.RecordJudgement:output_type -> fieldwork.v1.RecordJudgementResponse
-	15, // 24: fieldwork.v1.InspectionService.ListCases:output_type -> fieldwork.v1.ListCasesResponse
-	17, // 25: fieldwork.v1.InspectionService.SetCaseStatus:output_type -> fieldwork.v1.SetCaseStatusResponse
-	19, // 26: fieldwork.v1.InspectionService.SetInspectionStatus:output_type -> fieldwork.v1.SetInspectionStatusResponse
-	17, // [17:27] is the sub-list for method output_type
-	7,  // [7:17] is the sub-list for method input_type
+	12, // 13: fieldwork.v1.InspectionService.ImportFindings:input_type -> fieldwork.v1.ImportFindingsRequest
+	14, // 14: fieldwork.v1.InspectionService.RecordJudgement:input_type -> fieldwork.v1.RecordJudgementRequest
+	16, // 15: fieldwork.v1.InspectionService.ListCases:input_type -> fieldwork.v1.ListCasesRequest
+	18, // 16: fieldwork.v1.InspectionService.SetCaseStatus:input_type -> fieldwork.v1.SetCaseStatusRequest
+	20, // 17: fieldwork.v1.InspectionService.SetInspectionStatus:input_type -> fieldwork.v1.SetInspectionStatusRequest
+	1,  // 18: fieldwork.v1.InspectionService.CreateInspection:output_type -> fieldwork.v1.CreateInspectionResponse
+	3,  // 19: fieldwork.v1.InspectionService.GetInspection:output_type -> fieldwork.v1.GetInspectionResponse
+	5,  // 20: fieldwork.v1.InspectionService.ListInspections:output_type -> fieldwork.v1.ListInspectionsResponse
+	7,  // 21: fieldwork.v1.InspectionService.ImportCases:output_type -> fieldwork.v1.ImportCasesResponse
+	9,  // 22: fieldwork.v1.InspectionService.ImportAnswers:output_type -> fieldwork.v1.ImportAnswersResponse
+	11, // 23: fieldwork.v1.InspectionService.ImportJudgements:output_type -> fieldwork.v1.ImportJudgementsResponse
+	13, // 24: fieldwork.v1.InspectionService.ImportFindings:output_type -> fieldwork.v1.ImportFindingsResponse
+	15, // 25: fieldwork.v1.InspectionService.RecordJudgement:output_type -> fieldwork.v1.RecordJudgementResponse
+	17, // 26: fieldwork.v1.InspectionService.ListCases:output_type -> fieldwork.v1.ListCasesResponse
+	19, // 27: fieldwork.v1.InspectionService.SetCaseStatus:output_type -> fieldwork.v1.SetCaseStatusResponse
+	21, // 28: fieldwork.v1.InspectionService.SetInspectionStatus:output_type -> fieldwork.v1.SetInspectionStatusResponse
+	18, // [18:29] is the sub-list for method output_type
+	7,  // [7:18] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -1250,7 +1377,7 @@ func file_fieldwork_v1_inspection_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_inspection_service_proto_rawDesc), len(file_fieldwork_v1_inspection_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	InspectionService_ImportCases_FullMethodName         = "/fieldwork.v1.InspectionService/ImportCases"
 	InspectionService_ImportAnswers_FullMethodName       = "/fieldwork.v1.InspectionService/ImportAnswers"
 	InspectionService_ImportJudgements_FullMethodName    = "/fieldwork.v1.InspectionService/ImportJudgements"
+	InspectionService_ImportFindings_FullMethodName      = "/fieldwork.v1.InspectionService/ImportFindings"
 	InspectionService_RecordJudgement_FullMethodName     = "/fieldwork.v1.InspectionService/RecordJudgement"
 	InspectionService_ListCases_FullMethodName           = "/fieldwork.v1.InspectionService/ListCases"
 	InspectionService_SetCaseStatus_FullMethodName       = "/fieldwork.v1.InspectionService/SetCaseStatus"
@@ -49,6 +50,9 @@ type InspectionServiceClient interface {
 	ImportAnswers(ctx context.Context, in *ImportAnswersRequest, opts ...grpc.CallOption) (*ImportAnswersResponse, error)
 	// ImportJudgements loads judgements.csv; the whole file is applied or nothing is.
 	ImportJudgements(ctx context.Context, in *ImportJudgementsRequest, opts ...grpc.CallOption) (*ImportJudgementsResponse, error)
+	// ImportFindings loads findings.csv (the lead's written judgements); the
+	// whole file is applied or nothing is.
+	ImportFindings(ctx context.Context, in *ImportFindingsRequest, opts ...grpc.CallOption) (*ImportFindingsResponse, error)
 	// RecordJudgement records the lead inspector's rating of one judged standard.
 	RecordJudgement(ctx context.Context, in *RecordJudgementRequest, opts ...grpc.CallOption) (*RecordJudgementResponse, error)
 	// ListCases returns the cases of an inspection the caller may see.
@@ -131,6 +135,16 @@ func (c *inspectionServiceClient) ImportJudgements(ctx context.Context, in *Impo
 	return out, nil
 }
 
+func (c *inspectionServiceClient) ImportFindings(ctx context.Context, in *ImportFindingsRequest, opts ...grpc.CallOption) (*ImportFindingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportFindingsResponse)
+	err := c.cc.Invoke(ctx, InspectionService_ImportFindings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *inspectionServiceClient) RecordJudgement(ctx context.Context, in *RecordJudgementRequest, opts ...grpc.CallOption) (*RecordJudgementResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecordJudgementResponse)
@@ -189,6 +203,9 @@ type InspectionServiceServer interface {
 	ImportAnswers(context.Context, *ImportAnswersRequest) (*ImportAnswersResponse, error)
 	// ImportJudgements loads judgements.csv; the whole file is applied or nothing is.
 	ImportJudgements(context.Context, *ImportJudgementsRequest) (*ImportJudgementsResponse, error)
+	// ImportFindings loads findings.csv (the lead's written judgements); the
+	// whole file is applied or nothing is.
+	ImportFindings(context.Context, *ImportFindingsRequest) (*ImportFindingsResponse, error)
 	// RecordJudgement records the lead inspector's rating of one judged standard.
 	RecordJudgement(context.Context, *RecordJudgementRequest) (*RecordJudgementResponse, error)
 	// ListCases returns the cases of an inspection the caller may see.
@@ -228,6 +245,9 @@ func (UnimplementedInspectionServiceServer) ImportAnswers(context.Context, *Impo
 }
 func (UnimplementedInspectionServiceServer) ImportJudgements(context.Context, *ImportJudgementsRequest) (*ImportJudgementsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ImportJudgements not implemented")
+}
+func (UnimplementedInspectionServiceServer) ImportFindings(context.Context, *ImportFindingsRequest) (*ImportFindingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportFindings not implemented")
 }
 func (UnimplementedInspectionServiceServer) RecordJudgement(context.Context, *RecordJudgementRequest) (*RecordJudgementResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordJudgement not implemented")
@@ -370,6 +390,24 @@ func _InspectionService_ImportJudgements_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _InspectionService_ImportFindings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportFindingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(InspectionServiceServer).ImportFindings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: InspectionService_ImportFindings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(InspectionServiceServer).ImportFindings(ctx, req.(*ImportFindingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _InspectionService_RecordJudgement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RecordJudgementRequest)
 	if err := dec(in); err != nil {
@@ -472,6 +510,10 @@ var InspectionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ImportJudgements",
 			Handler:    _InspectionService_ImportJudgements_Handler,
+		},
+		{
+			MethodName: "ImportFindings",
+			Handler:    _InspectionService_ImportFindings_Handler,
 		},
 		{
 			MethodName: "RecordJudgement",

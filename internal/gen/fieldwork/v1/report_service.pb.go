@@ -1230,6 +1230,10 @@ type Report struct {
 	// score_complete: a rated framework's every standard has a rating, so
 	// score is the score and overall is set; until then score is provisional.
 	ScoreComplete bool `protobuf:"varint,24,opt,name=score_complete,json=scoreComplete,proto3" json:"score_complete,omitempty"`
+	// written is the lead's written judgements in report order (the summary,
+	// each standard's strengths and areas for improvement, the numbered
+	// recommendations), withdrawn ones left out; empty in pooled reports.
+	Written       []*WrittenItem `protobuf:"bytes,25,rep,name=written,proto3" json:"written,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1432,6 +1436,13 @@ func (x *Report) GetScoreComplete() bool {
 	return false
 }
 
+func (x *Report) GetWritten() []*WrittenItem {
+	if x != nil {
+		return x.Written
+	}
+	return nil
+}
+
 // StaleAnswer is an answer whose question no longer applies to its case
 // (its attributes changed after it was given): kept, but counted in no
 // figure until it is changed to na or the case applies again.
@@ -1543,7 +1554,7 @@ var File_fieldwork_v1_report_service_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\n" +
-	"!fieldwork/v1/report_service.proto\x12\ffieldwork.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x02\n" +
+	"!fieldwork/v1/report_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x02\n" +
 	"\x13ListEvidenceRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1f\n" +
 	"\vquestion_id\x18\x02 \x01(\tR\n" +
@@ -1660,7 +1671,7 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"cases_down\x18\x11 \x01(\x05R\tcasesDown\x12\x17\n" +
 	"\adown_to\x18\x12 \x01(\tR\x06downTo\x12\x1d\n" +
 	"\n" +
-	"has_points\x18\x13 \x01(\bR\thasPoints\"\x97\b\n" +
+	"has_points\x18\x13 \x01(\bR\thasPoints\"\xcc\b\n" +
 	"\x06Report\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
 	"\x0finspection_name\x18\x02 \x01(\tR\x0einspectionName\x12!\n" +
@@ -1689,7 +1700,8 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\rcase_progress\x18\x15 \x03(\v2\x1a.fieldwork.v1.CaseProgressR\fcaseProgress\x12N\n" +
 	"\x12inspector_progress\x18\x16 \x03(\v2\x1f.fieldwork.v1.InspectorProgressR\x11inspectorProgress\x12E\n" +
 	"\x11no_longer_applies\x18\x17 \x03(\v2\x19.fieldwork.v1.StaleAnswerR\x0fnoLongerApplies\x12%\n" +
-	"\x0escore_complete\x18\x18 \x01(\bR\rscoreComplete\"_\n" +
+	"\x0escore_complete\x18\x18 \x01(\bR\rscoreComplete\x123\n" +
+	"\awritten\x18\x19 \x03(\v2\x19.fieldwork.v1.WrittenItemR\awritten\"_\n" +
 	"\vStaleAnswer\x12\x19\n" +
 	"\bcase_ref\x18\x01 \x01(\tR\acaseRef\x12\x1f\n" +
 	"\vquestion_id\x18\x02 \x01(\tR\n" +
@@ -1735,6 +1747,7 @@ var file_fieldwork_v1_report_service_proto_goTypes = []any{
 	nil,                           // 16: fieldwork.v1.ListEvidenceRequest.WhereEntry
 	nil,                           // 17: fieldwork.v1.QuestionFigure.DistributionEntry
 	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*WrittenItem)(nil),           // 19: fieldwork.v1.WrittenItem
 }
 var file_fieldwork_v1_report_service_proto_depIdxs = []int32{
 	16, // 0: fieldwork.v1.ListEvidenceRequest.where:type_name -> fieldwork.v1.ListEvidenceRequest.WhereEntry
@@ -1752,16 +1765,17 @@ var file_fieldwork_v1_report_service_proto_depIdxs = []int32{
 	9,  // 12: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
 	10, // 13: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
 	14, // 14: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
-	13, // 15: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
-	3,  // 16: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
-	0,  // 17: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
-	15, // 18: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
-	2,  // 19: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
-	18, // [18:20] is the sub-list for method output_type
-	16, // [16:18] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	19, // 15: fieldwork.v1.Report.written:type_name -> fieldwork.v1.WrittenItem
+	13, // 16: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
+	3,  // 17: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
+	0,  // 18: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
+	15, // 19: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
+	2,  // 20: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
+	19, // [19:21] is the sub-list for method output_type
+	17, // [17:19] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_report_service_proto_init() }
@@ -1769,6 +1783,7 @@ func file_fieldwork_v1_report_service_proto_init() {
 	if File_fieldwork_v1_report_service_proto != nil {
 		return
 	}
+	file_fieldwork_v1_types_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

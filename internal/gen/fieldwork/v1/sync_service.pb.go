@@ -203,7 +203,12 @@ type Op struct {
 	// Once this op is applied, each of them that arrives later is applied
 	// as superseded (nothing written); no other op is ever superseded, so
 	// a restored or copied store's new edits are applied or conflict.
-	Supersedes    []string `protobuf:"bytes,13,rep,name=supersedes,proto3" json:"supersedes,omitempty"`
+	Supersedes []string `protobuf:"bytes,13,rep,name=supersedes,proto3" json:"supersedes,omitempty"`
+	// written, when set, makes the op a write of a written item instead of
+	// an answer (case_ref, question_id, value and note are then empty):
+	// base_revision, supersedes and conflict_id are the item's. Only the
+	// inspection's lead (or an administrator) may write one.
+	Written       *WrittenOp `protobuf:"bytes,14,opt,name=written,proto3" json:"written,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -329,6 +334,94 @@ func (x *Op) GetSupersedes() []string {
 	return nil
 }
 
+func (x *Op) GetWritten() *WrittenOp {
+	if x != nil {
+		return x.Written
+	}
+	return nil
+}
+
+// WrittenOp is the whole written item an op writes.
+type WrittenOp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// item_id is "summary" for the summary, else a UUID made by the device.
+	ItemId string `protobuf:"bytes,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	// kind is summary, strength, improvement or recommendation; an item
+	// keeps its kind and standard.
+	Kind       string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	StandardId string `protobuf:"bytes,3,opt,name=standard_id,json=standardId,proto3" json:"standard_id,omitempty"`
+	Text       string `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
+	// withdrawn withdraws the item (kept in history, in no report).
+	Withdrawn     bool `protobuf:"varint,5,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WrittenOp) Reset() {
+	*x = WrittenOp{}
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WrittenOp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WrittenOp) ProtoMessage() {}
+
+func (x *WrittenOp) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WrittenOp.ProtoReflect.Descriptor instead.
+func (*WrittenOp) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *WrittenOp) GetItemId() string {
+	if x != nil {
+		return x.ItemId
+	}
+	return ""
+}
+
+func (x *WrittenOp) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *WrittenOp) GetStandardId() string {
+	if x != nil {
+		return x.StandardId
+	}
+	return ""
+}
+
+func (x *WrittenOp) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *WrittenOp) GetWithdrawn() bool {
+	if x != nil {
+		return x.Withdrawn
+	}
+	return false
+}
+
 // Ack acknowledges one op.
 type Ack struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -354,14 +447,18 @@ type Ack struct {
 	// was restored from a backup or copied to another laptop. The op was decided on its own (applied or a
 	// conflict, never superseded, and the device's other writes not counted
 	// as seen); the client should take a new device_id for its next edits.
-	DeviceReused  bool `protobuf:"varint,9,opt,name=device_reused,json=deviceReused,proto3" json:"device_reused,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DeviceReused bool `protobuf:"varint,9,opt,name=device_reused,json=deviceReused,proto3" json:"device_reused,omitempty"`
+	// written is the written item as it stands after a written op, for a
+	// caller who may write it; written_conflict the conflict the op made.
+	Written         *WrittenItem     `protobuf:"bytes,10,opt,name=written,proto3" json:"written,omitempty"`
+	WrittenConflict *WrittenConflict `protobuf:"bytes,11,opt,name=written_conflict,json=writtenConflict,proto3" json:"written_conflict,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +470,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +483,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{3}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Ack) GetOpId() string {
@@ -452,6 +549,20 @@ func (x *Ack) GetDeviceReused() bool {
 	return false
 }
 
+func (x *Ack) GetWritten() *WrittenItem {
+	if x != nil {
+		return x.Written
+	}
+	return nil
+}
+
+func (x *Ack) GetWrittenConflict() *WrittenConflict {
+	if x != nil {
+		return x.WrittenConflict
+	}
+	return nil
+}
+
 type PushRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Ops           []*Op                  `protobuf:"bytes,1,rep,name=ops,proto3" json:"ops,omitempty"`
@@ -461,7 +572,7 @@ type PushRequest struct {
 
 func (x *PushRequest) Reset() {
 	*x = PushRequest{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -473,7 +584,7 @@ func (x *PushRequest) String() string {
 func (*PushRequest) ProtoMessage() {}
 
 func (x *PushRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -486,7 +597,7 @@ func (x *PushRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushRequest.ProtoReflect.Descriptor instead.
 func (*PushRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{4}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PushRequest) GetOps() []*Op {
@@ -505,7 +616,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -517,7 +628,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -530,7 +641,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{5}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PushResponse) GetAcks() []*Ack {
@@ -552,7 +663,7 @@ type PullRequest struct {
 
 func (x *PullRequest) Reset() {
 	*x = PullRequest{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -564,7 +675,7 @@ func (x *PullRequest) String() string {
 func (*PullRequest) ProtoMessage() {}
 
 func (x *PullRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -577,7 +688,7 @@ func (x *PullRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
 func (*PullRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{6}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PullRequest) GetAfter() int64 {
@@ -606,6 +717,7 @@ type Change struct {
 	//	*Change_Judgement
 	//	*Change_Conflict
 	//	*Change_Withdrawal
+	//	*Change_Written
 	Entity        isChange_Entity `protobuf_oneof:"entity"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -613,7 +725,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -625,7 +737,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -638,7 +750,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{7}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Change) GetSeq() int64 {
@@ -709,6 +821,15 @@ func (x *Change) GetWithdrawal() *Withdrawal {
 	return nil
 }
 
+func (x *Change) GetWritten() *WrittenItem {
+	if x != nil {
+		if x, ok := x.Entity.(*Change_Written); ok {
+			return x.Written
+		}
+	}
+	return nil
+}
+
 type isChange_Entity interface {
 	isChange_Entity()
 }
@@ -737,6 +858,12 @@ type Change_Withdrawal struct {
 	Withdrawal *Withdrawal `protobuf:"bytes,7,opt,name=withdrawal,proto3,oneof"`
 }
 
+type Change_Written struct {
+	// written reaches the devices of those who may write written items
+	// (the inspection's lead, administrators).
+	Written *WrittenItem `protobuf:"bytes,8,opt,name=written,proto3,oneof"`
+}
+
 func (*Change_Inspection) isChange_Entity() {}
 
 func (*Change_Case) isChange_Entity() {}
@@ -748,6 +875,8 @@ func (*Change_Judgement) isChange_Entity() {}
 func (*Change_Conflict) isChange_Entity() {}
 
 func (*Change_Withdrawal) isChange_Entity() {}
+
+func (*Change_Written) isChange_Entity() {}
 
 // Withdrawal tells an inspector's device that a case is no longer theirs
 // (it was reassigned): the device drops the case and its synced answers.
@@ -764,7 +893,7 @@ type Withdrawal struct {
 
 func (x *Withdrawal) Reset() {
 	*x = Withdrawal{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -776,7 +905,7 @@ func (x *Withdrawal) String() string {
 func (*Withdrawal) ProtoMessage() {}
 
 func (x *Withdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -789,7 +918,7 @@ func (x *Withdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
 func (*Withdrawal) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{8}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Withdrawal) GetInspectionId() string {
@@ -826,7 +955,7 @@ type PullResponse struct {
 
 func (x *PullResponse) Reset() {
 	*x = PullResponse{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -838,7 +967,7 @@ func (x *PullResponse) String() string {
 func (*PullResponse) ProtoMessage() {}
 
 func (x *PullResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -851,7 +980,7 @@ func (x *PullResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullResponse.ProtoReflect.Descriptor instead.
 func (*PullResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{9}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PullResponse) GetChanges() []*Change {
@@ -884,7 +1013,7 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\x06op_ids\x18\x01 \x03(\tR\x05opIds\x12\x1b\n" +
 	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"7\n" +
 	"\x17DismissRefusalsResponse\x12\x1c\n" +
-	"\tdismissed\x18\x01 \x01(\x05R\tdismissed\"\xa3\x03\n" +
+	"\tdismissed\x18\x01 \x01(\x05R\tdismissed\"\xd6\x03\n" +
 	"\x02Op\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12#\n" +
 	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x19\n" +
@@ -907,7 +1036,15 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"resolution\x12\x1e\n" +
 	"\n" +
 	"supersedes\x18\r \x03(\tR\n" +
-	"supersedes\"\xb9\x02\n" +
+	"supersedes\x121\n" +
+	"\awritten\x18\x0e \x01(\v2\x17.fieldwork.v1.WrittenOpR\awritten\"\x8b\x01\n" +
+	"\tWrittenOp\x12\x17\n" +
+	"\aitem_id\x18\x01 \x01(\tR\x06itemId\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1f\n" +
+	"\vstandard_id\x18\x03 \x01(\tR\n" +
+	"standardId\x12\x12\n" +
+	"\x04text\x18\x04 \x01(\tR\x04text\x12\x1c\n" +
+	"\twithdrawn\x18\x05 \x01(\bR\twithdrawn\"\xb8\x03\n" +
 	"\x03Ack\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12.\n" +
 	"\x06result\x18\x02 \x01(\x0e2\x16.fieldwork.v1.OpResultR\x06result\x12\x1c\n" +
@@ -917,14 +1054,17 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\bconflict\x18\x06 \x01(\v2\x16.fieldwork.v1.ConflictR\bconflict\x12.\n" +
 	"\acurrent\x18\a \x01(\v2\x14.fieldwork.v1.AnswerR\acurrent\x12\x12\n" +
 	"\x04code\x18\b \x01(\x05R\x04code\x12#\n" +
-	"\rdevice_reused\x18\t \x01(\bR\fdeviceReused\"1\n" +
+	"\rdevice_reused\x18\t \x01(\bR\fdeviceReused\x123\n" +
+	"\awritten\x18\n" +
+	" \x01(\v2\x19.fieldwork.v1.WrittenItemR\awritten\x12H\n" +
+	"\x10written_conflict\x18\v \x01(\v2\x1d.fieldwork.v1.WrittenConflictR\x0fwrittenConflict\"1\n" +
 	"\vPushRequest\x12\"\n" +
 	"\x03ops\x18\x01 \x03(\v2\x10.fieldwork.v1.OpR\x03ops\"5\n" +
 	"\fPushResponse\x12%\n" +
 	"\x04acks\x18\x01 \x03(\v2\x11.fieldwork.v1.AckR\x04acks\"@\n" +
 	"\vPullRequest\x12\x14\n" +
 	"\x05after\x18\x01 \x01(\x03R\x05after\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"\xe5\x02\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"\x9c\x03\n" +
 	"\x06Change\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12:\n" +
 	"\n" +
@@ -936,7 +1076,8 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\bconflict\x18\x06 \x01(\v2\x16.fieldwork.v1.ConflictH\x00R\bconflict\x12:\n" +
 	"\n" +
 	"withdrawal\x18\a \x01(\v2\x18.fieldwork.v1.WithdrawalH\x00R\n" +
-	"withdrawalB\b\n" +
+	"withdrawal\x125\n" +
+	"\awritten\x18\b \x01(\v2\x19.fieldwork.v1.WrittenItemH\x00R\awrittenB\b\n" +
 	"\x06entity\"w\n" +
 	"\n" +
 	"Withdrawal\x12#\n" +
@@ -971,51 +1112,58 @@ func file_fieldwork_v1_sync_service_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldwork_v1_sync_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fieldwork_v1_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_fieldwork_v1_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_fieldwork_v1_sync_service_proto_goTypes = []any{
 	(OpResult)(0),                   // 0: fieldwork.v1.OpResult
 	(*DismissRefusalsRequest)(nil),  // 1: fieldwork.v1.DismissRefusalsRequest
 	(*DismissRefusalsResponse)(nil), // 2: fieldwork.v1.DismissRefusalsResponse
 	(*Op)(nil),                      // 3: fieldwork.v1.Op
-	(*Ack)(nil),                     // 4: fieldwork.v1.Ack
-	(*PushRequest)(nil),             // 5: fieldwork.v1.PushRequest
-	(*PushResponse)(nil),            // 6: fieldwork.v1.PushResponse
-	(*PullRequest)(nil),             // 7: fieldwork.v1.PullRequest
-	(*Change)(nil),                  // 8: fieldwork.v1.Change
-	(*Withdrawal)(nil),              // 9: fieldwork.v1.Withdrawal
-	(*PullResponse)(nil),            // 10: fieldwork.v1.PullResponse
-	(*timestamppb.Timestamp)(nil),   // 11: google.protobuf.Timestamp
-	(*Conflict)(nil),                // 12: fieldwork.v1.Conflict
-	(*Answer)(nil),                  // 13: fieldwork.v1.Answer
-	(*Inspection)(nil),              // 14: fieldwork.v1.Inspection
-	(*Case)(nil),                    // 15: fieldwork.v1.Case
-	(*Judgement)(nil),               // 16: fieldwork.v1.Judgement
+	(*WrittenOp)(nil),               // 4: fieldwork.v1.WrittenOp
+	(*Ack)(nil),                     // 5: fieldwork.v1.Ack
+	(*PushRequest)(nil),             // 6: fieldwork.v1.PushRequest
+	(*PushResponse)(nil),            // 7: fieldwork.v1.PushResponse
+	(*PullRequest)(nil),             // 8: fieldwork.v1.PullRequest
+	(*Change)(nil),                  // 9: fieldwork.v1.Change
+	(*Withdrawal)(nil),              // 10: fieldwork.v1.Withdrawal
+	(*PullResponse)(nil),            // 11: fieldwork.v1.PullResponse
+	(*timestamppb.Timestamp)(nil),   // 12: google.protobuf.Timestamp
+	(*Conflict)(nil),                // 13: fieldwork.v1.Conflict
+	(*Answer)(nil),                  // 14: fieldwork.v1.Answer
+	(*WrittenItem)(nil),             // 15: fieldwork.v1.WrittenItem
+	(*WrittenConflict)(nil),         // 16: fieldwork.v1.WrittenConflict
+	(*Inspection)(nil),              // 17: fieldwork.v1.Inspection
+	(*Case)(nil),                    // 18: fieldwork.v1.Case
+	(*Judgement)(nil),               // 19: fieldwork.v1.Judgement
 }
 var file_fieldwork_v1_sync_service_proto_depIdxs = []int32{
-	11, // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
-	0,  // 1: fieldwork.v1.Ack.result:type_name -> fieldwork.v1.OpResult
-	12, // 2: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
-	13, // 3: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
-	3,  // 4: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
-	4,  // 5: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
-	14, // 6: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
-	15, // 7: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
-	13, // 8: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
-	16, // 9: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
-	12, // 10: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
-	9,  // 11: fieldwork.v1.Change.withdrawal:type_name -> fieldwork.v1.Withdrawal
-	8,  // 12: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
-	5,  // 13: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
-	7,  // 14: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
-	1,  // 15: fieldwork.v1.SyncService.DismissRefusals:input_type -> fieldwork.v1.DismissRefusalsRequest
-	6,  // 16: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
-	10, // 17: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
-	2,  // 18: fieldwork.v1.SyncService.DismissRefusals:output_type -> fieldwork.v1.DismissRefusalsResponse
-	16, // [16:19] is the sub-list for method output_type
-	13, // [13:16] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	12, // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
+	4,  // 1: fieldwork.v1.Op.written:type_name -> fieldwork.v1.WrittenOp
+	0,  // 2: fieldwork.v1.Ack.result:type_name -> fieldwork.v1.OpResult
+	13, // 3: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
+	14, // 4: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
+	15, // 5: fieldwork.v1.Ack.written:type_name -> fieldwork.v1.WrittenItem
+	16, // 6: fieldwork.v1.Ack.written_conflict:type_name -> fieldwork.v1.WrittenConflict
+	3,  // 7: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
+	5,  // 8: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
+	17, // 9: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
+	18, // 10: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
+	14, // 11: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
+	19, // 12: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
+	13, // 13: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
+	10, // 14: fieldwork.v1.Change.withdrawal:type_name -> fieldwork.v1.Withdrawal
+	15, // 15: fieldwork.v1.Change.written:type_name -> fieldwork.v1.WrittenItem
+	9,  // 16: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
+	6,  // 17: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
+	8,  // 18: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
+	1,  // 19: fieldwork.v1.SyncService.DismissRefusals:input_type -> fieldwork.v1.DismissRefusalsRequest
+	7,  // 20: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
+	11, // 21: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
+	2,  // 22: fieldwork.v1.SyncService.DismissRefusals:output_type -> fieldwork.v1.DismissRefusalsResponse
+	20, // [20:23] is the sub-list for method output_type
+	17, // [17:20] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_sync_service_proto_init() }
@@ -1024,13 +1172,14 @@ func file_fieldwork_v1_sync_service_proto_init() {
 		return
 	}
 	file_fieldwork_v1_types_proto_init()
-	file_fieldwork_v1_sync_service_proto_msgTypes[7].OneofWrappers = []any{
+	file_fieldwork_v1_sync_service_proto_msgTypes[8].OneofWrappers = []any{
 		(*Change_Inspection)(nil),
 		(*Change_Case)(nil),
 		(*Change_Answer)(nil),
 		(*Change_Judgement)(nil),
 		(*Change_Conflict)(nil),
 		(*Change_Withdrawal)(nil),
+		(*Change_Written)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1038,7 +1187,7 @@ func file_fieldwork_v1_sync_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_sync_service_proto_rawDesc), len(file_fieldwork_v1_sync_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

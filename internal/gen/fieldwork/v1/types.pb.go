@@ -568,6 +568,334 @@ func (x *Conflict) GetResolution() string {
 	return ""
 }
 
+// WrittenItem is one of the lead's written judgements of an inspection: the
+// summary judgement (for an unrated programme the Chief Inspector's
+// judgement), a strength or area for improvement of one standard (or
+// stage), or a recommendation.
+type WrittenItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is "summary" for the summary (one per inspection), else a UUID the
+	// device that created the item chose.
+	Id           string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	InspectionId string `protobuf:"bytes,2,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	// kind is summary, strength, improvement or recommendation.
+	Kind string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	// standard_id is the standard a strength or improvement is about.
+	StandardId string `protobuf:"bytes,4,opt,name=standard_id,json=standardId,proto3" json:"standard_id,omitempty"`
+	Text       string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	// withdrawn items are kept in the history and audit trail, in no report.
+	Withdrawn bool  `protobuf:"varint,6,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
+	Revision  int64 `protobuf:"varint,7,opt,name=revision,proto3" json:"revision,omitempty"`
+	// order is the order of first creation on the server within the inspection.
+	Order int64 `protobuf:"varint,8,opt,name=order,proto3" json:"order,omitempty"`
+	// number is a recommendation's number in reports: its place among the
+	// recommendations not withdrawn, in order (0 otherwise).
+	Number        int32                  `protobuf:"varint,9,opt,name=number,proto3" json:"number,omitempty"`
+	CreatedBy     string                 `protobuf:"bytes,10,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedBy     string                 `protobuf:"bytes,12,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	DeviceId      string                 `protobuf:"bytes,13,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WrittenItem) Reset() {
+	*x = WrittenItem{}
+	mi := &file_fieldwork_v1_types_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WrittenItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WrittenItem) ProtoMessage() {}
+
+func (x *WrittenItem) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_types_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WrittenItem.ProtoReflect.Descriptor instead.
+func (*WrittenItem) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *WrittenItem) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WrittenItem) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *WrittenItem) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *WrittenItem) GetStandardId() string {
+	if x != nil {
+		return x.StandardId
+	}
+	return ""
+}
+
+func (x *WrittenItem) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *WrittenItem) GetWithdrawn() bool {
+	if x != nil {
+		return x.Withdrawn
+	}
+	return false
+}
+
+func (x *WrittenItem) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *WrittenItem) GetOrder() int64 {
+	if x != nil {
+		return x.Order
+	}
+	return 0
+}
+
+func (x *WrittenItem) GetNumber() int32 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *WrittenItem) GetCreatedBy() string {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return ""
+}
+
+func (x *WrittenItem) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *WrittenItem) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
+func (x *WrittenItem) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *WrittenItem) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+// WrittenConflict is a stale edit of a written item whose text differed
+// from the server's: the server kept its text, and both are kept until the
+// lead resolves it.
+type WrittenConflict struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	InspectionId    string                 `protobuf:"bytes,2,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	ItemId          string                 `protobuf:"bytes,3,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	Kind            string                 `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	StandardId      string                 `protobuf:"bytes,5,opt,name=standard_id,json=standardId,proto3" json:"standard_id,omitempty"`
+	BaseRevision    int64                  `protobuf:"varint,6,opt,name=base_revision,json=baseRevision,proto3" json:"base_revision,omitempty"`
+	ServerRevision  int64                  `protobuf:"varint,7,opt,name=server_revision,json=serverRevision,proto3" json:"server_revision,omitempty"`
+	ServerText      string                 `protobuf:"bytes,8,opt,name=server_text,json=serverText,proto3" json:"server_text,omitempty"`
+	ServerWithdrawn bool                   `protobuf:"varint,9,opt,name=server_withdrawn,json=serverWithdrawn,proto3" json:"server_withdrawn,omitempty"`
+	ClientText      string                 `protobuf:"bytes,10,opt,name=client_text,json=clientText,proto3" json:"client_text,omitempty"`
+	ClientWithdrawn bool                   `protobuf:"varint,11,opt,name=client_withdrawn,json=clientWithdrawn,proto3" json:"client_withdrawn,omitempty"`
+	ClientUser      string                 `protobuf:"bytes,12,opt,name=client_user,json=clientUser,proto3" json:"client_user,omitempty"`
+	ClientDevice    string                 `protobuf:"bytes,13,opt,name=client_device,json=clientDevice,proto3" json:"client_device,omitempty"`
+	CreatedAt       *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// status is open or resolved.
+	Status        string `protobuf:"bytes,15,opt,name=status,proto3" json:"status,omitempty"`
+	ResolvedBy    string `protobuf:"bytes,16,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WrittenConflict) Reset() {
+	*x = WrittenConflict{}
+	mi := &file_fieldwork_v1_types_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WrittenConflict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WrittenConflict) ProtoMessage() {}
+
+func (x *WrittenConflict) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_types_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WrittenConflict.ProtoReflect.Descriptor instead.
+func (*WrittenConflict) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_types_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *WrittenConflict) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WrittenConflict) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *WrittenConflict) GetItemId() string {
+	if x != nil {
+		return x.ItemId
+	}
+	return ""
+}
+
+func (x *WrittenConflict) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *WrittenConflict) GetStandardId() string {
+	if x != nil {
+		return x.StandardId
+	}
+	return ""
+}
+
+func (x *WrittenConflict) GetBaseRevision() int64 {
+	if x != nil {
+		return x.BaseRevision
+	}
+	return 0
+}
+
+func (x *WrittenConflict) GetServerRevision() int64 {
+	if x != nil {
+		return x.ServerRevision
+	}
+	return 0
+}
+
+func (x *WrittenConflict) GetServerText() string {
+	if x != nil {
+		return x.ServerText
+	}
+	return ""
+}
+
+func (x *WrittenConflict) GetServerWithdrawn() bool {
+	if x != nil {
+		return x.ServerWithdrawn
+	}
+	return false
+}
+
+func (x *WrittenConflict) GetClientText() string {
+	if x != nil {
+		return x.ClientText
+	}
+	return ""
+}
+
+func (x *WrittenConflict) GetClientWithdrawn() bool {
+	if x != nil {
+		return x.ClientWithdrawn
+	}
+	return false
+}
+
+func (x *WrittenConflict) GetClientUser() string {
+	if x != nil {
+		return x.ClientUser
+	}
+	return ""
+}
+
+func (x *WrittenConflict) GetClientDevice() string {
+	if x != nil {
+		return x.ClientDevice
+	}
+	return ""
+}
+
+func (x *WrittenConflict) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *WrittenConflict) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *WrittenConflict) GetResolvedBy() string {
+	if x != nil {
+		return x.ResolvedBy
+	}
+	return ""
+}
+
 var File_fieldwork_v1_types_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_types_proto_rawDesc = "" +
@@ -641,7 +969,52 @@ const file_fieldwork_v1_types_proto_rawDesc = "" +
 	"resolvedBy\x12\x1e\n" +
 	"\n" +
 	"resolution\x18\x10 \x01(\tR\n" +
-	"resolutionB\xb7\x01\n" +
+	"resolution\"\xc4\x03\n" +
+	"\vWrittenItem\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
+	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1f\n" +
+	"\vstandard_id\x18\x04 \x01(\tR\n" +
+	"standardId\x12\x12\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\x12\x1c\n" +
+	"\twithdrawn\x18\x06 \x01(\bR\twithdrawn\x12\x1a\n" +
+	"\brevision\x18\a \x01(\x03R\brevision\x12\x14\n" +
+	"\x05order\x18\b \x01(\x03R\x05order\x12\x16\n" +
+	"\x06number\x18\t \x01(\x05R\x06number\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\n" +
+	" \x01(\tR\tcreatedBy\x129\n" +
+	"\n" +
+	"created_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x1d\n" +
+	"\n" +
+	"updated_by\x18\f \x01(\tR\tupdatedBy\x12\x1b\n" +
+	"\tdevice_id\x18\r \x01(\tR\bdeviceId\x129\n" +
+	"\n" +
+	"updated_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xb4\x04\n" +
+	"\x0fWrittenConflict\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
+	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x17\n" +
+	"\aitem_id\x18\x03 \x01(\tR\x06itemId\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\x12\x1f\n" +
+	"\vstandard_id\x18\x05 \x01(\tR\n" +
+	"standardId\x12#\n" +
+	"\rbase_revision\x18\x06 \x01(\x03R\fbaseRevision\x12'\n" +
+	"\x0fserver_revision\x18\a \x01(\x03R\x0eserverRevision\x12\x1f\n" +
+	"\vserver_text\x18\b \x01(\tR\n" +
+	"serverText\x12)\n" +
+	"\x10server_withdrawn\x18\t \x01(\bR\x0fserverWithdrawn\x12\x1f\n" +
+	"\vclient_text\x18\n" +
+	" \x01(\tR\n" +
+	"clientText\x12)\n" +
+	"\x10client_withdrawn\x18\v \x01(\bR\x0fclientWithdrawn\x12\x1f\n" +
+	"\vclient_user\x18\f \x01(\tR\n" +
+	"clientUser\x12#\n" +
+	"\rclient_device\x18\r \x01(\tR\fclientDevice\x129\n" +
+	"\n" +
+	"created_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x16\n" +
+	"\x06status\x18\x0f \x01(\tR\x06status\x12\x1f\n" +
+	"\vresolved_by\x18\x10 \x01(\tR\n" +
+	"resolvedByB\xb7\x01\n" +
 	"\x10com.fieldwork.v1B\n" +
 	"TypesProtoP\x01ZFgithub.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1;fieldworkv1\xa2\x02\x03FXX\xaa\x02\fFieldwork.V1\xca\x02\fFieldwork\\V1\xe2\x02\x18Fieldwork\\V1\\GPBMetadata\xea\x02\rFieldwork::V1b\x06proto3"
 
@@ -657,27 +1030,32 @@ func file_fieldwork_v1_types_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_types_proto_rawDescData
 }
 
-var file_fieldwork_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_fieldwork_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_fieldwork_v1_types_proto_goTypes = []any{
 	(*Inspection)(nil),            // 0: fieldwork.v1.Inspection
 	(*Case)(nil),                  // 1: fieldwork.v1.Case
 	(*Answer)(nil),                // 2: fieldwork.v1.Answer
 	(*Judgement)(nil),             // 3: fieldwork.v1.Judgement
 	(*Conflict)(nil),              // 4: fieldwork.v1.Conflict
-	nil,                           // 5: fieldwork.v1.Case.AttributesEntry
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*WrittenItem)(nil),           // 5: fieldwork.v1.WrittenItem
+	(*WrittenConflict)(nil),       // 6: fieldwork.v1.WrittenConflict
+	nil,                           // 7: fieldwork.v1.Case.AttributesEntry
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
 }
 var file_fieldwork_v1_types_proto_depIdxs = []int32{
-	6, // 0: fieldwork.v1.Inspection.created_at:type_name -> google.protobuf.Timestamp
-	5, // 1: fieldwork.v1.Case.attributes:type_name -> fieldwork.v1.Case.AttributesEntry
-	6, // 2: fieldwork.v1.Answer.updated_at:type_name -> google.protobuf.Timestamp
-	6, // 3: fieldwork.v1.Judgement.judged_at:type_name -> google.protobuf.Timestamp
-	6, // 4: fieldwork.v1.Conflict.created_at:type_name -> google.protobuf.Timestamp
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	8, // 0: fieldwork.v1.Inspection.created_at:type_name -> google.protobuf.Timestamp
+	7, // 1: fieldwork.v1.Case.attributes:type_name -> fieldwork.v1.Case.AttributesEntry
+	8, // 2: fieldwork.v1.Answer.updated_at:type_name -> google.protobuf.Timestamp
+	8, // 3: fieldwork.v1.Judgement.judged_at:type_name -> google.protobuf.Timestamp
+	8, // 4: fieldwork.v1.Conflict.created_at:type_name -> google.protobuf.Timestamp
+	8, // 5: fieldwork.v1.WrittenItem.created_at:type_name -> google.protobuf.Timestamp
+	8, // 6: fieldwork.v1.WrittenItem.updated_at:type_name -> google.protobuf.Timestamp
+	8, // 7: fieldwork.v1.WrittenConflict.created_at:type_name -> google.protobuf.Timestamp
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_types_proto_init() }
@@ -691,7 +1069,7 @@ func file_fieldwork_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_types_proto_rawDesc), len(file_fieldwork_v1_types_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

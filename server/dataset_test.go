@@ -128,9 +128,11 @@ func TestExportDataset_NotesAuditedAndNeutralised(t *testing.T) {
 	id := e.inspection(t)
 	const hostile = "=cmd|' /C calc'!A0 secret note"
 	e.record(t, id, "T-1", "2.1.1", "no", hostile)
+	const odd = "nul \x00 rs \x1e us \x1f ls \u2028 \"quoted\" \\ tab\t end"
+	e.record(t, id, "T-2", "2.1.1", "yes", odd)
 	analyst := e.member(t, id, "ana.lyst", "analyst")
 	h, cases, _, err := exportAll(t.Context(), e, analyst, &fieldworkv1.ExportDatasetRequest{InspectionId: id, Notes: true, DeviceId: "laptop-7"})
-	if err != nil || !h.Notes || cases[0].Answers[0].Note != hostile {
+	if err != nil || !h.Notes || cases[0].Answers[0].Note != hostile || cases[1].Answers[0].Note != odd {
 		t.Fatalf("export with notes: %+v %+v %v", h, cases, err)
 	}
 	entries, err := e.srv.DB().Audit(t.Context(), id, "", 0, 1000)

@@ -52,6 +52,7 @@ var policy = map[string]access{
 	fieldworkv1.SyncService_DismissRefusals_FullMethodName:           anyUser, // only the caller's own refused ops
 	fieldworkv1.ReportService_GetReport_FullMethodName:               reportRead,
 	fieldworkv1.ReportService_ListEvidence_FullMethodName:            reportRead,
+	fieldworkv1.ReportService_ExportDataset_FullMethodName:           reportRead,
 	fieldworkv1.AdminService_CreateUser_FullMethodName:               adminOnly,
 	fieldworkv1.AdminService_IssueToken_FullMethodName:               adminOnly,
 	fieldworkv1.AdminService_AddTeamMember_FullMethodName:            adminOnly,
@@ -200,13 +201,21 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 // runs the handler on a stream that the idle and stall limits can end.
 func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx := ss.Context()
-	if policy[info.FullMethod] != public {
-		u, err := s.authenticate(ctx)
-		if err != nil {
+	acc := policy[info.FullMethod]
+	// A server stream's one request names its inspections: those methods
+	// are authorized when it arrives (authorizedStream), before the
+	// handler sees it. Other streams are not scoped to an inspection.
+	onRequest := info.IsServerStream && !info.IsClientStream && inspectionScoped(acc)
+	var u framework.User
+	if acc != public {
+		var err error
+		if u, err = s.authenticate(ctx); err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, info.FullMethod, u, nil); err != nil {
-			return err
+		if !onRequest {
+			if err := s.authorize(ctx, info.FullMethod, u, nil); err != nil {
+				return err
+			}
 		}
 		ctx = context.WithValue(ctx, userKey{}, u)
 	}
@@ -216,11 +225,48 @@ func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 	}
 	defer release()
 	bs := s.bound(ss, ctx, info.FullMethod)
-	err = bs.run(func() error { return handler(srv, bs) })
+	var hs grpc.ServerStream = bs
+	if onRequest {
+		hs = &authorizedStream{ServerStream: bs, authorize: func(req any) error { return s.authorize(ctx, info.FullMethod, u, req) }}
+	}
+	err = bs.run(func() error { return handler(srv, hs) })
 	if err != nil {
 		return s.logged(info.FullMethod, err)
 	}
 	return nil
+}
+
+// inspectionScoped says whether an access class is decided per inspection.
+func inspectionScoped(acc access) bool {
+	switch acc {
+	case inspectionRead, inspectionLead, inspectionWrite, reportRead:
+		return true
+	}
+	return false
+}
+
+// authorizedStream authorizes a server stream's request as it is received,
+// as the unary interceptor does before its handler: a refused request
+// never reaches the handler.
+type authorizedStream struct {
+	grpc.ServerStream
+	authorize func(req any) error
+	done      bool
+	err       error // a refusal sticks
+}
+
+func (a *authorizedStream) RecvMsg(m any) error {
+	if a.err != nil {
+		return a.err
+	}
+	if err := a.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if !a.done {
+		a.done = true
+		a.err = a.authorize(m)
+	}
+	return a.err
 }
 
 // logged maps an error to a status, logging internal errors (only here).

@@ -124,6 +124,19 @@ var matrixCall = map[string]func(ctx context.Context, e *testEnv, insp, ref stri
 		_, err := fieldworkv1.NewReportServiceClient(e.conn).ListEvidence(ctx, &fieldworkv1.ListEvidenceRequest{InspectionId: insp, QuestionId: "2.1.1"})
 		return err
 	},
+	fieldworkv1.ReportService_ExportDataset_FullMethodName: func(ctx context.Context, e *testEnv, insp, _ string) error {
+		stream, err := fieldworkv1.NewReportServiceClient(e.conn).ExportDataset(ctx, &fieldworkv1.ExportDatasetRequest{InspectionId: insp})
+		if err != nil {
+			return err
+		}
+		for {
+			if _, err := stream.Recv(); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+	},
 	fieldworkv1.AdminService_CreateUser_FullMethodName: func(ctx context.Context, e *testEnv, _, _ string) error {
 		_, err := fieldworkv1.NewAdminServiceClient(e.conn).CreateUser(ctx, &fieldworkv1.CreateUserRequest{Name: "u" + uuid.NewString()[:8]})
 		return err
@@ -189,7 +202,8 @@ func matrixAllowed(method, role string, ownInspection, ownCase bool) bool {
 		if ownCase {
 			roles = append(roles, "inspector")
 		}
-	case fieldworkv1.ReportService_GetReport_FullMethodName, fieldworkv1.ReportService_ListEvidence_FullMethodName:
+	case fieldworkv1.ReportService_GetReport_FullMethodName, fieldworkv1.ReportService_ListEvidence_FullMethodName,
+		fieldworkv1.ReportService_ExportDataset_FullMethodName:
 		roles = []string{"lead", "qa", "analyst"}
 	}
 	if !ownInspection {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
@@ -14,18 +16,29 @@ import (
 // reportService serves ReportService (report_service.proto).
 type reportService struct {
 	fieldworkv1.UnimplementedReportServiceServer
-	db *store.DB
+	db        *store.DB
+	pageBytes int // a dataset message's byte budget, as a pull page's
+	pages     *pageGate
+}
+
+// reportIDs are the inspections a report or export request names: one,
+// or several to pool.
+func reportIDs(one string, many []string) ([]string, error) {
+	switch {
+	case one != "" && len(many) > 0:
+		return nil, framework.Errorf(framework.CodeInvalid, "give inspection_id or inspection_ids, not both")
+	case one != "":
+		return []string{one}, nil
+	case len(many) == 0:
+		return nil, framework.Errorf(framework.CodeInvalid, "inspection_id is required")
+	}
+	return many, nil
 }
 
 func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetReportRequest) (*fieldworkv1.GetReportResponse, error) {
-	ids := req.GetInspectionIds()
-	switch {
-	case req.GetInspectionId() != "" && len(ids) > 0:
-		return nil, framework.Errorf(framework.CodeInvalid, "give inspection_id or inspection_ids, not both")
-	case req.GetInspectionId() != "":
-		ids = []string{req.GetInspectionId()}
-	case len(ids) == 0:
-		return nil, framework.Errorf(framework.CodeInvalid, "inspection_id is required")
+	ids, err := reportIDs(req.GetInspectionId(), req.GetInspectionIds())
+	if err != nil {
+		return nil, err
 	}
 	// Each attribute is one breakdown of every figure: counted once, and
 	// no more of them than a framework can have (plus unit).
@@ -43,7 +56,6 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 	}
 	var fw *framework.Framework
 	var in aggregate.Input
-	var err error
 	if len(ids) > 1 && len(by) == 0 {
 		// A pooled report without breakdowns reads the kept per-question
 		// counts, not every answer (regional and national views).
@@ -101,4 +113,77 @@ func evidence(ctx context.Context, db *store.DB, u framework.User, inspectionID,
 	}
 	rows, err := aggregate.Evidence(fw, visible, answers, questionID, f)
 	return fw, rows, err
+}
+
+// datasetPageCases is how many cases a dataset page reads at most: with the
+// PDU framework's 66 questions about 13,000 answers, a few MB with notes.
+const datasetPageCases = 200
+
+// ExportDataset streams the case-level dataset: the header, then each
+// inspection's cases page by page (store.DatasetPage), each page read
+// through the page gate and sent in messages of at most pageBytes. The
+// export is audited before anything of it is sent.
+func (s *reportService) ExportDataset(req *fieldworkv1.ExportDatasetRequest, stream fieldworkv1.ReportService_ExportDatasetServer) error {
+	ctx := stream.Context()
+	u := userFrom(ctx)
+	ids, err := reportIDs(req.GetInspectionId(), req.GetInspectionIds())
+	if err != nil {
+		return err
+	}
+	if err := framework.FieldDeviceID.Check(req.GetDeviceId()); err != nil {
+		return err
+	}
+	_, h, err := s.db.DatasetSource(ctx, req.GetNotes(), ids...)
+	if err != nil {
+		return err
+	}
+	if err := s.db.AuditDatasetExport(ctx, actorFrom(ctx, req.GetDeviceId()), ids, req.GetNotes()); err != nil {
+		return err
+	}
+	if err := stream.Send(&fieldworkv1.ExportDatasetResponse{Header: wire.DatasetHeaderToProto(h)}); err != nil {
+		return err
+	}
+	for i, id := range ids {
+		for after, more := "", true; more; {
+			leave, err := s.pages.enter(ctx, u.Name)
+			if err != nil {
+				return err
+			}
+			var cases []framework.DatasetCase
+			cases, after, more, err = s.db.DatasetPage(ctx, u, id, after, datasetPageCases, req.GetNotes())
+			leave()
+			if err != nil {
+				return err
+			}
+			if err := sendCases(stream, h.Units[i], cases, s.pageBytes); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sendCases sends cases in messages of at most budget bytes, each with at
+// least one case (a case is at most a few hundred KB: framework/limits.go).
+func sendCases(stream fieldworkv1.ReportService_ExportDatasetServer, unit string, cases []framework.DatasetCase, budget int) error {
+	resp := &fieldworkv1.ExportDatasetResponse{}
+	size := 0
+	for _, c := range cases {
+		c.Unit = unit
+		m := wire.DatasetCaseToProto(c)
+		n := proto.Size(m)
+		n += protoLenOverhead(n)
+		if len(resp.Cases) > 0 && size+n > budget {
+			if err := stream.Send(resp); err != nil {
+				return err
+			}
+			resp, size = &fieldworkv1.ExportDatasetResponse{}, 0
+		}
+		resp.Cases = append(resp.Cases, m)
+		size += n
+	}
+	if len(resp.Cases) == 0 {
+		return nil
+	}
+	return stream.Send(resp)
 }

@@ -142,8 +142,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	fieldworkv1.RegisterFrameworkServiceServer(g, &frameworkService{db: db})
 	fieldworkv1.RegisterInspectionServiceServer(g, &inspectionService{db: db})
 	fieldworkv1.RegisterAnswerServiceServer(g, &answerService{db: db})
-	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db, pageBytes: cfg.PullPageBytes, pages: newPageGate(cfg.Streams.PagesAtOnce)})
-	fieldworkv1.RegisterReportServiceServer(g, &reportService{db: db})
+	// Pulls and dataset exports read their pages through one gate.
+	pages := newPageGate(cfg.Streams.PagesAtOnce)
+	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db, pageBytes: cfg.PullPageBytes, pages: pages})
+	fieldworkv1.RegisterReportServiceServer(g, &reportService{db: db, pageBytes: cfg.PullPageBytes, pages: pages})
 	fieldworkv1.RegisterAdminServiceServer(g, &adminService{db: db})
 	fieldworkv1.RegisterAuditServiceServer(g, &auditService{db: db})
 	s.health = health.NewServer()

@@ -14,7 +14,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
-// csvCell neutralises a text cell against CSV injection (OWASP): a cell
+// CSVCell neutralises a text cell against CSV injection (OWASP): a cell
 // starting with =, +, -, @, tab or carriage return is read by spreadsheet
 // programs as a formula (or the start of one), so it gets a leading single
 // quote and is shown as the text it is. It applies to every text cell and
@@ -22,8 +22,9 @@ import (
 // the inspection's unit, framework titles and attribute names). Numeric
 // cells are exempt: fieldwork formats them itself from numbers it computed
 // (counts, percentages, interval ends, never negative), so they never hold
-// a formula, and "-1" stays a number a spreadsheet can sum.
-func csvCell(s string) string {
+// a formula, and "-1" stays a number a spreadsheet can sum. The dataset
+// export (internal/dataset) neutralises its text cells with it too.
+func CSVCell(s string) string {
 	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
 		return "'" + s
 	}
@@ -35,7 +36,7 @@ func WriteCSV(w io.Writer, t Table) error {
 	cw := csv.NewWriter(w)
 	head := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
-		head[i] = csvCell(c.Name)
+		head[i] = CSVCell(c.Name)
 	}
 	if err := cw.Write(head); err != nil {
 		return err
@@ -51,7 +52,7 @@ func WriteCSV(w io.Writer, t Table) error {
 			case c.IsNum:
 				rec[i] = strconv.FormatFloat(c.Num, 'f', -1, 64)
 			default:
-				rec[i] = csvCell(c.Text)
+				rec[i] = CSVCell(c.Text)
 			}
 		}
 		if err := cw.Write(rec); err != nil {

@@ -146,3 +146,19 @@ func WriteFile(path string, write func(io.Writer) error) error {
 	defer root.Close()
 	return writeIn(root, name, write)
 }
+
+// WriteInFolder writes the file name (a plain name) into the folder dir,
+// created 0700 when missing, as the CSV annexe writes its files: a symlink
+// as the folder or the file is refused, and the file is written whole or
+// not at all, 0600 (writeIn). The dataset export writes its files here.
+func WriteInFolder(dir, name string, write func(io.Writer) error) error {
+	root, err := openFolder(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if err := writeIn(root, name, write); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}

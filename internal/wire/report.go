@@ -173,3 +173,38 @@ func EvidenceRowToProto(r aggregate.EvidenceRow) *fieldworkv1.EvidenceRow {
 func EvidenceRowFromProto(m *fieldworkv1.EvidenceRow) aggregate.EvidenceRow {
 	return aggregate.EvidenceRow{CaseRef: m.GetCaseRef(), Inspector: m.GetInspector(), Value: m.GetValue(), Note: m.GetNote()}
 }
+
+// DatasetHeaderToProto is the header of a dataset export, on the wire.
+func DatasetHeaderToProto(h framework.DatasetHeader) *fieldworkv1.DatasetHeader {
+	return &fieldworkv1.DatasetHeader{FrameworkId: h.FrameworkID, FrameworkVersion: int32(h.FrameworkVersion),
+		InspectionIds: h.InspectionIDs, Units: h.Units, Cases: int32(h.Cases), AsOfSeq: h.AsOfSeq, Notes: h.Notes}
+}
+
+// DatasetHeaderFromProto is DatasetHeaderToProto's inverse.
+func DatasetHeaderFromProto(m *fieldworkv1.DatasetHeader) framework.DatasetHeader {
+	return framework.DatasetHeader{FrameworkID: m.GetFrameworkId(), FrameworkVersion: int(m.GetFrameworkVersion()),
+		InspectionIDs: m.GetInspectionIds(), Units: m.GetUnits(), Cases: int(m.GetCases()), AsOfSeq: m.GetAsOfSeq(), Notes: m.GetNotes()}
+}
+
+// DatasetCaseToProto is one case of a dataset export, on the wire.
+func DatasetCaseToProto(c framework.DatasetCase) *fieldworkv1.DatasetCase {
+	m := &fieldworkv1.DatasetCase{InspectionId: c.InspectionID, Unit: c.Unit, CaseRef: c.Ref, Status: string(c.Status),
+		Attributes: c.Attributes, Answers: make([]*fieldworkv1.DatasetAnswer, len(c.Answers))}
+	for i, a := range c.Answers {
+		m.Answers[i] = &fieldworkv1.DatasetAnswer{QuestionId: a.QuestionID, Value: a.Value, Note: a.Note}
+	}
+	return m
+}
+
+// DatasetCaseFromProto is DatasetCaseToProto's inverse.
+func DatasetCaseFromProto(m *fieldworkv1.DatasetCase) framework.DatasetCase {
+	c := framework.DatasetCase{InspectionID: m.GetInspectionId(), Unit: m.GetUnit(), Ref: m.GetCaseRef(),
+		Status: framework.CaseStatus(m.GetStatus()), Attributes: m.GetAttributes()}
+	if n := len(m.GetAnswers()); n > 0 {
+		c.Answers = make([]framework.DatasetAnswer, n)
+		for i, a := range m.GetAnswers() {
+			c.Answers[i] = framework.DatasetAnswer{QuestionID: a.GetQuestionId(), Value: a.GetValue(), Note: a.GetNote()}
+		}
+	}
+	return c
+}

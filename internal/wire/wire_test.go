@@ -126,6 +126,11 @@ func fixtures() []any {
 		framework.AuditEntry{Seq: 8, At: at, User: "lead", Device: "dev-l", Action: "answer.record", Entity: "case/insp-1/T-1",
 			Before: `{"value":"no"}`, After: `{"value":"yes"}`},
 		aggregate.EvidenceRow{CaseRef: "T-1", Inspector: "insp.a", Value: "yes", Note: "seen in OASys"},
+		framework.DatasetHeader{FrameworkID: "probation-pdu-2023", FrameworkVersion: 3, InspectionIDs: []string{"insp-1", "insp-2"},
+			Units: []string{"Gwent", "Dyfed"}, Cases: 114, AsOfSeq: 99, Notes: true},
+		framework.DatasetCase{InspectionID: "insp-1", Unit: "Gwent", Ref: "T-1", Status: framework.CaseSubmitted,
+			Attributes: map[string]string{"sex": "female"}, Answers: []framework.DatasetAnswer{
+				{QuestionID: "2.1.1", Value: "yes", Note: "seen the plan"}, {QuestionID: "2.1.2", Value: "3"}}},
 	}
 }
 
@@ -175,6 +180,10 @@ func roundTrip(t *testing.T, v any) any {
 		return trip(t, v, wire.AuditEntryToProto, wire.AuditEntryFromProto)
 	case aggregate.EvidenceRow:
 		return trip(t, v, wire.EvidenceRowToProto, wire.EvidenceRowFromProto)
+	case framework.DatasetHeader:
+		return trip(t, v, wire.DatasetHeaderToProto, wire.DatasetHeaderFromProto)
+	case framework.DatasetCase:
+		return trip(t, v, wire.DatasetCaseToProto, wire.DatasetCaseFromProto)
 	}
 	t.Fatalf("no mapping for fixture %T", v)
 	return nil

@@ -72,6 +72,7 @@ Sync and reports:
   resolve --conflict ID --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
   report --inspection ID | --inspections ID,ID… [--by ATTR]… [--questions key|all] [--format table|json]
   export --inspection ID | --inspections ID,ID… [--by ATTR]… --format csv|xlsx|html --out PATH
+  export --inspection ID | --inspections ID,ID… --format dataset [--notes] [--long] --out DIR
   evidence --inspection ID --question QID [--value yes|no|na|N] [--by ATTR=VALUE]… [--grep TEXT] [--format table|json]
                                     the cases behind a figure, with inspector and evidence note
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/dataset"
 	"github.com/fieldworkhq/fieldwork/internal/report"
 	"github.com/fieldworkhq/fieldwork/internal/termsafe"
 )
@@ -90,8 +91,10 @@ func (a *app) export(args []string) error {
 	fs := newFlags("export")
 	var rf reportFlags
 	rf.add(fs)
-	format := fs.String("format", "", "csv (a folder of tidy files, or a .zip), xlsx or html")
-	out := fs.String("out", "", "output `path`")
+	format := fs.String("format", "", "csv (a folder of tidy files, or a .zip), xlsx, html, or dataset (the case-level data: a folder with a CSV and datapackage.json)")
+	out := fs.String("out", "", "output `path` (a folder for dataset)")
+	notes := fs.Bool("notes", false, "dataset: add the evidence notes (personal data; the export is audited)")
+	long := fs.Bool("long", false, "dataset: a row per answer instead of a row per case")
 	if err := parse(fs, args, "format", "out"); err != nil {
 		return err
 	}
@@ -101,8 +104,17 @@ func (a *app) export(args []string) error {
 	}
 	switch *format {
 	case "csv", "xlsx", "html":
+		if *notes || *long {
+			return fmt.Errorf("export: --notes and --long are for --format dataset")
+		}
+	case "dataset":
+		if len(q.By) > 0 {
+			return fmt.Errorf("export: --by breaks down report figures; the dataset has every case attribute as a column")
+		}
+		return a.exportDataset(client.DatasetQuery{InspectionID: q.InspectionID, InspectionIDs: q.InspectionIDs, Notes: *notes},
+			*out, dataset.Options{Notes: *notes, Long: *long})
 	default:
-		return fmt.Errorf("export: unknown format %q (want csv, xlsx or html)", *format)
+		return fmt.Errorf("export: unknown format %q (want csv, xlsx, html or dataset)", *format)
 	}
 	c, done, err := a.online()
 	if err != nil {

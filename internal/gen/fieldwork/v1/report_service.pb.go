@@ -22,6 +22,378 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ExportDatasetRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	// inspection_ids pools several inspections that share a framework
+	// version. Use either inspection_id or inspection_ids.
+	InspectionIds []string `protobuf:"bytes,2,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
+	// notes adds each answer's evidence note (personal data).
+	Notes bool `protobuf:"varint,3,opt,name=notes,proto3" json:"notes,omitempty"`
+	// device_id is the device the export is audited as made from.
+	DeviceId      string `protobuf:"bytes,4,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportDatasetRequest) Reset() {
+	*x = ExportDatasetRequest{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportDatasetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportDatasetRequest) ProtoMessage() {}
+
+func (x *ExportDatasetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportDatasetRequest.ProtoReflect.Descriptor instead.
+func (*ExportDatasetRequest) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ExportDatasetRequest) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *ExportDatasetRequest) GetInspectionIds() []string {
+	if x != nil {
+		return x.InspectionIds
+	}
+	return nil
+}
+
+func (x *ExportDatasetRequest) GetNotes() bool {
+	if x != nil {
+		return x.Notes
+	}
+	return false
+}
+
+func (x *ExportDatasetRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+// DatasetHeader describes an export; it comes in the stream's first message.
+type DatasetHeader struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	FrameworkId      string                 `protobuf:"bytes,1,opt,name=framework_id,json=frameworkId,proto3" json:"framework_id,omitempty"`
+	FrameworkVersion int32                  `protobuf:"varint,2,opt,name=framework_version,json=frameworkVersion,proto3" json:"framework_version,omitempty"`
+	// inspection_ids are the exported inspections in order, units the unit
+	// label each one's cases carry (its unit, else its name, told apart when
+	// two pooled inspections share one).
+	InspectionIds []string `protobuf:"bytes,3,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
+	Units         []string `protobuf:"bytes,4,rep,name=units,proto3" json:"units,omitempty"`
+	// cases is how many cases the inspections held when the export began (for
+	// progress: a case added during the export may or may not be sent).
+	Cases int32 `protobuf:"varint,5,opt,name=cases,proto3" json:"cases,omitempty"`
+	// as_of_seq is the change sequence when the export began.
+	AsOfSeq int64 `protobuf:"varint,6,opt,name=as_of_seq,json=asOfSeq,proto3" json:"as_of_seq,omitempty"`
+	// notes is true when the answers carry their notes.
+	Notes         bool `protobuf:"varint,7,opt,name=notes,proto3" json:"notes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DatasetHeader) Reset() {
+	*x = DatasetHeader{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DatasetHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DatasetHeader) ProtoMessage() {}
+
+func (x *DatasetHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DatasetHeader.ProtoReflect.Descriptor instead.
+func (*DatasetHeader) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DatasetHeader) GetFrameworkId() string {
+	if x != nil {
+		return x.FrameworkId
+	}
+	return ""
+}
+
+func (x *DatasetHeader) GetFrameworkVersion() int32 {
+	if x != nil {
+		return x.FrameworkVersion
+	}
+	return 0
+}
+
+func (x *DatasetHeader) GetInspectionIds() []string {
+	if x != nil {
+		return x.InspectionIds
+	}
+	return nil
+}
+
+func (x *DatasetHeader) GetUnits() []string {
+	if x != nil {
+		return x.Units
+	}
+	return nil
+}
+
+func (x *DatasetHeader) GetCases() int32 {
+	if x != nil {
+		return x.Cases
+	}
+	return 0
+}
+
+func (x *DatasetHeader) GetAsOfSeq() int64 {
+	if x != nil {
+		return x.AsOfSeq
+	}
+	return 0
+}
+
+func (x *DatasetHeader) GetNotes() bool {
+	if x != nil {
+		return x.Notes
+	}
+	return false
+}
+
+// DatasetAnswer is one current answer of a case.
+type DatasetAnswer struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	QuestionId string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	Value      string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// note is set only when the export asked for notes.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DatasetAnswer) Reset() {
+	*x = DatasetAnswer{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DatasetAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DatasetAnswer) ProtoMessage() {}
+
+func (x *DatasetAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DatasetAnswer.ProtoReflect.Descriptor instead.
+func (*DatasetAnswer) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *DatasetAnswer) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *DatasetAnswer) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *DatasetAnswer) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// DatasetCase is one case with its attributes and current answers.
+type DatasetCase struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId  string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	Unit          string                 `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
+	CaseRef       string                 `protobuf:"bytes,3,opt,name=case_ref,json=caseRef,proto3" json:"case_ref,omitempty"`
+	Status        string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	Attributes    map[string]string      `protobuf:"bytes,5,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Answers       []*DatasetAnswer       `protobuf:"bytes,6,rep,name=answers,proto3" json:"answers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DatasetCase) Reset() {
+	*x = DatasetCase{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DatasetCase) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DatasetCase) ProtoMessage() {}
+
+func (x *DatasetCase) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DatasetCase.ProtoReflect.Descriptor instead.
+func (*DatasetCase) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *DatasetCase) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *DatasetCase) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *DatasetCase) GetCaseRef() string {
+	if x != nil {
+		return x.CaseRef
+	}
+	return ""
+}
+
+func (x *DatasetCase) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *DatasetCase) GetAttributes() map[string]string {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+func (x *DatasetCase) GetAnswers() []*DatasetAnswer {
+	if x != nil {
+		return x.Answers
+	}
+	return nil
+}
+
+type ExportDatasetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// header is set in the first message only.
+	Header        *DatasetHeader `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
+	Cases         []*DatasetCase `protobuf:"bytes,2,rep,name=cases,proto3" json:"cases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportDatasetResponse) Reset() {
+	*x = ExportDatasetResponse{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportDatasetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportDatasetResponse) ProtoMessage() {}
+
+func (x *ExportDatasetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportDatasetResponse.ProtoReflect.Descriptor instead.
+func (*ExportDatasetResponse) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ExportDatasetResponse) GetHeader() *DatasetHeader {
+	if x != nil {
+		return x.Header
+	}
+	return nil
+}
+
+func (x *ExportDatasetResponse) GetCases() []*DatasetCase {
+	if x != nil {
+		return x.Cases
+	}
+	return nil
+}
+
 type ListEvidenceRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
@@ -42,7 +414,7 @@ type ListEvidenceRequest struct {
 
 func (x *ListEvidenceRequest) Reset() {
 	*x = ListEvidenceRequest{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[0]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -54,7 +426,7 @@ func (x *ListEvidenceRequest) String() string {
 func (*ListEvidenceRequest) ProtoMessage() {}
 
 func (x *ListEvidenceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[0]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -67,7 +439,7 @@ func (x *ListEvidenceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEvidenceRequest.ProtoReflect.Descriptor instead.
 func (*ListEvidenceRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{0}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListEvidenceRequest) GetInspectionId() string {
@@ -118,7 +490,7 @@ type EvidenceRow struct {
 
 func (x *EvidenceRow) Reset() {
 	*x = EvidenceRow{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -130,7 +502,7 @@ func (x *EvidenceRow) String() string {
 func (*EvidenceRow) ProtoMessage() {}
 
 func (x *EvidenceRow) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[1]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -143,7 +515,7 @@ func (x *EvidenceRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvidenceRow.ProtoReflect.Descriptor instead.
 func (*EvidenceRow) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{1}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EvidenceRow) GetCaseRef() string {
@@ -183,7 +555,7 @@ type ListEvidenceResponse struct {
 
 func (x *ListEvidenceResponse) Reset() {
 	*x = ListEvidenceResponse{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -195,7 +567,7 @@ func (x *ListEvidenceResponse) String() string {
 func (*ListEvidenceResponse) ProtoMessage() {}
 
 func (x *ListEvidenceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[2]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -208,7 +580,7 @@ func (x *ListEvidenceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEvidenceResponse.ProtoReflect.Descriptor instead.
 func (*ListEvidenceResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{2}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListEvidenceResponse) GetRows() []*EvidenceRow {
@@ -233,7 +605,7 @@ type GetReportRequest struct {
 
 func (x *GetReportRequest) Reset() {
 	*x = GetReportRequest{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -245,7 +617,7 @@ func (x *GetReportRequest) String() string {
 func (*GetReportRequest) ProtoMessage() {}
 
 func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -258,7 +630,7 @@ func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportRequest.ProtoReflect.Descriptor instead.
 func (*GetReportRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{3}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetReportRequest) GetInspectionId() string {
@@ -295,7 +667,7 @@ type Share struct {
 
 func (x *Share) Reset() {
 	*x = Share{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -307,7 +679,7 @@ func (x *Share) String() string {
 func (*Share) ProtoMessage() {}
 
 func (x *Share) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -320,7 +692,7 @@ func (x *Share) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Share.ProtoReflect.Descriptor instead.
 func (*Share) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{4}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Share) GetYes() int32 {
@@ -361,7 +733,7 @@ type ValueCount struct {
 
 func (x *ValueCount) Reset() {
 	*x = ValueCount{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +745,7 @@ func (x *ValueCount) String() string {
 func (*ValueCount) ProtoMessage() {}
 
 func (x *ValueCount) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +758,7 @@ func (x *ValueCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueCount.ProtoReflect.Descriptor instead.
 func (*ValueCount) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{5}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ValueCount) GetValue() string {
@@ -415,7 +787,7 @@ type AttributeProfile struct {
 
 func (x *AttributeProfile) Reset() {
 	*x = AttributeProfile{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -427,7 +799,7 @@ func (x *AttributeProfile) String() string {
 func (*AttributeProfile) ProtoMessage() {}
 
 func (x *AttributeProfile) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -440,7 +812,7 @@ func (x *AttributeProfile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeProfile.ProtoReflect.Descriptor instead.
 func (*AttributeProfile) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{6}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AttributeProfile) GetAttribute() string {
@@ -481,7 +853,7 @@ type BreakdownRow struct {
 
 func (x *BreakdownRow) Reset() {
 	*x = BreakdownRow{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +865,7 @@ func (x *BreakdownRow) String() string {
 func (*BreakdownRow) ProtoMessage() {}
 
 func (x *BreakdownRow) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +878,7 @@ func (x *BreakdownRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BreakdownRow.ProtoReflect.Descriptor instead.
 func (*BreakdownRow) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{7}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *BreakdownRow) GetQuestionId() string {
@@ -551,7 +923,7 @@ type Breakdown struct {
 
 func (x *Breakdown) Reset() {
 	*x = Breakdown{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +935,7 @@ func (x *Breakdown) String() string {
 func (*Breakdown) ProtoMessage() {}
 
 func (x *Breakdown) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +948,7 @@ func (x *Breakdown) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Breakdown.ProtoReflect.Descriptor instead.
 func (*Breakdown) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{8}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Breakdown) GetAttribute() string {
@@ -622,7 +994,7 @@ type CaseProgress struct {
 
 func (x *CaseProgress) Reset() {
 	*x = CaseProgress{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +1006,7 @@ func (x *CaseProgress) String() string {
 func (*CaseProgress) ProtoMessage() {}
 
 func (x *CaseProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +1019,7 @@ func (x *CaseProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseProgress.ProtoReflect.Descriptor instead.
 func (*CaseProgress) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{9}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CaseProgress) GetCaseRef() string {
@@ -706,7 +1078,7 @@ type InspectorProgress struct {
 
 func (x *InspectorProgress) Reset() {
 	*x = InspectorProgress{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -718,7 +1090,7 @@ func (x *InspectorProgress) String() string {
 func (*InspectorProgress) ProtoMessage() {}
 
 func (x *InspectorProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -731,7 +1103,7 @@ func (x *InspectorProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectorProgress.ProtoReflect.Descriptor instead.
 func (*InspectorProgress) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{10}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *InspectorProgress) GetInspector() string {
@@ -820,7 +1192,7 @@ type QuestionFigure struct {
 
 func (x *QuestionFigure) Reset() {
 	*x = QuestionFigure{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +1204,7 @@ func (x *QuestionFigure) String() string {
 func (*QuestionFigure) ProtoMessage() {}
 
 func (x *QuestionFigure) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +1217,7 @@ func (x *QuestionFigure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuestionFigure.ProtoReflect.Descriptor instead.
 func (*QuestionFigure) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{11}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *QuestionFigure) GetQuestionId() string {
@@ -1032,7 +1404,7 @@ type StandardResult struct {
 
 func (x *StandardResult) Reset() {
 	*x = StandardResult{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1044,7 +1416,7 @@ func (x *StandardResult) String() string {
 func (*StandardResult) ProtoMessage() {}
 
 func (x *StandardResult) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1057,7 +1429,7 @@ func (x *StandardResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StandardResult.ProtoReflect.Descriptor instead.
 func (*StandardResult) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{12}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StandardResult) GetStandardId() string {
@@ -1240,7 +1612,7 @@ type Report struct {
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[13]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1252,7 +1624,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[13]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1265,7 +1637,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{13}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Report) GetInspectionId() string {
@@ -1457,7 +1829,7 @@ type StaleAnswer struct {
 
 func (x *StaleAnswer) Reset() {
 	*x = StaleAnswer{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[14]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1469,7 +1841,7 @@ func (x *StaleAnswer) String() string {
 func (*StaleAnswer) ProtoMessage() {}
 
 func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[14]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1482,7 +1854,7 @@ func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StaleAnswer.ProtoReflect.Descriptor instead.
 func (*StaleAnswer) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{14}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StaleAnswer) GetCaseRef() string {
@@ -1515,7 +1887,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[15]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1527,7 +1899,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[15]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1540,7 +1912,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{15}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -1554,7 +1926,40 @@ var File_fieldwork_v1_report_service_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\n" +
-	"!fieldwork/v1/report_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x02\n" +
+	"!fieldwork/v1/report_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n" +
+	"\x14ExportDatasetRequest\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12%\n" +
+	"\x0einspection_ids\x18\x02 \x03(\tR\rinspectionIds\x12\x14\n" +
+	"\x05notes\x18\x03 \x01(\bR\x05notes\x12\x1b\n" +
+	"\tdevice_id\x18\x04 \x01(\tR\bdeviceId\"\xe4\x01\n" +
+	"\rDatasetHeader\x12!\n" +
+	"\fframework_id\x18\x01 \x01(\tR\vframeworkId\x12+\n" +
+	"\x11framework_version\x18\x02 \x01(\x05R\x10frameworkVersion\x12%\n" +
+	"\x0einspection_ids\x18\x03 \x03(\tR\rinspectionIds\x12\x14\n" +
+	"\x05units\x18\x04 \x03(\tR\x05units\x12\x14\n" +
+	"\x05cases\x18\x05 \x01(\x05R\x05cases\x12\x1a\n" +
+	"\tas_of_seq\x18\x06 \x01(\x03R\aasOfSeq\x12\x14\n" +
+	"\x05notes\x18\a \x01(\bR\x05notes\"Z\n" +
+	"\rDatasetAnswer\x12\x1f\n" +
+	"\vquestion_id\x18\x01 \x01(\tR\n" +
+	"questionId\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"\xba\x02\n" +
+	"\vDatasetCase\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x12\n" +
+	"\x04unit\x18\x02 \x01(\tR\x04unit\x12\x19\n" +
+	"\bcase_ref\x18\x03 \x01(\tR\acaseRef\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12I\n" +
+	"\n" +
+	"attributes\x18\x05 \x03(\v2).fieldwork.v1.DatasetCase.AttributesEntryR\n" +
+	"attributes\x125\n" +
+	"\aanswers\x18\x06 \x03(\v2\x1b.fieldwork.v1.DatasetAnswerR\aanswers\x1a=\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"}\n" +
+	"\x15ExportDatasetResponse\x123\n" +
+	"\x06header\x18\x01 \x01(\v2\x1b.fieldwork.v1.DatasetHeaderR\x06header\x12/\n" +
+	"\x05cases\x18\x02 \x03(\v2\x19.fieldwork.v1.DatasetCaseR\x05cases\"\x83\x02\n" +
 	"\x13ListEvidenceRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x1f\n" +
 	"\vquestion_id\x18\x02 \x01(\tR\n" +
@@ -1708,10 +2113,11 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"questionId\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\tR\x05value\"A\n" +
 	"\x11GetReportResponse\x12,\n" +
-	"\x06report\x18\x01 \x01(\v2\x14.fieldwork.v1.ReportR\x06report2\xb4\x01\n" +
+	"\x06report\x18\x01 \x01(\v2\x14.fieldwork.v1.ReportR\x06report2\x90\x02\n" +
 	"\rReportService\x12L\n" +
 	"\tGetReport\x12\x1e.fieldwork.v1.GetReportRequest\x1a\x1f.fieldwork.v1.GetReportResponse\x12U\n" +
-	"\fListEvidence\x12!.fieldwork.v1.ListEvidenceRequest\x1a\".fieldwork.v1.ListEvidenceResponseB\xbf\x01\n" +
+	"\fListEvidence\x12!.fieldwork.v1.ListEvidenceRequest\x1a\".fieldwork.v1.ListEvidenceResponse\x12Z\n" +
+	"\rExportDataset\x12\".fieldwork.v1.ExportDatasetRequest\x1a#.fieldwork.v1.ExportDatasetResponse0\x01B\xbf\x01\n" +
 	"\x10com.fieldwork.v1B\x12ReportServiceProtoP\x01ZFgithub.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1;fieldworkv1\xa2\x02\x03FXX\xaa\x02\fFieldwork.V1\xca\x02\fFieldwork\\V1\xe2\x02\x18Fieldwork\\V1\\GPBMetadata\xea\x02\rFieldwork::V1b\x06proto3"
 
 var (
@@ -1726,56 +2132,68 @@ func file_fieldwork_v1_report_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_report_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_fieldwork_v1_report_service_proto_goTypes = []any{
-	(*ListEvidenceRequest)(nil),   // 0: fieldwork.v1.ListEvidenceRequest
-	(*EvidenceRow)(nil),           // 1: fieldwork.v1.EvidenceRow
-	(*ListEvidenceResponse)(nil),  // 2: fieldwork.v1.ListEvidenceResponse
-	(*GetReportRequest)(nil),      // 3: fieldwork.v1.GetReportRequest
-	(*Share)(nil),                 // 4: fieldwork.v1.Share
-	(*ValueCount)(nil),            // 5: fieldwork.v1.ValueCount
-	(*AttributeProfile)(nil),      // 6: fieldwork.v1.AttributeProfile
-	(*BreakdownRow)(nil),          // 7: fieldwork.v1.BreakdownRow
-	(*Breakdown)(nil),             // 8: fieldwork.v1.Breakdown
-	(*CaseProgress)(nil),          // 9: fieldwork.v1.CaseProgress
-	(*InspectorProgress)(nil),     // 10: fieldwork.v1.InspectorProgress
-	(*QuestionFigure)(nil),        // 11: fieldwork.v1.QuestionFigure
-	(*StandardResult)(nil),        // 12: fieldwork.v1.StandardResult
-	(*Report)(nil),                // 13: fieldwork.v1.Report
-	(*StaleAnswer)(nil),           // 14: fieldwork.v1.StaleAnswer
-	(*GetReportResponse)(nil),     // 15: fieldwork.v1.GetReportResponse
-	nil,                           // 16: fieldwork.v1.ListEvidenceRequest.WhereEntry
-	nil,                           // 17: fieldwork.v1.QuestionFigure.DistributionEntry
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*WrittenItem)(nil),           // 19: fieldwork.v1.WrittenItem
+	(*ExportDatasetRequest)(nil),  // 0: fieldwork.v1.ExportDatasetRequest
+	(*DatasetHeader)(nil),         // 1: fieldwork.v1.DatasetHeader
+	(*DatasetAnswer)(nil),         // 2: fieldwork.v1.DatasetAnswer
+	(*DatasetCase)(nil),           // 3: fieldwork.v1.DatasetCase
+	(*ExportDatasetResponse)(nil), // 4: fieldwork.v1.ExportDatasetResponse
+	(*ListEvidenceRequest)(nil),   // 5: fieldwork.v1.ListEvidenceRequest
+	(*EvidenceRow)(nil),           // 6: fieldwork.v1.EvidenceRow
+	(*ListEvidenceResponse)(nil),  // 7: fieldwork.v1.ListEvidenceResponse
+	(*GetReportRequest)(nil),      // 8: fieldwork.v1.GetReportRequest
+	(*Share)(nil),                 // 9: fieldwork.v1.Share
+	(*ValueCount)(nil),            // 10: fieldwork.v1.ValueCount
+	(*AttributeProfile)(nil),      // 11: fieldwork.v1.AttributeProfile
+	(*BreakdownRow)(nil),          // 12: fieldwork.v1.BreakdownRow
+	(*Breakdown)(nil),             // 13: fieldwork.v1.Breakdown
+	(*CaseProgress)(nil),          // 14: fieldwork.v1.CaseProgress
+	(*InspectorProgress)(nil),     // 15: fieldwork.v1.InspectorProgress
+	(*QuestionFigure)(nil),        // 16: fieldwork.v1.QuestionFigure
+	(*StandardResult)(nil),        // 17: fieldwork.v1.StandardResult
+	(*Report)(nil),                // 18: fieldwork.v1.Report
+	(*StaleAnswer)(nil),           // 19: fieldwork.v1.StaleAnswer
+	(*GetReportResponse)(nil),     // 20: fieldwork.v1.GetReportResponse
+	nil,                           // 21: fieldwork.v1.DatasetCase.AttributesEntry
+	nil,                           // 22: fieldwork.v1.ListEvidenceRequest.WhereEntry
+	nil,                           // 23: fieldwork.v1.QuestionFigure.DistributionEntry
+	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*WrittenItem)(nil),           // 25: fieldwork.v1.WrittenItem
 }
 var file_fieldwork_v1_report_service_proto_depIdxs = []int32{
-	16, // 0: fieldwork.v1.ListEvidenceRequest.where:type_name -> fieldwork.v1.ListEvidenceRequest.WhereEntry
-	1,  // 1: fieldwork.v1.ListEvidenceResponse.rows:type_name -> fieldwork.v1.EvidenceRow
-	5,  // 2: fieldwork.v1.AttributeProfile.values:type_name -> fieldwork.v1.ValueCount
-	4,  // 3: fieldwork.v1.BreakdownRow.cells:type_name -> fieldwork.v1.Share
-	4,  // 4: fieldwork.v1.BreakdownRow.all:type_name -> fieldwork.v1.Share
-	7,  // 5: fieldwork.v1.Breakdown.rows:type_name -> fieldwork.v1.BreakdownRow
-	17, // 6: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
-	18, // 7: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
-	12, // 8: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
-	11, // 9: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
-	6,  // 10: fieldwork.v1.Report.profile:type_name -> fieldwork.v1.AttributeProfile
-	8,  // 11: fieldwork.v1.Report.breakdowns:type_name -> fieldwork.v1.Breakdown
-	9,  // 12: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
-	10, // 13: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
-	14, // 14: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
-	19, // 15: fieldwork.v1.Report.written:type_name -> fieldwork.v1.WrittenItem
-	13, // 16: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
-	3,  // 17: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
-	0,  // 18: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
-	15, // 19: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
-	2,  // 20: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
-	19, // [19:21] is the sub-list for method output_type
-	17, // [17:19] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	21, // 0: fieldwork.v1.DatasetCase.attributes:type_name -> fieldwork.v1.DatasetCase.AttributesEntry
+	2,  // 1: fieldwork.v1.DatasetCase.answers:type_name -> fieldwork.v1.DatasetAnswer
+	1,  // 2: fieldwork.v1.ExportDatasetResponse.header:type_name -> fieldwork.v1.DatasetHeader
+	3,  // 3: fieldwork.v1.ExportDatasetResponse.cases:type_name -> fieldwork.v1.DatasetCase
+	22, // 4: fieldwork.v1.ListEvidenceRequest.where:type_name -> fieldwork.v1.ListEvidenceRequest.WhereEntry
+	6,  // 5: fieldwork.v1.ListEvidenceResponse.rows:type_name -> fieldwork.v1.EvidenceRow
+	10, // 6: fieldwork.v1.AttributeProfile.values:type_name -> fieldwork.v1.ValueCount
+	9,  // 7: fieldwork.v1.BreakdownRow.cells:type_name -> fieldwork.v1.Share
+	9,  // 8: fieldwork.v1.BreakdownRow.all:type_name -> fieldwork.v1.Share
+	12, // 9: fieldwork.v1.Breakdown.rows:type_name -> fieldwork.v1.BreakdownRow
+	23, // 10: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
+	24, // 11: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
+	17, // 12: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
+	16, // 13: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
+	11, // 14: fieldwork.v1.Report.profile:type_name -> fieldwork.v1.AttributeProfile
+	13, // 15: fieldwork.v1.Report.breakdowns:type_name -> fieldwork.v1.Breakdown
+	14, // 16: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
+	15, // 17: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
+	19, // 18: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
+	25, // 19: fieldwork.v1.Report.written:type_name -> fieldwork.v1.WrittenItem
+	18, // 20: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
+	8,  // 21: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
+	5,  // 22: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
+	0,  // 23: fieldwork.v1.ReportService.ExportDataset:input_type -> fieldwork.v1.ExportDatasetRequest
+	20, // 24: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
+	7,  // 25: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
+	4,  // 26: fieldwork.v1.ReportService.ExportDataset:output_type -> fieldwork.v1.ExportDatasetResponse
+	24, // [24:27] is the sub-list for method output_type
+	21, // [21:24] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_report_service_proto_init() }
@@ -1790,7 +2208,7 @@ func file_fieldwork_v1_report_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_report_service_proto_rawDesc), len(file_fieldwork_v1_report_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

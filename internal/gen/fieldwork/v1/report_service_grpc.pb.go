@@ -19,8 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReportService_GetReport_FullMethodName    = "/fieldwork.v1.ReportService/GetReport"
-	ReportService_ListEvidence_FullMethodName = "/fieldwork.v1.ReportService/ListEvidence"
+	ReportService_GetReport_FullMethodName     = "/fieldwork.v1.ReportService/GetReport"
+	ReportService_ListEvidence_FullMethodName  = "/fieldwork.v1.ReportService/ListEvidence"
+	ReportService_ExportDataset_FullMethodName = "/fieldwork.v1.ReportService/ExportDataset"
 )
 
 // ReportServiceClient is the client API for ReportService service.
@@ -36,6 +37,13 @@ type ReportServiceClient interface {
 	// answers to a question that count in its figures, with each case's
 	// inspector and evidence note, among the cases the caller may see.
 	ListEvidence(ctx context.Context, in *ListEvidenceRequest, opts ...grpc.CallOption) (*ListEvidenceResponse, error)
+	// ExportDataset streams the case-level dataset of one inspection, or of
+	// several that share one framework version: a header first, then pages of
+	// cases (inspection by inspection as listed, each in case_ref order), each
+	// case with its current answers. Only the cases the caller may see are
+	// sent. Every export is audited (who, when, which inspections, whether
+	// notes were asked for), never what it held.
+	ExportDataset(ctx context.Context, in *ExportDatasetRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportDatasetResponse], error)
 }
 
 type reportServiceClient struct {
@@ -66,6 +74,25 @@ func (c *reportServiceClient) ListEvidence(ctx context.Context, in *ListEvidence
 	return out, nil
 }
 
+func (c *reportServiceClient) ExportDataset(ctx context.Context, in *ExportDatasetRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportDatasetResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ReportService_ServiceDesc.Streams[0], ReportService_ExportDataset_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExportDatasetRequest, ExportDatasetResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ReportService_ExportDatasetClient = grpc.ServerStreamingClient[ExportDatasetResponse]
+
 // ReportServiceServer is the server API for ReportService service.
 // All implementations must embed UnimplementedReportServiceServer
 // for forward compatibility.
@@ -79,6 +106,13 @@ type ReportServiceServer interface {
 	// answers to a question that count in its figures, with each case's
 	// inspector and evidence note, among the cases the caller may see.
 	ListEvidence(context.Context, *ListEvidenceRequest) (*ListEvidenceResponse, error)
+	// ExportDataset streams the case-level dataset of one inspection, or of
+	// several that share one framework version: a header first, then pages of
+	// cases (inspection by inspection as listed, each in case_ref order), each
+	// case with its current answers. Only the cases the caller may see are
+	// sent. Every export is audited (who, when, which inspections, whether
+	// notes were asked for), never what it held.
+	ExportDataset(*ExportDatasetRequest, grpc.ServerStreamingServer[ExportDatasetResponse]) error
 	mustEmbedUnimplementedReportServiceServer()
 }
 
@@ -94,6 +128,9 @@ func (UnimplementedReportServiceServer) GetReport(context.Context, *GetReportReq
 }
 func (UnimplementedReportServiceServer) ListEvidence(context.Context, *ListEvidenceRequest) (*ListEvidenceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvidence not implemented")
+}
+func (UnimplementedReportServiceServer) ExportDataset(*ExportDatasetRequest, grpc.ServerStreamingServer[ExportDatasetResponse]) error {
+	return status.Error(codes.Unimplemented, "method ExportDataset not implemented")
 }
 func (UnimplementedReportServiceServer) mustEmbedUnimplementedReportServiceServer() {}
 func (UnimplementedReportServiceServer) testEmbeddedByValue()                       {}
@@ -152,6 +189,17 @@ func _ReportService_ListEvidence_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportService_ExportDataset_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportDatasetRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ReportServiceServer).ExportDataset(m, &grpc.GenericServerStream[ExportDatasetRequest, ExportDatasetResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ReportService_ExportDatasetServer = grpc.ServerStreamingServer[ExportDatasetResponse]
+
 // ReportService_ServiceDesc is the grpc.ServiceDesc for ReportService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -168,6 +216,12 @@ var ReportService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ReportService_ListEvidence_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ExportDataset",
+			Handler:       _ReportService_ExportDataset_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "fieldwork/v1/report_service.proto",
 }

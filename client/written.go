@@ -93,6 +93,12 @@ func (o *Offline) ResolveWritten(ctx context.Context, user, conflictID string, c
 }
 
 // DismissWrittenRefusal stops listing a refused written edit (kept).
+// WrittenOpenCounts counts the open written conflicts and refused written
+// edits on this device, over every inspection.
+func (o *Offline) WrittenOpenCounts(ctx context.Context) (conflicts, refused int, err error) {
+	return o.local.WrittenOpenCounts(ctx)
+}
+
 func (o *Offline) DismissWrittenRefusal(ctx context.Context, inspectionID, opID string) error {
 	return o.local.DismissWrittenRefusal(ctx, inspectionID, opID)
 }

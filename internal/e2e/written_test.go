@@ -121,6 +121,9 @@ func TestWrittenJudgementsOfflineThenEveryFormat(t *testing.T) {
 	if !strings.Contains(list, "REFUSED") || !strings.Contains(list, "Too late") || !strings.Contains(list, "locked") {
 		t.Errorf("the refused recommendation is not kept and listed:\n%s", list)
 	}
+	if st, _ := cli(t, lead, false, "status"); !strings.Contains(st, "written judgements: 0 open conflict(s), 1 refused edit(s)") {
+		t.Errorf("status does not count the refused written edit:\n%s", st)
+	}
 	if _, stderr := cli(t, lead, true, "recommend", "--inspection", id, "After the lock"); !strings.Contains(stderr, "locked") {
 		t.Errorf("recording on a locked inspection: %s", stderr)
 	}

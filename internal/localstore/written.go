@@ -212,6 +212,15 @@ func (l *Store) WrittenConflicts(ctx context.Context, inspectionID string) ([]fr
 	return out, rows.Err()
 }
 
+// WrittenOpenCounts counts, over every inspection on this device, the
+// open written conflicts and the refused written edits not dismissed:
+// what `fieldwork status` says is waiting for the lead.
+func (l *Store) WrittenOpenCounts(ctx context.Context) (conflicts, refused int, err error) {
+	err = l.conn.Writer.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM written_conflicts WHERE status = 'open'),
+		(SELECT count(*) FROM written_refused WHERE status = 'open')`).Scan(&conflicts, &refused)
+	return conflicts, refused, err
+}
+
 // WrittenRefusal is a written edit the server refused, kept whole.
 type WrittenRefusal struct {
 	OpID, InspectionID string

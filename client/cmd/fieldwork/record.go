@@ -263,6 +263,10 @@ func (a *app) status(args []string) error {
 	if err != nil {
 		return err
 	}
+	wc, wr, err := l.WrittenOpenCounts(a.ctx)
+	if err != nil {
+		return err
+	}
 	switch *format {
 	case "json":
 		if rs == nil {
@@ -277,13 +281,19 @@ func (a *app) status(args []string) error {
 			LastSync      string             `json:"last_sync"`
 			OpenConflicts int                `json:"open_conflicts"`
 			Refused       []client.Rejection `json:"refused"`
-		}{creds.Server, creds.User, n, last, len(cs), rs})
+			// Written judgements: see `fieldwork written list`.
+			WrittenConflicts int `json:"open_written_conflicts"`
+			WrittenRefused   int `json:"refused_written_edits"`
+		}{creds.Server, creds.User, n, last, len(cs), rs, wc, wr})
 	case "table":
 	default:
 		return fmt.Errorf("status: --format %q is not table or json", *format)
 	}
 	fmt.Fprintf(a.stdout, "server: %s as %s\nunsynced answers: %d\nlast sync: %s\nopen conflicts: %d\n",
 		creds.Server, creds.User, n, last, len(cs))
+	if wc > 0 || wr > 0 {
+		fmt.Fprintf(a.stdout, "written judgements: %d open conflict(s), %d refused edit(s) (fieldwork written list --inspection ID)\n", wc, wr)
+	}
 	if len(rs) == 0 {
 		fmt.Fprintln(a.stdout, "refused edits: 0")
 		return nil

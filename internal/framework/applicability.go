@@ -346,10 +346,9 @@ func (f *Framework) checkAnswerConditions(add func(string, ...any)) {
 			}
 		}
 	}
-	if !ok {
-		return
-	}
-	// Cycles, each reported once, from its first question in framework order.
+	// Cycles, each reported once, from its first question in framework
+	// order: among the questions that exist, so that a file naming an
+	// unknown one still has every cycle listed with it.
 	const (
 		unvisited = iota
 		onPath
@@ -379,8 +378,15 @@ func (f *Framework) checkAnswerConditions(add func(string, ...any)) {
 	}
 	for _, q := range f.order {
 		if state[q.ID] == unvisited && !visit(q.ID) {
-			return // Applies would not end: nothing below may ask it
+			ok = false // Applies would not end: nothing below may ask it
+			for _, id := range path {
+				state[id] = done // look for the other cycles, each once
+			}
+			path = path[:0]
 		}
+	}
+	if !ok {
+		return
 	}
 	for _, q := range f.order {
 		seen := map[string]bool{}

@@ -89,3 +89,30 @@ func TestAttack_LatticeAppliesIsNotExponential(t *testing.T) {
 		}
 	})
 }
+
+// Every problem at once (the issue): two cycles, a cycle beside a rule
+// naming an unknown question, and a question that applies to no case
+// beside a cycle are all listed by one load.
+func TestAttack_LoadListsEveryCycleAndEveryOtherProblem(t *testing.T) {
+	raw := `{"id":"bad","version":1,
+	"attributes":[{"name":"note"}],
+	"domains":[{"id":"D","title":"d","standards":[{"id":"S","title":"s","kind":"case_rated","key_questions":[
+		{"id":"K","text":"k","prompts":[
+			{"id":"A","text":"a","applies_when":[{"question":"B","in":["yes"]}]},
+			{"id":"B","text":"b","applies_when":[{"question":"A","in":["yes"]}]},
+			{"id":"C","text":"c","applies_when":[{"question":"D1","in":["yes"]}]},
+			{"id":"D1","text":"d","applies_when":[{"question":"C","in":["yes"]}]},
+			{"id":"NONE","text":"contradictory","applies_when":[{"attribute":"note","in":["x"]},{"attribute":"note","not_in":["x"]}]},
+			{"id":"AFTER","text":"names NONE","applies_when":[{"question":"NONE","in":["no"]}]},
+			{"id":"E","text":"e","applies_when":[{"question":"NOPE","in":["yes"]}]}]}]}]}]}`
+	_, err := framework.Load([]byte(raw))
+	for _, want := range []string{
+		"question A: its rules form a cycle: A → B → A",
+		"question C: its rules form a cycle: C → D1 → C",
+		`question E: rule names unknown question "NOPE"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not list %q:\n%v", want, err)
+		}
+	}
+}

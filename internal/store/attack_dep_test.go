@@ -82,11 +82,21 @@ func handApplies(q string, sentence string, ans map[string]string) int {
 
 type attackEnv struct {
 	t        *testing.T
+	fwv      *framework.Framework
 	db       *store.DB
 	id       string
 	rnd      *rand.Rand
 	sentence map[string]string
 	refs     []string
+}
+
+func (e *attackEnv) input() framework.Sample {
+	fw, in, err := e.db.ReportInput(context.Background(), e.id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.fwv = fw
+	return in
 }
 
 func (e *attackEnv) importCases() {
@@ -158,6 +168,22 @@ func (e *attackEnv) check(when string) {
 				rel++
 			case "na":
 				na++
+			}
+		}
+		in := e.input()
+		by := aggregate.ComputeWith(e.fwv, in, aggregate.Options{By: []string{"sentence"}})
+		for _, b := range by.Breakdowns {
+			for _, row := range b.Rows {
+				if row.ID != q {
+					continue
+				}
+				var cy, cr int
+				for _, c := range row.Cells {
+					cy, cr = cy+c.Yes, cr+c.Relevant
+				}
+				if row.All.Yes != yes || row.All.Relevant != rel || cy != yes || cr != rel {
+					e.t.Fatalf("%s: breakdown of %s by sentence: all %d/%d, cells %d/%d, by hand %d/%d", when, q, row.All.Yes, row.All.Relevant, cy, cr, yes, rel)
+				}
 			}
 		}
 		for name, r := range map[string]*aggregate.Report{"report": full, "kept counts": kept} {

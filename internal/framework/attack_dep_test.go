@@ -116,3 +116,15 @@ func TestAttack_LoadListsEveryCycleAndEveryOtherProblem(t *testing.T) {
 		}
 	}
 }
+
+// Judging a question whose rules name no answers allocates nothing (the
+// memo of answers stays on the stack), so a framework without such rules
+// pays nothing more per answer counted for the memo.
+func TestAttack_AttributeRulesAllocateNothing(t *testing.T) {
+	fw := loadDependent(t)
+	q, _ := fw.Question("CUSTODY")
+	facts := framework.Facts{Attributes: map[string]string{"sentence": "custody"}}
+	if n := testing.AllocsPerRun(100, func() { fw.Applies(q, facts) }); n != 0 {
+		t.Errorf("Applies on attributes alone: %v allocations, want 0", n)
+	}
+}

@@ -297,3 +297,61 @@ func attackMix(t *testing.T, seed uint64) {
 		e.check(fmt.Sprintf("round %d (%s)", round, what))
 	}
 }
+
+// An inspector who may not see a case learns nothing of its answers from
+// a refusal of a dependent answer: not whether the answer it waits on is
+// given, nor its value; the same refusal whether or not the case exists.
+func TestAttack_DependentRefusalTellsAnOutsiderNothing(t *testing.T) {
+	db := mustOpen(t)
+	id := ppV2(t, db, "P-1")
+	importCasesCSV(t, db, id, ppHeader+strings.Replace(ppCase("P-9", "community", "false"), "insp.a", "insp.b", 1))
+	applyAll(t, db, op(id, "P-1", "PP.IE3", "no", 0))
+	b := framework.User{Name: "insp.b"}
+	acks, err := db.ApplyOps(t.Context(), b, []framework.Op{
+		op(id, "P-1", "PP.IE4", "yes", 0), op(id, "P-2", "PP.IE4", "yes", 0),
+		op(id, "P-1", "PP.IE3", "yes", 0), op(id, "P-1", "PP.IE4", "yes", 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range acks {
+		if a.Result != framework.OpRejected || strings.Contains(a.Reason, "PP.IE3") || a.Answer != nil || a.Conflict != nil {
+			t.Errorf("ack %d to an outsider: %+v; want a refusal naming nothing of the case", i, a)
+		}
+	}
+	if acks[0].Reason != strings.Replace(acks[1].Reason, "P-2", "P-1", 1) {
+		t.Errorf("refusals tell an existing case from a missing one: %q vs %q", acks[0].Reason, acks[1].Reason)
+	}
+}
+
+// The cases behind a dependent question's figure: only its own answers,
+// only those that count (its condition holds), never the answers it waits
+// on that QuestionAnswers reads with it.
+func TestAttack_EvidenceOfADependentQuestion(t *testing.T) {
+	db := mustOpen(t)
+	id := ppV2(t, db, "P-1", "P-2", "P-3")
+	applyAll(t, db, op(id, "P-1", "PP.IE3", "yes", 0), op(id, "P-1", "PP.IE4", "no", 0),
+		op(id, "P-2", "PP.IE3", "yes", 0), op(id, "P-2", "PP.IE4", "yes", 0), op(id, "P-3", "PP.IE3", "no", 0))
+	applyAll(t, db, op(id, "P-2", "PP.IE3", "no", 1)) // P-2's PP.IE4 no longer applies
+	fw, cases, answers, err := db.QuestionAnswers(t.Context(), id, "PP.IE4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []aggregate.EvidenceFilter{{}, {Value: "yes"}, {Value: aggregate.RelevantValue}} {
+		rows, err := aggregate.Evidence(fw, cases, answers, "PP.IE4", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			got = append(got, r.CaseRef+" "+r.Value)
+		}
+		want := "P-1 no"
+		if f.Value == "yes" {
+			want = ""
+		}
+		if strings.Join(got, ", ") != want {
+			t.Errorf("evidence of PP.IE4 (value %q) = %q, want %q", f.Value, got, want)
+		}
+	}
+	checkShare(t, db, "evidence", "PP.IE4", 0, 1, 1, 0, id)
+}

@@ -91,6 +91,19 @@ const (
 // (NotYet). Conditions on attributes are judged first, so a question
 // outside the case's attributes does not apply whatever the answers.
 func (f *Framework) Applies(q *Question, c Facts) (Applicability, string) {
+	return f.applies(q, c, map[string]effective{})
+}
+
+// effective is a question's answer as conditions see it (effectiveAnswer).
+type effective struct {
+	value string
+	known bool
+}
+
+// applies is Applies with the effective answers already worked out for
+// this case (memo): without it a question reached by two paths (a
+// diamond of rules) would be judged once per path, exponentially often.
+func (f *Framework) applies(q *Question, c Facts, memo map[string]effective) (Applicability, string) {
 	for _, cond := range q.AppliesWhen {
 		if cond.Question == "" && !cond.holds(c.Attributes[cond.Attribute]) {
 			return DoesNotApply, fmt.Sprintf("%s is %q; it applies only where %s", cond.Attribute, c.Attributes[cond.Attribute], cond)
@@ -101,7 +114,7 @@ func (f *Framework) Applies(q *Question, c Facts) (Applicability, string) {
 		if cond.Question == "" {
 			continue
 		}
-		v, known := f.effectiveAnswer(cond.Question, c)
+		v, known := f.effectiveAnswer(cond.Question, c, memo)
 		switch {
 		case !known:
 			if state == Applies {
@@ -118,12 +131,21 @@ func (f *Framework) Applies(q *Question, c Facts) (Applicability, string) {
 // the question does not apply to the case, its answer where it applies,
 // and unknown (false) where it applies but is not answered, or waits
 // itself. Load refuses cycles, so the recursion ends.
-func (f *Framework) effectiveAnswer(id string, c Facts) (string, bool) {
+func (f *Framework) effectiveAnswer(id string, c Facts, memo map[string]effective) (string, bool) {
+	if e, ok := memo[id]; ok {
+		return e.value, e.known
+	}
+	v, known := f.judgeAnswer(id, c, memo)
+	memo[id] = effective{v, known}
+	return v, known
+}
+
+func (f *Framework) judgeAnswer(id string, c Facts, memo map[string]effective) (string, bool) {
 	r, ok := f.questions[id]
 	if !ok {
 		return "", false
 	}
-	switch st, _ := f.Applies(r, c); st {
+	switch st, _ := f.applies(r, c, memo); st {
 	case DoesNotApply:
 		return "na", true
 	case NotYet:
@@ -324,10 +346,9 @@ func (f *Framework) checkAnswerConditions(add func(string, ...any)) {
 			}
 		}
 	}
-	if !ok {
-		return
-	}
-	// Cycles, each reported once, from its first question in framework order.
+	// Cycles, each reported once, from its first question in framework
+	// order: among the questions that exist, so that a file naming an
+	// unknown one still has every cycle listed with it.
 	const (
 		unvisited = iota
 		onPath
@@ -357,8 +378,15 @@ func (f *Framework) checkAnswerConditions(add func(string, ...any)) {
 	}
 	for _, q := range f.order {
 		if state[q.ID] == unvisited && !visit(q.ID) {
-			return // Applies would not end: nothing below may ask it
+			ok = false // Applies would not end: nothing below may ask it
+			for _, id := range path {
+				state[id] = done // look for the other cycles, each once
+			}
+			path = path[:0]
 		}
+	}
+	if !ok {
+		return
 	}
 	for _, q := range f.order {
 		seen := map[string]bool{}
@@ -472,7 +500,7 @@ func (f *Framework) canApply(q *Question) bool {
 			vals = append(vals, "\x00other")
 		}
 		dims = append(dims, dim{name, false, vals})
-		trials *= len(vals)
+		trials = min(trials*len(vals), maxApplyTrials+1) // saturates: a product of many dimensions would overflow
 	}
 	for _, id := range sortedKeys(answers) {
 		vals := append(answers[id], "na", "\x00unanswered")
@@ -482,7 +510,7 @@ func (f *Framework) canApply(q *Question) bool {
 			vals = append(vals, "yes", "no")
 		}
 		dims = append(dims, dim{id, true, vals})
-		trials *= len(vals)
+		trials = min(trials*len(vals), maxApplyTrials+1) // saturates: a product of many dimensions would overflow
 	}
 	if trials > maxApplyTrials {
 		return true

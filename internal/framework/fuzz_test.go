@@ -17,6 +17,11 @@ func FuzzLoad(f *testing.F) {
 		"prompts":[{"id":"1a","text":"p","applies_when":[{"attribute":"mappa","not_in":["none"]}]}]}]}]}],
 		"supplementary":[{"id":"N","text":"n","type":"count","min":1,"threshold":3}]}`))
 	f.Add([]byte(`{"id":"x","version":1,"attributes":[],"domains":[{"id":"D","title":"t","standards":[{"id":"S","title":"s","kind":"judged"}]}],"rating":null}`))
+	// Rules on answers: a chain, a diamond, a count, a cycle's makings.
+	f.Add([]byte(`{"id":"d","version":1,"attributes":[{"name":"s","values":["a","b"]}],"domains":[{"id":"D","title":"t","standards":[{"id":"S","title":"s","kind":"case_rated","key_questions":[{"id":"K","text":"k","prompts":[
+		{"id":"A","text":"a","applies_when":[{"attribute":"s","in":["a"]}]},{"id":"B","text":"b","applies_when":[{"question":"A","in":["yes"]}]},
+		{"id":"C","text":"c","applies_when":[{"question":"A","not_in":["no"]},{"question":"B","in":["na"]}]},{"id":"E","text":"e","applies_when":[{"question":"N","not_in":["0"]}]}]}]}]}],
+		"supplementary":[{"id":"N","text":"n","type":"count","min":0,"applies_when":[{"question":"C","in":["yes"]}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fw, err := framework.Load(data)
 		if err != nil {

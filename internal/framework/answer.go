@@ -95,6 +95,26 @@ func (f *Framework) CheckAnswer(caseRef string, c Facts, questionID, value strin
 	return v, nil
 }
 
+// CheckAnswerTogether checks an answer pushed with others in one batch: it
+// is accepted where CheckAnswer accepts it on the case as the batch leaves
+// it, or on the case as it stands when it is written (the batch's earlier
+// writes applied). So a dependent answer listed before the answer that
+// makes it apply is accepted, and so is the order a device made its edits
+// in offline — an answer, then a change to the answer it depends on —
+// which leaves the first kept but no longer applying, exactly as if the
+// device had synced between the two. The error returned is the one on the
+// case as the batch leaves it.
+func (f *Framework) CheckAnswerTogether(caseRef string, leaving, now Facts, questionID, value string) (Value, error) {
+	v, err := f.CheckAnswer(caseRef, leaving, questionID, value)
+	if err == nil || !f.AnswerConditions() {
+		return v, err
+	}
+	if v2, err2 := f.CheckAnswer(caseRef, now, questionID, value); err2 == nil {
+		return v2, nil
+	}
+	return v, err
+}
+
 // CheckAnswerNote checks an answer's evidence note, naming the case and
 // question, for every path an answer takes: pushed ops, RecordAnswer,
 // answers.csv and the client's offline store.

@@ -131,3 +131,27 @@ func TestDependent_InspectionsKeepTheirVersion(t *testing.T) {
 	}
 	checkShare(t, db, "version 1", "PP.IE4", 1, 1, 1, 0, in.ID)
 }
+
+// A device's offline order: PP.IE3 yes, PP.IE4 no, then PP.IE3 changed to
+// no, all in one batch. PP.IE4 applied when it was made, so it is kept and
+// listed as no longer applying — as the laptop shows it, and as if the
+// device had synced between the edits — not refused.
+func TestDependent_BatchInTheOrderTheDeviceMadeIt(t *testing.T) {
+	db := mustOpen(t)
+	id := ppV2(t, db, "P-1")
+	first := op(id, "P-1", "PP.IE3", "yes", 0)
+	later := op(id, "P-1", "PP.IE3", "no", 0)
+	later.Supersedes = []string{first.ID}
+	acks := applyAll(t, db, first, op(id, "P-1", "PP.IE4", "no", 0), later)
+	for i, a := range acks {
+		if a.Result != framework.OpApplied {
+			t.Fatalf("op %d: %+v, want applied", i, a)
+		}
+	}
+	checkListed(t, db, "after the batch", []string{"P-1 PP.IE4 no"}, id)
+	checkShare(t, db, "after the batch", "PP.IE4", 0, 0, 0, 0, id)
+	// An answer that applies neither way is still refused.
+	if a := applyAll(t, db, op(id, "P-1", "PP.IE2", "yes", 0)); a[0].Result != framework.OpRejected {
+		t.Errorf("PP.IE2 with PP.IE1 unanswered: %+v, want refused", a[0])
+	}
+}

@@ -408,6 +408,18 @@ func (gc *groupCache) leavingFacts(fw *framework.Framework, inspectionID string,
 	}}
 }
 
+// nowFacts are the facts of a case as it stands in the group, the writes
+// applied so far included. The case's answers must have been read.
+func (gc *groupCache) nowFacts(cr caseRow) framework.Facts {
+	now := gc.answers[cr.id]
+	return framework.Facts{Attributes: cr.c.Attributes, Answer: func(q string) (string, bool) {
+		if c := now[q]; c != nil && c.Exists {
+			return c.Value, true
+		}
+		return "", false
+	}}
+}
+
 // startBatch makes ops the batch whose writes leavingFacts takes into
 // account.
 func (gc *groupCache) startBatch(ops []framework.Op) {

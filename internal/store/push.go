@@ -474,7 +474,7 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u framework.User, op fra
 	if err != nil {
 		return framework.Ack{}, cur, err
 	}
-	v, err := bi.fw.CheckAnswer(op.CaseRef, gc.leavingFacts(bi.fw, op.InspectionID, cr), op.QuestionID, op.Value)
+	v, err := bi.fw.CheckAnswerTogether(op.CaseRef, gc.leavingFacts(bi.fw, op.InspectionID, cr), gc.nowFacts(cr), op.QuestionID, op.Value)
 	if err != nil {
 		return reject(op, err), cur, nil
 	}

@@ -1,0 +1,198 @@
+package syncsim_test
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/localstore"
+	"github.com/fieldworkhq/fieldwork/internal/syncsim"
+)
+
+// Written judgements over the real sync, attacked: devices of the lead with
+// their own local stores, a real server on loopback.
+
+func recordWritten(t *testing.T, d *syncsim.Device, insp string, w framework.WrittenOp) framework.Op {
+	t.Helper()
+	op, err := d.Local.RecordWritten(t.Context(), d.User, insp, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return op
+}
+
+// pullOnly applies what the server has for the device since its cursor,
+// without pushing first: a pull that arrives while an edit is still queued.
+func pullOnly(t *testing.T, w *syncsim.World, d *syncsim.Device) {
+	t.Helper()
+	ctx := t.Context()
+	cur, err := d.Local.Meta(ctx, "cursor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := strconv.ParseInt(cur, 10, 64)
+	changes, cursor, _, err := w.Srv.DB().Changes(ctx, framework.User{Name: d.User}, after, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Local.ApplyChanges(ctx, changes, cursor); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func localWritten(t *testing.T, d *syncsim.Device, insp, item string) *localstore.LocalWritten {
+	t.Helper()
+	items, err := d.Local.Written(t.Context(), insp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range items {
+		if items[i].ID == item {
+			return &items[i]
+		}
+	}
+	return nil
+}
+
+func serverWritten(t *testing.T, w *syncsim.World, insp, item string) *framework.WrittenItem {
+	t.Helper()
+	items, err := w.Srv.DB().WrittenItems(context.Background(), insp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range items {
+		if items[i].ID == item {
+			return &items[i]
+		}
+	}
+	return nil
+}
+
+// A lead demoted to inspector may no longer read the report (CanReadReport)
+// nor receive written items (the pull filter, CanLead): the device must
+// drop what it holds of them, as it drops the cases the new role may not
+// see. Otherwise `fieldwork written list` on an inspector's laptop shows
+// the whole inspection's written judgements, and keeps showing them.
+func TestWritten_DemotedLeadsDeviceDropsThem(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	insp := w.InspectionID
+	l := w.NewDevice(t, filepath.Join(dir, "lead"), "lead", w.Addr)
+	syncOK(t, l)
+	recordWritten(t, l, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "Private draft of the judgement"})
+	recordWritten(t, l, insp, framework.WrittenOp{Kind: framework.WrittenRecommendation, Text: "Review every plan"})
+	syncOK(t, l)
+	if v, _ := l.Local.Written(t.Context(), insp); len(v) != 2 {
+		t.Fatalf("lead's device holds %d written items, want 2", len(v))
+	}
+	admin := framework.Actor{User: "admin", Device: "t", Admin: true}
+	if err := w.Srv.DB().AddTeamMember(t.Context(), admin, insp, "lead", framework.RoleInspector); err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, l)
+	if in, err := l.Local.Inspection(t.Context(), insp); err != nil || in.Role != framework.RoleInspector {
+		t.Fatalf("the device's role after the demotion: %q, %v", in.Role, err)
+	}
+	if v, _ := l.Local.Written(t.Context(), insp); len(v) != 0 {
+		t.Errorf("an inspector's device still holds %d written items after the demotion: %+v", len(v), v)
+	}
+}
+
+// Two laptops of the same lead, an edit queued on one while the other's
+// edit of the same item arrives by pull: the queued text stays, reaches the
+// server as a conflict with both texts kept, resolved mine; then the other
+// laptop's stale edit is a conflict again. Every text typed is on the
+// server at the end.
+func TestWritten_TwoLaptopsOfTheLeadNeverLoseAText(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	insp := w.InspectionID
+	a := w.NewDevice(t, filepath.Join(dir, "a"), "lead", w.Addr)
+	b := w.NewDevice(t, filepath.Join(dir, "b"), "lead", w.Addr)
+	syncOK(t, a)
+	syncOK(t, b)
+	summary := framework.WrittenOp{Kind: framework.WrittenSummary}
+	s := summary
+	s.Text = "first"
+	recordWritten(t, a, insp, s)
+	syncOK(t, a)
+	syncOK(t, b)
+	s.Text = "from b, offline"
+	recordWritten(t, b, insp, s)
+	s.Text = "from a"
+	recordWritten(t, a, insp, s)
+	syncOK(t, a)
+	pullOnly(t, w, b)
+	if it := localWritten(t, b, insp, framework.SummaryItemID); it == nil || it.Text != "from b, offline" || it.Pending != 1 || it.Revision != 1 {
+		t.Fatalf("b's queued edit after a pull of a's: %+v", it)
+	}
+	syncOK(t, b)
+	if it := localWritten(t, b, insp, framework.SummaryItemID); it == nil || it.Text != "from a" || it.Pending != 0 {
+		t.Errorf("b after the conflict shows %+v, want the server's text", it)
+	}
+	cs, _ := b.Local.WrittenConflicts(t.Context(), insp)
+	if len(cs) != 1 || cs[0].ClientText != "from b, offline" || cs[0].ServerText != "from a" {
+		t.Fatalf("b's conflicts: %+v", cs)
+	}
+	if _, err := b.Local.ResolveWritten(t.Context(), "lead", cs[0].ID, framework.ResolveMine); err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, b)
+	if it := serverWritten(t, w, insp, framework.SummaryItemID); it == nil || it.Text != "from b, offline" || it.Revision != 3 {
+		t.Fatalf("server after resolve mine: %+v", it)
+	}
+	if cs, _ := b.Local.WrittenConflicts(t.Context(), insp); len(cs) != 0 {
+		t.Errorf("b still lists %d open conflicts after resolving", len(cs))
+	}
+	// a, not synced since, edits on revision 2: stale, so a conflict.
+	s.Text = "from a, stale"
+	recordWritten(t, a, insp, s)
+	syncOK(t, a)
+	if it := serverWritten(t, w, insp, framework.SummaryItemID); it.Text != "from b, offline" {
+		t.Errorf("a's stale edit overwrote the resolved text: %+v", it)
+	}
+	cs, _ = a.Local.WrittenConflicts(t.Context(), insp)
+	if len(cs) != 1 || cs[0].ClientText != "from a, stale" {
+		t.Errorf("a's stale edit is not kept as a conflict: %+v", cs)
+	}
+}
+
+// Ops the server applied whose acks never arrived (the laptop killed, the
+// server restarted), re-sent: the server answers from its op records, the
+// out-of-order edit stays superseded, nothing is written twice, and the
+// laptop settles to the server's text.
+func TestWritten_ResentAfterARestartIsNotWrittenTwice(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	insp := w.InspectionID
+	l := w.NewDevice(t, filepath.Join(dir, "lead"), "lead", w.Addr)
+	syncOK(t, l)
+	rec := recordWritten(t, l, insp, framework.WrittenOp{Kind: framework.WrittenRecommendation, Text: "v1"})
+	recordWritten(t, l, insp, framework.WrittenOp{ItemID: rec.Written.ItemID, Kind: framework.WrittenRecommendation, Text: "v2"})
+	recordWritten(t, l, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "overall"})
+	ops, err := l.Local.OutboxAfter(t.Context(), 0, 100)
+	if err != nil || len(ops) != 3 {
+		t.Fatalf("outbox: %d ops, %v", len(ops), err)
+	}
+	// The later edit and the summary arrive first and are applied; their
+	// acks are lost.
+	if _, err := w.Srv.DB().ApplyOps(t.Context(), framework.User{Name: "lead"}, ops[1:]); err != nil {
+		t.Fatal(err)
+	}
+	w.Restart(t)
+	syncOK(t, l)
+	if it := serverWritten(t, w, insp, rec.Written.ItemID); it == nil || it.Text != "v2" || it.Revision != 1 {
+		t.Errorf("server's recommendation after the re-send: %+v, want v2 at revision 1", it)
+	}
+	if it := serverWritten(t, w, insp, framework.SummaryItemID); it == nil || it.Revision != 1 {
+		t.Errorf("server's summary after the re-send: %+v, want revision 1", it)
+	}
+	if it := localWritten(t, l, insp, rec.Written.ItemID); it == nil || it.Text != "v2" || it.Pending != 0 || it.Revision != 1 || it.Order == 0 {
+		t.Errorf("laptop's recommendation: %+v", it)
+	}
+	if n, _ := l.Local.PendingCount(t.Context()); n != 0 {
+		t.Errorf("%d ops left queued", n)
+	}
+}

@@ -384,3 +384,18 @@ func putPulledWritten(ctx context.Context, tx *sql.Tx, it *framework.WrittenItem
 		it.CreatedAt.UTC().Format(time.RFC3339Nano), it.UpdatedBy, it.UpdatedAt.UTC().Format(time.RFC3339Nano))
 	return err
 }
+
+// dropWritten drops an inspection's written items and conflicts from this
+// device once the user's role there is no longer one that may write them
+// (framework.CanLead): the pull delivers them only to those, and a lead
+// demoted to inspector may not read them in the report either. As when an
+// inspection is withdrawn, edits still in the outbox stay there, to be
+// refused and kept whole (written_refused).
+func dropWritten(ctx context.Context, tx *sql.Tx, inspectionID string) error {
+	for _, table := range []string{"written_items", "written_conflicts"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE inspection_id = ?`, inspectionID); err != nil {
+			return fmt.Errorf("drop written judgements of %s: %w", inspectionID, err)
+		}
+	}
+	return nil
+}

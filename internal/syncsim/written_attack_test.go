@@ -196,3 +196,40 @@ func TestWritten_ResentAfterARestartIsNotWrittenTwice(t *testing.T) {
 		t.Errorf("%d ops left queued", n)
 	}
 }
+
+// A batch whose acks settle written items of two inspections, the first
+// item no longer on the laptop (its inspection was withdrawn, or the user
+// demoted, by a pull that came while its edit was queued): the second
+// item must still settle. It stayed "not yet synced" forever, and since a
+// pending item ignores pulls, it never showed another laptop's edits again.
+func TestWritten_SettlingGoesOnPastAnItemNoLongerHere(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	admin := framework.Actor{User: "admin", Device: "t", Admin: true}
+	other, err := w.Srv.DB().CreateInspection(t.Context(), admin, "Other", "U", "probation-pdu-2023", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Srv.DB().AddTeamMember(t.Context(), admin, other.ID, "lead", framework.RoleLead); err != nil {
+		t.Fatal(err)
+	}
+	l := w.NewDevice(t, filepath.Join(dir, "lead"), "lead", w.Addr)
+	syncOK(t, l)
+	recordWritten(t, l, w.InspectionID, framework.WrittenOp{Kind: framework.WrittenRecommendation, Text: "on the first"})
+	kept := recordWritten(t, l, other.ID, framework.WrittenOp{Kind: framework.WrittenRecommendation, Text: "on the other"})
+	if _, _, err := w.Srv.DB().RemoveTeamMember(t.Context(), admin, w.InspectionID, "lead"); err != nil {
+		t.Fatal(err)
+	}
+	pullOnly(t, w, l) // the removal arrives while both edits are queued
+	syncOK(t, l)
+	if n, _ := l.Local.PendingCount(t.Context()); n != 0 {
+		t.Fatalf("%d ops still queued", n)
+	}
+	it := localWritten(t, l, other.ID, kept.Written.ItemID)
+	if it == nil || it.Pending != 0 || it.Revision != 1 || it.Order == 0 {
+		t.Errorf("the other inspection's recommendation after the sync: %+v, want settled at revision 1", it)
+	}
+	if r, _ := l.Local.WrittenRefused(t.Context(), w.InspectionID); len(r) != 1 || r[0].Op.Text != "on the first" {
+		t.Errorf("the refused edit is not kept whole: %+v", r)
+	}
+}

@@ -331,8 +331,11 @@ func (l *Store) settleWritten(ctx context.Context, tx *sql.Tx, ops []framework.O
 	for _, k := range order {
 		s := got[k]
 		cur, err := localWritten(ctx, tx, k.insp, k.item)
-		if err != nil || cur == nil {
+		if err != nil {
 			return err
+		}
+		if cur == nil {
+			continue // dropped meanwhile (dropWritten, a withdrawn inspection): the others still settle
 		}
 		st := syncer.Settlement{Acked: s.acked}
 		if it := s.last; it != nil {

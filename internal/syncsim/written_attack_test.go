@@ -233,3 +233,85 @@ func TestWritten_SettlingGoesOnPastAnItemNoLongerHere(t *testing.T) {
 		t.Errorf("the refused edit is not kept whole: %+v", r)
 	}
 }
+
+// Answers and written ops interleaved on two laptops of the lead, sent in
+// small batches concurrently (one group commit may hold both pushes): every
+// answer checks out, every written item settles to the server's, and the
+// summary both laptops wrote offline is a conflict with both texts kept.
+func TestWritten_InterleavedWithAnswersAcrossConcurrentPushes(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	insp := w.InspectionID
+	ds := []*syncsim.Device{w.NewDevice(t, filepath.Join(dir, "a"), "lead", w.Addr), w.NewDevice(t, filepath.Join(dir, "b"), "lead", w.Addr)}
+	items := map[string]string{} // item → the text its own laptop last wrote
+	for i, d := range ds {
+		syncOK(t, d)
+		d.Client.BatchSize = 2
+		for j, q := range syncsim.Questions[:4] {
+			d.Record(t, insp, syncsim.Cases[i*3+j%3], q, []string{"yes", "no"}[(i+j)%2])
+			op := recordWritten(t, d, insp, framework.WrittenOp{Kind: framework.WrittenRecommendation, Text: "rec " + strconv.Itoa(i) + strconv.Itoa(j)})
+			edit := recordWritten(t, d, insp, framework.WrittenOp{ItemID: op.Written.ItemID, Kind: framework.WrittenRecommendation, Text: "rec edited " + strconv.Itoa(i) + strconv.Itoa(j)})
+			items[edit.Written.ItemID] = edit.Written.Text
+		}
+		recordWritten(t, d, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "summary from " + strconv.Itoa(i)})
+	}
+	errs := make(chan error, 2)
+	for _, d := range ds {
+		go func() { _, err := d.Client.Sync(context.Background()); errs <- err }()
+	}
+	for range ds {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	finalSync(t, ds)
+	syncsim.Check(t, w, ds)
+	for id, text := range items {
+		if it := serverWritten(t, w, insp, id); it == nil || it.Text != text || it.Revision != 2 {
+			t.Errorf("server's %s: %+v, want %q at revision 2", id, it, text)
+		}
+		for _, d := range ds {
+			if it := localWritten(t, d, insp, id); it == nil || it.Text != text || it.Pending != 0 || it.Order == 0 {
+				t.Errorf("a laptop's %s: %+v, want %q settled", id, it, text)
+			}
+		}
+	}
+	var conflicts int
+	for _, d := range ds {
+		cs, _ := d.Local.WrittenConflicts(t.Context(), insp)
+		conflicts += len(cs)
+	}
+	if conflicts != 1 {
+		t.Errorf("%d written conflicts on the laptops, want the one on the summary", conflicts)
+	}
+}
+
+// A conflicting written op whose ack was lost, re-sent after a restart: the
+// duplicate's ack still carries the conflict, so the laptop keeps both
+// texts instead of forgetting its own.
+func TestWritten_ConflictAckLostThenResent(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	insp := w.InspectionID
+	a := w.NewDevice(t, filepath.Join(dir, "a"), "lead", w.Addr)
+	b := w.NewDevice(t, filepath.Join(dir, "b"), "lead", w.Addr)
+	syncOK(t, a)
+	syncOK(t, b)
+	recordWritten(t, a, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "a's"})
+	recordWritten(t, b, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "b's"})
+	syncOK(t, a)
+	ops, _ := b.Local.OutboxAfter(t.Context(), 0, 10)
+	acks, err := w.Srv.DB().ApplyOps(t.Context(), framework.User{Name: "lead"}, ops)
+	if err != nil || acks[0].Result != framework.OpConflict {
+		t.Fatalf("b's summary: %+v, %v", acks, err)
+	}
+	w.Restart(t)
+	syncOK(t, b)
+	cs, _ := b.Local.WrittenConflicts(t.Context(), insp)
+	if len(cs) != 1 || cs[0].ClientText != "b's" || cs[0].ServerText != "a's" {
+		t.Errorf("b's conflicts after the re-send: %+v", cs)
+	}
+	if it := localWritten(t, b, insp, framework.SummaryItemID); it == nil || it.Text != "a's" || it.Pending != 0 {
+		t.Errorf("b's summary: %+v", it)
+	}
+}

@@ -2,6 +2,8 @@ package syncsim_test
 
 import (
 	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -313,5 +315,97 @@ func TestWritten_ConflictAckLostThenResent(t *testing.T) {
 	}
 	if it := localWritten(t, b, insp, framework.SummaryItemID); it == nil || it.Text != "a's" || it.Pending != 0 {
 		t.Errorf("b's summary: %+v", it)
+	}
+}
+
+// A laptop restored from a backup taken before its last synced edit of the
+// summary: its device id and sequence numbers are the old laptop's, so its
+// new edit on the old base must be a conflict with both texts kept, not
+// applied over the edit it never saw.
+func TestWritten_RestoredLaptopsEditIsAConflict(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	insp := w.InspectionID
+	l := w.NewDevice(t, filepath.Join(dir, "l"), "lead", w.Addr)
+	syncOK(t, l)
+	recordWritten(t, l, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "v1"})
+	syncOK(t, l)
+	backup := filepath.Join(dir, "backup.db")
+	raw, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "l", "client.db")+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`VACUUM INTO ?`, backup); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	recordWritten(t, l, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "v2, on the laptop later lost"})
+	syncOK(t, l)
+	body, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "r"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "r", "client.db"), body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := w.NewDevice(t, filepath.Join(dir, "r"), "lead", w.Addr)
+	recordWritten(t, r, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "v3, restored"})
+	syncOK(t, r)
+	if it := serverWritten(t, w, insp, framework.SummaryItemID); it == nil || it.Text != "v2, on the laptop later lost" {
+		t.Errorf("the restored laptop's stale edit overwrote the summary: %+v", it)
+	}
+	cs, _ := r.Local.WrittenConflicts(t.Context(), insp)
+	if len(cs) != 1 || cs[0].ClientText != "v3, restored" {
+		t.Errorf("restored laptop's conflicts: %+v", cs)
+	}
+}
+
+// Locked while a recommendation and an edit of the summary wait on the
+// laptop: both refused, stored nowhere on the server, kept whole on the
+// laptop (the summary showing the server's text again); the laptop then
+// refuses new ones itself; unlocked, the same texts recorded again apply.
+func TestWritten_LockedThenUnlockedRetry(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	insp := w.InspectionID
+	l := w.NewDevice(t, filepath.Join(dir, "l"), "lead", w.Addr)
+	syncOK(t, l)
+	recordWritten(t, l, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "before the lock"})
+	syncOK(t, l)
+	recordWritten(t, l, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "typed while locked"})
+	recordWritten(t, l, insp, framework.WrittenOp{Kind: framework.WrittenRecommendation, Text: "a late recommendation"})
+	lead := framework.User{Name: "lead"}
+	if _, err := w.Srv.DB().SetInspectionStatus(t.Context(), lead, "t", insp, framework.InspectionLocked, ""); err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, l)
+	items, _ := w.Srv.DB().WrittenItems(t.Context(), insp)
+	if len(items) != 1 || items[0].Text != "before the lock" || items[0].Revision != 1 {
+		t.Errorf("server after the locked push: %+v", items)
+	}
+	refused, _ := l.Local.WrittenRefused(t.Context(), insp)
+	if len(refused) != 2 || refused[0].Code != string(framework.CodePrecondition) {
+		t.Fatalf("refused on the laptop: %+v", refused)
+	}
+	if it := localWritten(t, l, insp, framework.SummaryItemID); it == nil || it.Text != "before the lock" || it.Pending != 0 {
+		t.Errorf("laptop's summary after the refusal: %+v", it)
+	}
+	if _, err := l.Local.RecordWritten(t.Context(), "lead", insp, framework.WrittenOp{Kind: framework.WrittenRecommendation, Text: "x"}); framework.ErrorCode(err) != framework.CodePrecondition {
+		t.Errorf("recording on a laptop that knows of the lock: %v", err)
+	}
+	if _, err := w.Srv.DB().SetInspectionStatus(t.Context(), lead, "t", insp, framework.InspectionModeration, "one more recommendation"); err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, l)
+	for _, r := range refused {
+		recordWritten(t, l, insp, framework.WrittenOp{Kind: r.Op.Kind, Text: r.Op.Text})
+	}
+	syncOK(t, l)
+	items, _ = w.Srv.DB().WrittenItems(t.Context(), insp)
+	if len(items) != 2 || items[0].Text != "typed while locked" || items[1].Text != "a late recommendation" {
+		t.Errorf("server after the retry: %+v", items)
 	}
 }

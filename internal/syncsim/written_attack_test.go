@@ -409,3 +409,30 @@ func TestWritten_LockedThenUnlockedRetry(t *testing.T) {
 		t.Errorf("server after the retry: %+v", items)
 	}
 }
+
+// Rule 8 of docs/sync.md, which the written judgements claim "word for
+// word": a conflict is shown to both sides and the lead until someone
+// resolves it. A written conflict reaches only the laptop whose edit was
+// stale: the lead's other laptop (or a second lead, whose text the server
+// kept) never sees it, so nobody else can resolve it, and if that laptop
+// is lost the text it kept is only in the audit trail.
+func TestWritten_ConflictReachesTheLeadsOtherLaptop(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	insp := w.InspectionID
+	a := w.NewDevice(t, filepath.Join(dir, "a"), "lead", w.Addr)
+	b := w.NewDevice(t, filepath.Join(dir, "b"), "lead", w.Addr)
+	syncOK(t, a)
+	syncOK(t, b)
+	recordWritten(t, a, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "a's"})
+	recordWritten(t, b, insp, framework.WrittenOp{Kind: framework.WrittenSummary, Text: "b's"})
+	syncOK(t, a)
+	syncOK(t, b)
+	if cs, _ := b.Local.WrittenConflicts(t.Context(), insp); len(cs) != 1 {
+		t.Fatalf("b's conflicts: %+v", cs)
+	}
+	syncOK(t, a)
+	if cs, _ := a.Local.WrittenConflicts(t.Context(), insp); len(cs) != 1 || cs[0].ClientText != "b's" {
+		t.Errorf("the lead's other laptop lists written conflicts %+v, want b's open conflict", cs)
+	}
+}

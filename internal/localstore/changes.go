@@ -24,6 +24,9 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 				_, err = tx.ExecContext(ctx, `INSERT INTO inspections (id, name, unit, framework_id, framework_version, status, role) VALUES (?, ?, ?, ?, ?, ?, ?)
 					ON CONFLICT DO UPDATE SET name = excluded.name, unit = excluded.unit, status = excluded.status, role = excluded.role`,
 					in.ID, in.Name, in.Unit, in.FrameworkID, in.FrameworkVersion, in.Status, in.Role)
+				if err == nil && !framework.CanLead(in.Role) {
+					err = dropWritten(ctx, tx, in.ID) // no longer the lead's: see dropWritten
+				}
 			case ch.Case != nil:
 				c := ch.Case
 				attrs, _ := json.Marshal(c.Attributes)

@@ -331,8 +331,11 @@ func (l *Store) settleWritten(ctx context.Context, tx *sql.Tx, ops []framework.O
 	for _, k := range order {
 		s := got[k]
 		cur, err := localWritten(ctx, tx, k.insp, k.item)
-		if err != nil || cur == nil {
+		if err != nil {
 			return err
+		}
+		if cur == nil {
+			continue // dropped meanwhile (dropWritten, a withdrawn inspection): the others still settle
 		}
 		st := syncer.Settlement{Acked: s.acked}
 		if it := s.last; it != nil {
@@ -383,4 +386,19 @@ func putPulledWritten(ctx context.Context, tx *sql.Tx, it *framework.WrittenItem
 		it.InspectionID, it.ID, it.Kind, it.StandardID, it.Text, it.Withdrawn, it.Revision, it.Order, it.CreatedBy,
 		it.CreatedAt.UTC().Format(time.RFC3339Nano), it.UpdatedBy, it.UpdatedAt.UTC().Format(time.RFC3339Nano))
 	return err
+}
+
+// dropWritten drops an inspection's written items and conflicts from this
+// device once the user's role there is no longer one that may write them
+// (framework.CanLead): the pull delivers them only to those, and a lead
+// demoted to inspector may not read them in the report either. As when an
+// inspection is withdrawn, edits still in the outbox stay there, to be
+// refused and kept whole (written_refused).
+func dropWritten(ctx context.Context, tx *sql.Tx, inspectionID string) error {
+	for _, table := range []string{"written_items", "written_conflicts"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE inspection_id = ?`, inspectionID); err != nil {
+			return fmt.Errorf("drop written judgements of %s: %w", inspectionID, err)
+		}
+	}
+	return nil
 }

@@ -110,6 +110,9 @@ type Change struct {
 	Judgement    *Judgement
 	Conflict     *Conflict
 	Written      *WrittenItem
+	// WrittenConflict is an open written conflict, or its resolution, for
+	// every laptop of those who may write written items.
+	WrittenConflict *WrittenConflict
 	// WithdrawnCase is the reference of a case reassigned away from the
 	// pulling inspector, whose device should drop it.
 	WithdrawnCase string

@@ -52,6 +52,8 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 				err = putLocalConflict(ctx, tx, ch.Conflict)
 			case ch.Written != nil:
 				err = putPulledWritten(ctx, tx, ch.Written)
+			case ch.WrittenConflict != nil:
+				err = putPulledWrittenConflict(ctx, tx, ch.WrittenConflict)
 			case ch.WithdrawnCase != "":
 				err = withdrawLocalCase(ctx, tx, ch.InspectionID, ch.WithdrawnCase)
 			case ch.WithdrawnInspection:
@@ -84,6 +86,8 @@ func changeKind(ch framework.Change) string {
 		return "conflict " + ch.Conflict.ID
 	case ch.Written != nil:
 		return "written item " + ch.Written.ID
+	case ch.WrittenConflict != nil:
+		return "written conflict " + ch.WrittenConflict.ID
 	case ch.WithdrawnCase != "":
 		return "withdrawal of case " + ch.WithdrawnCase
 	case ch.WithdrawnInspection:

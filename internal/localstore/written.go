@@ -374,6 +374,22 @@ func withdrawnNote(withdrawn bool) string {
 
 // putPulledWritten stores a pulled item, unless a local edit of it is
 // still pending (that edit reaches the server and is decided there).
+// putPulledWrittenConflict keeps a written conflict pulled from the server
+// (made by another laptop's edit, or resolved elsewhere): a resolution
+// queued here stays queued until the server settles it, and a resolution
+// made elsewhere closes it here too.
+func putPulledWrittenConflict(ctx context.Context, tx *sql.Tx, c *framework.WrittenConflict) error {
+	body, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO written_conflicts (id, inspection_id, item_id, status, body) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT DO UPDATE SET body = excluded.body, status = CASE WHEN excluded.status = 'resolved' THEN 'resolved'
+			WHEN written_conflicts.status = 'resolving' THEN 'resolving' ELSE excluded.status END`,
+		c.ID, c.InspectionID, c.ItemID, c.Status, string(body))
+	return err
+}
+
 func putPulledWritten(ctx context.Context, tx *sql.Tx, it *framework.WrittenItem) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO written_items (inspection_id, item_id, kind, standard_id, text, withdrawn, revision, ord, created_by, created_at,
 		updated_by, updated_at, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO UPDATE SET

@@ -162,7 +162,9 @@ func announce(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string
 				WHERE inspection_id = ?1 ORDER BY standard_id`, []any{inspectionID, user}})
 		if framework.CanLead(role) {
 			stmts = append(stmts, stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'written', NULL, item_id, ?2
-				FROM written_items WHERE inspection_id = ?1 ORDER BY ord`, []any{inspectionID, user}})
+				FROM written_items WHERE inspection_id = ?1 ORDER BY ord`, []any{inspectionID, user}},
+				stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'written_conflict', NULL, id, ?2
+				FROM written_conflicts WHERE inspection_id = ?1 AND status = 'open' ORDER BY created_at, id`, []any{inspectionID, user}})
 		}
 	}
 	// ?1 inspection, ?2 user, ?3 one case or "", ?4 whether only the user's own cases.

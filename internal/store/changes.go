@@ -41,7 +41,7 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 			  AND (ch.for_user IS NULL OR ch.for_user = ?1)
 			  AND (ch.kind != 'withdrawn' OR NOT ?4 AND (t.role IS NULL OR t.role = 'inspector'))
 			  AND (ch.kind != 'removed' OR (t.role IS NULL AND NOT ?4))
-			  AND (ch.kind != 'written' OR ?4 OR t.role = 'lead')
+			  AND (ch.kind NOT IN ('written', 'written_conflict') OR ?4 OR t.role = 'lead')
 			ORDER BY ch.seq LIMIT ?5`, u.Name, after, max, u.Admin, limit+1)
 		if err != nil {
 			return err
@@ -213,6 +213,15 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 					continue
 				}
 				ch.Written = it
+			case "written_conflict":
+				c, err := writtenConflictByID(ctx, tx, r.entity)
+				if err != nil {
+					return fmt.Errorf("written conflict %s: %w", r.entity, err)
+				}
+				if c == nil {
+					continue
+				}
+				ch.WrittenConflict = c
 			case "conflict":
 				c, err := conflictByID(ctx, tx, r.entity)
 				if err != nil {

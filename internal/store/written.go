@@ -223,6 +223,10 @@ func (db *DB) decideWritten(ctx context.Context, tx *sql.Tx, u framework.User, r
 			c.ClientUser, c.ClientDevice, at); err != nil {
 			return ack, fmt.Errorf("write written conflict: %w", err)
 		}
+		// To every laptop of every lead, not only the one whose edit it kept.
+		if err := addChange(ctx, tx, op.InspectionID, "written_conflict", nil, c.ID); err != nil {
+			return ack, err
+		}
 		gc.audit(at, a, "written.conflict", writtenEntity(op.InspectionID, w.ItemID), map[string]any{"text": c.ServerText, "revision": c.ServerRevision},
 			map[string]any{"text": c.ClientText, "withdrawn": c.ClientWithdrawn, "base_revision": c.BaseRevision, "conflict": c.ID})
 	}
@@ -239,6 +243,9 @@ func (db *DB) decideWritten(ctx context.Context, tx *sql.Tx, u framework.User, r
 	}
 	if resolving != "" {
 		if _, err := tx.ExecContext(ctx, `UPDATE written_conflicts SET status = 'resolved', resolved_by = ? WHERE id = ?`, u.Name, resolving); err != nil {
+			return ack, err
+		}
+		if err := addChange(ctx, tx, op.InspectionID, "written_conflict", nil, resolving); err != nil {
 			return ack, err
 		}
 		gc.audit(at, a, "written.resolve", writtenEntity(op.InspectionID, w.ItemID)+"/conflict/"+resolving,
@@ -280,11 +287,20 @@ func (db *DB) writtenCurrent(ctx context.Context, tx *sql.Tx, u framework.User, 
 }
 
 func writtenConflictByOp(ctx context.Context, tx *sql.Tx, opID string) (*framework.WrittenConflict, error) {
+	return writtenConflictWhere(ctx, tx, "k.op_id = ?", opID)
+}
+
+// writtenConflictByID reads one written conflict (nil if there is none).
+func writtenConflictByID(ctx context.Context, tx *sql.Tx, id string) (*framework.WrittenConflict, error) {
+	return writtenConflictWhere(ctx, tx, "k.id = ?", id)
+}
+
+func writtenConflictWhere(ctx context.Context, tx *sql.Tx, where string, arg any) (*framework.WrittenConflict, error) {
 	var c framework.WrittenConflict
 	var at string
 	err := tx.QueryRowContext(ctx, `SELECT k.id, k.inspection_id, k.item_id, coalesce(i.kind, ''), coalesce(i.standard_id, ''), k.base_revision, k.server_revision,
 		k.server_text, k.server_withdrawn, k.client_text, k.client_withdrawn, k.client_user, k.client_device, k.created_at, k.status, k.resolved_by
-		FROM written_conflicts k LEFT JOIN written_items i ON i.inspection_id = k.inspection_id AND i.item_id = k.item_id WHERE k.op_id = ?`, opID).
+		FROM written_conflicts k LEFT JOIN written_items i ON i.inspection_id = k.inspection_id AND i.item_id = k.item_id WHERE `+where, arg).
 		Scan(&c.ID, &c.InspectionID, &c.ItemID, &c.Kind, &c.StandardID, &c.BaseRevision, &c.ServerRevision, &c.ServerText, &c.ServerWithdrawn,
 			&c.ClientText, &c.ClientWithdrawn, &c.ClientUser, &c.ClientDevice, &at, &c.Status, &c.ResolvedBy)
 	if errors.Is(err, sql.ErrNoRows) {

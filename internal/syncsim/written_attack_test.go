@@ -278,13 +278,25 @@ func TestWritten_InterleavedWithAnswersAcrossConcurrentPushes(t *testing.T) {
 			}
 		}
 	}
-	var conflicts int
+	// The one conflict, on the summary, is listed on both laptops (it
+	// reaches every laptop of every lead).
+	ids := map[string]int{}
 	for _, d := range ds {
 		cs, _ := d.Local.WrittenConflicts(t.Context(), insp)
-		conflicts += len(cs)
+		for _, c := range cs {
+			ids[c.ID]++
+			if c.ItemID != framework.SummaryItemID {
+				t.Errorf("a written conflict on %s, want only the summary's", c.ItemID)
+			}
+		}
 	}
-	if conflicts != 1 {
-		t.Errorf("%d written conflicts on the laptops, want the one on the summary", conflicts)
+	if len(ids) != 1 {
+		t.Errorf("written conflicts on the laptops: %v, want the one on the summary", ids)
+	}
+	for id, n := range ids {
+		if n != len(ds) {
+			t.Errorf("conflict %s is on %d laptop(s), want every lead's (%d)", id, n, len(ds))
+		}
 	}
 }
 
@@ -432,7 +444,20 @@ func TestWritten_ConflictReachesTheLeadsOtherLaptop(t *testing.T) {
 		t.Fatalf("b's conflicts: %+v", cs)
 	}
 	syncOK(t, a)
-	if cs, _ := a.Local.WrittenConflicts(t.Context(), insp); len(cs) != 1 || cs[0].ClientText != "b's" {
-		t.Errorf("the lead's other laptop lists written conflicts %+v, want b's open conflict", cs)
+	cs, _ := a.Local.WrittenConflicts(t.Context(), insp)
+	if len(cs) != 1 || cs[0].ClientText != "b's" {
+		t.Fatalf("the lead's other laptop lists written conflicts %+v, want b's open conflict", cs)
+	}
+	// Resolved on a (keeping b's text): closed on b at its next sync.
+	if _, err := a.Local.ResolveWritten(t.Context(), "lead", cs[0].ID, framework.ResolveMine); err != nil {
+		t.Fatal(err)
+	}
+	syncOK(t, a)
+	syncOK(t, b)
+	if cs, _ := b.Local.WrittenConflicts(t.Context(), insp); len(cs) != 0 {
+		t.Errorf("b still lists %+v after a resolved it", cs)
+	}
+	if it := serverWritten(t, w, insp, framework.SummaryItemID); it == nil || it.Text != "b's" {
+		t.Errorf("server's summary after a kept b's text: %+v", it)
 	}
 }

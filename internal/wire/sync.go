@@ -78,6 +78,8 @@ func ChangeToProto(c framework.Change) *fieldworkv1.Change {
 		m.Entity = &fieldworkv1.Change_Conflict{Conflict: ConflictToProto(c.Conflict)}
 	case c.Written != nil:
 		m.Entity = &fieldworkv1.Change_Written{Written: WrittenItemToProto(c.Written)}
+	case c.WrittenConflict != nil:
+		m.Entity = &fieldworkv1.Change_WrittenConflict{WrittenConflict: WrittenConflictToProto(c.WrittenConflict)}
 	case c.WithdrawnCase != "" || c.WithdrawnInspection:
 		m.Entity = &fieldworkv1.Change_Withdrawal{Withdrawal: &fieldworkv1.Withdrawal{InspectionId: c.InspectionID, CaseRef: c.WithdrawnCase,
 			WholeInspection: c.WithdrawnInspection}}
@@ -107,6 +109,9 @@ func ChangeFromProto(m *fieldworkv1.Change) framework.Change {
 	case *fieldworkv1.Change_Written:
 		ch.Written = WrittenItemFromProto(e.Written)
 		ch.InspectionID = ch.Written.InspectionID
+	case *fieldworkv1.Change_WrittenConflict:
+		ch.WrittenConflict = WrittenConflictFromProto(e.WrittenConflict)
+		ch.InspectionID = ch.WrittenConflict.InspectionID
 	case *fieldworkv1.Change_Withdrawal:
 		ch.WithdrawnCase, ch.InspectionID = e.Withdrawal.GetCaseRef(), e.Withdrawal.GetInspectionId()
 		ch.WithdrawnInspection = e.Withdrawal.GetWholeInspection()

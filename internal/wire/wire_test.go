@@ -114,6 +114,7 @@ func fixtures() []any {
 		inInspection[framework.Ack]{"insp-1", framework.Ack{OpID: wop.ID, Result: framework.OpConflict, Revision: 2, Answer: &answer,
 			Written: &written, WrittenConflict: wconflict}},
 		framework.Change{Seq: 8, InspectionID: "insp-1", Written: &written},
+		framework.Change{Seq: 9, InspectionID: "insp-1", WrittenConflict: wconflict},
 		framework.Change{Seq: 1, InspectionID: "insp-1", Inspection: &inspection},
 		framework.Change{Seq: 2, InspectionID: "insp-1", Case: &kase},
 		framework.Change{Seq: 3, InspectionID: "insp-1", Answer: &answer},

@@ -718,6 +718,7 @@ type Change struct {
 	//	*Change_Conflict
 	//	*Change_Withdrawal
 	//	*Change_Written
+	//	*Change_WrittenConflict
 	Entity        isChange_Entity `protobuf_oneof:"entity"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -830,6 +831,15 @@ func (x *Change) GetWritten() *WrittenItem {
 	return nil
 }
 
+func (x *Change) GetWrittenConflict() *WrittenConflict {
+	if x != nil {
+		if x, ok := x.Entity.(*Change_WrittenConflict); ok {
+			return x.WrittenConflict
+		}
+	}
+	return nil
+}
+
 type isChange_Entity interface {
 	isChange_Entity()
 }
@@ -864,6 +874,13 @@ type Change_Written struct {
 	Written *WrittenItem `protobuf:"bytes,8,opt,name=written,proto3,oneof"`
 }
 
+type Change_WrittenConflict struct {
+	// written_conflict reaches the same devices as written: an open
+	// written conflict (or its resolution), so that every laptop of every
+	// lead lists it and any of them may resolve it.
+	WrittenConflict *WrittenConflict `protobuf:"bytes,9,opt,name=written_conflict,json=writtenConflict,proto3,oneof"`
+}
+
 func (*Change_Inspection) isChange_Entity() {}
 
 func (*Change_Case) isChange_Entity() {}
@@ -877,6 +894,8 @@ func (*Change_Conflict) isChange_Entity() {}
 func (*Change_Withdrawal) isChange_Entity() {}
 
 func (*Change_Written) isChange_Entity() {}
+
+func (*Change_WrittenConflict) isChange_Entity() {}
 
 // Withdrawal tells an inspector's device that a case is no longer theirs
 // (it was reassigned): the device drops the case and its synced answers.
@@ -1064,7 +1083,7 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\x04acks\x18\x01 \x03(\v2\x11.fieldwork.v1.AckR\x04acks\"@\n" +
 	"\vPullRequest\x12\x14\n" +
 	"\x05after\x18\x01 \x01(\x03R\x05after\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"\x9c\x03\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"\xe8\x03\n" +
 	"\x06Change\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12:\n" +
 	"\n" +
@@ -1077,7 +1096,8 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\n" +
 	"withdrawal\x18\a \x01(\v2\x18.fieldwork.v1.WithdrawalH\x00R\n" +
 	"withdrawal\x125\n" +
-	"\awritten\x18\b \x01(\v2\x19.fieldwork.v1.WrittenItemH\x00R\awrittenB\b\n" +
+	"\awritten\x18\b \x01(\v2\x19.fieldwork.v1.WrittenItemH\x00R\awritten\x12J\n" +
+	"\x10written_conflict\x18\t \x01(\v2\x1d.fieldwork.v1.WrittenConflictH\x00R\x0fwrittenConflictB\b\n" +
 	"\x06entity\"w\n" +
 	"\n" +
 	"Withdrawal\x12#\n" +
@@ -1152,18 +1172,19 @@ var file_fieldwork_v1_sync_service_proto_depIdxs = []int32{
 	13, // 13: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
 	10, // 14: fieldwork.v1.Change.withdrawal:type_name -> fieldwork.v1.Withdrawal
 	15, // 15: fieldwork.v1.Change.written:type_name -> fieldwork.v1.WrittenItem
-	9,  // 16: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
-	6,  // 17: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
-	8,  // 18: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
-	1,  // 19: fieldwork.v1.SyncService.DismissRefusals:input_type -> fieldwork.v1.DismissRefusalsRequest
-	7,  // 20: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
-	11, // 21: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
-	2,  // 22: fieldwork.v1.SyncService.DismissRefusals:output_type -> fieldwork.v1.DismissRefusalsResponse
-	20, // [20:23] is the sub-list for method output_type
-	17, // [17:20] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	16, // 16: fieldwork.v1.Change.written_conflict:type_name -> fieldwork.v1.WrittenConflict
+	9,  // 17: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
+	6,  // 18: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
+	8,  // 19: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
+	1,  // 20: fieldwork.v1.SyncService.DismissRefusals:input_type -> fieldwork.v1.DismissRefusalsRequest
+	7,  // 21: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
+	11, // 22: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
+	2,  // 23: fieldwork.v1.SyncService.DismissRefusals:output_type -> fieldwork.v1.DismissRefusalsResponse
+	21, // [21:24] is the sub-list for method output_type
+	18, // [18:21] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_sync_service_proto_init() }
@@ -1180,6 +1201,7 @@ func file_fieldwork_v1_sync_service_proto_init() {
 		(*Change_Conflict)(nil),
 		(*Change_Withdrawal)(nil),
 		(*Change_Written)(nil),
+		(*Change_WrittenConflict)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -47,7 +47,9 @@ func TestWrittenJudgementsOfflineThenEveryFormat(t *testing.T) {
 	cli(t, lead, false, "finding", "--inspection", id, "--standard", "PP1", "--strength", "Assessments drew on police information.")
 	cli(t, lead, false, "recommend", "--inspection", id, "Withdraw me")
 	cli(t, lead, false, "recommend", "--inspection", id, hostile)
-	cli(t, lead, false, "written", "withdraw", "--inspection", id, "--item", "1")
+	if out, _ := cli(t, lead, false, "written", "withdraw", "--inspection", id, "--item", "1"); !strings.Contains(out, "recommendation 1 (item ") || !strings.Contains(out, "was: Withdraw me") {
+		t.Errorf("written withdraw does not say which item it withdraws, in its words: %q", out)
+	}
 	list, _ := cli(t, lead, false, "written", "list", "--inspection", id)
 	if !strings.Contains(list, "Chief Inspector's judgement") || !strings.Contains(list, "not yet synced") || !strings.Contains(list, "Recommendation 1") ||
 		strings.Contains(list, "Withdraw me") || strings.Contains(list, "\x1b") {

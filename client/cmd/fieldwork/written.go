@@ -219,6 +219,9 @@ func (a *app) writtenChange(name string, withdraw bool, args []string) error {
 	if !withdraw {
 		w.Text = *text
 	}
+	// Numbers follow the server's order, which a sync can shift: say which
+	// item this is, in its own words, so a shifted number is seen at once.
+	termsafe.Fprintf(a.stdout, "%s %s (item %s) was: %s\n", it.Kind, *sel, shortID(it.ID), excerpt(it.Text, 80))
 	return a.recordWritten(*insp, w)
 }
 
@@ -267,4 +270,13 @@ func (a *app) writtenDismiss(args []string) error {
 	}
 	termsafe.Fprintf(a.stdout, "refused edit %s dismissed (kept on this laptop, no longer listed)\n", *op)
 	return nil
+}
+
+// excerpt is the start of a text on one line, at most n runes.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

@@ -162,3 +162,17 @@ func (o *Offline) setMeta(ctx context.Context, key, value string) error {
 // errNoStore is a client used without a local store (login, which only
 // asks the server who the token belongs to).
 var errNoStore = errors.New("no local store open")
+
+// QueueCaseStatus checks a move of a case to another status against the
+// server's rule on this laptop's copy (a submission: every applicable
+// question answered) and queues it in the outbox, to be decided by the
+// server on the next sync; the case shows the new status meanwhile.
+func (o *Offline) QueueCaseStatus(ctx context.Context, user, inspectionID, caseRef string, to framework.CaseStatus, reason string) (framework.Op, error) {
+	return o.local.QueueCaseStatus(ctx, user, inspectionID, caseRef, to, reason)
+}
+
+// QueuedCaseStatus is a case's status change waiting in the outbox ("" if
+// none).
+func (o *Offline) QueuedCaseStatus(ctx context.Context, inspectionID, caseRef string) (framework.CaseStatus, error) {
+	return o.local.QueuedCaseStatus(ctx, inspectionID, caseRef)
+}

@@ -176,3 +176,57 @@ func (o *Offline) QueueCaseStatus(ctx context.Context, user, inspectionID, caseR
 func (o *Offline) QueuedCaseStatus(ctx context.Context, inspectionID, caseRef string) (framework.CaseStatus, error) {
 	return o.local.QueuedCaseStatus(ctx, inspectionID, caseRef)
 }
+
+// metaDefaultInspection is the inspection commands use when none is named
+// (fieldwork use ID).
+const metaDefaultInspection = "default_inspection"
+
+// DefaultInspection is the inspection day-to-day commands use when none is
+// named, and why: the one chosen with UseInspection (if still on this
+// laptop), else the only inspection on it. "" when there is no such one;
+// n is then how many inspections the laptop holds.
+func (o *Offline) DefaultInspection(ctx context.Context) (id, why string, n int, err error) {
+	ins, err := o.local.Inspections(ctx)
+	if err != nil {
+		return "", "", 0, err
+	}
+	chosen, err := o.local.Meta(ctx, metaDefaultInspection)
+	if err != nil {
+		return "", "", 0, err
+	}
+	for _, in := range ins {
+		if chosen != "" && in.ID == chosen {
+			return in.ID, "chosen with fieldwork use", len(ins), nil
+		}
+	}
+	if len(ins) == 1 {
+		return ins[0].ID, "the only inspection on this laptop", 1, nil
+	}
+	return "", "", len(ins), nil
+}
+
+// UseInspection makes id the inspection commands use when none is named
+// ("" forgets the choice). It must be on this laptop.
+func (o *Offline) UseInspection(ctx context.Context, id string) error {
+	if id != "" {
+		if _, err := o.local.Inspection(ctx, id); err != nil {
+			return err
+		}
+	}
+	return o.local.SetMeta(ctx, metaDefaultInspection, id)
+}
+
+// Missing lists a case's unanswered applicable questions on this laptop,
+// in framework order (Framework.Missing, the server's rule for a
+// submission).
+func (o *Offline) Missing(ctx context.Context, inspectionID, caseRef string) ([]string, error) {
+	_, fw, err := o.InspectionFramework(ctx, inspectionID)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := o.caseFacts(ctx, inspectionID, caseRef)
+	if err != nil {
+		return nil, err
+	}
+	return fw.Missing(facts), nil
+}

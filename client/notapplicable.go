@@ -20,7 +20,9 @@ func NotApplicableTargets(fw *framework.Framework, facts framework.Facts, target
 		if q.Kind != framework.QuestionKey {
 			return nil, framework.Errorf(framework.CodeInvalid, "%s is a %s question: only a key question is marked not applicable with its prompts (answer it na on its own)", target, q.Kind)
 		}
-		inScope = func(o *framework.Question) bool { return o.ID == target || o.KeyQuestionID == target && o.Kind == framework.QuestionPrompt }
+		inScope = func(o *framework.Question) bool {
+			return o.ID == target || o.KeyQuestionID == target && o.Kind == framework.QuestionPrompt
+		}
 	} else if _, ok := fw.Standard(target); !ok {
 		return nil, framework.Errorf(framework.CodeInvalid, "no key question or standard %q in %s", target, fw.ID)
 	}

@@ -39,18 +39,18 @@ type walker struct {
 	// ctx is the caller's (it ends on Ctrl-C); wctx, which does not end
 	// with it, is what saves use: a save begun is finished, never cut in
 	// half, and the walk then stops.
-	ctx, wctx          context.Context
-	local              *Offline
-	user, insp, ref    string
-	out                io.Writer
-	fw                 *framework.Framework
-	c                  framework.Case
-	answers            map[string]framework.Answer
-	qs                 []*framework.Question // the questions asked now
-	order              map[string]int        // question → its place in the framework
-	pos                int
-	readOnly           error  // why the case cannot be changed here (nil: it can)
-	lastSaved, posKey  string // the last answer saved, in words; the meta key of the position
+	ctx, wctx         context.Context
+	local             *Offline
+	user, insp, ref   string
+	out               io.Writer
+	fw                *framework.Framework
+	c                 framework.Case
+	answers           map[string]framework.Answer
+	qs                []*framework.Question // the questions asked now
+	order             map[string]int        // question → its place in the framework
+	pos               int
+	readOnly          error  // why the case cannot be changed here (nil: it can)
+	lastSaved, posKey string // the last answer saved, in words; the meta key of the position
 }
 
 func newWalker(ctx context.Context, local *Offline, user, inspectionID, caseRef string, out io.Writer) (*walker, error) {

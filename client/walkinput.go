@@ -71,7 +71,7 @@ func parseWalk(line string) walkCmd {
 		case word == "na!":
 			return walkCmd{kind: cmdNotApplicable, note: note, hasNote: true}
 		case strings.HasPrefix(word, "na! "):
-			return walkCmd{kind: cmdNotApplicable, arg: strings.TrimSpace(word[4:]), note: note, hasNote: true}
+			return walkCmd{kind: cmdNotApplicable, arg: strings.TrimSpace(strings.TrimSpace(head)[4:]), note: note, hasNote: true}
 		case len(strings.Fields(word)) == 1:
 			return walkCmd{kind: cmdAnswer, value: strings.TrimSpace(head), note: note, hasNote: true}
 		}

@@ -304,3 +304,42 @@ func TestWalk_GW001Keystrokes(t *testing.T) {
 		t.Errorf("the new walk takes %d keystrokes for GW-001, the old %d", len(after), len(before))
 	}
 }
+
+// The recording commands with no --inspection (the laptop's only one,
+// named on stderr), offline: what is missing, a standard marked not
+// applicable in one command, and a submission queued with a plain message.
+func TestRecordingCommands_DefaultInspectionAndOfflineSubmit(t *testing.T) {
+	home, id := gw001Home(t)
+	out, stderr := cli(t, home, false, "answers", "--case", "GW-001", "--missing")
+	if n := strings.Count(out, "\n  g "); n != 65 || !strings.Contains(stderr, "inspection "+id+" (the only inspection on this laptop)") {
+		t.Errorf("answers --missing: %d g lines (want 65), stderr %q", n, stderr)
+	}
+	out, stderr = cli(t, home, true, "submit", "--case", "GW-001")
+	if strings.Count(out, "\n  g ") != 65 || !strings.Contains(stderr, "65 applicable question(s) unanswered") || strings.Contains(stderr, "more") {
+		t.Errorf("submit of an unanswered case: stdout %q stderr %q; want all 65 listed", out, stderr)
+	}
+	out, _ = cli(t, home, false, "answer", "--case", "GW-001", "--question", "P2.4", "--value", "na", "--with-prompts", "--note", "no reviews due")
+	if !strings.Contains(out, "14 answer(s) saved") || !strings.Contains(out, "saved GW-001 2.4.3d = na") {
+		t.Errorf("answer --with-prompts on a standard:\n%s", out)
+	}
+	out, _ = cli(t, home, false, "answers", "--case", "GW-001", "--text")
+	if !strings.Contains(out, "2.1.1 ") || !strings.Contains(out, "— unanswered (required)") || !strings.Contains(out, "Does assessment focus sufficiently") ||
+		!strings.Contains(out, "51 applicable question(s) unanswered") {
+		t.Errorf("answers --text:\n%s", out)
+	}
+	_, after, _ := gw001Script(t)
+	cmd := exec.Command(filepath.Join(binDir, "fieldwork"), "walk", "--case", "GW-001")
+	cmd.Env = append(os.Environ(), "FIELDWORK_HOME="+home)
+	cmd.Stdin = strings.NewReader(strings.Replace(after, "na! P2.4: seen in OASys\n", "u\n", 1)) // P2.4 is done: on to the next unanswered
+	if b, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(b), "All 65 applicable questions answered") {
+		t.Fatalf("walk: %v\n%s", err, b)
+	}
+	out, stderr = cli(t, home, false, "submit", "--case", "GW-001") // the server is down
+	if !strings.Contains(out, "submission of case GW-001 queued on this laptop: the server could not be reached") ||
+		strings.Contains(out+stderr, "rpc error") || strings.Contains(out+stderr, "Unavailable") {
+		t.Errorf("offline submit: stdout %q stderr %q", out, stderr)
+	}
+	if out, _ := cli(t, home, false, "cases"); !strings.Contains(out, "submitted (queued, not yet sent)") {
+		t.Errorf("cases after an offline submit:\n%s", out)
+	}
+}

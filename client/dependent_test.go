@@ -86,10 +86,11 @@ func TestWalk_ShowsAndHidesDependentQuestions(t *testing.T) {
 	script := strings.Join([]string{
 		"g PP.IE4", // not asked yet
 		"g PP.IE3",
-		"y requested on allocation", // brings PP.IE4 in, and walks on to it
-		"n response thin",           // PP.IE4 = no
+		"y: requested on allocation", // brings PP.IE4 in, and walks on to it
+		"n: response thin",           // PP.IE4 = no
 		"g PP.IE3",
 		"n",        // takes PP.IE4 out again; its answer stays
+		"k",        // the note given with yes still holds
 		"g PP.IE4", // does not apply now
 		"q",
 	}, "\n") + "\n"

@@ -162,3 +162,71 @@ func (o *Offline) setMeta(ctx context.Context, key, value string) error {
 // errNoStore is a client used without a local store (login, which only
 // asks the server who the token belongs to).
 var errNoStore = errors.New("no local store open")
+
+// QueueCaseStatus checks a move of a case to another status against the
+// server's rule on this laptop's copy (a submission: every applicable
+// question answered) and queues it in the outbox, to be decided by the
+// server on the next sync; the case shows the new status meanwhile.
+func (o *Offline) QueueCaseStatus(ctx context.Context, user, inspectionID, caseRef string, to framework.CaseStatus, reason string) (framework.Op, error) {
+	return o.local.QueueCaseStatus(ctx, user, inspectionID, caseRef, to, reason)
+}
+
+// QueuedCaseStatus is a case's status change waiting in the outbox ("" if
+// none).
+func (o *Offline) QueuedCaseStatus(ctx context.Context, inspectionID, caseRef string) (framework.CaseStatus, error) {
+	return o.local.QueuedCaseStatus(ctx, inspectionID, caseRef)
+}
+
+// metaDefaultInspection is the inspection commands use when none is named
+// (fieldwork use ID).
+const metaDefaultInspection = "default_inspection"
+
+// DefaultInspection is the inspection day-to-day commands use when none is
+// named, and why: the one chosen with UseInspection (if still on this
+// laptop), else the only inspection on it. "" when there is no such one;
+// n is then how many inspections the laptop holds.
+func (o *Offline) DefaultInspection(ctx context.Context) (id, why string, n int, err error) {
+	ins, err := o.local.Inspections(ctx)
+	if err != nil {
+		return "", "", 0, err
+	}
+	chosen, err := o.local.Meta(ctx, metaDefaultInspection)
+	if err != nil {
+		return "", "", 0, err
+	}
+	for _, in := range ins {
+		if chosen != "" && in.ID == chosen {
+			return in.ID, "chosen with fieldwork use", len(ins), nil
+		}
+	}
+	if len(ins) == 1 {
+		return ins[0].ID, "the only inspection on this laptop", 1, nil
+	}
+	return "", "", len(ins), nil
+}
+
+// UseInspection makes id the inspection commands use when none is named
+// ("" forgets the choice). It must be on this laptop.
+func (o *Offline) UseInspection(ctx context.Context, id string) error {
+	if id != "" {
+		if _, err := o.local.Inspection(ctx, id); err != nil {
+			return err
+		}
+	}
+	return o.local.SetMeta(ctx, metaDefaultInspection, id)
+}
+
+// Missing lists a case's unanswered applicable questions on this laptop,
+// in framework order (Framework.Missing, the server's rule for a
+// submission).
+func (o *Offline) Missing(ctx context.Context, inspectionID, caseRef string) ([]string, error) {
+	_, fw, err := o.InspectionFramework(ctx, inspectionID)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := o.caseFacts(ctx, inspectionID, caseRef)
+	if err != nil {
+		return nil, err
+	}
+	return fw.Missing(facts), nil
+}

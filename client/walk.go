@@ -1,8 +1,8 @@
 package client
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -14,273 +14,367 @@ import (
 // Walk takes an inspector through a case's applicable questions in
 // framework order (standard → key question → prompts → supplementary),
 // reading commands from in and writing prompts to out. Every answer is
-// saved to the local store (and its outbox) at once, so a crash loses
-// nothing; quitting remembers the position and the next walk resumes there.
+// saved to the local store (and its outbox) at once and echoed in words,
+// so a crash loses nothing and nothing is saved unseen; quitting (q, end
+// of input or Ctrl-C, which ctx ending stands for) remembers the position
+// and the next walk resumes there. The grammar is walkinput.go's: one word
+// per answer, a note after a colon, nothing guessed.
 //
-// Commands: y | n | na | a number [note…] to answer (the rest of the line
-// becomes the note), "note TEXT" to change the note only, Enter or s to
-// skip, b to go back, g QID to jump, q to quit, ? for help.
+// A case the walker may not change (submitted, locked, someone else's) is
+// opened read-only, saying why; one they may correct (QA or the lead on a
+// submitted case) is opened for correction. A complete case is opened for
+// review, not closed at once.
 func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef string, in io.Reader, out io.Writer) error {
-	insp, err := local.Inspection(ctx, inspectionID)
+	w, err := newWalker(ctx, local, user, inspectionID, caseRef, out)
 	if err != nil {
 		return err
 	}
-	fw, err := local.Framework(ctx, insp.FrameworkID, insp.FrameworkVersion)
+	r := newLineReader(ctx, in)
+	defer r.close()
+	return w.run(r)
+}
+
+// walker is one walk through one case.
+type walker struct {
+	// ctx is the caller's (it ends on Ctrl-C); wctx, which does not end
+	// with it, is what saves use: a save begun is finished, never cut in
+	// half, and the walk then stops.
+	ctx, wctx         context.Context
+	local             *Offline
+	user, insp, ref   string
+	out               io.Writer
+	fw                *framework.Framework
+	c                 framework.Case
+	answers           map[string]framework.Answer
+	qs                []*framework.Question // the questions asked now
+	order             map[string]int        // question → its place in the framework
+	pos               int
+	readOnly          error  // why the case cannot be changed here (nil: it can)
+	lastSaved, posKey string // the last answer saved, in words; the meta key of the position
+}
+
+func newWalker(ctx context.Context, local *Offline, user, inspectionID, caseRef string, out io.Writer) (*walker, error) {
+	insp, fw, err := local.InspectionFramework(ctx, inspectionID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cases, err := local.Cases(ctx, inspectionID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var c *framework.Case
-	for i := range cases {
-		if cases[i].Ref == caseRef {
-			c = &cases[i]
+	w := &walker{ctx: ctx, wctx: context.WithoutCancel(ctx), local: local, user: user, insp: inspectionID, ref: caseRef, out: out, fw: fw,
+		answers: map[string]framework.Answer{}, order: map[string]int{}, posKey: "walk:" + inspectionID + ":" + caseRef}
+	found := false
+	for _, c := range cases {
+		if c.Ref == caseRef {
+			w.c, found = c, true
 		}
 	}
-	if c == nil {
-		return framework.Errorf(framework.CodeNotFound, "case %q is not in inspection %s on this device (run fieldwork sync)", caseRef, inspectionID)
+	if !found {
+		return nil, framework.Errorf(framework.CodeNotFound, "case %q is not in inspection %s on this device (run fieldwork sync)", caseRef, inspectionID)
 	}
-	answers := map[string]framework.Answer{}
-	// The questions asked follow the answers given (a rule may name
-	// another answer): qs is recomputed after every answer, and the walk
-	// says which questions that brought in or took out.
-	var qs []*framework.Question
-	load := func() error {
-		as, err := local.Answers(ctx, inspectionID, caseRef)
+	for i, q := range fw.Questions() {
+		w.order[q.ID] = i
+	}
+	// The one rule for who may change answers, asked before the first key.
+	w.readOnly = framework.CheckAnswerWrite(insp.Role, w.c.Inspector == user, inspectionID, insp.Status, w.c)
+	if err := w.load(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// load reads the case's answers and the questions they make asked (a rule
+// may name another answer).
+func (w *walker) load() error {
+	as, err := w.local.Answers(w.wctx, w.insp, w.ref)
+	if err != nil {
+		return err
+	}
+	clear(w.answers)
+	for _, a := range as {
+		w.answers[a.QuestionID] = a
+	}
+	w.qs = w.fw.Applicable(w.facts())
+	return nil
+}
+
+func (w *walker) facts() framework.Facts {
+	values := make(map[string]string, len(w.answers))
+	for id, a := range w.answers {
+		values[id] = a.Value
+	}
+	return framework.CaseFacts(w.c.Attributes, values)
+}
+
+// reload loads the answers after some were recorded, the last to question
+// id, says which questions that brought in or took out, and returns the
+// place in qs of the question after id.
+func (w *walker) reload(id string) (int, error) {
+	before := w.qs
+	if err := w.load(); err != nil {
+		return 0, err
+	}
+	for _, q := range w.qs {
+		if !slices.Contains(before, q) {
+			fmt.Fprintf(w.out, "  → now asked: %s %s\n", q.ID, q.Text)
+		}
+	}
+	for _, q := range before {
+		if !slices.Contains(w.qs, q) {
+			_, why := w.fw.Applies(q, w.facts())
+			fmt.Fprintf(w.out, "  → no longer asked: %s (%s)\n", q.ID, why)
+		}
+	}
+	next := len(w.qs)
+	for i, q := range w.qs {
+		if w.order[q.ID] > w.order[id] {
+			next = i
+			break
+		}
+	}
+	return next, nil
+}
+
+func (w *walker) missing() []*framework.Question {
+	var out []*framework.Question
+	for _, q := range w.qs {
+		if w.answers[q.ID].Value == "" {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func (w *walker) indexOf(id string) int {
+	return slices.IndexFunc(w.qs, func(q *framework.Question) bool { return strings.EqualFold(q.ID, id) })
+}
+
+func (w *walker) savePos() {
+	if w.pos < len(w.qs) {
+		w.local.setMeta(w.wctx, w.posKey, w.qs[w.pos].ID)
+	}
+}
+
+func (w *walker) start() {
+	if saved, _ := w.local.meta(w.wctx, w.posKey); saved != "" {
+		if i := w.indexOf(saved); i >= 0 {
+			w.pos = i
+		}
+	} else if m := w.missing(); len(m) > 0 {
+		w.pos = w.indexOf(m[0].ID)
+	}
+	skipped := len(w.fw.Questions()) - len(w.qs)
+	fmt.Fprintf(w.out, "Case %s (%s) — %d applicable questions", w.c.Ref, describe(w.c.Attributes), len(w.qs))
+	if skipped > 0 {
+		fmt.Fprintf(w.out, "; %d do not apply to this case", skipped)
+	}
+	fmt.Fprintln(w.out, ". Type ? for help.")
+	queued, _ := w.local.QueuedCaseStatus(w.wctx, w.insp, w.ref)
+	switch {
+	case w.readOnly != nil:
+		fmt.Fprintf(w.out, "Read-only: %v. Look through it with Enter, b, u, g QID; q to quit.\n", w.readOnly)
+		if queued != "" {
+			fmt.Fprintf(w.out, "Its move to %s is queued on this laptop and is sent on the next fieldwork sync.\n", queued)
+		}
+	case w.c.Status != framework.CaseNotStarted && w.c.Status != framework.CaseInProgress:
+		fmt.Fprintf(w.out, "Case is %s: you may correct it (every change is audited).\n", w.c.Status)
+	}
+	if len(w.missing()) == 0 && len(w.qs) > 0 {
+		fmt.Fprintf(w.out, "All %d applicable questions are answered: reviewing.\n", len(w.qs))
+	}
+}
+
+func (w *walker) run(r *lineReader) error {
+	w.start()
+	for {
+		if w.pos >= len(w.qs) {
+			if done := w.atEnd(); done {
+				return nil
+			}
+		} else {
+			w.show()
+		}
+		fmt.Fprint(w.out, "> ")
+		line, ok, err := r.next()
+		if errors.Is(err, errInterrupted) {
+			return w.interrupted("")
+		}
+		if !ok {
+			if err != nil {
+				return err
+			}
+			w.savePos()
+			fmt.Fprintln(w.out, "\n(input ended; position saved)")
+			return nil
+		}
+		if err := w.do(parseWalk(line), r); err != nil {
+			if errors.Is(err, errInterrupted) {
+				return w.interrupted(w.current())
+			}
+			if errors.Is(err, errQuit) {
+				return nil
+			}
+			return err
+		}
+		if w.ctx.Err() != nil { // interrupted while saving: the save was finished
+			return w.interrupted("")
+		}
+	}
+}
+
+var errQuit = errors.New("quit")
+
+func (w *walker) current() string {
+	if w.pos < len(w.qs) {
+		return w.qs[w.pos].ID
+	}
+	return ""
+}
+
+// interrupted ends the walk on Ctrl-C: the position is kept, and the
+// walker is told exactly what was and was not saved.
+func (w *walker) interrupted(pendingQ string) error {
+	w.savePos()
+	fmt.Fprintln(w.out)
+	if pendingQ != "" {
+		fmt.Fprintf(w.out, "Interrupted: nothing was saved for %s (it stays as shown above).\n", pendingQ)
+	} else {
+		fmt.Fprintln(w.out, "Interrupted: nothing typed on this line was saved.")
+	}
+	if w.lastSaved != "" {
+		fmt.Fprintf(w.out, "Last answer saved: %s.\n", w.lastSaved)
+	}
+	fmt.Fprintln(w.out, "Position saved; run the same command to resume.")
+	return nil
+}
+
+// atEnd is the end of the case: the unanswered questions listed, each as
+// the g line that goes to it; done when nothing is left to do.
+func (w *walker) atEnd() (done bool) {
+	missing := w.missing()
+	if len(missing) > 0 {
+		fmt.Fprintf(w.out, "\nEnd of the case: %d question(s) still unanswered (type a g line to go to one, u for the first):\n", len(missing))
+		listMissing(w.out, missing)
+		return false
+	}
+	w.local.setMeta(w.wctx, w.posKey, "")
+	switch {
+	case w.readOnly != nil:
+		fmt.Fprintf(w.out, "\nAll %d applicable questions answered. Case %s is %s (read-only here).\n", len(w.qs), w.ref, w.c.Status)
+	case w.c.Status == framework.CaseNotStarted || w.c.Status == framework.CaseInProgress:
+		fmt.Fprintf(w.out, "\nAll %d applicable questions answered. Submit with: fieldwork submit --inspection %s --case %s\n", len(w.qs), w.insp, w.ref)
+	default:
+		fmt.Fprintf(w.out, "\nAll %d applicable questions answered. Case %s is %s.\n", len(w.qs), w.ref, w.c.Status)
+	}
+	return true
+}
+
+func listMissing(out io.Writer, qs []*framework.Question) {
+	for _, q := range qs {
+		fmt.Fprintf(out, "  g %-10s %s\n", q.ID, q.Text)
+	}
+}
+
+// do carries out one command. errInterrupted: Ctrl-C while walk asked
+// something back; errQuit: the walk is over.
+func (w *walker) do(cmd walkCmd, r *lineReader) error {
+	switch cmd.kind {
+	case cmdSkip:
+		if w.pos < len(w.qs) {
+			w.pos++
+		}
+	case cmdBack:
+		if w.pos > 0 {
+			w.pos--
+		}
+	case cmdQuit:
+		w.savePos()
+		fmt.Fprintln(w.out, "Position saved; run the same command to resume.")
+		return errQuit
+	case cmdHelp:
+		fmt.Fprint(w.out, walkHelp)
+	case cmdRefused:
+		fmt.Fprintf(w.out, "! %s — nothing saved\n", cmd.msg)
+	case cmdMissing:
+		if m := w.missing(); len(m) == 0 {
+			fmt.Fprintln(w.out, "  every applicable question is answered")
+		} else {
+			fmt.Fprintf(w.out, "  %d unanswered:\n", len(m))
+			listMissing(w.out, m)
+		}
+	case cmdNextUnanswered:
+		w.nextUnanswered()
+	case cmdGoto:
+		w.jump(cmd.arg)
+	case cmdAsk:
+		fmt.Fprintf(w.out, "? did you mean %s (%s)? y saves %s; anything else saves nothing: ", cmd.msg, inWords(answerWords[cmd.msg]+numberOr(cmd.msg)), cmd.msg)
+		line, ok, err := r.next()
 		if err != nil {
 			return err
 		}
-		clear(answers)
-		for _, a := range as {
-			answers[a.QuestionID] = a
+		if ok && (strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes")) {
+			return w.answer(cmd.msg, "", false, r)
 		}
-		qs = fw.Applicable(answerFacts(c.Attributes, answers))
-		return nil
+		fmt.Fprintln(w.out, "  nothing saved")
+	case cmdAnswer:
+		return w.answer(cmd.value, cmd.note, cmd.hasNote, r)
+	case cmdNote:
+		return w.noteOnly(cmd.note)
+	case cmdNotApplicable:
+		return w.notApplicable(cmd.arg, cmd.note)
 	}
-	if err := load(); err != nil {
-		return err
+	return nil
+}
+
+// numberOr is s when it is a number (its words are itself), else "".
+func numberOr(s string) string {
+	if _, ok := answerWords[s]; ok {
+		return ""
 	}
-	skipped := len(fw.Questions()) - len(qs)
-	order := map[string]int{} // question → its place in the framework
-	for i, q := range fw.Questions() {
-		order[q.ID] = i
-	}
-	// reload loads the answers after one was recorded to question id and
-	// returns the place in qs of the question after it.
-	reload := func(id string) (int, error) {
-		before := qs
-		if err := load(); err != nil {
-			return 0, err
+	return s
+}
+
+func (w *walker) nextUnanswered() {
+	n := len(w.qs)
+	for i := 1; i <= n; i++ {
+		j := (w.pos + i) % n
+		if w.pos >= n {
+			j = i - 1
 		}
-		for _, q := range qs {
-			if !slices.Contains(before, q) {
-				fmt.Fprintf(out, "  → now asked: %s %s\n", q.ID, q.Text)
-			}
-		}
-		for _, q := range before {
-			if !slices.Contains(qs, q) {
-				_, why := fw.Applies(q, answerFacts(c.Attributes, answers))
-				fmt.Fprintf(out, "  → no longer asked: %s (%s)\n", q.ID, why)
-			}
-		}
-		next := len(qs)
-		for i, q := range qs {
-			if order[q.ID] > order[id] {
-				next = i
-				break
-			}
-		}
-		return next, nil
-	}
-	posKey := "walk:" + inspectionID + ":" + caseRef
-	pos := 0
-	if saved, _ := local.meta(ctx, posKey); saved != "" {
-		for i, q := range qs {
-			if q.ID == saved {
-				pos = i
-			}
-		}
-	} else {
-		for pos < len(qs) && answers[qs[pos].ID].Value != "" {
-			pos++
+		if w.answers[w.qs[j].ID].Value == "" {
+			w.pos = j
+			return
 		}
 	}
-	fmt.Fprintf(out, "Case %s (%s) — %d applicable questions", c.Ref, describe(c.Attributes), len(qs))
-	if skipped > 0 {
-		fmt.Fprintf(out, "; %d do not apply to this case", skipped)
+	fmt.Fprintln(w.out, "  every applicable question is answered")
+}
+
+func (w *walker) jump(id string) {
+	if i := w.indexOf(id); i >= 0 {
+		w.pos = i
+		return
 	}
-	fmt.Fprintln(out, ". Type ? for help.")
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
-	for {
-		if pos >= len(qs) {
-			missing := 0
-			for _, q := range qs {
-				if answers[q.ID].Value == "" {
-					missing++
-				}
-			}
-			if missing == 0 {
-				fmt.Fprintf(out, "\nAll %d applicable questions answered. Submit with: fieldwork submit --inspection %s --case %s\n", len(qs), inspectionID, caseRef)
-				local.setMeta(ctx, posKey, "")
-				return nil
-			}
-			fmt.Fprintf(out, "\nEnd of the case: %d question(s) still unanswered. b to go back, g QID to jump, q to quit.\n", missing)
+	if q, ok := w.fw.Question(id); ok {
+		if st, why := w.fw.Applies(q, w.facts()); st == framework.NotYet {
+			fmt.Fprintf(w.out, "! %s is not asked yet (%s)\n", id, why)
 		} else {
-			showQuestion(out, fw, qs, pos, answers)
+			fmt.Fprintf(w.out, "! %s does not apply to this case (%s)\n", id, why)
 		}
-		fmt.Fprint(out, "> ")
-		if !sc.Scan() {
-			if err := sc.Err(); err != nil {
-				return err
-			}
-			savePos(ctx, local, posKey, qs, pos)
-			fmt.Fprintln(out, "\n(input ended; position saved)")
-			return nil
-		}
-		line := strings.TrimSpace(sc.Text())
-		word, rest, _ := strings.Cut(line, " ")
-		rest = strings.TrimSpace(rest)
-		switch strings.ToLower(word) {
-		case "", "s", "skip":
-			if pos < len(qs) {
-				pos++
-			}
-		case "b", "back":
-			if pos > 0 {
-				pos--
-			}
-		case "q", "quit":
-			savePos(ctx, local, posKey, qs, pos)
-			fmt.Fprintln(out, "Position saved; run the same command to resume.")
-			return nil
-		case "?", "h", "help":
-			fmt.Fprintln(out, "y / n / na / NUMBER [note…]   answer (the rest of the line is the evidence note)")
-			fmt.Fprintln(out, "note TEXT                     change the note only")
-			fmt.Fprintln(out, "Enter or s   skip      b   back      g QID   jump to a question      q   quit (resume later)")
-		case "g", "go", "goto":
-			found := false
-			for i, q := range qs {
-				if strings.EqualFold(q.ID, rest) {
-					pos, found = i, true
-				}
-			}
-			if !found {
-				if q, ok := fw.Question(rest); ok {
-					if st, why := fw.Applies(q, answerFacts(c.Attributes, answers)); st == framework.NotYet {
-						fmt.Fprintf(out, "! %s is not asked yet (%s)\n", rest, why)
-					} else {
-						fmt.Fprintf(out, "! %s does not apply to this case (%s)\n", rest, why)
-					}
-				} else {
-					fmt.Fprintf(out, "! no question %q in %s\n", rest, fw.ID)
-				}
-			}
-		case "note":
-			if pos >= len(qs) {
-				continue
-			}
-			cur := answers[qs[pos].ID]
-			if cur.Value == "" {
-				fmt.Fprintln(out, "! answer the question before adding a note")
-				continue
-			}
-			id := qs[pos].ID
-			if err := record(ctx, local, user, inspectionID, caseRef, id, cur.Value, rest, out); err != nil {
-				return err
-			}
-			if _, err := reload(id); err != nil {
-				return err
-			}
-			pos = slices.IndexFunc(qs, func(q *framework.Question) bool { return q.ID == id })
-		default:
-			if pos >= len(qs) {
-				fmt.Fprintln(out, "! end of the case: b, g QID or q")
-				continue
-			}
-			value := map[string]string{"y": "yes", "yes": "yes", "n": "no", "no": "no", "na": "na", "n/a": "na"}[strings.ToLower(word)]
-			if value == "" {
-				value = word // a number, or something CheckAnswer will explain
-			}
-			note := rest
-			if note == "" {
-				note = answers[qs[pos].ID].Note // keep the existing note
-			}
-			id := qs[pos].ID
-			if err := record(ctx, local, user, inspectionID, caseRef, id, value, note, out); err != nil {
-				if framework.ErrorCode(err) == framework.CodeInvalid {
-					continue // explained; ask again
-				}
-				return err
-			}
-			if pos, err = reload(id); err != nil {
-				return err
-			}
-		}
+		return
 	}
+	fmt.Fprintf(w.out, "! no question %q in %s\n", id, w.fw.ID)
 }
 
-func record(ctx context.Context, local *Offline, user, inspectionID, caseRef, qid, value, note string, out io.Writer) error {
-	_, err := local.Record(ctx, user, Edit{InspectionID: inspectionID, CaseRef: caseRef, QuestionID: qid, Value: value, Note: note})
-	if err != nil && framework.ErrorCode(err) != "" {
-		fmt.Fprintf(out, "! %v\n", err)
-		if framework.ErrorCode(err) != framework.CodeInvalid {
-			return err
-		}
+// writable says whether an answer may be saved now, explaining if not.
+func (w *walker) writable() bool {
+	switch {
+	case w.readOnly != nil:
+		fmt.Fprintf(w.out, "! read-only: %v — nothing saved\n", w.readOnly)
+	case w.pos >= len(w.qs):
+		fmt.Fprintln(w.out, "! end of the case: b, u, g QID or q — nothing saved")
+	default:
+		return true
 	}
-	return err
-}
-
-func savePos(ctx context.Context, local *Offline, key string, qs []*framework.Question, pos int) {
-	if pos < len(qs) {
-		local.setMeta(ctx, key, qs[pos].ID)
-	}
-}
-
-func describe(attrs map[string]string) string {
-	var parts []string
-	for _, k := range []string{"sentence_type", "rosh", "mappa"} {
-		if v := attrs[k]; v != "" {
-			parts = append(parts, k+" "+v)
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func showQuestion(out io.Writer, fw *framework.Framework, qs []*framework.Question, pos int, answers map[string]framework.Answer) {
-	q := qs[pos]
-	// Progress within the question's standard.
-	total, done := 0, 0
-	for _, o := range qs {
-		if o.StandardID == q.StandardID {
-			total++
-			if answers[o.ID].Value != "" {
-				done++
-			}
-		}
-	}
-	where := "Supplementary"
-	if s, ok := fw.Standard(q.StandardID); ok {
-		where = s.ID + " " + s.Title
-	}
-	fmt.Fprintf(out, "\n%s: %d of %d answered\n", where, done, total)
-	kind := string(q.Kind)
-	if q.Kind == framework.QuestionPrompt {
-		kind = "prompt of " + q.KeyQuestionID
-	}
-	hint := "y / n / na"
-	if q.Type == framework.TypeCount {
-		hint = "a number"
-	}
-	fmt.Fprintf(out, "[%d/%d] %s (%s) %s\n", pos+1, len(qs), q.ID, kind, q.Text)
-	if a := answers[q.ID]; a.Value != "" {
-		fmt.Fprintf(out, "  current: %s", a.Value)
-		if a.Note != "" {
-			fmt.Fprintf(out, " — %q", a.Note)
-		}
-		fmt.Fprintln(out)
-	}
-	fmt.Fprintf(out, "  answer %s [note…], Enter to skip, b back, q quit\n", hint)
+	return false
 }

@@ -143,14 +143,39 @@ func CheckInspectionTransition(role Role, from, to InspectionStatus, reason stri
 }
 
 // MissingError is the FailedPrecondition error for submitting an
-// incomplete case.
+// incomplete case. It lists every missing question, in framework order:
+// the list is what the inspector works through (walk's "g QID"), so it is
+// never cut short (a framework's size bounds it).
 func MissingError(caseRef string, missing []string) error {
-	const show = 40
-	list := missing
-	more := ""
-	if len(list) > show {
-		list, more = list[:show], fmt.Sprintf(" and %d more", len(missing)-show)
+	return Errorf(CodePrecondition, "case %s cannot be submitted: %d applicable question(s) unanswered: %s",
+		caseRef, len(missing), strings.Join(missing, ", "))
+}
+
+// CaseStatusOp is what an op that moves a case to another status asks for
+// (the offline submit: queued in the outbox, decided on the next sync).
+type CaseStatusOp struct {
+	Status CaseStatus
+	// Reason is audited; moving a case back needs one.
+	Reason string
+}
+
+// CheckStatusChange is the whole rule for moving a case to another
+// status, the same whether asked online (SetCaseStatus) or by a queued
+// status op on the Push stream: the lock (CheckWritable), the transition
+// (CheckCaseTransition) and, for a submission, that every applicable
+// question is answered (Missing) on facts, the case's answers as the
+// server holds them at that moment (after the earlier ops of the batch).
+func (f *Framework) CheckStatusChange(role Role, assigned bool, inspectionID string, inspectionStatus InspectionStatus, c Case, facts Facts, to CaseStatus, reason string) error {
+	if err := CheckWritable(inspectionID, inspectionStatus, "", ""); err != nil {
+		return err
 	}
-	return Errorf(CodePrecondition, "case %s cannot be submitted: %d applicable question(s) unanswered: %s%s",
-		caseRef, len(missing), strings.Join(list, ", "), more)
+	if err := CheckCaseTransition(role, assigned, c.Status, to, reason); err != nil {
+		return fmt.Errorf("case %s: %w", c.Ref, err)
+	}
+	if to == CaseSubmitted {
+		if missing := f.Missing(facts); len(missing) > 0 {
+			return MissingError(c.Ref, missing)
+		}
+	}
+	return nil
 }

@@ -192,6 +192,9 @@ func CheckOp(op Op) error {
 	if op.Written != nil {
 		return checkWrittenOp(op)
 	}
+	if op.Status != nil {
+		return checkStatusOp(op)
+	}
 	for _, c := range []struct {
 		f    Field
 		name string
@@ -242,6 +245,30 @@ func checkWrittenOp(op Op) error {
 	}
 	if err := checkWrittenFields(*op.Written); err != nil {
 		return err
+	}
+	return checkSyncFields(op)
+}
+
+// checkStatusOp checks an op that moves a case to another status: it
+// names its case and no question, value, note, base, supersessions or
+// conflict (an op writes one thing).
+func checkStatusOp(op Op) error {
+	if op.Written != nil || op.QuestionID != "" || op.Value != "" || op.Note != "" || op.BaseRevision != 0 || len(op.Supersedes) > 0 ||
+		op.ConflictID != "" || op.Resolution != "" {
+		return Errorf(CodeInvalid, "an op that changes a case's status names no question_id, value, note, base_revision, supersedes, conflict_id or resolution")
+	}
+	for _, c := range []struct {
+		f    Field
+		name string
+		s    string
+	}{{FieldInspectionID, "inspection_id", op.InspectionID}, {FieldCaseRef, "case_ref", op.CaseRef}, {FieldValue, "status", string(op.Status.Status)},
+		{FieldReason, "reason", op.Status.Reason}} {
+		if err := c.f.CheckAs(c.name, c.s); err != nil {
+			return err
+		}
+	}
+	if !ValidCaseStatus(op.Status.Status) || op.Status.Status == CaseNotStarted {
+		return Errorf(CodeInvalid, "status %q is not one of in_progress, submitted, qa_checked, locked", op.Status.Status)
 	}
 	return checkSyncFields(op)
 }

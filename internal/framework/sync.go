@@ -26,6 +26,11 @@ type Op struct {
 	// an answer: CaseRef, QuestionID, Value and Note are then empty, and
 	// BaseRevision, Supersedes and ConflictID are the item's (written.go).
 	Written *WrittenOp
+	// Status, when set, makes the op a move of the case CaseRef to another
+	// status (a submission queued offline) instead of an answer:
+	// QuestionID, Value, Note, BaseRevision, Supersedes and ConflictID are
+	// then empty (lifecycle.go: CheckStatusChange decides it).
+	Status *CaseStatusOp
 }
 
 // Bounds on an op's sync fields. device_seq orders a device's outbox and is
@@ -77,6 +82,9 @@ type Ack struct {
 	// caller who may write it); WrittenConflict the conflict it made.
 	Written         *WrittenItem
 	WrittenConflict *WrittenConflict
+	// Case is the case as it stands after an applied status op (for a
+	// caller who may see it).
+	Case *Case
 }
 
 // Conflict is a stale write whose value differed from the server's.

@@ -40,6 +40,10 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		}
 	}
 	return l.write(ctx, func(tx *sql.Tx) error {
+		from, err := statusFrom(ctx, tx, ops)
+		if err != nil {
+			return fmt.Errorf("acknowledge: %w", err)
+		}
 		if reusedDevice != "" {
 			// The server has seen this device's sequence numbers from another
 			// copy of this store (restored from a backup, or copied): from now
@@ -123,9 +127,12 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		if err := l.settleWritten(ctx, tx, ops, acks, inOutbox); err != nil {
 			return fmt.Errorf("acknowledge written: %w", err)
 		}
+		if err := l.settleStatus(ctx, tx, byID, acks, inOutbox, from); err != nil {
+			return fmt.Errorf("acknowledge case status: %w", err)
+		}
 		for _, ack := range acks {
 			op, ok := byID[ack.OpID]
-			if !ok || !inOutbox[op.ID] || op.Written != nil { // written ops: settleWritten
+			if !ok || !inOutbox[op.ID] || op.Written != nil || op.Status != nil { // written ops: settleWritten; status ops: settleStatus
 				continue
 			}
 			switch ack.Result {
@@ -156,7 +163,7 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		if fast {
 			return nil
 		}
-		settled := syncer.Settlements(ops, acks, func(id string) bool { return inOutbox[id] && byID[id].Written == nil })
+		settled := syncer.Settlements(ops, acks, func(id string) bool { return inOutbox[id] && byID[id].Written == nil && byID[id].Status == nil })
 		if len(settled) == 0 {
 			return nil
 		}

@@ -193,7 +193,7 @@ func (l *Store) OutboxAfter(ctx context.Context, after int64, limit int) ([]fram
 	// The reader pool: the push stream reads its next batch while the
 	// acknowledgement of an earlier one holds the writer.
 	rows, err := l.conn.Reader.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
-		conflict_id, resolution, supersedes, device_id, written FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
+		conflict_id, resolution, supersedes, device_id, written, case_status FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -201,9 +201,16 @@ func (l *Store) OutboxAfter(ctx context.Context, after int64, limit int) ([]fram
 	var out []framework.Op
 	for rows.Next() {
 		op := framework.Op{DeviceID: device}
-		var at, supersedes, opDevice, written string
-		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at, &op.ConflictID, &op.Resolution, &supersedes, &opDevice, &written); err != nil {
+		var at, supersedes, opDevice, written, status string
+		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at, &op.ConflictID, &op.Resolution, &supersedes, &opDevice, &written, &status); err != nil {
 			return nil, err
+		}
+		if status != "" { // a case status change (casestatus.go): it names no question
+			var q queuedStatus
+			if err := json.Unmarshal([]byte(status), &q); err != nil {
+				return nil, fmt.Errorf("outbox op %s: %w", op.ID, err)
+			}
+			op.Status = &framework.CaseStatusOp{Status: q.Status, Reason: q.Reason}
 		}
 		if written != "" { // a written judgement (written.go): it names no case or question
 			op.Written = &framework.WrittenOp{}

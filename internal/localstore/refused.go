@@ -24,6 +24,10 @@ type Rejection struct {
 	// RerecordedAs) or dismissed.
 	Status       string `json:"status"`
 	RerecordedAs string `json:"rerecorded_as,omitempty"`
+	// Kind is what was refused: an answer, or a case status change
+	// (RejectedCaseStatus: QuestionID is "", Value the status asked for,
+	// Note its reason).
+	Kind string `json:"kind"`
 }
 
 // Refusal states.
@@ -45,7 +49,7 @@ func (l *Store) AllRejections(ctx context.Context) ([]Rejection, error) {
 }
 
 func (l *Store) rejections(ctx context.Context, where string, args ...any) ([]Rejection, error) {
-	rows, err := l.conn.Writer.QueryContext(ctx, `SELECT op_id, inspection_id, case_ref, question_id, value, note, reason, code, at, status, rerecorded_as
+	rows, err := l.conn.Writer.QueryContext(ctx, `SELECT op_id, inspection_id, case_ref, question_id, value, note, reason, code, at, status, rerecorded_as, kind
 		FROM rejected `+where+` ORDER BY at, op_id`, args...)
 	if err != nil {
 		return nil, err
@@ -55,7 +59,7 @@ func (l *Store) rejections(ctx context.Context, where string, args ...any) ([]Re
 	for rows.Next() {
 		var r Rejection
 		var at string
-		if err := rows.Scan(&r.OpID, &r.InspectionID, &r.CaseRef, &r.QuestionID, &r.Value, &r.Note, &r.Reason, &r.Code, &at, &r.Status, &r.RerecordedAs); err != nil {
+		if err := rows.Scan(&r.OpID, &r.InspectionID, &r.CaseRef, &r.QuestionID, &r.Value, &r.Note, &r.Reason, &r.Code, &at, &r.Status, &r.RerecordedAs, &r.Kind); err != nil {
 			return nil, err
 		}
 		r.At = sqlite.ParseTime(at)
@@ -108,7 +112,12 @@ func (l *Store) RecordAgain(ctx context.Context, user string, sel RefusalSelecto
 		return framework.Op{}, err
 	}
 	r := rs[len(rs)-1]
-	op, err := l.record(ctx, user, framework.Op{InspectionID: r.InspectionID, CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: r.Value, Note: r.Note})
+	var op framework.Op
+	if r.Kind == RejectedCaseStatus {
+		op, err = l.QueueCaseStatus(ctx, user, r.InspectionID, r.CaseRef, framework.CaseStatus(r.Value), r.Note)
+	} else {
+		op, err = l.record(ctx, user, framework.Op{InspectionID: r.InspectionID, CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: r.Value, Note: r.Note})
+	}
 	if err != nil {
 		return framework.Op{}, err
 	}

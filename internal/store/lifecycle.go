@@ -53,8 +53,9 @@ func visibleCase(ctx context.Context, tx *sql.Tx, u framework.User, inspectionID
 }
 
 // SetCaseStatus moves a case to a new status after checking the lifecycle
-// rules (framework.CheckCaseTransition) and, for submission, that every
-// applicable question is answered.
+// rules (Framework.CheckStatusChange: the lock, the transition and, for
+// submission, that every applicable question is answered). A status op on
+// the Push stream is decided by the same rule (casestatus.go).
 func (db *DB) SetCaseStatus(ctx context.Context, u framework.User, device, inspectionID, caseRef string, to framework.CaseStatus, reason string) (framework.Case, error) {
 	var out framework.Case
 	err := db.write(ctx, func(tx *sql.Tx) error {
@@ -66,20 +67,12 @@ func (db *DB) SetCaseStatus(ctx context.Context, u framework.User, device, inspe
 		if err != nil {
 			return err
 		}
-		if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
+		answers, err := caseAnswers(ctx, tx, cr.id)
+		if err != nil {
 			return err
 		}
-		if err := framework.CheckCaseTransition(role, cr.c.Inspector == u.Name, cr.c.Status, to, reason); err != nil {
-			return fmt.Errorf("case %s: %w", caseRef, err)
-		}
-		if to == framework.CaseSubmitted {
-			answers, err := caseAnswers(ctx, tx, cr.id)
-			if err != nil {
-				return err
-			}
-			if missing := fw.Missing(framework.CaseFacts(cr.c.Attributes, answers)); len(missing) > 0 {
-				return framework.MissingError(caseRef, missing)
-			}
+		if err := fw.CheckStatusChange(role, cr.c.Inspector == u.Name, inspectionID, status, cr.c, framework.CaseFacts(cr.c.Attributes, answers), to, reason); err != nil {
+			return err
 		}
 		at := db.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE id = ?`, to, cr.id); err != nil {

@@ -153,6 +153,9 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u framework.User, op fram
 	if op.Written != nil { // a written judgement, not an answer (written.go)
 		return db.applyWritten(ctx, tx, u, op, payload, gc)
 	}
+	if op.Status != nil { // a case status change, not an answer (casestatus.go)
+		return db.applyStatus(ctx, tx, u, op, payload, gc)
+	}
 	rec, ok := gc.acks[op.ID]
 	if ok {
 		rec.ack.Duplicate = true

@@ -46,6 +46,12 @@ func Payload(user string, op framework.Op) int64 {
 		field(w.Text)
 		field(strconv.FormatBool(w.Withdrawn))
 	}
+	if st := op.Status; st != nil {
+		// Likewise only status ops (lifecycle.go's CaseStatusOp).
+		field("case_status")
+		field(string(st.Status))
+		field(st.Reason)
+	}
 	var sum [sha256.Size]byte
 	return int64(binary.BigEndian.Uint64(h.Sum(sum[:0])))
 }

@@ -17,7 +17,7 @@ func OpToProto(op framework.Op) *fieldworkv1.Op {
 	return &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
 		Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
 		ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: string(op.Resolution), Supersedes: op.Supersedes,
-		Written: writtenOpToProto(op.Written)}
+		Written: writtenOpToProto(op.Written), CaseStatus: statusOpToProto(op.Status)}
 }
 
 // OpFromProto converts a pushed op.
@@ -25,7 +25,21 @@ func OpFromProto(m *fieldworkv1.Op) framework.Op {
 	return framework.Op{ID: m.GetOpId(), InspectionID: m.GetInspectionId(), CaseRef: m.GetCaseRef(), QuestionID: m.GetQuestionId(),
 		Value: m.GetValue(), Note: m.GetNote(), BaseRevision: m.GetBaseRevision(), DeviceID: m.GetDeviceId(), DeviceSeq: m.GetDeviceSeq(),
 		ClientTime: m.GetClientTime().AsTime(), ConflictID: m.GetConflictId(), Resolution: framework.Resolution(m.GetResolution()), Supersedes: m.GetSupersedes(),
-		Written: writtenOpFromProto(m.GetWritten())}
+		Written: writtenOpFromProto(m.GetWritten()), Status: statusOpFromProto(m.GetCaseStatus())}
+}
+
+func statusOpToProto(s *framework.CaseStatusOp) *fieldworkv1.CaseStatusOp {
+	if s == nil {
+		return nil
+	}
+	return &fieldworkv1.CaseStatusOp{Status: string(s.Status), Reason: s.Reason}
+}
+
+func statusOpFromProto(m *fieldworkv1.CaseStatusOp) *framework.CaseStatusOp {
+	if m == nil {
+		return nil
+	}
+	return &framework.CaseStatusOp{Status: framework.CaseStatus(m.GetStatus()), Reason: m.GetReason()}
 }
 
 // AckToProto is the wire form of the ack of an op of inspection
@@ -41,6 +55,9 @@ func AckToProto(inspectionID string, a framework.Ack) *fieldworkv1.Ack {
 	if a.Answer != nil {
 		m.Current = AnswerToProto(inspectionID, *a.Answer)
 	}
+	if a.Case != nil {
+		m.Case = CaseToProto(inspectionID, *a.Case)
+	}
 	return m
 }
 
@@ -52,6 +69,10 @@ func AckFromProto(m *fieldworkv1.Ack) framework.Ack {
 	if c := m.GetCurrent(); c != nil {
 		ans := AnswerFromProto(c)
 		a.Answer = &ans
+	}
+	if c := m.GetCase(); c != nil {
+		cs := CaseFromProto(c)
+		a.Case = &cs
 	}
 	if a.Result == framework.OpRejected {
 		a.Err = rpcerr.FromCode(codes.Code(m.GetCode()), m.GetReason())

@@ -68,6 +68,8 @@ func fixtures() []any {
 		ClientUser: "lead", ClientDevice: "dev-l", CreatedAt: at, Status: "open", ResolvedBy: "lead2"}
 	wop := framework.Op{ID: "0195f3a0-0000-7000-8000-000000000002", InspectionID: "insp-1", BaseRevision: 1, DeviceID: "dev-l", DeviceSeq: 18,
 		ClientTime: at, Written: &framework.WrittenOp{ItemID: "summary", Kind: framework.WrittenSummary, StandardID: "2.1", Text: "judgement", Withdrawn: true}}
+	sop := framework.Op{ID: "0195f3a0-0000-7000-8000-000000000003", InspectionID: "insp-1", CaseRef: "T-1", DeviceID: "dev-a", DeviceSeq: 19,
+		ClientTime: at, Status: &framework.CaseStatusOp{Status: framework.CaseSubmitted, Reason: "all answered"}}
 	share := func(n int) aggregate.Share {
 		return aggregate.Share{Yes: n, Relevant: n + 2, Percent: 100 * n / (n + 2), HasPercent: true}
 	}
@@ -113,6 +115,8 @@ func fixtures() []any {
 		wop,
 		inInspection[framework.Ack]{"insp-1", framework.Ack{OpID: wop.ID, Result: framework.OpConflict, Revision: 2, Answer: &answer,
 			Written: &written, WrittenConflict: wconflict}},
+		sop,
+		inInspection[framework.Ack]{"insp-1", framework.Ack{OpID: sop.ID, Result: framework.OpApplied, Case: &kase}},
 		framework.Change{Seq: 8, InspectionID: "insp-1", Written: &written},
 		framework.Change{Seq: 9, InspectionID: "insp-1", WrittenConflict: wconflict},
 		framework.Change{Seq: 1, InspectionID: "insp-1", Inspection: &inspection},
@@ -169,7 +173,11 @@ func roundTrip(t *testing.T, v any) any {
 		// current answer carries it.
 		return trip(t, v, func(v inInspection[framework.Ack]) *fieldworkv1.Ack { return wire.AckToProto(v.InspectionID, v.Value) },
 			func(m *fieldworkv1.Ack) inInspection[framework.Ack] {
-				return inInspection[framework.Ack]{m.GetCurrent().GetInspectionId(), wire.AckFromProto(m)}
+				id := m.GetCurrent().GetInspectionId()
+				if id == "" { // a status op's ack: its case carries it
+					id = m.GetCase().GetInspectionId()
+				}
+				return inInspection[framework.Ack]{id, wire.AckFromProto(m)}
 			})
 	case framework.Change:
 		return trip(t, v, wire.ChangeToProto, wire.ChangeFromProto)

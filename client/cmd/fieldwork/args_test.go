@@ -20,7 +20,7 @@ var commandLines = []string{
 	"inspection create", "inspection list", "inspection lock", "inspection unlock",
 	"team add", "team remove", "user create", "token issue", "token revoke",
 	"audit", "import", "judge", "submit", "case-status",
-	"cases", "answer", "answers", "walk", "ui",
+	"cases", "answer", "answers", "walk", "ui", "use ID",
 	"sync", "status", "refused again", "refused dismiss", "conflicts", "resolve",
 	"report", "export", "evidence",
 	"finding", "recommend TEXT", "written list", "written edit", "written withdraw", "written resolve", "written dismiss",

@@ -31,16 +31,21 @@ func (w whereValue) Set(v string) error {
 // evidence lists the cases behind one figure: "in eight out of 57 cases …".
 func (a *app) evidence(args []string) error {
 	fs := newFlags("evidence")
-	insp := fs.String("inspection", "", "inspection `id`")
+	insp := fs.String("inspection", "", inspectionUsage)
 	qid := fs.String("question", "", "question `id` (e.g. 2.1.3)")
 	value := fs.String("value", "", "only answers with this `value`: yes, no, na, a number, relevant (yes or no), or at_least (a count question's threshold) (default every answer that counts)")
 	where := whereValue{}
 	fs.Var(where, "by", "only cases with this case attribute `ATTR=VALUE` (repeatable)")
 	grep := fs.String("grep", "", "only answers whose evidence note holds this `text`")
 	format := fs.String("format", "table", "table or json")
-	if err := parse(fs, args, "inspection", "question"); err != nil {
+	if err := parse(fs, args, "question"); err != nil {
 		return err
 	}
+	id, err := a.inspection(*insp, "evidence")
+	if err != nil {
+		return err
+	}
+	*insp = id
 	if *format != "table" && *format != "json" {
 		return fmt.Errorf("evidence: unknown format %q (want table or json)", *format)
 	}

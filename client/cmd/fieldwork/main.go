@@ -55,14 +55,17 @@ Written judgements (lead, works offline; sent on sync):
   written withdraw --inspection ID --item summary|N|ID   (kept in the history and audit trail)
   written resolve --conflict ID --mine | --theirs
   written dismiss --inspection ID --op ID
-Recording (works offline):
-  cases --inspection ID
-  answer --inspection ID --case REF --question QID --value yes|no|na|N [--note TEXT]
-  answers --inspection ID --case REF
-  walk --inspection ID --case REF                guided, question by question; resumes where you stopped
+Recording (works offline; --inspection may be left out when the laptop holds one, or after fieldwork use ID):
+  use [ID | --clear]                             the inspection commands use when none is named
+  cases [--inspection ID]
+  answer [--inspection ID] --case REF --question QID --value yes|no|na|N [--note TEXT]
+  answer [--inspection ID] --case REF --question KEY|STANDARD --value na --with-prompts [--note TEXT]
+                                                 na for a key question and its prompts (or a standard), one answer each
+  answers [--inspection ID] --case REF [--text | --missing]   --text: question text, unanswered marked; --missing: what is left
+  walk [--inspection ID] --case REF              guided, question by question; resumes where you stopped (docs/walk.md)
   ui [--listen 127.0.0.1:0] [--no-browser]       the offline web form on this laptop (loopback only)
-  submit --inspection ID --case REF              (online) refused with the list of unanswered questions
-  case-status --inspection ID --case REF --status in_progress|submitted|qa_checked|locked [--reason TEXT]
+  submit [--inspection ID] --case REF            checked here (every unanswered question listed), queued, sent now or on the next sync
+  case-status [--inspection ID] --case REF --status in_progress|submitted|qa_checked|locked [--reason TEXT]
 Sync and reports:
   sync [--batch N]
   status [--format table|json]          unsynced answers, conflicts, and every refused edit
@@ -70,10 +73,10 @@ Sync and reports:
   refused dismiss (--case REF --question Q [--inspection ID] | --op ID) dismiss it (audited at the next sync)
   conflicts [--inspection ID] [--format table|json] [--all]
   resolve --conflict ID --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
-  report --inspection ID | --inspections ID,ID… [--by ATTR]… [--questions key|all] [--format table|json]
+  report [--inspection ID] | --inspections ID,ID… [--by ATTR]… [--questions key|all] [--format table|json]
   export --inspection ID | --inspections ID,ID… [--by ATTR]… --format csv|xlsx|html --out PATH
   export --inspection ID | --inspections ID,ID… --format dataset [--notes] [--long] --out DIR
-  evidence --inspection ID --question QID [--value yes|no|na|N] [--by ATTR=VALUE]… [--grep TEXT] [--format table|json]
+  evidence [--inspection ID] --question QID [--value yes|no|na|N] [--by ATTR=VALUE]… [--grep TEXT] [--format table|json]
                                     the cases behind a figure, with inspector and evidence note
 
 The client keeps its store and credentials in $FIELDWORK_HOME (default: the
@@ -119,7 +122,7 @@ func (a *app) commands() map[string]func([]string) error {
 		"import": a.importFiles, "judge": a.judge,
 		"finding": a.finding, "recommend": a.recommend, "written list": a.writtenList, "written edit": a.writtenEdit,
 		"written withdraw": a.writtenWithdraw, "written resolve": a.writtenResolve, "written dismiss": a.writtenDismiss,
-		"cases": a.cases, "answer": a.answer, "answers": a.answers, "walk": a.walk, "ui": a.ui,
+		"cases": a.cases, "answer": a.answer, "answers": a.answers, "walk": a.walk, "ui": a.ui, "use": a.use,
 		"sync": a.sync, "status": a.status, "refused": a.refused, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report, "export": a.export, "evidence": a.evidence,
 	}
 }

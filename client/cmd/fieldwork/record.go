@@ -15,24 +15,100 @@ import (
 
 func (a *app) submit(args []string) error {
 	fs := newFlags("submit")
-	insp := fs.String("inspection", "", "inspection `id`")
+	insp := fs.String("inspection", "", "inspection `id` (default: fieldwork use, or the only one)")
 	caseRef := fs.String("case", "", "case `reference`")
-	if err := parse(fs, args, "inspection", "case"); err != nil {
+	if err := parse(fs, args, "case"); err != nil {
 		return err
 	}
-	return a.setCaseStatus(*insp, *caseRef, framework.CaseSubmitted, "")
+	id, err := a.inspection(*insp, "submit")
+	if err != nil {
+		return err
+	}
+	return a.queueSubmit(id, *caseRef)
+}
+
+// queueSubmit submits a case the one way, offline or online: checked on
+// this laptop (every unanswered question listed, ready for walk's g),
+// queued as a status op, and sent at once when a server answers.
+func (a *app) queueSubmit(insp, caseRef string) error {
+	l, err := a.openLocal()
+	if err != nil {
+		return err
+	}
+	c := client.New(nil, l)
+	if _, err := client.LoadCredentials(a.home); err == nil {
+		online, done, err := a.online()
+		if err != nil {
+			return err
+		}
+		defer done()
+		c = online
+	}
+	ctx, cancel := a.rpcCtx()
+	defer cancel()
+	q, err := c.QueueCaseStatus(ctx, a.localUser(), insp, caseRef, framework.CaseSubmitted, "")
+	if err != nil {
+		if framework.ErrorCode(err) == framework.CodePrecondition {
+			a.printMissing(l, insp, caseRef)
+		}
+		return err
+	}
+	switch {
+	case q.Refused != nil:
+		termsafe.Fprintf(a.stdout, "the server refused the submission of case %s: %s\n", caseRef, q.Refused.Reason)
+		termsafe.Fprintf(a.stdout, "it is kept on this laptop (fieldwork status lists it); once fixed: fieldwork refused again --op %s\n", q.Refused.OpID)
+		return fmt.Errorf("submit: case %s was not submitted", caseRef)
+	case q.Unsent != nil:
+		why := "no server is configured (fieldwork login)"
+		if !errors.Is(q.Unsent, client.ErrOffline) {
+			why = "the server could not be reached"
+			if framework.ErrorCode(q.Unsent) != "" {
+				why = "the sync failed: " + q.Unsent.Error()
+			}
+		}
+		termsafe.Fprintf(a.stdout, "submission of case %s queued on this laptop: %s. It is sent on the next fieldwork sync;\n"+
+			"the case reads as submitted here meanwhile, and a refusal then is kept for you (fieldwork status).\n", caseRef, why)
+		return nil
+	}
+	termsafe.Fprintf(a.stdout, "case %s is %s\n", q.Case.Ref, q.Case.Status)
+	return nil
+}
+
+// printMissing lists a case's unanswered applicable questions, each as
+// walk's jump command, complete (judged on this laptop).
+func (a *app) printMissing(l *client.Offline, insp, caseRef string) {
+	_, fw, err := l.InspectionFramework(a.ctx, insp)
+	if err != nil {
+		return
+	}
+	missing, err := l.Missing(a.ctx, insp, caseRef)
+	if err != nil || len(missing) == 0 {
+		return
+	}
+	termsafe.Fprintf(a.stdout, "%d unanswered (in fieldwork walk --case %s, type the g line to go to one):\n", len(missing), caseRef)
+	for _, id := range missing {
+		text := ""
+		if q, ok := fw.Question(id); ok {
+			text = q.Text
+		}
+		termsafe.Fprintf(a.stdout, "  g %-10s %s\n", id, text)
+	}
 }
 
 func (a *app) caseStatus(args []string) error {
 	fs := newFlags("case-status")
-	insp := fs.String("inspection", "", "inspection `id`")
+	insp := fs.String("inspection", "", "inspection `id` (default: fieldwork use, or the only one)")
 	caseRef := fs.String("case", "", "case `reference`")
 	to := fs.String("status", "", "new `status`: in_progress, submitted, qa_checked or locked")
 	reason := fs.String("reason", "", "why (required to move a case back; audited)")
-	if err := parse(fs, args, "inspection", "case", "status"); err != nil {
+	if err := parse(fs, args, "case", "status"); err != nil {
 		return err
 	}
-	return a.setCaseStatus(*insp, *caseRef, framework.CaseStatus(*to), *reason)
+	id, err := a.inspection(*insp, "case-status")
+	if err != nil {
+		return err
+	}
+	return a.setCaseStatus(id, *caseRef, framework.CaseStatus(*to), *reason)
 }
 
 func (a *app) setCaseStatus(insp, caseRef string, to framework.CaseStatus, reason string) error {
@@ -43,129 +119,15 @@ func (a *app) setCaseStatus(insp, caseRef string, to framework.CaseStatus, reaso
 	defer done()
 	ch, err := c.SetCaseStatus(a.ctx, insp, caseRef, to, reason)
 	if err != nil {
+		if to == framework.CaseSubmitted && framework.ErrorCode(err) == framework.CodePrecondition {
+			a.printMissing(c.Offline(), insp, caseRef)
+		}
 		return err
 	}
 	if ch.Unrefreshed != nil {
 		termsafe.Fprintf(a.stderr, "status changed; local store not refreshed: %v\n", ch.Unrefreshed)
 	}
 	termsafe.Fprintf(a.stdout, "case %s is %s\n", ch.Case.Ref, ch.Case.Status)
-	return nil
-}
-
-func (a *app) cases(args []string) error {
-	fs := newFlags("cases")
-	insp := fs.String("inspection", "", "inspection `id`")
-	if err := parse(fs, args, "inspection"); err != nil {
-		return err
-	}
-	l, err := a.openLocal()
-	if err != nil {
-		return err
-	}
-	_, fw, err := l.InspectionFramework(a.ctx, *insp)
-	if err != nil {
-		return err
-	}
-	cs, err := l.Cases(a.ctx, *insp)
-	if err != nil {
-		return err
-	}
-	answers, err := l.Answers(a.ctx, *insp, "")
-	if err != nil {
-		return err
-	}
-	answered := map[string]map[string]string{}
-	for _, an := range answers {
-		if answered[an.CaseRef] == nil {
-			answered[an.CaseRef] = map[string]string{}
-		}
-		answered[an.CaseRef][an.QuestionID] = an.Value
-	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tINSPECTOR\tSTATUS\tANSWERED\tSENTENCE\tROSH\tMAPPA")
-	for _, c := range cs {
-		done, need := fw.Completeness(framework.CaseFacts(c.Attributes, answered[c.Ref]))
-		termsafe.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", c.Ref, c.Inspector, c.Status, done, need,
-			c.Attributes["sentence_type"], c.Attributes["rosh"], c.Attributes["mappa"])
-	}
-	return tw.Flush()
-}
-
-func (a *app) answer(args []string) error {
-	fs := newFlags("answer")
-	insp := fs.String("inspection", "", "inspection `id`")
-	caseRef := fs.String("case", "", "case `reference`")
-	qid := fs.String("question", "", "question `id` (e.g. 2.1.3a)")
-	value := fs.String("value", "", "yes, no, na or a whole number")
-	note := fs.String("note", "", "evidence note")
-	if err := parse(fs, args, "inspection", "case", "question", "value"); err != nil {
-		return err
-	}
-	l, err := a.openLocal()
-	if err != nil {
-		return err
-	}
-	user := a.localUser()
-	op, err := l.Record(a.ctx, user, client.Edit{InspectionID: *insp, CaseRef: *caseRef, QuestionID: *qid, Value: *value, Note: *note})
-	if err != nil {
-		return err
-	}
-	n, _ := l.PendingCount(a.ctx)
-	termsafe.Fprintf(a.stdout, "saved %s %s = %s (%d unsynced)\n", op.CaseRef, op.QuestionID, op.Value, n)
-	return nil
-}
-
-func (a *app) walk(args []string) error {
-	fs := newFlags("walk")
-	insp := fs.String("inspection", "", "inspection `id`")
-	caseRef := fs.String("case", "", "case `reference`")
-	if err := parse(fs, args, "inspection", "case"); err != nil {
-		return err
-	}
-	l, err := a.openLocal()
-	if err != nil {
-		return err
-	}
-	user := a.localUser()
-	return client.Walk(a.ctx, l, user, *insp, *caseRef, a.stdin, a.stdout)
-}
-
-func (a *app) answers(args []string) error {
-	fs := newFlags("answers")
-	insp := fs.String("inspection", "", "inspection `id`")
-	caseRef := fs.String("case", "", "case `reference`")
-	if err := parse(fs, args, "inspection", "case"); err != nil {
-		return err
-	}
-	l, err := a.openLocal()
-	if err != nil {
-		return err
-	}
-	as, err := l.Answers(a.ctx, *insp, *caseRef)
-	if err != nil {
-		return err
-	}
-	noLonger, err := noLongerApplies(a.ctx, l, *insp, *caseRef)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "QUESTION\tVALUE\tREVISION\tBY\tNOTE")
-	stale := 0
-	for _, an := range as {
-		if noLonger(an) {
-			an.Value += " (no longer applies)"
-			stale++
-		}
-		termsafe.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", an.QuestionID, an.Value, an.Revision, an.UpdatedBy, an.Note)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if stale > 0 {
-		fmt.Fprintf(a.stdout, "%d answer(s) no longer apply: the case changed after they were given, and they count in no figure.\n"+
-			"Answer na to clear one (fieldwork answer --value na), or ask the lead to correct the case.\n", stale)
-	}
 	return nil
 }
 

@@ -68,6 +68,13 @@ func (a *app) report(args []string) error {
 	if *figures != "key" && *figures != "all" {
 		return fmt.Errorf("report: --questions %q is not key or all", *figures)
 	}
+	if rf.inspection == "" && len(rf.inspections) == 0 {
+		id, err := a.inspection("", "report")
+		if err != nil {
+			return err
+		}
+		rf.inspection = id
+	}
 	q, err := rf.query("report")
 	if err != nil {
 		return err

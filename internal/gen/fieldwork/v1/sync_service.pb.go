@@ -208,7 +208,14 @@ type Op struct {
 	// an answer (case_ref, question_id, value and note are then empty):
 	// base_revision, supersedes and conflict_id are the item's. Only the
 	// inspection's lead (or an administrator) may write one.
-	Written       *WrittenOp `protobuf:"bytes,14,opt,name=written,proto3" json:"written,omitempty"`
+	Written *WrittenOp `protobuf:"bytes,14,opt,name=written,proto3" json:"written,omitempty"`
+	// case_status, when set, makes the op a move of the case case_ref to
+	// another status (a submission queued offline) instead of an answer:
+	// question_id, value, note, base_revision, supersedes and conflict_id
+	// are then empty. It is decided by the rules of
+	// InspectionService.SetCaseStatus, on the case as the server holds it
+	// after the earlier ops of the same batch.
+	CaseStatus    *CaseStatusOp `protobuf:"bytes,15,opt,name=case_status,json=caseStatus,proto3" json:"case_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -341,6 +348,68 @@ func (x *Op) GetWritten() *WrittenOp {
 	return nil
 }
 
+func (x *Op) GetCaseStatus() *CaseStatusOp {
+	if x != nil {
+		return x.CaseStatus
+	}
+	return nil
+}
+
+// CaseStatusOp is the status a case is moved to, and why.
+type CaseStatusOp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// status is in_progress, submitted, qa_checked or locked.
+	Status string `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	// reason is audited; moving a case back needs one.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseStatusOp) Reset() {
+	*x = CaseStatusOp{}
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseStatusOp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseStatusOp) ProtoMessage() {}
+
+func (x *CaseStatusOp) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseStatusOp.ProtoReflect.Descriptor instead.
+func (*CaseStatusOp) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CaseStatusOp) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *CaseStatusOp) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // WrittenOp is the whole written item an op writes.
 type WrittenOp struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -359,7 +428,7 @@ type WrittenOp struct {
 
 func (x *WrittenOp) Reset() {
 	*x = WrittenOp{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -371,7 +440,7 @@ func (x *WrittenOp) String() string {
 func (*WrittenOp) ProtoMessage() {}
 
 func (x *WrittenOp) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -384,7 +453,7 @@ func (x *WrittenOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WrittenOp.ProtoReflect.Descriptor instead.
 func (*WrittenOp) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{3}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *WrittenOp) GetItemId() string {
@@ -452,13 +521,16 @@ type Ack struct {
 	// caller who may write it; written_conflict the conflict the op made.
 	Written         *WrittenItem     `protobuf:"bytes,10,opt,name=written,proto3" json:"written,omitempty"`
 	WrittenConflict *WrittenConflict `protobuf:"bytes,11,opt,name=written_conflict,json=writtenConflict,proto3" json:"written_conflict,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// case is the case as it stands after an applied case_status op, for a
+	// caller who may see it.
+	Case          *Case `protobuf:"bytes,12,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -470,7 +542,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -483,7 +555,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{4}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Ack) GetOpId() string {
@@ -563,6 +635,13 @@ func (x *Ack) GetWrittenConflict() *WrittenConflict {
 	return nil
 }
 
+func (x *Ack) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
 type PushRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Ops           []*Op                  `protobuf:"bytes,1,rep,name=ops,proto3" json:"ops,omitempty"`
@@ -572,7 +651,7 @@ type PushRequest struct {
 
 func (x *PushRequest) Reset() {
 	*x = PushRequest{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -584,7 +663,7 @@ func (x *PushRequest) String() string {
 func (*PushRequest) ProtoMessage() {}
 
 func (x *PushRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -597,7 +676,7 @@ func (x *PushRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushRequest.ProtoReflect.Descriptor instead.
 func (*PushRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{5}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PushRequest) GetOps() []*Op {
@@ -616,7 +695,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +707,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +720,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{6}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PushResponse) GetAcks() []*Ack {
@@ -663,7 +742,7 @@ type PullRequest struct {
 
 func (x *PullRequest) Reset() {
 	*x = PullRequest{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +754,7 @@ func (x *PullRequest) String() string {
 func (*PullRequest) ProtoMessage() {}
 
 func (x *PullRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +767,7 @@ func (x *PullRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
 func (*PullRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{7}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PullRequest) GetAfter() int64 {
@@ -726,7 +805,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +817,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,7 +830,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{8}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Change) GetSeq() int64 {
@@ -912,7 +991,7 @@ type Withdrawal struct {
 
 func (x *Withdrawal) Reset() {
 	*x = Withdrawal{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -924,7 +1003,7 @@ func (x *Withdrawal) String() string {
 func (*Withdrawal) ProtoMessage() {}
 
 func (x *Withdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -937,7 +1016,7 @@ func (x *Withdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
 func (*Withdrawal) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{9}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Withdrawal) GetInspectionId() string {
@@ -974,7 +1053,7 @@ type PullResponse struct {
 
 func (x *PullResponse) Reset() {
 	*x = PullResponse{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -986,7 +1065,7 @@ func (x *PullResponse) String() string {
 func (*PullResponse) ProtoMessage() {}
 
 func (x *PullResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -999,7 +1078,7 @@ func (x *PullResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullResponse.ProtoReflect.Descriptor instead.
 func (*PullResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{10}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PullResponse) GetChanges() []*Change {
@@ -1032,7 +1111,7 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\x06op_ids\x18\x01 \x03(\tR\x05opIds\x12\x1b\n" +
 	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"7\n" +
 	"\x17DismissRefusalsResponse\x12\x1c\n" +
-	"\tdismissed\x18\x01 \x01(\x05R\tdismissed\"\xd6\x03\n" +
+	"\tdismissed\x18\x01 \x01(\x05R\tdismissed\"\x93\x04\n" +
 	"\x02Op\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12#\n" +
 	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x19\n" +
@@ -1056,14 +1135,19 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\n" +
 	"supersedes\x18\r \x03(\tR\n" +
 	"supersedes\x121\n" +
-	"\awritten\x18\x0e \x01(\v2\x17.fieldwork.v1.WrittenOpR\awritten\"\x8b\x01\n" +
+	"\awritten\x18\x0e \x01(\v2\x17.fieldwork.v1.WrittenOpR\awritten\x12;\n" +
+	"\vcase_status\x18\x0f \x01(\v2\x1a.fieldwork.v1.CaseStatusOpR\n" +
+	"caseStatus\">\n" +
+	"\fCaseStatusOp\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x8b\x01\n" +
 	"\tWrittenOp\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\tR\x06itemId\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1f\n" +
 	"\vstandard_id\x18\x03 \x01(\tR\n" +
 	"standardId\x12\x12\n" +
 	"\x04text\x18\x04 \x01(\tR\x04text\x12\x1c\n" +
-	"\twithdrawn\x18\x05 \x01(\bR\twithdrawn\"\xb8\x03\n" +
+	"\twithdrawn\x18\x05 \x01(\bR\twithdrawn\"\xe0\x03\n" +
 	"\x03Ack\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12.\n" +
 	"\x06result\x18\x02 \x01(\x0e2\x16.fieldwork.v1.OpResultR\x06result\x12\x1c\n" +
@@ -1076,7 +1160,8 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\rdevice_reused\x18\t \x01(\bR\fdeviceReused\x123\n" +
 	"\awritten\x18\n" +
 	" \x01(\v2\x19.fieldwork.v1.WrittenItemR\awritten\x12H\n" +
-	"\x10written_conflict\x18\v \x01(\v2\x1d.fieldwork.v1.WrittenConflictR\x0fwrittenConflict\"1\n" +
+	"\x10written_conflict\x18\v \x01(\v2\x1d.fieldwork.v1.WrittenConflictR\x0fwrittenConflict\x12&\n" +
+	"\x04case\x18\f \x01(\v2\x12.fieldwork.v1.CaseR\x04case\"1\n" +
 	"\vPushRequest\x12\"\n" +
 	"\x03ops\x18\x01 \x03(\v2\x10.fieldwork.v1.OpR\x03ops\"5\n" +
 	"\fPushResponse\x12%\n" +
@@ -1132,59 +1217,62 @@ func file_fieldwork_v1_sync_service_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldwork_v1_sync_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fieldwork_v1_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_fieldwork_v1_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_fieldwork_v1_sync_service_proto_goTypes = []any{
 	(OpResult)(0),                   // 0: fieldwork.v1.OpResult
 	(*DismissRefusalsRequest)(nil),  // 1: fieldwork.v1.DismissRefusalsRequest
 	(*DismissRefusalsResponse)(nil), // 2: fieldwork.v1.DismissRefusalsResponse
 	(*Op)(nil),                      // 3: fieldwork.v1.Op
-	(*WrittenOp)(nil),               // 4: fieldwork.v1.WrittenOp
-	(*Ack)(nil),                     // 5: fieldwork.v1.Ack
-	(*PushRequest)(nil),             // 6: fieldwork.v1.PushRequest
-	(*PushResponse)(nil),            // 7: fieldwork.v1.PushResponse
-	(*PullRequest)(nil),             // 8: fieldwork.v1.PullRequest
-	(*Change)(nil),                  // 9: fieldwork.v1.Change
-	(*Withdrawal)(nil),              // 10: fieldwork.v1.Withdrawal
-	(*PullResponse)(nil),            // 11: fieldwork.v1.PullResponse
-	(*timestamppb.Timestamp)(nil),   // 12: google.protobuf.Timestamp
-	(*Conflict)(nil),                // 13: fieldwork.v1.Conflict
-	(*Answer)(nil),                  // 14: fieldwork.v1.Answer
-	(*WrittenItem)(nil),             // 15: fieldwork.v1.WrittenItem
-	(*WrittenConflict)(nil),         // 16: fieldwork.v1.WrittenConflict
-	(*Inspection)(nil),              // 17: fieldwork.v1.Inspection
+	(*CaseStatusOp)(nil),            // 4: fieldwork.v1.CaseStatusOp
+	(*WrittenOp)(nil),               // 5: fieldwork.v1.WrittenOp
+	(*Ack)(nil),                     // 6: fieldwork.v1.Ack
+	(*PushRequest)(nil),             // 7: fieldwork.v1.PushRequest
+	(*PushResponse)(nil),            // 8: fieldwork.v1.PushResponse
+	(*PullRequest)(nil),             // 9: fieldwork.v1.PullRequest
+	(*Change)(nil),                  // 10: fieldwork.v1.Change
+	(*Withdrawal)(nil),              // 11: fieldwork.v1.Withdrawal
+	(*PullResponse)(nil),            // 12: fieldwork.v1.PullResponse
+	(*timestamppb.Timestamp)(nil),   // 13: google.protobuf.Timestamp
+	(*Conflict)(nil),                // 14: fieldwork.v1.Conflict
+	(*Answer)(nil),                  // 15: fieldwork.v1.Answer
+	(*WrittenItem)(nil),             // 16: fieldwork.v1.WrittenItem
+	(*WrittenConflict)(nil),         // 17: fieldwork.v1.WrittenConflict
 	(*Case)(nil),                    // 18: fieldwork.v1.Case
-	(*Judgement)(nil),               // 19: fieldwork.v1.Judgement
+	(*Inspection)(nil),              // 19: fieldwork.v1.Inspection
+	(*Judgement)(nil),               // 20: fieldwork.v1.Judgement
 }
 var file_fieldwork_v1_sync_service_proto_depIdxs = []int32{
-	12, // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
-	4,  // 1: fieldwork.v1.Op.written:type_name -> fieldwork.v1.WrittenOp
-	0,  // 2: fieldwork.v1.Ack.result:type_name -> fieldwork.v1.OpResult
-	13, // 3: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
-	14, // 4: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
-	15, // 5: fieldwork.v1.Ack.written:type_name -> fieldwork.v1.WrittenItem
-	16, // 6: fieldwork.v1.Ack.written_conflict:type_name -> fieldwork.v1.WrittenConflict
-	3,  // 7: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
-	5,  // 8: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
-	17, // 9: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
-	18, // 10: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
-	14, // 11: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
-	19, // 12: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
-	13, // 13: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
-	10, // 14: fieldwork.v1.Change.withdrawal:type_name -> fieldwork.v1.Withdrawal
-	15, // 15: fieldwork.v1.Change.written:type_name -> fieldwork.v1.WrittenItem
-	16, // 16: fieldwork.v1.Change.written_conflict:type_name -> fieldwork.v1.WrittenConflict
-	9,  // 17: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
-	6,  // 18: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
-	8,  // 19: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
-	1,  // 20: fieldwork.v1.SyncService.DismissRefusals:input_type -> fieldwork.v1.DismissRefusalsRequest
-	7,  // 21: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
-	11, // 22: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
-	2,  // 23: fieldwork.v1.SyncService.DismissRefusals:output_type -> fieldwork.v1.DismissRefusalsResponse
-	21, // [21:24] is the sub-list for method output_type
-	18, // [18:21] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	13, // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
+	5,  // 1: fieldwork.v1.Op.written:type_name -> fieldwork.v1.WrittenOp
+	4,  // 2: fieldwork.v1.Op.case_status:type_name -> fieldwork.v1.CaseStatusOp
+	0,  // 3: fieldwork.v1.Ack.result:type_name -> fieldwork.v1.OpResult
+	14, // 4: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
+	15, // 5: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
+	16, // 6: fieldwork.v1.Ack.written:type_name -> fieldwork.v1.WrittenItem
+	17, // 7: fieldwork.v1.Ack.written_conflict:type_name -> fieldwork.v1.WrittenConflict
+	18, // 8: fieldwork.v1.Ack.case:type_name -> fieldwork.v1.Case
+	3,  // 9: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
+	6,  // 10: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
+	19, // 11: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
+	18, // 12: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
+	15, // 13: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
+	20, // 14: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
+	14, // 15: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
+	11, // 16: fieldwork.v1.Change.withdrawal:type_name -> fieldwork.v1.Withdrawal
+	16, // 17: fieldwork.v1.Change.written:type_name -> fieldwork.v1.WrittenItem
+	17, // 18: fieldwork.v1.Change.written_conflict:type_name -> fieldwork.v1.WrittenConflict
+	10, // 19: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
+	7,  // 20: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
+	9,  // 21: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
+	1,  // 22: fieldwork.v1.SyncService.DismissRefusals:input_type -> fieldwork.v1.DismissRefusalsRequest
+	8,  // 23: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
+	12, // 24: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
+	2,  // 25: fieldwork.v1.SyncService.DismissRefusals:output_type -> fieldwork.v1.DismissRefusalsResponse
+	23, // [23:26] is the sub-list for method output_type
+	20, // [20:23] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_sync_service_proto_init() }
@@ -1193,7 +1281,7 @@ func file_fieldwork_v1_sync_service_proto_init() {
 		return
 	}
 	file_fieldwork_v1_types_proto_init()
-	file_fieldwork_v1_sync_service_proto_msgTypes[8].OneofWrappers = []any{
+	file_fieldwork_v1_sync_service_proto_msgTypes[9].OneofWrappers = []any{
 		(*Change_Inspection)(nil),
 		(*Change_Case)(nil),
 		(*Change_Answer)(nil),
@@ -1209,7 +1297,7 @@ func file_fieldwork_v1_sync_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_sync_service_proto_rawDesc), len(file_fieldwork_v1_sync_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

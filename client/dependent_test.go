@@ -174,3 +174,70 @@ func TestUI_DependentQuestionsShownAndHiddenAsAnswersAreSaved(t *testing.T) {
 		t.Errorf("after PP.IE4 na: shown[PP.IE4] = %v, want hidden", shown)
 	}
 }
+
+// fwdStore holds a case on a framework whose FIRST question depends on a
+// later one (R), so walk must go back to it once R brings it in.
+func fwdStore(t *testing.T) *localstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	l, err := localstore.Open(ctx, filepath.Join(t.TempDir(), "client.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	raw := []byte(`{"id":"fwd","version":1,"attributes":[],
+	"domains":[{"id":"D","title":"d","standards":[{"id":"S","title":"s","kind":"case_rated","key_questions":[
+		{"id":"K","text":"key","prompts":[{"id":"EARLY","text":"asked where R is yes","applies_when":[{"question":"R","in":["yes"]}]}]}]}]}],
+	"supplementary":[{"id":"MID","text":"mid"},{"id":"R","text":"the reference"},{"id":"END","text":"end"}]}`)
+	fw, err := framework.Load(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.PutFramework(ctx, fw.ID, fw.Version, raw); err != nil {
+		t.Fatal(err)
+	}
+	in := &framework.Inspection{ID: "I", Name: "F", FrameworkID: fw.ID, FrameworkVersion: fw.Version, Status: framework.InspectionFieldwork, Role: "inspector"}
+	if err := l.ApplyChanges(ctx, []framework.Change{{InspectionID: "I", Inspection: in}, {InspectionID: "I", Case: &framework.Case{Ref: "F-1",
+		Inspector: "insp.a", Status: framework.CaseInProgress, Attributes: map[string]string{}}}}, 2); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestWalk_GoesBackToAnEarlierQuestionBroughtIn(t *testing.T) {
+	l := fwdStore(t)
+	var out bytes.Buffer
+	script := "g R\ny\nn\nq\n" // R = yes brings EARLY in: walk goes back to it; EARLY = no
+	if err := client.Walk(t.Context(), client.NewOffline(l), "insp.a", "I", "F-1", strings.NewReader(script), &out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if !strings.Contains(text, "→ now asked: EARLY") || !strings.Contains(text, "(going back to EARLY, which comes earlier)") {
+		t.Errorf("walk does not go back to EARLY:\n%s", text)
+	}
+	as, _ := l.Answers(t.Context(), "I", "F-1")
+	got := map[string]string{}
+	for _, a := range as {
+		got[a.QuestionID] = a.Value
+	}
+	if got["R"] != "yes" || got["EARLY"] != "no" || got["END"] != "" {
+		t.Errorf("answers = %v, want R yes and EARLY no (the answer after R's went to EARLY, not END)", got)
+	}
+
+	// Quit on EARLY; then R changes so EARLY is no longer asked: the next
+	// walk resumes after EARLY (at MID), not at the start.
+	out.Reset()
+	if err := client.Walk(t.Context(), client.NewOffline(l), "insp.a", "I", "F-1", strings.NewReader("g EARLY\nq\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.NewOffline(l).Record(t.Context(), "insp.a", client.Edit{InspectionID: "I", CaseRef: "F-1", QuestionID: "R", Value: "no"}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := client.Walk(t.Context(), client.NewOffline(l), "insp.a", "I", "F-1", strings.NewReader("q\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if text := out.String(); !strings.Contains(text, "] MID ") {
+		t.Errorf("resumed walk does not start at MID, the question after EARLY:\n%s", text)
+	}
+}

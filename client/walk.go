@@ -115,9 +115,13 @@ func (w *walker) reload(id string) (int, error) {
 	if err := w.load(); err != nil {
 		return 0, err
 	}
-	for _, q := range w.qs {
+	back := -1 // a question brought in before id (its rule names a later answer): asked next
+	for i, q := range w.qs {
 		if !slices.Contains(before, q) {
 			fmt.Fprintf(w.out, "  → now asked: %s %s\n", q.ID, q.Text)
+			if back < 0 && w.order[q.ID] < w.order[id] && w.answers[q.ID].Value == "" {
+				back = i
+			}
 		}
 	}
 	for _, q := range before {
@@ -126,14 +130,22 @@ func (w *walker) reload(id string) (int, error) {
 			fmt.Fprintf(w.out, "  → no longer asked: %s (%s)\n", q.ID, why)
 		}
 	}
-	next := len(w.qs)
+	if back >= 0 {
+		fmt.Fprintf(w.out, "  (going back to %s, which comes earlier)\n", w.qs[back].ID)
+		return back, nil
+	}
+	return w.after(id), nil
+}
+
+// after is the place in qs of the first question after id in framework
+// order (len(qs) at the end).
+func (w *walker) after(id string) int {
 	for i, q := range w.qs {
 		if w.order[q.ID] > w.order[id] {
-			next = i
-			break
+			return i
 		}
 	}
-	return next, nil
+	return len(w.qs)
 }
 
 func (w *walker) missing() []*framework.Question {
@@ -160,6 +172,10 @@ func (w *walker) start() {
 	if saved, _ := w.local.meta(w.wctx, w.posKey); saved != "" {
 		if i := w.indexOf(saved); i >= 0 {
 			w.pos = i
+		} else if _, known := w.order[saved]; known {
+			// Saved on a question no longer asked (an answer changed since):
+			// resume at the question after it, not at the start.
+			w.pos = w.after(saved)
 		}
 	} else if m := w.missing(); len(m) > 0 {
 		w.pos = w.indexOf(m[0].ID)

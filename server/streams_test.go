@@ -522,7 +522,10 @@ func TestNormalSyncHoldsWhile1000IdleStreamsAreOpen(t *testing.T) {
 
 			// The idle streams end by themselves: nothing is left of them.
 			start = time.Now()
-			waitHandlers(t, 0, 0, idle+90*time.Second)
+			// Generous: on a loaded machine (the suite's other packages, the
+			// race detector) a thousand streams take minutes to be scheduled
+			// out; the check is that they all end, not how fast.
+			waitHandlers(t, 0, 0, idle+240*time.Second)
 			t.Logf("the last idle stream ended %s later", time.Since(start))
 		})
 	}

@@ -30,9 +30,9 @@ const MaxSampleInspectors = 500
 // beside the sample's cases.csv and kept with the inspection the cases are
 // imported into, so that the draw can be checked and repeated.
 type SampleInfo struct {
-	Method   string  `json:"method"`
-	Seed     uint64  `json:"seed"`
-	SizeRule string  `json:"size_rule"`
+	Method   string `json:"method"`
+	Seed     uint64 `json:"seed"`
+	SizeRule string `json:"size_rule"`
 	// Confidence (percent) and Margin (percentage points) are the
 	// confidence rule's; Requested is the fixed rule's --size.
 	Confidence int     `json:"confidence,omitempty"`

@@ -26,10 +26,11 @@ type CaseloadRow struct {
 
 // ReadCaseload reads a unit's caseload: cases.csv's columns without
 // inspector, plus an optional start_date. check, when set, returns the
-// problems of a row's attributes (the framework's CheckAttributes), so
+// problems of a row otherwise well formed (the framework's
+// CheckAttributes, a start date the window needs), so
 // that every bad row — format, duplicate, date or attribute — is reported
 // in one pass.
-func ReadCaseload(r io.Reader, check func(attrs map[string]string) []string) ([]CaseloadRow, error) {
+func ReadCaseload(r io.Reader, check func(row CaseloadRow) []string) ([]CaseloadRow, error) {
 	var rows []CaseloadRow
 	seen := map[string]int{}
 	headerChecked := false
@@ -72,7 +73,7 @@ func ReadCaseload(r io.Reader, check func(attrs map[string]string) []string) ([]
 			}
 		}
 		if len(bad) == 0 && check != nil {
-			bad = check(row.Case.Attributes)
+			bad = check(row)
 		}
 		if len(bad) > 0 {
 			slices.Sort(bad)

@@ -17,8 +17,8 @@ func TestReadCaseloadReportsEveryBadRow(t *testing.T) {
 		"C5,martian,2025-02-01\n" + // line 6: the check's problem
 		"C6,female\n" + // line 7: short
 		"C7,female,\n"
-	check := func(a map[string]string) []string {
-		if a["sex"] == "martian" {
+	check := func(r CaseloadRow) []string {
+		if r.Case.Attributes["sex"] == "martian" {
 			return []string{`sex "martian" is not one of male, female`}
 		}
 		return nil

@@ -179,7 +179,7 @@ func TestSampleDrawnImportedAndKept(t *testing.T) {
 	// Bad caseload rows: every one named with its line, in one run.
 	bad := filepath.Join(dir, "bad.csv")
 	lines := strings.SplitAfter(string(read(t, caseload)), "\n")
-	lines[5] = "N-0099,community,male,26-39,white,low,none,North,false,2025-01-05\n"   // line 6: N-0099 again (first on line 101)
+	lines[5] = "N-0099,community,male,26-39,white,low,none,North,false,2025-01-05\n"     // line 6: N-0099 again (first on line 101)
 	lines[10] = "N-0009,community,martian,26-39,white,low,none,North,false,2025-01-05\n" // line 11
 	lines[20] = "N-0019,community,male,26-39,white,low,none,North,false,05/01/2025\n"    // line 21
 	lines[30] = "N 0029,community,male,26-39,white,low,none,North,false,2025-01-05\n"    // line 31

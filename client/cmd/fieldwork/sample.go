@@ -341,5 +341,3 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return os.Rename(f.Name(), path)
 }
-
-

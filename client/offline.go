@@ -117,6 +117,12 @@ func (o *Offline) Framework(ctx context.Context, id string, version int) (*frame
 	return o.local.Framework(ctx, id, version)
 }
 
+// LatestFramework returns the latest version of a framework held on this
+// laptop.
+func (o *Offline) LatestFramework(ctx context.Context, id string) (*framework.Framework, error) {
+	return o.local.LatestFramework(ctx, id)
+}
+
 // InspectionFramework returns an inspection on this laptop with its
 // framework version.
 func (o *Offline) InspectionFramework(ctx context.Context, inspectionID string) (framework.Inspection, *framework.Framework, error) {

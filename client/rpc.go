@@ -86,6 +86,20 @@ func (c *Client) Inspections(ctx context.Context) ([]framework.Inspection, error
 	return out, nil
 }
 
+// Inspection returns one inspection and, to a role that reads the report,
+// how its imported samples were drawn.
+func (c *Client) Inspection(ctx context.Context, id string) (framework.Inspection, []framework.SampleInfo, error) {
+	resp, err := c.inspections.GetInspection(ctx, &fieldworkv1.GetInspectionRequest{Id: id})
+	if err != nil {
+		return framework.Inspection{}, nil, rpcerr.FromStatus(err)
+	}
+	var samples []framework.SampleInfo
+	for _, m := range resp.GetSamples() {
+		samples = append(samples, wire.SampleInfoFromProto(m))
+	}
+	return wire.InspectionFromProto(resp.GetInspection()), samples, nil
+}
+
 // SetInspectionStatus locks (framework.InspectionLocked) or unlocks
 // (InspectionFieldwork) an inspection; reason is audited.
 func (c *Client) SetInspectionStatus(ctx context.Context, inspectionID string, status framework.InspectionStatus, reason string) (framework.Inspection, error) {
@@ -136,11 +150,22 @@ type ImportResult struct {
 // ImportCases imports a cases.csv file into an inspection, whole or not at
 // all.
 func (c *Client) ImportCases(ctx context.Context, inspectionID string, csv []byte) (ImportResult, error) {
+	return c.ImportSample(ctx, inspectionID, csv, nil)
+}
+
+// ImportSample imports a drawn sample's cases.csv and, with it, how it was
+// drawn (nil: nothing), kept with the inspection; the server refuses an
+// info that does not describe this file.
+func (c *Client) ImportSample(ctx context.Context, inspectionID string, csv []byte, info *framework.SampleInfo) (ImportResult, error) {
 	device, err := c.deviceID(ctx)
 	if err != nil {
 		return ImportResult{}, err
 	}
-	resp, err := c.inspections.ImportCases(ctx, &fieldworkv1.ImportCasesRequest{InspectionId: inspectionID, Csv: csv, DeviceId: device})
+	req := &fieldworkv1.ImportCasesRequest{InspectionId: inspectionID, Csv: csv, DeviceId: device}
+	if info != nil {
+		req.SampleInfo = wire.SampleInfoToProto(*info)
+	}
+	resp, err := c.inspections.ImportCases(ctx, req)
 	if err != nil {
 		return ImportResult{}, rpcerr.FromStatus(err)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"time"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
@@ -35,7 +36,19 @@ func (s *inspectionService) GetInspection(ctx context.Context, req *fieldworkv1.
 	if err != nil {
 		return nil, err
 	}
-	return &fieldworkv1.GetInspectionResponse{Inspection: wire.InspectionToProto(in)}, nil
+	resp := &fieldworkv1.GetInspectionResponse{Inspection: wire.InspectionToProto(in)}
+	// How the sample was drawn is the report's method: shown to those who
+	// read the report, not to an inspector.
+	if framework.CanReadReport(in.Role) {
+		samples, err := s.db.Samples(ctx, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, si := range samples {
+			resp.Samples = append(resp.Samples, wire.SampleInfoToProto(si))
+		}
+	}
+	return resp, nil
 }
 
 func (s *inspectionService) ListInspections(ctx context.Context, _ *fieldworkv1.ListInspectionsRequest) (*fieldworkv1.ListInspectionsResponse, error) {
@@ -55,7 +68,18 @@ func (s *inspectionService) ImportCases(ctx context.Context, req *fieldworkv1.Im
 	if err != nil {
 		return nil, err
 	}
-	created, updated, err := s.db.ImportCases(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
+	a := actorFrom(ctx, req.GetDeviceId())
+	var created, updated int
+	if req.GetSampleInfo() != nil {
+		info := wire.SampleInfoFromProto(req.GetSampleInfo())
+		info.ImportedAt, info.ImportedBy, info.DeviceID = time.Time{}, "", "" // the server's to set
+		if err := framework.CheckSampleInfo(info, req.GetCsv()); err != nil {
+			return nil, err
+		}
+		created, updated, err = s.db.ImportSample(ctx, a, req.GetInspectionId(), rows, info)
+	} else {
+		created, updated, err = s.db.ImportCases(ctx, a, req.GetInspectionId(), rows)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -203,3 +203,16 @@ func (l *Store) Answers(ctx context.Context, inspectionID, caseRef string) ([]fr
 	}
 	return out, rows.Err()
 }
+
+// LatestFramework returns the latest cached version of a framework.
+func (l *Store) LatestFramework(ctx context.Context, id string) (*framework.Framework, error) {
+	var version int
+	err := l.conn.Writer.QueryRowContext(ctx, `SELECT version FROM frameworks WHERE id = ? ORDER BY version DESC LIMIT 1`, id).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, framework.Errorf(framework.CodeNotFound, "framework %s is not in the local store", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l.Framework(ctx, id, version)
+}

@@ -36,6 +36,10 @@ func (db *DB) inspectionFramework(ctx context.Context, tx *sql.Tx, inspectionID 
 // attributes; one bad row and nothing is stored. Assigned inspectors are
 // created as users and put on the team as inspectors if they are not on it.
 func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.CaseRow) (created, updated int, err error) {
+	return db.importCases(ctx, a, inspectionID, rows, nil)
+}
+
+func (db *DB) importCases(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.CaseRow, sample *framework.SampleInfo) (created, updated int, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
 		if err != nil {
@@ -126,6 +130,11 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 				if err := announce(ctx, tx, inspectionID, c.Inspector, id); err != nil {
 					return err
 				}
+			}
+		}
+		if sample != nil {
+			if err := keepSample(ctx, tx, at, a, inspectionID, *sample); err != nil {
+				return err
 			}
 		}
 		return counts.flush(ctx, tx)

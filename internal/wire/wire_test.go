@@ -131,6 +131,10 @@ func fixtures() []any {
 		framework.AuditEntry{Seq: 8, At: at, User: "lead", Device: "dev-l", Action: "answer.record", Entity: "case/insp-1/T-1",
 			Before: `{"value":"no"}`, After: `{"value":"yes"}`},
 		aggregate.EvidenceRow{CaseRef: "T-1", Inspector: "insp.a", Value: "yes", Note: "seen in OASys"},
+		framework.SampleInfo{Method: framework.SampleMethod, Seed: 1<<63 + 7, SizeRule: framework.SizeConfidence, Confidence: 80, Margin: 7.5,
+			Requested: 40, Population: 400, Size: 38, Strata: []string{"sentence_type", "sex"}, From: "2025-01-06", To: "2025-03-30",
+			Inspectors: []string{"insp.a", "insp.b"}, FrameworkID: "probation-pdu-2023", CaseloadSHA256: "ab", SampleSHA256: "cd",
+			ImportedAt: at, ImportedBy: "lead", DeviceID: "dev-l"},
 		framework.DatasetHeader{FrameworkID: "probation-pdu-2023", FrameworkVersion: 3, InspectionIDs: []string{"insp-1", "insp-2"},
 			Units: []string{"Gwent", "Dyfed"}, Cases: 114, AsOfSeq: 99, Notes: true},
 		framework.DatasetCase{InspectionID: "insp-1", Unit: "Gwent", Ref: "T-1", Status: framework.CaseSubmitted,
@@ -189,6 +193,8 @@ func roundTrip(t *testing.T, v any) any {
 		return trip(t, v, wire.AuditEntryToProto, wire.AuditEntryFromProto)
 	case aggregate.EvidenceRow:
 		return trip(t, v, wire.EvidenceRowToProto, wire.EvidenceRowFromProto)
+	case framework.SampleInfo:
+		return trip(t, v, wire.SampleInfoToProto, wire.SampleInfoFromProto)
 	case framework.DatasetHeader:
 		return trip(t, v, wire.DatasetHeaderToProto, wire.DatasetHeaderFromProto)
 	case framework.DatasetCase:

@@ -17,7 +17,7 @@ import (
 var commandLines = []string{
 	"login", "whoami",
 	"frameworks list", "frameworks show ID",
-	"inspection create", "inspection list", "inspection lock", "inspection unlock",
+	"inspection create", "inspection list", "inspection show", "inspection lock", "inspection unlock", "sample",
 	"team add", "team remove", "user create", "token issue", "token revoke",
 	"audit", "import", "judge", "submit", "case-status",
 	"cases", "answer", "answers", "walk", "ui", "use ID",

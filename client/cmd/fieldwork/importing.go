@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/fieldworkhq/fieldwork/client"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
 func (a *app) importFiles(args []string) error {
@@ -16,8 +20,12 @@ func (a *app) importFiles(args []string) error {
 	answers := fs.String("answers", "", "answers.csv `file`")
 	judgements := fs.String("judgements", "", "judgements.csv `file`")
 	findings := fs.String("findings", "", "findings.csv `file` (written judgements: kind, standard_id, text)")
+	sampleInfo := fs.String("sample-info", "", "how the --cases sample was drawn (`file`; default: the cases file's "+SampleInfoSuffix+" beside it, when there is one)")
 	if err := parse(fs, args, "inspection"); err != nil {
 		return err
+	}
+	if *sampleInfo != "" && *cases == "" {
+		return errors.New("import: --sample-info describes a --cases file; give both")
 	}
 	if *cases == "" && *answers == "" && *judgements == "" && *findings == "" {
 		return errors.New("import: give at least one of --cases, --answers, --judgements, --findings")
@@ -36,8 +44,16 @@ func (a *app) importFiles(args []string) error {
 			run  func(data []byte) (string, error)
 		}{
 			{*cases, func(data []byte) (string, error) {
-				res, err := c.ImportCases(ctx, *insp, data)
-				return fmt.Sprintf("cases: %d created, %d updated", res.Created, res.Updated), err
+				info, err := readSampleInfo(*cases, *sampleInfo, data)
+				if err != nil {
+					return "", err
+				}
+				res, err := c.ImportSample(ctx, *insp, data, info)
+				msg := fmt.Sprintf("cases: %d created, %d updated", res.Created, res.Updated)
+				if info != nil {
+					msg += fmt.Sprintf("\nsample: seed %d, %s; kept with the inspection", info.Seed, info.SizeRuleText())
+				}
+				return msg, err
 			}},
 			{*answers, func(data []byte) (string, error) {
 				res, err := c.ImportAnswers(ctx, *insp, data)
@@ -68,4 +84,31 @@ func (a *app) importFiles(args []string) error {
 		}
 		return nil
 	})
+}
+
+// readSampleInfo reads how a cases file was drawn: the file named, else
+// the one fieldwork sample wrote beside it (nil when there is none). It
+// must describe this very file, checked here for a clear message and again
+// by the server.
+func readSampleInfo(casesPath, infoPath string, data []byte) (*framework.SampleInfo, error) {
+	if infoPath == "" {
+		infoPath = casesPath + SampleInfoSuffix
+		if _, err := os.Stat(infoPath); errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	raw, err := os.ReadFile(infoPath)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var info framework.SampleInfo
+	if err := dec.Decode(&info); err != nil {
+		return nil, fmt.Errorf("%s: %w", infoPath, err)
+	}
+	if err := framework.CheckSampleInfo(info, data); err != nil {
+		return nil, fmt.Errorf("%s: %w", infoPath, err)
+	}
+	return &info, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -177,4 +178,45 @@ func (a *app) judge(args []string) error {
 		termsafe.Fprintf(a.stdout, "%s: %s (by %s)\n", j.StandardID, j.Rating, j.JudgedBy)
 		return nil
 	})
+}
+
+// inspectionShow prints one inspection and, to the roles that read the
+// report, how each of its imported samples was drawn.
+func (a *app) inspectionShow(args []string) error {
+	fs := newFlags("inspection show")
+	insp := fs.String("inspection", "", "inspection `id`")
+	if err := parse(fs, args, "inspection"); err != nil {
+		return err
+	}
+	return a.call(func(ctx context.Context, c *client.Client) error {
+		in, samples, err := c.Inspection(ctx, *insp)
+		if err != nil {
+			return err
+		}
+		w := a.stdout
+		termsafe.Fprintf(w, "inspection %s: %s (unit %s)\nframework: %s@%d\nstatus: %s\nyour role: %s\ncreated: %s\n",
+			in.ID, in.Name, in.Unit, in.FrameworkID, in.FrameworkVersion, in.Status, in.Role, in.CreatedAt.Format(time.RFC3339))
+		for i, s := range samples {
+			termsafe.Fprintf(w, "\nsample %d, imported %s by %s (device %s)\n", i+1, s.ImportedAt.Format(time.RFC3339), s.ImportedBy, shortID(s.DeviceID))
+			termsafe.Fprintf(w, "  method: %s, seed %d\n  size: %s\n", s.Method, s.Seed, s.SizeRuleText())
+			strata := "none"
+			if len(s.Strata) > 0 {
+				strata = strings.Join(s.Strata, " × ")
+			}
+			window := "not restricted"
+			if s.From != "" || s.To != "" {
+				window = fmt.Sprintf("from %s to %s", orOpen(s.From), orOpen(s.To))
+			}
+			termsafe.Fprintf(w, "  strata: %s\n  start_date: %s\n  inspectors: %s\n  framework: %s\n  caseload sha256: %s\n  sample sha256: %s\n",
+				strata, window, strings.Join(s.Inspectors, ", "), s.FrameworkID, s.CaseloadSHA256, s.SampleSHA256)
+		}
+		return nil
+	})
+}
+
+func orOpen(d string) string {
+	if d == "" {
+		return "open"
+	}
+	return d
 }

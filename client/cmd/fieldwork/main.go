@@ -5,7 +5,7 @@
 // main.go holds the dispatch and the helpers every command shares; each
 // command group has its own file (setup.go, frameworks.go, inspections.go,
 // admin.go, importing.go, record.go, syncing.go, reports.go, ui.go,
-// written.go). The
+// written.go, sample.go). The
 // commands reach the server and the offline store only through package
 // client.
 package main
@@ -37,6 +37,7 @@ Frameworks:
 Inspections (lead / admin, online):
   inspection create --name NAME --framework ID [--version N] [--unit UNIT]   prints the new id (latest version unless --version)
   inspection list
+  inspection show --inspection ID           the inspection, and how its samples were drawn (lead, QA, analyst)
   team add --inspection ID --user NAME --role lead|inspector|qa|analyst
   team remove --inspection ID --user NAME   (their devices drop the inspection)
   user create --name NAME [--admin]
@@ -44,7 +45,11 @@ Inspections (lead / admin, online):
   token revoke --user NAME [--token-id ID]        every token of the user unless --token-id
   inspection lock|unlock --inspection ID [--reason TEXT]
   audit --inspection ID [--case REF] [--format table|json]
-  import --inspection ID [--cases F] [--answers F] [--judgements F] [--findings F]
+  import --inspection ID [--cases F [--sample-info F]] [--answers F] [--judgements F] [--findings F]
+                                    --cases keeps F.sample.json (or --sample-info) with the inspection
+Sampling (offline; docs/sampling.md):
+  sample --caseload FILE (--size N | --confidence 80 --margin 10) [--strata ATTR]… [--seed S]
+         [--inspectors a,b,c] [--from DATE --to DATE] [--framework ID] [--warn-margin 5] --out cases.csv
   judge --inspection ID --standard ID --rating RATING --rationale TEXT
 Written judgements (lead, works offline; sent on sync):
   judge --inspection ID --summary TEXT      the summary (unrated: the Chief Inspector's judgement)
@@ -115,7 +120,7 @@ func (a *app) commands() map[string]func([]string) error {
 	return map[string]func([]string) error{
 		"login": a.login, "whoami": a.whoami,
 		"frameworks list": a.frameworksList, "frameworks show": a.frameworksShow,
-		"inspection create": a.inspectionCreate, "inspection list": a.inspectionList,
+		"inspection create": a.inspectionCreate, "inspection list": a.inspectionList, "inspection show": a.inspectionShow, "sample": a.sample,
 		"team add": a.teamAdd, "team remove": a.teamRemove, "user create": a.userCreate, "token issue": a.tokenIssue, "token revoke": a.tokenRevoke,
 		"inspection lock": a.inspectionLock, "inspection unlock": a.inspectionUnlock, "audit": a.audit,
 		"submit": a.submit, "case-status": a.caseStatus,

@@ -9,6 +9,7 @@ package fieldworkv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -179,8 +180,13 @@ func (x *GetInspectionRequest) GetId() string {
 }
 
 type GetInspectionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Inspection    *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Inspection *Inspection            `protobuf:"bytes,1,opt,name=inspection,proto3" json:"inspection,omitempty"`
+	// samples are the case samples drawn by fieldwork sample and imported
+	// with cases.csv, oldest first: how each was drawn (seed, size rule,
+	// caseload checksum). Sent only to the roles that read the report (lead,
+	// QA, analyst, admin): the sample is part of the report's method.
+	Samples       []*SampleInfo `protobuf:"bytes,2,rep,name=samples,proto3" json:"samples,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -218,6 +224,13 @@ func (*GetInspectionResponse) Descriptor() ([]byte, []int) {
 func (x *GetInspectionResponse) GetInspection() *Inspection {
 	if x != nil {
 		return x.Inspection
+	}
+	return nil
+}
+
+func (x *GetInspectionResponse) GetSamples() []*SampleInfo {
+	if x != nil {
+		return x.Samples
 	}
 	return nil
 }
@@ -308,7 +321,11 @@ type ImportCasesRequest struct {
 	// csv is the content of cases.csv (header line first).
 	Csv []byte `protobuf:"bytes,2,opt,name=csv,proto3" json:"csv,omitempty"`
 	// device_id identifies the device the import came from, for the audit trail.
-	DeviceId      string `protobuf:"bytes,3,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	DeviceId string `protobuf:"bytes,3,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	// sample_info, when set, says how the cases were drawn (fieldwork sample's
+	// cases.csv.sample.json); it must describe this csv (sample_sha256) and is
+	// kept with the inspection, in the same transaction as the cases.
+	SampleInfo    *SampleInfo `protobuf:"bytes,4,opt,name=sample_info,json=sampleInfo,proto3" json:"sample_info,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -364,6 +381,210 @@ func (x *ImportCasesRequest) GetDeviceId() string {
 	return ""
 }
 
+func (x *ImportCasesRequest) GetSampleInfo() *SampleInfo {
+	if x != nil {
+		return x.SampleInfo
+	}
+	return nil
+}
+
+// SampleInfo is how a case sample was drawn (docs/sampling.md): enough to
+// check it and draw it again from the same caseload.
+type SampleInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// method names the draw's algorithm, "fieldwork-sample/1".
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// seed seeds the draw's PCG generator.
+	Seed uint64 `protobuf:"varint,2,opt,name=seed,proto3" json:"seed,omitempty"`
+	// size_rule is "fixed" (requested) or "confidence" (confidence, margin).
+	SizeRule string `protobuf:"bytes,3,opt,name=size_rule,json=sizeRule,proto3" json:"size_rule,omitempty"`
+	// confidence is the confidence level in percent.
+	Confidence int32 `protobuf:"varint,4,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	// margin is the margin of error in percentage points.
+	Margin float64 `protobuf:"fixed64,5,opt,name=margin,proto3" json:"margin,omitempty"`
+	// requested is the fixed size asked for.
+	Requested int32 `protobuf:"varint,6,opt,name=requested,proto3" json:"requested,omitempty"`
+	// population is the number of eligible cases (N, in the window).
+	Population int32 `protobuf:"varint,7,opt,name=population,proto3" json:"population,omitempty"`
+	// size is the number of cases drawn (n).
+	Size int32 `protobuf:"varint,8,opt,name=size,proto3" json:"size,omitempty"`
+	// strata are the stratification attributes, crossed.
+	Strata []string `protobuf:"bytes,9,rep,name=strata,proto3" json:"strata,omitempty"`
+	// window_from and window_to bound start_date (YYYY-MM-DD, inclusive; empty: open).
+	WindowFrom string `protobuf:"bytes,10,opt,name=window_from,json=windowFrom,proto3" json:"window_from,omitempty"`
+	WindowTo   string `protobuf:"bytes,11,opt,name=window_to,json=windowTo,proto3" json:"window_to,omitempty"`
+	// inspectors are those the cases were allocated to, in turn.
+	Inspectors []string `protobuf:"bytes,12,rep,name=inspectors,proto3" json:"inspectors,omitempty"`
+	// framework_id is the framework the caseload's attributes were checked against.
+	FrameworkId string `protobuf:"bytes,13,opt,name=framework_id,json=frameworkId,proto3" json:"framework_id,omitempty"`
+	// caseload_sha256 is the SHA-256 (lower-case hex) of the caseload file.
+	CaseloadSha256 string `protobuf:"bytes,14,opt,name=caseload_sha256,json=caseloadSha256,proto3" json:"caseload_sha256,omitempty"`
+	// sample_sha256 is the SHA-256 of the cases.csv the sample was written to.
+	SampleSha256 string `protobuf:"bytes,15,opt,name=sample_sha256,json=sampleSha256,proto3" json:"sample_sha256,omitempty"`
+	// imported_at, imported_by and device_id are set by the server.
+	ImportedAt    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=imported_at,json=importedAt,proto3" json:"imported_at,omitempty"`
+	ImportedBy    string                 `protobuf:"bytes,17,opt,name=imported_by,json=importedBy,proto3" json:"imported_by,omitempty"`
+	DeviceId      string                 `protobuf:"bytes,18,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SampleInfo) Reset() {
+	*x = SampleInfo{}
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SampleInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SampleInfo) ProtoMessage() {}
+
+func (x *SampleInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SampleInfo.ProtoReflect.Descriptor instead.
+func (*SampleInfo) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SampleInfo) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *SampleInfo) GetSeed() uint64 {
+	if x != nil {
+		return x.Seed
+	}
+	return 0
+}
+
+func (x *SampleInfo) GetSizeRule() string {
+	if x != nil {
+		return x.SizeRule
+	}
+	return ""
+}
+
+func (x *SampleInfo) GetConfidence() int32 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+func (x *SampleInfo) GetMargin() float64 {
+	if x != nil {
+		return x.Margin
+	}
+	return 0
+}
+
+func (x *SampleInfo) GetRequested() int32 {
+	if x != nil {
+		return x.Requested
+	}
+	return 0
+}
+
+func (x *SampleInfo) GetPopulation() int32 {
+	if x != nil {
+		return x.Population
+	}
+	return 0
+}
+
+func (x *SampleInfo) GetSize() int32 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *SampleInfo) GetStrata() []string {
+	if x != nil {
+		return x.Strata
+	}
+	return nil
+}
+
+func (x *SampleInfo) GetWindowFrom() string {
+	if x != nil {
+		return x.WindowFrom
+	}
+	return ""
+}
+
+func (x *SampleInfo) GetWindowTo() string {
+	if x != nil {
+		return x.WindowTo
+	}
+	return ""
+}
+
+func (x *SampleInfo) GetInspectors() []string {
+	if x != nil {
+		return x.Inspectors
+	}
+	return nil
+}
+
+func (x *SampleInfo) GetFrameworkId() string {
+	if x != nil {
+		return x.FrameworkId
+	}
+	return ""
+}
+
+func (x *SampleInfo) GetCaseloadSha256() string {
+	if x != nil {
+		return x.CaseloadSha256
+	}
+	return ""
+}
+
+func (x *SampleInfo) GetSampleSha256() string {
+	if x != nil {
+		return x.SampleSha256
+	}
+	return ""
+}
+
+func (x *SampleInfo) GetImportedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ImportedAt
+	}
+	return nil
+}
+
+func (x *SampleInfo) GetImportedBy() string {
+	if x != nil {
+		return x.ImportedBy
+	}
+	return ""
+}
+
+func (x *SampleInfo) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
 type ImportCasesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Created       int32                  `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"`
@@ -374,7 +595,7 @@ type ImportCasesResponse struct {
 
 func (x *ImportCasesResponse) Reset() {
 	*x = ImportCasesResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +607,7 @@ func (x *ImportCasesResponse) String() string {
 func (*ImportCasesResponse) ProtoMessage() {}
 
 func (x *ImportCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +620,7 @@ func (x *ImportCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportCasesResponse.ProtoReflect.Descriptor instead.
 func (*ImportCasesResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{7}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ImportCasesResponse) GetCreated() int32 {
@@ -428,7 +649,7 @@ type ImportAnswersRequest struct {
 
 func (x *ImportAnswersRequest) Reset() {
 	*x = ImportAnswersRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -440,7 +661,7 @@ func (x *ImportAnswersRequest) String() string {
 func (*ImportAnswersRequest) ProtoMessage() {}
 
 func (x *ImportAnswersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -453,7 +674,7 @@ func (x *ImportAnswersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportAnswersRequest.ProtoReflect.Descriptor instead.
 func (*ImportAnswersRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{8}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ImportAnswersRequest) GetInspectionId() string {
@@ -488,7 +709,7 @@ type ImportAnswersResponse struct {
 
 func (x *ImportAnswersResponse) Reset() {
 	*x = ImportAnswersResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -500,7 +721,7 @@ func (x *ImportAnswersResponse) String() string {
 func (*ImportAnswersResponse) ProtoMessage() {}
 
 func (x *ImportAnswersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -513,7 +734,7 @@ func (x *ImportAnswersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportAnswersResponse.ProtoReflect.Descriptor instead.
 func (*ImportAnswersResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{9}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ImportAnswersResponse) GetApplied() int32 {
@@ -542,7 +763,7 @@ type ImportJudgementsRequest struct {
 
 func (x *ImportJudgementsRequest) Reset() {
 	*x = ImportJudgementsRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -554,7 +775,7 @@ func (x *ImportJudgementsRequest) String() string {
 func (*ImportJudgementsRequest) ProtoMessage() {}
 
 func (x *ImportJudgementsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -567,7 +788,7 @@ func (x *ImportJudgementsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportJudgementsRequest.ProtoReflect.Descriptor instead.
 func (*ImportJudgementsRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{10}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ImportJudgementsRequest) GetInspectionId() string {
@@ -600,7 +821,7 @@ type ImportJudgementsResponse struct {
 
 func (x *ImportJudgementsResponse) Reset() {
 	*x = ImportJudgementsResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -612,7 +833,7 @@ func (x *ImportJudgementsResponse) String() string {
 func (*ImportJudgementsResponse) ProtoMessage() {}
 
 func (x *ImportJudgementsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -625,7 +846,7 @@ func (x *ImportJudgementsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportJudgementsResponse.ProtoReflect.Descriptor instead.
 func (*ImportJudgementsResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{11}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ImportJudgementsResponse) GetApplied() int32 {
@@ -647,7 +868,7 @@ type ImportFindingsRequest struct {
 
 func (x *ImportFindingsRequest) Reset() {
 	*x = ImportFindingsRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[12]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +880,7 @@ func (x *ImportFindingsRequest) String() string {
 func (*ImportFindingsRequest) ProtoMessage() {}
 
 func (x *ImportFindingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[12]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,7 +893,7 @@ func (x *ImportFindingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportFindingsRequest.ProtoReflect.Descriptor instead.
 func (*ImportFindingsRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{12}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ImportFindingsRequest) GetInspectionId() string {
@@ -708,7 +929,7 @@ type ImportFindingsResponse struct {
 
 func (x *ImportFindingsResponse) Reset() {
 	*x = ImportFindingsResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[13]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -720,7 +941,7 @@ func (x *ImportFindingsResponse) String() string {
 func (*ImportFindingsResponse) ProtoMessage() {}
 
 func (x *ImportFindingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[13]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -733,7 +954,7 @@ func (x *ImportFindingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportFindingsResponse.ProtoReflect.Descriptor instead.
 func (*ImportFindingsResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{13}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ImportFindingsResponse) GetApplied() int32 {
@@ -763,7 +984,7 @@ type RecordJudgementRequest struct {
 
 func (x *RecordJudgementRequest) Reset() {
 	*x = RecordJudgementRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[14]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +996,7 @@ func (x *RecordJudgementRequest) String() string {
 func (*RecordJudgementRequest) ProtoMessage() {}
 
 func (x *RecordJudgementRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[14]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +1009,7 @@ func (x *RecordJudgementRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordJudgementRequest.ProtoReflect.Descriptor instead.
 func (*RecordJudgementRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{14}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RecordJudgementRequest) GetInspectionId() string {
@@ -835,7 +1056,7 @@ type RecordJudgementResponse struct {
 
 func (x *RecordJudgementResponse) Reset() {
 	*x = RecordJudgementResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[15]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -847,7 +1068,7 @@ func (x *RecordJudgementResponse) String() string {
 func (*RecordJudgementResponse) ProtoMessage() {}
 
 func (x *RecordJudgementResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[15]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -860,7 +1081,7 @@ func (x *RecordJudgementResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordJudgementResponse.ProtoReflect.Descriptor instead.
 func (*RecordJudgementResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{15}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RecordJudgementResponse) GetJudgement() *Judgement {
@@ -879,7 +1100,7 @@ type ListCasesRequest struct {
 
 func (x *ListCasesRequest) Reset() {
 	*x = ListCasesRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[16]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -891,7 +1112,7 @@ func (x *ListCasesRequest) String() string {
 func (*ListCasesRequest) ProtoMessage() {}
 
 func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[16]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -904,7 +1125,7 @@ func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
 func (*ListCasesRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{16}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListCasesRequest) GetInspectionId() string {
@@ -923,7 +1144,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[17]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1156,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[17]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1169,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{17}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListCasesResponse) GetCases() []*Case {
@@ -973,7 +1194,7 @@ type SetCaseStatusRequest struct {
 
 func (x *SetCaseStatusRequest) Reset() {
 	*x = SetCaseStatusRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[18]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1206,7 @@ func (x *SetCaseStatusRequest) String() string {
 func (*SetCaseStatusRequest) ProtoMessage() {}
 
 func (x *SetCaseStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[18]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1219,7 @@ func (x *SetCaseStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCaseStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetCaseStatusRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{18}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SetCaseStatusRequest) GetInspectionId() string {
@@ -1045,7 +1266,7 @@ type SetCaseStatusResponse struct {
 
 func (x *SetCaseStatusResponse) Reset() {
 	*x = SetCaseStatusResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[19]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1057,7 +1278,7 @@ func (x *SetCaseStatusResponse) String() string {
 func (*SetCaseStatusResponse) ProtoMessage() {}
 
 func (x *SetCaseStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[19]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1291,7 @@ func (x *SetCaseStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetCaseStatusResponse.ProtoReflect.Descriptor instead.
 func (*SetCaseStatusResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{19}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SetCaseStatusResponse) GetCase() *Case {
@@ -1094,7 +1315,7 @@ type SetInspectionStatusRequest struct {
 
 func (x *SetInspectionStatusRequest) Reset() {
 	*x = SetInspectionStatusRequest{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[20]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1106,7 +1327,7 @@ func (x *SetInspectionStatusRequest) String() string {
 func (*SetInspectionStatusRequest) ProtoMessage() {}
 
 func (x *SetInspectionStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[20]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1119,7 +1340,7 @@ func (x *SetInspectionStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetInspectionStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetInspectionStatusRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{20}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SetInspectionStatusRequest) GetInspectionId() string {
@@ -1159,7 +1380,7 @@ type SetInspectionStatusResponse struct {
 
 func (x *SetInspectionStatusResponse) Reset() {
 	*x = SetInspectionStatusResponse{}
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[21]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1392,7 @@ func (x *SetInspectionStatusResponse) String() string {
 func (*SetInspectionStatusResponse) ProtoMessage() {}
 
 func (x *SetInspectionStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[21]
+	mi := &file_fieldwork_v1_inspection_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1405,7 @@ func (x *SetInspectionStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetInspectionStatusResponse.ProtoReflect.Descriptor instead.
 func (*SetInspectionStatusResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{21}
+	return file_fieldwork_v1_inspection_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SetInspectionStatusResponse) GetInspection() *Inspection {
@@ -1198,7 +1419,7 @@ var File_fieldwork_v1_inspection_service_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_inspection_service_proto_rawDesc = "" +
 	"\n" +
-	"%fieldwork/v1/inspection_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\"\x91\x01\n" +
+	"%fieldwork/v1/inspection_service.proto\x12\ffieldwork.v1\x1a\x18fieldwork/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n" +
 	"\x17CreateInspectionRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04unit\x18\x02 \x01(\tR\x04unit\x12!\n" +
@@ -1209,18 +1430,51 @@ const file_fieldwork_v1_inspection_service_proto_rawDesc = "" +
 	"inspection\x18\x01 \x01(\v2\x18.fieldwork.v1.InspectionR\n" +
 	"inspection\"&\n" +
 	"\x14GetInspectionRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"Q\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\x85\x01\n" +
 	"\x15GetInspectionResponse\x128\n" +
 	"\n" +
 	"inspection\x18\x01 \x01(\v2\x18.fieldwork.v1.InspectionR\n" +
-	"inspection\"\x18\n" +
+	"inspection\x122\n" +
+	"\asamples\x18\x02 \x03(\v2\x18.fieldwork.v1.SampleInfoR\asamples\"\x18\n" +
 	"\x16ListInspectionsRequest\"U\n" +
 	"\x17ListInspectionsResponse\x12:\n" +
-	"\vinspections\x18\x01 \x03(\v2\x18.fieldwork.v1.InspectionR\vinspections\"h\n" +
+	"\vinspections\x18\x01 \x03(\v2\x18.fieldwork.v1.InspectionR\vinspections\"\xa3\x01\n" +
 	"\x12ImportCasesRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x10\n" +
 	"\x03csv\x18\x02 \x01(\fR\x03csv\x12\x1b\n" +
-	"\tdevice_id\x18\x03 \x01(\tR\bdeviceId\"I\n" +
+	"\tdevice_id\x18\x03 \x01(\tR\bdeviceId\x129\n" +
+	"\vsample_info\x18\x04 \x01(\v2\x18.fieldwork.v1.SampleInfoR\n" +
+	"sampleInfo\"\xc1\x04\n" +
+	"\n" +
+	"SampleInfo\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
+	"\x04seed\x18\x02 \x01(\x04R\x04seed\x12\x1b\n" +
+	"\tsize_rule\x18\x03 \x01(\tR\bsizeRule\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\x04 \x01(\x05R\n" +
+	"confidence\x12\x16\n" +
+	"\x06margin\x18\x05 \x01(\x01R\x06margin\x12\x1c\n" +
+	"\trequested\x18\x06 \x01(\x05R\trequested\x12\x1e\n" +
+	"\n" +
+	"population\x18\a \x01(\x05R\n" +
+	"population\x12\x12\n" +
+	"\x04size\x18\b \x01(\x05R\x04size\x12\x16\n" +
+	"\x06strata\x18\t \x03(\tR\x06strata\x12\x1f\n" +
+	"\vwindow_from\x18\n" +
+	" \x01(\tR\n" +
+	"windowFrom\x12\x1b\n" +
+	"\twindow_to\x18\v \x01(\tR\bwindowTo\x12\x1e\n" +
+	"\n" +
+	"inspectors\x18\f \x03(\tR\n" +
+	"inspectors\x12!\n" +
+	"\fframework_id\x18\r \x01(\tR\vframeworkId\x12'\n" +
+	"\x0fcaseload_sha256\x18\x0e \x01(\tR\x0ecaseloadSha256\x12#\n" +
+	"\rsample_sha256\x18\x0f \x01(\tR\fsampleSha256\x12;\n" +
+	"\vimported_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"importedAt\x12\x1f\n" +
+	"\vimported_by\x18\x11 \x01(\tR\n" +
+	"importedBy\x12\x1b\n" +
+	"\tdevice_id\x18\x12 \x01(\tR\bdeviceId\"I\n" +
 	"\x13ImportCasesResponse\x12\x18\n" +
 	"\acreated\x18\x01 \x01(\x05R\acreated\x12\x18\n" +
 	"\aupdated\x18\x02 \x01(\x05R\aupdated\"j\n" +
@@ -1300,7 +1554,7 @@ func file_fieldwork_v1_inspection_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_inspection_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_inspection_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_fieldwork_v1_inspection_service_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_fieldwork_v1_inspection_service_proto_goTypes = []any{
 	(*CreateInspectionRequest)(nil),     // 0: fieldwork.v1.CreateInspectionRequest
 	(*CreateInspectionResponse)(nil),    // 1: fieldwork.v1.CreateInspectionResponse
@@ -1309,60 +1563,65 @@ var file_fieldwork_v1_inspection_service_proto_goTypes = []any{
 	(*ListInspectionsRequest)(nil),      // 4: fieldwork.v1.ListInspectionsRequest
 	(*ListInspectionsResponse)(nil),     // 5: fieldwork.v1.ListInspectionsResponse
 	(*ImportCasesRequest)(nil),          // 6: fieldwork.v1.ImportCasesRequest
-	(*ImportCasesResponse)(nil),         // 7: fieldwork.v1.ImportCasesResponse
-	(*ImportAnswersRequest)(nil),        // 8: fieldwork.v1.ImportAnswersRequest
-	(*ImportAnswersResponse)(nil),       // 9: fieldwork.v1.ImportAnswersResponse
-	(*ImportJudgementsRequest)(nil),     // 10: fieldwork.v1.ImportJudgementsRequest
-	(*ImportJudgementsResponse)(nil),    // 11: fieldwork.v1.ImportJudgementsResponse
-	(*ImportFindingsRequest)(nil),       // 12: fieldwork.v1.ImportFindingsRequest
-	(*ImportFindingsResponse)(nil),      // 13: fieldwork.v1.ImportFindingsResponse
-	(*RecordJudgementRequest)(nil),      // 14: fieldwork.v1.RecordJudgementRequest
-	(*RecordJudgementResponse)(nil),     // 15: fieldwork.v1.RecordJudgementResponse
-	(*ListCasesRequest)(nil),            // 16: fieldwork.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),           // 17: fieldwork.v1.ListCasesResponse
-	(*SetCaseStatusRequest)(nil),        // 18: fieldwork.v1.SetCaseStatusRequest
-	(*SetCaseStatusResponse)(nil),       // 19: fieldwork.v1.SetCaseStatusResponse
-	(*SetInspectionStatusRequest)(nil),  // 20: fieldwork.v1.SetInspectionStatusRequest
-	(*SetInspectionStatusResponse)(nil), // 21: fieldwork.v1.SetInspectionStatusResponse
-	(*Inspection)(nil),                  // 22: fieldwork.v1.Inspection
-	(*Judgement)(nil),                   // 23: fieldwork.v1.Judgement
-	(*Case)(nil),                        // 24: fieldwork.v1.Case
+	(*SampleInfo)(nil),                  // 7: fieldwork.v1.SampleInfo
+	(*ImportCasesResponse)(nil),         // 8: fieldwork.v1.ImportCasesResponse
+	(*ImportAnswersRequest)(nil),        // 9: fieldwork.v1.ImportAnswersRequest
+	(*ImportAnswersResponse)(nil),       // 10: fieldwork.v1.ImportAnswersResponse
+	(*ImportJudgementsRequest)(nil),     // 11: fieldwork.v1.ImportJudgementsRequest
+	(*ImportJudgementsResponse)(nil),    // 12: fieldwork.v1.ImportJudgementsResponse
+	(*ImportFindingsRequest)(nil),       // 13: fieldwork.v1.ImportFindingsRequest
+	(*ImportFindingsResponse)(nil),      // 14: fieldwork.v1.ImportFindingsResponse
+	(*RecordJudgementRequest)(nil),      // 15: fieldwork.v1.RecordJudgementRequest
+	(*RecordJudgementResponse)(nil),     // 16: fieldwork.v1.RecordJudgementResponse
+	(*ListCasesRequest)(nil),            // 17: fieldwork.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),           // 18: fieldwork.v1.ListCasesResponse
+	(*SetCaseStatusRequest)(nil),        // 19: fieldwork.v1.SetCaseStatusRequest
+	(*SetCaseStatusResponse)(nil),       // 20: fieldwork.v1.SetCaseStatusResponse
+	(*SetInspectionStatusRequest)(nil),  // 21: fieldwork.v1.SetInspectionStatusRequest
+	(*SetInspectionStatusResponse)(nil), // 22: fieldwork.v1.SetInspectionStatusResponse
+	(*Inspection)(nil),                  // 23: fieldwork.v1.Inspection
+	(*timestamppb.Timestamp)(nil),       // 24: google.protobuf.Timestamp
+	(*Judgement)(nil),                   // 25: fieldwork.v1.Judgement
+	(*Case)(nil),                        // 26: fieldwork.v1.Case
 }
 var file_fieldwork_v1_inspection_service_proto_depIdxs = []int32{
-	22, // 0: fieldwork.v1.CreateInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
-	22, // 1: fieldwork.v1.GetInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
-	22, // 2: fieldwork.v1.ListInspectionsResponse.inspections:type_name -> fieldwork.v1.Inspection
-	23, // 3: fieldwork.v1.RecordJudgementResponse.judgement:type_name -> fieldwork.v1.Judgement
-	24, // 4: fieldwork.v1.ListCasesResponse.cases:type_name -> fieldwork.v1.Case
-	24, // 5: fieldwork.v1.SetCaseStatusResponse.case:type_name -> fieldwork.v1.Case
-	22, // 6: fieldwork.v1.SetInspectionStatusResponse.inspection:type_name -> fieldwork.v1.Inspection
-	0,  // 7: fieldwork.v1.InspectionService.CreateInspection:input_type -> fieldwork.v1.CreateInspectionRequest
-	2,  // 8: fieldwork.v1.InspectionService.GetInspection:input_type -> fieldwork.v1.GetInspectionRequest
-	4,  // 9: fieldwork.v1.InspectionService.ListInspections:input_type -> fieldwork.v1.ListInspectionsRequest
-	6,  // 10: fieldwork.v1.InspectionService.ImportCases:input_type -> fieldwork.v1.ImportCasesRequest
-	8,  // 11: fieldwork.v1.InspectionService.ImportAnswers:input_type -> fieldwork.v1.ImportAnswersRequest
-	10, // 12: fieldwork.v1.InspectionService.ImportJudgements:input_type -> fieldwork.v1.ImportJudgementsRequest
-	12, // 13: fieldwork.v1.InspectionService.ImportFindings:input_type -> fieldwork.v1.ImportFindingsRequest
-	14, // 14: fieldwork.v1.InspectionService.RecordJudgement:input_type -> fieldwork.v1.RecordJudgementRequest
-	16, // 15: fieldwork.v1.InspectionService.ListCases:input_type -> fieldwork.v1.ListCasesRequest
-	18, // 16: fieldwork.v1.InspectionService.SetCaseStatus:input_type -> fieldwork.v1.SetCaseStatusRequest
-	20, // 17: fieldwork.v1.InspectionService.SetInspectionStatus:input_type -> fieldwork.v1.SetInspectionStatusRequest
-	1,  // 18: fieldwork.v1.InspectionService.CreateInspection:output_type -> fieldwork.v1.CreateInspectionResponse
-	3,  // 19: fieldwork.v1.InspectionService.GetInspection:output_type -> fieldwork.v1.GetInspectionResponse
-	5,  // 20: fieldwork.v1.InspectionService.ListInspections:output_type -> fieldwork.v1.ListInspectionsResponse
-	7,  // 21: fieldwork.v1.InspectionService.ImportCases:output_type -> fieldwork.v1.ImportCasesResponse
-	9,  // 22: fieldwork.v1.InspectionService.ImportAnswers:output_type -> fieldwork.v1.ImportAnswersResponse
-	11, // 23: fieldwork.v1.InspectionService.ImportJudgements:output_type -> fieldwork.v1.ImportJudgementsResponse
-	13, // 24: fieldwork.v1.InspectionService.ImportFindings:output_type -> fieldwork.v1.ImportFindingsResponse
-	15, // 25: fieldwork.v1.InspectionService.RecordJudgement:output_type -> fieldwork.v1.RecordJudgementResponse
-	17, // 26: fieldwork.v1.InspectionService.ListCases:output_type -> fieldwork.v1.ListCasesResponse
-	19, // 27: fieldwork.v1.InspectionService.SetCaseStatus:output_type -> fieldwork.v1.SetCaseStatusResponse
-	21, // 28: fieldwork.v1.InspectionService.SetInspectionStatus:output_type -> fieldwork.v1.SetInspectionStatusResponse
-	18, // [18:29] is the sub-list for method output_type
-	7,  // [7:18] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	23, // 0: fieldwork.v1.CreateInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
+	23, // 1: fieldwork.v1.GetInspectionResponse.inspection:type_name -> fieldwork.v1.Inspection
+	7,  // 2: fieldwork.v1.GetInspectionResponse.samples:type_name -> fieldwork.v1.SampleInfo
+	23, // 3: fieldwork.v1.ListInspectionsResponse.inspections:type_name -> fieldwork.v1.Inspection
+	7,  // 4: fieldwork.v1.ImportCasesRequest.sample_info:type_name -> fieldwork.v1.SampleInfo
+	24, // 5: fieldwork.v1.SampleInfo.imported_at:type_name -> google.protobuf.Timestamp
+	25, // 6: fieldwork.v1.RecordJudgementResponse.judgement:type_name -> fieldwork.v1.Judgement
+	26, // 7: fieldwork.v1.ListCasesResponse.cases:type_name -> fieldwork.v1.Case
+	26, // 8: fieldwork.v1.SetCaseStatusResponse.case:type_name -> fieldwork.v1.Case
+	23, // 9: fieldwork.v1.SetInspectionStatusResponse.inspection:type_name -> fieldwork.v1.Inspection
+	0,  // 10: fieldwork.v1.InspectionService.CreateInspection:input_type -> fieldwork.v1.CreateInspectionRequest
+	2,  // 11: fieldwork.v1.InspectionService.GetInspection:input_type -> fieldwork.v1.GetInspectionRequest
+	4,  // 12: fieldwork.v1.InspectionService.ListInspections:input_type -> fieldwork.v1.ListInspectionsRequest
+	6,  // 13: fieldwork.v1.InspectionService.ImportCases:input_type -> fieldwork.v1.ImportCasesRequest
+	9,  // 14: fieldwork.v1.InspectionService.ImportAnswers:input_type -> fieldwork.v1.ImportAnswersRequest
+	11, // 15: fieldwork.v1.InspectionService.ImportJudgements:input_type -> fieldwork.v1.ImportJudgementsRequest
+	13, // 16: fieldwork.v1.InspectionService.ImportFindings:input_type -> fieldwork.v1.ImportFindingsRequest
+	15, // 17: fieldwork.v1.InspectionService.RecordJudgement:input_type -> fieldwork.v1.RecordJudgementRequest
+	17, // 18: fieldwork.v1.InspectionService.ListCases:input_type -> fieldwork.v1.ListCasesRequest
+	19, // 19: fieldwork.v1.InspectionService.SetCaseStatus:input_type -> fieldwork.v1.SetCaseStatusRequest
+	21, // 20: fieldwork.v1.InspectionService.SetInspectionStatus:input_type -> fieldwork.v1.SetInspectionStatusRequest
+	1,  // 21: fieldwork.v1.InspectionService.CreateInspection:output_type -> fieldwork.v1.CreateInspectionResponse
+	3,  // 22: fieldwork.v1.InspectionService.GetInspection:output_type -> fieldwork.v1.GetInspectionResponse
+	5,  // 23: fieldwork.v1.InspectionService.ListInspections:output_type -> fieldwork.v1.ListInspectionsResponse
+	8,  // 24: fieldwork.v1.InspectionService.ImportCases:output_type -> fieldwork.v1.ImportCasesResponse
+	10, // 25: fieldwork.v1.InspectionService.ImportAnswers:output_type -> fieldwork.v1.ImportAnswersResponse
+	12, // 26: fieldwork.v1.InspectionService.ImportJudgements:output_type -> fieldwork.v1.ImportJudgementsResponse
+	14, // 27: fieldwork.v1.InspectionService.ImportFindings:output_type -> fieldwork.v1.ImportFindingsResponse
+	16, // 28: fieldwork.v1.InspectionService.RecordJudgement:output_type -> fieldwork.v1.RecordJudgementResponse
+	18, // 29: fieldwork.v1.InspectionService.ListCases:output_type -> fieldwork.v1.ListCasesResponse
+	20, // 30: fieldwork.v1.InspectionService.SetCaseStatus:output_type -> fieldwork.v1.SetCaseStatusResponse
+	22, // 31: fieldwork.v1.InspectionService.SetInspectionStatus:output_type -> fieldwork.v1.SetInspectionStatusResponse
+	21, // [21:32] is the sub-list for method output_type
+	10, // [10:21] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_inspection_service_proto_init() }
@@ -1377,7 +1636,7 @@ func file_fieldwork_v1_inspection_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_inspection_service_proto_rawDesc), len(file_fieldwork_v1_inspection_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -200,3 +200,63 @@ func TestStatusOp_OthersCaseRefusedWithNothingShown(t *testing.T) {
 		t.Errorf("C-01 incomplete: %+v", a)
 	}
 }
+
+// A submission queued on one laptop before QA returned the case (submitted
+// from the inspector's other laptop meanwhile) must not undo the return
+// unseen: it names the status revision it saw, and is refused, kept on the
+// laptop, once the case's status changed elsewhere. Recorded again after a
+// sync, it goes through.
+func TestQueueCaseStatus_StaleSubmitDoesNotUndoAReturn(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	ctx := t.Context()
+	d1 := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
+	d2 := w.NewDevice(t, filepath.Join(dir, "b"), "insp.a", w.Addr)
+	if _, err := d1.Client.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	answerAll(t, d1.Client.Offline(), w.InspectionID, "C-01")
+	if _, err := d1.Client.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d2.Client.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// d2, offline, queues a submission; d1 submits, QA returns the case.
+	stale, err := d2.Client.Offline().QueueCaseStatus(ctx, "insp.a", w.InspectionID, "C-01", framework.CaseSubmitted, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d1.Client.QueueCaseStatus(ctx, "insp.a", w.InspectionID, "C-01", framework.CaseSubmitted, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Srv.DB().SetCaseStatus(ctx, framework.User{Name: "qa"}, "qa-dev", w.InspectionID, "C-01", framework.CaseInProgress, "2.1.1 needs a note"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := d2.Client.Sync(ctx)
+	if err != nil || res.Rejected != 1 {
+		t.Fatalf("d2's sync: %+v, %v; want its stale submission refused", res, err)
+	}
+	if srv, _ := w.Srv.DB().Case(ctx, w.InspectionID, "C-01"); srv.Status != framework.CaseInProgress {
+		t.Fatalf("server case after d2's stale submission: %s; want in_progress (QA's return stands)", srv.Status)
+	}
+	rs, _ := d2.Client.Offline().Rejections(ctx)
+	if len(rs) != 1 || rs[0].OpID != stale.ID || !strings.Contains(rs[0].Reason, "its status changed since this device last synced") {
+		t.Fatalf("refusals on d2: %+v; want the stale submission kept, saying why", rs)
+	}
+	if c := localCase(t, d2.Client.Offline(), w.InspectionID, "C-01"); c.Status != framework.CaseInProgress {
+		t.Errorf("d2 shows C-01 %s; want in_progress, as the server holds it", c.Status)
+	}
+	// Seen and decided again: the same submission, recorded again, applies.
+	if _, err := d2.Client.Offline().RecordAgain(ctx, "insp.a", client.RefusalSelector{OpID: stale.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := d2.Client.Sync(ctx); err != nil || res.Rejected != 0 {
+		rs, _ := d2.Client.Offline().Rejections(ctx)
+		srv, _ := w.Srv.DB().Case(ctx, w.InspectionID, "C-01")
+		t.Fatalf("sync after recording it again: %+v, %v; refusals %+v; server case %+v; laptop case %+v", res, err, rs, srv, localCase(t, d2.Client.Offline(), w.InspectionID, "C-01"))
+	}
+	if srv, _ := w.Srv.DB().Case(ctx, w.InspectionID, "C-01"); srv.Status != framework.CaseSubmitted {
+		t.Errorf("server case: %s, want submitted", srv.Status)
+	}
+}

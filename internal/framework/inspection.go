@@ -69,6 +69,9 @@ type Case struct {
 	Attributes map[string]string
 	Inspector  string
 	Status     CaseStatus
+	// StatusRevision counts the case's deliberate status changes (set by
+	// hand or by a status op): the base a status op queued offline names.
+	StatusRevision int64
 }
 
 // Answer is the current answer to one question for one case.

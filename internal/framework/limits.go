@@ -250,12 +250,15 @@ func checkWrittenOp(op Op) error {
 }
 
 // checkStatusOp checks an op that moves a case to another status: it
-// names its case and no question, value, note, base, supersessions or
-// conflict (an op writes one thing).
+// names its case, the case's status revision it saw (base_revision) and no
+// question, value, note, supersessions or conflict (an op writes one thing).
 func checkStatusOp(op Op) error {
-	if op.Written != nil || op.QuestionID != "" || op.Value != "" || op.Note != "" || op.BaseRevision != 0 || len(op.Supersedes) > 0 ||
+	if op.Written != nil || op.QuestionID != "" || op.Value != "" || op.Note != "" || len(op.Supersedes) > 0 ||
 		op.ConflictID != "" || op.Resolution != "" {
-		return Errorf(CodeInvalid, "an op that changes a case's status names no question_id, value, note, base_revision, supersedes, conflict_id or resolution")
+		return Errorf(CodeInvalid, "an op that changes a case's status names no question_id, value, note, supersedes, conflict_id or resolution")
+	}
+	if op.BaseRevision < 0 {
+		return Errorf(CodeInvalid, "base_revision %d: a case's status revision is 0 or more", op.BaseRevision)
 	}
 	for _, c := range []struct {
 		f    Field

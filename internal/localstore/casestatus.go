@@ -52,8 +52,8 @@ func (l *Store) QueueCaseStatus(ctx context.Context, user, inspectionID, caseRef
 	err = l.write(ctx, func(tx *sql.Tx) error {
 		var attrs string
 		c := framework.Case{Ref: caseRef}
-		err := tx.QueryRowContext(ctx, `SELECT attributes, status, inspector FROM cases WHERE inspection_id = ? AND case_ref = ?`,
-			inspectionID, caseRef).Scan(&attrs, &c.Status, &c.Inspector)
+		err := tx.QueryRowContext(ctx, `SELECT attributes, status, inspector, status_rev FROM cases WHERE inspection_id = ? AND case_ref = ?`,
+			inspectionID, caseRef).Scan(&attrs, &c.Status, &c.Inspector, &c.StatusRevision)
 		if errors.Is(err, sql.ErrNoRows) {
 			return framework.Errorf(framework.CodeNotFound, "case %q is not in inspection %s on this device", caseRef, inspectionID)
 		}
@@ -80,12 +80,14 @@ func (l *Store) QueueCaseStatus(ctx context.Context, user, inspectionID, caseRef
 			return err
 		}
 		now := l.Now().UTC()
+		// Its base is the status revision last pulled: a change made
+		// elsewhere since (QA returned the case) makes the server refuse it.
 		op = framework.Op{ID: uuid.Must(uuid.NewV7()).String(), InspectionID: inspectionID, CaseRef: caseRef, DeviceID: device, DeviceSeq: seq,
-			ClientTime: now, Status: &framework.CaseStatusOp{Status: to, Reason: reason}}
+			ClientTime: now, Status: &framework.CaseStatusOp{Status: to, Reason: reason}, BaseRevision: c.StatusRevision}
 		body, _ := json.Marshal(queuedStatus{Status: to, Reason: reason, From: c.Status})
 		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
-			conflict_id, resolution, supersedes, device_id, case_status) VALUES (?, ?, ?, ?, '', '', '', 0, ?, '', '', '', ?, ?)`,
-			seq, op.ID, inspectionID, caseRef, now.Format(time.RFC3339Nano), device, string(body)); err != nil {
+			conflict_id, resolution, supersedes, device_id, case_status) VALUES (?, ?, ?, ?, '', '', '', ?, ?, '', '', '', ?, ?)`,
+			seq, op.ID, inspectionID, caseRef, op.BaseRevision, now.Format(time.RFC3339Nano), device, string(body)); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE inspection_id = ? AND case_ref = ?`, to, inspectionID, caseRef)
@@ -147,6 +149,11 @@ func (l *Store) settleStatus(ctx context.Context, tx *sql.Tx, ops map[string]fra
 		}
 		if status != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE inspection_id = ? AND case_ref = ?`, status, op.InspectionID, op.CaseRef); err != nil {
+				return err
+			}
+		}
+		if ack.Case != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET status_rev = ? WHERE inspection_id = ? AND case_ref = ?`, ack.Case.StatusRevision, op.InspectionID, op.CaseRef); err != nil {
 				return err
 			}
 		}

@@ -30,9 +30,9 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 			case ch.Case != nil:
 				c := ch.Case
 				attrs, _ := json.Marshal(c.Attributes)
-				_, err = tx.ExecContext(ctx, `INSERT INTO cases (inspection_id, case_ref, attributes, inspector, status) VALUES (?, ?, ?, ?, ?)
-					ON CONFLICT DO UPDATE SET attributes = excluded.attributes, inspector = excluded.inspector, status = excluded.status`,
-					ch.InspectionID, c.Ref, string(attrs), c.Inspector, c.Status)
+				_, err = tx.ExecContext(ctx, `INSERT INTO cases (inspection_id, case_ref, attributes, inspector, status, status_rev) VALUES (?, ?, ?, ?, ?, ?)
+					ON CONFLICT DO UPDATE SET attributes = excluded.attributes, inspector = excluded.inspector, status = excluded.status, status_rev = excluded.status_rev`,
+					ch.InspectionID, c.Ref, string(attrs), c.Inspector, c.Status, c.StatusRevision)
 			case ch.Answer != nil:
 				a := ch.Answer
 				_, err = tx.ExecContext(ctx, `INSERT INTO answers (inspection_id, case_ref, question_id, value, note, revision, updated_by, updated_at, pending)

@@ -163,7 +163,7 @@ func (l *Store) Inspection(ctx context.Context, id string) (framework.Inspection
 
 // Cases lists the local cases of an inspection.
 func (l *Store) Cases(ctx context.Context, inspectionID string) ([]framework.Case, error) {
-	rows, err := l.conn.Writer.QueryContext(ctx, `SELECT case_ref, attributes, inspector, status FROM cases WHERE inspection_id = ? ORDER BY case_ref`, inspectionID)
+	rows, err := l.conn.Writer.QueryContext(ctx, `SELECT case_ref, attributes, inspector, status, status_rev FROM cases WHERE inspection_id = ? ORDER BY case_ref`, inspectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (l *Store) Cases(ctx context.Context, inspectionID string) ([]framework.Cas
 	for rows.Next() {
 		var c framework.Case
 		var attrs string
-		if err := rows.Scan(&c.Ref, &attrs, &c.Inspector, &c.Status); err != nil {
+		if err := rows.Scan(&c.Ref, &attrs, &c.Inspector, &c.Status, &c.StatusRevision); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(attrs), &c.Attributes); err != nil {

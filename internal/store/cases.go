@@ -206,8 +206,9 @@ func withdraw(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string
 }
 
 type caseRow struct {
-	id string
-	c  framework.Case
+	id           string
+	c            framework.Case
+	statusDevice string // the device of the last deliberate status change
 }
 
 func loadCase(ctx context.Context, q interface {
@@ -215,8 +216,8 @@ func loadCase(ctx context.Context, q interface {
 }, inspectionID, ref string) (caseRow, error) {
 	var cr caseRow
 	var attrs string
-	err := q.QueryRowContext(ctx, `SELECT id, case_ref, attributes, inspector, status FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, ref).
-		Scan(&cr.id, &cr.c.Ref, &attrs, &cr.c.Inspector, &cr.c.Status)
+	err := q.QueryRowContext(ctx, `SELECT id, case_ref, attributes, inspector, status, status_rev, status_device FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, ref).
+		Scan(&cr.id, &cr.c.Ref, &attrs, &cr.c.Inspector, &cr.c.Status, &cr.c.StatusRevision, &cr.statusDevice)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cr, framework.Errorf(framework.CodeNotFound, "case %q not found in inspection %s", ref, inspectionID)
 	}
@@ -261,7 +262,7 @@ func (db *DB) Cases(ctx context.Context, inspectionID, inspector string) ([]fram
 }
 
 func cases(ctx context.Context, tx *sql.Tx, inspectionID, inspector string) ([]framework.Case, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT case_ref, attributes, inspector, status FROM cases
+	rows, err := tx.QueryContext(ctx, `SELECT case_ref, attributes, inspector, status, status_rev FROM cases
 		WHERE inspection_id = ? AND (? = '' OR inspector = ?) ORDER BY case_ref`, inspectionID, inspector, inspector)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
@@ -271,7 +272,7 @@ func cases(ctx context.Context, tx *sql.Tx, inspectionID, inspector string) ([]f
 	for rows.Next() {
 		var c framework.Case
 		var attrs string
-		if err := rows.Scan(&c.Ref, &attrs, &c.Inspector, &c.Status); err != nil {
+		if err := rows.Scan(&c.Ref, &attrs, &c.Inspector, &c.Status, &c.StatusRevision); err != nil {
 			return nil, fmt.Errorf("list cases: %w", err)
 		}
 		if err := json.Unmarshal([]byte(attrs), &c.Attributes); err != nil {

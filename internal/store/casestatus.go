@@ -49,6 +49,20 @@ func (db *DB) applyStatus(ctx context.Context, tx *sql.Tx, u framework.User, op 
 		return "", false
 	}}
 	st := op.Status
+	// A status op names the status revision its device had seen: if someone
+	// else changed the case's status since (QA returned it, say), the op was
+	// made on a case that no longer stands and is refused, kept on the
+	// laptop, instead of undoing that change unseen. A device's own changes
+	// since do not make it stale.
+	if op.BaseRevision != cr.c.StatusRevision && cr.statusDevice != op.DeviceID {
+		stale := framework.Errorf(framework.CodePrecondition, "case %s: its status changed since this device last synced (now %s, revision %d; this op saw revision %d): sync, check the case and change it again",
+			op.CaseRef, cr.c.Status, cr.c.StatusRevision, op.BaseRevision)
+		ack, err := db.record(ctx, tx, u, op, payload, reject(op, stale), gc, false)
+		if err != nil {
+			return ack, err
+		}
+		return gc.statusCurrent(ctx, tx, u, op, ack)
+	}
 	if err := bi.fw.CheckStatusChange(role, cr.c.Inspector == u.Name, op.InspectionID, bi.status, cr.c, facts, st.Status, st.Reason); err != nil {
 		ack, err := db.record(ctx, tx, u, op, payload, reject(op, err), gc, false)
 		if err != nil {
@@ -63,13 +77,15 @@ func (db *DB) applyStatus(ctx context.Context, tx *sql.Tx, u framework.User, op 
 		gc.audit(at, a, "device.reused", "inspection/"+op.InspectionID+"/device/"+op.DeviceID,
 			map[string]any{"last_device_seq": last}, map[string]any{"device_seq": op.DeviceSeq, "op_id": op.ID})
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE id = ?`, st.Status, cr.id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ?, status_rev = status_rev + 1, status_device = ? WHERE id = ?`, st.Status, op.DeviceID, cr.id); err != nil {
 		return framework.Ack{}, err
 	}
 	// Later ops of the group see the new status (an answer after a
 	// submission faces a submitted case).
 	if c, ok := gc.cases[[2]string{op.InspectionID, op.CaseRef}]; ok {
 		c.c.Status = st.Status
+		c.c.StatusRevision++
+		c.statusDevice = op.DeviceID
 	}
 	gc.change(op.InspectionID, "case", cr.id, cr.id)
 	gc.audit(at, a, "case.status", "case/"+op.InspectionID+"/"+op.CaseRef,

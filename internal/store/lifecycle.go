@@ -75,7 +75,7 @@ func (db *DB) SetCaseStatus(ctx context.Context, u framework.User, device, inspe
 			return err
 		}
 		at := db.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ? WHERE id = ?`, to, cr.id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE cases SET status = ?, status_rev = status_rev + 1, status_device = ? WHERE id = ?`, to, device, cr.id); err != nil {
 			return err
 		}
 		if err := addChange(ctx, tx, inspectionID, "case", cr.id, cr.id); err != nil {

@@ -24,12 +24,14 @@ func InspectionFromProto(m *fieldworkv1.Inspection) framework.Inspection {
 
 // CaseToProto is the wire form of a case of inspection inspectionID.
 func CaseToProto(inspectionID string, c framework.Case) *fieldworkv1.Case {
-	return &fieldworkv1.Case{InspectionId: inspectionID, CaseRef: c.Ref, Attributes: c.Attributes, Inspector: c.Inspector, Status: string(c.Status)}
+	return &fieldworkv1.Case{InspectionId: inspectionID, CaseRef: c.Ref, Attributes: c.Attributes, Inspector: c.Inspector, Status: string(c.Status),
+		StatusRevision: c.StatusRevision}
 }
 
 // CaseFromProto converts a case message (its inspection is m.GetInspectionId()).
 func CaseFromProto(m *fieldworkv1.Case) framework.Case {
-	return framework.Case{Ref: m.GetCaseRef(), Attributes: m.GetAttributes(), Inspector: m.GetInspector(), Status: framework.CaseStatus(m.GetStatus())}
+	return framework.Case{Ref: m.GetCaseRef(), Attributes: m.GetAttributes(), Inspector: m.GetInspector(), Status: framework.CaseStatus(m.GetStatus()),
+		StatusRevision: m.GetStatusRevision()}
 }
 
 // AnswerToProto is the wire form of an answer in inspection inspectionID.

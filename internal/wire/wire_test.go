@@ -49,7 +49,7 @@ func fixtures() []any {
 	inspection := framework.Inspection{ID: "insp-1", Name: "Gwent", Unit: "Gwent PDU", FrameworkID: "probation-pdu-2023",
 		FrameworkVersion: 3, Status: framework.InspectionFieldwork, CreatedAt: at, Role: framework.RoleLead}
 	kase := framework.Case{Ref: "T-1", Attributes: map[string]string{"sentence_type": "community", "sex": "female"},
-		Inspector: "insp.a", Status: framework.CaseInProgress}
+		Inspector: "insp.a", Status: framework.CaseInProgress, StatusRevision: 3}
 	answer := framework.Answer{CaseRef: "T-1", QuestionID: "2.1.1", Value: "yes", Note: "seen the plan", Revision: 4,
 		UpdatedBy: "insp.a", DeviceID: "dev-a", UpdatedAt: at.Add(time.Second)}
 	judgement := framework.Judgement{StandardID: "1.1", Rating: "Good", Rationale: "clear leadership", JudgedBy: "lead", JudgedAt: at.Add(2 * time.Second)}

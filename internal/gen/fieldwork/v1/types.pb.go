@@ -135,10 +135,13 @@ type Case struct {
 	// (sentence_type, sex, mappa, ...), used for applicability and breakdowns.
 	Attributes map[string]string `protobuf:"bytes,3,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// inspector is the user name of the assigned inspector.
-	Inspector     string `protobuf:"bytes,4,opt,name=inspector,proto3" json:"inspector,omitempty"`
-	Status        string `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Inspector string `protobuf:"bytes,4,opt,name=inspector,proto3" json:"inspector,omitempty"`
+	Status    string `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	// status_revision counts the case's deliberate status changes; a status
+	// op queued offline names the one it saw as its base_revision.
+	StatusRevision int64 `protobuf:"varint,6,opt,name=status_revision,json=statusRevision,proto3" json:"status_revision,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Case) Reset() {
@@ -204,6 +207,13 @@ func (x *Case) GetStatus() string {
 		return x.Status
 	}
 	return ""
+}
+
+func (x *Case) GetStatusRevision() int64 {
+	if x != nil {
+		return x.StatusRevision
+	}
+	return 0
 }
 
 // Answer is the current answer to one question for one case.
@@ -911,7 +921,7 @@ const file_fieldwork_v1_types_proto_rawDesc = "" +
 	"\x06status\x18\x06 \x01(\tR\x06status\x129\n" +
 	"\n" +
 	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x12\n" +
-	"\x04role\x18\b \x01(\tR\x04role\"\xff\x01\n" +
+	"\x04role\x18\b \x01(\tR\x04role\"\xa8\x02\n" +
 	"\x04Case\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x19\n" +
 	"\bcase_ref\x18\x02 \x01(\tR\acaseRef\x12B\n" +
@@ -919,7 +929,8 @@ const file_fieldwork_v1_types_proto_rawDesc = "" +
 	"attributes\x18\x03 \x03(\v2\".fieldwork.v1.Case.AttributesEntryR\n" +
 	"attributes\x12\x1c\n" +
 	"\tinspector\x18\x04 \x01(\tR\tinspector\x12\x16\n" +
-	"\x06status\x18\x05 \x01(\tR\x06status\x1a=\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\x12'\n" +
+	"\x0fstatus_revision\x18\x06 \x01(\x03R\x0estatusRevision\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa6\x02\n" +

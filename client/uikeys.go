@@ -195,7 +195,12 @@ const keysJS = `
     swallow = e.key;
     choose(fs, v);
   });
-  document.addEventListener("keypress", function (e) { if (swallow && e.key === swallow) { e.preventDefault(); } }, true);
+  document.addEventListener("keypress", function (e) {
+    if (swallow && e.key === swallow) { e.preventDefault(); }
+    // Enter never posts the form from an input (the browser's implicit
+    // submission would press its first button, Sync now): it moves on.
+    if (e.key === "Enter" && e.target.tagName === "INPUT" && e.target.form === form) { e.preventDefault(); }
+  }, true);
   document.addEventListener("keyup", function (e) { if (e.key === swallow) { swallow = null; } }, true);
 
   form.addEventListener("click", function (e) {

@@ -292,12 +292,9 @@ func redirectCase(w http.ResponseWriter, r *http.Request, msg string, isErr bool
 }
 
 // validAt accepts the ids of the case page's question elements (q-, n-,
-// v- and a question id, a radio's with its value) and the problem list's:
-// nothing else becomes part of an address.
+// v- and a question id, a radio's with its value): nothing else becomes
+// part of an address.
 func validAt(at string) bool {
-	if at == "problems" {
-		return true
-	}
 	if len(at) < 3 || len(at) > 80 || !slices.Contains([]string{"q-", "n-", "v-"}, at[:2]) {
 		return false
 	}
@@ -429,7 +426,9 @@ func (u *UI) submitCase(w http.ResponseWriter, r *http.Request) {
 		if err != nil || len(fw.Missing(answerFacts(c.Attributes, answers))) == 0 {
 			return nil
 		}
-		r.PostForm.Set("at", "problems")
+		// No fragment: the list is at the top, and its first link takes the
+		// focus (a fragment naming the list would take it away again).
+		r.PostForm.Del("at")
 		return url.Values{"missing": {"1"}}
 	}
 	u.syncMu.Lock()

@@ -233,7 +233,7 @@ const keysJS = `
     var first = document.querySelector("#problems a");
     var h = decodeURIComponent(location.hash.slice(1));
     var el = h && document.getElementById(h);
-    if (h === "problems" || !el) { if (first) { first.focus(); } return; }
+    if (!el) { if (first) { first.focus(); } return; }
     var fs = el.closest("fieldset[data-q]");
     if (fs && asked(fs)) { go(fs, el === fs ? null : el); }
   })();

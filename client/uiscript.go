@@ -95,6 +95,11 @@ const autosaveJS = `
   // save sends what changed; one save at a time, then the next if more changed.
   function save() {
     clearTimeout(timer); timer = null;
+    // Once a button posts the page, the post carries every change: a save
+    // now (the focused note, disabled as the page posts, loses focus)
+    // would be numbered after it and make the server skip the post's
+    // inputs, and with them the refusals the page must show.
+    if (leaving) { return Promise.resolve(); }
     if (inflight) { again = true; return inflight; }
     var list = changed();
     if (!list.length) { return Promise.resolve(); }
@@ -146,6 +151,7 @@ const autosaveJS = `
   form.addEventListener("submit", function (e) {
     if (holding(e)) { return; }
     clearTimeout(timer); timer = null;
+    leaving = true;
     var keep = {};
     changed().forEach(function (i) { keep[i.q] = true; });
     sets().forEach(function (fs) {
@@ -183,7 +189,7 @@ const autosaveJS = `
     if (!inflight) { save(); return; }
     navigator.sendBeacon(url, body(list));
   }
-  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") { flush(); } });
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden" && !leaving) { flush(); } });
   window.addEventListener("pagehide", function () { if (!leaving) { flush(); } });
   window.addEventListener("beforeunload", function (e) {
     if (!leaving && (refused() || failed || Object.keys(held).length)) { e.preventDefault(); e.returnValue = ""; }

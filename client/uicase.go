@@ -372,7 +372,8 @@ func (u *UI) markNA(w http.ResponseWriter, r *http.Request) {
 		if st, _ := fw.Applies(q, answerFacts(c.Attributes, planned)); st != framework.Applies {
 			continue
 		}
-		if planned[q.ID].Value != "" {
+		if planned[q.ID].Value != "" || q.Type == framework.TypeCount {
+			// Answered already, or a count: its number input cannot show na.
 			left = append(left, q.ID)
 			continue
 		}
@@ -392,7 +393,7 @@ func (u *UI) markNA(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := fmt.Sprintf("Marked %d question(s) of %s not applicable, each recorded as its own answer.", res.Saved, scope)
 	if len(left) > 0 {
-		msg += fmt.Sprintf(" %d already answered were left as they are (%s): change them one by one if they do not apply either.", len(left), joinIDs(left))
+		msg += fmt.Sprintf(" Left as they are, answered already or a count (%s): change them one by one if they do not apply either.", joinIDs(left))
 	}
 	r.PostForm.Set("at", "q-"+in[0].ID)
 	redirectCase(w, r, msg, false, nil)

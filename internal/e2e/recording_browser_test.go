@@ -60,7 +60,7 @@ func (r *recording) open(ref string) {
 	}
 	r.leaving()
 	eval[bool](r.page, `document.querySelector('a[href$="/cases/`+ref+`"]').click(), true`)
-	r.arrived(`document.getElementById("q-2.1.1") && document.getElementById("todo-count").textContent !== ""`)
+	r.arrived(`document.getElementById("q-2.1.1") && (!document.getElementById("todo-count") || document.getElementById("todo-count").textContent !== "")`)
 }
 
 // local is the laptop's answers to a case: value|note by question.
@@ -80,9 +80,10 @@ func (r *recording) local(ref string) map[string]string {
 // settled waits for the page's saves to finish.
 func (r *recording) settled() {
 	r.t.Helper()
-	r.waitFor("saves finished", `(function () { var s = document.getElementById("save-status").textContent; return s.indexOf("Saving") < 0; })()`)
+	done := `(function () { var s = document.getElementById("save-status"); return !s || s.textContent.indexOf("Saving") < 0; })()` // none on a read-only page
+	r.waitFor("saves finished", done)
 	time.Sleep(100 * time.Millisecond)
-	r.waitFor("saves finished", `document.getElementById("save-status").textContent.indexOf("Saving") < 0`)
+	r.waitFor("saves finished", done)
 }
 
 func (r *recording) waitFor(what, js string) {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -75,6 +74,8 @@ func (u *UI) Handler() http.Handler {
 	mux.HandleFunc("GET /inspections/{id}/cases/{ref}", u.guard(u.casePage))
 	mux.HandleFunc("POST /inspections/{id}/cases/{ref}", u.guard(u.post(u.saveCase)))
 	mux.HandleFunc("POST /inspections/{id}/cases/{ref}/autosave", u.guard(u.post(u.autosave)))
+	mux.HandleFunc("GET /inspections/{id}/cases/{ref}/print", u.guard(u.printPage))
+	mux.HandleFunc("POST /inspections/{id}/cases/{ref}/na", u.guard(u.post(u.markNA)))
 	mux.HandleFunc("POST /inspections/{id}/cases/{ref}/submit", u.guard(u.post(u.submitCase)))
 	mux.HandleFunc("POST /inspections/{id}/cases/{ref}/sync", u.guard(u.post(u.syncCase)))
 	mux.HandleFunc("POST /sync", u.guard(u.post(u.sync)))
@@ -225,207 +226,6 @@ func (u *UI) casesPage(w http.ResponseWriter, r *http.Request) {
 		list = append(list, item)
 	}
 	u.page(w, r, "cases", map[string]any{"Title": "My cases", "Inspections": list})
-}
-
-type uiQuestion struct {
-	ID, Text, Kind, Value, Note, Why, Msg string
-	Key, Count                            bool
-	// Applies is false for a question outside the case's attributes (no
-	// controls). Waits marks a question whose rules name other answers:
-	// the page shows or hides it as those answers change (Hidden now).
-	Applies, Waits, Hidden bool
-	Min                    int64
-}
-
-// qState is how the case page shows a question (uiQuestion), from its
-// applicability (framework.Applies).
-type qState struct {
-	Outside bool   // does not apply by the case's attributes: shown without controls
-	Waits   bool   // its rules name answers
-	Hidden  bool   // not asked now (not yet, or an answer makes it not apply), and nothing to clear
-	Stale   bool   // not asked now, but holds an answer other than na: shown, to be cleared
-	Why     string // why it is not asked
-}
-
-func questionState(fw *framework.Framework, q *framework.Question, attrs map[string]string, facts framework.Facts) qState {
-	if st, why := fw.Applies(q, framework.Facts{Attributes: attrs}); st == framework.DoesNotApply {
-		return qState{Outside: true, Why: why} // by its attributes alone: no answer changes that
-	}
-	st, why := fw.Applies(q, facts)
-	s := qState{Waits: len(fw.References(q.ID)) > 0, Why: why}
-	if st != framework.Applies {
-		v, answered := facts.Answer(q.ID)
-		s.Stale = answered && v != "na"
-		s.Hidden = !s.Stale
-	}
-	return s
-}
-
-// answerFacts are the facts of a case with the given stored answers.
-func answerFacts(attrs map[string]string, answers map[string]framework.Answer) framework.Facts {
-	return framework.Facts{Attributes: attrs, Answer: func(q string) (string, bool) {
-		a, ok := answers[q]
-		return a.Value, ok && a.Value != ""
-	}}
-}
-
-type uiGroup struct {
-	Title     string
-	Questions []uiQuestion
-}
-
-func (u *UI) loadCase(ctx context.Context, id, ref string) (*framework.Framework, framework.Case, map[string]framework.Answer, error) {
-	in, err := u.local.Inspection(ctx, id)
-	if err != nil {
-		return nil, framework.Case{}, nil, err
-	}
-	fw, err := u.local.Framework(ctx, in.FrameworkID, in.FrameworkVersion)
-	if err != nil {
-		return nil, framework.Case{}, nil, err
-	}
-	cases, err := u.local.Cases(ctx, id)
-	if err != nil {
-		return nil, framework.Case{}, nil, err
-	}
-	for _, c := range cases {
-		if c.Ref == ref {
-			as, err := u.local.Answers(ctx, id, ref)
-			if err != nil {
-				return nil, c, nil, err
-			}
-			m := map[string]framework.Answer{}
-			for _, a := range as {
-				m[a.QuestionID] = a
-			}
-			return fw, c, m, nil
-		}
-	}
-	return nil, framework.Case{}, nil, framework.Errorf(framework.CodeNotFound, "case %s is not on this laptop", ref)
-}
-
-func (u *UI) casePage(w http.ResponseWriter, r *http.Request) {
-	u.renderCase(w, r, nil, nil)
-}
-
-// renderCase shows the case form; pending and msgs carry a failed save's
-// inputs and messages so nothing typed is lost.
-func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[string][2]string, msgs map[string]string) {
-	id, ref := r.PathValue("id"), r.PathValue("ref")
-	fw, c, answers, err := u.loadCase(r.Context(), id, ref)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	}
-	var groups []uiGroup
-	facts := answerFacts(c.Attributes, answers)
-	add := func(title string, qs []*framework.Question) {
-		g := uiGroup{Title: title}
-		for _, q := range qs {
-			a := answers[q.ID]
-			st := questionState(fw, q, c.Attributes, facts)
-			uq := uiQuestion{ID: q.ID, Text: q.Text, Kind: string(q.Kind), Value: a.Value, Note: a.Note, Why: st.Why, Key: q.Kind == framework.QuestionKey,
-				Applies: !st.Outside, Waits: st.Waits, Hidden: st.Hidden, Count: q.Type == framework.TypeCount, Msg: msgs[q.ID]}
-			if q.Min != nil {
-				uq.Min = *q.Min
-			}
-			if p, ok := pending[q.ID]; ok {
-				uq.Value, uq.Note = p[0], p[1]
-			}
-			g.Questions = append(g.Questions, uq)
-		}
-		groups = append(groups, g)
-	}
-	for _, s := range fw.Standards() {
-		if s.Kind != framework.KindCaseRated {
-			continue
-		}
-		var qs []*framework.Question
-		for _, kq := range s.KeyQuestions {
-			qs = append(qs, kq)
-			qs = append(qs, kq.Prompts...)
-		}
-		add(s.ID+" "+s.Title, append(qs, s.Supplementary...))
-	}
-	if len(fw.Supplementary) > 0 {
-		add("Supplementary questions", fw.Supplementary)
-	}
-	answered, required := fw.Completeness(facts)
-	if len(msgs) > 0 {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusUnprocessableEntity)
-	}
-	u.page(w, r, "case", map[string]any{"Title": "Case " + ref, "Case": c, "CaseURL": caseURL(id, ref), "FormID": u.newForm(answers),
-		"Groups": groups, "Answered": answered, "Required": required})
-}
-
-func (u *UI) saveCase(w http.ResponseWriter, r *http.Request) {
-	res, ok := u.saveAndRender(w, r, func(res saveResult) string {
-		return fmt.Sprintf("Saved %d answer(s); %d need attention (marked below).", res.Saved, len(res.Msgs))
-	})
-	if ok {
-		redirectFlash(w, r, caseURL(r.PathValue("id"), r.PathValue("ref")), fmt.Sprintf("Saved %d answer(s) on this laptop. They are sent on the next sync.", res.Saved), false)
-	}
-}
-
-// autosave is the page's save as each answer or note is made: the same
-// save as the Save button, answered in JSON for the page to show.
-func (u *UI) autosave(w http.ResponseWriter, r *http.Request) {
-	res, err := u.saveForm(r.Context(), r.PathValue("id"), r.PathValue("ref"), r.PostForm)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(res)
-}
-
-func (u *UI) submitCase(w http.ResponseWriter, r *http.Request) {
-	id, ref := r.PathValue("id"), r.PathValue("ref")
-	back := caseURL(id, ref)
-	// Save what the page holds first (the page saves as it goes; this is
-	// the fallback when it could not), so nothing on it is lost and the
-	// server judges completeness on everything.
-	if _, ok := u.saveAndRender(w, r, func(res saveResult) string {
-		return fmt.Sprintf("Not submitted: %d answer(s) need attention (marked below); %d saved.", len(res.Msgs), res.Saved)
-	}); !ok {
-		return
-	}
-	u.syncMu.Lock()
-	defer u.syncMu.Unlock()
-	if !u.c.Online() {
-		redirectFlash(w, r, back, "Your answers are saved on this laptop, but submitting needs the server: you are working offline.", true)
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), CallTimeout)
-	defer cancel()
-	if _, err := u.c.SetCaseStatus(ctx, id, ref, framework.CaseSubmitted, ""); err != nil {
-		var first *SyncFirstError
-		if errors.As(err, &first) {
-			redirectFlash(w, r, back, "Your answers are saved on this laptop, but the server could not be reached to submit: "+first.Err.Error(), true)
-			return
-		}
-		redirectFlash(w, r, back, "Not submitted: "+err.Error(), true)
-		return
-	}
-	redirectFlash(w, r, back, "Case submitted.", false)
-}
-
-// syncCase is Sync now pressed on a case page: the button posts the page,
-// which is saved first, so an answer just made is in what is sent.
-func (u *UI) syncCase(w http.ResponseWriter, r *http.Request) {
-	id, ref := r.PathValue("id"), r.PathValue("ref")
-	res, err := u.saveForm(r.Context(), id, ref, r.PostForm)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	}
-	msg, isErr := u.syncNow(r.Context())
-	if len(res.Msgs) > 0 {
-		r.URL.RawQuery = url.Values{"flash": {fmt.Sprintf("%s %d answer(s) need attention (marked below): they are not saved yet.", msg, len(res.Msgs))}, "err": {"1"}}.Encode()
-		u.renderCase(w, r, res.Pending, res.Msgs)
-		return
-	}
-	redirectFlash(w, r, caseURL(id, ref), msg, isErr)
 }
 
 func (u *UI) sync(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,10 @@ package client
 //     and leaving the page then asks first.
 //
 // Without script the page still works: Save answers posts the whole form.
+//
+// autosaveJS opens the page's one function scope and keysJS (uikeys.go),
+// the keys and gestures, closes it: the page's script is the two joined,
+// sharing save, the acknowledged inputs and the answers held for a note.
 const autosaveJS = `
 (function () {
   var form = document.getElementById("answers");
@@ -24,6 +28,8 @@ const autosaveJS = `
   var url = form.getAttribute("data-autosave");
   var seq = 0, inflight = null, again = false, failed = false, leaving = false, timer = null;
   var acked = {}; // question → its inputs as last saved (or refused)
+  var saved = {}; // question → its answer as the store holds it
+  var held = {};  // question → its saved answer, while the inspector says whether its note still stands
 
   function sets() { return Array.prototype.slice.call(form.querySelectorAll("fieldset[data-q]")).filter(function (fs) { return fs.querySelector("textarea") && !fs.disabled; }); }
   function inputs(fs) {
@@ -34,8 +40,11 @@ const autosaveJS = `
     return {q: q, v: v, n: fs.querySelector("textarea").value, has: !!(c || n)};
   }
   function key(i) { return i.v + "\u0000" + i.n; }
-  function changed() { return sets().map(inputs).filter(function (i) { return acked[i.q] !== key(i); }); }
-  form.querySelectorAll("fieldset[data-q]").forEach(function (fs) { if (fs.querySelector("textarea")) { var i = inputs(fs); acked[i.q] = key(i); } });
+  // A question held for its note is not sent until the inspector decides.
+  function changed() { return sets().map(inputs).filter(function (i) { return !held[i.q] && acked[i.q] !== key(i); }); }
+  form.querySelectorAll("fieldset[data-q]").forEach(function (fs) {
+    if (fs.querySelector("textarea")) { var i = inputs(fs); acked[i.q] = key(i); saved[i.q] = fs.getAttribute("data-saved") || ""; }
+  });
 
   function body(list) {
     var b = new URLSearchParams();
@@ -86,6 +95,11 @@ const autosaveJS = `
   // save sends what changed; one save at a time, then the next if more changed.
   function save() {
     clearTimeout(timer); timer = null;
+    // Once a button posts the page, the post carries every change: a save
+    // now (the focused note, disabled as the page posts, loses focus)
+    // would be numbered after it and make the server skip the post's
+    // inputs, and with them the refusals the page must show.
+    if (leaving) { return Promise.resolve(); }
     if (inflight) { again = true; return inflight; }
     var list = changed();
     if (!list.length) { return Promise.resolve(); }
@@ -99,8 +113,13 @@ const autosaveJS = `
       return r.json();
     }).then(function (res) {
       failed = false;
-      list.forEach(function (i) { acked[i.q] = key(i); mark(i.q, res.errors && res.errors[i.q]); });
+      list.forEach(function (i) {
+        var err = res.errors && res.errors[i.q];
+        acked[i.q] = key(i); mark(i.q, err);
+        if (!err && i.has) { saved[i.q] = i.v; }
+      });
       show(res.shown);
+      refresh();
       if (unsynced) { unsynced.textContent = String(res.unsynced); }
       var n = refused();
       if (n) { say(n + " answer(s) not saved: see the message beside each.", true); }
@@ -117,26 +136,22 @@ const autosaveJS = `
   }
   function later(ms) { clearTimeout(timer); timer = setTimeout(save, ms); }
 
-  form.addEventListener("change", function () { save(); });
+  form.addEventListener("change", function (e) {
+    var fs = e.target.closest && e.target.closest("fieldset[data-q]");
+    if (fs && (e.target.type === "radio" || e.target.type === "number")) { chosen(fs); return; }
+    save();
+  });
   form.addEventListener("input", function (e) { if (e.target.tagName === "TEXTAREA") { later(700); } });
   form.addEventListener("focusout", function (e) { if (e.target.tagName === "TEXTAREA" || e.target.type === "number") { save(); } });
-
-  document.querySelectorAll("fieldset[data-q]").forEach(function (fs) {
-    fs.addEventListener("keydown", function (e) {
-      if (e.target.tagName === "TEXTAREA" || e.target.type === "number" || e.altKey || e.ctrlKey || e.metaKey) { return; }
-      var v = {y: "yes", n: "no", a: "na"}[e.key];
-      if (!v) { return; }
-      var r = fs.querySelector('input[type=radio][value="' + v + '"]');
-      if (r) { r.checked = true; r.focus(); e.preventDefault(); save(); }
-    });
-  });
 
   // The buttons post the page: what changed and what was refused go (the
   // rest is saved already, and a stale copy of it must not replace a newer
   // save; a refused input comes back with its message), numbered after
   // every autosave so none of those can overtake it.
-  form.addEventListener("submit", function () {
+  form.addEventListener("submit", function (e) {
+    if (holding(e)) { return; }
     clearTimeout(timer); timer = null;
+    leaving = true;
     var keep = {};
     changed().forEach(function (i) { keep[i.q] = true; });
     sets().forEach(function (fs) {
@@ -144,6 +159,7 @@ const autosaveJS = `
       fs.querySelectorAll("input, textarea").forEach(function (el) { el.disabled = off; });
     });
     form.elements.seq.value = String(++seq);
+    form.elements.at.value = at;
     leaving = true;
   });
   window.addEventListener("pageshow", function (e) {
@@ -154,6 +170,12 @@ const autosaveJS = `
   document.addEventListener("click", function (e) {
     var a = e.target.closest && e.target.closest("a[href]");
     if (!a || e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey || a.target) { return; }
+    if (a.getAttribute("href").indexOf("#q-") === 0) { // a problem's link: to its question, ready to answer
+      var to = document.getElementById(decodeURIComponent(a.getAttribute("href").slice(1)));
+      if (to) { e.preventDefault(); go(to); }
+      return;
+    }
+    if (holding(e)) { return; }
     if (!inflight && !timer && !changed().length) { return; }
     e.preventDefault();
     save().then(function () { if (!failed) { leaving = true; location.href = a.href; } });
@@ -167,12 +189,11 @@ const autosaveJS = `
     if (!inflight) { save(); return; }
     navigator.sendBeacon(url, body(list));
   }
-  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") { flush(); } });
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden" && !leaving) { flush(); } });
   window.addEventListener("pagehide", function () { if (!leaving) { flush(); } });
   window.addEventListener("beforeunload", function (e) {
-    if (!leaving && (refused() || failed)) { e.preventDefault(); e.returnValue = ""; }
+    if (!leaving && (refused() || failed || Object.keys(held).length)) { e.preventDefault(); e.returnValue = ""; }
   });
 
   say(refused() ? refused() + " answer(s) not saved: see the message beside each." : "Answers are saved on this laptop as you make them.", refused() > 0);
-})();
 `

@@ -116,7 +116,7 @@ func TestBrowser_AnswerThenSyncAtOnce(t *testing.T) {
 	// button posts the page.
 	p.leaving()
 	eval[bool](p, `document.querySelector('input[name="v-2.1.1"][value="yes"]').click();
-		document.querySelector('button[accesskey="y"]').click(); true`)
+		document.querySelector('#sync-now').click(); true`)
 	p.arrived(`document.querySelector(".flash") && document.querySelector(".flash").innerText.indexOf("Synced") >= 0`)
 	if got := server()["2.1.1"]; got != "yes|" {
 		t.Errorf("server 2.1.1 after choosing and syncing at once = %q, want yes", got)
@@ -130,7 +130,7 @@ func TestBrowser_AnswerThenSyncAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.leaving()
-	if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`button[accesskey="y"]`))); err != nil {
+	if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(`#sync-now`))); err != nil {
 		t.Fatal(err)
 	}
 	p.arrived(`document.querySelector(".flash") && document.querySelector(".flash").innerText.indexOf("Synced") >= 0`)

@@ -193,7 +193,7 @@ func TestBrowser_AnswerSubmitSyncAndSeeTheLeadsFigureChange(t *testing.T) {
 	if flash = flashSays("submitted"); !strings.Contains(flash, "Case submitted") {
 		t.Fatalf("submit: %q", flash)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[accesskey="y"]`))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#sync-now`))); err != nil {
 		t.Fatal(err)
 	}
 	flashSays("Synced", "Sync failed")

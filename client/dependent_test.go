@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -239,5 +240,48 @@ func TestWalk_GoesBackToAnEarlierQuestionBroughtIn(t *testing.T) {
 	}
 	if text := out.String(); !strings.Contains(text, "] MID ") {
 		t.Errorf("resumed walk does not start at MID, the question after EARLY:\n%s", text)
+	}
+}
+
+// Submit case on the web form works offline: checked on the laptop,
+// queued behind the answers, the case shown submitted, sent on the next
+// sync (client.QueueCaseStatus, as `fieldwork submit`).
+func TestUI_SubmitOfflineIsQueued(t *testing.T) {
+	l := ppStore(t)
+	off := client.NewOffline(l)
+	_, srv, hc := uiSession(t, l)
+	caseURL := srv.URL + "/inspections/I/cases/P-1"
+	_, csrf := getPage(t, hc, caseURL)
+	post := func() string {
+		resp, err := hc.PostForm(caseURL+"/submit", url.Values{"csrf": {csrf}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if page := post(); !strings.Contains(page, "Not submitted") || !strings.Contains(page, "unanswered") {
+		t.Errorf("submitting an unanswered case offline: the page does not say it was refused here:\n%.600s", page)
+	}
+	_, fw, err := off.InspectionFramework(t.Context(), "I")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range fw.Applicable(framework.Facts{Attributes: map[string]string{"contact_suspended": "false", "mappa": "none"}}) {
+		if _, err := off.Record(t.Context(), "insp.a", client.Edit{InspectionID: "I", CaseRef: "P-1", QuestionID: q.ID, Value: "na"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := l.PendingCount(t.Context())
+	if page := post(); !strings.Contains(page, "Submitted on this laptop: you are working offline, so it is sent to the server on the next sync.") {
+		t.Errorf("offline submit: the page does not say it is queued:\n%.600s", page)
+	}
+	if n, _ := l.PendingCount(t.Context()); n != before+1 {
+		t.Errorf("outbox %d → %d, want the status op queued", before, n)
+	}
+	cs, _ := l.Cases(t.Context(), "I")
+	if len(cs) != 1 || cs[0].Status != framework.CaseSubmitted {
+		t.Errorf("laptop case after the offline submit: %+v, want submitted", cs)
 	}
 }

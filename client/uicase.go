@@ -434,24 +434,29 @@ func (u *UI) submitCase(w http.ResponseWriter, r *http.Request) {
 	}
 	u.syncMu.Lock()
 	defer u.syncMu.Unlock()
-	if !u.c.Online() {
-		// Submitting offline (queued for the next sync) is not the form's
-		// to decide: until the store can queue it, this needs the server.
-		redirectCase(w, r, "Your answers are saved on this laptop, but submitting needs the server: you are working offline.", true, missing())
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), CallTimeout)
 	defer cancel()
-	if _, err := u.c.SetCaseStatus(ctx, id, ref, framework.CaseSubmitted, ""); err != nil {
-		var first *SyncFirstError
-		if errors.As(err, &first) {
-			redirectCase(w, r, "Your answers are saved on this laptop, but the server could not be reached to submit: "+first.Err.Error(), true, nil)
-			return
+	// The offline way, which is also the way online (Client.QueueCaseStatus):
+	// checked here by the server's rule, queued as a status op behind the
+	// answers, sent at once when the server answers, else on the next sync.
+	q, err := u.c.QueueCaseStatus(ctx, u.user, id, ref, framework.CaseSubmitted, "")
+	switch {
+	case err != nil:
+		if u.c.Online() {
+			// Refused here (incomplete, say): what the page saved still goes
+			// to the server now, as pressing Submit promises.
+			u.c.Sync(ctx)
 		}
-		redirectCase(w, r, "Not submitted: "+err.Error(), true, missing())
-		return
+		redirectCase(w, r, "Not submitted: "+refusal(err), true, missing())
+	case q.Refused != nil:
+		redirectCase(w, r, "Not submitted: the server refused it ("+q.Refused.Reason+"). It is kept on this laptop under refused edits.", true, missing())
+	case errors.Is(q.Unsent, ErrOffline):
+		redirectCase(w, r, "Submitted on this laptop: you are working offline, so it is sent to the server on the next sync.", false, nil)
+	case q.Unsent != nil:
+		redirectCase(w, r, "Submitted on this laptop, but the server could not be reached ("+q.Unsent.Error()+"): it is sent on the next sync.", false, nil)
+	default:
+		redirectCase(w, r, "Case submitted.", false, nil)
 	}
-	redirectCase(w, r, "Case submitted.", false, nil)
 }
 
 // syncCase is Sync now pressed on a case page: the button posts the page,

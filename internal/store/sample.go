@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
 // ReportInput reads, in one snapshot, everything a report is computed
@@ -51,19 +52,9 @@ func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framew
 				return err
 			}
 			in.Units = append(in.Units, unit)
-			// A pooled case is named "unit:ref". A case reference never
-			// holds ':' (framework.FieldCaseRef), so the last ':' splits the
-			// two and no two units' cases share a name, whatever the units
-			// are called ("North" + "East/1" and "North/East" + "1" did).
-			for _, c := range cs {
-				c.Ref = unit + ":" + c.Ref
-				c.Attributes[framework.UnitAttribute] = unit
-				in.Cases = append(in.Cases, c)
-			}
-			for _, a := range as {
-				a.CaseRef = unit + ":" + a.CaseRef
-				in.Answers = append(in.Answers, a)
-			}
+			pooledNames(unit, cs, as)
+			in.Cases = append(in.Cases, cs...)
+			in.Answers = append(in.Answers, as...)
 		}
 		in.InspectionName = fmt.Sprintf("%d inspections pooled", len(inspectionIDs))
 		return nil
@@ -105,12 +96,49 @@ func reportAnswers(ctx context.Context, tx *sql.Tx, inspectionID string) ([]fram
 	return out, rows.Err()
 }
 
+// pooledNames names an inspection's cases and answers as a pooled sample
+// does: "unit:ref", with the unit in the "unit" attribute. A case
+// reference never holds ':' (framework.FieldCaseRef), so the last ':'
+// splits the two and no two units' cases share a name, whatever the units
+// are called ("North" + "East/1" and "North/East" + "1" did).
+func pooledNames(unit string, cs []framework.Case, as []framework.Answer) {
+	for i := range cs {
+		cs[i].Ref = unit + ":" + cs[i].Ref
+		cs[i].Attributes[framework.UnitAttribute] = unit
+	}
+	for i := range as {
+		as[i].CaseRef = unit + ":" + as[i].CaseRef
+	}
+}
+
 // PooledCounts is the fast input of a pooled report: the kept counts of the
 // inspections, their case count and units, at one change sequence. The
 // inspections must share a framework version.
 func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*framework.Framework, framework.Sample, error) {
+	return db.PooledSample(ctx, PoolOptions{}, inspectionIDs...)
+}
+
+// PoolOptions says what a pooled report reads beyond the kept
+// per-question counts, the cases by attribute value and each unit's
+// counts, which it always reads.
+type PoolOptions struct {
+	// By lists the attributes whose kept counts to read for breakdowns
+	// (the unit's are always read).
+	By []string
+	// EachUnit, if set, is called with each inspection's case-level sample
+	// in turn (its cases and answers named as ReportInput's pooled sample
+	// names them, Units its one unit), in the same snapshot as the counts:
+	// for the opt-in per-case sections, one inspection in memory at a time.
+	EachUnit func(framework.Sample) error
+}
+
+// PooledSample reads the input of a pooled report from the kept counts,
+// at one change sequence; no answer is read unless opts.EachUnit asks.
+// The inspections must share a framework version.
+func (db *DB) PooledSample(ctx context.Context, opts PoolOptions, inspectionIDs ...string) (*framework.Framework, framework.Sample, error) {
 	var fw *framework.Framework
-	in := framework.Sample{Counts: map[string]map[string]int{}}
+	in := framework.Sample{Counts: map[string]map[string]int{}, AttributeCases: map[string]map[string]int{framework.UnitAttribute: {}},
+		ByCounts: map[string]map[string]map[string]map[string]int{framework.UnitAttribute: {}}}
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&in.AsOfSeq); err != nil {
 			return err
@@ -128,32 +156,65 @@ func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*frame
 			}
 			in.Units = append(in.Units, unit)
 			in.CaseCount += n
-			rows, err := tx.QueryContext(ctx, `SELECT question_id, value, n FROM question_counts WHERE inspection_id = ? AND n > 0`, id)
+			in.AttributeCases[framework.UnitAttribute][unit] += n
+			mine := map[string]map[string]int{}
+			err = eachCount(ctx, tx, `SELECT '', question_id, value, n FROM question_counts WHERE inspection_id = ? AND n > 0`, []any{id},
+				func(_, q, v string, k int) {
+					addTo(in.Counts, q, v, k)
+					addTo(mine, q, v, k)
+				})
 			if err != nil {
 				return err
 			}
-			mine := map[string]map[string]int{}
-			for rows.Next() {
-				var q, v string
-				var k int
-				if err := rows.Scan(&q, &v, &k); err != nil {
-					rows.Close()
+			in.ByCounts[framework.UnitAttribute][unit] = mine
+			if opts.EachUnit != nil {
+				cs, err := cases(ctx, tx, id, "")
+				if err != nil {
 					return err
 				}
-				if in.Counts[q] == nil {
-					in.Counts[q] = map[string]int{}
+				as, err := reportAnswers(ctx, tx, id)
+				if err != nil {
+					return err
 				}
-				if mine[q] == nil {
-					mine[q] = map[string]int{}
+				pooledNames(unit, cs, as)
+				if err := opts.EachUnit(framework.Sample{Cases: cs, Answers: as, Units: []string{unit}}); err != nil {
+					return err
 				}
-				in.Counts[q][v] += k
-				mine[q][v] += k
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+		}
+		// The counts by attribute, summed over the inspections by SQLite
+		// (a few hundred rows back per attribute, whatever the pool's size).
+		for lo := 0; lo < len(inspectionIDs); lo += 500 {
+			chunk := make([]any, 0, 500)
+			for _, id := range inspectionIDs[lo:min(lo+500, len(inspectionIDs))] {
+				chunk = append(chunk, id)
+			}
+			marks, ids := sqlite.InList(chunk)
+			err := eachCount(ctx, tx, `SELECT attribute, value, '', sum(n) FROM attribute_counts WHERE inspection_id IN (`+marks+`) AND n > 0 GROUP BY attribute, value`, ids,
+				func(attr, v, _ string, k int) { addTo(in.AttributeCases, attr, v, k) })
+			if err != nil {
 				return err
 			}
-			in.UnitCounts = append(in.UnitCounts, mine)
+			for _, attr := range opts.By {
+				if attr == framework.UnitAttribute {
+					continue
+				}
+				if in.ByCounts[attr] == nil {
+					in.ByCounts[attr] = map[string]map[string]map[string]int{}
+				}
+				byValue := in.ByCounts[attr]
+				err := eachCount(ctx, tx, `SELECT attr_value, question_id, value, sum(n) FROM breakdown_counts
+					WHERE inspection_id IN (`+marks+`) AND attribute = ? AND n > 0 GROUP BY attr_value, question_id, value`, append(ids, attr),
+					func(av, q, v string, k int) {
+						if byValue[av] == nil {
+							byValue[av] = map[string]map[string]int{}
+						}
+						addTo(byValue[av], q, v, k)
+					})
+				if err != nil {
+					return err
+				}
+			}
 		}
 		in.InspectionName = fmt.Sprintf("%d inspections pooled", len(inspectionIDs))
 		return nil
@@ -163,6 +224,31 @@ func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*frame
 	}
 	in.GeneratedAt = db.Now().UTC()
 	return fw, in, nil
+}
+
+// eachCount calls fn with each row of a query of three texts and a count.
+func eachCount(ctx context.Context, tx *sql.Tx, q string, args []any, fn func(a, b, c string, n int)) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b, c string
+		var n int
+		if err := rows.Scan(&a, &b, &c, &n); err != nil {
+			return err
+		}
+		fn(a, b, c, n)
+	}
+	return rows.Err()
+}
+
+func addTo(m map[string]map[string]int, k1, k2 string, n int) {
+	if m[k1] == nil {
+		m[k1] = map[string]int{}
+	}
+	m[k1][k2] += n
 }
 
 // pool checks the inspections pooled into one report: each once, all on

@@ -51,15 +51,22 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 	if len(by) > framework.MaxAttributes+1 {
 		return nil, framework.Errorf(framework.CodeInvalid, "by: %d attributes, more than a framework has (%d)", len(by), framework.MaxAttributes)
 	}
-	if len(ids) > 1 && len(by) == 1 && by[0] == aggregate.UnitAttribute {
-		by = nil // a pooled report always has its per-unit breakdown, from the kept counts
-	}
 	var fw *framework.Framework
 	var in aggregate.Input
-	if len(ids) > 1 && len(by) == 0 {
-		// A pooled report without breakdowns reads the kept per-question
-		// counts, not every answer (regional and national views).
-		fw, in, err = s.db.PooledCounts(ctx, ids...)
+	var perCase *aggregate.PerCase
+	if len(ids) > 1 {
+		// A pooled report reads the kept counts, by attribute too, not
+		// every answer (regional and national views); its per-case
+		// sections only when asked, one inspection's answers at a time.
+		opts := store.PoolOptions{By: by}
+		if req.GetCaseProgress() {
+			perCase = &aggregate.PerCase{}
+			opts.EachUnit = func(fw *framework.Framework, unit framework.Sample) error {
+				perCase.Add(fw, unit)
+				return nil
+			}
+		}
+		fw, in, err = s.db.PooledSample(ctx, opts, ids...)
 	} else {
 		fw, in, err = s.db.ReportInput(ctx, ids...)
 	}
@@ -75,6 +82,9 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 		}
 	}
 	r := aggregate.ComputeWith(fw, in, aggregate.Options{By: by})
+	if perCase != nil {
+		perCase.Fill(fw, r)
+	}
 	return &fieldworkv1.GetReportResponse{Report: wire.ReportToProto(r)}, nil
 }
 

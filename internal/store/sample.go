@@ -129,7 +129,7 @@ type PoolOptions struct {
 	// in turn (its cases and answers named as ReportInput's pooled sample
 	// names them, Units its one unit), in the same snapshot as the counts:
 	// for the opt-in per-case sections, one inspection in memory at a time.
-	EachUnit func(framework.Sample) error
+	EachUnit func(*framework.Framework, framework.Sample) error
 }
 
 // PooledSample reads the input of a pooled report from the kept counts,
@@ -177,7 +177,7 @@ func (db *DB) PooledSample(ctx context.Context, opts PoolOptions, inspectionIDs 
 					return err
 				}
 				pooledNames(unit, cs, as)
-				if err := opts.EachUnit(framework.Sample{Cases: cs, Answers: as, Units: []string{unit}}); err != nil {
+				if err := opts.EachUnit(fw, framework.Sample{Cases: cs, Answers: as, Units: []string{unit}}); err != nil {
 					return err
 				}
 			}

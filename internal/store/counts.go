@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/sqlite"
@@ -16,14 +19,13 @@ import (
 //
 //   - question_counts: the answers that count, by inspection, question and
 //     value;
-//   - breakdown_counts: the same, by the value each of the framework's
-//     attributes has on the answer's case, for breakdowns (--by);
-//   - attribute_counts: the cases of each attribute value, for a
-//     breakdown's columns and the sample profile.
+//   - breakdown_counts: by inspection, attribute and the value a case has
+//     of it, the cases with that value and the same counts of their
+//     answers, packed (packCounts), for breakdowns (--by) and the profile.
 
-// countKey names one kept count. attribute "" is a question_counts row;
-// question "" an attribute_counts row (attrValue is the value, value
-// empty); both set a breakdown_counts row.
+// countKey names one kept count. attribute "" is a question_counts row's;
+// otherwise a breakdown_counts row's: its case count with question "",
+// else one of its packed counts.
 type countKey struct {
 	inspection           string
 	attribute, attrValue string
@@ -84,9 +86,9 @@ func (d countDeltas) moveCase(fw *framework.Framework, inspectionID string, befo
 	}
 }
 
-// flush adds the deltas to the kept counts: one multi-row upsert per table
-// (per 400 rows), in key order so that the rows of a table's pages are
-// touched together.
+// flush adds the deltas to the kept counts: the per-question ones by one
+// multi-row upsert (per 400 rows), each breakdown row touched read, moved
+// and written back by another.
 func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 	keys := make([]countKey, 0, len(d))
 	for k, n := range d {
@@ -95,32 +97,100 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
-	var questions, breakdowns, cases [][]any
+	var questions [][]any
+	type rowKey struct{ inspection, attribute, attrValue string }
+	var touched []rowKey
+	moves := map[rowKey][]countKey{}
 	for _, k := range keys {
-		n := d[k]
-		switch {
-		case k.attribute == "":
-			questions = append(questions, []any{k.inspection, k.question, k.value, n})
-		case k.question == "":
-			cases = append(cases, []any{k.inspection, k.attribute, k.attrValue, n})
-		default:
-			breakdowns = append(breakdowns, []any{k.inspection, k.attribute, k.attrValue, k.question, k.value, n})
+		if k.attribute == "" {
+			questions = append(questions, []any{k.inspection, k.question, k.value, d[k]})
+			continue
 		}
+		rk := rowKey{k.inspection, k.attribute, k.attrValue}
+		if _, ok := moves[rk]; !ok {
+			touched = append(touched, rk)
+		}
+		moves[rk] = append(moves[rk], k)
 	}
-	for _, t := range []struct {
-		head, row, tail string
-		rows            [][]any
-	}{
-		{`INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES `, `(?, ?, ?, ?)`,
-			` ON CONFLICT (inspection_id, question_id, value) DO UPDATE SET n = n + excluded.n`, questions},
-		{`INSERT INTO breakdown_counts (inspection_id, attribute, attr_value, question_id, value, n) VALUES `, `(?, ?, ?, ?, ?, ?)`,
-			` ON CONFLICT (inspection_id, attribute, attr_value, question_id, value) DO UPDATE SET n = n + excluded.n`, breakdowns},
-		{`INSERT INTO attribute_counts (inspection_id, attribute, value, n) VALUES `, `(?, ?, ?, ?)`,
-			` ON CONFLICT (inspection_id, attribute, value) DO UPDATE SET n = n + excluded.n`, cases},
-	} {
-		if err := sqlite.InsertMany(ctx, tx, t.head, t.row, t.tail, t.rows); err != nil {
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES `, `(?, ?, ?, ?)`,
+		` ON CONFLICT (inspection_id, question_id, value) DO UPDATE SET n = n + excluded.n`, questions); err != nil {
+		return fmt.Errorf("update counts: %w", err)
+	}
+	breakdowns := make([][]any, 0, len(touched))
+	for _, rk := range touched {
+		var cases int
+		var packed string
+		err := tx.QueryRowContext(ctx, `SELECT cases, counts FROM breakdown_counts WHERE inspection_id = ? AND attribute = ? AND attr_value = ?`,
+			rk.inspection, rk.attribute, rk.attrValue).Scan(&cases, &packed)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("update counts: %w", err)
 		}
+		counts := map[[2]string]int{}
+		if err := eachPacked(packed, func(q, v string, n int) { counts[[2]string{q, v}] = n }); err != nil {
+			return fmt.Errorf("update counts: inspection %s %s: %w", rk.inspection, rk.attribute, err)
+		}
+		for _, k := range moves[rk] {
+			if k.question == "" {
+				cases += d[k]
+			} else {
+				counts[[2]string{k.question, k.value}] += d[k]
+			}
+		}
+		packed, err = packCounts(counts)
+		if err != nil {
+			return fmt.Errorf("update counts: %w", err)
+		}
+		breakdowns = append(breakdowns, []any{rk.inspection, rk.attribute, rk.attrValue, cases, packed})
+	}
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO breakdown_counts (inspection_id, attribute, attr_value, cases, counts) VALUES `, `(?, ?, ?, ?, ?)`,
+		` ON CONFLICT (inspection_id, attribute, attr_value) DO UPDATE SET cases = excluded.cases, counts = excluded.counts`, breakdowns); err != nil {
+		return fmt.Errorf("update counts: %w", err)
+	}
+	return nil
+}
+
+// packCounts packs a breakdown row's counts ((question, value) → n) as
+// "question US value US n", joined by RS, sorted, leaving out zeros. A
+// question id or a stored value never holds either separator (ids are
+// letters, digits, '.', '-' and '_'; values yes, no, na or a number).
+func packCounts(counts map[[2]string]int) (string, error) {
+	keys := make([][2]string, 0, len(counts))
+	for k, n := range counts {
+		if n == 0 {
+			continue
+		}
+		if strings.ContainsAny(k[0]+k[1], "\x1e\x1f") {
+			return "", fmt.Errorf("question %q value %q: a separator in a kept count", k[0], k[1])
+		}
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1] })
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(0x1e)
+		}
+		b.WriteString(k[0])
+		b.WriteByte(0x1f)
+		b.WriteString(k[1])
+		b.WriteByte(0x1f)
+		b.WriteString(strconv.Itoa(counts[k]))
+	}
+	return b.String(), nil
+}
+
+// eachPacked calls fn with each count of a packed breakdown row.
+func eachPacked(packed string, fn func(question, value string, n int)) error {
+	for rest := packed; rest != ""; {
+		var item string
+		item, rest, _ = strings.Cut(rest, "\x1e")
+		q, tail, ok1 := strings.Cut(item, "\x1f")
+		v, num, ok2 := strings.Cut(tail, "\x1f")
+		n, err := strconv.Atoi(num)
+		if !ok1 || !ok2 || err != nil {
+			return fmt.Errorf("malformed kept count %q", item)
+		}
+		fn(q, v, n)
 	}
 	return nil
 }

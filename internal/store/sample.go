@@ -190,7 +190,7 @@ func (db *DB) PooledSample(ctx context.Context, opts PoolOptions, inspectionIDs 
 				chunk = append(chunk, id)
 			}
 			marks, ids := sqlite.InList(chunk)
-			err := eachCount(ctx, tx, `SELECT attribute, value, '', sum(n) FROM attribute_counts WHERE inspection_id IN (`+marks+`) AND n > 0 GROUP BY attribute, value`, ids,
+			err := eachCount(ctx, tx, `SELECT attribute, attr_value, '', sum(cases) FROM breakdown_counts WHERE inspection_id IN (`+marks+`) GROUP BY attribute, attr_value`, ids,
 				func(attr, v, _ string, k int) { addTo(in.AttributeCases, attr, v, k) })
 			if err != nil {
 				return err
@@ -202,16 +202,7 @@ func (db *DB) PooledSample(ctx context.Context, opts PoolOptions, inspectionIDs 
 				if in.ByCounts[attr] == nil {
 					in.ByCounts[attr] = map[string]map[string]map[string]int{}
 				}
-				byValue := in.ByCounts[attr]
-				err := eachCount(ctx, tx, `SELECT attr_value, question_id, value, sum(n) FROM breakdown_counts
-					WHERE inspection_id IN (`+marks+`) AND attribute = ? AND n > 0 GROUP BY attr_value, question_id, value`, append(ids, attr),
-					func(av, q, v string, k int) {
-						if byValue[av] == nil {
-							byValue[av] = map[string]map[string]int{}
-						}
-						addTo(byValue[av], q, v, k)
-					})
-				if err != nil {
+				if err := sumBreakdowns(ctx, tx, in.ByCounts[attr], marks, append(ids, attr)); err != nil {
 					return err
 				}
 			}
@@ -224,6 +215,35 @@ func (db *DB) PooledSample(ctx context.Context, opts PoolOptions, inspectionIDs 
 	}
 	in.GeneratedAt = db.Now().UTC()
 	return fw, in, nil
+}
+
+// sumBreakdowns adds the packed breakdown rows of one attribute of the
+// inspections listed to byValue (attribute value → question → value → n).
+func sumBreakdowns(ctx context.Context, tx *sql.Tx, byValue map[string]map[string]map[string]int, marks string, args []any) error {
+	rows, err := tx.QueryContext(ctx, `SELECT attr_value, counts FROM breakdown_counts WHERE inspection_id IN (`+marks+`) AND attribute = ?`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var av, packed string
+		if err := rows.Scan(&av, &packed); err != nil {
+			return err
+		}
+		m := byValue[av]
+		if m == nil {
+			m = map[string]map[string]int{}
+			byValue[av] = m
+		}
+		if err := eachPacked(packed, func(q, v string, n int) {
+			if n > 0 {
+				addTo(m, q, v, n)
+			}
+		}); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // eachCount calls fn with each row of a query of three texts and a count.

@@ -19,13 +19,14 @@ import (
 //
 //   - question_counts: the answers that count, by inspection, question and
 //     value;
-//   - breakdown_counts: by inspection, attribute and the value a case has
-//     of it, the cases with that value and the same counts of their
-//     answers, packed (packCounts), for breakdowns (--by) and the profile.
+//   - breakdown_counts: the same counts by inspection, attribute and the
+//     value a case has of it, packed (packCounts), for breakdowns (--by);
+//   - attribute_counts: the cases with each attribute value, for a
+//     breakdown's columns and the profile.
 
-// countKey names one kept count. attribute "" is a question_counts row's;
-// otherwise a breakdown_counts row's: its case count with question "",
-// else one of its packed counts.
+// countKey names one kept count. attribute "" is a question_counts row;
+// question "" an attribute_counts row (attrValue is the value); both set,
+// one of a breakdown_counts row's packed counts.
 type countKey struct {
 	inspection           string
 	attribute, attrValue string
@@ -86,9 +87,9 @@ func (d countDeltas) moveCase(fw *framework.Framework, inspectionID string, befo
 	}
 }
 
-// flush adds the deltas to the kept counts: the per-question ones by one
-// multi-row upsert (per 400 rows), each breakdown row touched read, moved
-// and written back by another.
+// flush adds the deltas to the kept counts: the per-question and case
+// counts by multi-row upserts (per 400 rows), each breakdown row touched
+// read, moved and written back by another.
 func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 	keys := make([]countKey, 0, len(d))
 	for k, n := range d {
@@ -97,13 +98,17 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
-	var questions [][]any
+	var questions, cases [][]any
 	type rowKey struct{ inspection, attribute, attrValue string }
 	var touched []rowKey
 	moves := map[rowKey][]countKey{}
 	for _, k := range keys {
-		if k.attribute == "" {
+		switch {
+		case k.attribute == "":
 			questions = append(questions, []any{k.inspection, k.question, k.value, d[k]})
+			continue
+		case k.question == "":
+			cases = append(cases, []any{k.inspection, k.attribute, k.attrValue, d[k]})
 			continue
 		}
 		rk := rowKey{k.inspection, k.attribute, k.attrValue}
@@ -112,16 +117,19 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 		moves[rk] = append(moves[rk], k)
 	}
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO attribute_counts (inspection_id, attribute, value, n) VALUES `, `(?, ?, ?, ?)`,
+		` ON CONFLICT (inspection_id, attribute, value) DO UPDATE SET n = n + excluded.n`, cases); err != nil {
+		return fmt.Errorf("update counts: %w", err)
+	}
 	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES `, `(?, ?, ?, ?)`,
 		` ON CONFLICT (inspection_id, question_id, value) DO UPDATE SET n = n + excluded.n`, questions); err != nil {
 		return fmt.Errorf("update counts: %w", err)
 	}
 	breakdowns := make([][]any, 0, len(touched))
 	for _, rk := range touched {
-		var cases int
 		var packed string
-		err := tx.QueryRowContext(ctx, `SELECT cases, counts FROM breakdown_counts WHERE inspection_id = ? AND attribute = ? AND attr_value = ?`,
-			rk.inspection, rk.attribute, rk.attrValue).Scan(&cases, &packed)
+		err := tx.QueryRowContext(ctx, `SELECT counts FROM breakdown_counts WHERE inspection_id = ? AND attribute = ? AND attr_value = ?`,
+			rk.inspection, rk.attribute, rk.attrValue).Scan(&packed)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("update counts: %w", err)
 		}
@@ -130,20 +138,16 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("update counts: inspection %s %s: %w", rk.inspection, rk.attribute, err)
 		}
 		for _, k := range moves[rk] {
-			if k.question == "" {
-				cases += d[k]
-			} else {
-				counts[[2]string{k.question, k.value}] += d[k]
-			}
+			counts[[2]string{k.question, k.value}] += d[k]
 		}
 		packed, err = packCounts(counts)
 		if err != nil {
 			return fmt.Errorf("update counts: %w", err)
 		}
-		breakdowns = append(breakdowns, []any{rk.inspection, rk.attribute, rk.attrValue, cases, packed})
+		breakdowns = append(breakdowns, []any{rk.inspection, rk.attribute, rk.attrValue, packed})
 	}
-	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO breakdown_counts (inspection_id, attribute, attr_value, cases, counts) VALUES `, `(?, ?, ?, ?, ?)`,
-		` ON CONFLICT (inspection_id, attribute, attr_value) DO UPDATE SET cases = excluded.cases, counts = excluded.counts`, breakdowns); err != nil {
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO breakdown_counts (inspection_id, attribute, attr_value, counts) VALUES `, `(?, ?, ?, ?)`,
+		` ON CONFLICT (inspection_id, attribute, attr_value) DO UPDATE SET counts = excluded.counts`, breakdowns); err != nil {
 		return fmt.Errorf("update counts: %w", err)
 	}
 	return nil

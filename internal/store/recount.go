@@ -12,9 +12,9 @@ import (
 )
 
 // Mismatch is a kept count that differs from a full recount. Attribute is
-// "" for a per-question count (question_counts); otherwise it is one of
-// breakdown_counts: the cases with that attribute value when QuestionID is
-// "", else the count of their answers.
+// "" for a per-question count (question_counts); QuestionID is "" for a
+// count of cases by attribute value (attribute_counts); with both, a
+// count by attribute value (breakdown_counts).
 type Mismatch struct {
 	InspectionID, Attribute, AttributeValue, QuestionID, Value string
 	Kept, Counted                                              int
@@ -66,7 +66,8 @@ func (db *DB) recount(ctx context.Context, tx *sql.Tx, fix bool) ([]Mismatch, er
 	}
 	// Kept counts of an inspection that does not exist count nothing.
 	orphans, err := queryStrings(ctx, tx, `SELECT inspection_id FROM question_counts WHERE n != 0 AND inspection_id NOT IN (SELECT id FROM inspections)
-		UNION SELECT inspection_id FROM breakdown_counts WHERE inspection_id NOT IN (SELECT id FROM inspections)`)
+		UNION SELECT inspection_id FROM breakdown_counts WHERE inspection_id NOT IN (SELECT id FROM inspections)
+		UNION SELECT inspection_id FROM attribute_counts WHERE n != 0 AND inspection_id NOT IN (SELECT id FROM inspections)`)
 	if err != nil {
 		return nil, err
 	}
@@ -105,36 +106,27 @@ func (k countKey) less(o countKey) bool {
 // counted (zero counts and absent rows are the same).
 func compareKept(ctx context.Context, tx *sql.Tx, inspectionID string, counted countDeltas) ([]Mismatch, error) {
 	kept := countDeltas{}
-	rows, err := tx.QueryContext(ctx, `SELECT question_id, value, n FROM question_counts WHERE inspection_id = ? AND n != 0`, inspectionID)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		k := countKey{inspection: inspectionID}
-		var n int
-		if err := rows.Scan(&k.question, &k.value, &n); err != nil {
-			rows.Close()
+	for _, q := range []string{
+		`SELECT '', '', question_id, value, n FROM question_counts WHERE inspection_id = ? AND n != 0`,
+		`SELECT attribute, value, '', '', n FROM attribute_counts WHERE inspection_id = ? AND n != 0`,
+	} {
+		err := eachRow(ctx, tx, q, []any{inspectionID}, func(k countKey, n int) {
+			k.inspection = inspectionID
+			kept[k] = n
+		})
+		if err != nil {
 			return nil, err
 		}
-		kept[k] = n
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = tx.QueryContext(ctx, `SELECT attribute, attr_value, cases, counts FROM breakdown_counts WHERE inspection_id = ?`, inspectionID)
+	rows, err := tx.QueryContext(ctx, `SELECT attribute, attr_value, counts FROM breakdown_counts WHERE inspection_id = ?`, inspectionID)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var attr, av, packed string
-		var cases int
-		if err := rows.Scan(&attr, &av, &cases, &packed); err != nil {
+		if err := rows.Scan(&attr, &av, &packed); err != nil {
 			rows.Close()
 			return nil, err
-		}
-		if cases != 0 {
-			kept[countKey{inspection: inspectionID, attribute: attr, attrValue: av}] = cases
 		}
 		err := eachPacked(packed, func(q, v string, n int) {
 			kept[countKey{inspectionID, attr, av, q, v}] = n
@@ -168,7 +160,7 @@ func compareKept(ctx context.Context, tx *sql.Tx, inspectionID string, counted c
 
 // rewriteCounts replaces an inspection's kept counts by counted.
 func rewriteCounts(ctx context.Context, tx *sql.Tx, inspectionID string, counted countDeltas) error {
-	for _, table := range []string{"question_counts", "breakdown_counts"} {
+	for _, table := range []string{"question_counts", "breakdown_counts", "attribute_counts"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE inspection_id = ?`, inspectionID); err != nil {
 			return fmt.Errorf("rewrite %s: %w", table, err)
 		}
@@ -327,4 +319,23 @@ func queryStrings(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]str
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// eachRow calls fn with each row of a query of four texts (a count's key
+// but its inspection) and a count.
+func eachRow(ctx context.Context, tx *sql.Tx, q string, args []any, fn func(countKey, int)) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k countKey
+		var n int
+		if err := rows.Scan(&k.attribute, &k.attrValue, &k.question, &k.value, &n); err != nil {
+			return err
+		}
+		fn(k, n)
+	}
+	return rows.Err()
 }

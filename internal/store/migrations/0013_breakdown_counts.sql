@@ -3,8 +3,8 @@
 -- an answer. Kept current inside every write's transaction by the same
 -- rule as question_counts (store/counts.go).
 --
--- A row per inspection, declared attribute and the value cases have of it
--- ('' where a case has none): how many cases have it, and the answers that
+-- breakdown_counts: a row per inspection, declared attribute and the
+-- value cases have of it ('' where a case has none): the answers that
 -- count on those cases, packed by question and value in one text
 -- ("question US value US n", joined by RS, sorted; only n != 0). Packed
 -- because a national report sums them over every inspection: one row per
@@ -14,9 +14,19 @@ CREATE TABLE breakdown_counts (
 	inspection_id TEXT    NOT NULL,
 	attribute     TEXT    NOT NULL,
 	attr_value    TEXT    NOT NULL,
-	cases         INTEGER NOT NULL,
 	counts        TEXT    NOT NULL,
 	PRIMARY KEY (inspection_id, attribute, attr_value)
+) WITHOUT ROWID;
+
+-- attribute_counts: the cases with each value of every declared attribute,
+-- by inspection (a breakdown's columns, the profile, the case count), in
+-- a table of small rows of its own: read for every pooled report.
+CREATE TABLE attribute_counts (
+	inspection_id TEXT    NOT NULL,
+	attribute     TEXT    NOT NULL,
+	value         TEXT    NOT NULL,
+	n             INTEGER NOT NULL,
+	PRIMARY KEY (inspection_id, attribute, value)
 ) WITHOUT ROWID;
 
 -- Which answers count is Go's rule (framework.NoLongerApplies), not SQL's:

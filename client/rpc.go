@@ -276,17 +276,19 @@ func (c *Client) Audit(ctx context.Context, q AuditQuery) ([]AuditEntry, int64, 
 }
 
 // ReportQuery names the inspection of a report, or several to pool (of
-// one framework version), and the case attributes to break key questions
-// down by.
+// one framework version), the case attributes to break every figure down
+// by, and whether a pooled report has its per-case sections (completeness
+// per case and inspector, answers that no longer apply).
 type ReportQuery struct {
 	InspectionID  string
 	InspectionIDs []string
 	By            []string
+	CaseProgress  bool
 }
 
 // Report computes a report on the server.
 func (c *Client) Report(ctx context.Context, q ReportQuery) (*aggregate.Report, error) {
-	resp, err := c.reports.GetReport(ctx, &fieldworkv1.GetReportRequest{InspectionId: q.InspectionID, InspectionIds: q.InspectionIDs, By: q.By})
+	resp, err := c.reports.GetReport(ctx, &fieldworkv1.GetReportRequest{InspectionId: q.InspectionID, InspectionIds: q.InspectionIDs, By: q.By, CaseProgress: q.CaseProgress})
 	if err != nil {
 		return nil, rpcerr.FromStatus(err)
 	}

@@ -40,42 +40,64 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 	if err != nil {
 		return nil, err
 	}
+	_, r, err := computeReport(ctx, s.db, ids, req.GetBy(), req.GetCaseProgress())
+	if err != nil {
+		return nil, err
+	}
+	return &fieldworkv1.GetReportResponse{Report: wire.ReportToProto(r)}, nil
+}
+
+// computeReport is the report of one inspection or several pooled, broken
+// down by the attributes asked for, as GetReport and the live view give
+// it. A pooled report reads the kept counts, by attribute too, and no
+// answer (regional and national views); its per-case sections only when
+// asked, one inspection's answers at a time. The caller has checked that
+// the user may read the report of every inspection.
+func computeReport(ctx context.Context, db *store.DB, ids, attrs []string, caseProgress bool) (*framework.Framework, *aggregate.Report, error) {
 	// Each attribute is one breakdown of every figure: counted once, and
 	// no more of them than a framework can have (plus unit).
 	var by []string
-	for _, attr := range req.GetBy() {
+	for _, attr := range attrs {
 		if !slices.Contains(by, attr) {
 			by = append(by, attr)
 		}
 	}
 	if len(by) > framework.MaxAttributes+1 {
-		return nil, framework.Errorf(framework.CodeInvalid, "by: %d attributes, more than a framework has (%d)", len(by), framework.MaxAttributes)
-	}
-	if len(ids) > 1 && len(by) == 1 && by[0] == aggregate.UnitAttribute {
-		by = nil // a pooled report always has its per-unit breakdown, from the kept counts
+		return nil, nil, framework.Errorf(framework.CodeInvalid, "by: %d attributes, more than a framework has (%d)", len(by), framework.MaxAttributes)
 	}
 	var fw *framework.Framework
 	var in aggregate.Input
-	if len(ids) > 1 && len(by) == 0 {
-		// A pooled report without breakdowns reads the kept per-question
-		// counts, not every answer (regional and national views).
-		fw, in, err = s.db.PooledCounts(ctx, ids...)
+	var perCase *aggregate.PerCase
+	var err error
+	if len(ids) > 1 {
+		opts := store.PoolOptions{By: by}
+		if caseProgress {
+			perCase = &aggregate.PerCase{}
+			opts.EachUnit = func(fw *framework.Framework, unit framework.Sample) error {
+				perCase.Add(fw, unit)
+				return nil
+			}
+		}
+		fw, in, err = db.PooledSample(ctx, opts, ids...)
 	} else {
-		fw, in, err = s.db.ReportInput(ctx, ids...)
+		fw, in, err = db.ReportInput(ctx, ids...)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, attr := range by {
 		if attr == aggregate.UnitAttribute && len(ids) == 1 {
-			return nil, framework.Errorf(framework.CodeInvalid, "by: %s breaks down pooled reports (--inspections) only", attr)
+			return nil, nil, framework.Errorf(framework.CodeInvalid, "by: %s breaks down pooled reports (--inspections) only", attr)
 		}
 		if _, ok := fw.Attribute(attr); !ok && attr != aggregate.UnitAttribute {
-			return nil, framework.Errorf(framework.CodeInvalid, "by: %q is not a case attribute of framework %s", attr, fw.ID)
+			return nil, nil, framework.Errorf(framework.CodeInvalid, "by: %q is not a case attribute of framework %s", attr, fw.ID)
 		}
 	}
 	r := aggregate.ComputeWith(fw, in, aggregate.Options{By: by})
-	return &fieldworkv1.GetReportResponse{Report: wire.ReportToProto(r)}, nil
+	if perCase != nil {
+		perCase.Fill(fw, r)
+	}
+	return fw, r, nil
 }
 
 func (s *reportService) ListEvidence(ctx context.Context, req *fieldworkv1.ListEvidenceRequest) (*fieldworkv1.ListEvidenceResponse, error) {

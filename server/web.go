@@ -46,6 +46,8 @@ func (s *Server) HTTPHandler() http.Handler {
 	mux.HandleFunc("GET /inspections/{id}/{$}", s.withUser(s.livePage))
 	mux.HandleFunc("GET /inspections/{id}/version", s.withUser(s.liveVersion))
 	mux.HandleFunc("GET /inspections/{id}/evidence", s.withUser(s.evidencePage))
+	mux.HandleFunc("GET /pooled/{$}", s.withUser(s.pooledPage))
+	mux.HandleFunc("GET /pooled/version", s.withUser(s.pooledVersion))
 	return securityHeaders(mux)
 }
 
@@ -212,7 +214,8 @@ var listTmpl = template.Must(template.New("list").Funcs(template.FuncMap{"path":
 <style>body{font:16px/1.5 system-ui,Arial,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}li{margin:.3rem 0}</style></head>
 <body><h1>Inspections</h1>
 <p>Signed in as {{.User}}.</p>
-{{if .Inspections}}<ul>{{range .Inspections}}<li><a href="/inspections/{{path .ID}}/">{{.Name}}</a> — {{.FrameworkID}}, {{.Status}}, your role: {{.Role}}</li>{{end}}</ul>
+{{if .Inspections}}<form method="get" action="/pooled/"><ul>{{range .Inspections}}<li><input type="checkbox" name="id" value="{{.ID}}" aria-label="pool {{.Name}}"> <a href="/inspections/{{path .ID}}/">{{.Name}}</a> — {{.FrameworkID}} v{{.FrameworkVersion}}, {{.Status}}, your role: {{.Role}}</li>{{end}}</ul>
+<p><button type="submit">Pool the ticked inspections</button> (one framework version; a region or a national view, from the kept counts)</p></form>
 {{else}}<p>No inspection on which you are a lead, QA or analyst.</p>{{end}}
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit">Sign out</button></form>
 </body></html>`))

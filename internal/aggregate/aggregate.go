@@ -308,16 +308,21 @@ func ComputeWith(fw *framework.Framework, in Input, opts Options) *Report {
 		}
 	}
 	if in.Counts != nil {
-		// No case-level data: no profile, attribute breakdowns or
-		// completeness; the per-unit column comes from each unit's counts.
-		if len(in.UnitCounts) == len(in.Units) && len(in.Units) > 0 {
-			r.Breakdowns = append(r.Breakdowns, unitBreakdown(fw, in.Units, in.UnitCounts))
+		// No case-level data: the profile and breakdowns come from the kept
+		// counts by attribute, and there is no completeness.
+		if in.AttributeCases != nil {
+			r.Profile = profile(fw, in.Units, extra, func(attr string) map[string]int { return in.AttributeCases[attr] })
+		}
+		for _, attr := range by {
+			if counts, ok := in.ByCounts[attr]; ok {
+				r.Breakdowns = append(r.Breakdowns, countsBreakdown(fw, in.Units, attr, in.AttributeCases[attr], counts))
+			}
 		}
 		return r
 	}
-	r.Profile = profile(fw, in.Cases, extra)
+	r.Profile = profile(fw, in.Units, extra, func(attr string) map[string]int { return casesByValue(in.Cases, attr) })
 	for _, attr := range by {
-		r.Breakdowns = append(r.Breakdowns, breakdown(fw, in.Cases, values, attr))
+		r.Breakdowns = append(r.Breakdowns, breakdown(fw, in.Units, in.Cases, values, attr))
 	}
 	r.CaseProgress, r.InspectorProgress = progress(fw, in.Cases, answered)
 	return r
@@ -425,13 +430,19 @@ func (r *Report) Standard(id string) (StandardResult, bool) {
 	return StandardResult{}, false
 }
 
-// unitBreakdown is every figure by pooled unit, from each unit's kept
-// counts (question → value → cases).
-func unitBreakdown(fw *framework.Framework, units []string, unitCounts []map[string]map[string]int) Breakdown {
-	b := Breakdown{Attribute: UnitAttribute, Title: "Unit", Values: units}
-	b.Rows = breakdownRows(fw, len(units), func(q *framework.Question, add func(c, yes, rel int)) {
-		for c, byValue := range unitCounts {
-			for raw, k := range byValue[q.ID] {
+// countsBreakdown is every figure by the values of attr from the kept
+// counts of the cases with each value (attribute value → question → value
+// → answers) and the number of cases with each (n): the same columns and
+// figures as breakdown computes from the cases and their answers.
+func countsBreakdown(fw *framework.Framework, units []string, attr string, n map[string]int, counts map[string]map[string]map[string]int) Breakdown {
+	b, col := breakdownColumns(fw, units, attr, n)
+	b.Rows = breakdownRows(fw, len(b.Values), func(q *framework.Question, add func(c, yes, rel int)) {
+		for attrValue, byQuestion := range counts {
+			c, ok := col[attrValue]
+			if !ok {
+				c = -1 // no case has it: in the whole sample's figure only
+			}
+			for raw, k := range byQuestion[q.ID] {
 				v, err := framework.ParseValue(raw)
 				if err != nil || k <= 0 {
 					continue

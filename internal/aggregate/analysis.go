@@ -108,19 +108,42 @@ type InspectorProgress struct {
 	CasesComplete int
 }
 
-// profile counts cases by every declared attribute, in declared value
-// order (free-text attributes by frequency).
-func profile(fw *framework.Framework, cases []framework.Case, extra []string) []AttributeProfile {
+// attributeOf is the attribute a profile or breakdown is of: the pooled
+// unit (whose values are the units in pooled order), else the declared
+// attribute.
+func attributeOf(fw *framework.Framework, units []string, name string) *framework.Attribute {
+	if name == UnitAttribute && len(units) > 0 {
+		return &framework.Attribute{Name: UnitAttribute, Title: "Unit", Values: units}
+	}
+	if a, ok := fw.Attribute(name); ok {
+		return a
+	}
+	return &framework.Attribute{Name: name, Title: name}
+}
+
+// casesByValue counts the cases by their value of attr ("" when absent).
+func casesByValue(cases []framework.Case, attr string) map[string]int {
+	n := map[string]int{}
+	for _, c := range cases {
+		n[c.Attributes[attr]]++
+	}
+	return n
+}
+
+// profile counts cases by every declared attribute (and the extra ones),
+// in declared value order (free-text attributes by frequency), from the
+// number of cases with each value of an attribute.
+func profile(fw *framework.Framework, units, extra []string, casesOf func(attr string) map[string]int) []AttributeProfile {
 	var out []AttributeProfile
-	attrs := slices.Clone(fw.Attributes)
+	var attrs []*framework.Attribute
+	for _, a := range fw.Attributes {
+		attrs = append(attrs, attributeOf(fw, nil, a.Name))
+	}
 	for _, name := range extra {
-		attrs = append(attrs, &framework.Attribute{Name: name, Title: "Unit"})
+		attrs = append(attrs, attributeOf(fw, units, name))
 	}
 	for _, a := range attrs {
-		counts := map[string]int{}
-		for _, c := range cases {
-			counts[c.Attributes[a.Name]]++
-		}
+		counts := casesOf(a.Name)
 		p := AttributeProfile{Attribute: a.Name, Title: a.Title}
 		if p.Title == "" {
 			p.Title = a.Name
@@ -176,20 +199,11 @@ func contributes(q *framework.Question, v framework.Value) (yes, relevant bool) 
 	return v.Yes, v.Yes || v.No
 }
 
-// breakdown is every figure by the values of attr, from the counted
-// answers of each case.
-func breakdown(fw *framework.Framework, cases []framework.Case, values caseValues, attr string) Breakdown {
-	a, ok := fw.Attribute(attr)
-	if !ok {
-		a = &framework.Attribute{Name: attr, Title: attr}
-		if attr == UnitAttribute {
-			a.Title = "Unit"
-		}
-	}
-	n := map[string]int{}
-	for _, c := range cases {
-		n[c.Attributes[attr]]++
-	}
+// breakdownColumns is a breakdown of attr without its rows: its columns
+// are the attribute's values that some case has (n: cases by value), in
+// declared order, then by frequency; col gives each value's column.
+func breakdownColumns(fw *framework.Framework, units []string, attr string, n map[string]int) (Breakdown, map[string]int) {
+	a := attributeOf(fw, units, attr)
 	b := Breakdown{Attribute: attr, Title: a.Title}
 	if b.Title == "" {
 		b.Title = attr
@@ -201,6 +215,13 @@ func breakdown(fw *framework.Framework, cases []framework.Case, values caseValue
 			b.Values = append(b.Values, v)
 		}
 	}
+	return b, col
+}
+
+// breakdown is every figure by the values of attr, from the counted
+// answers of each case.
+func breakdown(fw *framework.Framework, units []string, cases []framework.Case, values caseValues, attr string) Breakdown {
+	b, col := breakdownColumns(fw, units, attr, casesByValue(cases, attr))
 	// Each case's column once; then each question walks only the cases
 	// that answered it.
 	caseCol := make(map[string]int, len(cases))

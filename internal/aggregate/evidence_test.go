@@ -122,7 +122,9 @@ func TestPooledCounts_BreakEveryFigureDownByUnit(t *testing.T) {
 		}
 		u[a.QuestionID][a.Value]++
 	}
-	pooled := aggregate.Input{Units: units, UnitCounts: unitCounts, Counts: map[string]map[string]int{}, CaseCount: len(in.Cases)}
+	pooled := aggregate.Input{Units: units, Counts: map[string]map[string]int{}, CaseCount: len(in.Cases),
+		AttributeCases: map[string]map[string]int{aggregate.UnitAttribute: {"A": (len(in.Cases) + 1) / 2, "B": len(in.Cases) / 2}},
+		ByCounts:       map[string]map[string]map[string]map[string]int{aggregate.UnitAttribute: {"A": unitCounts[0], "B": unitCounts[1]}}}
 	for _, u := range unitCounts {
 		for q, vs := range u {
 			if pooled.Counts[q] == nil {

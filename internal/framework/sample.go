@@ -22,14 +22,20 @@ type Sample struct {
 	Units []string
 	// Counts, when set, replaces Answers (and Cases) with kept per-question
 	// value counts (question → value → cases): the fast path for pooled
-	// reports over millions of answers. Breakdowns, the sample profile and
-	// completeness need case-level data and are then left out.
+	// reports over millions of answers. Completeness and the answers that
+	// no longer apply need case-level data and are then left out.
 	Counts map[string]map[string]int
 	// CaseCount is the number of cases when Counts is used.
 	CaseCount int
-	// UnitCounts are the kept counts of each pooled unit (in Units order),
-	// giving the per-unit column of the fast path.
-	UnitCounts []map[string]map[string]int
+	// AttributeCases, with Counts: how many cases have each value of each
+	// attribute (attribute → value → cases), the pooled unit included: the
+	// sample profile and a breakdown's columns.
+	AttributeCases map[string]map[string]int
+	// ByCounts, with Counts: the kept counts of the cases with each value of
+	// an attribute (attribute → attribute value → question → value →
+	// answers), for the attributes broken down by; when pooled, always
+	// the unit's (each unit's own counts).
+	ByCounts map[string]map[string]map[string]map[string]int
 }
 
 // UnitAttribute is the pseudo-attribute a pooled sample gives each case:

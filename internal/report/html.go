@@ -194,16 +194,16 @@ ol.method li { margin-bottom: .3rem; }
 <table>
 <thead><tr>{{range .Columns}}<th scope="col"{{if isnum .Kind}} class="num"{{end}}>{{.Name}}</th>{{end}}</tr></thead>
 <tbody>
-{{$cols := .Columns}}{{range .Rows}}<tr>{{range $i, $c := .}}{{with index $cols $i}}<td{{if isnum .Kind}} class="num"{{end}}>{{if and $.Live $c.Evidence}}<a href="{{evidence $c.Evidence}}">{{cell $c .Kind}}</a>{{else}}{{cell $c .Kind}}{{end}}</td>{{end}}{{end}}</tr>
+{{$cols := .Columns}}{{range .Rows}}<tr>{{range $i, $c := .}}{{with index $cols $i}}<td{{if isnum .Kind}} class="num"{{end}}>{{if and $.Live (not $.Live.Pooled) $c.Evidence}}<a href="{{evidence $c.Evidence}}">{{cell $c .Kind}}</a>{{else}}{{cell $c .Kind}}{{end}}</td>{{end}}{{end}}</tr>
 {{end}}</tbody>
 </table>
 {{end}}
 
 {{with .Live}}
-<h2 id="conflicts">Open conflicts</h2>
+{{if not .Pooled}}<h2 id="conflicts">Open conflicts</h2>
 {{if .Conflicts}}<table><thead><tr><th scope="col">Case</th><th scope="col">Question</th><th scope="col">Server value</th><th scope="col">Refused edit</th><th scope="col">By</th><th scope="col">When</th></tr></thead><tbody>
 {{range .Conflicts}}<tr><td>{{.CaseRef}}</td><td>{{.QuestionID}}</td><td>{{.ServerValue}} (rev {{.ServerRevision}})</td><td>{{.ClientValue}}</td><td>{{.ClientUser}}</td><td>{{.CreatedAt.Format "2006-01-02 15:04"}}</td></tr>
-{{end}}</tbody></table>{{else}}<p>None.</p>{{end}}
+{{end}}</tbody></table>{{else}}<p>None.</p>{{end}}{{end}}
 <p class="note" id="live-status" role="status" aria-live="polite">Live: refreshes when a sync changes the figures.</p>
 <script>
 (function () {
@@ -231,6 +231,10 @@ type Live struct {
 	VersionURL  string
 	EveryMillis int
 	Conflicts   []framework.Conflict
+	// Pooled is the live view of several inspections: its figures link to
+	// no cases (evidence is each inspection's own page) and it lists no
+	// conflicts (each inspection's page does).
+	Pooled bool
 }
 
 // ExportHTML writes one self-contained printable page: inline CSS, the

@@ -61,6 +61,7 @@ func reports(tb testing.TB, db *store.DB, ids ...string) (full, kept *aggregate.
 	if err != nil {
 		tb.Fatal(err)
 	}
+	checkByCounts(tb, db, ids...)
 	return full, aggregate.Compute(fw, in)
 }
 

@@ -76,6 +76,7 @@ func (db *DB) importCases(ctx context.Context, a framework.Actor, inspectionID s
 					return err
 				}
 				created++
+				counts.addCase(fw, inspectionID, c.Attributes, +1)
 				if err := audit(ctx, tx, at, a, "case.import", "case/"+inspectionID+"/"+c.Ref, nil, map[string]any{"attributes": c.Attributes, "inspector": c.Inspector}); err != nil {
 					return err
 				}

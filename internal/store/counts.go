@@ -4,241 +4,60 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
-// Mismatch is a kept count that differs from a full recount.
-type Mismatch struct {
-	InspectionID, QuestionID, Value string
-	Kept, Counted                   int
+// The kept counts: what pooled reports read instead of every answer, kept
+// current inside every write's transaction (recount.go checks them).
+//
+//   - question_counts: the answers that count, by inspection, question and
+//     value;
+//   - breakdown_counts: the same counts by inspection, attribute and the
+//     value a case has of it, packed (packCounts), for breakdowns (--by);
+//   - attribute_counts: the cases with each attribute value, for a
+//     breakdown's columns and the profile.
+
+// countKey names one kept count. attribute "" is a question_counts row;
+// question "" an attribute_counts row (attrValue is the value); both set,
+// one of a breakdown_counts row's packed counts.
+type countKey struct {
+	inspection           string
+	attribute, attrValue string
+	question, value      string
 }
 
-// Recount recounts every answer and compares with the kept counts; with
-// fix, it replaces the kept counts by the recount (in one transaction).
-func (db *DB) Recount(ctx context.Context, fix bool) ([]Mismatch, error) {
-	var out []Mismatch
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = db.recount(ctx, tx, fix)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("recount: %w", err)
-	}
-	return out, nil
-}
-
-func (db *DB) recount(ctx context.Context, tx *sql.Tx, fix bool) ([]Mismatch, error) {
-	counted, err := db.countAnswers(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	kept := map[[3]string]int{}
-	rows, err := tx.QueryContext(ctx, `SELECT inspection_id, question_id, value, n FROM question_counts WHERE n != 0`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var k [3]string
-		var n int
-		if err := rows.Scan(&k[0], &k[1], &k[2], &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		kept[k] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	var out []Mismatch
-	for k, n := range kept {
-		if counted[k] != n {
-			out = append(out, Mismatch{InspectionID: k[0], QuestionID: k[1], Value: k[2], Kept: n, Counted: counted[k]})
-		}
-	}
-	for k, n := range counted {
-		if _, ok := kept[k]; !ok {
-			out = append(out, Mismatch{InspectionID: k[0], QuestionID: k[1], Value: k[2], Counted: n})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		return a.InspectionID+"\x00"+a.QuestionID+"\x00"+a.Value < b.InspectionID+"\x00"+b.QuestionID+"\x00"+b.Value
-	})
-	if !fix || len(out) == 0 {
-		return out, nil
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM question_counts`); err != nil {
-		return nil, err
-	}
-	var fresh [][]any
-	for k, n := range counted {
-		fresh = append(fresh, []any{k[0], k[1], k[2], n})
-	}
-	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES `, `(?, ?, ?, ?)`, ``, fresh); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// countAnswers is the full recount the kept counts must equal: every
-// answer that counts for its case (countDeltas.add, the rule the kept
-// counts follow), by inspection, question and value. SQLite groups the
-// answers by their case's attributes, so the rule is judged once per
-// distinct attributes, question and value rather than once per answer.
-func (db *DB) countAnswers(ctx context.Context, tx *sql.Tx) (map[[3]string]int, error) {
-	fws := map[string]*framework.Framework{}
-	rows, err := tx.QueryContext(ctx, `SELECT id, framework_id, framework_version FROM inspections`)
-	if err != nil {
-		return nil, err
-	}
-	type binding struct {
-		id, fw  string
-		version int
-	}
-	var bs []binding
-	for rows.Next() {
-		var b binding
-		if err := rows.Scan(&b.id, &b.fw, &b.version); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		bs = append(bs, b)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, b := range bs {
-		fw, _, err := db.Framework(ctx, b.fw, b.version)
-		if err != nil {
-			return nil, fmt.Errorf("inspection %s: %w", b.id, err)
-		}
-		fws[b.id] = fw
-	}
-	rows, err = tx.QueryContext(ctx, `SELECT c.inspection_id, c.attributes, a.question_id, a.value, count(*) FROM answers a JOIN cases c ON c.id = a.case_id
-		GROUP BY c.inspection_id, c.attributes, a.question_id, a.value`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	counted := countDeltas{}
-	parsed := map[string]map[string]string{}
-	for rows.Next() {
-		var inspectionID, raw, q, v string
-		var n int
-		if err := rows.Scan(&inspectionID, &raw, &q, &v, &n); err != nil {
-			return nil, err
-		}
-		attrs, ok := parsed[raw]
-		if !ok {
-			if err := json.Unmarshal([]byte(raw), &attrs); err != nil {
-				return nil, fmt.Errorf("inspection %s: case attributes: %w", inspectionID, err)
-			}
-			parsed[raw] = attrs
-		}
-		fw := fws[inspectionID]
-		if fw == nil {
-			return nil, fmt.Errorf("answers of inspection %s, which does not exist", inspectionID)
-		}
-		if len(fw.References(q)) > 0 {
-			continue // its rules name answers: judged case by case below
-		}
-		counted.add(fw, inspectionID, framework.Facts{Attributes: attrs}, q, v, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	for _, b := range bs {
-		if fw := fws[b.id]; fw.AnswerConditions() {
-			if err := countDependents(ctx, tx, counted, fw, b.id); err != nil {
-				return nil, fmt.Errorf("inspection %s: %w", b.id, err)
-			}
-		}
-	}
-	return counted, nil
-}
-
-// countDependents counts an inspection's answers to the questions whose
-// rules name answers, case by case: each on its case's answers to the
-// questions its rules name, read with it (and only those).
-func countDependents(ctx context.Context, tx *sql.Tx, counted countDeltas, fw *framework.Framework, inspectionID string) error {
-	var ids []any
-	seen := map[string]bool{}
-	for _, q := range fw.Questions() {
-		if refs := fw.References(q.ID); len(refs) > 0 {
-			for _, id := range append([]string{q.ID}, refs...) {
-				if !seen[id] {
-					seen[id] = true
-					ids = append(ids, id)
-				}
-			}
-		}
-	}
-	marks, args := sqlite.InList(ids)
-	rows, err := tx.QueryContext(ctx, `SELECT a.case_id, c.attributes, a.question_id, a.value FROM answers a JOIN cases c ON c.id = a.case_id
-		WHERE c.inspection_id = ? AND a.question_id IN (`+marks+`) ORDER BY a.case_id`, append([]any{inspectionID}, args...)...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var caseID, raw string
-	answers := map[string]string{}
-	settle := func() error {
-		if len(answers) == 0 {
-			return nil
-		}
-		var attrs map[string]string
-		if err := json.Unmarshal([]byte(raw), &attrs); err != nil {
-			return fmt.Errorf("case attributes: %w", err)
-		}
-		facts := framework.CaseFacts(attrs, answers)
-		for q, v := range answers {
-			if len(fw.References(q)) > 0 {
-				counted.add(fw, inspectionID, facts, q, v, 1)
-			}
-		}
-		answers = map[string]string{}
-		return nil
-	}
-	for rows.Next() {
-		var id, a, q, v string
-		if err := rows.Scan(&id, &a, &q, &v); err != nil {
-			return err
-		}
-		if id != caseID {
-			if err := settle(); err != nil {
-				return err
-			}
-			caseID, raw = id, a
-		}
-		answers[q] = v
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return settle()
-}
-
-// countDeltas are changes to question_counts made by a transaction's
-// writes, applied once at its end: (inspection, question, value) → delta.
-type countDeltas map[[3]string]int
+// countDeltas are changes to the kept counts made by a transaction's
+// writes, applied once at its end (flush).
+type countDeltas map[countKey]int
 
 // add counts n answers of a value to a question of one case (n < 0: takes
 // them away), if such an answer counts for the case with the given facts:
 // one that no longer applies to it (framework.NoLongerApplies) is in no
-// kept count.
+// kept count. Each counts once per question and once by every attribute's
+// value on the case.
 func (d countDeltas) add(fw *framework.Framework, inspectionID string, facts framework.Facts, questionID, value string, n int) {
 	if fw.NoLongerApplies(facts, questionID, value) {
 		return
 	}
-	d[[3]string{inspectionID, questionID, value}] += n
+	d[countKey{inspection: inspectionID, question: questionID, value: value}] += n
+	for _, a := range fw.Attributes {
+		d[countKey{inspectionID, a.Name, facts.Attributes[a.Name], questionID, value}] += n
+	}
+}
+
+// addCase counts n cases with the given attributes (n < 0: takes them
+// away), by every attribute's value.
+func (d countDeltas) addCase(fw *framework.Framework, inspectionID string, attrs map[string]string, n int) {
+	for _, a := range fw.Attributes {
+		d[countKey{inspection: inspectionID, attribute: a.Name, attrValue: attrs[a.Name]}] += n
+	}
 }
 
 // moveCase moves a case's answers to the given questions out of the kept
@@ -268,15 +87,116 @@ func (d countDeltas) moveCase(fw *framework.Framework, inspectionID string, befo
 	}
 }
 
+// flush adds the deltas to the kept counts: the per-question and case
+// counts by multi-row upserts (per 400 rows), each breakdown row touched
+// read, moved and written back by another.
 func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
+	keys := make([]countKey, 0, len(d))
 	for k, n := range d {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	var questions, cases [][]any
+	type rowKey struct{ inspection, attribute, attrValue string }
+	var touched []rowKey
+	moves := map[rowKey][]countKey{}
+	for _, k := range keys {
+		switch {
+		case k.attribute == "":
+			questions = append(questions, []any{k.inspection, k.question, k.value, d[k]})
+			continue
+		case k.question == "":
+			cases = append(cases, []any{k.inspection, k.attribute, k.attrValue, d[k]})
+			continue
+		}
+		rk := rowKey{k.inspection, k.attribute, k.attrValue}
+		if _, ok := moves[rk]; !ok {
+			touched = append(touched, rk)
+		}
+		moves[rk] = append(moves[rk], k)
+	}
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO attribute_counts (inspection_id, attribute, value, n) VALUES `, `(?, ?, ?, ?)`,
+		` ON CONFLICT (inspection_id, attribute, value) DO UPDATE SET n = n + excluded.n`, cases); err != nil {
+		return fmt.Errorf("update counts: %w", err)
+	}
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES `, `(?, ?, ?, ?)`,
+		` ON CONFLICT (inspection_id, question_id, value) DO UPDATE SET n = n + excluded.n`, questions); err != nil {
+		return fmt.Errorf("update counts: %w", err)
+	}
+	breakdowns := make([][]any, 0, len(touched))
+	for _, rk := range touched {
+		var packed string
+		err := tx.QueryRowContext(ctx, `SELECT counts FROM breakdown_counts WHERE inspection_id = ? AND attribute = ? AND attr_value = ?`,
+			rk.inspection, rk.attribute, rk.attrValue).Scan(&packed)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("update counts: %w", err)
+		}
+		counts := map[[2]string]int{}
+		if err := eachPacked(packed, func(q, v string, n int) { counts[[2]string{q, v}] = n }); err != nil {
+			return fmt.Errorf("update counts: inspection %s %s: %w", rk.inspection, rk.attribute, err)
+		}
+		for _, k := range moves[rk] {
+			counts[[2]string{k.question, k.value}] += d[k]
+		}
+		packed, err = packCounts(counts)
+		if err != nil {
+			return fmt.Errorf("update counts: %w", err)
+		}
+		breakdowns = append(breakdowns, []any{rk.inspection, rk.attribute, rk.attrValue, packed})
+	}
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO breakdown_counts (inspection_id, attribute, attr_value, counts) VALUES `, `(?, ?, ?, ?)`,
+		` ON CONFLICT (inspection_id, attribute, attr_value) DO UPDATE SET counts = excluded.counts`, breakdowns); err != nil {
+		return fmt.Errorf("update counts: %w", err)
+	}
+	return nil
+}
+
+// packCounts packs a breakdown row's counts ((question, value) → n) as
+// "question US value US n", joined by RS, sorted, leaving out zeros. A
+// question id or a stored value never holds either separator (ids are
+// letters, digits, '.', '-' and '_'; values yes, no, na or a number).
+func packCounts(counts map[[2]string]int) (string, error) {
+	keys := make([][2]string, 0, len(counts))
+	for k, n := range counts {
 		if n == 0 {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO question_counts (inspection_id, question_id, value, n) VALUES (?, ?, ?, ?)
-			ON CONFLICT (inspection_id, question_id, value) DO UPDATE SET n = n + excluded.n`, k[0], k[1], k[2], n); err != nil {
-			return fmt.Errorf("update counts: %w", err)
+		if strings.ContainsAny(k[0]+k[1], "\x1e\x1f") {
+			return "", fmt.Errorf("question %q value %q: a separator in a kept count", k[0], k[1])
 		}
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
+	})
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(0x1e)
+		}
+		b.WriteString(k[0])
+		b.WriteByte(0x1f)
+		b.WriteString(k[1])
+		b.WriteByte(0x1f)
+		b.WriteString(strconv.Itoa(counts[k]))
+	}
+	return b.String(), nil
+}
+
+// eachPacked calls fn with each count of a packed breakdown row.
+func eachPacked(packed string, fn func(question, value string, n int)) error {
+	for rest := packed; rest != ""; {
+		var item string
+		item, rest, _ = strings.Cut(rest, "\x1e")
+		q, tail, ok1 := strings.Cut(item, "\x1f")
+		v, num, ok2 := strings.Cut(tail, "\x1f")
+		n, err := strconv.Atoi(num)
+		if !ok1 || !ok2 || err != nil {
+			return fmt.Errorf("malformed kept count %q", item)
+		}
+		fn(q, v, n)
 	}
 	return nil
 }
@@ -284,8 +204,10 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 // recountCase moves a case's answers out of and into the kept counts when
 // its attributes change from before (as stored) to after: an answer whose
 // question stops applying leaves them, one whose question applies again
-// comes back (countDeltas.add decides each). The answers stay as they are:
-// the change is accepted whatever it does to them.
+// comes back (countDeltas.add decides each), and every answer that counts
+// moves from its old attribute values to its new ones, as does the case.
+// The answers stay as they are: the change is accepted whatever it does to
+// them.
 func recountCase(ctx context.Context, tx *sql.Tx, counts countDeltas, fw *framework.Framework, inspectionID, caseID, before string, after map[string]string) error {
 	var old map[string]string
 	if err := json.Unmarshal([]byte(before), &old); err != nil {
@@ -300,6 +222,8 @@ func recountCase(ctx context.Context, tx *sql.Tx, counts countDeltas, fw *framew
 		questions = append(questions, q)
 	}
 	counts.moveCase(fw, inspectionID, framework.CaseFacts(old, answers), framework.CaseFacts(after, answers), questions)
+	counts.addCase(fw, inspectionID, old, -1)
+	counts.addCase(fw, inspectionID, after, +1)
 	return nil
 }
 

@@ -186,3 +186,64 @@ func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
 		t.Errorf("%d pending task(s) left (%v), want the recount done once", pending, err)
 	}
 }
+
+// A database from before migration 0015 has no counts by attribute:
+// opening it backfills them once from its answers and cases (the recount's
+// rule), so a pooled breakdown reads them at once and recount agrees.
+func TestMigration0015_BackfillsTheCountsByAttribute(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	before := fstest.MapFS{}
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	for _, name := range names {
+		if filepath.Base(name) < "0015" {
+			body, _ := fs.ReadFile(migrations, name)
+			before[name] = &fstest.MapFile{Data: body}
+		}
+	}
+	old, err := sqlite.Open(ctx, path, before, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
+	const at = "2026-11-01T10:00:00Z"
+	const attrs = `{"sentence_type":"%s","sex":"male","age_band":"26-39","ethnicity":"white","rosh":"medium","mappa":"none","pdu":"U","contact_suspended":"false"}`
+	for _, stmt := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{pdu.ID, pdu.Version, pduRaw, at}},
+		{`INSERT INTO users VALUES ('insp.a', 0, ?)`, []any{at}},
+		{`INSERT INTO inspections VALUES ('I', 'Old', 'U', ?, ?, 'fieldwork', ?, 'admin')`, []any{pdu.ID, pdu.Version, at}},
+		{`INSERT INTO cases (id, inspection_id, case_ref, attributes, inspector, status) VALUES ('C1', 'I', 'T-1', ?, 'insp.a', 'in_progress'), ('C2', 'I', 'T-2', ?, 'insp.a', 'in_progress')`,
+			[]any{strings.Replace(attrs, "%s", "community", 1), strings.Replace(attrs, "%s", "licence", 1)}},
+		{`INSERT INTO answers VALUES ('C1', '2.1.1', 'yes', '', 1, 'insp.a', 'dev-1', ?), ('C2', '2.1.1', 'no', '', 1, 'insp.a', 'dev-1', ?)`, []any{at, at}},
+		{`INSERT INTO question_counts VALUES ('I', '2.1.1', 'yes', 1), ('I', '2.1.1', 'no', 1)`, nil},
+	} {
+		if _, err := old.Writer.Exec(stmt.sql, stmt.args...); err != nil {
+			t.Fatalf("%s: %v", stmt.sql, err)
+		}
+	}
+	old.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, in, err := db.PooledSample(ctx, PoolOptions{By: []string{"sentence_type"}}, "I")
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := in.ByCounts["sentence_type"]
+	if by["community"]["2.1.1"]["yes"] != 1 || by["licence"]["2.1.1"]["no"] != 1 || in.AttributeCases["sentence_type"]["licence"] != 1 || in.AttributeCases["sex"]["male"] != 2 {
+		t.Errorf("after the migration: by sentence_type %v, cases %v; want each case's answer under its sentence type", by, in.AttributeCases)
+	}
+	if ms, err := db.Recount(ctx, false); err != nil || len(ms) != 0 {
+		t.Errorf("recount = %v, %v; want the kept counts right", ms, err)
+	}
+	var pending int
+	if err := db.conn.Reader.QueryRow(`SELECT count(*) FROM pending_tasks`).Scan(&pending); err != nil || pending != 0 {
+		t.Errorf("%d pending task(s) left (%v), want the backfill done once", pending, err)
+	}
+}

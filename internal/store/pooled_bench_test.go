@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"os"
 	"sort"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,11 +16,12 @@ import (
 
 // BenchmarkPooledReport measures a national pooled report over a database
 // made by scripts/genpooled (about 10 million answers) from the kept
-// counts, against the raw GROUP BY over every answer on the same file in
-// the same run:
+// counts, without and with breakdowns (--by), against the raw GROUP BY
+// over every answer on the same file in the same run:
 //
 //	go run ./scripts/genpooled -out /tmp/pooled.db -answers 10000000
-//	FIELDWORK_POOLED_DB=/tmp/pooled.db go test ./internal/store -run XXX -bench Pooled -benchtime 20x
+//	FIELDWORK_POOLED_DB=/tmp/pooled.db go test ./internal/store -run XXX -bench Pooled/by -benchtime 20x
+//	FIELDWORK_POOLED_DB=/tmp/pooled.db go test ./internal/store -run XXX -bench Pooled/groupby -benchtime 3x
 func BenchmarkPooledReport(b *testing.B) {
 	path := os.Getenv("FIELDWORK_POOLED_DB")
 	if path == "" {
@@ -49,39 +52,57 @@ func BenchmarkPooledReport(b *testing.B) {
 	var answers int
 	raw.QueryRow(`SELECT count(*) FROM answers`).Scan(&answers)
 
-	var lat []time.Duration
-	b.ResetTimer()
-	for b.Loop() {
-		start := time.Now()
-		fw, in, err := db.PooledCounts(ctx, ids...)
-		if err != nil {
-			b.Fatal(err)
+	// Each case of a pooled report as the server computes it (GetReport):
+	// the kept counts, by attribute too, and every figure.
+	for _, by := range [][]string{nil, {"sex"}, {"ethnicity", "age_band", "sex", "unit"}, {"pdu"},
+		{"sentence_type", "sex", "age_band", "ethnicity", "rosh", "mappa", "pdu", "contact_suspended"}} {
+		name := "by=" + strings.Join(by, ",")
+		if by == nil {
+			name = "by=none"
 		}
-		r := aggregate.Compute(fw, in)
-		if r.Cases == 0 {
-			b.Fatal("empty report")
-		}
-		lat = append(lat, time.Since(start))
+		var lat []time.Duration
+		b.Run(name, func(b *testing.B) {
+			cpu0 := processCPU()
+			for b.Loop() {
+				start := time.Now()
+				fw, in, err := db.PooledSample(ctx, store.PoolOptions{By: by}, ids...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := aggregate.ComputeWith(fw, in, aggregate.Options{By: by})
+				if r.Cases == 0 || len(r.Breakdowns) < len(by) {
+					b.Fatal("empty report")
+				}
+				lat = append(lat, time.Since(start))
+			}
+			// CPU as well as wall time: on a shared machine the wall time
+			// of a report is mostly waiting for a core.
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "kept-p50-ms")
+		})
 	}
-	b.StopTimer()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "kept-p50-ms")
+	// The baseline: the per-question figures by a GROUP BY over every
+	// answer (about 11 s a time: run it alone, -bench Pooled/groupby
+	// -benchtime 3x).
+	b.Run("groupby", func(b *testing.B) {
+		for b.Loop() {
+			rows, err := raw.Query(`SELECT a.question_id, a.value, count(*) FROM answers a GROUP BY a.question_id, a.value`)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+			}
+			rows.Close()
+		}
+		b.ReportMetric(float64(answers), "answers")
+		b.ReportMetric(float64(len(ids)), "inspections")
+	})
+}
 
-	// The baseline: the same figures by a GROUP BY over every answer.
-	var group []time.Duration
-	for range 3 {
-		start := time.Now()
-		rows, err := raw.Query(`SELECT a.question_id, a.value, count(*) FROM answers a GROUP BY a.question_id, a.value`)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for rows.Next() {
-		}
-		rows.Close()
-		group = append(group, time.Since(start))
-	}
-	sort.Slice(group, func(i, j int) bool { return group[i] < group[j] })
-	b.ReportMetric(float64(group[1].Milliseconds()), "groupby-p50-ms")
-	b.ReportMetric(float64(answers), "answers")
-	b.ReportMetric(float64(len(ids)), "inspections")
+// processCPU is the CPU time the process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

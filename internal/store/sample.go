@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
 // ReportInput reads, in one snapshot, everything a report is computed
@@ -51,19 +53,9 @@ func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framew
 				return err
 			}
 			in.Units = append(in.Units, unit)
-			// A pooled case is named "unit:ref". A case reference never
-			// holds ':' (framework.FieldCaseRef), so the last ':' splits the
-			// two and no two units' cases share a name, whatever the units
-			// are called ("North" + "East/1" and "North/East" + "1" did).
-			for _, c := range cs {
-				c.Ref = unit + ":" + c.Ref
-				c.Attributes[framework.UnitAttribute] = unit
-				in.Cases = append(in.Cases, c)
-			}
-			for _, a := range as {
-				a.CaseRef = unit + ":" + a.CaseRef
-				in.Answers = append(in.Answers, a)
-			}
+			pooledNames(unit, cs, as)
+			in.Cases = append(in.Cases, cs...)
+			in.Answers = append(in.Answers, as...)
 		}
 		in.InspectionName = fmt.Sprintf("%d inspections pooled", len(inspectionIDs))
 		return nil
@@ -105,55 +97,126 @@ func reportAnswers(ctx context.Context, tx *sql.Tx, inspectionID string) ([]fram
 	return out, rows.Err()
 }
 
+// pooledNames names an inspection's cases and answers as a pooled sample
+// does: "unit:ref", with the unit in the "unit" attribute. A case
+// reference never holds ':' (framework.FieldCaseRef), so the last ':'
+// splits the two and no two units' cases share a name, whatever the units
+// are called ("North" + "East/1" and "North/East" + "1" did).
+func pooledNames(unit string, cs []framework.Case, as []framework.Answer) {
+	for i := range cs {
+		cs[i].Ref = unit + ":" + cs[i].Ref
+		cs[i].Attributes[framework.UnitAttribute] = unit
+	}
+	for i := range as {
+		as[i].CaseRef = unit + ":" + as[i].CaseRef
+	}
+}
+
 // PooledCounts is the fast input of a pooled report: the kept counts of the
 // inspections, their case count and units, at one change sequence. The
 // inspections must share a framework version.
 func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*framework.Framework, framework.Sample, error) {
+	return db.PooledSample(ctx, PoolOptions{}, inspectionIDs...)
+}
+
+// PoolOptions says what a pooled report reads beyond the kept
+// per-question counts, the cases by attribute value and each unit's
+// counts, which it always reads.
+type PoolOptions struct {
+	// By lists the attributes whose kept counts to read for breakdowns
+	// (the unit's are always read).
+	By []string
+	// EachUnit, if set, is called with each inspection's case-level sample
+	// in turn (its cases and answers named as ReportInput's pooled sample
+	// names them, Units its one unit), in the same snapshot as the counts:
+	// for the opt-in per-case sections, one inspection in memory at a time.
+	EachUnit func(*framework.Framework, framework.Sample) error
+}
+
+// PooledSample reads the input of a pooled report from the kept counts,
+// at one change sequence; no answer is read unless opts.EachUnit asks.
+// The inspections must share a framework version.
+func (db *DB) PooledSample(ctx context.Context, opts PoolOptions, inspectionIDs ...string) (*framework.Framework, framework.Sample, error) {
 	var fw *framework.Framework
-	in := framework.Sample{Counts: map[string]map[string]int{}}
+	in := framework.Sample{Counts: map[string]map[string]int{}, AttributeCases: map[string]map[string]int{framework.UnitAttribute: {}},
+		ByCounts: map[string]map[string]map[string]map[string]int{framework.UnitAttribute: {}}}
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&in.AsOfSeq); err != nil {
 			return err
 		}
 		p := db.newPool()
+		unitOf := make(map[string]string, len(inspectionIDs))
 		for _, id := range inspectionIDs {
 			_, unit, err := p.member(ctx, tx, id)
 			if err != nil {
 				return err
 			}
 			fw = p.fw
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cases WHERE inspection_id = ?`, id).Scan(&n); err != nil {
-				return err
-			}
 			in.Units = append(in.Units, unit)
-			in.CaseCount += n
-			rows, err := tx.QueryContext(ctx, `SELECT question_id, value, n FROM question_counts WHERE inspection_id = ? AND n > 0`, id)
+			unitOf[id] = unit
+			in.AttributeCases[framework.UnitAttribute][unit] = 0
+			in.ByCounts[framework.UnitAttribute][unit] = map[string]map[string]int{}
+		}
+		// Every query below reads the whole pool at once, a row per
+		// inspection (its counts packed) or per attribute value: a row per
+		// count through cgo was most of a national report's time.
+		for lo := 0; lo < len(inspectionIDs); lo += 500 {
+			chunk := make([]any, 0, 500)
+			for _, id := range inspectionIDs[lo:min(lo+500, len(inspectionIDs))] {
+				chunk = append(chunk, id)
+			}
+			marks, ids := sqlite.InList(chunk)
+			// Each case is counted once under every attribute: the cases of an
+			// inspection are those of its first attribute's values (kept, as
+			// reading the cases' index was a third of the report).
+			count, args := `SELECT inspection_id, '', '', count(*) FROM cases WHERE inspection_id IN (`+marks+`) GROUP BY inspection_id`, ids
+			if len(fw.Attributes) > 0 {
+				count = `SELECT inspection_id, '', '', sum(n) FROM attribute_counts WHERE inspection_id IN (` + marks + `) AND attribute = ? GROUP BY inspection_id`
+				args = append(ids, fw.Attributes[0].Name)
+			}
+			err := eachCount(ctx, tx, count, args,
+				func(id, _, _ string, n int) {
+					in.CaseCount += n
+					in.AttributeCases[framework.UnitAttribute][unitOf[id]] += n
+				})
 			if err != nil {
 				return err
 			}
-			mine := map[string]map[string]int{}
-			for rows.Next() {
-				var q, v string
-				var k int
-				if err := rows.Scan(&q, &v, &k); err != nil {
-					rows.Close()
-					return err
-				}
-				if in.Counts[q] == nil {
-					in.Counts[q] = map[string]int{}
-				}
-				if mine[q] == nil {
-					mine[q] = map[string]int{}
-				}
-				in.Counts[q][v] += k
-				mine[q][v] += k
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			if err := sumQuestionCounts(ctx, tx, &in, unitOf, marks, ids); err != nil {
 				return err
 			}
-			in.UnitCounts = append(in.UnitCounts, mine)
+			err = eachCount(ctx, tx, `SELECT attribute, value, '', sum(n) FROM attribute_counts WHERE inspection_id IN (`+marks+`) AND n > 0 GROUP BY attribute, value`, ids,
+				func(attr, v, _ string, k int) { addTo(in.AttributeCases, attr, v, k) })
+			if err != nil {
+				return err
+			}
+			for _, attr := range opts.By {
+				if attr == framework.UnitAttribute {
+					continue
+				}
+				if in.ByCounts[attr] == nil {
+					in.ByCounts[attr] = map[string]map[string]map[string]int{}
+				}
+				if err := sumBreakdowns(ctx, tx, in.ByCounts[attr], marks, append(ids, attr)); err != nil {
+					return err
+				}
+			}
+		}
+		if opts.EachUnit != nil {
+			for _, id := range inspectionIDs {
+				cs, err := cases(ctx, tx, id, "")
+				if err != nil {
+					return err
+				}
+				as, err := reportAnswers(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				pooledNames(unitOf[id], cs, as)
+				if err := opts.EachUnit(fw, framework.Sample{Cases: cs, Answers: as, Units: []string{unitOf[id]}}); err != nil {
+					return err
+				}
+			}
 		}
 		in.InspectionName = fmt.Sprintf("%d inspections pooled", len(inspectionIDs))
 		return nil
@@ -163,6 +226,107 @@ func (db *DB) PooledCounts(ctx context.Context, inspectionIDs ...string) (*frame
 	}
 	in.GeneratedAt = db.Now().UTC()
 	return fw, in, nil
+}
+
+// sumQuestionCounts adds the kept per-question counts of the inspections
+// listed to the pool's and to each unit's, a row per inspection.
+func sumQuestionCounts(ctx context.Context, tx *sql.Tx, in *framework.Sample, unitOf map[string]string, marks string, args []any) error {
+	rows, err := tx.QueryContext(ctx, `SELECT inspection_id, group_concat(question_id || char(31) || value || char(31) || n, char(30))
+		FROM question_counts WHERE inspection_id IN (`+marks+`) AND n > 0 GROUP BY inspection_id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, packed string
+		if err := rows.Scan(&id, &packed); err != nil {
+			return err
+		}
+		mine := in.ByCounts[framework.UnitAttribute][unitOf[id]]
+		if err := eachPacked(packed, func(q, v string, n int) {
+			addTo(in.Counts, q, v, n)
+			addTo(mine, q, v, n)
+		}); err != nil {
+			return fmt.Errorf("inspection %s: %w", id, err)
+		}
+	}
+	return rows.Err()
+}
+
+// sumBreakdowns adds the packed breakdown rows of one attribute of the
+// inspections listed to byValue (attribute value → question → value → n).
+func sumBreakdowns(ctx context.Context, tx *sql.Tx, byValue map[string]map[string]map[string]int, marks string, args []any) error {
+	rows, err := tx.QueryContext(ctx, `SELECT attr_value, counts FROM breakdown_counts WHERE inspection_id IN (`+marks+`) AND attribute = ?`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	sums := map[string]map[string]int{} // attribute value → "question US value" → n
+	for rows.Next() {
+		var av, packed string
+		if err := rows.Scan(&av, &packed); err != nil {
+			return err
+		}
+		// Summed by the packed "question US value" text, one map
+		// operation per count; split once per distinct key below.
+		m := sums[av]
+		if m == nil {
+			m = map[string]int{}
+			sums[av] = m
+		}
+		for rest := packed; rest != ""; {
+			var item string
+			item, rest, _ = strings.Cut(rest, "\x1e")
+			cut := strings.LastIndexByte(item, 0x1f)
+			n, err := strconv.Atoi(item[cut+1:])
+			if cut < 0 || err != nil {
+				return fmt.Errorf("malformed kept count %q", item)
+			}
+			if n > 0 {
+				m[item[:cut]] += n
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for av, m := range sums {
+		byQ := byValue[av]
+		if byQ == nil {
+			byQ = map[string]map[string]int{}
+			byValue[av] = byQ
+		}
+		for qv, n := range m {
+			q, v, _ := strings.Cut(qv, "\x1f")
+			addTo(byQ, q, v, n)
+		}
+	}
+	return rows.Err()
+}
+
+// eachCount calls fn with each row of a query of three texts and a count.
+func eachCount(ctx context.Context, tx *sql.Tx, q string, args []any, fn func(a, b, c string, n int)) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b, c string
+		var n int
+		if err := rows.Scan(&a, &b, &c, &n); err != nil {
+			return err
+		}
+		fn(a, b, c, n)
+	}
+	return rows.Err()
+}
+
+func addTo(m map[string]map[string]int, k1, k2 string, n int) {
+	if m[k1] == nil {
+		m[k1] = map[string]int{}
+	}
+	m[k1][k2] += n
 }
 
 // pool checks the inspections pooled into one report: each once, all on

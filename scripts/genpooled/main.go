@@ -1,10 +1,12 @@
 // The genpooled command writes a server database holding a national-scale
 // pooled sample for the pooled-report benchmark: many PDU inspections of
-// probation-pdu-2023 whose answers add up to about -answers rows. It writes
-// the rows directly (not through the API) for speed, then fills the kept
-// per-question counts with a plain GROUP BY: every answer it writes applies
-// to its case (na where a question does not), so that equals what
-// `fieldworkd recount` checks them against.
+// probation-pdu-2023 whose answers add up to about -answers rows, their
+// cases spread over every value of each attribute. It writes the cases and
+// answers directly (not through the API) for speed (na where a question
+// does not apply, framework.Applies), then fills every kept count by the
+// server's own full recount (store.DB.Recount with fix), so the file is as
+// the server would hold it: fieldworkd serves it at once, and `fieldworkd
+// recount` finds nothing to fix.
 //
 //	go run ./scripts/genpooled -out /tmp/pooled.db -answers 10000000
 package main
@@ -12,6 +14,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -82,22 +85,24 @@ func run(path string, answers, casesPer int) error {
 		quality := 0.3 + 0.5*rng.Float64()
 		for c := range casesPer {
 			caseID := uuid.Must(uuid.NewV7()).String()
-			mappa := "none"
-			if rng.IntN(4) == 0 {
-				mappa = "1"
+			attrs := map[string]string{"pdu": fmt.Sprintf("PDU %03d", i), "sentence_type": []string{"community", "licence"}[c%2], "contact_suspended": []string{"false", "false", "false", "true"}[rng.IntN(4)]}
+			for _, a := range fw.Attributes {
+				if _, set := attrs[a.Name]; !set && len(a.Values) > 0 {
+					attrs[a.Name] = a.Values[rng.IntN(len(a.Values))]
+				}
 			}
-			attrs := fmt.Sprintf(`{"age_band":"26-39","contact_suspended":"false","ethnicity":"white","mappa":%q,"pdu":"PDU %03d","rosh":"medium","sentence_type":%q,"sex":"male"}`,
-				mappa, i, []string{"community", "licence"}[c%2])
-			if _, err := caseStmt.Exec(caseID, id, fmt.Sprintf("C-%05d", c), attrs); err != nil {
+			raw, _ := json.Marshal(attrs)
+			if _, err := caseStmt.Exec(caseID, id, fmt.Sprintf("C-%05d", c), string(raw)); err != nil {
 				return err
 			}
+			facts := framework.Facts{Attributes: attrs}
 			for _, q := range qs {
 				v := "no"
-				switch {
+				switch st, _ := fw.Applies(q, facts); {
+				case st != framework.Applies:
+					v = "na"
 				case q.Type == framework.TypeCount:
 					v = fmt.Sprint(1 + rng.IntN(4))
-				case len(q.AppliesWhen) > 0 && mappa == "none":
-					v = "na"
 				case rng.Float64() < 0.08:
 					v = "na"
 				case rng.Float64() < quality:
@@ -118,11 +123,21 @@ func run(path string, answers, casesPer int) error {
 			fmt.Fprintf(os.Stderr, "%d inspections, %d answers, %s\n", i+1, total, time.Since(start).Round(time.Second))
 		}
 	}
-	if _, err := conn.Exec(`INSERT INTO question_counts (inspection_id, question_id, value, n)
-		SELECT c.inspection_id, a.question_id, a.value, count(*) FROM answers a JOIN cases c ON c.id = a.case_id
-		GROUP BY c.inspection_id, a.question_id, a.value`); err != nil {
+	conn.Close()
+	// Every kept count by the server's own rule and code.
+	counting := time.Now()
+	db, err = store.Open(ctx, path)
+	if err != nil {
 		return err
 	}
+	if _, err := db.Recount(ctx, true); err != nil {
+		db.Close()
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "kept counts in %s\n", time.Since(counting).Round(time.Second))
 	fmt.Printf("%s: %d inspections, %d answers in %s\n", path, inspections, total, time.Since(start).Round(time.Second))
 	return nil
 }

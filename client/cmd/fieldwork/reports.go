@@ -28,15 +28,17 @@ func (l *listValue) Set(v string) error {
 
 // reportFlags are the flags report and export share.
 type reportFlags struct {
-	inspection  string
-	inspections listValue
-	by          listValue
+	inspection   string
+	inspections  listValue
+	by           listValue
+	caseProgress bool
 }
 
 func (rf *reportFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&rf.inspection, "inspection", "", "inspection `id`")
 	fs.Var(&rf.inspections, "inspections", "pool these inspection `ids` (comma-separated; one framework version)")
 	fs.Var(&rf.by, "by", "break every figure down by case `attribute` (repeatable or comma-separated; e.g. sentence_type,sex; unit in pooled reports)")
+	fs.BoolVar(&rf.caseProgress, "case-progress", false, "pooled reports: add completeness per case and per inspector and the answers that no longer apply (read from every answer; a row per case)")
 }
 
 func (rf *reportFlags) query(name string) (client.ReportQuery, error) {
@@ -46,7 +48,7 @@ func (rf *reportFlags) query(name string) (client.ReportQuery, error) {
 	case rf.inspection == "" && len(rf.inspections) == 0:
 		return client.ReportQuery{}, fmt.Errorf("%s: --inspection (or --inspections) is required", name)
 	}
-	return client.ReportQuery{InspectionID: rf.inspection, InspectionIDs: rf.inspections, By: rf.by}, nil
+	return client.ReportQuery{InspectionID: rf.inspection, InspectionIDs: rf.inspections, By: rf.by, CaseProgress: rf.caseProgress}, nil
 }
 
 // fetchReport asks for a report, bounded by client.CallTimeout.
@@ -115,8 +117,8 @@ func (a *app) export(args []string) error {
 			return fmt.Errorf("export: --notes and --long are for --format dataset")
 		}
 	case "dataset":
-		if len(q.By) > 0 {
-			return fmt.Errorf("export: --by breaks down report figures; the dataset has every case attribute as a column")
+		if len(q.By) > 0 || q.CaseProgress {
+			return fmt.Errorf("export: --by and --case-progress are for report figures; the dataset has every case attribute as a column")
 		}
 		return a.exportDataset(client.DatasetQuery{InspectionID: q.InspectionID, InspectionIDs: q.InspectionIDs, Notes: *notes},
 			*out, dataset.Options{Notes: *notes, Long: *long})

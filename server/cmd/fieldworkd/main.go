@@ -24,6 +24,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/fieldworkhq/fieldwork/internal/store"
 	"github.com/fieldworkhq/fieldwork/server"
 )
 
@@ -236,7 +237,7 @@ func recount(ctx context.Context, o *options, _ []string, stdout io.Writer) erro
 		return err
 	}
 	for _, m := range ms {
-		fmt.Fprintf(stdout, "inspection %s question %s value %s: kept %d, counted %d\n", m.InspectionID, m.QuestionID, m.Value, m.Kept, m.Counted)
+		fmt.Fprintln(stdout, mismatchLine(m))
 	}
 	switch {
 	case len(ms) == 0:
@@ -261,4 +262,20 @@ func devCert(_ context.Context, _ *options, args []string, stdout io.Writer) err
 	fmt.Fprintf(stdout, "wrote %s and %s (self-signed, for trying TLS only)\n", certFile, keyFile)
 	fmt.Fprintf(stdout, "serve:  fieldworkd --tls-cert %s --tls-key %s\nclient: fieldwork login --server HOST:PORT --token TOKEN --ca %s\n", certFile, keyFile, certFile)
 	return nil
+}
+
+// mismatchLine names one kept count that differs from the recount. An
+// attribute value is case data, quoted (%q escapes control characters, so
+// nothing reaches the terminal raw).
+func mismatchLine(m store.Mismatch) string {
+	var what string
+	switch {
+	case m.Attribute == "":
+		what = fmt.Sprintf("question %s value %s", m.QuestionID, m.Value)
+	case m.QuestionID == "":
+		what = fmt.Sprintf("cases with %s %q", m.Attribute, m.AttributeValue)
+	default:
+		what = fmt.Sprintf("%s %q question %s value %s", m.Attribute, m.AttributeValue, m.QuestionID, m.Value)
+	}
+	return fmt.Sprintf("inspection %s %s: kept %d, counted %d", m.InspectionID, what, m.Kept, m.Counted)
 }

@@ -598,7 +598,14 @@ type GetReportRequest struct {
 	// Use either inspection_id or inspection_ids.
 	InspectionIds []string `protobuf:"bytes,2,rep,name=inspection_ids,json=inspectionIds,proto3" json:"inspection_ids,omitempty"`
 	// by lists case attributes to break every figure down by.
-	By            []string `protobuf:"bytes,3,rep,name=by,proto3" json:"by,omitempty"`
+	By []string `protobuf:"bytes,3,rep,name=by,proto3" json:"by,omitempty"`
+	// case_progress asks a pooled report (inspection_ids) for its per-case
+	// sections: completeness per case and per inspector, and the answers that
+	// no longer apply. They are read from every answer of the pool, one
+	// inspection at a time, and are large (a row per case); without it a
+	// pooled report is computed from the kept counts alone and leaves them
+	// empty. A single inspection's report always has them.
+	CaseProgress  bool `protobuf:"varint,4,opt,name=case_progress,json=caseProgress,proto3" json:"case_progress,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -652,6 +659,13 @@ func (x *GetReportRequest) GetBy() []string {
 		return x.By
 	}
 	return nil
+}
+
+func (x *GetReportRequest) GetCaseProgress() bool {
+	if x != nil {
+		return x.CaseProgress
+	}
+	return false
 }
 
 // Share is yes out of relevant with the shown whole percent.
@@ -1977,11 +1991,12 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\x05value\x18\x03 \x01(\tR\x05value\x12\x12\n" +
 	"\x04note\x18\x04 \x01(\tR\x04note\"E\n" +
 	"\x14ListEvidenceResponse\x12-\n" +
-	"\x04rows\x18\x01 \x03(\v2\x19.fieldwork.v1.EvidenceRowR\x04rows\"n\n" +
+	"\x04rows\x18\x01 \x03(\v2\x19.fieldwork.v1.EvidenceRowR\x04rows\"\x93\x01\n" +
 	"\x10GetReportRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12%\n" +
 	"\x0einspection_ids\x18\x02 \x03(\tR\rinspectionIds\x12\x0e\n" +
-	"\x02by\x18\x03 \x03(\tR\x02by\"p\n" +
+	"\x02by\x18\x03 \x03(\tR\x02by\x12#\n" +
+	"\rcase_progress\x18\x04 \x01(\bR\fcaseProgress\"p\n" +
 	"\x05Share\x12\x10\n" +
 	"\x03yes\x18\x01 \x01(\x05R\x03yes\x12\x1a\n" +
 	"\brelevant\x18\x02 \x01(\x05R\brelevant\x12\x18\n" +

@@ -16,3 +16,10 @@ func AdvanceClock(s *Server, d time.Duration) { s.clockSkew.Add(int64(d)) }
 func HTTPError(w http.ResponseWriter, err error) {
 	(&Server{log: slog.New(slog.DiscardHandler)}).httpError(w, err)
 }
+
+// HoldPerCaseGate takes the one place for a pooled report with per-case
+// sections until the returned func is called.
+func HoldPerCaseGate() func() {
+	perCaseGate <- struct{}{}
+	return func() { <-perCaseGate }
+}

@@ -1,11 +1,17 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/fieldworkhq/fieldwork/server"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
@@ -85,5 +91,27 @@ func TestGetReport_PooledBreakdownsFromKeptCounts(t *testing.T) {
 		} else if len(got.GetCaseProgress())+len(got.GetInspectorProgress())+len(got.GetNoLongerApplies()) > 0 {
 			t.Errorf("per-case sections not asked for, yet sent: %v", perCase)
 		}
+	}
+}
+
+// Pooled reports with per-case sections (the part that reads every answer)
+// run one at a time: while one holds the place another waits — here until
+// its deadline — and a pooled report without them is not held up.
+func TestGetReport_PooledPerCaseOneAtATime(t *testing.T) {
+	e := newTestServer(t)
+	ids := pooledFixture(t, e)
+	reports := fieldworkv1.NewReportServiceClient(e.conn)
+	release := server.HoldPerCaseGate()
+	ctx, cancel := context.WithTimeout(as(t.Context(), e.admin), 300*time.Millisecond)
+	defer cancel()
+	if _, err := reports.GetReport(ctx, &fieldworkv1.GetReportRequest{InspectionIds: ids, CaseProgress: true}); status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("a second per-case pooled report while one runs: %v, want it to wait (deadline exceeded)", err)
+	}
+	if _, err := reports.GetReport(as(t.Context(), e.admin), &fieldworkv1.GetReportRequest{InspectionIds: ids, By: []string{"sex"}}); err != nil {
+		t.Errorf("a pooled report without per-case sections, meanwhile: %v", err)
+	}
+	release()
+	if _, err := reports.GetReport(as(t.Context(), e.admin), &fieldworkv1.GetReportRequest{InspectionIds: ids, CaseProgress: true}); err != nil {
+		t.Errorf("per-case pooled report once the place is free: %v", err)
 	}
 }

@@ -47,6 +47,9 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 	return &fieldworkv1.GetReportResponse{Report: wire.ReportToProto(r)}, nil
 }
 
+// perCaseGate admits one pooled report with per-case sections at a time.
+var perCaseGate = make(chan struct{}, 1)
+
 // computeReport is the report of one inspection or several pooled, broken
 // down by the attributes asked for, as GetReport and the live view give
 // it. A pooled report reads the kept counts, by attribute too, and no
@@ -54,6 +57,18 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 // asked, one inspection's answers at a time. The caller has checked that
 // the user may read the report of every inspection.
 func computeReport(ctx context.Context, db *store.DB, ids, attrs []string, caseProgress bool) (*framework.Framework, *aggregate.Report, error) {
+	if len(ids) > 1 && caseProgress {
+		// The per-case sections of a pooled report are the one part that
+		// reads every answer (about 180 MB of working memory nationally):
+		// one such report at a time, so that several at once stay within
+		// the server's memory bound (BENCHMARKS.md); the others wait.
+		select {
+		case perCaseGate <- struct{}{}:
+			defer func() { <-perCaseGate }()
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
 	// Each attribute is one breakdown of every figure: counted once, and
 	// no more of them than a framework can have (plus unit).
 	var by []string

@@ -207,7 +207,7 @@ func TestGwentOfflineRecordingThenSyncReproducesPublishedFigures(t *testing.T) {
 		t.Errorf("status while offline:\n%s\nwant %d unsynced answers", status, len(mine))
 	}
 	_, stderr = cli(t, insp, true, "sync")
-	if !strings.Contains(stderr, "unsynced answers are kept") {
+	if !strings.Contains(stderr, "your answers are kept on this laptop") {
 		t.Errorf("sync while server is down: stderr = %q", stderr)
 	}
 

@@ -112,6 +112,9 @@ type app struct {
 	stderr io.Writer
 	local  *client.Offline
 	creds  client.Credentials
+	// dialled: the command reached for the server (explain may reword
+	// its failure).
+	dialled bool
 }
 
 // commands maps each command (with its verb, for the grouped ones) to its
@@ -165,7 +168,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", strings.Join(args[:min(2, len(args))], " "))
 	}
-	return h(rest)
+	return a.explain(cmd, h(rest))
 }
 
 func newFlags(name string) *flag.FlagSet {
@@ -225,6 +228,7 @@ func (a *app) online() (*client.Client, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	a.dialled = true
 	return client.New(conn, l), func() { conn.Close() }, nil
 }
 

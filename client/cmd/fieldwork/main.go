@@ -23,10 +23,12 @@ import (
 	"syscall"
 
 	"github.com/fieldworkhq/fieldwork/client"
+	"github.com/fieldworkhq/fieldwork/internal/buildinfo"
 	"github.com/fieldworkhq/fieldwork/internal/termsafe"
 )
 
 const usage = `usage: fieldwork COMMAND [flags]
+       fieldwork version | --version   the program, module version and VCS revision of this build
 
 Set-up:
   login --server ADDR --token TOKEN|- [--ca FILE] [--tls]   (--token -: read from stdin; or set FIELDWORK_TOKEN)
@@ -147,6 +149,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	stdout = safe
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	if args[0] == "version" || args[0] == "--version" {
+		if len(args) > 1 {
+			return fmt.Errorf("%s: unexpected argument %q", args[0], args[1])
+		}
+		fmt.Fprintln(stdout, buildinfo.Line("fieldwork"))
 		return nil
 	}
 	home, err := client.Home()

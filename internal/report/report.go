@@ -480,11 +480,9 @@ func scoreLine(r *aggregate.Report) string {
 	if r.ScoreComplete {
 		return scoreText(r) + " — overall: " + orDash(r.Overall)
 	}
-	left := 0
-	for _, s := range r.Standards {
-		if !s.HasPoints {
-			left++
-		}
+	rated := ratedStandards(r)
+	if rated == 0 {
+		return scoreText(r) + "; overall: not rated yet"
 	}
-	return fmt.Sprintf("%s — %d of %d standards not rated; overall: not rated", scoreText(r), left, len(r.Standards))
+	return fmt.Sprintf("%s — %d of %d standards not rated; overall: not rated", scoreText(r), len(r.Standards)-rated, len(r.Standards))
 }

@@ -151,7 +151,8 @@ ol.method li { margin-bottom: .3rem; }
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<p class="meta">{{.Framework}} · {{.Cases}} cases · as of change {{.AsOf}}, {{.Generated}}</p>
+<p class="meta">{{.Framework}} · {{.Cases}} cases · as of change {{.AsOf}}, {{.Generated}}</p>{{with .LocalNote}}
+<p class="local" role="note"><strong>{{.}}</strong></p>{{end}}
 
 {{if .Rated}}
 <h2 id="grid">Ratings grid</h2>
@@ -259,7 +260,7 @@ func Page(w io.Writer, r *aggregate.Report, fw *framework.Framework, live *Live)
 		"Generated": r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"), "Rated": r.Rated, "Standards": r.Standards,
 		"Score": r.Score, "ScoreText": scoreText(r), "ScoreComplete": r.ScoreComplete, "MaxScore": r.MaxScore, "Overall": r.Overall, "Pooled": r.Pooled,
 		"Chart": keyChart(r, fw), "Tables": tables, "Method": MethodNotes(r, fw), "Bands": bands(fw), "Lowest": lowestThreshold(fw), "Live": live,
-		"Written": writtenHTML(r),
+		"Written": writtenHTML(r), "LocalNote": LocalNote(r),
 	})
 }
 

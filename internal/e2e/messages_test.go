@@ -33,12 +33,19 @@ func TestMessages_ServerUnreachable(t *testing.T) {
 			t.Errorf("fieldwork %s offline: stderr = %q\nwant it to contain %q and no gRPC text", strings.Join(args, " "), stderr, want)
 		}
 	}
+	// submit queues the case here and says why it is not sent yet.
+	ref := dev.Ops[0].CaseRef
+	out, _ := cli(t, insp, false, "submit", "--inspection", id, "--case", ref)
+	if !strings.Contains(out, "submission of case "+ref+" queued on this laptop: the server at "+addr+" cannot be reached") ||
+		!strings.Contains(out, "It is sent on the next fieldwork sync") || strings.Contains(out, "rpc error") {
+		t.Errorf("submit offline: stdout = %q", out)
+	}
 }
 
 // A revoked token is not cured by syncing again: the message says to get a
 // new token and log in, and that the answers are kept.
 func TestMessages_RevokedToken(t *testing.T) {
-	dir, _, addr, _, insp, srv, dev := killSetup(t)
+	dir, _, addr, id, insp, srv, dev := killSetup(t)
 	cli(t, filepath.Join(dir, "lead"), false, "token", "revoke", "--user", "insp.ahmed")
 	_, stderr := cli(t, insp, true, "sync")
 	for _, want := range []string{
@@ -53,6 +60,12 @@ func TestMessages_RevokedToken(t *testing.T) {
 	}
 	if strings.Contains(stderr, "sync again") || strings.Contains(stderr, "rpc error") {
 		t.Errorf("sync with a revoked token: stderr = %q, must not suggest syncing again nor show gRPC text", stderr)
+	}
+	ref := dev.Ops[0].CaseRef
+	out, _ := cli(t, insp, false, "submit", "--inspection", id, "--case", ref)
+	if !strings.Contains(out, "refused this laptop's token (token revoked)") || !strings.Contains(out, "fieldwork login --server "+addr) ||
+		!strings.Contains(out, "It is sent on the first fieldwork sync after you log in again") || strings.Contains(out, "sync failed") {
+		t.Errorf("submit with a revoked token: stdout = %q", out)
 	}
 	srv.stop(t)
 }

@@ -80,8 +80,10 @@ Sync and reports:
   refused dismiss (--case REF --question Q [--inspection ID] | --op ID) dismiss it (audited at the next sync)
   conflicts [--inspection ID] [--format table|json] [--all]
   resolve --conflict ID --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
-  report [--inspection ID] | --inspections ID,ID… [--by ATTR]… [--questions key|all] [--format table|json]
-  export --inspection ID | --inspections ID,ID… [--by ATTR]… --format csv|xlsx|html --out PATH
+  report [--inspection ID] | --inspections ID,ID… [--by ATTR]… [--questions key|all] [--format table|json] [--local]
+  export --inspection ID | --inspections ID,ID… [--by ATTR]… --format csv|xlsx|html --out PATH [--local]
+                                    --local (and when the server cannot be reached): computed on this laptop from
+                                    its store, as of the last sync with the unsynced edits (one inspection)
   export --inspection ID | --inspections ID,ID… --format dataset [--notes] [--long] --out DIR
   evidence [--inspection ID] --question QID [--value yes|no|na|N] [--by ATTR=VALUE]… [--grep TEXT] [--format table|json]
                                     the cases behind a figure, with inspector and evidence note

@@ -33,6 +33,11 @@ func TestMessages_ServerUnreachable(t *testing.T) {
 			t.Errorf("fieldwork %s offline: stderr = %q\nwant it to contain %q and no gRPC text", strings.Join(args, " "), stderr, want)
 		}
 	}
+	// A login to a server that is not there saves nothing, and says so.
+	if _, stderr := cli(t, t.TempDir(), true, "login", "--server", addr, "--token", "fw_x"); !strings.Contains(stderr,
+		"login: the server at "+addr+" cannot be reached (nothing answers at that address: the server is down or the address is wrong); nothing was saved") {
+		t.Errorf("login offline: stderr = %q", stderr)
+	}
 	// submit queues the case here and says why it is not sent yet.
 	ref := dev.Ops[0].CaseRef
 	out, _ := cli(t, insp, false, "submit", "--inspection", id, "--case", ref)

@@ -26,6 +26,9 @@ func (a *app) explain(cmd string, err error) error {
 		addr = "(unknown address)"
 	}
 	switch {
+	case rpcerr.Unreachable(err) && cmd == "login":
+		return fmt.Errorf("login: the server at %s cannot be reached%s; nothing was saved: run the same fieldwork login again when it can be",
+			addr, unreachableCause(err))
 	case rpcerr.Unreachable(err):
 		return fmt.Errorf("%s: the server at %s cannot be reached%s; your answers are kept on this laptop%s; run fieldwork sync when online",
 			cmd, addr, unreachableCause(err), a.unsyncedNote())

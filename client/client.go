@@ -220,26 +220,34 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 			return err
 		}
 		acks := make([]framework.Ack, len(resp.GetAcks()))
+		batch := SyncResult{}
 		for i, a := range resp.GetAcks() {
 			acks[i] = wire.AckFromProto(a)
 			switch acks[i].Result {
 			case framework.OpApplied:
-				res.Applied++
+				batch.Applied++
 			case framework.OpConflict:
-				res.Conflicts++
+				batch.Conflicts++
 			case framework.OpRejected:
-				res.Rejected++
+				batch.Rejected++
 			}
 			if acks[i].Duplicate {
-				res.Duplicates++
+				batch.Duplicates++
 			}
 			if acks[i].DeviceReused {
-				res.DeviceReused++
+				batch.DeviceReused++
 			}
 		}
 		if err := c.off.local.Acknowledge(ctx, ops, acks); err != nil {
 			return err
 		}
+		// Counted once recorded here: an interrupted sync reports what this
+		// laptop knows was taken (the rest is sent again, and deduplicated).
+		res.Applied += batch.Applied
+		res.Conflicts += batch.Conflicts
+		res.Rejected += batch.Rejected
+		res.Duplicates += batch.Duplicates
+		res.DeviceReused += batch.DeviceReused
 		mu.Lock()
 		prog.Acknowledged += len(acks)
 		p := prog

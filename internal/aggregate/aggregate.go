@@ -108,6 +108,20 @@ type Report struct {
 	// Written is the lead's written judgements in report order, numbered,
 	// withdrawn ones left out (framework.OrderWritten); empty when pooled.
 	Written []framework.WrittenItem
+	// Local is set on a report a laptop computed from its own store
+	// (client.Offline.Report), never on the server's: every renderer then
+	// says it is the local copy. It does not cross the wire.
+	Local *LocalCopy
+}
+
+// LocalCopy says what a report computed on a laptop is a copy of.
+type LocalCopy struct {
+	// LastSync is when the laptop last synced (RFC 3339; "" never): its
+	// copy of the server's data is as of then.
+	LastSync string
+	// Unsynced counts the inspection's edits made on the laptop and not yet
+	// acknowledged by the server: in the figures, not yet in the server's.
+	Unsynced int
 }
 
 // StaleAnswer is an answer whose question no longer applies to its case:

@@ -335,7 +335,7 @@ func TestRecordingCommands_DefaultInspectionAndOfflineSubmit(t *testing.T) {
 		t.Fatalf("walk: %v\n%s", err, b)
 	}
 	out, stderr = cli(t, home, false, "submit", "--case", "GW-001") // the server is down
-	if !strings.Contains(out, "submission of case GW-001 queued on this laptop: the server could not be reached") ||
+	if !strings.Contains(out, "submission of case GW-001 queued on this laptop: the server at ") || !strings.Contains(out, " cannot be reached") ||
 		strings.Contains(out+stderr, "rpc error") || strings.Contains(out+stderr, "Unavailable") {
 		t.Errorf("offline submit: stdout %q stderr %q", out, stderr)
 	}

@@ -123,6 +123,9 @@ func MethodNotes(r *aggregate.Report, fw *framework.Framework) []string {
 		"Each question's figure is the share of relevant cases answered Yes; relevant cases are those answered Yes or No (Not applicable is excluded).",
 		"Percentages are shown as whole numbers, rounded half up; no relevant case means no figure (shown blank, never 0%).",
 	}
+	if note := LocalNote(r); note != "" {
+		notes = append([]string{note}, notes...)
+	}
 	if fw.Rated() {
 		var bands []string
 		for _, b := range fw.Rating.Bands {

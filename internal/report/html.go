@@ -151,7 +151,8 @@ ol.method li { margin-bottom: .3rem; }
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<p class="meta">{{.Framework}} · {{.Cases}} cases · as of change {{.AsOf}}, {{.Generated}}</p>
+<p class="meta">{{.Framework}} · {{.Cases}} cases · as of change {{.AsOf}}, {{.Generated}}</p>{{with .LocalNote}}
+<p class="local" role="note"><strong>{{.}}</strong></p>{{end}}
 
 {{if .Rated}}
 <h2 id="grid">Ratings grid</h2>
@@ -162,7 +163,7 @@ ol.method li { margin-bottom: .3rem; }
 <td>{{if eq .Kind "judged"}}judged{{else if .HasLowest}}{{.Lowest}} ({{.LowestPercent}}%){{end}}</td><td class="num">{{if .HasPoints}}{{.Points}}{{else}}not rated{{end}}</td></tr>
 {{end}}</tbody>
 </table>
-<p class="score">{{if .ScoreComplete}}Score {{.Score}}/{{.MaxScore}}{{else}}Score not yet (provisional {{.Score}}/{{.MaxScore}}){{end}} · Overall: <span class="{{rating .Overall}}" style="color:#fff;padding:.1rem .4rem">{{if .Overall}}{{.Overall}}{{else}}not yet rated{{end}}</span></p>
+<p class="score">{{.ScoreText}} · Overall: <span class="{{rating .Overall}}" style="color:#fff;padding:.1rem .4rem">{{if .Overall}}{{.Overall}}{{else}}not yet rated{{end}}</span></p>
 <p class="note">* the lowest key questions' 95% intervals reach another band: a few cases could change it.</p>
 {{else}}
 <h2 id="grid">Share meeting the standard</h2>
@@ -261,9 +262,9 @@ func Page(w io.Writer, r *aggregate.Report, fw *framework.Framework, live *Live)
 	return page.Execute(w, map[string]any{
 		"Title": title, "Framework": fmt.Sprintf("%s v%d", fw.ID, fw.Version), "Cases": r.Cases, "AsOf": r.AsOfSeq,
 		"Generated": r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"), "Rated": r.Rated, "Standards": r.Standards,
-		"Score": r.Score, "ScoreComplete": r.ScoreComplete, "MaxScore": r.MaxScore, "Overall": r.Overall, "Pooled": r.Pooled,
+		"Score": r.Score, "ScoreText": scoreText(r), "ScoreComplete": r.ScoreComplete, "MaxScore": r.MaxScore, "Overall": r.Overall, "Pooled": r.Pooled,
 		"Chart": keyChart(r, fw), "Tables": tables, "Method": MethodNotes(r, fw), "Bands": bands(fw), "Lowest": lowestThreshold(fw), "Live": live,
-		"Written": writtenHTML(r),
+		"Written": writtenHTML(r), "LocalNote": LocalNote(r),
 	})
 }
 

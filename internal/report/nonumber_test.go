@@ -142,3 +142,29 @@ func TestTerminal_BreaksDownEveryFigureWhenAsked(t *testing.T) {
 		t.Error("the default terminal breaks down prompts")
 	}
 }
+
+// Before any standard has a rating (nothing answered yet, or a pooled
+// report without the judged standards) no format shows a score that reads
+// like a zero: "Score: not rated yet (0 of 7 standards rated)", and the
+// JSON keeps its rules (score and overall null, the provisional sum 0).
+func TestNoNumberWhereThereIsNone_NoStandardRated(t *testing.T) {
+	in, pdu := gwentInput(t, false)
+	in.Answers = nil
+	r := aggregate.Compute(pdu, in)
+	out := renderAll(t, r, pdu)
+	const want = "Score: not rated yet (0 of 7 standards rated)"
+	if !strings.Contains(out.term, want+"; overall: not rated yet") || strings.Contains(out.term, "0/21") {
+		t.Errorf("terminal:\n%s\nwant %q and no 0/21", out.term, want)
+	}
+	if !strings.Contains(out.html, want) || strings.Contains(out.html, "0/21") {
+		t.Error("the HTML annexe shows 0/21, or not the 'not rated yet' score, before any standard is rated")
+	}
+	if !strings.Contains(out.csv, "score|"+want+"|||||") || strings.Contains(out.csv, "0/21") {
+		t.Errorf("the tables' score row:\n%s", out.csv)
+	}
+	for _, f := range []string{`"score": null,`, `"overall": null,`, `"provisional_score": 0,`, `"max_score": 21,`} {
+		if !strings.Contains(out.json, f) {
+			t.Errorf("json lacks %s", f)
+		}
+	}
+}

@@ -118,6 +118,14 @@ type document struct {
 	NoLongerApplies []staleAnswer `json:"no_longer_applies"`
 	// Written is the lead's written judgements, absent until one is written.
 	Written *writtenDoc `json:"written,omitempty"`
+	// LocalCopy is null on the server's report; on one a laptop computed
+	// from its own store it says so (docs/report-json.md).
+	LocalCopy *localCopyDoc `json:"local_copy"`
+}
+
+type localCopyDoc struct {
+	LastSync      *string `json:"last_sync"`
+	UnsyncedEdits int     `json:"unsynced_edits"`
 }
 
 func pct(s aggregate.Share) *int {
@@ -228,6 +236,12 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		d.NoLongerApplies = append(d.NoLongerApplies, staleAnswer(a))
 	}
 	d.Written = writtenJSON(r)
+	if r.Local != nil {
+		d.LocalCopy = &localCopyDoc{UnsyncedEdits: r.Local.Unsynced}
+		if r.Local.LastSync != "" {
+			d.LocalCopy.LastSync = ptr(r.Local.LastSync)
+		}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(d)
@@ -285,8 +299,12 @@ func TerminalWith(w io.Writer, r *aggregate.Report, opts TerminalOptions) error 
 	if len(r.Units) > 0 {
 		name += " (" + strings.Join(r.Units, ", ") + ")"
 	}
-	termsafe.Fprintf(w, "%s — %s v%d — %d cases — as of change %d, %s\n\n", name, r.FrameworkID, r.FrameworkVersion,
+	termsafe.Fprintf(w, "%s — %s v%d — %d cases — as of change %d, %s\n", name, r.FrameworkID, r.FrameworkVersion,
 		r.Cases, r.AsOfSeq, r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"))
+	if note := LocalNote(r); note != "" {
+		fmt.Fprintln(w, note)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if r.Rated {
 		fmt.Fprintln(w, "Ratings grid")
@@ -480,11 +498,24 @@ func scoreLine(r *aggregate.Report) string {
 	if r.ScoreComplete {
 		return scoreText(r) + " — overall: " + orDash(r.Overall)
 	}
-	left := 0
-	for _, s := range r.Standards {
-		if !s.HasPoints {
-			left++
-		}
+	rated := ratedStandards(r)
+	if rated == 0 {
+		return scoreText(r) + "; overall: not rated yet"
 	}
-	return fmt.Sprintf("%s — %d of %d standards not rated; overall: not rated", scoreText(r), left, len(r.Standards))
+	return fmt.Sprintf("%s — %d of %d standards not rated; overall: not rated", scoreText(r), len(r.Standards)-rated, len(r.Standards))
+}
+
+// LocalNote is what every format says of a report a laptop computed from
+// its own store ("" for the server's report): that it is the local copy, as
+// of when, and how many edits made here and not yet synced it includes.
+func LocalNote(r *aggregate.Report) string {
+	if r.Local == nil {
+		return ""
+	}
+	when := "never synced"
+	if t, err := time.Parse(time.RFC3339, r.Local.LastSync); err == nil {
+		when = "as of the last sync, " + t.UTC().Format("2006-01-02 15:04 MST")
+	}
+	return fmt.Sprintf("LOCAL COPY: computed on this laptop from its store (%s), including %s made here and not yet synced; the server's report may differ.",
+		when, plural(r.Local.Unsynced, "edit"))
 }

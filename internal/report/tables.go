@@ -229,12 +229,29 @@ func Tables(r *aggregate.Report) []Table {
 
 // scoreText is the score as every format states it: "Score 4/21", or
 // while some rated standard has no rating "Score not yet (provisional
-// 3/21)", so that nobody reads the sum so far as the score.
+// 3/21)", so that nobody reads the sum so far as the score; and while no
+// standard has a rating at all (nothing answered yet, or a pooled report
+// whose judged standards are not pooled) no number: "Score: not rated yet
+// (0 of 7 standards rated)", which a "0/21" would read as a zero score.
 func scoreText(r *aggregate.Report) string {
 	if r.ScoreComplete {
 		return fmt.Sprintf("Score %d/%d", r.Score, r.MaxScore)
 	}
+	if rated := ratedStandards(r); rated == 0 {
+		return fmt.Sprintf("Score: not rated yet (0 of %d standards rated)", len(r.Standards))
+	}
 	return fmt.Sprintf("Score not yet (provisional %d/%d)", r.Score, r.MaxScore)
+}
+
+// ratedStandards counts the standards that have a rating (and its points).
+func ratedStandards(r *aggregate.Report) int {
+	n := 0
+	for _, s := range r.Standards {
+		if s.HasPoints {
+			n++
+		}
+	}
+	return n
 }
 
 // countTitle is a count question's row title: its text and, when it has

@@ -80,3 +80,22 @@ func FromCode(c codes.Code, msg string) error {
 	}
 	return FromStatus(status.Error(c, msg))
 }
+
+// Unreachable reports whether err (wrapped or not) is the transport's
+// "no server answered": the client could not connect, or lost the
+// connection. Nothing was refused, so what the client holds is intact and
+// the same call can be made again later.
+func Unreachable(err error) bool {
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.Unavailable
+}
+
+// Unauthenticated reports whether the server refused the caller's token
+// (unknown, revoked or expired), as a status or as the framework error
+// FromStatus made of it.
+func Unauthenticated(err error) bool {
+	if s, ok := status.FromError(err); ok && s.Code() == codes.Unauthenticated {
+		return true
+	}
+	return framework.ErrorCode(err) == framework.CodeUnauthorized
+}

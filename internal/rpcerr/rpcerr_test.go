@@ -56,3 +56,26 @@ func TestRoundTrip(t *testing.T) {
 		t.Error("a status with no fieldwork code passes through unchanged")
 	}
 }
+
+// The transport's failures are told apart from the server's refusals, also
+// when wrapped by the command that met them.
+func TestUnreachableAndUnauthenticated(t *testing.T) {
+	down := fmt.Errorf("push: %w", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused\""))
+	if !Unreachable(down) || Unauthenticated(down) {
+		t.Errorf("Unavailable: Unreachable %v, Unauthenticated %v", Unreachable(down), Unauthenticated(down))
+	}
+	revoked := fmt.Errorf("sync: %w", FromStatus(status.Error(codes.Unauthenticated, "token revoked")))
+	if Unreachable(revoked) || !Unauthenticated(revoked) {
+		t.Errorf("Unauthenticated: Unreachable %v, Unauthenticated %v", Unreachable(revoked), Unauthenticated(revoked))
+	}
+	for _, err := range []error{
+		status.Error(codes.PermissionDenied, "not on the team"),
+		FromStatus(status.Error(codes.FailedPrecondition, "locked")),
+		errors.New("disk full"),
+		nil,
+	} {
+		if Unreachable(err) || Unauthenticated(err) {
+			t.Errorf("%v: Unreachable %v, Unauthenticated %v; want neither", err, Unreachable(err), Unauthenticated(err))
+		}
+	}
+}

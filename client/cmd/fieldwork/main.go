@@ -23,10 +23,12 @@ import (
 	"syscall"
 
 	"github.com/fieldworkhq/fieldwork/client"
+	"github.com/fieldworkhq/fieldwork/internal/buildinfo"
 	"github.com/fieldworkhq/fieldwork/internal/termsafe"
 )
 
 const usage = `usage: fieldwork COMMAND [flags]
+       fieldwork version | --version   the program, module version and VCS revision of this build
 
 Set-up:
   login --server ADDR --token TOKEN|- [--ca FILE] [--tls]   (--token -: read from stdin; or set FIELDWORK_TOKEN)
@@ -78,8 +80,10 @@ Sync and reports:
   refused dismiss (--case REF --question Q [--inspection ID] | --op ID) dismiss it (audited at the next sync)
   conflicts [--inspection ID] [--format table|json] [--all]
   resolve --conflict ID --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
-  report [--inspection ID] | --inspections ID,ID… [--by ATTR]… [--questions key|all] [--format table|json]
-  export --inspection ID | --inspections ID,ID… [--by ATTR]… --format csv|xlsx|html --out PATH
+  report [--inspection ID] | --inspections ID,ID… [--by ATTR]… [--questions key|all] [--format table|json] [--local]
+  export --inspection ID | --inspections ID,ID… [--by ATTR]… --format csv|xlsx|html --out PATH [--local]
+                                    --local (and when the server cannot be reached): computed on this laptop from
+                                    its store, as of the last sync with the unsynced edits (one inspection)
   export --inspection ID | --inspections ID,ID… --format dataset [--notes] [--long] --out DIR
   evidence [--inspection ID] --question QID [--value yes|no|na|N] [--by ATTR=VALUE]… [--grep TEXT] [--format table|json]
                                     the cases behind a figure, with inspector and evidence note
@@ -112,6 +116,9 @@ type app struct {
 	stderr io.Writer
 	local  *client.Offline
 	creds  client.Credentials
+	// dialled: the command reached for the server (explain may reword
+	// its failure).
+	dialled bool
 }
 
 // commands maps each command (with its verb, for the grouped ones) to its
@@ -146,6 +153,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
+	if args[0] == "version" || args[0] == "--version" {
+		if len(args) > 1 {
+			return fmt.Errorf("%s: unexpected argument %q", args[0], args[1])
+		}
+		fmt.Fprintln(stdout, buildinfo.Line("fieldwork"))
+		return nil
+	}
 	home, err := client.Home()
 	if err != nil {
 		return err
@@ -165,7 +179,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", strings.Join(args[:min(2, len(args))], " "))
 	}
-	return h(rest)
+	return a.explain(cmd, h(rest))
 }
 
 func newFlags(name string) *flag.FlagSet {
@@ -225,6 +239,7 @@ func (a *app) online() (*client.Client, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	a.dialled = true
 	return client.New(conn, l), func() { conn.Close() }, nil
 }
 

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
 	"github.com/fieldworkhq/fieldwork/internal/termsafe"
 )
 
@@ -59,15 +61,23 @@ func (a *app) queueSubmit(insp, caseRef string) error {
 		termsafe.Fprintf(a.stdout, "it is kept on this laptop (fieldwork status lists it); once fixed: fieldwork refused again --op %s\n", q.Refused.OpID)
 		return fmt.Errorf("submit: case %s was not submitted", caseRef)
 	case q.Unsent != nil:
-		why := "no server is configured (fieldwork login)"
-		if !errors.Is(q.Unsent, client.ErrOffline) {
-			why = "the server could not be reached"
-			if framework.ErrorCode(q.Unsent) != "" {
-				why = "the sync failed: " + q.Unsent.Error()
+		why, next := "no server is configured (fieldwork login)", "the next fieldwork sync"
+		switch {
+		case errors.Is(q.Unsent, client.ErrOffline):
+		case rpcerr.Unreachable(q.Unsent) || rpcerr.Unauthenticated(q.Unsent):
+			// The words every command uses (explain): where, what is kept,
+			// and what to do; a refused token is not cured by a sync.
+			why = strings.TrimPrefix(a.explain("submit", q.Unsent).Error(), "submit: ")
+			if rpcerr.Unauthenticated(q.Unsent) {
+				next = "the first fieldwork sync after you log in again"
 			}
+		case framework.ErrorCode(q.Unsent) != "":
+			why = "the sync failed: " + q.Unsent.Error()
+		default:
+			why = "the server could not be reached"
 		}
-		termsafe.Fprintf(a.stdout, "submission of case %s queued on this laptop: %s. It is sent on the next fieldwork sync;\n"+
-			"the case reads as submitted here meanwhile, and a refusal then is kept for you (fieldwork status).\n", caseRef, why)
+		termsafe.Fprintf(a.stdout, "submission of case %s queued on this laptop: %s.\nIt is sent on %s;\n"+
+			"the case reads as submitted here meanwhile, and a refusal then is kept for you (fieldwork status).\n", caseRef, why, next)
 		return nil
 	}
 	termsafe.Fprintf(a.stdout, "case %s is %s\n", q.Case.Ref, q.Case.Status)

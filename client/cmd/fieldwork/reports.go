@@ -10,7 +10,9 @@ import (
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/dataset"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/report"
+	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
 	"github.com/fieldworkhq/fieldwork/internal/termsafe"
 )
 
@@ -51,18 +53,12 @@ func (rf *reportFlags) query(name string) (client.ReportQuery, error) {
 	return client.ReportQuery{InspectionID: rf.inspection, InspectionIDs: rf.inspections, By: rf.by, CaseProgress: rf.caseProgress}, nil
 }
 
-// fetchReport asks for a report, bounded by client.CallTimeout.
-func (a *app) fetchReport(c *client.Client, q client.ReportQuery) (*aggregate.Report, error) {
-	ctx, cancel := a.rpcCtx()
-	defer cancel()
-	return c.Report(ctx, q)
-}
-
 func (a *app) report(args []string) error {
 	fs := newFlags("report")
 	var rf reportFlags
 	rf.add(fs)
 	format := fs.String("format", "table", "table or json")
+	local := fs.Bool("local", false, "compute the report on this laptop from its store (the copy as of the last sync, with the edits made here); the default when the server cannot be reached")
 	figures := fs.String("questions", "key", "which figures the table's breakdowns show: key (key questions) or all (every question, each standard's share and the pooled share)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -84,16 +80,68 @@ func (a *app) report(args []string) error {
 	if *format != "table" && *format != "json" {
 		return fmt.Errorf("report: unknown format %q (want table or json)", *format)
 	}
-	return a.call(func(ctx context.Context, c *client.Client) error {
-		r, err := c.Report(ctx, q)
-		if err != nil {
+	r, _, err := a.reportFrom(q, *local, false)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return report.JSON(a.stdout, r)
+	}
+	return report.TerminalWith(a.stdout, r, report.TerminalOptions{AllFigures: *figures == "all"})
+}
+
+// reportFrom is the report of q from the server, or computed on this
+// laptop from its store (client.Offline.Report: the same aggregation) with
+// --local, or when the server cannot be reached and the laptop holds the
+// inspection — said on stderr, and in the report itself (report.LocalNote).
+// withFramework also returns the framework version, for the exports.
+func (a *app) reportFrom(q client.ReportQuery, local, withFramework bool) (*aggregate.Report, *framework.Framework, error) {
+	if local {
+		return a.localReport(q)
+	}
+	var r *aggregate.Report
+	var fw *framework.Framework
+	err := a.call(func(ctx context.Context, c *client.Client) error {
+		var err error
+		if r, err = c.Report(ctx, q); err != nil || !withFramework {
 			return err
 		}
-		if *format == "json" {
-			return report.JSON(a.stdout, r)
-		}
-		return report.TerminalWith(a.stdout, r, report.TerminalOptions{AllFigures: *figures == "all"})
+		fw, err = c.Framework(ctx, r.FrameworkID, r.FrameworkVersion)
+		return err
 	})
+	if !rpcerr.Unreachable(err) || q.InspectionID == "" {
+		return r, fw, err
+	}
+	lr, lfw, lerr := a.localReport(q)
+	if lerr != nil {
+		return nil, nil, err // the laptop cannot stand in: the server's failure, explained
+	}
+	ew := termsafe.NewWriter(a.stderr)
+	fmt.Fprintf(ew, "fieldwork: %v\nfieldwork: showing instead the local copy computed on this laptop (fieldwork report --local)\n", a.explain("report", err))
+	ew.Flush()
+	return lr, lfw, nil
+}
+
+// localReport is reportFrom's local copy: one inspection, on this laptop.
+func (a *app) localReport(q client.ReportQuery) (*aggregate.Report, *framework.Framework, error) {
+	if q.InspectionID == "" {
+		return nil, nil, fmt.Errorf("--local: a pooled report (--inspections) is computed by the server; this laptop reports one inspection")
+	}
+	l, err := a.openLocal()
+	if err != nil {
+		return nil, nil, err
+	}
+	lr, err := l.Report(a.ctx, q.InspectionID, q.By)
+	if err != nil {
+		return nil, nil, fmt.Errorf("local report: %w", err)
+	}
+	_, fw, err := l.InspectionFramework(a.ctx, q.InspectionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := lr.Report
+	r.Local = &aggregate.LocalCopy{LastSync: lr.LastSync, Unsynced: lr.Unsynced}
+	return r, fw, nil
 }
 
 func (a *app) export(args []string) error {
@@ -104,6 +152,7 @@ func (a *app) export(args []string) error {
 	out := fs.String("out", "", "output `path` (a folder for dataset)")
 	notes := fs.Bool("notes", false, "dataset: add the evidence notes (personal data; the export is audited)")
 	long := fs.Bool("long", false, "dataset: a row per answer instead of a row per case")
+	local := fs.Bool("local", false, "csv, xlsx, html: compute the report on this laptop from its store (as report --local); the default when the server cannot be reached")
 	if err := parse(fs, args, "format", "out"); err != nil {
 		return err
 	}
@@ -117,6 +166,9 @@ func (a *app) export(args []string) error {
 			return fmt.Errorf("export: --notes and --long are for --format dataset")
 		}
 	case "dataset":
+		if *local {
+			return fmt.Errorf("export: --local is for csv, xlsx and html; the dataset comes from the server")
+		}
 		if len(q.By) > 0 || q.CaseProgress {
 			return fmt.Errorf("export: --by and --case-progress are for report figures; the dataset has every case attribute as a column")
 		}
@@ -125,18 +177,7 @@ func (a *app) export(args []string) error {
 	default:
 		return fmt.Errorf("export: unknown format %q (want csv, xlsx, html or dataset)", *format)
 	}
-	c, done, err := a.online()
-	if err != nil {
-		return err
-	}
-	defer done()
-	r, err := a.fetchReport(c, q)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := a.rpcCtx()
-	defer cancel()
-	fw, err := c.Framework(ctx, r.FrameworkID, r.FrameworkVersion)
+	r, fw, err := a.reportFrom(q, *local, true)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,7 @@ func (a *app) login(args []string) error {
 		return err
 	}
 	defer conn.Close()
+	a.creds, a.dialled = c, true // explain names this server if it fails
 	ctx, cancel := a.rpcCtx()
 	defer cancel()
 	// No store yet: the login may be refused, and it asks only who the

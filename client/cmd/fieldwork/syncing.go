@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -40,7 +41,12 @@ func (a *app) sync(args []string) error {
 	if tty {
 		fmt.Fprintln(a.stderr)
 	}
+	if err != nil && a.ctx.Err() != nil {
+		return a.syncInterrupted(c, res)
+	}
 	if err != nil {
+		// explain rewords an unreachable server or a refused token (where
+		// syncing again cannot help); any other failure may pass.
 		return fmt.Errorf("sync: %w (unsynced answers are kept; run fieldwork sync again)", err)
 	}
 	fmt.Fprintf(a.stdout, "synced: %d applied, %d conflict(s), %d rejected; pulled %d change(s) to cursor %d\n",
@@ -68,4 +74,17 @@ func (a *app) printRefused(rs []client.Rejection) {
 	}
 	fmt.Fprintln(a.stdout, "  record one again: fieldwork refused again --case REF --question Q")
 	fmt.Fprintln(a.stdout, "  or dismiss it:    fieldwork refused dismiss --case REF --question Q")
+}
+
+// syncInterrupted is a sync stopped by Ctrl-C (or SIGTERM): each batch the
+// server acknowledged is committed here before the next is sent, so it says
+// what went and that the next sync carries on from there.
+func (a *app) syncInterrupted(c *client.Client, res client.SyncResult) error {
+	sent := res.Applied + res.Conflicts + res.Rejected
+	left, err := c.Offline().PendingCount(context.WithoutCancel(a.ctx))
+	if err != nil {
+		return fmt.Errorf("sync interrupted: %d edit(s) sent and acknowledged; the rest are kept on this laptop (counting them: %w); run fieldwork sync to continue", sent, err)
+	}
+	return fmt.Errorf("sync interrupted: %d edit(s) sent and acknowledged (%d applied, %d conflict(s), %d rejected), %d kept on this laptop, unsent; "+
+		"run fieldwork sync to continue where this one stopped", sent, res.Applied, res.Conflicts, res.Rejected, left)
 }

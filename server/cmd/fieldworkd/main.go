@@ -24,6 +24,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/fieldworkhq/fieldwork/internal/buildinfo"
 	"github.com/fieldworkhq/fieldwork/internal/store"
 	"github.com/fieldworkhq/fieldwork/server"
 )
@@ -105,6 +106,14 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
+	// Before the flags: "fieldworkd --version" is not a serve flag.
+	if len(args) > 0 && (args[0] == "version" || args[0] == "--version") {
+		if len(args) > 1 {
+			return fmt.Errorf("%s: unexpected argument %q", args[0], args[1])
+		}
+		fmt.Fprintln(stdout, buildinfo.Line("fieldworkd"))
+		return nil
+	}
 	name, o, rest, err := parse(args)
 	if err != nil {
 		return err
@@ -124,6 +133,7 @@ func parse(args []string) (string, *options, []string, error) {
 		for _, name := range commandOrder {
 			fmt.Fprintf(top.Output(), "  fieldworkd %s\n", commands[name].usage)
 		}
+		fmt.Fprint(top.Output(), "  fieldworkd version | --version        the program, module version and VCS revision of this build\n")
 		fmt.Fprint(top.Output(), "\nThe flags of serve may also come before the command:\n  fieldworkd [--db PATH] admin-token\n\nflags of serve:\n")
 		top.PrintDefaults()
 	}

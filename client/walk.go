@@ -99,13 +99,7 @@ func (w *walker) load() error {
 	return nil
 }
 
-func (w *walker) facts() framework.Facts {
-	values := make(map[string]string, len(w.answers))
-	for id, a := range w.answers {
-		values[id] = a.Value
-	}
-	return framework.CaseFacts(w.c.Attributes, values)
-}
+func (w *walker) facts() framework.Facts { return answerFacts(w.c.Attributes, w.answers) }
 
 // reload loads the answers after some were recorded, the last to question
 // id, says which questions that brought in or took out, and returns the

@@ -41,13 +41,7 @@ func (db *DB) applyStatus(ctx context.Context, tx *sql.Tx, u framework.User, op 
 	if _, err := gc.answer(ctx, tx, cr.id, ""); err != nil { // reads the case's answers into the group's cache
 		return framework.Ack{}, err
 	}
-	now := gc.answers[cr.id]
-	facts := framework.Facts{Attributes: cr.c.Attributes, Answer: func(q string) (string, bool) {
-		if c := now[q]; c != nil && c.Exists {
-			return c.Value, true
-		}
-		return "", false
-	}}
+	facts := gc.nowFacts(cr)
 	st := op.Status
 	// A status op names the status revision its device had seen: if someone
 	// else changed the case's status since (QA returned it, say), the op was

@@ -357,13 +357,7 @@ func (gc *groupCache) touch(cur current, questionID string) {
 // the case before the group to the case as the group leaves it.
 func (gc *groupCache) countTouched() {
 	for caseID, t := range gc.touched {
-		now := gc.answers[caseID]
-		after := framework.Facts{Attributes: t.attrs, Answer: func(q string) (string, bool) {
-			if c := now[q]; c != nil && c.Exists {
-				return c.Value, true
-			}
-			return "", false
-		}}
+		after := gc.factsOf(caseID, t.attrs)
 		before := framework.Facts{Attributes: t.attrs, Answer: func(q string) (string, bool) {
 			if c, ok := t.before[q]; ok {
 				return c.Value, c.Exists
@@ -396,23 +390,24 @@ func (gc *groupCache) leavingFacts(fw *framework.Framework, inspectionID string,
 			}
 		}
 	}
-	mine, now := gc.leaving[[2]string{inspectionID, cr.c.Ref}], gc.answers[cr.id]
+	mine, now := gc.leaving[[2]string{inspectionID, cr.c.Ref}], gc.nowFacts(cr)
 	return framework.Facts{Attributes: cr.c.Attributes, Answer: func(q string) (string, bool) {
 		if v, ok := mine[q]; ok {
 			return v, true
 		}
-		if c := now[q]; c != nil && c.Exists {
-			return c.Value, true
-		}
-		return "", false
+		return now.Answer(q)
 	}}
 }
 
 // nowFacts are the facts of a case as it stands in the group, the writes
 // applied so far included. The case's answers must have been read.
-func (gc *groupCache) nowFacts(cr caseRow) framework.Facts {
-	now := gc.answers[cr.id]
-	return framework.Facts{Attributes: cr.c.Attributes, Answer: func(q string) (string, bool) {
+func (gc *groupCache) nowFacts(cr caseRow) framework.Facts { return gc.factsOf(cr.id, cr.c.Attributes) }
+
+// factsOf are the facts of case caseID, with the given attributes, as the
+// group holds its answers.
+func (gc *groupCache) factsOf(caseID string, attrs map[string]string) framework.Facts {
+	now := gc.answers[caseID]
+	return framework.Facts{Attributes: attrs, Answer: func(q string) (string, bool) {
 		if c := now[q]; c != nil && c.Exists {
 			return c.Value, true
 		}

@@ -91,7 +91,16 @@ const (
 // (NotYet). Conditions on attributes are judged first, so a question
 // outside the case's attributes does not apply whatever the answers.
 func (f *Framework) Applies(q *Question, c Facts) (Applicability, string) {
-	return f.applies(q, c, map[string]effective{})
+	var memo map[string]effective
+	for _, cond := range q.AppliesWhen {
+		if cond.Question != "" {
+			// Only a rule on answers reads the memo: the common question,
+			// judged on attributes alone, allocates none.
+			memo = map[string]effective{}
+			break
+		}
+	}
+	return f.applies(q, c, memo)
 }
 
 // effective is a question's answer as conditions see it (effectiveAnswer).

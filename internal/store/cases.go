@@ -61,7 +61,7 @@ func (db *DB) importCases(ctx context.Context, a framework.Actor, inspectionID s
 			return err
 		}
 		at := db.now()
-		counts := countDeltas{}
+		counts := newCountDeltas()
 		for _, r := range rows {
 			c := r.Case
 			reassigned := "" // the inspector the case was taken from

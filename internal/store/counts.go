@@ -34,8 +34,29 @@ type countKey struct {
 }
 
 // countDeltas are changes to the kept counts made by a transaction's
-// writes, applied once at its end (flush).
-type countDeltas map[countKey]int
+// writes, applied once at its end (flush). The per-question and case
+// counts are kept flat; the counts by attribute value are kept by
+// breakdown row, so that a case's moved answers are added to each of its
+// rows with a short key (a question and a value), its row looked up once
+// per attribute rather than once per answer and attribute.
+type countDeltas struct {
+	flat map[countKey]int      // attribute "" (per question) or question "" (cases)
+	rows map[rowKey]map[qv]int // breakdown_counts: (question, value) → n by row
+}
+
+// rowKey names one breakdown_counts row; qv one count in it.
+type rowKey struct{ inspection, attribute, attrValue string }
+type qv struct{ question, value string }
+
+// qvn is one count's change.
+type qvn struct {
+	qv
+	n int
+}
+
+func newCountDeltas() countDeltas {
+	return countDeltas{flat: map[countKey]int{}, rows: map[rowKey]map[qv]int{}}
+}
 
 // add counts n answers of a value to a question of one case (n < 0: takes
 // them away), if such an answer counts for the case with the given facts:
@@ -46,9 +67,28 @@ func (d countDeltas) add(fw *framework.Framework, inspectionID string, facts fra
 	if fw.NoLongerApplies(facts, questionID, value) {
 		return
 	}
-	d[countKey{inspection: inspectionID, question: questionID, value: value}] += n
+	d.addCounted(fw, inspectionID, facts.Attributes, []qvn{{qv{questionID, value}, n}})
+}
+
+// addCounted adds changes to counts of answers that count, all of one case
+// with the given attributes.
+func (d countDeltas) addCounted(fw *framework.Framework, inspectionID string, attrs map[string]string, changes []qvn) {
+	if len(changes) == 0 {
+		return
+	}
+	for _, c := range changes {
+		d.flat[countKey{inspection: inspectionID, question: c.question, value: c.value}] += c.n
+	}
 	for _, a := range fw.Attributes {
-		d[countKey{inspectionID, a.Name, facts.Attributes[a.Name], questionID, value}] += n
+		rk := rowKey{inspectionID, a.Name, attrs[a.Name]}
+		row := d.rows[rk]
+		if row == nil {
+			row = map[qv]int{}
+			d.rows[rk] = row
+		}
+		for _, c := range changes {
+			row[c.qv] += c.n
+		}
 	}
 }
 
@@ -56,7 +96,7 @@ func (d countDeltas) add(fw *framework.Framework, inspectionID string, facts fra
 // away), by every attribute's value.
 func (d countDeltas) addCase(fw *framework.Framework, inspectionID string, attrs map[string]string, n int) {
 	for _, a := range fw.Attributes {
-		d[countKey{inspection: inspectionID, attribute: a.Name, attrValue: attrs[a.Name]}] += n
+		d.flat[countKey{inspection: inspectionID, attribute: a.Name, attrValue: attrs[a.Name]}] += n
 	}
 }
 
@@ -67,16 +107,17 @@ func (d countDeltas) addCase(fw *framework.Framework, inspectionID string, attrs
 // their dependents (framework.Dependents).
 func (d countDeltas) moveCase(fw *framework.Framework, inspectionID string, before, after framework.Facts, questions []string) {
 	seen := make(map[string]bool, len(questions))
+	var out, in []qvn
 	move := func(q string) {
 		if seen[q] {
 			return
 		}
 		seen[q] = true
-		if v, ok := before.Answer(q); ok {
-			d.add(fw, inspectionID, before, q, v, -1)
+		if v, ok := before.Answer(q); ok && !fw.NoLongerApplies(before, q, v) {
+			out = append(out, qvn{qv{q, v}, -1})
 		}
-		if v, ok := after.Answer(q); ok {
-			d.add(fw, inspectionID, after, q, v, +1)
+		if v, ok := after.Answer(q); ok && !fw.NoLongerApplies(after, q, v) {
+			in = append(in, qvn{qv{q, v}, +1})
 		}
 	}
 	for _, q := range questions {
@@ -85,37 +126,43 @@ func (d countDeltas) moveCase(fw *framework.Framework, inspectionID string, befo
 			move(dep)
 		}
 	}
+	d.addCounted(fw, inspectionID, before.Attributes, out)
+	d.addCounted(fw, inspectionID, after.Attributes, in)
+}
+
+// all is every change as one map, the breakdown counts included: what a
+// recount compares with the kept counts.
+func (d countDeltas) all() map[countKey]int {
+	out := make(map[countKey]int, len(d.flat))
+	for k, n := range d.flat {
+		out[k] = n
+	}
+	for rk, row := range d.rows {
+		for c, n := range row {
+			out[countKey{rk.inspection, rk.attribute, rk.attrValue, c.question, c.value}] += n
+		}
+	}
+	return out
 }
 
 // flush adds the deltas to the kept counts: the per-question and case
 // counts by multi-row upserts (per 400 rows), each breakdown row touched
-// read, moved and written back by another.
+// read, merged with its changes and written back by another.
 func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
-	keys := make([]countKey, 0, len(d))
-	for k, n := range d {
+	keys := make([]countKey, 0, len(d.flat))
+	for k, n := range d.flat {
 		if n != 0 {
 			keys = append(keys, k)
 		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
 	var questions, cases [][]any
-	type rowKey struct{ inspection, attribute, attrValue string }
-	var touched []rowKey
-	moves := map[rowKey][]countKey{}
 	for _, k := range keys {
-		switch {
-		case k.attribute == "":
-			questions = append(questions, []any{k.inspection, k.question, k.value, d[k]})
-			continue
-		case k.question == "":
-			cases = append(cases, []any{k.inspection, k.attribute, k.attrValue, d[k]})
-			continue
+		if k.attribute == "" {
+			questions = append(questions, []any{k.inspection, k.question, k.value, d.flat[k]})
+		} else {
+			cases = append(cases, []any{k.inspection, k.attribute, k.attrValue, d.flat[k]})
 		}
-		rk := rowKey{k.inspection, k.attribute, k.attrValue}
-		if _, ok := moves[rk]; !ok {
-			touched = append(touched, rk)
-		}
-		moves[rk] = append(moves[rk], k)
 	}
 	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO attribute_counts (inspection_id, attribute, value, n) VALUES `, `(?, ?, ?, ?)`,
 		` ON CONFLICT (inspection_id, attribute, value) DO UPDATE SET n = n + excluded.n`, cases); err != nil {
@@ -125,6 +172,15 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 		` ON CONFLICT (inspection_id, question_id, value) DO UPDATE SET n = n + excluded.n`, questions); err != nil {
 		return fmt.Errorf("update counts: %w", err)
 	}
+	touched := make([]rowKey, 0, len(d.rows))
+	for rk := range d.rows {
+		touched = append(touched, rk)
+	}
+	sort.Slice(touched, func(i, j int) bool {
+		a, b := touched[i], touched[j]
+		return a.inspection < b.inspection || a.inspection == b.inspection &&
+			(a.attribute < b.attribute || a.attribute == b.attribute && a.attrValue < b.attrValue)
+	})
 	breakdowns := make([][]any, 0, len(touched))
 	for _, rk := range touched {
 		var packed string
@@ -133,16 +189,9 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("update counts: %w", err)
 		}
-		counts := map[[2]string]int{}
-		if err := eachPacked(packed, func(q, v string, n int) { counts[[2]string{q, v}] = n }); err != nil {
-			return fmt.Errorf("update counts: inspection %s %s: %w", rk.inspection, rk.attribute, err)
-		}
-		for _, k := range moves[rk] {
-			counts[[2]string{k.question, k.value}] += d[k]
-		}
-		packed, err = packCounts(counts)
+		packed, err = mergePacked(packed, d.rows[rk])
 		if err != nil {
-			return fmt.Errorf("update counts: %w", err)
+			return fmt.Errorf("update counts: inspection %s %s: %w", rk.inspection, rk.attribute, err)
 		}
 		breakdowns = append(breakdowns, []any{rk.inspection, rk.attribute, rk.attrValue, packed})
 	}
@@ -183,6 +232,93 @@ func packCounts(counts map[[2]string]int) (string, error) {
 		b.WriteString(strconv.Itoa(counts[k]))
 	}
 	return b.String(), nil
+}
+
+// mergePacked adds changes to a packed breakdown row in one pass over it:
+// both are in (question, value) order, so the row's untouched counts are
+// copied as they are. A row not in that order (written by hand, say) is
+// merged by unpacking it whole.
+func mergePacked(packed string, changes map[qv]int) (string, error) {
+	keys := make([]qv, 0, len(changes))
+	for k, n := range changes {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return qvLess(keys[i], keys[j]) })
+	var b strings.Builder
+	b.Grow(len(packed) + 16*len(keys))
+	emit := func(item string) {
+		if b.Len() > 0 {
+			b.WriteByte(0x1e)
+		}
+		b.WriteString(item)
+	}
+	emitCount := func(k qv, n int) error {
+		if n == 0 {
+			return nil
+		}
+		if strings.ContainsAny(k.question+k.value, "\x1e\x1f") {
+			return fmt.Errorf("question %q value %q: a separator in a kept count", k.question, k.value)
+		}
+		emit(k.question + "\x1f" + k.value + "\x1f" + strconv.Itoa(n))
+		return nil
+	}
+	var last qv
+	for rest, first := packed, true; rest != ""; first = false {
+		var item string
+		item, rest, _ = strings.Cut(rest, "\x1e")
+		q, tail, ok1 := strings.Cut(item, "\x1f")
+		v, num, ok2 := strings.Cut(tail, "\x1f")
+		if !ok1 || !ok2 {
+			return "", fmt.Errorf("malformed kept count %q", item)
+		}
+		k := qv{q, v}
+		if !first && !qvLess(last, k) {
+			return mergeUnordered(packed, changes)
+		}
+		last = k
+		for len(keys) > 0 && qvLess(keys[0], k) {
+			if err := emitCount(keys[0], changes[keys[0]]); err != nil {
+				return "", err
+			}
+			keys = keys[1:]
+		}
+		if len(keys) > 0 && keys[0] == k {
+			n, err := strconv.Atoi(num)
+			if err != nil {
+				return "", fmt.Errorf("malformed kept count %q", item)
+			}
+			if err := emitCount(k, n+changes[k]); err != nil {
+				return "", err
+			}
+			keys = keys[1:]
+			continue
+		}
+		emit(item)
+	}
+	for _, k := range keys {
+		if err := emitCount(k, changes[k]); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+// mergeUnordered is mergePacked for a row out of order.
+func mergeUnordered(packed string, changes map[qv]int) (string, error) {
+	counts := map[[2]string]int{}
+	if err := eachPacked(packed, func(q, v string, n int) { counts[[2]string{q, v}] += n }); err != nil {
+		return "", err
+	}
+	for k, n := range changes {
+		counts[[2]string{k.question, k.value}] += n
+	}
+	return packCounts(counts)
+}
+
+func qvLess(a, b qv) bool {
+	return a.question < b.question || a.question == b.question && a.value < b.value
 }
 
 // eachPacked calls fn with each count of a packed breakdown row.

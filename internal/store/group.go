@@ -107,7 +107,7 @@ type pendingRows struct {
 
 func newGroupCache() *groupCache {
 	return &groupCache{insp: map[string]*batchInspection{}, roles: map[[2]string]framework.Role{}, cases: map[[2]string]*caseRow{},
-		answers: map[string]map[string]*syncer.Current{}, counts: countDeltas{}, touched: map[string]*touchedCase{}, recorded: map[string]opRecord{},
+		answers: map[string]map[string]*syncer.Current{}, counts: newCountDeltas(), touched: map[string]*touchedCase{}, recorded: map[string]opRecord{},
 		acks: map[string]opRecord{}, superseded: map[string]supersession{}, deviceMax: map[[2]string]deviceSeq{}, devicesNew: map[[2]string]bool{},
 		rows: pendingRows{latest: map[[2]string]int{}}}
 }

@@ -72,12 +72,12 @@ func (db *DB) recount(ctx context.Context, tx *sql.Tx, fix bool) ([]Mismatch, er
 		return nil, err
 	}
 	for _, id := range orphans {
-		ms, err := compareKept(ctx, tx, id, countDeltas{})
+		ms, err := compareKept(ctx, tx, id, newCountDeltas())
 		if err != nil {
 			return nil, err
 		}
 		if fix {
-			if err := rewriteCounts(ctx, tx, id, countDeltas{}); err != nil {
+			if err := rewriteCounts(ctx, tx, id, newCountDeltas()); err != nil {
 				return nil, err
 			}
 		}
@@ -104,8 +104,8 @@ func (k countKey) less(o countKey) bool {
 
 // compareKept lists the kept counts of an inspection that differ from
 // counted (zero counts and absent rows are the same).
-func compareKept(ctx context.Context, tx *sql.Tx, inspectionID string, counted countDeltas) ([]Mismatch, error) {
-	kept := countDeltas{}
+func compareKept(ctx context.Context, tx *sql.Tx, inspectionID string, deltas countDeltas) ([]Mismatch, error) {
+	counted, kept := deltas.all(), map[countKey]int{}
 	for _, q := range []string{
 		`SELECT '', '', question_id, value, n FROM question_counts WHERE inspection_id = ? AND n != 0`,
 		`SELECT attribute, value, '', '', n FROM attribute_counts WHERE inspection_id = ? AND n != 0`,
@@ -175,7 +175,7 @@ func rewriteCounts(ctx context.Context, tx *sql.Tx, inspectionID string, counted
 // once per distinct attributes, question and value rather than once per
 // answer.
 func countInspection(ctx context.Context, tx *sql.Tx, fw *framework.Framework, inspectionID string) (countDeltas, error) {
-	counted := countDeltas{}
+	counted := newCountDeltas()
 	parsed := map[string]map[string]string{}
 	attrsOf := func(raw string) (map[string]string, error) {
 		attrs, ok := parsed[raw]
@@ -189,41 +189,41 @@ func countInspection(ctx context.Context, tx *sql.Tx, fw *framework.Framework, i
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT attributes, count(*) FROM cases WHERE inspection_id = ? GROUP BY attributes`, inspectionID)
 	if err != nil {
-		return nil, err
+		return countDeltas{}, err
 	}
 	for rows.Next() {
 		var raw string
 		var n int
 		if err := rows.Scan(&raw, &n); err != nil {
 			rows.Close()
-			return nil, err
+			return countDeltas{}, err
 		}
 		attrs, err := attrsOf(raw)
 		if err != nil {
 			rows.Close()
-			return nil, err
+			return countDeltas{}, err
 		}
 		counted.addCase(fw, inspectionID, attrs, n)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return countDeltas{}, err
 	}
 	rows, err = tx.QueryContext(ctx, `SELECT c.attributes, a.question_id, a.value, count(*) FROM answers a JOIN cases c ON c.id = a.case_id
 		WHERE c.inspection_id = ? GROUP BY c.attributes, a.question_id, a.value`, inspectionID)
 	if err != nil {
-		return nil, err
+		return countDeltas{}, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var raw, q, v string
 		var n int
 		if err := rows.Scan(&raw, &q, &v, &n); err != nil {
-			return nil, err
+			return countDeltas{}, err
 		}
 		attrs, err := attrsOf(raw)
 		if err != nil {
-			return nil, err
+			return countDeltas{}, err
 		}
 		if len(fw.References(q)) > 0 {
 			continue // its rules name answers: judged case by case below
@@ -231,12 +231,12 @@ func countInspection(ctx context.Context, tx *sql.Tx, fw *framework.Framework, i
 		counted.add(fw, inspectionID, framework.Facts{Attributes: attrs}, q, v, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return countDeltas{}, err
 	}
 	rows.Close()
 	if fw.AnswerConditions() {
 		if err := countDependents(ctx, tx, counted, fw, inspectionID); err != nil {
-			return nil, err
+			return countDeltas{}, err
 		}
 	}
 	return counted, nil

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -103,5 +104,24 @@ func TestGetReport_AgreementByRole(t *testing.T) {
 		if _, err := get("lead.l", bad); status.Code(err) != codes.InvalidArgument {
 			t.Errorf("%+v: %v, want InvalidArgument", bad, err)
 		}
+	}
+}
+
+// The live view shows the agreement table once a case is double-marked,
+// and none before.
+func TestLiveView_AgreementTable(t *testing.T) {
+	l := newLiveEnv(t)
+	id := l.inspection(t)
+	l.addMember(t, id, "lead.l", string(framework.RoleLead))
+	b := l.browser(t)
+	signedInTo(t, b.signIn(l.token(t, "lead.l")))
+	if _, page := b.do(http.MethodGet, "/inspections/"+id+"/", nil, nil); strings.Contains(page, `id="agreement"`) {
+		t.Error("an agreement table before any double marking")
+	}
+	defer server.FeedMarkingPairs(map[string][]framework.MarkingPair{id: {
+		{CaseRef: "T-1", QuestionID: "2.1.1", FirstMarker: "insp.<b>a</b>", First: "yes", SecondMarker: "qa.q", Second: "no"}}})()
+	resp, page := b.do(http.MethodGet, "/inspections/"+id+"/", nil, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `<h2 id="agreement">`) || !strings.Contains(page, "insp.&lt;b&gt;a&lt;/b&gt;") {
+		t.Errorf("live view %d: no agreement table, or the name not escaped", resp.StatusCode)
 	}
 }

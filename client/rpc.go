@@ -284,11 +284,20 @@ type ReportQuery struct {
 	InspectionIDs []string
 	By            []string
 	CaseProgress  bool
+	// Agreement adds the agreement figures (docs/agreement.md), flagged
+	// below AgreementBelow when set (else the default).
+	Agreement      bool
+	AgreementBelow *float64
 }
 
 // Report computes a report on the server.
 func (c *Client) Report(ctx context.Context, q ReportQuery) (*aggregate.Report, error) {
-	resp, err := c.reports.GetReport(ctx, &fieldworkv1.GetReportRequest{InspectionId: q.InspectionID, InspectionIds: q.InspectionIDs, By: q.By, CaseProgress: q.CaseProgress})
+	req := &fieldworkv1.GetReportRequest{InspectionId: q.InspectionID, InspectionIds: q.InspectionIDs, By: q.By, CaseProgress: q.CaseProgress,
+		Agreement: q.Agreement}
+	if q.AgreementBelow != nil {
+		req.AgreementBelow, req.HasAgreementBelow = *q.AgreementBelow, true
+	}
+	resp, err := c.reports.GetReport(ctx, req)
 	if err != nil {
 		return nil, rpcerr.FromStatus(err)
 	}

@@ -24,7 +24,12 @@ const (
 	inspectionLead  // framework.CanLead on the request's inspection
 	inspectionWrite // framework.CanWriteInspection on the inspection; cases checked per write
 	reportRead      // framework.CanReadReport on the inspection
-	public          // no token needed (health only)
+	// reportOrAgreement is reportRead, except that a request for agreement
+	// figures (GetReportRequest.agreement) is let through for whoever
+	// framework.AgreementView lets read some: the handler then sends an
+	// inspector only their own (report_service.go).
+	reportOrAgreement
+	public // no token needed (health only)
 )
 
 // policy is the one table deciding who may call what. A method missing
@@ -50,7 +55,7 @@ var policy = map[string]access{
 	fieldworkv1.SyncService_Push_FullMethodName:                      anyUser,
 	fieldworkv1.SyncService_Pull_FullMethodName:                      anyUser,
 	fieldworkv1.SyncService_DismissRefusals_FullMethodName:           anyUser, // only the caller's own refused ops
-	fieldworkv1.ReportService_GetReport_FullMethodName:               reportRead,
+	fieldworkv1.ReportService_GetReport_FullMethodName:               reportOrAgreement,
 	fieldworkv1.ReportService_ListEvidence_FullMethodName:            reportRead,
 	fieldworkv1.ReportService_ExportDataset_FullMethodName:           reportRead,
 	fieldworkv1.AdminService_CreateUser_FullMethodName:               adminOnly,
@@ -118,6 +123,9 @@ func (s *Server) authorize(ctx context.Context, method string, u framework.User,
 	if framework.EffectiveRole("", u.Admin) == framework.RoleAdmin {
 		return nil
 	}
+	if r, ok := req.(*fieldworkv1.GetReportRequest); acc == reportOrAgreement && !(ok && r.GetAgreement()) {
+		acc = reportRead
+	}
 	ids := inspectionIDsOf(req)
 	if len(ids) == 0 {
 		return status.Error(codes.InvalidArgument, "inspection_id is required")
@@ -146,6 +154,9 @@ func (s *Server) authorizeOn(ctx context.Context, method string, u framework.Use
 		inspectionLead:  framework.CanLead,
 		inspectionWrite: framework.CanWriteInspection,
 		reportRead:      framework.CanReadReport,
+		reportOrAgreement: func(r framework.Role) bool {
+			return framework.AgreementView(r) != framework.AgreementNone
+		},
 	}[acc]
 	if allowed != nil && allowed(in.Role) {
 		return nil
@@ -239,7 +250,7 @@ func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 // inspectionScoped says whether an access class is decided per inspection.
 func inspectionScoped(acc access) bool {
 	switch acc {
-	case inspectionRead, inspectionLead, inspectionWrite, reportRead:
+	case inspectionRead, inspectionLead, inspectionWrite, reportRead, reportOrAgreement:
 		return true
 	}
 	return false

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/store"
 )
 
 // HasPolicy reports whether a full method name has an access policy entry.
@@ -22,4 +26,14 @@ func HTTPError(w http.ResponseWriter, err error) {
 func HoldPerCaseGate() func() {
 	perCaseGate <- struct{}{}
 	return func() { <-perCaseGate }
+}
+
+// FeedMarkingPairs makes the agreement figures read pairs from pairs (by
+// inspection) instead of the store, until restore is called.
+func FeedMarkingPairs(pairs map[string][]framework.MarkingPair) (restore func()) {
+	was := markingPairs
+	markingPairs = func(_ context.Context, _ *store.DB, id string) ([]framework.MarkingPair, error) {
+		return pairs[id], nil
+	}
+	return func() { markingPairs = was }
 }

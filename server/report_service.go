@@ -40,6 +40,13 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 	if err != nil {
 		return nil, err
 	}
+	if req.GetAgreement() {
+		r, err := reportWithAgreement(ctx, s.db, userFrom(ctx), ids, req)
+		if err != nil {
+			return nil, err
+		}
+		return &fieldworkv1.GetReportResponse{Report: wire.ReportToProto(r)}, nil
+	}
 	_, r, err := computeReport(ctx, s.db, ids, req.GetBy(), req.GetCaseProgress())
 	if err != nil {
 		return nil, err

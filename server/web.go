@@ -266,6 +266,10 @@ func (s *Server) livePage(w http.ResponseWriter, r *http.Request, u webUser) {
 		return
 	}
 	rep := aggregate.Compute(fw, in)
+	if rep.Agreement, err = liveAgreement(r.Context(), s.db, u.User, id, fw); err != nil {
+		s.httpError(w, err)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := report.Page(w, rep, fw, &report.Live{Seq: in.AsOfSeq, VersionURL: "version", EveryMillis: 2000, Conflicts: conflicts}); err != nil {
 		s.log.Error("live page", "err", err)

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/fieldworkhq/fieldwork/internal/agreement"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
@@ -112,6 +113,11 @@ type Report struct {
 	// (client.Offline.Report), never on the server's: every renderer then
 	// says it is the local copy. It does not cross the wire.
 	Local *LocalCopy
+	// Agreement is the agreement figures of second marking, when asked for
+	// (docs/agreement.md); AgreementOnly says the report holds nothing else
+	// (the caller reads only their own agreement figures).
+	Agreement     *agreement.Result
+	AgreementOnly bool
 }
 
 // LocalCopy says what a report computed on a laptop is a copy of.

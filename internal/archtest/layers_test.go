@@ -85,6 +85,7 @@ func TestLayers(t *testing.T) {
 		{"internal/framework", []string{module, grpc, driver}, "the domain imports nothing of ours but itself"},
 		{"internal/syncer", []string{module + "internal/store", module + "internal/localstore", module + "internal/sqlite", gen, grpc}, "the sync rules are pure"},
 		{"internal/sampling", []string{module + "internal/store", module + "internal/localstore", module + "internal/sqlite", module + "internal/interchange", module + "internal/report", gen, grpc}, "the sampling rules are pure: rows in, a sample out"},
+		{"internal/agreement", []string{module + "internal/store", module + "internal/localstore", module + "internal/sqlite", module + "internal/aggregate", module + "internal/report", gen, grpc}, "the agreement statistics are pure: marking pairs in, figures out"},
 		{"internal/aggregate", []string{module + "internal/store", module + "internal/sqlite", gen, grpc}, "aggregation computes from the domain only"},
 		{"internal/store", []string{module + "internal/aggregate", module + "internal/interchange", module + "internal/report", module + "server", module + "client", module + "internal/localstore", gen, grpc}, "the server's store holds data, not reports, CSV or transport"},
 		{"internal/localstore", []string{module + "internal/store", module + "internal/aggregate", module + "internal/report", module + "server", module + "client", gen, grpc}, "the offline store holds data only"},

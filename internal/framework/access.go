@@ -81,3 +81,28 @@ func CaseHiddenError(inspectionID, caseRef string) error {
 func NotOnTeamError(inspectionID string) error {
 	return Errorf(CodePermission, "you are not on the team of inspection %s", inspectionID)
 }
+
+// AgreementScope is which agreement figures a role may read.
+type AgreementScope int
+
+const (
+	AgreementNone AgreementScope = iota // none at all
+	AgreementOwn                        // only the figures of the caller's own cases
+	AgreementAll                        // every question's and every inspector's
+)
+
+// AgreementView is the one rule for who reads the agreement figures
+// (docs/agreement.md): whoever reads the report (the lead, QA, analysts,
+// administrators) reads them all; an inspector reads only their own — their
+// row, and each question's figure computed over their own double-marked
+// cases alone, never another inspector's — so that they learn from QA's
+// marking of their cases without seeing how colleagues fared.
+func AgreementView(role Role) AgreementScope {
+	switch {
+	case CanReadReport(role):
+		return AgreementAll
+	case role == RoleInspector:
+		return AgreementOwn
+	}
+	return AgreementNone
+}

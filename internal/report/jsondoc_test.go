@@ -110,6 +110,8 @@ func TestReportJSON_MatchesTheDocumentedFields(t *testing.T) {
 		t.Fatal("setup: no answer no longer applies")
 	}
 	add(staleReport)
+	withAgreement, _ := agreementReport(t, "insp.bell")
+	add(withAgreement)
 	unjudged, _ := gwentReportJudged(t, false)
 	add(unjudged)
 	in, _ := gwentInput(t, true)

@@ -118,6 +118,8 @@ type document struct {
 	NoLongerApplies []staleAnswer `json:"no_longer_applies"`
 	// Written is the lead's written judgements, absent until one is written.
 	Written *writtenDoc `json:"written,omitempty"`
+	// Agreement is the agreement figures, absent unless asked for.
+	Agreement *agreementDoc `json:"agreement,omitempty"`
 	// LocalCopy is null on the server's report; on one a laptop computed
 	// from its own store it says so (docs/report-json.md).
 	LocalCopy *localCopyDoc `json:"local_copy"`
@@ -140,6 +142,9 @@ func ptr[T any](v T) *T { return &v }
 
 // JSON writes the report as JSON. Field names are stable (docs/report-json.md).
 func JSON(w io.Writer, r *aggregate.Report) error {
+	if r.AgreementOnly {
+		return agreementOnlyJSON(w, r)
+	}
 	d := document{
 		InspectionID: r.InspectionID, Inspection: r.InspectionName, Framework: r.FrameworkID, FrameworkVersion: r.FrameworkVersion,
 		Rated: r.Rated, AsOfSeq: r.AsOfSeq, GeneratedAt: r.GeneratedAt, Cases: r.Cases,
@@ -236,6 +241,7 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		d.NoLongerApplies = append(d.NoLongerApplies, staleAnswer(a))
 	}
 	d.Written = writtenJSON(r)
+	d.Agreement = agreementJSON(r)
 	if r.Local != nil {
 		d.LocalCopy = &localCopyDoc{UnsyncedEdits: r.Local.Unsynced}
 		if r.Local.LastSync != "" {
@@ -295,6 +301,9 @@ func rowLabel(row aggregate.BreakdownRow) string {
 
 // TerminalWith is Terminal with options.
 func TerminalWith(w io.Writer, r *aggregate.Report, opts TerminalOptions) error {
+	if r.AgreementOnly {
+		return terminalAgreementOnly(w, r)
+	}
 	name := r.InspectionName
 	if len(r.Units) > 0 {
 		name += " (" + strings.Join(r.Units, ", ") + ")"
@@ -454,6 +463,7 @@ func TerminalWith(w io.Writer, r *aggregate.Report, opts TerminalOptions) error 
 		tw.Flush()
 	}
 	terminalWritten(w, r)
+	terminalAgreement(w, r)
 	return nil
 }
 

@@ -224,6 +224,9 @@ func Tables(r *aggregate.Report) []Table {
 	if t, ok := writtenTable(r); ok {
 		ts = append(ts, t)
 	}
+	if t, ok := agreementTable(r); ok {
+		ts = append(ts, t)
+	}
 	return append(ts, cp, ip)
 }
 

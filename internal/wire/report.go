@@ -76,6 +76,7 @@ func ReportToProto(r *aggregate.Report) *fieldworkv1.Report {
 		}
 		m.Questions = append(m.Questions, f)
 	}
+	m.Agreement, m.AgreementOnly = AgreementToProto(r.Agreement), r.AgreementOnly
 	return m
 }
 
@@ -151,6 +152,7 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 		}
 		r.Questions = append(r.Questions, f)
 	}
+	r.Agreement, r.AgreementOnly = AgreementFromProto(m.GetAgreement()), m.GetAgreementOnly()
 	return r
 }
 

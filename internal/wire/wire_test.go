@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
+	"github.com/fieldworkhq/fieldwork/internal/agreement"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/wire"
@@ -78,6 +79,13 @@ func fixtures() []any {
 	share := func(n int) aggregate.Share {
 		return aggregate.Share{Yes: n, Relevant: n + 2, Percent: 100 * n / (n + 2), HasPercent: true}
 	}
+	// Every field set, though a defined coefficient has no reason.
+	coef := func(v float64) agreement.Coefficient {
+		return agreement.Coefficient{Defined: true, Undefined: agreement.OneSameValue, Value: v, SE: 0.1, Low: v - 0.2, High: v + 0.2}
+	}
+	fig := func(n int) agreement.Figure {
+		return agreement.Figure{Cases: n - 1, Pairs: n, Agree: n - 2, Kappa: coef(0.5), AC1: coef(0.7), Flagged: true}
+	}
 	report := &aggregate.Report{
 		InspectionID: "insp-1", InspectionName: "Gwent", FrameworkID: "probation-pdu-2023", FrameworkVersion: 3, Rated: true,
 		AsOfSeq: 99, GeneratedAt: at, Cases: 42,
@@ -105,6 +113,10 @@ func fixtures() []any {
 			CasesComplete: 3}},
 		NoLongerApplies: []aggregate.StaleAnswer{{CaseRef: "T-2", QuestionID: "3.1", Value: "no"}},
 		Written:         []framework.WrittenItem{written},
+		Agreement: &agreement.Result{Threshold: 0.6, OnlyInspector: "insp.a", KeyQuestions: fig(6),
+			Questions:  []agreement.Question{{ID: "2.1.1", Kind: framework.QuestionKey, Figure: fig(3)}},
+			Inspectors: []agreement.Inspector{{Name: "insp.a", Figure: fig(4), Amendments: agreement.Amendments{Submitted: 66, Amended: 2}}}},
+		AgreementOnly: true,
 	}
 	return []any{
 		inspection,

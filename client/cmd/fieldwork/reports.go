@@ -34,6 +34,7 @@ type reportFlags struct {
 	inspections  listValue
 	by           listValue
 	caseProgress bool
+	agreement    agreementFlags
 }
 
 func (rf *reportFlags) add(fs *flag.FlagSet) {
@@ -41,6 +42,7 @@ func (rf *reportFlags) add(fs *flag.FlagSet) {
 	fs.Var(&rf.inspections, "inspections", "pool these inspection `ids` (comma-separated; one framework version)")
 	fs.Var(&rf.by, "by", "break every figure down by case `attribute` (repeatable or comma-separated; e.g. sentence_type,sex; unit in pooled reports)")
 	fs.BoolVar(&rf.caseProgress, "case-progress", false, "pooled reports: add completeness per case and per inspector and the answers that no longer apply (read from every answer; a row per case)")
+	rf.agreement.add(fs)
 }
 
 func (rf *reportFlags) query(name string) (client.ReportQuery, error) {
@@ -50,7 +52,8 @@ func (rf *reportFlags) query(name string) (client.ReportQuery, error) {
 	case rf.inspection == "" && len(rf.inspections) == 0:
 		return client.ReportQuery{}, fmt.Errorf("%s: --inspection (or --inspections) is required", name)
 	}
-	return client.ReportQuery{InspectionID: rf.inspection, InspectionIDs: rf.inspections, By: rf.by, CaseProgress: rf.caseProgress}, nil
+	q := client.ReportQuery{InspectionID: rf.inspection, InspectionIDs: rf.inspections, By: rf.by, CaseProgress: rf.caseProgress}
+	return q, rf.agreement.apply(name, &q)
 }
 
 func (a *app) report(args []string) error {
@@ -96,6 +99,9 @@ func (a *app) report(args []string) error {
 // inspection — said on stderr, and in the report itself (report.LocalNote).
 // withFramework also returns the framework version, for the exports.
 func (a *app) reportFrom(q client.ReportQuery, local, withFramework bool) (*aggregate.Report, *framework.Framework, error) {
+	if q.Agreement && local {
+		return nil, nil, fmt.Errorf("--agreement: the agreement figures come from the markings on the server; --local cannot compute them")
+	}
 	if local {
 		return a.localReport(q)
 	}
@@ -109,7 +115,7 @@ func (a *app) reportFrom(q client.ReportQuery, local, withFramework bool) (*aggr
 		fw, err = c.Framework(ctx, r.FrameworkID, r.FrameworkVersion)
 		return err
 	})
-	if !rpcerr.Unreachable(err) || q.InspectionID == "" {
+	if !rpcerr.Unreachable(err) || q.InspectionID == "" || q.Agreement {
 		return r, fw, err
 	}
 	lr, lfw, lerr := a.localReport(q)
@@ -169,8 +175,8 @@ func (a *app) export(args []string) error {
 		if *local {
 			return fmt.Errorf("export: --local is for csv, xlsx and html; the dataset comes from the server")
 		}
-		if len(q.By) > 0 || q.CaseProgress {
-			return fmt.Errorf("export: --by and --case-progress are for report figures; the dataset has every case attribute as a column")
+		if len(q.By) > 0 || q.CaseProgress || q.Agreement {
+			return fmt.Errorf("export: --by, --case-progress and --agreement are for report figures; the dataset has every case attribute as a column")
 		}
 		return a.exportDataset(client.DatasetQuery{InspectionID: q.InspectionID, InspectionIDs: q.InspectionIDs, Notes: *notes},
 			*out, dataset.Options{Notes: *notes, Long: *long})
@@ -180,6 +186,9 @@ func (a *app) export(args []string) error {
 	r, fw, err := a.reportFrom(q, *local, true)
 	if err != nil {
 		return err
+	}
+	if r.AgreementOnly {
+		return fmt.Errorf("export: you may read your own agreement figures only, not the report: use fieldwork report --inspection %s --agreement", q.InspectionID)
 	}
 	// Written whole or not at all, 0600, never through a symlink.
 	switch *format {

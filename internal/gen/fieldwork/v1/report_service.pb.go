@@ -605,9 +605,18 @@ type GetReportRequest struct {
 	// inspection at a time, and are large (a row per case); without it a
 	// pooled report is computed from the kept counts alone and leaves them
 	// empty. A single inspection's report always has them.
-	CaseProgress  bool `protobuf:"varint,4,opt,name=case_progress,json=caseProgress,proto3" json:"case_progress,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CaseProgress bool `protobuf:"varint,4,opt,name=case_progress,json=caseProgress,proto3" json:"case_progress,omitempty"`
+	// agreement adds the agreement figures of second marking (one inspection
+	// only; docs/agreement.md). A caller who may not read the report but may
+	// read their own agreement figures (an inspector) gets a report holding
+	// only those (Report.agreement_only).
+	Agreement bool `protobuf:"varint,40,opt,name=agreement,proto3" json:"agreement,omitempty"`
+	// agreement_below is the AC1 below which a question or inspector is
+	// flagged, from -1 to 1, when has_agreement_below; else 0.6.
+	AgreementBelow    float64 `protobuf:"fixed64,41,opt,name=agreement_below,json=agreementBelow,proto3" json:"agreement_below,omitempty"`
+	HasAgreementBelow bool    `protobuf:"varint,42,opt,name=has_agreement_below,json=hasAgreementBelow,proto3" json:"has_agreement_below,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *GetReportRequest) Reset() {
@@ -668,6 +677,413 @@ func (x *GetReportRequest) GetCaseProgress() bool {
 	return false
 }
 
+func (x *GetReportRequest) GetAgreement() bool {
+	if x != nil {
+		return x.Agreement
+	}
+	return false
+}
+
+func (x *GetReportRequest) GetAgreementBelow() float64 {
+	if x != nil {
+		return x.AgreementBelow
+	}
+	return 0
+}
+
+func (x *GetReportRequest) GetHasAgreementBelow() bool {
+	if x != nil {
+		return x.HasAgreementBelow
+	}
+	return false
+}
+
+// AgreementCoefficient is kappa or AC1 with its standard error and 95%
+// interval, or why it is not defined.
+type AgreementCoefficient struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Defined bool                   `protobuf:"varint,1,opt,name=defined,proto3" json:"defined,omitempty"`
+	// undefined says why there is no value (defined false).
+	Undefined     string  `protobuf:"bytes,2,opt,name=undefined,proto3" json:"undefined,omitempty"`
+	Value         float64 `protobuf:"fixed64,3,opt,name=value,proto3" json:"value,omitempty"`
+	Se            float64 `protobuf:"fixed64,4,opt,name=se,proto3" json:"se,omitempty"`
+	Low           float64 `protobuf:"fixed64,5,opt,name=low,proto3" json:"low,omitempty"`
+	High          float64 `protobuf:"fixed64,6,opt,name=high,proto3" json:"high,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgreementCoefficient) Reset() {
+	*x = AgreementCoefficient{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgreementCoefficient) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgreementCoefficient) ProtoMessage() {}
+
+func (x *AgreementCoefficient) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgreementCoefficient.ProtoReflect.Descriptor instead.
+func (*AgreementCoefficient) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AgreementCoefficient) GetDefined() bool {
+	if x != nil {
+		return x.Defined
+	}
+	return false
+}
+
+func (x *AgreementCoefficient) GetUndefined() string {
+	if x != nil {
+		return x.Undefined
+	}
+	return ""
+}
+
+func (x *AgreementCoefficient) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *AgreementCoefficient) GetSe() float64 {
+	if x != nil {
+		return x.Se
+	}
+	return 0
+}
+
+func (x *AgreementCoefficient) GetLow() float64 {
+	if x != nil {
+		return x.Low
+	}
+	return 0
+}
+
+func (x *AgreementCoefficient) GetHigh() float64 {
+	if x != nil {
+		return x.High
+	}
+	return 0
+}
+
+// AgreementFigure is the agreement of one set of double-marked answers.
+type AgreementFigure struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// cases double-marked, case-question pairs, pairs marked alike.
+	Cases int32                 `protobuf:"varint,1,opt,name=cases,proto3" json:"cases,omitempty"`
+	Pairs int32                 `protobuf:"varint,2,opt,name=pairs,proto3" json:"pairs,omitempty"`
+	Agree int32                 `protobuf:"varint,3,opt,name=agree,proto3" json:"agree,omitempty"`
+	Kappa *AgreementCoefficient `protobuf:"bytes,4,opt,name=kappa,proto3" json:"kappa,omitempty"`
+	Ac1   *AgreementCoefficient `protobuf:"bytes,5,opt,name=ac1,proto3" json:"ac1,omitempty"`
+	// flagged: AC1 is below the threshold.
+	Flagged       bool `protobuf:"varint,6,opt,name=flagged,proto3" json:"flagged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AgreementFigure) Reset() {
+	*x = AgreementFigure{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgreementFigure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgreementFigure) ProtoMessage() {}
+
+func (x *AgreementFigure) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgreementFigure.ProtoReflect.Descriptor instead.
+func (*AgreementFigure) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AgreementFigure) GetCases() int32 {
+	if x != nil {
+		return x.Cases
+	}
+	return 0
+}
+
+func (x *AgreementFigure) GetPairs() int32 {
+	if x != nil {
+		return x.Pairs
+	}
+	return 0
+}
+
+func (x *AgreementFigure) GetAgree() int32 {
+	if x != nil {
+		return x.Agree
+	}
+	return 0
+}
+
+func (x *AgreementFigure) GetKappa() *AgreementCoefficient {
+	if x != nil {
+		return x.Kappa
+	}
+	return nil
+}
+
+func (x *AgreementFigure) GetAc1() *AgreementCoefficient {
+	if x != nil {
+		return x.Ac1
+	}
+	return nil
+}
+
+func (x *AgreementFigure) GetFlagged() bool {
+	if x != nil {
+		return x.Flagged
+	}
+	return false
+}
+
+// QuestionAgreement is one key question's or prompt's figure.
+type QuestionAgreement struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	QuestionId string                 `protobuf:"bytes,1,opt,name=question_id,json=questionId,proto3" json:"question_id,omitempty"`
+	// kind is key or prompt.
+	Kind          string           `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Figure        *AgreementFigure `protobuf:"bytes,3,opt,name=figure,proto3" json:"figure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuestionAgreement) Reset() {
+	*x = QuestionAgreement{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuestionAgreement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuestionAgreement) ProtoMessage() {}
+
+func (x *QuestionAgreement) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuestionAgreement.ProtoReflect.Descriptor instead.
+func (*QuestionAgreement) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *QuestionAgreement) GetQuestionId() string {
+	if x != nil {
+		return x.QuestionId
+	}
+	return ""
+}
+
+func (x *QuestionAgreement) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *QuestionAgreement) GetFigure() *AgreementFigure {
+	if x != nil {
+		return x.Figure
+	}
+	return nil
+}
+
+// InspectorAgreement is one first marker's figure over every key question,
+// with how many of their submitted answers QA or the lead amended.
+type InspectorAgreement struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Inspector        string                 `protobuf:"bytes,1,opt,name=inspector,proto3" json:"inspector,omitempty"`
+	Figure           *AgreementFigure       `protobuf:"bytes,2,opt,name=figure,proto3" json:"figure,omitempty"`
+	SubmittedAnswers int32                  `protobuf:"varint,3,opt,name=submitted_answers,json=submittedAnswers,proto3" json:"submitted_answers,omitempty"`
+	AmendedAnswers   int32                  `protobuf:"varint,4,opt,name=amended_answers,json=amendedAnswers,proto3" json:"amended_answers,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *InspectorAgreement) Reset() {
+	*x = InspectorAgreement{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InspectorAgreement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InspectorAgreement) ProtoMessage() {}
+
+func (x *InspectorAgreement) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InspectorAgreement.ProtoReflect.Descriptor instead.
+func (*InspectorAgreement) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *InspectorAgreement) GetInspector() string {
+	if x != nil {
+		return x.Inspector
+	}
+	return ""
+}
+
+func (x *InspectorAgreement) GetFigure() *AgreementFigure {
+	if x != nil {
+		return x.Figure
+	}
+	return nil
+}
+
+func (x *InspectorAgreement) GetSubmittedAnswers() int32 {
+	if x != nil {
+		return x.SubmittedAnswers
+	}
+	return 0
+}
+
+func (x *InspectorAgreement) GetAmendedAnswers() int32 {
+	if x != nil {
+		return x.AmendedAnswers
+	}
+	return 0
+}
+
+// Agreement is every agreement figure of an inspection.
+type Agreement struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Threshold float64                `protobuf:"fixed64,1,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// key_questions is every double-marked case-key question pair together.
+	KeyQuestions *AgreementFigure      `protobuf:"bytes,2,opt,name=key_questions,json=keyQuestions,proto3" json:"key_questions,omitempty"`
+	Questions    []*QuestionAgreement  `protobuf:"bytes,3,rep,name=questions,proto3" json:"questions,omitempty"`
+	Inspectors   []*InspectorAgreement `protobuf:"bytes,4,rep,name=inspectors,proto3" json:"inspectors,omitempty"`
+	// only_inspector is set when every figure is computed over that
+	// inspector's own cases (an inspector reading their own).
+	OnlyInspector string `protobuf:"bytes,5,opt,name=only_inspector,json=onlyInspector,proto3" json:"only_inspector,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Agreement) Reset() {
+	*x = Agreement{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Agreement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Agreement) ProtoMessage() {}
+
+func (x *Agreement) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Agreement.ProtoReflect.Descriptor instead.
+func (*Agreement) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Agreement) GetThreshold() float64 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *Agreement) GetKeyQuestions() *AgreementFigure {
+	if x != nil {
+		return x.KeyQuestions
+	}
+	return nil
+}
+
+func (x *Agreement) GetQuestions() []*QuestionAgreement {
+	if x != nil {
+		return x.Questions
+	}
+	return nil
+}
+
+func (x *Agreement) GetInspectors() []*InspectorAgreement {
+	if x != nil {
+		return x.Inspectors
+	}
+	return nil
+}
+
+func (x *Agreement) GetOnlyInspector() string {
+	if x != nil {
+		return x.OnlyInspector
+	}
+	return ""
+}
+
 // Share is yes out of relevant with the shown whole percent.
 type Share struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -681,7 +1097,7 @@ type Share struct {
 
 func (x *Share) Reset() {
 	*x = Share{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -693,7 +1109,7 @@ func (x *Share) String() string {
 func (*Share) ProtoMessage() {}
 
 func (x *Share) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -706,7 +1122,7 @@ func (x *Share) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Share.ProtoReflect.Descriptor instead.
 func (*Share) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{9}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Share) GetYes() int32 {
@@ -747,7 +1163,7 @@ type ValueCount struct {
 
 func (x *ValueCount) Reset() {
 	*x = ValueCount{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +1175,7 @@ func (x *ValueCount) String() string {
 func (*ValueCount) ProtoMessage() {}
 
 func (x *ValueCount) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +1188,7 @@ func (x *ValueCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValueCount.ProtoReflect.Descriptor instead.
 func (*ValueCount) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{10}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ValueCount) GetValue() string {
@@ -801,7 +1217,7 @@ type AttributeProfile struct {
 
 func (x *AttributeProfile) Reset() {
 	*x = AttributeProfile{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -813,7 +1229,7 @@ func (x *AttributeProfile) String() string {
 func (*AttributeProfile) ProtoMessage() {}
 
 func (x *AttributeProfile) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -826,7 +1242,7 @@ func (x *AttributeProfile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttributeProfile.ProtoReflect.Descriptor instead.
 func (*AttributeProfile) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{11}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AttributeProfile) GetAttribute() string {
@@ -867,7 +1283,7 @@ type BreakdownRow struct {
 
 func (x *BreakdownRow) Reset() {
 	*x = BreakdownRow{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -879,7 +1295,7 @@ func (x *BreakdownRow) String() string {
 func (*BreakdownRow) ProtoMessage() {}
 
 func (x *BreakdownRow) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[12]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -892,7 +1308,7 @@ func (x *BreakdownRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BreakdownRow.ProtoReflect.Descriptor instead.
 func (*BreakdownRow) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{12}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BreakdownRow) GetQuestionId() string {
@@ -937,7 +1353,7 @@ type Breakdown struct {
 
 func (x *Breakdown) Reset() {
 	*x = Breakdown{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[13]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -949,7 +1365,7 @@ func (x *Breakdown) String() string {
 func (*Breakdown) ProtoMessage() {}
 
 func (x *Breakdown) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[13]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -962,7 +1378,7 @@ func (x *Breakdown) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Breakdown.ProtoReflect.Descriptor instead.
 func (*Breakdown) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{13}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Breakdown) GetAttribute() string {
@@ -1008,7 +1424,7 @@ type CaseProgress struct {
 
 func (x *CaseProgress) Reset() {
 	*x = CaseProgress{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[14]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1020,7 +1436,7 @@ func (x *CaseProgress) String() string {
 func (*CaseProgress) ProtoMessage() {}
 
 func (x *CaseProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[14]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1033,7 +1449,7 @@ func (x *CaseProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseProgress.ProtoReflect.Descriptor instead.
 func (*CaseProgress) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{14}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CaseProgress) GetCaseRef() string {
@@ -1092,7 +1508,7 @@ type InspectorProgress struct {
 
 func (x *InspectorProgress) Reset() {
 	*x = InspectorProgress{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[15]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1104,7 +1520,7 @@ func (x *InspectorProgress) String() string {
 func (*InspectorProgress) ProtoMessage() {}
 
 func (x *InspectorProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[15]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1117,7 +1533,7 @@ func (x *InspectorProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InspectorProgress.ProtoReflect.Descriptor instead.
 func (*InspectorProgress) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{15}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *InspectorProgress) GetInspector() string {
@@ -1206,7 +1622,7 @@ type QuestionFigure struct {
 
 func (x *QuestionFigure) Reset() {
 	*x = QuestionFigure{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[16]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1634,7 @@ func (x *QuestionFigure) String() string {
 func (*QuestionFigure) ProtoMessage() {}
 
 func (x *QuestionFigure) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[16]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1647,7 @@ func (x *QuestionFigure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuestionFigure.ProtoReflect.Descriptor instead.
 func (*QuestionFigure) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{16}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *QuestionFigure) GetQuestionId() string {
@@ -1418,7 +1834,7 @@ type StandardResult struct {
 
 func (x *StandardResult) Reset() {
 	*x = StandardResult{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[17]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1430,7 +1846,7 @@ func (x *StandardResult) String() string {
 func (*StandardResult) ProtoMessage() {}
 
 func (x *StandardResult) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[17]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1443,7 +1859,7 @@ func (x *StandardResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StandardResult.ProtoReflect.Descriptor instead.
 func (*StandardResult) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{17}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StandardResult) GetStandardId() string {
@@ -1619,14 +2035,19 @@ type Report struct {
 	// written is the lead's written judgements in report order (the summary,
 	// each standard's strengths and areas for improvement, the numbered
 	// recommendations), withdrawn ones left out; empty in pooled reports.
-	Written       []*WrittenItem `protobuf:"bytes,25,rep,name=written,proto3" json:"written,omitempty"`
+	Written []*WrittenItem `protobuf:"bytes,25,rep,name=written,proto3" json:"written,omitempty"`
+	// agreement is set when GetReportRequest.agreement asked for it.
+	Agreement *Agreement `protobuf:"bytes,40,opt,name=agreement,proto3" json:"agreement,omitempty"`
+	// agreement_only: the caller may read only their own agreement figures;
+	// the report's other figures are left empty.
+	AgreementOnly bool `protobuf:"varint,41,opt,name=agreement_only,json=agreementOnly,proto3" json:"agreement_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[18]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1638,7 +2059,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[18]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1651,7 +2072,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{18}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Report) GetInspectionId() string {
@@ -1829,6 +2250,20 @@ func (x *Report) GetWritten() []*WrittenItem {
 	return nil
 }
 
+func (x *Report) GetAgreement() *Agreement {
+	if x != nil {
+		return x.Agreement
+	}
+	return nil
+}
+
+func (x *Report) GetAgreementOnly() bool {
+	if x != nil {
+		return x.AgreementOnly
+	}
+	return false
+}
+
 // StaleAnswer is an answer whose question no longer applies to its case
 // (its attributes changed after it was given): kept, but counted in no
 // figure until it is changed to na or the case applies again.
@@ -1843,7 +2278,7 @@ type StaleAnswer struct {
 
 func (x *StaleAnswer) Reset() {
 	*x = StaleAnswer{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[19]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1855,7 +2290,7 @@ func (x *StaleAnswer) String() string {
 func (*StaleAnswer) ProtoMessage() {}
 
 func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[19]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1868,7 +2303,7 @@ func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StaleAnswer.ProtoReflect.Descriptor instead.
 func (*StaleAnswer) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{19}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *StaleAnswer) GetCaseRef() string {
@@ -1901,7 +2336,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[20]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1913,7 +2348,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[20]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1926,7 +2361,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{20}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -1991,12 +2426,47 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\x05value\x18\x03 \x01(\tR\x05value\x12\x12\n" +
 	"\x04note\x18\x04 \x01(\tR\x04note\"E\n" +
 	"\x14ListEvidenceResponse\x12-\n" +
-	"\x04rows\x18\x01 \x03(\v2\x19.fieldwork.v1.EvidenceRowR\x04rows\"\x93\x01\n" +
+	"\x04rows\x18\x01 \x03(\v2\x19.fieldwork.v1.EvidenceRowR\x04rows\"\x8a\x02\n" +
 	"\x10GetReportRequest\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12%\n" +
 	"\x0einspection_ids\x18\x02 \x03(\tR\rinspectionIds\x12\x0e\n" +
 	"\x02by\x18\x03 \x03(\tR\x02by\x12#\n" +
-	"\rcase_progress\x18\x04 \x01(\bR\fcaseProgress\"p\n" +
+	"\rcase_progress\x18\x04 \x01(\bR\fcaseProgress\x12\x1c\n" +
+	"\tagreement\x18( \x01(\bR\tagreement\x12'\n" +
+	"\x0fagreement_below\x18) \x01(\x01R\x0eagreementBelow\x12.\n" +
+	"\x13has_agreement_below\x18* \x01(\bR\x11hasAgreementBelow\"\x9a\x01\n" +
+	"\x14AgreementCoefficient\x12\x18\n" +
+	"\adefined\x18\x01 \x01(\bR\adefined\x12\x1c\n" +
+	"\tundefined\x18\x02 \x01(\tR\tundefined\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\x01R\x05value\x12\x0e\n" +
+	"\x02se\x18\x04 \x01(\x01R\x02se\x12\x10\n" +
+	"\x03low\x18\x05 \x01(\x01R\x03low\x12\x12\n" +
+	"\x04high\x18\x06 \x01(\x01R\x04high\"\xdd\x01\n" +
+	"\x0fAgreementFigure\x12\x14\n" +
+	"\x05cases\x18\x01 \x01(\x05R\x05cases\x12\x14\n" +
+	"\x05pairs\x18\x02 \x01(\x05R\x05pairs\x12\x14\n" +
+	"\x05agree\x18\x03 \x01(\x05R\x05agree\x128\n" +
+	"\x05kappa\x18\x04 \x01(\v2\".fieldwork.v1.AgreementCoefficientR\x05kappa\x124\n" +
+	"\x03ac1\x18\x05 \x01(\v2\".fieldwork.v1.AgreementCoefficientR\x03ac1\x12\x18\n" +
+	"\aflagged\x18\x06 \x01(\bR\aflagged\"\x7f\n" +
+	"\x11QuestionAgreement\x12\x1f\n" +
+	"\vquestion_id\x18\x01 \x01(\tR\n" +
+	"questionId\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x125\n" +
+	"\x06figure\x18\x03 \x01(\v2\x1d.fieldwork.v1.AgreementFigureR\x06figure\"\xbf\x01\n" +
+	"\x12InspectorAgreement\x12\x1c\n" +
+	"\tinspector\x18\x01 \x01(\tR\tinspector\x125\n" +
+	"\x06figure\x18\x02 \x01(\v2\x1d.fieldwork.v1.AgreementFigureR\x06figure\x12+\n" +
+	"\x11submitted_answers\x18\x03 \x01(\x05R\x10submittedAnswers\x12'\n" +
+	"\x0famended_answers\x18\x04 \x01(\x05R\x0eamendedAnswers\"\x95\x02\n" +
+	"\tAgreement\x12\x1c\n" +
+	"\tthreshold\x18\x01 \x01(\x01R\tthreshold\x12B\n" +
+	"\rkey_questions\x18\x02 \x01(\v2\x1d.fieldwork.v1.AgreementFigureR\fkeyQuestions\x12=\n" +
+	"\tquestions\x18\x03 \x03(\v2\x1f.fieldwork.v1.QuestionAgreementR\tquestions\x12@\n" +
+	"\n" +
+	"inspectors\x18\x04 \x03(\v2 .fieldwork.v1.InspectorAgreementR\n" +
+	"inspectors\x12%\n" +
+	"\x0eonly_inspector\x18\x05 \x01(\tR\ronlyInspector\"p\n" +
 	"\x05Share\x12\x10\n" +
 	"\x03yes\x18\x01 \x01(\x05R\x03yes\x12\x1a\n" +
 	"\brelevant\x18\x02 \x01(\x05R\brelevant\x12\x18\n" +
@@ -2091,7 +2561,7 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"cases_down\x18\x11 \x01(\x05R\tcasesDown\x12\x17\n" +
 	"\adown_to\x18\x12 \x01(\tR\x06downTo\x12\x1d\n" +
 	"\n" +
-	"has_points\x18\x13 \x01(\bR\thasPoints\"\xcc\b\n" +
+	"has_points\x18\x13 \x01(\bR\thasPoints\"\xaa\t\n" +
 	"\x06Report\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
 	"\x0finspection_name\x18\x02 \x01(\tR\x0einspectionName\x12!\n" +
@@ -2121,7 +2591,9 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\x12inspector_progress\x18\x16 \x03(\v2\x1f.fieldwork.v1.InspectorProgressR\x11inspectorProgress\x12E\n" +
 	"\x11no_longer_applies\x18\x17 \x03(\v2\x19.fieldwork.v1.StaleAnswerR\x0fnoLongerApplies\x12%\n" +
 	"\x0escore_complete\x18\x18 \x01(\bR\rscoreComplete\x123\n" +
-	"\awritten\x18\x19 \x03(\v2\x19.fieldwork.v1.WrittenItemR\awritten\"_\n" +
+	"\awritten\x18\x19 \x03(\v2\x19.fieldwork.v1.WrittenItemR\awritten\x125\n" +
+	"\tagreement\x18( \x01(\v2\x17.fieldwork.v1.AgreementR\tagreement\x12%\n" +
+	"\x0eagreement_only\x18) \x01(\bR\ragreementOnly\"_\n" +
 	"\vStaleAnswer\x12\x19\n" +
 	"\bcase_ref\x18\x01 \x01(\tR\acaseRef\x12\x1f\n" +
 	"\vquestion_id\x18\x02 \x01(\tR\n" +
@@ -2147,7 +2619,7 @@ func file_fieldwork_v1_report_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_report_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_fieldwork_v1_report_service_proto_goTypes = []any{
 	(*ExportDatasetRequest)(nil),  // 0: fieldwork.v1.ExportDatasetRequest
 	(*DatasetHeader)(nil),         // 1: fieldwork.v1.DatasetHeader
@@ -2158,57 +2630,70 @@ var file_fieldwork_v1_report_service_proto_goTypes = []any{
 	(*EvidenceRow)(nil),           // 6: fieldwork.v1.EvidenceRow
 	(*ListEvidenceResponse)(nil),  // 7: fieldwork.v1.ListEvidenceResponse
 	(*GetReportRequest)(nil),      // 8: fieldwork.v1.GetReportRequest
-	(*Share)(nil),                 // 9: fieldwork.v1.Share
-	(*ValueCount)(nil),            // 10: fieldwork.v1.ValueCount
-	(*AttributeProfile)(nil),      // 11: fieldwork.v1.AttributeProfile
-	(*BreakdownRow)(nil),          // 12: fieldwork.v1.BreakdownRow
-	(*Breakdown)(nil),             // 13: fieldwork.v1.Breakdown
-	(*CaseProgress)(nil),          // 14: fieldwork.v1.CaseProgress
-	(*InspectorProgress)(nil),     // 15: fieldwork.v1.InspectorProgress
-	(*QuestionFigure)(nil),        // 16: fieldwork.v1.QuestionFigure
-	(*StandardResult)(nil),        // 17: fieldwork.v1.StandardResult
-	(*Report)(nil),                // 18: fieldwork.v1.Report
-	(*StaleAnswer)(nil),           // 19: fieldwork.v1.StaleAnswer
-	(*GetReportResponse)(nil),     // 20: fieldwork.v1.GetReportResponse
-	nil,                           // 21: fieldwork.v1.DatasetCase.AttributesEntry
-	nil,                           // 22: fieldwork.v1.ListEvidenceRequest.WhereEntry
-	nil,                           // 23: fieldwork.v1.QuestionFigure.DistributionEntry
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
-	(*WrittenItem)(nil),           // 25: fieldwork.v1.WrittenItem
+	(*AgreementCoefficient)(nil),  // 9: fieldwork.v1.AgreementCoefficient
+	(*AgreementFigure)(nil),       // 10: fieldwork.v1.AgreementFigure
+	(*QuestionAgreement)(nil),     // 11: fieldwork.v1.QuestionAgreement
+	(*InspectorAgreement)(nil),    // 12: fieldwork.v1.InspectorAgreement
+	(*Agreement)(nil),             // 13: fieldwork.v1.Agreement
+	(*Share)(nil),                 // 14: fieldwork.v1.Share
+	(*ValueCount)(nil),            // 15: fieldwork.v1.ValueCount
+	(*AttributeProfile)(nil),      // 16: fieldwork.v1.AttributeProfile
+	(*BreakdownRow)(nil),          // 17: fieldwork.v1.BreakdownRow
+	(*Breakdown)(nil),             // 18: fieldwork.v1.Breakdown
+	(*CaseProgress)(nil),          // 19: fieldwork.v1.CaseProgress
+	(*InspectorProgress)(nil),     // 20: fieldwork.v1.InspectorProgress
+	(*QuestionFigure)(nil),        // 21: fieldwork.v1.QuestionFigure
+	(*StandardResult)(nil),        // 22: fieldwork.v1.StandardResult
+	(*Report)(nil),                // 23: fieldwork.v1.Report
+	(*StaleAnswer)(nil),           // 24: fieldwork.v1.StaleAnswer
+	(*GetReportResponse)(nil),     // 25: fieldwork.v1.GetReportResponse
+	nil,                           // 26: fieldwork.v1.DatasetCase.AttributesEntry
+	nil,                           // 27: fieldwork.v1.ListEvidenceRequest.WhereEntry
+	nil,                           // 28: fieldwork.v1.QuestionFigure.DistributionEntry
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*WrittenItem)(nil),           // 30: fieldwork.v1.WrittenItem
 }
 var file_fieldwork_v1_report_service_proto_depIdxs = []int32{
-	21, // 0: fieldwork.v1.DatasetCase.attributes:type_name -> fieldwork.v1.DatasetCase.AttributesEntry
+	26, // 0: fieldwork.v1.DatasetCase.attributes:type_name -> fieldwork.v1.DatasetCase.AttributesEntry
 	2,  // 1: fieldwork.v1.DatasetCase.answers:type_name -> fieldwork.v1.DatasetAnswer
 	1,  // 2: fieldwork.v1.ExportDatasetResponse.header:type_name -> fieldwork.v1.DatasetHeader
 	3,  // 3: fieldwork.v1.ExportDatasetResponse.cases:type_name -> fieldwork.v1.DatasetCase
-	22, // 4: fieldwork.v1.ListEvidenceRequest.where:type_name -> fieldwork.v1.ListEvidenceRequest.WhereEntry
+	27, // 4: fieldwork.v1.ListEvidenceRequest.where:type_name -> fieldwork.v1.ListEvidenceRequest.WhereEntry
 	6,  // 5: fieldwork.v1.ListEvidenceResponse.rows:type_name -> fieldwork.v1.EvidenceRow
-	10, // 6: fieldwork.v1.AttributeProfile.values:type_name -> fieldwork.v1.ValueCount
-	9,  // 7: fieldwork.v1.BreakdownRow.cells:type_name -> fieldwork.v1.Share
-	9,  // 8: fieldwork.v1.BreakdownRow.all:type_name -> fieldwork.v1.Share
-	12, // 9: fieldwork.v1.Breakdown.rows:type_name -> fieldwork.v1.BreakdownRow
-	23, // 10: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
-	24, // 11: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
-	17, // 12: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
-	16, // 13: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
-	11, // 14: fieldwork.v1.Report.profile:type_name -> fieldwork.v1.AttributeProfile
-	13, // 15: fieldwork.v1.Report.breakdowns:type_name -> fieldwork.v1.Breakdown
-	14, // 16: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
-	15, // 17: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
-	19, // 18: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
-	25, // 19: fieldwork.v1.Report.written:type_name -> fieldwork.v1.WrittenItem
-	18, // 20: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
-	8,  // 21: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
-	5,  // 22: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
-	0,  // 23: fieldwork.v1.ReportService.ExportDataset:input_type -> fieldwork.v1.ExportDatasetRequest
-	20, // 24: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
-	7,  // 25: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
-	4,  // 26: fieldwork.v1.ReportService.ExportDataset:output_type -> fieldwork.v1.ExportDatasetResponse
-	24, // [24:27] is the sub-list for method output_type
-	21, // [21:24] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	9,  // 6: fieldwork.v1.AgreementFigure.kappa:type_name -> fieldwork.v1.AgreementCoefficient
+	9,  // 7: fieldwork.v1.AgreementFigure.ac1:type_name -> fieldwork.v1.AgreementCoefficient
+	10, // 8: fieldwork.v1.QuestionAgreement.figure:type_name -> fieldwork.v1.AgreementFigure
+	10, // 9: fieldwork.v1.InspectorAgreement.figure:type_name -> fieldwork.v1.AgreementFigure
+	10, // 10: fieldwork.v1.Agreement.key_questions:type_name -> fieldwork.v1.AgreementFigure
+	11, // 11: fieldwork.v1.Agreement.questions:type_name -> fieldwork.v1.QuestionAgreement
+	12, // 12: fieldwork.v1.Agreement.inspectors:type_name -> fieldwork.v1.InspectorAgreement
+	15, // 13: fieldwork.v1.AttributeProfile.values:type_name -> fieldwork.v1.ValueCount
+	14, // 14: fieldwork.v1.BreakdownRow.cells:type_name -> fieldwork.v1.Share
+	14, // 15: fieldwork.v1.BreakdownRow.all:type_name -> fieldwork.v1.Share
+	17, // 16: fieldwork.v1.Breakdown.rows:type_name -> fieldwork.v1.BreakdownRow
+	28, // 17: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
+	29, // 18: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
+	22, // 19: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
+	21, // 20: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
+	16, // 21: fieldwork.v1.Report.profile:type_name -> fieldwork.v1.AttributeProfile
+	18, // 22: fieldwork.v1.Report.breakdowns:type_name -> fieldwork.v1.Breakdown
+	19, // 23: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
+	20, // 24: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
+	24, // 25: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
+	30, // 26: fieldwork.v1.Report.written:type_name -> fieldwork.v1.WrittenItem
+	13, // 27: fieldwork.v1.Report.agreement:type_name -> fieldwork.v1.Agreement
+	23, // 28: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
+	8,  // 29: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
+	5,  // 30: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
+	0,  // 31: fieldwork.v1.ReportService.ExportDataset:input_type -> fieldwork.v1.ExportDatasetRequest
+	25, // 32: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
+	7,  // 33: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
+	4,  // 34: fieldwork.v1.ReportService.ExportDataset:output_type -> fieldwork.v1.ExportDatasetResponse
+	32, // [32:35] is the sub-list for method output_type
+	29, // [29:32] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_report_service_proto_init() }
@@ -2223,7 +2708,7 @@ func file_fieldwork_v1_report_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_report_service_proto_rawDesc), len(file_fieldwork_v1_report_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

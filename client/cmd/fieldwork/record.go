@@ -134,10 +134,10 @@ func (a *app) setCaseStatus(insp, caseRef string, to framework.CaseStatus, reaso
 		}
 		return err
 	}
-	if ch.Unrefreshed != nil {
-		termsafe.Fprintf(a.stderr, "status changed; local store not refreshed: %v\n", ch.Unrefreshed)
-	}
 	termsafe.Fprintf(a.stdout, "case %s is %s\n", ch.Case.Ref, ch.Case.Status)
+	if ch.Unrefreshed != nil {
+		a.staleNote(ch.Unrefreshed)
+	}
 	return nil
 }
 

@@ -149,6 +149,23 @@ func (c *Client) sendDismissals(ctx context.Context) error {
 	return nil
 }
 
+// Pull brings this laptop's copy up to date without pushing the outbox
+// (Sync does both): what an online command that changed something on the
+// server calls after it, so the next answer is judged on the server's
+// state (an unlocked inspection, a returned case) and the conflicts are
+// the server's. Pulled answers with local edits pending keep the local
+// value, as in a sync.
+func (c *Client) Pull(ctx context.Context) (SyncResult, error) {
+	var res SyncResult
+	if c.off == nil {
+		return res, errNoStore
+	}
+	if err := c.pull(ctx, &res); err != nil {
+		return res, fmt.Errorf("pull: %w", rpcerr.FromStatus(err))
+	}
+	return res, nil
+}
+
 // Push sends the outbox without pulling (Sync does both).
 func (c *Client) Push(ctx context.Context) (SyncResult, error) {
 	var res SyncResult

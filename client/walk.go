@@ -50,6 +50,7 @@ type walker struct {
 	order             map[string]int        // question → its place in the framework
 	pos               int
 	readOnly          error  // why the case cannot be changed here (nil: it can)
+	locked            string // a lock among the reasons: what is locked and who may unlock it ("": none)
 	lastSaved, posKey string // the last answer saved, in words; the meta key of the position
 }
 
@@ -78,6 +79,9 @@ func newWalker(ctx context.Context, local *Offline, user, inspectionID, caseRef 
 	}
 	// The one rule for who may change answers, asked before the first key.
 	w.readOnly = framework.CheckAnswerWrite(insp.Role, w.c.Inspector == user, inspectionID, insp.Status, w.c)
+	if framework.CheckWritable(inspectionID, insp.Status, w.c.Ref, w.c.Status) != nil {
+		w.locked = lockedWhy(insp, w.c)
+	}
 	if err := w.load(); err != nil {
 		return nil, err
 	}
@@ -182,6 +186,8 @@ func (w *walker) start() {
 	fmt.Fprintln(w.out, ". Type ? for help.")
 	queued, _ := w.local.QueuedCaseStatus(w.wctx, w.insp, w.ref)
 	switch {
+	case w.locked != "":
+		fmt.Fprintf(w.out, "Locked: %s. Look through it with Enter, b, u, g QID; q to quit.\n", w.locked)
 	case w.readOnly != nil:
 		fmt.Fprintf(w.out, "Read-only: %v. Look through it with Enter, b, u, g QID; q to quit.\n", w.readOnly)
 		if queued != "" {
@@ -270,6 +276,8 @@ func (w *walker) atEnd() (done bool) {
 	}
 	w.local.setMeta(w.wctx, w.posKey, "")
 	switch {
+	case w.locked != "":
+		fmt.Fprintf(w.out, "\nAll %d applicable questions answered. Locked: %s.\n", len(w.qs), w.locked)
 	case w.readOnly != nil:
 		fmt.Fprintf(w.out, "\nAll %d applicable questions answered. Case %s is %s (read-only here).\n", len(w.qs), w.ref, w.c.Status)
 	case w.c.Status == framework.CaseNotStarted || w.c.Status == framework.CaseInProgress:
@@ -278,6 +286,18 @@ func (w *walker) atEnd() (done bool) {
 		fmt.Fprintf(w.out, "\nAll %d applicable questions answered. Case %s is %s.\n", len(w.qs), w.ref, w.c.Status)
 	}
 	return true
+}
+
+// lockedWhy says what holds a case locked (the inspection, or the case's
+// own status) and who may lift it, with the command: a locked case is not
+// one to submit, and nothing the walker types there is kept.
+func lockedWhy(insp framework.Inspection, c framework.Case) string {
+	if insp.Status == framework.InspectionLocked {
+		return fmt.Sprintf("the inspection %s is locked, so no answer of case %s can change; only its lead inspector can unlock it "+
+			"(fieldwork inspection unlock --inspection %s --reason TEXT)", insp.ID, c.Ref, insp.ID)
+	}
+	return fmt.Sprintf("case %s is locked (its status is locked, after QA); only the lead inspector can reopen it "+
+		"(fieldwork case-status --inspection %s --case %s --status qa_checked --reason TEXT)", c.Ref, insp.ID, c.Ref)
 }
 
 func listMissing(out io.Writer, qs []*framework.Question) {

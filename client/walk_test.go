@@ -261,3 +261,45 @@ func TestWalk_CompleteAndSubmittedCases(t *testing.T) {
 	text = walk(t, qa.Client.Offline(), "qa", w.InspectionID, "C-01", "n: not evidenced", "q")
 	wantIn(t, text, "Case is submitted: you may correct it (every change is audited).", "saved 2.1.1 = No, note: not evidenced")
 }
+
+// A locked case says it is locked, by what (its own status, or the
+// inspection) and who may unlock it, with the command; it is never told to
+// submit, and nothing typed is saved.
+func TestWalk_LockedCaseSaysByWhatAndWhoUnlocks(t *testing.T) {
+	w, d := walkStore(t)
+	off := d.Client.Offline()
+	ctx := t.Context()
+	answerAll(t, off, w.InspectionID, "C-01")
+	if _, err := d.Client.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin := framework.User{Name: "admin", Admin: true}
+	for _, to := range []framework.CaseStatus{framework.CaseSubmitted, framework.CaseQAChecked, framework.CaseLocked} {
+		if _, err := w.Srv.DB().SetCaseStatus(ctx, admin, "test", w.InspectionID, "C-01", to, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Client.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	text := walk(t, off, "insp.a", w.InspectionID, "C-01", "n", "q")
+	wantIn(t, text, "Locked: case C-01 is locked (its status is locked, after QA); only the lead inspector can reopen it "+
+		"(fieldwork case-status --inspection "+w.InspectionID+" --case C-01 --status qa_checked --reason TEXT)",
+		"! read-only: case C-01 is locked — nothing saved")
+	if strings.Contains(text, "ubmit") {
+		t.Errorf("a locked case is told to submit:\n%s", text)
+	}
+
+	if _, err := w.Srv.DB().SetInspectionStatus(ctx, admin, "test", w.InspectionID, framework.InspectionLocked, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Client.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	answerAllLocked := walk(t, off, "insp.a", w.InspectionID, "C-02", "y", "q")
+	wantIn(t, answerAllLocked, "Locked: the inspection "+w.InspectionID+" is locked, so no answer of case C-02 can change; "+
+		"only its lead inspector can unlock it (fieldwork inspection unlock --inspection "+w.InspectionID+" --reason TEXT)", "— nothing saved")
+	if got := stored(t, d.Local, w.InspectionID, "C-02"); len(got) != 0 {
+		t.Errorf("a walk of a locked inspection saved %v", got)
+	}
+}

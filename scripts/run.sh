@@ -3,6 +3,13 @@
 # embedded default: ./fieldwork.db (created and migrated) on 127.0.0.1:7070,
 # with the built-in frameworks. On a new database it prints an admin token
 # and the next steps; on an existing one, how to issue another token.
+#
+# Environment (each optional):
+#   FIELDWORK_DB      the database file         (default fieldwork.db)
+#   FIELDWORK_LISTEN  the gRPC listen address   (default 127.0.0.1:7070)
+#   FIELDWORK_HTTP    the live view's address   (default 127.0.0.1:7080)
+# Arguments after the script's name go to fieldworkd serve as they are
+# (e.g. --framework FILE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin

@@ -97,14 +97,20 @@ type Conflict struct {
 	ServerRevision int64
 	ServerValue    string
 	ServerNote     string
-	ClientValue    string
-	ClientNote     string
-	ClientUser     string
-	ClientDevice   string
-	CreatedAt      time.Time
-	Status         string // open or resolved
-	ResolvedBy     string
-	Resolution     string
+	// ServerUser, ServerDevice and ServerAt are who wrote the server's
+	// value (its revision ServerRevision), from which device, and when: a
+	// lead resolving the conflict weighs both sides and both authors.
+	ServerUser   string
+	ServerDevice string
+	ServerAt     time.Time
+	ClientValue  string
+	ClientNote   string
+	ClientUser   string
+	ClientDevice string
+	CreatedAt    time.Time
+	Status       string // open or resolved
+	ResolvedBy   string
+	Resolution   string
 }
 
 // Change is the current state of one entity that changed at Seq; exactly

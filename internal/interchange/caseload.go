@@ -34,7 +34,7 @@ func ReadCaseload(r io.Reader, check func(row CaseloadRow) []string) ([]Caseload
 	var rows []CaseloadRow
 	seen := map[string]int{}
 	headerChecked := false
-	err := table("caseload", r, []string{"case_ref"}, func(line int, f map[string]string, errs *RowErrors) {
+	err := table("caseload", r, []string{"case_ref"}, anyColumn, func(line int, f map[string]string, errs *RowErrors) {
 		if !headerChecked {
 			headerChecked = true
 			if _, ok := f["inspector"]; ok {

@@ -84,11 +84,11 @@ func TestReadAnswers_HeaderLimits(t *testing.T) {
 		t.Errorf("a trailing empty column: %v", err)
 	}
 	_, err := interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer,n\xffote\nT-1,2.1.1,yes,\n"))
-	if want := "answers.csv: line 1, column 29: column 4 name is not valid UTF-8 (byte 2)"; err == nil || err.Error() != want {
+	if want := "answers.csv: 1 bad row(s):\n  line 1, column 29: column 4 name is not valid UTF-8 (byte 2)"; err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}
 	_, err = interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer" + strings.Repeat(",x", 200) + "\n"))
-	if want := "answers.csv: line 1: 203 columns, over the limit of 128"; err == nil || err.Error() != want {
+	if want := "answers.csv: 1 bad row(s):\n  line 1: 203 columns, over the limit of 128"; err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -141,5 +142,58 @@ func TestReportJSON_MatchesTheDocumentedFields(t *testing.T) {
 	}
 	if len(doc) < 40 {
 		t.Fatalf("only %d documented fields read: the example was not parsed as meant", len(doc))
+	}
+}
+
+// A report with every flag false, nothing to move, nothing broken down and
+// no answer that no longer applies still has every documented field: a
+// false, 0, "", null or empty value is written, never left out. Only the
+// fields the page marks as pooled-only or optional, and the fields of the
+// items of a list that is empty here, may be absent.
+func TestReportJSON_EveryDocumentedFieldInAnAllFalseReport(t *testing.T) {
+	r, _ := gwentReport(t)
+	for i := range r.Questions {
+		if iv := r.Questions[i].Interval; iv != nil {
+			iv.CrossesBand = false
+		}
+	}
+	for i := range r.Standards {
+		s := &r.Standards[i]
+		s.Sensitive, s.UpTo, s.DownTo, s.Rationale = false, "", "", ""
+	}
+	r.Breakdowns, r.NoLongerApplies = nil, nil
+	var b bytes.Buffer
+	if err := report.JSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	fieldPaths(v, "", got)
+	optional := []string{
+		"units",                     // pooled reports only
+		"completeness.cases[].unit", // pooled reports only
+		"written",                   // absent until the lead writes something
+		"local_copy.",               // null on the server's report
+		"no_longer_applies[].",      // an empty list here
+		"breakdowns.",               // {} without --by
+	}
+	var missing []string
+	for p := range docPaths(t) {
+		if got[p] || slices.ContainsFunc(optional, func(o string) bool { return p == o || strings.HasPrefix(p, o) }) {
+			continue
+		}
+		missing = append(missing, p)
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("documented fields left out of an all-false report: %s", strings.Join(missing, ", "))
+	}
+	for _, want := range []string{`"crosses_band": false`, `"sensitive": false`, `"rationale": ""`, `"breakdowns": {}`, `"no_longer_applies": []`, `"cases_to_raise": null`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %s", want)
+		}
 	}
 }

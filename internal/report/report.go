@@ -19,38 +19,53 @@ import (
 // figure is a question's numbers in the JSON form. Percent is null when no
 // case is relevant.
 type figure struct {
-	Kind          string        `json:"kind,omitempty"`
-	Standard      string        `json:"standard,omitempty"`
-	KeyQuestion   string        `json:"key_question,omitempty"`
-	Yes           int           `json:"yes"`
-	No            *int          `json:"no,omitempty"`
-	NotApplicable *int          `json:"na,omitempty"`
-	Relevant      int           `json:"relevant"`
-	Percent       *int          `json:"percent"`
-	Band          string        `json:"band,omitempty"`
-	CI95          *[2]float64   `json:"ci95,omitempty"`
-	CrossesBand   bool          `json:"crosses_band,omitempty"`
-	Answered      *int          `json:"answered,omitempty"`
-	Threshold     int64         `json:"at_least,omitempty"`
-	Distribution  map[int64]int `json:"distribution,omitempty"`
+	Kind          string         `json:"kind,omitempty"`
+	Standard      string         `json:"standard,omitempty"`
+	KeyQuestion   string         `json:"key_question,omitempty"`
+	Yes           int            `json:"yes"`
+	No            *int           `json:"no,omitempty"`
+	NotApplicable *int           `json:"na,omitempty"`
+	Relevant      int            `json:"relevant"`
+	Percent       *int           `json:"percent"`
+	Band          string         `json:"band,omitempty"`
+	CI95          *[2]float64    `json:"ci95,omitempty"`
+	CrossesBand   *bool          `json:"crosses_band,omitempty"` // set wherever ci95 is: false is said, not left out
+	Answered      *int           `json:"answered,omitempty"`
+	Threshold     *int64         `json:"at_least,omitempty"`
+	Distribution  *map[int64]int `json:"distribution,omitempty"` // {} for a count question nobody answered
 }
 
 type standard struct {
-	Title         string  `json:"title"`
-	Kind          string  `json:"kind"`
-	Rating        *string `json:"rating"`
-	Points        *int    `json:"points"`
-	LowestKQ      string  `json:"lowest_key_question,omitempty"`
-	LowestPercent *int    `json:"lowest_percent,omitempty"`
-	Rationale     string  `json:"rationale,omitempty"`
-	Yes           int     `json:"yes"`
-	Relevant      int     `json:"relevant"`
-	Percent       *int    `json:"percent"`
-	Sensitive     bool    `json:"sensitive,omitempty"`
-	CasesToRaise  *int    `json:"cases_to_raise,omitempty"`
-	RaiseTo       string  `json:"raise_to,omitempty"`
-	CasesToLower  *int    `json:"cases_to_lower,omitempty"`
-	LowerTo       string  `json:"lower_to,omitempty"`
+	Title  string  `json:"title"`
+	Kind   string  `json:"kind"`
+	Rating *string `json:"rating"`
+	Points *int    `json:"points"`
+	// The fields of one kind of standard are in every standard of that
+	// kind — a case-rated one's lowest key question, sensitivity and cases
+	// to move, a judged one's rationale — as null, false or "" when there
+	// is nothing to say, never left out (docs/report-json.md); json.RawMessage
+	// with omitempty is how a field is null here and absent on the other kind.
+	LowestKQ      json.RawMessage `json:"lowest_key_question,omitempty"`
+	LowestPercent json.RawMessage `json:"lowest_percent,omitempty"`
+	Rationale     *string         `json:"rationale,omitempty"`
+	Yes           int             `json:"yes"`
+	Relevant      int             `json:"relevant"`
+	Percent       *int            `json:"percent"`
+	Sensitive     *bool           `json:"sensitive,omitempty"`
+	CasesToRaise  json.RawMessage `json:"cases_to_raise,omitempty"`
+	RaiseTo       json.RawMessage `json:"raise_to,omitempty"`
+	CasesToLower  json.RawMessage `json:"cases_to_lower,omitempty"`
+	LowerTo       json.RawMessage `json:"lower_to,omitempty"`
+}
+
+// present is v as JSON, null when !ok: a field that belongs to the entry
+// whether or not it has a value.
+func present(ok bool, v any) json.RawMessage {
+	if !ok {
+		return json.RawMessage("null")
+	}
+	b, _ := json.Marshal(v)
+	return b
 }
 
 type cellJSON struct {
@@ -110,7 +125,7 @@ type document struct {
 		Value string `json:"value"`
 		Cases int    `json:"cases"`
 	} `json:"profile"`
-	Breakdowns   map[string]map[string]map[string]cellJSON `json:"breakdowns,omitempty"`
+	Breakdowns   map[string]map[string]map[string]cellJSON `json:"breakdowns"` // {} without --by
 	Completeness struct {
 		Cases      []caseProgress      `json:"cases"`
 		Inspectors []inspectorProgress `json:"inspectors"`
@@ -155,12 +170,16 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		f := figure{Kind: string(q.Kind), Standard: q.StandardID, KeyQuestion: q.KeyQuestionID, Yes: q.Yes, No: ptr(q.No),
 			NotApplicable: ptr(q.NotApplicable), Relevant: q.Relevant, Percent: pct(q.Share), Band: q.Band, Answered: ptr(q.Answered)}
 		if q.Type == framework.TypeCount {
+			dist := q.Distribution
+			if dist == nil {
+				dist = map[int64]int{}
+			}
 			f.No, f.NotApplicable = nil, nil
-			f.Threshold, f.Distribution = q.Threshold, q.Distribution
+			f.Threshold, f.Distribution = ptr(q.Threshold), &dist
 		}
 		if q.Interval != nil {
 			f.CI95 = &[2]float64{round1(q.Interval.Low), round1(q.Interval.High)}
-			f.CrossesBand = q.Interval.CrossesBand
+			f.CrossesBand = ptr(q.Interval.CrossesBand)
 		}
 		d.Questions[q.ID] = f
 		if q.Kind == framework.QuestionKey {
@@ -168,22 +187,21 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		}
 	}
 	for _, s := range r.Standards {
-		st := standard{Title: s.Title, Kind: string(s.Kind), Rationale: s.Rationale, Yes: s.Yes, Relevant: s.Relevant, Percent: pct(s.Share)}
+		st := standard{Title: s.Title, Kind: string(s.Kind), Yes: s.Yes, Relevant: s.Relevant, Percent: pct(s.Share)}
 		if s.Rating != "" {
 			st.Rating = ptr(s.Rating)
 		}
 		if s.HasPoints {
 			st.Points = ptr(s.Points)
 		}
-		if s.HasLowest {
-			st.LowestKQ, st.LowestPercent = s.Lowest, ptr(s.LowestPercent)
-		}
-		st.Sensitive = s.Sensitive
-		if s.UpTo != "" {
-			st.CasesToRaise, st.RaiseTo = ptr(s.CasesUp), s.UpTo
-		}
-		if s.DownTo != "" {
-			st.CasesToLower, st.LowerTo = ptr(s.CasesDown), s.DownTo
+		switch s.Kind {
+		case framework.KindJudged:
+			st.Rationale = ptr(s.Rationale)
+		case framework.KindCaseRated:
+			st.LowestKQ, st.LowestPercent = present(s.HasLowest, s.Lowest), present(s.HasLowest, s.LowestPercent)
+			st.Sensitive = ptr(s.Sensitive)
+			st.CasesToRaise, st.RaiseTo = present(s.UpTo != "", s.CasesUp), present(s.UpTo != "", s.UpTo)
+			st.CasesToLower, st.LowerTo = present(s.DownTo != "", s.CasesDown), present(s.DownTo != "", s.DownTo)
 		}
 		d.Standards[s.ID] = st
 		d.StandardOrder = append(d.StandardOrder, s.ID)
@@ -212,20 +230,18 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 			}{v.Value, v.Count})
 		}
 	}
-	if len(r.Breakdowns) > 0 {
-		d.Breakdowns = map[string]map[string]map[string]cellJSON{}
-		for _, b := range r.Breakdowns {
-			byQ := map[string]map[string]cellJSON{}
-			for _, row := range b.Rows {
-				cells := map[string]cellJSON{}
-				for i, v := range b.Values {
-					c := row.Cells[i]
-					cells[v] = cellJSON{Yes: c.Yes, Relevant: c.Relevant, Percent: pct(c)}
-				}
-				byQ[row.ID] = cells
+	d.Breakdowns = map[string]map[string]map[string]cellJSON{}
+	for _, b := range r.Breakdowns {
+		byQ := map[string]map[string]cellJSON{}
+		for _, row := range b.Rows {
+			cells := map[string]cellJSON{}
+			for i, v := range b.Values {
+				c := row.Cells[i]
+				cells[v] = cellJSON{Yes: c.Yes, Relevant: c.Relevant, Percent: pct(c)}
 			}
-			d.Breakdowns[b.Attribute] = byQ
+			byQ[row.ID] = cells
 		}
+		d.Breakdowns[b.Attribute] = byQ
 	}
 	// Empty lists are [] (never null), as docs/report-json.md says.
 	d.Completeness.Cases = make([]caseProgress, 0, len(r.CaseProgress))

@@ -445,6 +445,9 @@ func (gc *groupCache) intend(fw *framework.Framework, inspectionID, caseRef, que
 // change and audit rows.
 func (gc *groupCache) putConflict(ctx context.Context, tx *sql.Tx, at string, c *framework.Conflict, opID, caseID string) error {
 	c.CreatedAt = sqlite.ParseTime(at)
+	if err := gc.serverSide(ctx, tx, c, caseID); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_id, question_id, base_revision, server_revision, server_value, server_note,
 		client_value, client_note, client_user, client_device, op_id, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
 		c.ID, c.InspectionID, caseID, c.QuestionID, c.BaseRevision, c.ServerRevision, c.ServerValue, c.ServerNote,

@@ -66,7 +66,8 @@ func ConflictToProto(c *framework.Conflict) *fieldworkv1.Conflict {
 	return &fieldworkv1.Conflict{Id: c.ID, InspectionId: c.InspectionID, CaseRef: c.CaseRef, QuestionId: c.QuestionID,
 		BaseRevision: c.BaseRevision, ServerRevision: c.ServerRevision, ServerValue: c.ServerValue, ServerNote: c.ServerNote,
 		ClientValue: c.ClientValue, ClientNote: c.ClientNote, ClientUser: c.ClientUser, ClientDevice: c.ClientDevice,
-		CreatedAt: Timestamp(c.CreatedAt), Status: c.Status, ResolvedBy: c.ResolvedBy, Resolution: c.Resolution}
+		CreatedAt: Timestamp(c.CreatedAt), Status: c.Status, ResolvedBy: c.ResolvedBy, Resolution: c.Resolution,
+		ServerUser: c.ServerUser, ServerDevice: c.ServerDevice, ServerUpdatedAt: Timestamp(c.ServerAt)}
 }
 
 // ConflictFromProto converts a conflict message (nil for none).
@@ -77,5 +78,6 @@ func ConflictFromProto(m *fieldworkv1.Conflict) *framework.Conflict {
 	return &framework.Conflict{ID: m.GetId(), InspectionID: m.GetInspectionId(), CaseRef: m.GetCaseRef(), QuestionID: m.GetQuestionId(),
 		BaseRevision: m.GetBaseRevision(), ServerRevision: m.GetServerRevision(), ServerValue: m.GetServerValue(), ServerNote: m.GetServerNote(),
 		ClientValue: m.GetClientValue(), ClientNote: m.GetClientNote(), ClientUser: m.GetClientUser(), ClientDevice: m.GetClientDevice(),
-		CreatedAt: m.GetCreatedAt().AsTime(), Status: m.GetStatus(), ResolvedBy: m.GetResolvedBy(), Resolution: m.GetResolution()}
+		CreatedAt: m.GetCreatedAt().AsTime(), Status: m.GetStatus(), ResolvedBy: m.GetResolvedBy(), Resolution: m.GetResolution(),
+		ServerUser: m.GetServerUser(), ServerDevice: m.GetServerDevice(), ServerAt: timeOf(m.GetServerUpdatedAt())}
 }

@@ -62,7 +62,7 @@ func fixtures() []any {
 	conflict := &framework.Conflict{ID: "c-1", InspectionID: "insp-1", CaseRef: "T-1", QuestionID: "2.1.1", BaseRevision: 2,
 		ServerRevision: 3, ServerValue: "no", ServerNote: "server note", ClientValue: "yes", ClientNote: "client note",
 		ClientUser: "insp.b", ClientDevice: "dev-b", CreatedAt: at.Add(3 * time.Second), Status: "resolved", ResolvedBy: "lead",
-		Resolution: "mine: yes at revision 4"}
+		Resolution: "mine: yes at revision 4", ServerUser: "insp.a", ServerDevice: "dev-a", ServerAt: at.Add(time.Second)}
 	op := framework.Op{ID: "0195f3a0-0000-7000-8000-000000000001", InspectionID: "insp-1", CaseRef: "T-1", QuestionID: "2.1.1",
 		Value: "yes", Note: "a note", BaseRevision: 3, DeviceID: "dev-a", DeviceSeq: 17, ClientTime: at.Add(4 * time.Second),
 		ConflictID: "c-1", Resolution: framework.ResolveValue, Supersedes: []string{"0195f3a0-0000-7000-8000-000000000000"}}

@@ -18,7 +18,7 @@ func (a *app) teamAdd(args []string) error {
 	if err := parse(fs, args, "inspection", "user", "role"); err != nil {
 		return err
 	}
-	return a.call(func(ctx context.Context, c *client.Client) error {
+	return a.change(func(ctx context.Context, c *client.Client) error {
 		if err := c.AddTeamMember(ctx, *insp, *user, framework.Role(*role)); err != nil {
 			return err
 		}
@@ -34,7 +34,7 @@ func (a *app) teamRemove(args []string) error {
 	if err := parse(fs, args, "inspection", "user"); err != nil {
 		return err
 	}
-	return a.call(func(ctx context.Context, c *client.Client) error {
+	return a.change(func(ctx context.Context, c *client.Client) error {
 		rm, err := c.RemoveTeamMember(ctx, *insp, *user)
 		if err != nil {
 			return err

@@ -37,7 +37,7 @@ func (a *app) importFiles(args []string) error {
 		}
 		return data, nil
 	}
-	return a.call(func(ctx context.Context, c *client.Client) error {
+	return a.change(func(ctx context.Context, c *client.Client) error {
 		// Cases first: answers refer to them.
 		steps := []struct {
 			path string

@@ -24,7 +24,7 @@ func (a *app) inspectionCreate(args []string) error {
 	if err := parse(fs, args, "name", "framework"); err != nil {
 		return err
 	}
-	return a.call(func(ctx context.Context, c *client.Client) error {
+	return a.change(func(ctx context.Context, c *client.Client) error {
 		in, err := c.CreateInspection(ctx, *name, *unit, *fwID, *fwVersion)
 		if err != nil {
 			return err
@@ -66,7 +66,7 @@ func (a *app) inspectionStatus(verb string, to framework.InspectionStatus, args 
 	if err := parse(fs, args, "inspection"); err != nil {
 		return err
 	}
-	return a.call(func(ctx context.Context, c *client.Client) error {
+	return a.change(func(ctx context.Context, c *client.Client) error {
 		in, err := c.SetInspectionStatus(ctx, *insp, to, *reason)
 		if err != nil {
 			return err
@@ -170,7 +170,7 @@ func (a *app) judge(args []string) error {
 			return fmt.Errorf("fieldwork judge: --%s is required (or --summary TEXT)", n)
 		}
 	}
-	return a.call(func(ctx context.Context, c *client.Client) error {
+	return a.change(func(ctx context.Context, c *client.Client) error {
 		j, err := c.RecordJudgement(ctx, *insp, *std, *rating, *rationale)
 		if err != nil {
 			return err

@@ -79,7 +79,8 @@ Sync and reports:
   refused again (--case REF --question Q [--inspection ID] | --op ID)   record a refused edit again
   refused dismiss (--case REF --question Q [--inspection ID] | --op ID) dismiss it (audited at the next sync)
   conflicts [--inspection ID] [--format table|json] [--all]
-  resolve --conflict ID --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
+  resolve --conflict REF --mine | --theirs | --value V [--note TEXT]   (works offline; sent on sync)
+                                    REF: the short reference conflicts shows (or the whole id)
   report [--inspection ID] | --inspections ID,ID… [--by ATTR]… [--questions key|all] [--format table|json] [--local]
   export --inspection ID | --inspections ID,ID… [--by ATTR]… --format csv|xlsx|html --out PATH [--local]
                                     --local (and when the server cannot be reached): computed on this laptop from

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"text/tabwriter"
+	"time"
 
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
@@ -134,10 +134,10 @@ func (a *app) setCaseStatus(insp, caseRef string, to framework.CaseStatus, reaso
 		}
 		return err
 	}
-	if ch.Unrefreshed != nil {
-		termsafe.Fprintf(a.stderr, "status changed; local store not refreshed: %v\n", ch.Unrefreshed)
-	}
 	termsafe.Fprintf(a.stdout, "case %s is %s\n", ch.Case.Ref, ch.Case.Status)
+	if ch.Unrefreshed != nil {
+		a.staleNote(ch.Unrefreshed)
+	}
 	return nil
 }
 
@@ -290,31 +290,84 @@ func (a *app) conflicts(args []string) error {
 	if err != nil {
 		return err
 	}
+	open := cs
+	if *all {
+		if open, err = l.Conflicts(a.ctx, "", false); err != nil {
+			return err
+		}
+	}
+	refs := client.ConflictRefs(open)
 	switch *format {
 	case "json":
+		type withRef struct {
+			Ref string // the short reference fieldwork resolve takes ("" once resolved)
+			framework.Conflict
+		}
+		out := []withRef{}
+		for _, c := range cs {
+			out = append(out, withRef{refs[c.ID], c})
+		}
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
-		if cs == nil {
-			cs = []framework.Conflict{}
-		}
-		return enc.Encode(cs)
+		return enc.Encode(out)
 	case "table":
 	default:
 		return fmt.Errorf("conflicts: unknown format %q (want table or json)", *format)
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].CreatedAt.Before(cs[j].CreatedAt) })
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCASE\tQUESTION\tSERVER (rev)\tTHEIRS/YOURS\tBY\tWHEN\tSTATUS")
-	for _, c := range cs {
-		termsafe.Fprintf(tw, "%s\t%s\t%s\t%s (%d)\t%s\t%s@%s\t%s\t%s\n", c.ID, c.CaseRef, c.QuestionID, c.ServerValue, c.ServerRevision,
-			c.ClientValue, c.ClientUser, shortID(c.ClientDevice), c.CreatedAt.Format("2006-01-02 15:04"), c.Status)
+	if len(cs) == 0 {
+		fmt.Fprintln(a.stdout, "no open conflicts on this laptop (as of its last sync)")
+		return nil
 	}
-	return tw.Flush()
+	sort.Slice(cs, func(i, j int) bool { return cs[i].CreatedAt.Before(cs[j].CreatedAt) })
+	for _, c := range cs {
+		a.printConflict(c, refs[c.ID])
+	}
+	if len(open) > 0 {
+		fmt.Fprintln(a.stdout, "resolve one: fieldwork resolve --conflict REF --theirs | --mine | --value V [--note TEXT]")
+	}
+	return nil
+}
+
+// printConflict shows one conflict whole: both values, both evidence
+// notes, both authors with their device and time, so the one resolving it
+// weighs both sides here. Every value goes through termsafe (a note may
+// hold terminal escapes or line breaks).
+func (a *app) printConflict(c framework.Conflict, ref string) {
+	w := a.stdout
+	if ref == "" {
+		ref = c.ID
+	}
+	termsafe.Fprintf(w, "conflict %s: case %s, question %s (%s)\n", ref, c.CaseRef, c.QuestionID, c.Status)
+	author := "author not known on this laptop"
+	if c.ServerUser != "" {
+		author = fmt.Sprintf("by %s on device %s, %s", c.ServerUser, shortID(c.ServerDevice), when(c.ServerAt))
+	}
+	termsafe.Fprintf(w, "  kept by the server (--theirs), revision %d: %s\n    note: %s\n    %s\n",
+		c.ServerRevision, c.ServerValue, noteOrNone(c.ServerNote), author)
+	termsafe.Fprintf(w, "  the edit it refused (--mine), made on revision %d: %s\n    note: %s\n    by %s on device %s, reached the server %s\n",
+		c.BaseRevision, c.ClientValue, noteOrNone(c.ClientNote), c.ClientUser, shortID(c.ClientDevice), when(c.CreatedAt))
+	if c.Status != "open" {
+		termsafe.Fprintf(w, "  resolved by %s: %s\n", c.ResolvedBy, c.Resolution)
+	}
+}
+
+func noteOrNone(n string) string {
+	if n == "" {
+		return "(none)"
+	}
+	return n
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "time not known"
+	}
+	return t.Local().Format("2006-01-02 15:04")
 }
 
 func (a *app) resolve(args []string) error {
 	fs := newFlags("resolve")
-	id := fs.String("conflict", "", "conflict `id` (see fieldwork conflicts)")
+	id := fs.String("conflict", "", "conflict `ref`: the short reference fieldwork conflicts shows, or the whole id")
 	mine := fs.Bool("mine", false, "keep the edit the server refused")
 	theirs := fs.Bool("theirs", false, "keep the value the server kept")
 	value := fs.String("value", "", "set a new `value` instead")
@@ -340,7 +393,11 @@ func (a *app) resolve(args []string) error {
 	if err != nil {
 		return err
 	}
-	op, err := l.Resolve(a.ctx, a.localUser(), client.Resolution{ConflictID: *id, Choice: choice, Value: *value, Note: *note})
+	c, err := l.FindConflict(a.ctx, *id)
+	if err != nil {
+		return fmt.Errorf("resolve: %w", err)
+	}
+	op, err := l.Resolve(a.ctx, a.localUser(), client.Resolution{ConflictID: c.ID, Choice: choice, Value: *value, Note: *note})
 	if err != nil {
 		return err
 	}

@@ -429,11 +429,16 @@ type Conflict struct {
 	ClientDevice   string                 `protobuf:"bytes,12,opt,name=client_device,json=clientDevice,proto3" json:"client_device,omitempty"`
 	CreatedAt      *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// status is open or resolved.
-	Status        string `protobuf:"bytes,14,opt,name=status,proto3" json:"status,omitempty"`
-	ResolvedBy    string `protobuf:"bytes,15,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
-	Resolution    string `protobuf:"bytes,16,opt,name=resolution,proto3" json:"resolution,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Status     string `protobuf:"bytes,14,opt,name=status,proto3" json:"status,omitempty"`
+	ResolvedBy string `protobuf:"bytes,15,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
+	Resolution string `protobuf:"bytes,16,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// server_user, server_device and server_updated_at are who wrote the
+	// server's value (revision server_revision), from which device, and when.
+	ServerUser      string                 `protobuf:"bytes,60,opt,name=server_user,json=serverUser,proto3" json:"server_user,omitempty"`
+	ServerDevice    string                 `protobuf:"bytes,61,opt,name=server_device,json=serverDevice,proto3" json:"server_device,omitempty"`
+	ServerUpdatedAt *timestamppb.Timestamp `protobuf:"bytes,62,opt,name=server_updated_at,json=serverUpdatedAt,proto3" json:"server_updated_at,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Conflict) Reset() {
@@ -576,6 +581,27 @@ func (x *Conflict) GetResolution() string {
 		return x.Resolution
 	}
 	return ""
+}
+
+func (x *Conflict) GetServerUser() string {
+	if x != nil {
+		return x.ServerUser
+	}
+	return ""
+}
+
+func (x *Conflict) GetServerDevice() string {
+	if x != nil {
+		return x.ServerDevice
+	}
+	return ""
+}
+
+func (x *Conflict) GetServerUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ServerUpdatedAt
+	}
+	return nil
 }
 
 // WrittenItem is one of the lead's written judgements of an inspection: the
@@ -954,7 +980,7 @@ const file_fieldwork_v1_types_proto_rawDesc = "" +
 	"\x06rating\x18\x03 \x01(\tR\x06rating\x12\x1c\n" +
 	"\trationale\x18\x04 \x01(\tR\trationale\x12\x1b\n" +
 	"\tjudged_by\x18\x05 \x01(\tR\bjudgedBy\x127\n" +
-	"\tjudged_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bjudgedAt\"\xab\x04\n" +
+	"\tjudged_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bjudgedAt\"\xb9\x05\n" +
 	"\bConflict\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
 	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x19\n" +
@@ -980,7 +1006,11 @@ const file_fieldwork_v1_types_proto_rawDesc = "" +
 	"resolvedBy\x12\x1e\n" +
 	"\n" +
 	"resolution\x18\x10 \x01(\tR\n" +
-	"resolution\"\xc4\x03\n" +
+	"resolution\x12\x1f\n" +
+	"\vserver_user\x18< \x01(\tR\n" +
+	"serverUser\x12#\n" +
+	"\rserver_device\x18= \x01(\tR\fserverDevice\x12F\n" +
+	"\x11server_updated_at\x18> \x01(\v2\x1a.google.protobuf.TimestampR\x0fserverUpdatedAt\"\xc4\x03\n" +
 	"\vWrittenItem\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
 	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x12\n" +
@@ -1059,14 +1089,15 @@ var file_fieldwork_v1_types_proto_depIdxs = []int32{
 	8, // 2: fieldwork.v1.Answer.updated_at:type_name -> google.protobuf.Timestamp
 	8, // 3: fieldwork.v1.Judgement.judged_at:type_name -> google.protobuf.Timestamp
 	8, // 4: fieldwork.v1.Conflict.created_at:type_name -> google.protobuf.Timestamp
-	8, // 5: fieldwork.v1.WrittenItem.created_at:type_name -> google.protobuf.Timestamp
-	8, // 6: fieldwork.v1.WrittenItem.updated_at:type_name -> google.protobuf.Timestamp
-	8, // 7: fieldwork.v1.WrittenConflict.created_at:type_name -> google.protobuf.Timestamp
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	8, // 5: fieldwork.v1.Conflict.server_updated_at:type_name -> google.protobuf.Timestamp
+	8, // 6: fieldwork.v1.WrittenItem.created_at:type_name -> google.protobuf.Timestamp
+	8, // 7: fieldwork.v1.WrittenItem.updated_at:type_name -> google.protobuf.Timestamp
+	8, // 8: fieldwork.v1.WrittenConflict.created_at:type_name -> google.protobuf.Timestamp
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_types_proto_init() }

@@ -176,6 +176,7 @@ func TestReportJSON_EveryDocumentedFieldInAnAllFalseReport(t *testing.T) {
 		"units",                     // pooled reports only
 		"completeness.cases[].unit", // pooled reports only
 		"written",                   // absent until the lead writes something
+		"agreement",                 // absent unless asked for (--agreement)
 		"local_copy.",               // null on the server's report
 		"no_longer_applies[].",      // an empty list here
 		"breakdowns.",               // {} without --by

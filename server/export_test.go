@@ -23,3 +23,11 @@ func HoldPerCaseGate() func() {
 	perCaseGate <- struct{}{}
 	return func() { <-perCaseGate }
 }
+
+// SetTableRows sets how many rows a live page's table may have before it
+// is drawn in pages, and the rows of a page, until the returned func.
+func SetTableRows(inline, page int) (restore func()) {
+	oi, op := maxInlineRows, tablePageRows
+	maxInlineRows, tablePageRows = inline, page
+	return func() { maxInlineRows, tablePageRows = oi, op }
+}

@@ -110,7 +110,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} — data annexe</title>
-<style>
+<style>{{template "css"}}{{define "css"}}
 :root { --ink: #1b1b1b; --muted: #555; --rule: #c9c9c9; --out: #1d7a3a; --good: #6aa84f; --ri: #e69138; --inad: #cc3333; --share: #2f6690; }
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: var(--ink); margin: 2rem auto; max-width: 62rem; padding: 0 1rem; }
@@ -140,7 +140,7 @@ ol.method li { margin-bottom: .3rem; }
   table, svg { break-inside: avoid; }
   .grid td.rating, .r-out, .r-good, .r-ri, .r-inad, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
-</style>
+{{end}}</style>
 </head>
 <body>
 <h1>{{.Title}}</h1>

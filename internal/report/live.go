@@ -1,8 +1,10 @@
 package report
 
 import (
+	"html/template"
 	"io"
 	"net/url"
+	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
@@ -56,3 +58,13 @@ func EvidenceQuery(qid, v string) string {
 // FigureAnchor is the id of the live view's link to the cases behind a
 // figure (EvidenceQuery's), so that the evidence page can link back to it.
 func FigureAnchor(evidenceQuery string) string { return "fig-" + evidenceQuery }
+
+// FiguresCSS is the annexe's style sheet, which the figures are drawn
+// with, for a page of the live view to include.
+func FiguresCSS() template.CSS {
+	var b strings.Builder
+	if err := page.ExecuteTemplate(&b, "css", nil); err != nil {
+		panic(err) // text only: cannot fail
+	}
+	return template.CSS(b.String())
+}

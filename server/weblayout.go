@@ -49,6 +49,7 @@ var webFuncs = template.FuncMap{
 	"isnum":     func(k report.Kind) bool { return k != report.Text },
 	"maxInline": func() int { return maxInlineRows },
 	"every":     func() int { return liveEveryMillis },
+	"inc":       func(i int) int { return i + 1 },
 	// more says how many of a list are shown, when not all are.
 	"more": func(shown, total int) *struct{ Shown, Total int } {
 		if shown >= total {

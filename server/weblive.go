@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
@@ -49,7 +47,7 @@ type liveInspection struct {
 	Long              []liveTable
 }
 
-var liveTmpl = webPage(`{{define "main"}}{{with .Body}}<h1>{{.Title}}</h1>
+var liveTmpl = template.Must(webPage(pagerTmpl).Parse(`{{define "main"}}{{with .Body}}<h1>{{.Title}}</h1>
 <p class="meta">{{.Framework}} · {{.Cases}} cases</p>
 {{template "controls" .}}
 {{template "data" .Data}}{{end}}{{end}}
@@ -107,8 +105,7 @@ var liveTmpl = webPage(`{{define "main"}}{{with .Body}}<h1>{{.Title}}</h1>
 {{define "more"}}{{if .}}<p>Showing the {{.Shown}} newest of {{.Total}}.</p>{{end}}{{end}}
 
 {{define "table"}}<h3 id="{{.Name}}">{{.Title}}</h3>
-{{if .Pages}}<p>{{len .Rows}} rows, in pages of {{.PageRows}}:</p>
-<ul>{{range .Pages}}<li><a href="{{.URL}}">{{.Label}}</a></li>{{end}}</ul>
+{{if .Pages}}{{template "pager" .}}
 {{else if .Rows}}{{template "rows" .}}{{else}}<p>None.</p>{{end}}{{end}}
 
 {{define "long"}}{{if .}}<section id="long-tables" tabindex="-1" aria-labelledby="long-h"><h2 id="long-h">Long tables, in pages</h2>
@@ -116,7 +113,7 @@ var liveTmpl = webPage(`{{define "main"}}{{with .Body}}<h1>{{.Title}}</h1>
 {{range .}}{{template "table" .}}{{end}}
 </section>{{end}}{{end}}
 
-{{define "script"}}<script>` + liveScript + `</script>{{end}}`)
+{{define "script"}}<script>` + liveScript + `</script>{{end}}`))
 
 // liveHead is the heading part of a live page's body.
 type liveHead struct {
@@ -207,7 +204,7 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 	d.Version = inspectionVersion(rep.AsOfSeq, refusedTotal)
 	d.Summary = fmt.Sprintf("%d open conflicts, %d refused edits, %d cases waiting for QA; %d of %d cases complete.",
 		d.ConflictsTotal, d.RefusedTotal, len(d.WaitingQA), d.Complete, d.Cases)
-	tables := liveTables(rep, tablePageURL("table?"))
+	tables := liveTables(rep, nil)
 	for _, t := range tables.all {
 		switch t.Name {
 		case "completeness_inspectors", "completeness_cases":
@@ -289,16 +286,4 @@ func (s *Server) liveVersion(w http.ResponseWriter, r *http.Request, u webUser) 
 func writeVersion(w http.ResponseWriter, seq int64, version string) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"seq": seq, "version": version})
-}
-
-// tablePageURL makes the links to a long table's pages from the query of
-// the view it belongs to ("table?id=…" for a pooled one).
-type tablePageURL string
-
-func (base tablePageURL) page(name string, page int) string {
-	u := string(base)
-	if !strings.HasSuffix(u, "?") {
-		u += "&"
-	}
-	return u + url.Values{"name": {name}, "page": {fmt.Sprint(page)}}.Encode()
 }

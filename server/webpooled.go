@@ -91,7 +91,7 @@ func (s *Server) pooledData(ctx context.Context, u framework.User, q url.Values)
 	d := &livePooled{AsOf: rep.AsOfSeq, Generated: rep.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC"), Cases: rep.Cases, Inspections: ins,
 		Version: fmt.Sprint(rep.AsOfSeq)}
 	d.Summary = fmt.Sprintf("%d inspections pooled, %d cases.", len(ins), rep.Cases)
-	tables := liveTables(rep, tablePageURL("table?"+pooledViewQuery(ids, by)))
+	tables := liveTables(rep, pooledViewQuery(ids, by))
 	var b bytes.Buffer
 	if err := report.Figures(&b, rep, fw, &report.Live{Pooled: true, Omit: tables.omit}); err != nil {
 		return nil, nil, nil, err
@@ -103,12 +103,15 @@ func (s *Server) pooledData(ctx context.Context, u framework.User, q url.Values)
 
 // pooledViewQuery is the query naming a pooled view: its inspections and
 // breakdowns, checked again by every page of it.
-func pooledViewQuery(ids, by []string) string {
-	q := url.Values{"id": ids}
-	if len(by) > 0 {
-		q["by"] = by
+func pooledViewQuery(ids, by []string) viewQuery {
+	q := viewQuery{}
+	for _, id := range ids {
+		q = append(q, [2]string{"id", id})
 	}
-	return q.Encode()
+	for _, b := range by {
+		q = append(q, [2]string{"by", b})
+	}
+	return q
 }
 
 func (s *Server) pooledPage(w http.ResponseWriter, r *http.Request, u webUser) {
@@ -117,11 +120,11 @@ func (s *Server) pooledPage(w http.ResponseWriter, r *http.Request, u webUser) {
 		s.httpError(w, err)
 		return
 	}
-	q := pooledViewQuery(r.URL.Query()["id"], r.URL.Query()["by"])
+	q := pooledViewQuery(r.URL.Query()["id"], r.URL.Query()["by"]).String()
 	title := fmt.Sprintf("%d inspections pooled", len(d.Inspections))
 	nav := &webNav{User: u.Name, CSRF: u.csrf, Here: "pooled", Live: "./?" + q, LiveName: "This pooled view", Pooled: "./?" + q}
 	s.render(w, pooledTmpl, webView{Title: title, Nav: nav, Body: liveHead{Title: title, Framework: fmt.Sprintf("%s v%d", fw.ID, fw.Version),
-		Cases: rep.Cases, Self: "./?" + q, VersionURL: "version?" + q, DataURL: "data?" + q, Data: d}})
+		Cases: rep.Cases, Self: "./?" + q, VersionURL: "version", DataURL: "data", Data: d}})
 }
 
 func (s *Server) pooledDataFragment(w http.ResponseWriter, r *http.Request, u webUser) {
@@ -157,8 +160,9 @@ func (s *Server) pooledTablePage(w http.ResponseWriter, r *http.Request, u webUs
 		s.httpError(w, err)
 		return
 	}
-	q := pooledViewQuery(ids, by)
+	vq := pooledViewQuery(ids, by)
+	q := vq.String()
 	nav := &webNav{Live: "./?" + q, LiveName: "This pooled view", Pooled: "./?" + q,
 		Back: "./?" + q + "#" + url.PathEscape(r.URL.Query().Get("name")), BackText: "Back to the table's place"}
-	s.drawTablePage(w, r, u, rep, nav, tablePageURL("table?"+q), fmt.Sprintf("%d inspections pooled", len(ins)))
+	s.drawTablePage(w, r, u, rep, nav, vq, fmt.Sprintf("%d inspections pooled", len(ins)))
 }

@@ -18,8 +18,10 @@ const liveScript = `
   var status = document.getElementById("live-status");
   var pause = document.getElementById("live-pause");
   if (!data || !controls || !status || !pause || !window.fetch) { return; }
-  var versionURL = controls.getAttribute("data-version-url");
-  var dataURL = controls.getAttribute("data-data-url");
+  // Both take the page's own query (a pooled view's inspections, which
+  // would make the page heavy written out again).
+  var versionURL = controls.getAttribute("data-version-url") + location.search;
+  var dataURL = controls.getAttribute("data-data-url") + location.search;
   var every = Number(controls.getAttribute("data-every")) || 2000;
   var paused = false, busy = false;
   function say(text) { if (status.textContent !== text) { status.textContent = text; } }

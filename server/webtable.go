@@ -2,9 +2,11 @@ package server
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
@@ -28,14 +30,37 @@ var (
 )
 
 // liveTable is one of report.Tables as a live page draws it: whole, or
-// (Pages set) as links to its pages.
+// (Pages set: what each page holds) as a form to open its pages.
 type liveTable struct {
 	report.Table
 	PageRows int
-	Pages    []tableLink
+	Pages    []string
+	// View is the query of the view the table belongs to (a pooled
+	// view's inspections), sent again with the page asked for.
+	View viewQuery
+	// Current is the page shown (on a table page), else 0.
+	Current int
 }
 
-type tableLink struct{ URL, Label string }
+// viewQuery is the query of a view, in order: a pooled view's id and by
+// parameters (none for one inspection's page, whose path names it).
+type viewQuery [][2]string
+
+func (q viewQuery) String() string {
+	var b strings.Builder
+	for _, kv := range q {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(kv[0]) + "=" + url.QueryEscape(kv[1]))
+	}
+	return b.String()
+}
+
+// page is the URL of page n of table name of the view.
+func (q viewQuery) page(name string, n int) string {
+	return "table?" + append(append(viewQuery{}, q...), [2]string{"name", name}, [2]string{"page", strconv.Itoa(n)}).String()
+}
 
 // liveTableSet is a report's tables for a live page.
 type liveTableSet struct {
@@ -48,22 +73,32 @@ type liveTableSet struct {
 // written judgements): never long, never paged.
 var drawnAbove = map[string]bool{"ratings_grid": true, "stage_shares": true, "written": true}
 
-func liveTables(rep *aggregate.Report, base tablePageURL) liveTableSet {
+func liveTables(rep *aggregate.Report, view viewQuery) liveTableSet {
 	set := liveTableSet{omit: map[string]bool{}}
 	for _, t := range report.Tables(rep) {
-		lt := liveTable{Table: t, PageRows: tablePageRows}
+		lt := liveTable{Table: t, PageRows: tablePageRows, View: view}
 		if len(t.Rows) > maxInlineRows && !drawnAbove[t.Name] {
-			for lo := 0; lo < len(t.Rows); lo += tablePageRows {
-				hi := min(lo+tablePageRows, len(t.Rows))
-				lt.Pages = append(lt.Pages, tableLink{URL: base.page(t.Name, lo/tablePageRows+1),
-					Label: fmt.Sprintf("rows %d–%d: %s to %s", lo+1, hi, rowLabel(t, lo), rowLabel(t, hi-1))})
-			}
+			lt.Pages = pageLabels(t)
 			set.long = append(set.long, lt)
 			set.omit[t.Name] = true
 		}
 		set.all = append(set.all, lt)
 	}
 	return set
+}
+
+// pageLabels says what each page of t holds: "rows 1–200: 2.1.1a PDU 000
+// to 2.1.1b PDU 047".
+func pageLabels(t report.Table) []string {
+	var out []string
+	for lo := 0; lo < len(t.Rows); lo += tablePageRows {
+		hi := min(lo+tablePageRows, len(t.Rows))
+		out = append(out, fmt.Sprintf("rows %d–%d: %s to %s", lo+1, hi, rowLabel(t, lo), rowLabel(t, hi-1)))
+	}
+	if len(out) == 0 {
+		out = []string{"no rows"}
+	}
+	return out
 }
 
 // rowLabel names a row by its leading text cells ("2.1.1a PDU 003").
@@ -81,34 +116,35 @@ func rowLabel(t report.Table, i int) string {
 	return label
 }
 
-var tableTmpl = webPage(`{{define "main"}}{{with .Body}}<h1>{{.Table.Title}}</h1>
-<p>{{.View}} · rows {{.From}}–{{.To}} of {{len .Table.Rows}} · as of change {{.AsOf}}. This page does not update itself: reload it for the latest figures.</p>
-<nav aria-label="Pages of this table"><ul class="pager">
-{{if .Prev}}<li><a href="{{.Prev}}" rel="prev">Previous page</a></li>{{end}}
-{{range .Pages}}<li><a href="{{.URL}}"{{if .Current}} aria-current="page"{{end}}>{{.N}}</a></li>{{end}}
-{{if .Next}}<li><a href="{{.Next}}" rel="next">Next page</a></li>{{end}}
-</ul></nav>
+// pagerTmpl is the form that opens a page of a long table: a choice of
+// its pages, sent with the view's own query. A form rather than a link per
+// page: a national view's query is kilobytes long.
+const pagerTmpl = `{{define "pager"}}<form method="get" action="table" class="pager">
+{{range .View}}<input type="hidden" name="{{index . 0}}" value="{{index . 1}}">{{end}}<input type="hidden" name="name" value="{{.Name}}">
+<p>{{len .Rows}} rows, in {{len .Pages}} pages of {{.PageRows}}.
+<label for="page-{{.Name}}">Page</label> <select id="page-{{.Name}}" name="page">{{$cur := .Current}}{{range $i, $l := .Pages}}<option value="{{inc $i}}"{{if eq (inc $i) $cur}} selected{{end}}>{{$l}}</option>{{end}}</select>
+<button type="submit">Open</button></p></form>{{end}}`
+
+var tableTmpl = template.Must(webPage(pagerTmpl).Parse(`{{define "main"}}{{with .Body}}<h1>{{.Table.Title}}</h1>
+<p>{{.ViewName}} · rows {{.From}}–{{.To}} of {{len .Table.Rows}} · as of change {{.AsOf}}. This page does not update itself: reload it for the latest figures.</p>
+{{template "pager" .Table}}
+{{if or .Prev .Next}}<p>{{if .Prev}}<a href="{{.Prev}}" rel="prev">Previous page</a>{{end}}{{if and .Prev .Next}} · {{end}}{{if .Next}}<a href="{{.Next}}" rel="next">Next page</a>{{end}}</p>{{end}}
 {{template "rows" .Rows}}
-{{if .Next}}<p><a href="{{.Next}}">Next page: rows {{.NextFrom}} onwards</a></p>{{end}}{{end}}{{end}}`)
+{{if .Next}}<p><a href="{{.Next}}">Next page: rows {{.NextFrom}} onwards</a></p>{{end}}{{end}}{{end}}`))
 
 // tablePage is the body of one page of a long table.
 type tablePage struct {
-	Table              report.Table
+	Table              liveTable
 	Rows               report.Table // the page's rows alone
-	View               string
+	ViewName           string
 	AsOf               int64
 	From, To, NextFrom int
 	Prev, Next         string
-	Pages              []struct {
-		URL     string
-		N       int
-		Current bool
-	}
 }
 
-// drawTablePage draws page ?page=N of table ?name=NAME of rep. back is
-// the live page it belongs to (with the query that makes it).
-func (s *Server) drawTablePage(w http.ResponseWriter, r *http.Request, u webUser, rep *aggregate.Report, nav *webNav, base tablePageURL, view string) {
+// drawTablePage draws page ?page=N of table ?name=NAME of rep, in the
+// view of query view.
+func (s *Server) drawTablePage(w http.ResponseWriter, r *http.Request, u webUser, rep *aggregate.Report, nav *webNav, view viewQuery, viewName string) {
 	q := r.URL.Query()
 	name := q.Get("name")
 	var t *report.Table
@@ -129,23 +165,17 @@ func (s *Server) drawTablePage(w http.ResponseWriter, r *http.Request, u webUser
 		return
 	}
 	lo, hi := (n-1)*tablePageRows, min(n*tablePageRows, len(t.Rows))
-	p := tablePage{Table: *t, Rows: *t, View: view, AsOf: rep.AsOfSeq, From: lo + 1, To: hi, NextFrom: hi + 1}
+	p := tablePage{Table: liveTable{Table: *t, PageRows: tablePageRows, Pages: pageLabels(*t), View: view, Current: n},
+		Rows: *t, ViewName: viewName, AsOf: rep.AsOfSeq, From: lo + 1, To: hi, NextFrom: hi + 1}
 	p.Rows.Rows = t.Rows[lo:hi]
 	if len(t.Rows) == 0 {
 		p.From = 0
 	}
-	for i := 1; i <= pages; i++ {
-		p.Pages = append(p.Pages, struct {
-			URL     string
-			N       int
-			Current bool
-		}{base.page(name, i), i, i == n})
-	}
 	if n > 1 {
-		p.Prev = base.page(name, n-1)
+		p.Prev = view.page(name, n-1)
 	}
 	if n < pages {
-		p.Next = base.page(name, n+1)
+		p.Next = view.page(name, n+1)
 	}
 	nav.Here, nav.User, nav.CSRF = "table", u.Name, u.csrf
 	s.render(w, tableTmpl, webView{Title: fmt.Sprintf("%s, rows %d–%d", t.Title, p.From, p.To), Nav: nav, Body: p})
@@ -164,5 +194,5 @@ func (s *Server) inspectionTablePage(w http.ResponseWriter, r *http.Request, u w
 	}
 	rep := aggregate.Compute(fw, in)
 	nav := &webNav{Live: "./", LiveName: "This inspection", Back: "./#" + url.PathEscape(r.URL.Query().Get("name")), BackText: "Back to the table's place"}
-	s.drawTablePage(w, r, u, rep, nav, tablePageURL("table?"), rep.InspectionName)
+	s.drawTablePage(w, r, u, rep, nav, nil, rep.InspectionName)
 }

@@ -66,7 +66,7 @@ var liveTmpl = template.Must(webPage(pagerTmpl).Parse(`{{define "main"}}{{with .
 <li><a href="#conflicts">Open conflicts: {{.ConflictsTotal}}</a></li>
 <li><a href="#refused">Refused edits waiting on their authors: {{.RefusedTotal}}</a></li>
 <li><a href="#qa">Cases waiting for QA: {{len .WaitingQA}}</a></li>
-<li><a href="#progress">Progress: {{.Complete}} of {{.Cases}} cases complete, {{.Submitted}} submitted, {{.Passed}} QA-checked or locked</a></li>
+<li><a href="#progress">Progress: {{.Complete}} of {{.Cases}} cases complete, {{.Submitted}} submitted ({{.Passed}} of them QA-checked or locked)</a></li>
 <li><a href="#figures">Figures</a></li>
 </ul></section>
 
@@ -177,11 +177,9 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 		case framework.CaseQAChecked, framework.CaseLocked:
 			d.Passed++
 		}
-		if c.Answered >= c.Required {
-			d.Complete++
-		}
 	}
-	for _, ip := range rep.InspectorProgress {
+	for _, ip := range rep.InspectorProgress { // complete and submitted as the report counts them
+		d.Complete += ip.CasesComplete
 		d.Submitted += ip.Submitted
 	}
 	for _, c := range conflicts {

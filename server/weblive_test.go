@@ -107,7 +107,7 @@ func TestLiveView_WhatNeedsActionComesFirst(t *testing.T) {
 	}
 	summary := section(t, page, "summary")
 	for _, want := range []string{`<a href="#conflicts">Open conflicts: 1</a>`, `<a href="#refused">Refused edits waiting on their authors: 1</a>`,
-		`<a href="#qa">Cases waiting for QA: 1</a>`, `<a href="#progress">Progress: 1 of 2 cases complete, 1 submitted, 0 QA-checked or locked</a>`, `<a href="#figures">`} {
+		`<a href="#qa">Cases waiting for QA: 1</a>`, `<a href="#progress">Progress: 1 of 2 cases complete, 1 submitted (0 of them QA-checked or locked)</a>`, `<a href="#figures">`} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %s:\n%s", want, summary)
 		}

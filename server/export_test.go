@@ -37,3 +37,11 @@ func FeedMarkingPairs(pairs map[string][]framework.MarkingPair) (restore func())
 	}
 	return func() { markingPairs = was }
 }
+
+// SetTableRows sets how many rows a live page's table may have before it
+// is drawn in pages, and the rows of a page, until the returned func.
+func SetTableRows(inline, page int) (restore func()) {
+	oi, op := maxInlineRows, tablePageRows
+	maxInlineRows, tablePageRows = inline, page
+	return func() { maxInlineRows, tablePageRows = oi, op }
+}

@@ -2,25 +2,22 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
-	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/report"
 	"github.com/fieldworkhq/fieldwork/internal/store"
 )
 
-// The lead's live view: a read-only web page per inspection with the
-// ratings grid, key-question bars with band lines, completeness and open
-// conflicts, reloading itself as syncs change the figures. A lead signs in
+// The lead's live view: a read-only web page per inspection with what
+// needs action (open conflicts, refused edits, cases waiting for QA),
+// progress and the figures (ratings grid, key-question bars with band
+// lines, every table), updating itself in place as syncs change them
+// (weblive.go). A lead signs in
 // once with an API token; the browser then holds only a server-side
 // session's random id (websession.go), in an HttpOnly, SameSite=Strict
 // cookie, Secure over TLS. It admits leads, analysts and administrators
@@ -44,10 +41,14 @@ func (s *Server) HTTPHandler() http.Handler {
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("GET /{$}", s.withUser(s.inspectionsPage))
 	mux.HandleFunc("GET /inspections/{id}/{$}", s.withUser(s.livePage))
+	mux.HandleFunc("GET /inspections/{id}/data", s.withUser(s.liveData))
 	mux.HandleFunc("GET /inspections/{id}/version", s.withUser(s.liveVersion))
+	mux.HandleFunc("GET /inspections/{id}/table", s.withUser(s.inspectionTablePage))
 	mux.HandleFunc("GET /inspections/{id}/evidence", s.withUser(s.evidencePage))
 	mux.HandleFunc("GET /pooled/{$}", s.withUser(s.pooledPage))
+	mux.HandleFunc("GET /pooled/data", s.withUser(s.pooledDataFragment))
 	mux.HandleFunc("GET /pooled/version", s.withUser(s.pooledVersion))
+	mux.HandleFunc("GET /pooled/table", s.withUser(s.pooledTablePage))
 	return securityHeaders(mux)
 }
 
@@ -62,23 +63,6 @@ func securityHeaders(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
-
-var loginTmpl = template.Must(template.New("login").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>fieldwork — sign in</title>
-<style>body{font:16px/1.5 system-ui,Arial,sans-serif;max-width:30rem;margin:3rem auto;padding:0 1rem}
-label{display:block;font-weight:600;margin:.5rem 0 .25rem}input{font:inherit;width:100%;padding:.4rem}
-button{font:inherit;margin-top:1rem;padding:.4rem 1rem}.err{color:#a00}</style></head>
-<body><h1>fieldwork live view</h1>
-{{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="/login">
-<input type="hidden" name="csrf" value="{{.CSRF}}">
-<label for="token">Access token</label>
-<input id="token" name="token" type="password" autocomplete="off" required autofocus>
-<button type="submit">Sign in</button>
-</form>
-<p>Leads and analysts only. Your administrator issues tokens with <code>fieldwork token issue</code>.</p>
-</body></html>`))
 
 // loginErrors are the messages the sign-in page shows, by the code a
 // redirect carries (the page never echoes free text from its URL).
@@ -104,8 +88,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		csrf = randomToken()
 	}
 	http.SetCookie(w, s.cookie(r, loginCookie, csrf, "/login", time.Hour))
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	loginTmpl.Execute(w, map[string]string{"Error": loginErrors[r.URL.Query().Get("error")], "CSRF": csrf})
+	s.render(w, loginTmpl, webView{Title: "Sign in", Body: map[string]string{"Error": loginErrors[r.URL.Query().Get("error")], "CSRF": csrf}})
 }
 
 // login checks, in this order: that the form came from our own page
@@ -208,18 +191,6 @@ type webUser struct {
 	csrf string
 }
 
-var listTmpl = template.Must(template.New("list").Funcs(template.FuncMap{"path": url.PathEscape}).Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>fieldwork — inspections</title>
-<style>body{font:16px/1.5 system-ui,Arial,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}li{margin:.3rem 0}</style></head>
-<body><h1>Inspections</h1>
-<p>Signed in as {{.User}}.</p>
-{{if .Inspections}}<form method="get" action="/pooled/"><ul>{{range .Inspections}}<li><input type="checkbox" name="id" value="{{.ID}}" aria-label="pool {{.Name}}"> <a href="/inspections/{{path .ID}}/">{{.Name}}</a> — {{.FrameworkID}} v{{.FrameworkVersion}}, {{.Status}}, your role: {{.Role}}</li>{{end}}</ul>
-<p><button type="submit">Pool the ticked inspections</button> (one framework version; a region or a national view, from the kept counts)</p></form>
-{{else}}<p>No inspection on which you are a lead, QA or analyst.</p>{{end}}
-<form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit">Sign out</button></form>
-</body></html>`))
-
 func (s *Server) inspectionsPage(w http.ResponseWriter, r *http.Request, u webUser) {
 	all, err := s.db.Inspections(r.Context(), u.User)
 	if err != nil {
@@ -232,62 +203,7 @@ func (s *Server) inspectionsPage(w http.ResponseWriter, r *http.Request, u webUs
 			mine = append(mine, in)
 		}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	listTmpl.Execute(w, map[string]any{"User": u.Name, "Inspections": mine, "CSRF": u.csrf})
-}
-
-func (s *Server) allowedInspection(ctx context.Context, u framework.User, id string) error {
-	in, err := s.db.Inspection(ctx, u, id)
-	if err != nil {
-		return err
-	}
-	// The live view shows the report's figures: whoever may read the report
-	// (framework.CanReadReport) may open it, QA included.
-	if !framework.CanReadReport(in.Role) {
-		return framework.Errorf(framework.CodePermission, "the live view is for the lead, QA and analysts of this inspection")
-	}
-	return nil
-}
-
-func (s *Server) livePage(w http.ResponseWriter, r *http.Request, u webUser) {
-	id := r.PathValue("id")
-	if err := s.allowedInspection(r.Context(), u.User, id); err != nil {
-		s.httpError(w, err)
-		return
-	}
-	fw, in, err := s.db.ReportInput(r.Context(), id)
-	if err != nil {
-		s.httpError(w, err)
-		return
-	}
-	conflicts, err := s.db.OpenConflicts(r.Context(), id)
-	if err != nil {
-		s.httpError(w, err)
-		return
-	}
-	rep := aggregate.Compute(fw, in)
-	if rep.Agreement, err = liveAgreement(r.Context(), s.db, u.User, id, fw); err != nil {
-		s.httpError(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := report.Page(w, rep, fw, &report.Live{Seq: in.AsOfSeq, VersionURL: "version", EveryMillis: 2000, Conflicts: conflicts}); err != nil {
-		s.log.Error("live page", "err", err)
-	}
-}
-
-func (s *Server) liveVersion(w http.ResponseWriter, r *http.Request, u webUser) {
-	if err := s.allowedInspection(r.Context(), u.User, r.PathValue("id")); err != nil {
-		s.httpError(w, err)
-		return
-	}
-	seq, err := s.db.Seq(r.Context())
-	if err != nil {
-		s.httpError(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]int64{"seq": seq})
+	s.render(w, listTmpl, webView{Title: "Inspections", Nav: &webNav{User: u.Name, CSRF: u.csrf, Here: "list"}, Body: map[string]any{"Inspections": mine}})
 }
 
 // httpStatus is the live view's HTTP status for each error code, as

@@ -1,30 +1,22 @@
 package server
 
 import (
-	"html/template"
 	"net/http"
 	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/report"
 )
 
-var evidenceTmpl = template.Must(template.New("evidence").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>fieldwork — cases behind {{.Question}}</title>
-<style>body{font:16px/1.5 system-ui,Arial,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
-td.note{white-space:pre-wrap}</style></head>
-<body><p><a href="./">← back to the live view</a></p>
-<h1>Cases behind {{.Question}}{{if .Value}}: {{.Value}}{{end}}</h1>
+var evidenceTmpl = webPage(`{{define "main"}}{{with .Body}}<h1>Cases behind {{.Question}}{{if .Value}}: {{.Value}}{{end}}</h1>
 <p>{{.Text}}</p>
 <p>{{len .Rows}} case(s){{if .Grep}} whose note holds the text searched for{{end}}{{if .Where}}, among cases with the attributes chosen{{end}}; {{range .Counts}}{{.Value}} {{.N}} · {{end}}answers that count in the figures only.</p>
 <form method="get"><input type="hidden" name="question" value="{{.Question}}"><input type="hidden" name="value" value="{{.Value}}">{{range .By}}<input type="hidden" name="by" value="{{.}}">{{end}}
-<label>Notes containing <input name="grep" value="{{.Grep}}"></label> <button type="submit">Search</button></form>
+<p><label for="grep">Notes containing</label> <input id="grep" name="grep" value="{{.Grep}}"> <button type="submit">Search</button></p></form>
 {{if .Rows}}<table><thead><tr><th scope="col">Case</th><th scope="col">Inspector</th><th scope="col">Answer</th><th scope="col">Evidence note</th></tr></thead><tbody>
 {{range .Rows}}<tr><td>{{.CaseRef}}</td><td>{{.Inspector}}</td><td>{{.Value}}</td><td class="note">{{.Note}}</td></tr>
-{{end}}</tbody></table>{{else}}<p>No case.</p>{{end}}
-</body></html>`))
+{{end}}</tbody></table>{{else}}<p>No case.</p>{{end}}{{end}}{{end}}`)
 
 // evidencePage lists the cases behind one figure of the live view
 // (?question=ID[&value=V][&by=ATTR=VALUE…][&grep=TEXT]), by the same rule
@@ -74,9 +66,10 @@ func (s *Server) evidencePage(w http.ResponseWriter, r *http.Request, u webUser)
 		}
 		counts[i].N++
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := evidenceTmpl.Execute(w, map[string]any{"Question": qid, "Text": text, "Value": f.Value, "Grep": f.Grep, "Where": f.Where,
-		"By": q["by"], "Rows": rows, "Counts": counts}); err != nil {
-		s.log.Error("evidence page", "err", err)
-	}
+	// Back to the figure: the live page's link to these cases (without the
+	// filters, which the figures do not have).
+	nav := &webNav{User: u.Name, CSRF: u.csrf, Here: "evidence", Live: "./", LiveName: "This inspection",
+		Back: "./#" + report.FigureAnchor(report.EvidenceQuery(qid, f.Value)), BackText: "Back to the figure"}
+	s.render(w, evidenceTmpl, webView{Title: "Cases behind " + qid, Nav: nav, Body: map[string]any{"Question": qid, "Text": text, "Value": f.Value,
+		"Grep": f.Grep, "Where": f.Where, "By": q["by"], "Rows": rows, "Counts": counts}})
 }

@@ -44,12 +44,14 @@ func TestLiveView_PooledIsTheReportOfEveryInspection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The figures are those GetReport's report draws, whole (no table of
+	// this fixture is long enough to be drawn in pages).
 	var want bytes.Buffer
-	if err := report.Page(&want, r, fw, &report.Live{Seq: r.AsOfSeq, VersionURL: "version?" + url.Values{"id": ids}.Encode(), EveryMillis: 2000, Pooled: true}); err != nil {
+	if err := report.Figures(&want, r, fw, &report.Live{Pooled: true}); err != nil {
 		t.Fatal(err)
 	}
-	if body != want.String() {
-		t.Errorf("pooled view differs from the page of GetReport's report:\n%s\nwant\n%s", body, want.String())
+	if !strings.Contains(body, want.String()) {
+		t.Errorf("pooled view does not hold the figures of GetReport's report:\n%s\nwant\n%s", body, want.String())
 	}
 	if strings.Contains(body, `href="evidence?`) || !strings.Contains(body, "Key questions by sex") || !strings.Contains(body, "Key questions by unit") {
 		t.Errorf("pooled view: want no evidence links and breakdowns by sex and unit")

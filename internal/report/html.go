@@ -98,26 +98,19 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	// evidence is the live view's link to the cases behind a figure: the
 	// query is built by url.Values from question ids and values.
 	"evidence": func(q string) template.URL { return template.URL("evidence?" + q) },
+	"anchor":   FigureAnchor,
 	"rating":   ratingClass,
-	"cell": func(c Cell, k Kind) string {
-		switch {
-		case c.Null:
-			return "–"
-		case k == Percent:
-			return c.Text + "%"
-		}
-		return c.Text
-	},
-	"isnum": func(k Kind) bool { return k != Text },
-	"sub":   func(a, b float64) float64 { return a - b },
-	"add":   func(a, b float64) float64 { return a + b },
+	"cell":     CellText,
+	"isnum":    func(k Kind) bool { return k != Text },
+	"sub":      func(a, b float64) float64 { return a - b },
+	"add":      func(a, b float64) float64 { return a + b },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} — data annexe</title>
-<style>
+<style>{{template "css"}}{{define "css"}}
 :root { --ink: #1b1b1b; --muted: #555; --rule: #c9c9c9; --out: #1d7a3a; --good: #6aa84f; --ri: #e69138; --inad: #cc3333; --share: #2f6690; }
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: var(--ink); margin: 2rem auto; max-width: 62rem; padding: 0 1rem; }
@@ -147,14 +140,14 @@ ol.method li { margin-bottom: .3rem; }
   table, svg { break-inside: avoid; }
   .grid td.rating, .r-out, .r-good, .r-ri, .r-inad, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
-</style>
+{{end}}</style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
 <p class="meta">{{.Framework}} · {{.Cases}} cases · as of change {{.AsOf}}, {{.Generated}}</p>{{with .LocalNote}}
 <p class="local" role="note"><strong>{{.}}</strong></p>{{end}}
 
-{{if .Rated}}
+{{template "figures" .}}{{define "figures"}}{{if .Rated}}
 <h2 id="grid">Ratings grid</h2>
 <table class="grid">
 <thead><tr><th scope="col">Standard</th><th scope="col">Rating</th><th scope="col">Lowest key question</th><th scope="col" class="num">Points</th></tr></thead>
@@ -195,28 +188,11 @@ ol.method li { margin-bottom: .3rem; }
 <table>
 <thead><tr>{{range .Columns}}<th scope="col"{{if isnum .Kind}} class="num"{{end}}>{{.Name}}</th>{{end}}</tr></thead>
 <tbody>
-{{$cols := .Columns}}{{range .Rows}}<tr>{{range $i, $c := .}}{{with index $cols $i}}<td{{if isnum .Kind}} class="num"{{end}}>{{if and $.Live (not $.Live.Pooled) $c.Evidence}}<a href="{{evidence $c.Evidence}}">{{cell $c .Kind}}</a>{{else}}{{cell $c .Kind}}{{end}}</td>{{end}}{{end}}</tr>
+{{$cols := .Columns}}{{range .Rows}}<tr>{{range $i, $c := .}}{{with index $cols $i}}<td{{if isnum .Kind}} class="num"{{end}}>{{if and $.Live (not $.Live.Pooled) $c.Evidence}}<a href="{{evidence $c.Evidence}}" id="{{anchor $c.Evidence}}">{{cell $c .Kind}}</a>{{else}}{{cell $c .Kind}}{{end}}</td>{{end}}{{end}}</tr>
 {{end}}</tbody>
 </table>
 {{end}}
 
-{{with .Live}}
-{{if not .Pooled}}<h2 id="conflicts">Open conflicts</h2>
-{{if .Conflicts}}<table><thead><tr><th scope="col">Case</th><th scope="col">Question</th><th scope="col">Server value</th><th scope="col">Refused edit</th><th scope="col">By</th><th scope="col">When</th></tr></thead><tbody>
-{{range .Conflicts}}<tr><td>{{.CaseRef}}</td><td>{{.QuestionID}}</td><td>{{.ServerValue}} (rev {{.ServerRevision}})</td><td>{{.ClientValue}}</td><td>{{.ClientUser}}</td><td>{{.CreatedAt.Format "2006-01-02 15:04"}}</td></tr>
-{{end}}</tbody></table>{{else}}<p>None.</p>{{end}}{{end}}
-<p class="note" id="live-status" role="status" aria-live="polite">Live: refreshes when a sync changes the figures.</p>
-<script>
-(function () {
-  var seq = {{.Seq}};
-  setInterval(function () {
-    fetch({{.VersionURL}}, {cache: "no-store", credentials: "same-origin"})
-      .then(function (r) { return r.json(); })
-      .then(function (j) { if (j.seq !== seq) { location.reload(); } })
-      .catch(function () { document.getElementById("live-status").textContent = "Live: server unreachable, retrying…"; });
-  }, {{.EveryMillis}});
-})();
-</script>
 {{end}}
 
 <h2 id="method">Method</h2>
@@ -224,19 +200,6 @@ ol.method li { margin-bottom: .3rem; }
 </body>
 </html>
 `))
-
-// Live makes the page the lead's live view: it lists the open conflicts and
-// reloads itself when VersionURL reports a change sequence other than Seq.
-type Live struct {
-	Seq         int64
-	VersionURL  string
-	EveryMillis int
-	Conflicts   []framework.Conflict
-	// Pooled is the live view of several inspections: its figures link to
-	// no cases (evidence is each inspection's own page) and it lists no
-	// conflicts (each inspection's page does).
-	Pooled bool
-}
 
 // ExportHTML writes one self-contained printable page: inline CSS, the
 // ratings grid coloured by rating, an SVG bar chart of % Yes per key
@@ -246,8 +209,14 @@ func ExportHTML(w io.Writer, r *aggregate.Report, fw *framework.Framework) error
 	return Page(w, r, fw, nil)
 }
 
-// Page is ExportHTML with an optional live section.
+// Page is ExportHTML with the figures drawn for the live view when live
+// is not nil (Figures draws them alone).
 func Page(w io.Writer, r *aggregate.Report, fw *framework.Framework, live *Live) error {
+	return page.Execute(w, pageData(r, fw, live))
+}
+
+// pageData is what the page's template and its "figures" part are drawn from.
+func pageData(r *aggregate.Report, fw *framework.Framework, live *Live) map[string]any {
 	title := r.InspectionName
 	if len(r.Units) > 0 {
 		title += " (" + strings.Join(r.Units, ", ") + ")"
@@ -257,15 +226,18 @@ func Page(w io.Writer, r *aggregate.Report, fw *framework.Framework, live *Live)
 		if t.Name == "ratings_grid" || t.Name == "stage_shares" || t.Name == "written" {
 			continue // drawn above
 		}
+		if live != nil && live.Omit[t.Name] {
+			continue // the live view draws it elsewhere
+		}
 		tables = append(tables, t)
 	}
-	return page.Execute(w, map[string]any{
+	return map[string]any{
 		"Title": title, "Framework": fmt.Sprintf("%s v%d", fw.ID, fw.Version), "Cases": r.Cases, "AsOf": r.AsOfSeq,
 		"Generated": r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"), "Rated": r.Rated, "Standards": r.Standards,
 		"Score": r.Score, "ScoreText": scoreText(r), "ScoreComplete": r.ScoreComplete, "MaxScore": r.MaxScore, "Overall": r.Overall, "Pooled": r.Pooled,
 		"Chart": keyChart(r, fw), "Tables": tables, "Method": MethodNotes(r, fw), "Bands": bands(fw), "Lowest": lowestThreshold(fw), "Live": live,
 		"Written": writtenHTML(r), "LocalNote": LocalNote(r),
-	})
+	}
 }
 
 func bands(fw *framework.Framework) []framework.Band {

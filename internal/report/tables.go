@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 
@@ -41,11 +40,7 @@ type Cell struct {
 // behind marks a count cell with the cases behind it: question qid's
 // answers with value v ("" for every answer that counts).
 func (c Cell) behind(qid, v string) Cell {
-	q := url.Values{"question": {qid}}
-	if v != "" {
-		q.Set("value", v)
-	}
-	c.Evidence = q.Encode()
+	c.Evidence = EvidenceQuery(qid, v)
 	return c
 }
 

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/browsers.sh   # Chromium for the HTML rendering tests, when missing
-go test -race -count=1 "$@" ./...
+go test -race -count=1 -timeout 30m "$@" ./...   # the e2e package runs the real binaries and Chromium: minutes, not the default 10-minute cap

@@ -1,7 +1,7 @@
 // The fieldworkd command serves the fieldwork gRPC API on an embedded
 // SQLite database.
 //
-//	fieldworkd [serve] [--db PATH] [--listen ADDR] [--tls-cert F --tls-key F] [--framework FILE]... [--http ADDR] [--insecure]
+//	fieldworkd [serve] [--db PATH] [--listen ADDR] [--tls-cert F --tls-key F] [--framework FILE]... [--http ADDR] [--metrics-addr ADDR] [--log-format text|json] [--insecure]
 //	fieldworkd [--db PATH] admin-token
 //	fieldworkd [--db PATH] recount [--fix]
 //	fieldworkd [--db PATH] backup --to FILE [--force]
@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -51,6 +52,8 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 type options struct {
 	cfg        server.Config
 	httpAddr   string
+	metrics    string
+	logFormat  string
 	frameworks listFlag
 	fix        bool
 	backupTo   string
@@ -114,6 +117,8 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.cfg.TLSKeyFile, "tls-key", o.cfg.TLSKeyFile, "TLS private key `file` (PEM)")
 	fs.BoolVar(&o.cfg.AllowInsecure, "insecure", o.cfg.AllowInsecure, "allow plaintext on a non-loopback address")
 	fs.StringVar(&o.httpAddr, "http", o.httpAddr, "also serve the lead's live view (web) on this `address`, e.g. 127.0.0.1:7080")
+	fs.StringVar(&o.metrics, "metrics-addr", o.metrics, "serve Prometheus metrics (unauthenticated, no personal data) at http://`address`/metrics, e.g. 127.0.0.1:9464")
+	fs.StringVar(&o.logFormat, "log-format", o.logFormat, "log `format` on stderr: text or json (one line per RPC)")
 	fs.Var(&o.frameworks, "framework", "load a framework `file` (JSON, see docs/frameworks.md); repeatable")
 }
 
@@ -138,7 +143,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // command's own FlagSet. It returns the command's name, the options and
 // the arguments left for the command.
 func parse(args []string) (string, *options, []string, error) {
-	o := &options{cfg: server.DefaultConfig()}
+	o := &options{cfg: server.DefaultConfig(), logFormat: "text"}
 	top := flag.NewFlagSet("fieldworkd", flag.ContinueOnError)
 	top.Usage = func() {
 		fmt.Fprint(top.Output(), "usage:\n")
@@ -194,7 +199,11 @@ func serve(ctx context.Context, o *options, _ []string, _ io.Writer) error {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
 	cfg.FrameworkFiles = o.frameworks
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger, err := newLogger(o.logFormat, os.Stderr, slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = logger
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -216,14 +225,39 @@ func serve(ctx context.Context, o *options, _ []string, _ io.Writer) error {
 	} else {
 		httpErr <- nil
 	}
+	metricsErr := make(chan error, 1)
+	if o.metrics != "" {
+		// Its own listener, apart from the live view: unauthenticated, for
+		// a scraper on loopback or a monitoring network (docs/operations.md).
+		ml, err := net.Listen("tcp", o.metrics)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		cfg.Logger.Info("metrics serving", "url", "http://"+ml.Addr().String()+"/metrics")
+		go func() { metricsErr <- srv.ServeMetrics(ctx, ml) }()
+	} else {
+		metricsErr <- nil
+	}
 	if err := srv.Serve(ctx, lis); err != nil {
 		return err
 	}
-	if err := <-httpErr; err != nil {
+	if err := errors.Join(<-httpErr, <-metricsErr); err != nil {
 		return err
 	}
 	cfg.Logger.Info("fieldworkd stopped")
 	return nil
+}
+
+// newLogger is the server's logger in the format --log-format names.
+func newLogger(format string, w io.Writer, level slog.Level) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
 // open opens the database for a one-shot command, logging warnings only.

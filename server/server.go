@@ -99,6 +99,7 @@ type Server struct {
 	signIns  *signInLimiter
 	streams  *streamCounts
 	metrics  *metrics
+	certs    *certPair // nil without TLS
 	// clockSkew moves the live view's clock (tests only, see export_test.go).
 	clockSkew atomic.Int64
 }
@@ -135,12 +136,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc.ChainStreamInterceptor(s.metrics.grpc.StreamServerInterceptor(), s.streamInterceptor),
 	)
 	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
-		creds, err := credentials.NewServerTLSFromFile(cfg.TLSCertFile, cfg.TLSKeyFile)
+		certs, err := loadCertPair(cfg.TLSCertFile, cfg.TLSKeyFile)
 		if err != nil {
 			db.Close()
-			return nil, fmt.Errorf("load TLS certificate: %w", err)
+			return nil, err
 		}
-		opts = append(opts, grpc.Creds(creds))
+		s.certs = certs
+		opts = append(opts, grpc.Creds(credentials.NewTLS(certs.config())))
 	}
 	g := grpc.NewServer(opts...)
 	fieldworkv1.RegisterFrameworkServiceServer(g, &frameworkService{db: db})

@@ -214,6 +214,9 @@ func serve(ctx context.Context, o *options, _ []string, _ io.Writer) error {
 		return err
 	}
 	cfg.Logger.Info("fieldworkd serving", "addr", lis.Addr().String(), "db", cfg.DBPath, "tls", cfg.TLSCertFile != "")
+	if cfg.TLSCertFile != "" {
+		reloadTLSOnHangup(ctx, srv, cfg.Logger)
+	}
 	httpErr := make(chan error, 1)
 	if o.httpAddr != "" {
 		hl, err := srv.ListenOn(o.httpAddr)
@@ -246,6 +249,29 @@ func serve(ctx context.Context, o *options, _ []string, _ io.Writer) error {
 	}
 	cfg.Logger.Info("fieldworkd stopped")
 	return nil
+}
+
+// reloadTLSOnHangup reloads the TLS certificate and key files on each
+// SIGHUP until ctx ends (a renewed certificate without a restart); a pair
+// that does not load is logged and the previous one served on.
+func reloadTLSOnHangup(ctx context.Context, srv *server.Server, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := srv.ReloadTLS(); err != nil {
+					log.Error("TLS certificate not reloaded: still serving the previous one", "err", err)
+				} else {
+					log.Info("TLS certificate reloaded")
+				}
+			}
+		}
+	}()
 }
 
 // newLogger is the server's logger in the format --log-format names.

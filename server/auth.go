@@ -11,7 +11,6 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
-	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
 )
 
 // access is what a method requires of its caller.
@@ -95,7 +94,7 @@ func (s *Server) authenticate(ctx context.Context) (framework.User, error) {
 	}
 	u, err := s.db.Authenticate(ctx, token)
 	if err != nil {
-		return framework.User{}, s.toStatus(err)
+		return framework.User{}, err // finish maps it (an internal one is logged)
 	}
 	return u, nil
 }
@@ -144,10 +143,10 @@ func (s *Server) authorizeOn(ctx context.Context, method string, u framework.Use
 	if framework.ErrorCode(err) == framework.CodeNotFound {
 		// The same words whether it exists or not (only administrators,
 		// who pass before this, learn that an inspection does not exist).
-		return s.toStatus(framework.NotOnTeamError(id))
+		return framework.NotOnTeamError(id)
 	}
 	if err != nil {
-		return s.toStatus(err)
+		return err
 	}
 	allowed := map[access]func(framework.Role) bool{
 		inspectionRead:  framework.CanReadInspection,
@@ -162,7 +161,7 @@ func (s *Server) authorizeOn(ctx context.Context, method string, u framework.Use
 		return nil
 	}
 	if in.Role == "" {
-		return s.toStatus(framework.NotOnTeamError(id))
+		return framework.NotOnTeamError(id)
 	}
 	return status.Errorf(codes.PermissionDenied, "%s: not allowed for role %s on inspection %s", method, in.Role, id)
 }
@@ -186,31 +185,46 @@ func inspectionIDsOf(req any) []string {
 	return ids
 }
 
+// unaryInterceptor authenticates and authorizes a call, checks its
+// request, and runs the handler; finish maps the error to its status and
+// logs the call's one line.
 func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	c := newCall()
+	c.setDevice(deviceOf(req))
+	resp, err := s.unary(ctx, req, info, handler, c)
+	return resp, s.finish(ctx, info.FullMethod, c, err)
+}
+
+func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler, c *call) (any, error) {
 	if policy[info.FullMethod] != public {
 		u, err := s.authenticate(ctx)
 		if err != nil {
 			return nil, err
 		}
+		c.setUser(u.Name)
 		if err := s.authorize(ctx, info.FullMethod, u, req); err != nil {
 			return nil, err
 		}
 		ctx = context.WithValue(ctx, userKey{}, u)
 	}
 	if err := checkRequest(req); err != nil {
-		return nil, s.logged(info.FullMethod, err)
+		return nil, err
 	}
-	resp, err := handler(ctx, req)
-	if err != nil {
-		return nil, s.logged(info.FullMethod, err)
-	}
-	return resp, nil
+	return handler(ctx, req)
 }
 
 // streamInterceptor authenticates and authorizes a stream like a unary
 // call, counts it against the stream limits (refusing it if over), and
-// runs the handler on a stream that the idle and stall limits can end.
+// runs the handler on a stream that the idle and stall limits can end;
+// finish logs it when it ends.
 func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	c := newCall()
+	// The device is named in the messages (a push's ops, a pull's request).
+	err := s.stream(srv, &devicePeek{ServerStream: ss, c: c}, info, handler, c)
+	return s.finish(ss.Context(), info.FullMethod, c, err)
+}
+
+func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler, c *call) error {
 	ctx := ss.Context()
 	acc := policy[info.FullMethod]
 	// A server stream's one request names its inspections: those methods
@@ -223,6 +237,7 @@ func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 		if u, err = s.authenticate(ctx); err != nil {
 			return err
 		}
+		c.setUser(u.Name)
 		if !onRequest {
 			if err := s.authorize(ctx, info.FullMethod, u, nil); err != nil {
 				return err
@@ -240,11 +255,7 @@ func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Str
 	if onRequest {
 		hs = &authorizedStream{ServerStream: bs, authorize: func(req any) error { return s.authorize(ctx, info.FullMethod, u, req) }}
 	}
-	err = bs.run(func() error { return handler(srv, hs) })
-	if err != nil {
-		return s.logged(info.FullMethod, err)
-	}
-	return nil
+	return bs.run(func() error { return handler(srv, hs) })
 }
 
 // inspectionScoped says whether an access class is decided per inspection.
@@ -279,13 +290,3 @@ func (a *authorizedStream) RecvMsg(m any) error {
 	}
 	return a.err
 }
-
-// logged maps an error to a status, logging internal errors (only here).
-func (s *Server) logged(method string, err error) error {
-	if _, isStatus := status.FromError(err); !isStatus && rpcerr.IsInternal(err) {
-		s.log.Error("internal error", "method", method, "err", err)
-	}
-	return rpcerr.ToStatus(err)
-}
-
-func (s *Server) toStatus(err error) error { return s.logged("auth", err) }

@@ -98,6 +98,8 @@ type Server struct {
 	sessions *webSessions
 	signIns  *signInLimiter
 	streams  *streamCounts
+	metrics  *metrics
+	certs    *certPair // nil without TLS
 	// clockSkew moves the live view's clock (tests only, see export_test.go).
 	clockSkew atomic.Int64
 }
@@ -120,6 +122,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.sessions = newWebSessions(s.now, cfg.WebSessionIdle, cfg.WebSessionMax)
 	s.signIns = newSignInLimiter(s.now)
 	s.streams = newStreamCounts(cfg.Streams)
+	s.metrics = newMetrics(db)
 	if err := s.loadFrameworks(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -127,16 +130,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	opts := append(cfg.Streams.serverOptions(),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.ForceServerCodecV2(wirecodec.Codec()), // names a string field that is not UTF-8
-		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
-		grpc.ChainStreamInterceptor(s.streamInterceptor),
+		// Metrics outermost: they see every call's final code, a refusal
+		// by authentication or policy too.
+		grpc.ChainUnaryInterceptor(s.metrics.grpc.UnaryServerInterceptor(), s.unaryInterceptor),
+		grpc.ChainStreamInterceptor(s.metrics.grpc.StreamServerInterceptor(), s.streamInterceptor),
 	)
 	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
-		creds, err := credentials.NewServerTLSFromFile(cfg.TLSCertFile, cfg.TLSKeyFile)
+		certs, err := loadCertPair(cfg.TLSCertFile, cfg.TLSKeyFile)
 		if err != nil {
 			db.Close()
-			return nil, fmt.Errorf("load TLS certificate: %w", err)
+			return nil, err
 		}
-		opts = append(opts, grpc.Creds(creds))
+		s.certs = certs
+		opts = append(opts, grpc.Creds(credentials.NewTLS(certs.config())))
 	}
 	g := grpc.NewServer(opts...)
 	fieldworkv1.RegisterFrameworkServiceServer(g, &frameworkService{db: db})
@@ -144,13 +150,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	fieldworkv1.RegisterAnswerServiceServer(g, &answerService{db: db})
 	// Pulls and dataset exports read their pages through one gate.
 	pages := newPageGate(cfg.Streams.PagesAtOnce)
-	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db, pageBytes: cfg.PullPageBytes, pages: pages})
+	fieldworkv1.RegisterSyncServiceServer(g, &syncService{db: db, pageBytes: cfg.PullPageBytes, pages: pages, metrics: s.metrics})
 	fieldworkv1.RegisterReportServiceServer(g, &reportService{db: db, pageBytes: cfg.PullPageBytes, pages: pages})
 	fieldworkv1.RegisterAdminServiceServer(g, &adminService{db: db})
 	fieldworkv1.RegisterAuditServiceServer(g, &auditService{db: db})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(g, s.health)
 	reflection.Register(g)
+	s.metrics.grpc.InitializeMetrics(g) // every method's series at 0 from the start
 	s.grpc = g
 	return s, nil
 }

@@ -17,6 +17,7 @@ type syncService struct {
 	db        *store.DB
 	pageBytes int // a pull page's byte budget (see fitPage)
 	pages     *pageGate
+	metrics   *metrics
 }
 
 // MaxOpsPerBatch bounds one pushed batch.
@@ -79,6 +80,7 @@ func (s *syncService) Push(stream fieldworkv1.SyncService_PushServer) error {
 		if err != nil {
 			return err
 		}
+		s.metrics.countAcks(acks)
 		resp := &fieldworkv1.PushResponse{Acks: make([]*fieldworkv1.Ack, len(acks))}
 		for i, a := range acks {
 			resp.Acks[i] = wire.AckToProto(b.ops[i].InspectionID, a)
@@ -122,6 +124,8 @@ func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.Sync
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
+		s.metrics.pullPages.Inc()
+		s.metrics.pullChanges.Add(float64(len(resp.Changes)))
 		if !resp.More {
 			return nil
 		}

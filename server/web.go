@@ -238,9 +238,10 @@ func (s *Server) ServeWeb(ctx context.Context, lis net.Listener) error {
 	// arrive and to be answered, and how long an idle one is kept.
 	hs := &http.Server{Handler: s.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
-	if s.cfg.TLSCertFile != "" {
+	if s.certs != nil {
 		go func() { <-ctx.Done(); hs.Close() }()
-		err := hs.ServeTLS(lis, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		hs.TLSConfig = s.certs.config() // the pair ReloadTLS keeps current
+		err := hs.ServeTLS(lis, "", "")
 		if errors.Is(err, http.ErrServerClosed) {
 			return nil
 		}

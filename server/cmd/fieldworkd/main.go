@@ -1,9 +1,10 @@
 // The fieldworkd command serves the fieldwork gRPC API on an embedded
 // SQLite database.
 //
-//	fieldworkd [serve] [--db PATH] [--listen ADDR] [--tls-cert F --tls-key F] [--framework FILE]... [--http ADDR] [--insecure]
+//	fieldworkd [serve] [--db PATH] [--listen ADDR] [--tls-cert F --tls-key F] [--framework FILE]... [--http ADDR] [--metrics-addr ADDR] [--log-format text|json] [--insecure]
 //	fieldworkd [--db PATH] admin-token
 //	fieldworkd [--db PATH] recount [--fix]
+//	fieldworkd [--db PATH] backup --to FILE [--force]
 //	fieldworkd dev-cert [DIR] [HOST...]
 //
 // Each command parses its own flags and refuses any it does not take, and
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -50,8 +52,12 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 type options struct {
 	cfg        server.Config
 	httpAddr   string
+	metrics    string
+	logFormat  string
 	frameworks listFlag
 	fix        bool
+	backupTo   string
+	force      bool
 }
 
 // A command is one subcommand: its usage line, the flags it takes (added
@@ -82,6 +88,15 @@ var commands = map[string]command{
 		},
 		run: recount,
 	},
+	"backup": {
+		usage: "backup [--db PATH] --to FILE [--force] copy the database while it is served (owner-only, checked)",
+		flags: func(fs *flag.FlagSet, o *options) {
+			dbFlag(fs, o)
+			fs.StringVar(&o.backupTo, "to", "", "write the copy to this `file` (refused if it exists, unless --force)")
+			fs.BoolVar(&o.force, "force", false, "replace an existing file at --to (never the database itself)")
+		},
+		run: backup,
+	},
 	"dev-cert": {
 		usage: "dev-cert [DIR] [HOST...]            write a self-signed cert.pem and key.pem (default DIR: ./tls)",
 		flags: func(*flag.FlagSet, *options) {},
@@ -89,7 +104,7 @@ var commands = map[string]command{
 	},
 }
 
-var commandOrder = []string{"serve", "admin-token", "recount", "dev-cert"}
+var commandOrder = []string{"serve", "admin-token", "recount", "backup", "dev-cert"}
 
 func dbFlag(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.cfg.DBPath, "db", o.cfg.DBPath, "SQLite database `file` (created and migrated if missing)")
@@ -102,6 +117,8 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.cfg.TLSKeyFile, "tls-key", o.cfg.TLSKeyFile, "TLS private key `file` (PEM)")
 	fs.BoolVar(&o.cfg.AllowInsecure, "insecure", o.cfg.AllowInsecure, "allow plaintext on a non-loopback address")
 	fs.StringVar(&o.httpAddr, "http", o.httpAddr, "also serve the lead's live view (web) on this `address`, e.g. 127.0.0.1:7080")
+	fs.StringVar(&o.metrics, "metrics-addr", o.metrics, "serve Prometheus metrics (unauthenticated, no personal data) at http://`address`/metrics, e.g. 127.0.0.1:9464")
+	fs.StringVar(&o.logFormat, "log-format", o.logFormat, "log `format` on stderr: text or json (one line per RPC)")
 	fs.Var(&o.frameworks, "framework", "load a framework `file` (JSON, see docs/frameworks.md); repeatable")
 }
 
@@ -126,7 +143,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // command's own FlagSet. It returns the command's name, the options and
 // the arguments left for the command.
 func parse(args []string) (string, *options, []string, error) {
-	o := &options{cfg: server.DefaultConfig()}
+	o := &options{cfg: server.DefaultConfig(), logFormat: "text"}
 	top := flag.NewFlagSet("fieldworkd", flag.ContinueOnError)
 	top.Usage = func() {
 		fmt.Fprint(top.Output(), "usage:\n")
@@ -182,7 +199,11 @@ func serve(ctx context.Context, o *options, _ []string, _ io.Writer) error {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
 	cfg.FrameworkFiles = o.frameworks
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger, err := newLogger(o.logFormat, os.Stderr, slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = logger
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -193,6 +214,9 @@ func serve(ctx context.Context, o *options, _ []string, _ io.Writer) error {
 		return err
 	}
 	cfg.Logger.Info("fieldworkd serving", "addr", lis.Addr().String(), "db", cfg.DBPath, "tls", cfg.TLSCertFile != "")
+	if cfg.TLSCertFile != "" {
+		reloadTLSOnHangup(ctx, srv, cfg.Logger)
+	}
 	httpErr := make(chan error, 1)
 	if o.httpAddr != "" {
 		hl, err := srv.ListenOn(o.httpAddr)
@@ -204,14 +228,62 @@ func serve(ctx context.Context, o *options, _ []string, _ io.Writer) error {
 	} else {
 		httpErr <- nil
 	}
+	metricsErr := make(chan error, 1)
+	if o.metrics != "" {
+		// Its own listener, apart from the live view: unauthenticated, for
+		// a scraper on loopback or a monitoring network (docs/operations.md).
+		ml, err := net.Listen("tcp", o.metrics)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		cfg.Logger.Info("metrics serving", "url", "http://"+ml.Addr().String()+"/metrics")
+		go func() { metricsErr <- srv.ServeMetrics(ctx, ml) }()
+	} else {
+		metricsErr <- nil
+	}
 	if err := srv.Serve(ctx, lis); err != nil {
 		return err
 	}
-	if err := <-httpErr; err != nil {
+	if err := errors.Join(<-httpErr, <-metricsErr); err != nil {
 		return err
 	}
 	cfg.Logger.Info("fieldworkd stopped")
 	return nil
+}
+
+// reloadTLSOnHangup reloads the TLS certificate and key files on each
+// SIGHUP until ctx ends (a renewed certificate without a restart); a pair
+// that does not load is logged and the previous one served on.
+func reloadTLSOnHangup(ctx context.Context, srv *server.Server, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := srv.ReloadTLS(); err != nil {
+					log.Error("TLS certificate not reloaded: still serving the previous one", "err", err)
+				} else {
+					log.Info("TLS certificate reloaded")
+				}
+			}
+		}
+	}()
+}
+
+// newLogger is the server's logger in the format --log-format names.
+func newLogger(format string, w io.Writer, level slog.Level) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
 // open opens the database for a one-shot command, logging warnings only.
@@ -257,6 +329,21 @@ func recount(ctx context.Context, o *options, _ []string, stdout io.Writer) erro
 	default:
 		return fmt.Errorf("%d kept count(s) differ from a full recount (run recount --fix)", len(ms))
 	}
+	return nil
+}
+
+// backup copies the database with store.Backup, without opening it as a
+// server would (no migration, no framework loading: nothing is written to
+// the database being copied).
+func backup(ctx context.Context, o *options, _ []string, stdout io.Writer) error {
+	if o.backupTo == "" {
+		return errors.New("backup: --to FILE is required")
+	}
+	res, err := store.Backup(ctx, o.cfg.DBPath, o.backupTo, o.force)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backed up %s to %s: %d pages, %d bytes, integrity check ok\n", o.cfg.DBPath, o.backupTo, res.Pages, res.Bytes)
 	return nil
 }
 

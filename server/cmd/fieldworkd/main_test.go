@@ -69,6 +69,11 @@ func TestStrayArgumentsRefused(t *testing.T) {
 		{[]string{"--http", "127.0.0.1:0", "--framework", "f.json", "admin-token"}, "admin-token does not take --framework, --http"},
 		{[]string{"--db", "x.db", "dev-cert", "tls"}, "dev-cert does not take --db"},
 		{[]string{"serve", "now"}, `serve takes no arguments, got "now"`},
+		{[]string{"backup"}, "backup: --to FILE is required"},
+		{[]string{"--log-format", "xml"}, `--log-format "xml": want text or json`},
+		{[]string{"--metrics-addr", "127.0.0.1:0", "recount"}, "recount does not take --metrics-addr"},
+		{[]string{"backup", "--to", "copy.db", "now"}, `backup takes no arguments, got "now"`},
+		{[]string{"--listen", "127.0.0.1:0", "backup", "--to", "copy.db"}, "backup does not take --listen"},
 		{[]string{"--db", "x.db", "bogus"}, `unknown command "bogus"`},
 	} {
 		out, err := fieldworkd(t, tc.args...)

@@ -327,7 +327,7 @@ func columnWidths(t Table) []float64 {
 // wrapped within width (Excel units), at pt points a line: spreadsheet
 // programs never grow a merged cell's row to fit.
 func wrappedHeight(text string, width, pt float64) float64 {
-	return float64(wrapLines(text, width-1))*pt + rowPad
+	return rowLimit(float64(wrapLines(text, width-1))*pt + rowPad)
 }
 
 // Spreadsheet programs do not grow a row to its wrapped text when they
@@ -350,8 +350,13 @@ func rowHeight(texts []string, cols []Column, widths []float64, scale float64) f
 		}
 		lines = max(lines, wrapLines(s, w/scale))
 	}
-	return float64(lines)*linePt + rowPad
+	return rowLimit(float64(lines)*linePt + rowPad)
 }
+
+// rowLimit caps a row's height at the most spreadsheets allow (409 pt):
+// a longer text (a written judgement of 8,000 characters) is whole in its
+// cell, though the rest of it is not shown.
+func rowLimit(h float64) float64 { return min(h, excelize.MaxRowHeight) }
 
 // wrapLines counts the lines text takes when wrapped at spaces within
 // capacity digit widths (the unit of column widths), a longer word being

@@ -23,10 +23,12 @@ func agreementTable(r *aggregate.Report) (Table, bool) {
 		return Table{}, false
 	}
 	t := Table{Name: "agreement", Title: fmt.Sprintf("Agreement of second marking (flagged: AC1 below %.2f)", a.Threshold), Columns: []Column{
-		{"figure", Text}, {"id", Text}, {"cases", Int}, {"pairs", Int}, {"agree", Int}, {"percent_agreement", Percent},
-		{"kappa", Int}, {"kappa_se", Int}, {"kappa_low", Int}, {"kappa_high", Int},
-		{"ac1", Int}, {"ac1_se", Int}, {"ac1_low", Int}, {"ac1_high", Int}, {"flagged", Text},
-		{"answers_submitted", Int}, {"answers_amended_by_qa", Int}, {"amended_percent", Percent}, {"note", Text}}}
+		{"figure", Text, "Figure"}, {"id", Text, "Question or inspector"}, {"cases", Int, "Cases"}, {"pairs", Int, "Pairs"},
+		{"agree", Int, "Agree"}, {"percent_agreement", Percent, "% agreement"},
+		{"kappa", Int, "Kappa"}, {"kappa_se", Int, "Kappa SE"}, {"kappa_low", Int, "Kappa 95% low"}, {"kappa_high", Int, "Kappa 95% high"},
+		{"ac1", Int, "AC1"}, {"ac1_se", Int, "AC1 SE"}, {"ac1_low", Int, "AC1 95% low"}, {"ac1_high", Int, "AC1 95% high"}, {"flagged", Text, "Flagged"},
+		{"answers_submitted", Int, "Answers submitted"}, {"answers_amended_by_qa", Int, "Amended by QA"}, {"amended_percent", Percent, "% amended"},
+		{"note", Text, "Note"}}}
 	row := func(kind, id string, f agreement.Figure, am *agreement.Amendments) []Cell {
 		cells := []Cell{txt(kind), txt(id), num(f.Cases), num(f.Pairs), num(f.Agree), null()}
 		if p, ok := f.Percent(); ok {

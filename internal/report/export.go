@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
@@ -145,115 +143,13 @@ func MethodNotes(r *aggregate.Report, fw *framework.Framework) []string {
 		notes = append(notes, "This framework awards no ratings: each stage's share and the share pooled over stages are reported.")
 	}
 	notes = append(notes,
-		"Uncertainty (not part of the published method): ci95_low/ci95_high are 95% Wilson score intervals; crosses_band marks an interval spanning a band boundary.",
-		"cases_to_raise / cases_to_lower: how many key-question answers would have to change (No to Yes, or Yes to No) to move the standard's rating one band.",
+		"Uncertainty (not part of the published method): 95% CI low / high (ci95_low, ci95_high) are 95% Wilson score intervals; Interval crosses a band (crosses_band) marks an interval spanning a band boundary.",
+		"Cases to raise / Cases to lower (cases_to_raise, cases_to_lower): how many key-question answers would have to change (No to Yes, or Yes to No) to move the standard's rating one band.",
 	)
 	if len(r.Units) > 0 {
 		notes = append(notes, "Pooled over: "+strings.Join(r.Units, ", ")+". Judged ratings are not pooled.")
 	}
 	return notes
-}
-
-// ExportXLSX writes every table to its own sheet: a styled, frozen header
-// row, numbers as numbers and percentages as percentages; blank where there
-// is no figure; a "method" sheet last.
-func ExportXLSX(w io.Writer, r *aggregate.Report, fw *framework.Framework) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	header, err := f.NewStyle(&excelize.Style{
-		Font:      &excelize.Font{Bold: true, Color: "FFFFFF"},
-		Fill:      excelize.Fill{Type: "pattern", Color: []string{"1F4E79"}, Pattern: 1},
-		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true},
-	})
-	if err != nil {
-		return err
-	}
-	pct, err := f.NewStyle(&excelize.Style{NumFmt: 9}) // 0%
-	if err != nil {
-		return err
-	}
-	dec1, err := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0")})
-	if err != nil {
-		return err
-	}
-	tables := Tables(r)
-	raw := make([]string, len(tables))
-	for i, t := range tables {
-		raw[i] = t.Name
-	}
-	// The method sheet keeps its name; the History sheet name is reserved
-	// by Excel.
-	sheets := safeNames(raw, maxSheetName, "method", "history")
-	first := true
-	for ti, t := range tables {
-		name := sheets[ti]
-		if first {
-			if err := f.SetSheetName("Sheet1", name); err != nil {
-				return err
-			}
-			first = false
-		} else if _, err := f.NewSheet(name); err != nil {
-			return err
-		}
-		sw, err := f.NewStreamWriter(name)
-		if err != nil {
-			return err
-		}
-		for i, c := range t.Columns {
-			width := 12.0
-			if c.Name == "text" || c.Name == "title" {
-				width = 60
-			}
-			if err := sw.SetColWidth(i+1, i+1, width); err != nil {
-				return err
-			}
-		}
-		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-			return err
-		}
-		head := make([]any, len(t.Columns))
-		for i, c := range t.Columns {
-			head[i] = excelize.Cell{StyleID: header, Value: c.Name}
-		}
-		if err := sw.SetRow("A1", head); err != nil {
-			return err
-		}
-		for ri, row := range t.Rows {
-			vals := make([]any, len(row))
-			for i, c := range row {
-				switch {
-				case c.Null:
-					vals[i] = nil
-				case c.IsNum && t.Columns[i].Kind == Percent:
-					vals[i] = excelize.Cell{StyleID: pct, Value: c.Num / 100}
-				case c.IsNum && t.Columns[i].Kind == Decimal:
-					vals[i] = excelize.Cell{StyleID: dec1, Value: c.Num}
-				case c.IsNum:
-					vals[i] = c.Num
-				default:
-					vals[i] = c.Text
-				}
-			}
-			cell, _ := excelize.CoordinatesToCellName(1, ri+2)
-			if err := sw.SetRow(cell, vals); err != nil {
-				return err
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return err
-		}
-	}
-	if _, err := f.NewSheet("method"); err != nil {
-		return err
-	}
-	f.SetColWidth("method", "A", "A", 140)
-	for i, n := range MethodNotes(r, fw) {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetCellStr("method", cell, n); err != nil {
-			return err
-		}
-	}
-	return f.Write(w)
 }
 
 // plural writes n and the noun, with an s unless n is 1.

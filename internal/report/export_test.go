@@ -91,7 +91,7 @@ func hostileReport(t *testing.T) (*aggregate.Report, []string) {
 	r.Breakdowns = nil
 	for _, a := range attrs {
 		b := base
-		b.Attribute = a
+		b.Attribute, b.Title = a, a // the XLSX heads the column with the title
 		r.Breakdowns = append(r.Breakdowns, b)
 	}
 	return r, attrs
@@ -168,10 +168,12 @@ func mustOpen(t *testing.T, path string) io.Reader {
 // breakdownAttrs returns the attribute each breakdown table names in its
 // second header cell.
 func breakdownAttr(rows [][]string) string {
-	if len(rows) == 0 || len(rows[0]) < 2 || rows[0][0] != "question" || rows[0][2] != "yes" {
-		return ""
+	for _, row := range rows { // CSV's header, or the XLSX headings under the title block
+		if len(row) > 2 && strings.EqualFold(row[0], "question") && strings.EqualFold(row[2], "yes") {
+			return strings.TrimPrefix(row[1], "'")
+		}
 	}
-	return strings.TrimPrefix(rows[0][1], "'")
+	return ""
 }
 
 func TestCSV_FolderNamesStayInside(t *testing.T) {

@@ -102,6 +102,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"rating":   ratingClass,
 	"cell":     CellText,
 	"isnum":    func(k Kind) bool { return k != Text },
+	"wide":     wideColumn,
 	"sub":      func(a, b float64) float64 { return a - b },
 	"add":      func(a, b float64) float64 { return a + b },
 }).Parse(`<!DOCTYPE html>
@@ -121,9 +122,10 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; font-size:
 th, td { border-bottom: 1px solid var(--rule); padding: .3rem .45rem; text-align: left; vertical-align: top; }
 th { background: #eef1f5; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.grid td.rating { font-weight: 600; color: #fff; }
+.grid td.rating { font-weight: 600; }
 .r-out { background: var(--out); } .r-good { background: var(--good); } .r-ri { background: var(--ri); } .r-inad { background: var(--inad); }
 .r-none { background: #999; } .r-share { background: var(--share); }
+.r-out, .r-inad, .r-share { color: #fff; } .r-good, .r-ri, .r-none { color: var(--ink); }
 .score { font-size: 1.1rem; font-weight: 600; }
 .note { color: var(--muted); font-size: .85rem; }
 svg text { font: 12px system-ui, Arial, sans-serif; fill: var(--ink); }
@@ -131,21 +133,21 @@ svg .band { stroke: #333; stroke-dasharray: 4 3; }
 svg .axis { stroke: #888; }
 svg rect.r-out { fill: var(--out); } svg rect.r-good { fill: var(--good); } svg rect.r-ri { fill: var(--ri); }
 svg rect.r-inad { fill: var(--inad); } svg rect.r-share { fill: var(--share); } svg rect.r-none { fill: #999; }
-.legend span { display: inline-block; padding: .05rem .4rem; margin-right: .4rem; color: #fff; font-size: .8rem; }
+.legend span { display: inline-block; padding: .05rem .4rem; margin-right: .4rem; font-size: .8rem; }
 svg .ci { stroke: #222; stroke-width: 1.5; }
 ol.method li { margin-bottom: .3rem; }
-@media print {
-  body { margin: 0; max-width: none; font-size: 10.5pt; }
-  h2 { break-after: avoid; }
-  table, svg { break-inside: avoid; }
-  .grid td.rating, .r-out, .r-good, .r-ri, .r-inad, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-{{end}}</style>
+{{end}}
+{{.PrintCSS}}
+</style>
 </head>
 <body>
+<a class="skip" href="#main">Skip to the figures</a>
+<header>
 <h1>{{.Title}}</h1>
 <p class="meta">{{.Framework}} · {{.Cases}} cases · as of change {{.AsOf}}, {{.Generated}}</p>{{with .LocalNote}}
 <p class="local" role="note"><strong>{{.}}</strong></p>{{end}}
+</header>
+{{template "contents" .}}<main id="main" tabindex="-1">
 
 {{template "figures" .}}{{define "figures"}}{{if .Rated}}
 <h2 id="grid">Ratings grid</h2>
@@ -156,7 +158,7 @@ ol.method li { margin-bottom: .3rem; }
 <td>{{if eq .Kind "judged"}}judged{{else if .HasLowest}}{{.Lowest}} ({{.LowestPercent}}%){{end}}</td><td class="num">{{if .HasPoints}}{{.Points}}{{else}}not rated{{end}}</td></tr>
 {{end}}</tbody>
 </table>
-<p class="score">{{.ScoreText}} · Overall: <span class="{{rating .Overall}}" style="color:#fff;padding:.1rem .4rem">{{if .Overall}}{{.Overall}}{{else}}not yet rated{{end}}</span></p>
+<p class="score">{{.ScoreText}} · Overall: <span class="{{rating .Overall}}" style="padding:.1rem .4rem">{{if .Overall}}{{.Overall}}{{else}}not yet rated{{end}}</span></p>
 <p class="note">* the lowest key questions' 95% intervals reach another band: a few cases could change it.</p>
 {{else}}
 <h2 id="grid">Share meeting the standard</h2>
@@ -186,7 +188,7 @@ ol.method li { margin-bottom: .3rem; }
 {{range .Tables}}
 <h2 id="{{.Name}}">{{.Title}}</h2>
 <table>
-<thead><tr>{{range .Columns}}<th scope="col"{{if isnum .Kind}} class="num"{{end}}>{{.Name}}</th>{{end}}</tr></thead>
+<thead><tr>{{range .Columns}}<th scope="col"{{if isnum .Kind}} class="num"{{else if wide .Name}} class="wide"{{end}}>{{.Heading}}</th>{{end}}</tr></thead>
 <tbody>
 {{$cols := .Columns}}{{range .Rows}}<tr>{{range $i, $c := .}}{{with index $cols $i}}<td{{if isnum .Kind}} class="num"{{end}}>{{if and $.Live (not $.Live.Pooled) $c.Evidence}}<a href="{{evidence $c.Evidence}}" id="{{anchor $c.Evidence}}">{{cell $c .Kind}}</a>{{else}}{{cell $c .Kind}}{{end}}</td>{{end}}{{end}}</tr>
 {{end}}</tbody>
@@ -197,6 +199,7 @@ ol.method li { margin-bottom: .3rem; }
 
 <h2 id="method">Method</h2>
 <ol class="method">{{range .Method}}<li>{{.}}</li>{{end}}</ol>
+</main>
 </body>
 </html>
 `))
@@ -236,7 +239,7 @@ func pageData(r *aggregate.Report, fw *framework.Framework, live *Live) map[stri
 		"Generated": r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"), "Rated": r.Rated, "Standards": r.Standards,
 		"Score": r.Score, "ScoreText": scoreText(r), "ScoreComplete": r.ScoreComplete, "MaxScore": r.MaxScore, "Overall": r.Overall, "Pooled": r.Pooled,
 		"Chart": keyChart(r, fw), "Tables": tables, "Method": MethodNotes(r, fw), "Bands": bands(fw), "Lowest": lowestThreshold(fw), "Live": live,
-		"Written": writtenHTML(r), "LocalNote": LocalNote(r),
+		"Written": writtenHTML(r), "LocalNote": LocalNote(r), "PrintCSS": printCSS,
 	}
 }
 

@@ -20,10 +20,21 @@ const (
 	Decimal      // a number with one decimal place (interval ends, in percent)
 )
 
-// Column is one column of a tidy table.
+// Column is one column of a tidy table. Name is the variable's name, as
+// CSV headers and the dataset's tools read it; Label is its heading for
+// people, in the XLSX and HTML annexes ("% Yes" for percent).
 type Column struct {
-	Name string
-	Kind Kind
+	Name  string
+	Kind  Kind
+	Label string
+}
+
+// Heading is the column's label, its name when it has none.
+func (c Column) Heading() string {
+	if c.Label == "" {
+		return c.Name
+	}
+	return c.Label
 }
 
 // Cell is one value; Null marks "no figure" (never zero).
@@ -80,9 +91,9 @@ func Tables(r *aggregate.Report) []Table {
 	var ts []Table
 	if r.Rated {
 		t := Table{Name: "ratings_grid", Title: "Ratings grid", Columns: []Column{
-			{"standard", Text}, {"title", Text}, {"kind", Text}, {"rating", Text}, {"points", Int},
-			{"lowest_key_question", Text}, {"lowest_percent", Percent}, {"sensitive", Text},
-			{"cases_to_raise", Int}, {"raise_to", Text}, {"cases_to_lower", Int}, {"lower_to", Text}}}
+			{"standard", Text, "Standard"}, {"title", Text, "Title"}, {"kind", Text, "Kind"}, {"rating", Text, "Rating"}, {"points", Int, "Points"},
+			{"lowest_key_question", Text, "Lowest key question"}, {"lowest_percent", Percent, "Lowest % Yes"}, {"sensitive", Text, "Sensitive"},
+			{"cases_to_raise", Int, "Cases to raise"}, {"raise_to", Text, "Raise to"}, {"cases_to_lower", Int, "Cases to lower"}, {"lower_to", Text, "Lower to"}}}
 		for _, s := range r.Standards {
 			row := []Cell{txt(s.ID), txt(s.Title), txt(string(s.Kind)), txt(s.Rating), null(), txt(s.Lowest), null(), txt(""), null(), txt(s.UpTo), null(), txt(s.DownTo)}
 			if s.HasPoints {
@@ -115,7 +126,7 @@ func Tables(r *aggregate.Report) []Table {
 		ts = append(ts, t)
 	} else {
 		t := Table{Name: "stage_shares", Title: "Share meeting the standard by stage", Columns: []Column{
-			{"stage", Text}, {"title", Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent}}}
+			{"stage", Text, "Stage"}, {"title", Text, "Title"}, {"yes", Int, "Yes"}, {"relevant", Int, "Relevant"}, {"percent", Percent, "% Yes"}}}
 		for _, s := range r.Standards {
 			t.Rows = append(t.Rows, []Cell{txt(s.ID), txt(s.Title), num(s.Yes), num(s.Relevant), pctCell(s.Share)})
 		}
@@ -124,13 +135,13 @@ func Tables(r *aggregate.Report) []Table {
 	}
 
 	kq := Table{Name: "key_questions", Title: "Key questions: % Yes over relevant cases", Columns: []Column{
-		{"question", Text}, {"standard", Text}, {"text", Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent},
-		{"band", Text}, {"ci95_low", Decimal}, {"ci95_high", Decimal}, {"crosses_band", Text}}}
+		{"question", Text, "Question"}, {"standard", Text, "Standard"}, {"text", Text, "Question text"}, {"yes", Int, "Yes"}, {"relevant", Int, "Relevant"}, {"percent", Percent, "% Yes"},
+		{"band", Text, "Band"}, {"ci95_low", Decimal, "95% CI low"}, {"ci95_high", Decimal, "95% CI high"}, {"crosses_band", Text, "Interval crosses a band"}}}
 	qs := Table{Name: "questions", Title: "Prompts and supplementary questions: X out of Y relevant cases", Columns: []Column{
-		{"question", Text}, {"kind", Text}, {"standard", Text}, {"key_question", Text}, {"text", Text},
-		{"yes", Int}, {"no", Int}, {"not_applicable", Int}, {"relevant", Int}, {"percent", Percent}}}
+		{"question", Text, "Question"}, {"kind", Text, "Kind"}, {"standard", Text, "Standard"}, {"key_question", Text, "Key question"}, {"text", Text, "Question text"},
+		{"yes", Int, "Yes"}, {"no", Int, "No"}, {"not_applicable", Int, "Not applicable"}, {"relevant", Int, "Relevant"}, {"percent", Percent, "% Yes"}}}
 	counts := Table{Name: "count_questions", Title: "Count questions", Columns: []Column{
-		{"question", Text}, {"text", Text}, {"value", Int}, {"cases", Int}}}
+		{"question", Text, "Question"}, {"text", Text, "Question text"}, {"value", Int, "Value"}, {"cases", Int, "Cases"}}}
 	for _, q := range r.Questions {
 		switch {
 		case q.Kind == framework.QuestionKey:
@@ -165,7 +176,7 @@ func Tables(r *aggregate.Report) []Table {
 	}
 
 	prof := Table{Name: "sample_profile", Title: "Case sample profile", Columns: []Column{
-		{"attribute", Text}, {"value", Text}, {"cases", Int}, {"percent", Percent}}}
+		{"attribute", Text, "Attribute"}, {"value", Text, "Value"}, {"cases", Int, "Cases"}, {"percent", Percent, "% of cases"}}}
 	for _, p := range r.Profile {
 		for _, v := range p.Values {
 			prof.Rows = append(prof.Rows, []Cell{txt(p.Attribute), txt(v.Value), num(v.Count), pctCell(aggregate.Share{})})
@@ -179,11 +190,11 @@ func Tables(r *aggregate.Report) []Table {
 	for _, b := range r.Breakdowns {
 		by := strings.ToLower(b.Title)
 		kq := Table{Name: "key_questions_by_" + b.Attribute, Title: "Key questions by " + by, Columns: []Column{
-			{"question", Text}, {b.Attribute, Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent}}}
+			{"question", Text, "Question"}, {b.Attribute, Text, b.Title}, {"yes", Int, "Yes"}, {"relevant", Int, "Relevant"}, {"percent", Percent, "% Yes"}}}
 		qs := Table{Name: "questions_by_" + b.Attribute, Title: "Prompts and supplementary questions by " + by, Columns: []Column{
-			{"question", Text}, {"kind", Text}, {b.Attribute, Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent}}}
+			{"question", Text, "Question"}, {"kind", Text, "Kind"}, {b.Attribute, Text, b.Title}, {"yes", Int, "Yes"}, {"relevant", Int, "Relevant"}, {"percent", Percent, "% Yes"}}}
 		ss := Table{Name: "standards_by_" + b.Attribute, Title: "Standards' shares and the pooled share by " + by, Columns: []Column{
-			{"standard", Text}, {b.Attribute, Text}, {"yes", Int}, {"relevant", Int}, {"percent", Percent}}}
+			{"standard", Text, "Standard"}, {b.Attribute, Text, b.Title}, {"yes", Int, "Yes"}, {"relevant", Int, "Relevant"}, {"percent", Percent, "% Yes"}}}
 		for _, row := range b.Rows {
 			for i, v := range b.Values {
 				c := row.Cells[i]
@@ -205,13 +216,13 @@ func Tables(r *aggregate.Report) []Table {
 	}
 
 	cp := Table{Name: "completeness_cases", Title: "Completeness by case", Columns: []Column{
-		{"case_ref", Text}, {"inspector", Text}, {"status", Text}, {"answered", Int}, {"required", Int}, {"percent", Percent}}}
+		{"case_ref", Text, "Case"}, {"inspector", Text, "Inspector"}, {"status", Text, "Status"}, {"answered", Int, "Answered"}, {"required", Int, "Required"}, {"percent", Percent, "% answered"}}}
 	for _, c := range r.CaseProgress {
 		p, _ := framework.Percent(c.Answered, c.Required)
 		cp.Rows = append(cp.Rows, []Cell{txt(c.Ref), txt(c.Inspector), txt(string(c.Status)), num(c.Answered), num(c.Required), num(p)})
 	}
 	ip := Table{Name: "completeness_inspectors", Title: "Completeness by inspector", Columns: []Column{
-		{"inspector", Text}, {"cases", Int}, {"cases_complete", Int}, {"submitted", Int}, {"answered", Int}, {"required", Int}, {"percent", Percent}}}
+		{"inspector", Text, "Inspector"}, {"cases", Int, "Cases"}, {"cases_complete", Int, "Cases complete"}, {"submitted", Int, "Submitted"}, {"answered", Int, "Answered"}, {"required", Int, "Required"}, {"percent", Percent, "% answered"}}}
 	for _, i := range r.InspectorProgress {
 		p, _ := framework.Percent(i.Answered, i.Required)
 		ip.Rows = append(ip.Rows, []Cell{txt(i.Inspector), num(i.Cases), num(i.CasesComplete), num(i.Submitted), num(i.Answered), num(i.Required), num(p)})

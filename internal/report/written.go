@@ -79,7 +79,7 @@ func writtenHeading(r *aggregate.Report, it framework.WrittenItem) string {
 // nothing is written.
 func writtenTable(r *aggregate.Report) (Table, bool) {
 	t := Table{Name: "written", Title: "Written judgements", Columns: []Column{
-		{"kind", Text}, {"standard", Text}, {"number", Int}, {"title", Text}, {"text", Text}}}
+		{"kind", Text, "Kind"}, {"standard", Text, "Standard"}, {"number", Int, "Number"}, {"title", Text, "Title"}, {"text", Text, "Text"}}}
 	for _, it := range r.Written {
 		n := null()
 		if it.Number > 0 {

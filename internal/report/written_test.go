@@ -102,7 +102,7 @@ func TestWritten_InEveryFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, err := f.GetRows("written")
-	if err != nil || len(rows) != 6 { // header + summary + 2 findings + 2 recommendations
+	if err != nil || len(rows) != 10 { // title block (4 rows) + headings + summary + 2 findings + 2 recommendations
 		t.Errorf("written sheet: %d rows, %v", len(rows), err)
 	}
 

@@ -266,6 +266,13 @@ func (s *Server) livePage(w http.ResponseWriter, r *http.Request, u webUser) {
 		return
 	}
 	rep := aggregate.Compute(fw, in)
+	blind, err := blindCases(r.Context(), s.db, u.User, id)
+	if err != nil {
+		s.httpError(w, err)
+		return
+	}
+	hideBlind(rep, blind)
+	conflicts = hideBlindConflicts(conflicts, blind)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := report.Page(w, rep, fw, &report.Live{Seq: in.AsOfSeq, VersionURL: "version", EveryMillis: 2000, Conflicts: conflicts}); err != nil {
 		s.log.Error("live page", "err", err)

@@ -50,6 +50,10 @@ type QASelection struct {
 	Lifted bool
 	// Answered counts the marking's answers (for listings).
 	Answered int
+	// FirstHidden is for the user it is sent to: they may not see the
+	// case's first marking yet (CanSeeMarkingValues), so their laptop
+	// drops whatever it holds of it (answers pulled before the selection).
+	FirstHidden bool
 }
 
 // MarkingOp, set on an op, makes it a write of the case's second marking

@@ -78,7 +78,9 @@ func markingChanges(ctx context.Context, tx *sql.Tx, u framework.User, role fram
 			return nil, err
 		}
 		b.sels[caseID] = s
-		out = append(out, framework.Change{Selection: s})
+		mine := *s
+		mine.FirstHidden = !framework.CanSeeMarkingValues(role, u.Name, inspector == u.Name, s, framework.FirstMarking)
+		out = append(out, framework.Change{Selection: &mine})
 		if kind == "selection" {
 			return out, nil
 		}

@@ -260,7 +260,9 @@ func (gc *groupCache) markingCurrent(ctx context.Context, tx *sql.Tx, u framewor
 		}
 		return ack, nil
 	}
-	ack.Selection = sel
+	mine := *sel
+	mine.FirstHidden = !framework.CanSeeMarkingValues(role, u.Name, cr.c.Inspector == u.Name, sel, framework.FirstMarking)
+	ack.Selection = &mine
 	if op.Marking.Submit {
 		return ack, nil
 	}

@@ -15,7 +15,7 @@ func SelectionToProto(s *framework.QASelection) *fieldworkv1.QASelection {
 	}
 	return &fieldworkv1.QASelection{InspectionId: s.InspectionID, CaseRef: s.CaseRef, Qa: s.QA, SelectedBy: s.SelectedBy,
 		SelectedAt: Timestamp(s.SelectedAt), Status: string(s.Status), SubmittedBy: s.SubmittedBy, SubmittedAt: Timestamp(s.SubmittedAt),
-		Lifted: s.Lifted, Answered: int32(s.Answered)}
+		Lifted: s.Lifted, Answered: int32(s.Answered), FirstHidden: s.FirstHidden}
 }
 
 // SelectionFromProto converts a QA selection (nil for nil).
@@ -25,7 +25,7 @@ func SelectionFromProto(m *fieldworkv1.QASelection) *framework.QASelection {
 	}
 	return &framework.QASelection{InspectionID: m.GetInspectionId(), CaseRef: m.GetCaseRef(), QA: m.GetQa(), SelectedBy: m.GetSelectedBy(),
 		SelectedAt: timeOf(m.GetSelectedAt()), Status: framework.MarkingStatus(m.GetStatus()), SubmittedBy: m.GetSubmittedBy(),
-		SubmittedAt: timeOf(m.GetSubmittedAt()), Lifted: m.GetLifted(), Answered: int(m.GetAnswered())}
+		SubmittedAt: timeOf(m.GetSubmittedAt()), Lifted: m.GetLifted(), Answered: int(m.GetAnswered()), FirstHidden: m.GetFirstHidden()}
 }
 
 // ModerationToProto is the wire form of a moderation decision (nil for nil).

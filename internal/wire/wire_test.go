@@ -76,7 +76,7 @@ func fixtures() []any {
 	sop := framework.Op{ID: "0195f3a0-0000-7000-8000-000000000003", InspectionID: "insp-1", CaseRef: "T-1", DeviceID: "dev-a", DeviceSeq: 19,
 		ClientTime: at, Status: &framework.CaseStatusOp{Status: framework.CaseSubmitted, Reason: "all answered"}}
 	sel := &framework.QASelection{InspectionID: "insp-1", CaseRef: "T-1", QA: "qa.q", SelectedBy: "lead", SelectedAt: at,
-		Status: framework.MarkingSubmitted, SubmittedBy: "qa.q", SubmittedAt: at.Add(time.Minute), Lifted: true, Answered: 12}
+		Status: framework.MarkingSubmitted, SubmittedBy: "qa.q", SubmittedAt: at.Add(time.Minute), Lifted: true, Answered: 12, FirstHidden: true}
 	mop := framework.Op{ID: "0195f3a0-0000-7000-8000-000000000004", InspectionID: "insp-1", CaseRef: "T-1", DeviceID: "dev-q", DeviceSeq: 20,
 		ClientTime: at, Marking: &framework.MarkingOp{Submit: true}}
 	moderation := &framework.Moderation{CaseRef: "T-1", QuestionID: "2.1.1", Take: framework.TakeSecond, Value: "no", Note: "agreed",

@@ -924,7 +924,10 @@ type QASelection struct {
 	// are seen by everyone who may see the case.
 	Lifted bool `protobuf:"varint,9,opt,name=lifted,proto3" json:"lifted,omitempty"`
 	// answered counts the second marking's answers.
-	Answered      int32 `protobuf:"varint,10,opt,name=answered,proto3" json:"answered,omitempty"`
+	Answered int32 `protobuf:"varint,10,opt,name=answered,proto3" json:"answered,omitempty"`
+	// first_hidden is for the user it is sent to: they may not see the
+	// case's first marking yet, so their device drops what it holds of it.
+	FirstHidden   bool `protobuf:"varint,11,opt,name=first_hidden,json=firstHidden,proto3" json:"first_hidden,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1027,6 +1030,13 @@ func (x *QASelection) GetAnswered() int32 {
 		return x.Answered
 	}
 	return 0
+}
+
+func (x *QASelection) GetFirstHidden() bool {
+	if x != nil {
+		return x.FirstHidden
+	}
+	return false
 }
 
 var File_fieldwork_v1_types_proto protoreflect.FileDescriptor
@@ -1148,7 +1158,7 @@ const file_fieldwork_v1_types_proto_rawDesc = "" +
 	"created_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x16\n" +
 	"\x06status\x18\x0f \x01(\tR\x06status\x12\x1f\n" +
 	"\vresolved_by\x18\x10 \x01(\tR\n" +
-	"resolvedBy\"\xe9\x02\n" +
+	"resolvedBy\"\x8c\x03\n" +
 	"\vQASelection\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x19\n" +
 	"\bcase_ref\x18\x02 \x01(\tR\acaseRef\x12\x0e\n" +
@@ -1162,7 +1172,8 @@ const file_fieldwork_v1_types_proto_rawDesc = "" +
 	"\fsubmitted_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vsubmittedAt\x12\x16\n" +
 	"\x06lifted\x18\t \x01(\bR\x06lifted\x12\x1a\n" +
 	"\banswered\x18\n" +
-	" \x01(\x05R\bansweredB\xb7\x01\n" +
+	" \x01(\x05R\banswered\x12!\n" +
+	"\ffirst_hidden\x18\v \x01(\bR\vfirstHiddenB\xb7\x01\n" +
 	"\x10com.fieldwork.v1B\n" +
 	"TypesProtoP\x01ZFgithub.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1;fieldworkv1\xa2\x02\x03FXX\xaa\x02\fFieldwork.V1\xca\x02\fFieldwork\\V1\xe2\x02\x18Fieldwork\\V1\\GPBMetadata\xea\x02\rFieldwork::V1b\x06proto3"
 

@@ -94,19 +94,23 @@ type markingContext struct {
 	facts framework.Facts
 }
 
-func (l *Store) markingContext(ctx context.Context, tx *sql.Tx, user, inspectionID, caseRef string) (markingContext, error) {
-	var m markingContext
+// inspectionFramework reads an inspection and its framework, before a
+// write transaction (they read through the store's own connections).
+func (l *Store) inspectionFramework(ctx context.Context, inspectionID string) (framework.Inspection, *framework.Framework, error) {
 	in, err := l.Inspection(ctx, inspectionID)
 	if err != nil {
-		return m, err
+		return in, nil, err
 	}
 	fw, err := l.Framework(ctx, in.FrameworkID, in.FrameworkVersion)
-	if err != nil {
-		return m, err
-	}
+	return in, fw, err
+}
+
+func (l *Store) markingContext(ctx context.Context, tx *sql.Tx, in framework.Inspection, fw *framework.Framework, user, caseRef string) (markingContext, error) {
+	var m markingContext
+	inspectionID := in.ID
 	var attrs string
 	c := framework.Case{Ref: caseRef}
-	err = tx.QueryRowContext(ctx, `SELECT attributes, status, inspector FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, caseRef).
+	err := tx.QueryRowContext(ctx, `SELECT attributes, status, inspector FROM cases WHERE inspection_id = ? AND case_ref = ?`, inspectionID, caseRef).
 		Scan(&attrs, &c.Status, &c.Inspector)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, framework.Errorf(framework.CodeNotFound, "case %q is not in inspection %s on this device", caseRef, inspectionID)
@@ -144,9 +148,13 @@ func (l *Store) markingContext(ctx context.Context, tx *sql.Tx, user, inspection
 // RecordMarking records one answer of a case's second marking, checked as
 // the server checks it, with its outbox op, in one transaction.
 func (l *Store) RecordMarking(ctx context.Context, user, inspectionID, caseRef, questionID, value, note string) (framework.Op, error) {
+	in, fw, err := l.inspectionFramework(ctx, inspectionID)
+	if err != nil {
+		return framework.Op{}, err
+	}
 	var op framework.Op
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		m, err := l.markingContext(ctx, tx, user, inspectionID, caseRef)
+	err = l.write(ctx, func(tx *sql.Tx) error {
+		m, err := l.markingContext(ctx, tx, in, fw, user, caseRef)
 		if err != nil {
 			return err
 		}
@@ -189,9 +197,13 @@ func (l *Store) RecordMarking(ctx context.Context, user, inspectionID, caseRef, 
 // applicable question of the marking answered); the selection reads
 // submitted here meanwhile.
 func (l *Store) SubmitMarking(ctx context.Context, user, inspectionID, caseRef string) (framework.Op, error) {
+	in, fw, err := l.inspectionFramework(ctx, inspectionID)
+	if err != nil {
+		return framework.Op{}, err
+	}
 	var op framework.Op
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		m, err := l.markingContext(ctx, tx, user, inspectionID, caseRef)
+	err = l.write(ctx, func(tx *sql.Tx) error {
+		m, err := l.markingContext(ctx, tx, in, fw, user, caseRef)
 		if err != nil {
 			return err
 		}
@@ -213,9 +225,13 @@ func (l *Store) SubmitMarking(ctx context.Context, user, inspectionID, caseRef s
 // MarkingMissing lists the applicable questions the second marking of a
 // case has not answered yet, on this laptop.
 func (l *Store) MarkingMissing(ctx context.Context, user, inspectionID, caseRef string) ([]string, error) {
+	in, fw, err := l.inspectionFramework(ctx, inspectionID)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		m, err := l.markingContext(ctx, tx, user, inspectionID, caseRef)
+	err = l.write(ctx, func(tx *sql.Tx) error {
+		m, err := l.markingContext(ctx, tx, in, fw, user, caseRef)
 		if err != nil {
 			return err
 		}

@@ -216,14 +216,15 @@ func (a *app) listDisagreements(ctx context.Context, c *client.Client, insp, cas
 	termsafe.Fprintf(a.stdout, "case %s: %d disagreement(s) to moderate\n", caseRef, len(open))
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "QUESTION\tFIRST\tBY\tWHEN\tNOTE\tSECOND\tBY\tWHEN\tNOTE")
-	side := func(x *framework.Answer) string {
+	side := func(x *framework.Answer) []any {
 		if x == nil {
-			return "—\t\t\t"
+			return []any{"—", "", "", ""}
 		}
-		return x.Value + "\t" + x.UpdatedBy + "\t" + x.UpdatedAt.Format("2006-01-02 15:04") + "\t" + x.Note
+		return []any{x.Value, x.UpdatedBy, x.UpdatedAt.Format("2006-01-02 15:04"), x.Note}
 	}
 	for _, d := range open {
-		termsafe.Fprintf(tw, "%s\t%s\t%s\n", d.QuestionID, side(d.First), side(d.Second))
+		args := append(append([]any{d.QuestionID}, side(d.First)...), side(d.Second)...)
+		termsafe.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", args...)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -166,7 +166,9 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		if fast {
 			return nil
 		}
-		settled := syncer.Settlements(ops, acks, func(id string) bool { return inOutbox[id] && byID[id].Written == nil && byID[id].Status == nil && byID[id].Marking == nil })
+		settled := syncer.Settlements(ops, acks, func(id string) bool {
+			return inOutbox[id] && byID[id].Written == nil && byID[id].Status == nil && byID[id].Marking == nil
+		})
 		if len(settled) == 0 {
 			return nil
 		}

@@ -368,3 +368,26 @@ func putPulledSelection(ctx context.Context, tx *sql.Tx, s *framework.QASelectio
 	}
 	return nil
 }
+
+// MarkingConflicts lists the open conflicts on second markings this laptop
+// holds (both values kept).
+func (l *Store) MarkingConflicts(ctx context.Context, inspectionID string) ([]framework.Conflict, error) {
+	rows, err := l.conn.Reader.QueryContext(ctx, `SELECT body FROM marking_conflicts WHERE inspection_id = ? AND status = 'open' ORDER BY id`, inspectionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []framework.Conflict
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var c framework.Conflict
+		if err := json.Unmarshal([]byte(body), &c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

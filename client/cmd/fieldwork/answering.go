@@ -118,6 +118,7 @@ func (a *app) walk(args []string) error {
 	fs := newFlags("walk")
 	insp := fs.String("inspection", "", inspectionUsage)
 	caseRef := fs.String("case", "", "case `reference`")
+	second := fs.Bool("second", false, "walk the case's second marking (its QA marker)")
 	if err := parse(fs, args, "case"); err != nil {
 		return err
 	}
@@ -128,6 +129,9 @@ func (a *app) walk(args []string) error {
 	l, err := a.openLocal()
 	if err != nil {
 		return err
+	}
+	if *second {
+		return client.WalkSecond(a.ctx, l, a.localUser(), id, *caseRef, a.stdin, a.stdout)
 	}
 	return client.Walk(a.ctx, l, a.localUser(), id, *caseRef, a.stdin, a.stdout)
 }

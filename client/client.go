@@ -32,6 +32,7 @@ type Client struct {
 	reports     fieldworkv1.ReportServiceClient
 	admin       fieldworkv1.AdminServiceClient
 	audit       fieldworkv1.AuditServiceClient
+	marking     fieldworkv1.MarkingServiceClient
 
 	// BatchSize is the number of ops per pushed batch.
 	BatchSize int
@@ -57,6 +58,7 @@ func New(conn grpc.ClientConnInterface, off *Offline) *Client {
 	c.reports = fieldworkv1.NewReportServiceClient(conn)
 	c.admin = fieldworkv1.NewAdminServiceClient(conn)
 	c.audit = fieldworkv1.NewAuditServiceClient(conn)
+	c.marking = fieldworkv1.NewMarkingServiceClient(conn)
 	return c
 }
 

@@ -25,7 +25,18 @@ import (
 // submitted case) is opened for correction. A complete case is opened for
 // review, not closed at once.
 func Walk(ctx context.Context, local *Offline, user, inspectionID, caseRef string, in io.Reader, out io.Writer) error {
-	w, err := newWalker(ctx, local, user, inspectionID, caseRef, out)
+	return walk(ctx, local, user, inspectionID, caseRef, false, in, out)
+}
+
+// WalkSecond walks a case's second marking (its QA marker's; docs/qa.md):
+// the same walk over the marking's own answers, saved apart from the
+// case's, and submitted with fieldwork submit --second.
+func WalkSecond(ctx context.Context, local *Offline, user, inspectionID, caseRef string, in io.Reader, out io.Writer) error {
+	return walk(ctx, local, user, inspectionID, caseRef, true, in, out)
+}
+
+func walk(ctx context.Context, local *Offline, user, inspectionID, caseRef string, second bool, in io.Reader, out io.Writer) error {
+	w, err := newWalker(ctx, local, user, inspectionID, caseRef, second, out)
 	if err != nil {
 		return err
 	}
@@ -51,10 +62,11 @@ type walker struct {
 	pos               int
 	readOnly          error  // why the case cannot be changed here (nil: it can)
 	locked            string // a lock among the reasons: what is locked and who may unlock it ("": none)
+	second            bool   // the case's second marking, not its answers
 	lastSaved, posKey string // the last answer saved, in words; the meta key of the position
 }
 
-func newWalker(ctx context.Context, local *Offline, user, inspectionID, caseRef string, out io.Writer) (*walker, error) {
+func newWalker(ctx context.Context, local *Offline, user, inspectionID, caseRef string, second bool, out io.Writer) (*walker, error) {
 	insp, fw, err := local.InspectionFramework(ctx, inspectionID)
 	if err != nil {
 		return nil, err
@@ -64,7 +76,10 @@ func newWalker(ctx context.Context, local *Offline, user, inspectionID, caseRef 
 		return nil, err
 	}
 	w := &walker{ctx: ctx, wctx: context.WithoutCancel(ctx), local: local, user: user, insp: inspectionID, ref: caseRef, out: out, fw: fw,
-		answers: map[string]framework.Answer{}, order: map[string]int{}, posKey: "walk:" + inspectionID + ":" + caseRef}
+		answers: map[string]framework.Answer{}, order: map[string]int{}, posKey: "walk:" + inspectionID + ":" + caseRef, second: second}
+	if second {
+		w.posKey = "walk2:" + inspectionID + ":" + caseRef
+	}
 	found := false
 	for _, c := range cases {
 		if c.Ref == caseRef {
@@ -79,7 +94,19 @@ func newWalker(ctx context.Context, local *Offline, user, inspectionID, caseRef 
 	}
 	// The one rule for who may change answers, asked before the first key.
 	w.readOnly = framework.CheckAnswerWrite(insp.Role, w.c.Inspector == user, inspectionID, insp.Status, w.c)
-	if framework.CheckWritable(inspectionID, insp.Status, w.c.Ref, w.c.Status) != nil {
+	if second {
+		sels, err := local.Selections(ctx, inspectionID)
+		if err != nil {
+			return nil, err
+		}
+		var sel *framework.QASelection
+		for i := range sels {
+			if sels[i].CaseRef == caseRef {
+				sel = &sels[i]
+			}
+		}
+		w.readOnly = framework.CheckMarkingWrite(user, inspectionID, caseRef, insp.Status, sel)
+	} else if framework.CheckWritable(inspectionID, insp.Status, w.c.Ref, w.c.Status) != nil {
 		w.locked = lockedWhy(insp, w.c)
 	}
 	if err := w.load(); err != nil {
@@ -91,7 +118,11 @@ func newWalker(ctx context.Context, local *Offline, user, inspectionID, caseRef 
 // load reads the case's answers and the questions they make asked (a rule
 // may name another answer).
 func (w *walker) load() error {
-	as, err := w.local.Answers(w.wctx, w.insp, w.ref)
+	read := w.local.Answers
+	if w.second {
+		read = w.local.MarkingAnswers
+	}
+	as, err := read(w.wctx, w.insp, w.ref)
 	if err != nil {
 		return err
 	}
@@ -193,6 +224,8 @@ func (w *walker) start() {
 		if queued != "" {
 			fmt.Fprintf(w.out, "Its move to %s is queued on this laptop and is sent on the next fieldwork sync.\n", queued)
 		}
+	case w.second:
+		fmt.Fprintln(w.out, "Second marking: saved apart from the case's answers, and counted in no figure.")
 	case w.c.Status != framework.CaseNotStarted && w.c.Status != framework.CaseInProgress:
 		fmt.Fprintf(w.out, "Case is %s: you may correct it (every change is audited).\n", w.c.Status)
 	}
@@ -276,6 +309,8 @@ func (w *walker) atEnd() (done bool) {
 	}
 	w.local.setMeta(w.wctx, w.posKey, "")
 	switch {
+	case w.second && w.readOnly == nil:
+		fmt.Fprintf(w.out, "\nAll %d applicable questions of the second marking answered. Submit it with: fieldwork submit --second --inspection %s --case %s\n", len(w.qs), w.insp, w.ref)
 	case w.locked != "":
 		fmt.Fprintf(w.out, "\nAll %d applicable questions answered. Locked: %s.\n", len(w.qs), w.locked)
 	case w.readOnly != nil:

@@ -16,7 +16,11 @@ import (
 // save records one answer and echoes it; false if it was refused (the
 // reason shown, nothing saved).
 func (w *walker) save(qid, value, note string) (bool, error) {
-	op, err := w.local.Record(w.wctx, w.user, Edit{InspectionID: w.insp, CaseRef: w.ref, QuestionID: qid, Value: value, Note: note})
+	record := w.local.Record
+	if w.second {
+		record = w.local.RecordMarking
+	}
+	op, err := record(w.wctx, w.user, Edit{InspectionID: w.insp, CaseRef: w.ref, QuestionID: qid, Value: value, Note: note})
 	if err != nil {
 		if framework.ErrorCode(err) == "" {
 			return false, err
@@ -122,6 +126,10 @@ func (w *walker) notApplicable(target, note string) error {
 			return nil
 		}
 		target = q.ID
+	}
+	if w.second {
+		fmt.Fprintf(w.out, "! na! is not available in a second marking: give na to each question — nothing saved\n")
+		return nil
 	}
 	ops, err := w.local.RecordNotApplicable(w.wctx, w.user, w.insp, w.ref, target, note)
 	for _, op := range ops {

@@ -52,6 +52,13 @@ func (s *answerService) ListAnswers(ctx context.Context, req *fieldworkv1.ListAn
 	if _, err := s.db.VisibleCase(ctx, userFrom(ctx), req.GetInspectionId(), req.GetCaseRef()); err != nil {
 		return nil, err
 	}
+	blind, err := blindCases(ctx, s.db, userFrom(ctx), req.GetInspectionId())
+	if err != nil {
+		return nil, err
+	}
+	if blind[req.GetCaseRef()] {
+		return nil, framework.MarkingHiddenError(req.GetInspectionId(), req.GetCaseRef())
+	}
 	answers, err := s.db.Answers(ctx, req.GetInspectionId(), req.GetCaseRef())
 	if err != nil {
 		return nil, err

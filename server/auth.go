@@ -62,6 +62,10 @@ var policy = map[string]access{
 	fieldworkv1.AdminService_AddTeamMember_FullMethodName:            adminOnly,
 	fieldworkv1.AdminService_RemoveTeamMember_FullMethodName:         adminOnly,
 	fieldworkv1.AdminService_WhoAmI_FullMethodName:                   anyUser,
+	fieldworkv1.MarkingService_SelectForQA_FullMethodName:            inspectionLead,
+	fieldworkv1.MarkingService_ListSelections_FullMethodName:         inspectionRead,  // lead and QA: checked in the handler
+	fieldworkv1.MarkingService_ListDisagreements_FullMethodName:      inspectionWrite, // lead and QA: checked in the store
+	fieldworkv1.MarkingService_Moderate_FullMethodName:               inspectionWrite, // lead and QA: checked in the store
 	"/grpc.health.v1.Health/Check":                                   public,
 	"/grpc.health.v1.Health/Watch":                                   public,
 	"/grpc.health.v1.Health/List":                                    public,

@@ -161,6 +161,22 @@ var matrixCall = map[string]func(ctx context.Context, e *testEnv, insp, ref stri
 		_, err := fieldworkv1.NewAdminServiceClient(e.conn).WhoAmI(ctx, &fieldworkv1.WhoAmIRequest{})
 		return err
 	},
+	fieldworkv1.MarkingService_SelectForQA_FullMethodName: func(ctx context.Context, e *testEnv, insp, ref string) error {
+		_, err := fieldworkv1.NewMarkingServiceClient(e.conn).SelectForQA(ctx, &fieldworkv1.SelectForQARequest{InspectionId: insp, Qa: "spare", CaseRefs: []string{ref}}) // spare is not QA: nothing is selected, so nobody is blinded for the other calls
+		return err
+	},
+	fieldworkv1.MarkingService_ListSelections_FullMethodName: func(ctx context.Context, e *testEnv, insp, _ string) error {
+		_, err := fieldworkv1.NewMarkingServiceClient(e.conn).ListSelections(ctx, &fieldworkv1.ListSelectionsRequest{InspectionId: insp})
+		return err
+	},
+	fieldworkv1.MarkingService_ListDisagreements_FullMethodName: func(ctx context.Context, e *testEnv, insp, ref string) error {
+		_, err := fieldworkv1.NewMarkingServiceClient(e.conn).ListDisagreements(ctx, &fieldworkv1.ListDisagreementsRequest{InspectionId: insp, CaseRef: ref})
+		return err
+	},
+	fieldworkv1.MarkingService_Moderate_FullMethodName: func(ctx context.Context, e *testEnv, insp, ref string) error {
+		_, err := fieldworkv1.NewMarkingServiceClient(e.conn).Moderate(ctx, &fieldworkv1.ModerateRequest{InspectionId: insp, CaseRef: ref, QuestionId: "2.1.1", Take: "first"})
+		return err
+	},
 	fieldworkv1.AuditService_ListAudit_FullMethodName: func(ctx context.Context, e *testEnv, insp, _ string) error {
 		_, err := fieldworkv1.NewAuditServiceClient(e.conn).ListAudit(ctx, &fieldworkv1.ListAuditRequest{InspectionId: insp})
 		return err
@@ -194,8 +210,12 @@ func matrixAllowed(method, role string, ownInspection, ownCase bool) bool {
 	case fieldworkv1.InspectionService_ImportCases_FullMethodName, fieldworkv1.InspectionService_ImportAnswers_FullMethodName,
 		fieldworkv1.InspectionService_ImportJudgements_FullMethodName, fieldworkv1.InspectionService_RecordJudgement_FullMethodName,
 		fieldworkv1.InspectionService_ImportFindings_FullMethodName,
-		fieldworkv1.InspectionService_SetInspectionStatus_FullMethodName, fieldworkv1.AuditService_ListAudit_FullMethodName:
+		fieldworkv1.InspectionService_SetInspectionStatus_FullMethodName, fieldworkv1.AuditService_ListAudit_FullMethodName,
+		fieldworkv1.MarkingService_SelectForQA_FullMethodName:
 		roles = []string{"lead"}
+	case fieldworkv1.MarkingService_ListSelections_FullMethodName, fieldworkv1.MarkingService_ListDisagreements_FullMethodName,
+		fieldworkv1.MarkingService_Moderate_FullMethodName:
+		roles = []string{"lead", "qa"}
 	case fieldworkv1.AnswerService_RecordAnswer_FullMethodName, fieldworkv1.SyncService_Push_FullMethodName,
 		fieldworkv1.InspectionService_SetCaseStatus_FullMethodName:
 		roles = []string{"lead", "qa"}

@@ -51,6 +51,13 @@ func (s *reportService) GetReport(ctx context.Context, req *fieldworkv1.GetRepor
 	if err != nil {
 		return nil, err
 	}
+	if len(ids) == 1 {
+		blind, err := blindCases(ctx, s.db, userFrom(ctx), ids[0])
+		if err != nil {
+			return nil, err
+		}
+		hideBlind(r, blind)
+	}
 	return &fieldworkv1.GetReportResponse{Report: wire.ReportToProto(r)}, nil
 }
 
@@ -149,9 +156,13 @@ func evidence(ctx context.Context, db *store.DB, u framework.User, inspectionID,
 	if err != nil {
 		return nil, nil, err
 	}
+	blind, err := db.BlindCases(ctx, u, in.Role, inspectionID)
+	if err != nil {
+		return nil, nil, err
+	}
 	visible := cases[:0]
 	for _, c := range cases {
-		if framework.CanSeeCase(in.Role, c.Inspector == u.Name) {
+		if framework.CanSeeCase(in.Role, c.Inspector == u.Name) && !blind[c.Ref] {
 			visible = append(visible, c)
 		}
 	}

@@ -154,6 +154,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	fieldworkv1.RegisterReportServiceServer(g, &reportService{db: db, pageBytes: cfg.PullPageBytes, pages: pages})
 	fieldworkv1.RegisterAdminServiceServer(g, &adminService{db: db})
 	fieldworkv1.RegisterAuditServiceServer(g, &auditService{db: db})
+	fieldworkv1.RegisterMarkingServiceServer(g, &markingService{db: db})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(g, s.health)
 	reflection.Register(g)

@@ -166,6 +166,14 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 	if rep.Agreement, err = liveAgreement(ctx, s.db, u, id, fw); err != nil {
 		return nil, nil, nil, err
 	}
+	// Second marking is blind (framework.CanSeeMarkingValues): a QA marker
+	// is shown no value of a case they are marking, in any section.
+	blind, err := blindCases(ctx, s.db, u, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	hideBlind(rep, blind)
+	conflicts = hideBlindConflicts(conflicts, blind)
 	sees := func(inspector string) bool { return framework.CanSeeCase(in.Role, inspector == u.Name) }
 	inspectorOf := map[string]string{}
 	d := &liveInspection{AsOf: rep.AsOfSeq, Generated: rep.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC"), Cases: rep.Cases}
@@ -196,7 +204,7 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 	}
 	d.RefusedTotal = refusedTotal
 	for _, r := range refused {
-		if sees(r.Inspector) {
+		if sees(r.Inspector) && !blind[r.CaseRef] {
 			d.Refused = append(d.Refused, r)
 		} else {
 			d.RefusedTotal--

@@ -106,3 +106,40 @@ func AgreementView(role Role) AgreementScope {
 	}
 	return AgreementNone
 }
+
+// CanSeeMarkingValues is the blind rule of second marking (docs/qa.md),
+// the one exception to CanSeeCase: whether user, with role on the
+// inspection (assigned: the case is theirs), may see the values, notes and
+// conflicts of one marking of a case. sel is the case's QA selection (nil
+// when it has none: there is only the first marking, seen as CanSeeCase
+// says). Until both markings are submitted (sel.Lifted) the QA marker does
+// not see the first marking and nobody but the QA marker sees the second;
+// the lead and administrators see both throughout; once lifted, everyone
+// who may see the case sees both.
+//
+// Every path that carries a marking's values asks it: pull (its SQL in
+// store.Changes, held to this by TestBlindPullMatchesRule), ListAnswers,
+// acks and conflicts of pushed ops, reports' case-level parts, evidence,
+// the live view and the dataset.
+func CanSeeMarkingValues(role Role, user string, assigned bool, sel *QASelection, side MarkingSide) bool {
+	if !CanSeeCase(role, assigned) {
+		return false
+	}
+	if sel == nil {
+		return side == FirstMarking
+	}
+	if sel.Lifted || CanLead(role) {
+		return true
+	}
+	if side == FirstMarking {
+		return user != sel.QA
+	}
+	return user == sel.QA
+}
+
+// MarkingHiddenError is what a QA marker is told of a write or read that
+// would show them the first marking of a case they are marking blind: it
+// names only the case, never a value.
+func MarkingHiddenError(inspectionID, caseRef string) error {
+	return Errorf(CodePermission, "case %s of inspection %s is yours to second-mark: its first marking is hidden until both markings are submitted", caseRef, inspectionID)
+}

@@ -189,6 +189,11 @@ func CheckOp(op Op) error {
 	if err := checkUUID("op_id", op.ID, true); err != nil {
 		return err
 	}
+	if op.Marking != nil {
+		if err := checkMarkingOp(op); err != nil || op.Marking.Submit {
+			return err
+		}
+	}
 	if op.Written != nil {
 		return checkWrittenOp(op)
 	}

@@ -31,6 +31,9 @@ type Op struct {
 	// QuestionID, Value, Note, BaseRevision, Supersedes and ConflictID are
 	// then empty (lifecycle.go: CheckStatusChange decides it).
 	Status *CaseStatusOp
+	// Marking, when set, makes the op a write of the case's second marking
+	// (marking.go) instead of its answers, or with Submit its submission.
+	Marking *MarkingOp
 }
 
 // Bounds on an op's sync fields. device_seq orders a device's outbox and is
@@ -85,6 +88,13 @@ type Ack struct {
 	// Case is the case as it stands after an applied status op (for a
 	// caller who may see it).
 	Case *Case
+	// Marking is the second marking's answer as it stands after a marking
+	// op (for a caller CanSeeMarkingValues lets see it); MarkingConflict
+	// the conflict it made; Selection the case's selection after a
+	// submission.
+	Marking         *Answer
+	MarkingConflict *Conflict
+	Selection       *QASelection
 }
 
 // Conflict is a stale write whose value differed from the server's.
@@ -133,4 +143,9 @@ type Change struct {
 	// WithdrawnInspection: the pulling user is off the inspection's team;
 	// their device should drop the inspection and everything of it.
 	WithdrawnInspection bool
+	// Marking is an answer of a case's second marking; MarkingConflict a
+	// conflict on one; Selection a case's QA selection and its state.
+	Marking         *Answer
+	MarkingConflict *Conflict
+	Selection       *QASelection
 }

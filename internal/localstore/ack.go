@@ -130,9 +130,12 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		if err := l.settleStatus(ctx, tx, byID, acks, inOutbox, from); err != nil {
 			return fmt.Errorf("acknowledge case status: %w", err)
 		}
+		if err := l.settleMarking(ctx, tx, byID, acks, inOutbox); err != nil {
+			return fmt.Errorf("acknowledge second marking: %w", err)
+		}
 		for _, ack := range acks {
 			op, ok := byID[ack.OpID]
-			if !ok || !inOutbox[op.ID] || op.Written != nil || op.Status != nil { // written ops: settleWritten; status ops: settleStatus
+			if !ok || !inOutbox[op.ID] || op.Written != nil || op.Status != nil || op.Marking != nil { // written ops: settleWritten; status ops: settleStatus; marking ops: settleMarking
 				continue
 			}
 			switch ack.Result {
@@ -163,7 +166,9 @@ func (l *Store) Acknowledge(ctx context.Context, ops []framework.Op, acks []fram
 		if fast {
 			return nil
 		}
-		settled := syncer.Settlements(ops, acks, func(id string) bool { return inOutbox[id] && byID[id].Written == nil && byID[id].Status == nil })
+		settled := syncer.Settlements(ops, acks, func(id string) bool {
+			return inOutbox[id] && byID[id].Written == nil && byID[id].Status == nil && byID[id].Marking == nil
+		})
 		if len(settled) == 0 {
 			return nil
 		}

@@ -54,6 +54,12 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 				err = putPulledWritten(ctx, tx, ch.Written)
 			case ch.WrittenConflict != nil:
 				err = putPulledWrittenConflict(ctx, tx, ch.WrittenConflict)
+			case ch.Marking != nil:
+				err = putPulledMarking(ctx, tx, ch.InspectionID, ch.Marking)
+			case ch.MarkingConflict != nil:
+				err = putLocalMarkingConflict(ctx, tx, ch.MarkingConflict)
+			case ch.Selection != nil:
+				err = putPulledSelection(ctx, tx, ch.Selection)
 			case ch.WithdrawnCase != "":
 				err = withdrawLocalCase(ctx, tx, ch.InspectionID, ch.WithdrawnCase)
 			case ch.WithdrawnInspection:
@@ -88,6 +94,12 @@ func changeKind(ch framework.Change) string {
 		return "written item " + ch.Written.ID
 	case ch.WrittenConflict != nil:
 		return "written conflict " + ch.WrittenConflict.ID
+	case ch.Marking != nil:
+		return "second marking " + ch.Marking.CaseRef + " " + ch.Marking.QuestionID + " of inspection " + ch.InspectionID
+	case ch.MarkingConflict != nil:
+		return "second marking conflict " + ch.MarkingConflict.ID
+	case ch.Selection != nil:
+		return "QA selection of case " + ch.Selection.CaseRef
 	case ch.WithdrawnCase != "":
 		return "withdrawal of case " + ch.WithdrawnCase
 	case ch.WithdrawnInspection:
@@ -104,6 +116,9 @@ func withdrawLocalCase(ctx context.Context, tx *sql.Tx, inspectionID, ref string
 	for _, q := range []string{
 		`DELETE FROM answers WHERE inspection_id = ? AND case_ref = ?`,
 		`DELETE FROM conflicts WHERE inspection_id = ? AND case_ref = ?`,
+		`DELETE FROM marking_answers WHERE inspection_id = ? AND case_ref = ? AND pending = 0`,
+		`DELETE FROM marking_conflicts WHERE inspection_id = ? AND case_ref = ?`,
+		`DELETE FROM qa_selections WHERE inspection_id = ? AND case_ref = ?`,
 		`DELETE FROM cases WHERE inspection_id = ? AND case_ref = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, inspectionID, ref); err != nil {
@@ -117,7 +132,8 @@ func withdrawLocalCase(ctx context.Context, tx *sql.Tx, inspectionID, ref string
 // with everything of it (cases, answers, conflicts, judgements). As with a
 // withdrawn case, unsynced edits stay in the outbox to be refused and listed.
 func withdrawLocalInspection(ctx context.Context, tx *sql.Tx, inspectionID string) error {
-	for _, table := range []string{"answers", "conflicts", "cases", "judgements", "written_items", "written_conflicts"} {
+	for _, table := range []string{"answers", "conflicts", "cases", "judgements", "written_items", "written_conflicts",
+		"marking_answers", "marking_conflicts", "qa_selections"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE inspection_id = ?`, inspectionID); err != nil {
 			return fmt.Errorf("withdraw inspection %s: %w", inspectionID, err)
 		}

@@ -81,6 +81,13 @@ func (l *Store) record(ctx context.Context, user string, want framework.Op) (fra
 		if err := framework.CheckAnswerWrite(in.Role, c.Inspector == user, inspectionID, in.Status, c); err != nil {
 			return err
 		}
+		// The blind of second marking: its QA marker does not write the
+		// first marking (the server refuses it the same way).
+		if sel, err := localSelection(ctx, tx, inspectionID, caseRef); err != nil {
+			return err
+		} else if sel != nil && !framework.CanSeeMarkingValues(in.Role, user, c.Inspector == user, sel, framework.FirstMarking) {
+			return framework.MarkingHiddenError(inspectionID, caseRef)
+		}
 		var a map[string]string
 		if err := json.Unmarshal([]byte(attrs), &a); err != nil {
 			return fmt.Errorf("case %s attributes: %w", caseRef, err)
@@ -153,7 +160,7 @@ func (l *Store) record(ctx context.Context, user string, want framework.Op) (fra
 // oldest first (the most recent framework.MaxSupersedes of them).
 func pendingEdits(ctx context.Context, tx *sql.Tx, inspectionID, caseRef, questionID string) ([]string, error) {
 	return queryStrings(tx.QueryContext(ctx, `SELECT op_id FROM (SELECT op_id, device_seq FROM outbox WHERE inspection_id = ? AND case_ref = ? AND question_id = ?
-		ORDER BY device_seq DESC LIMIT ?) ORDER BY device_seq`, inspectionID, caseRef, questionID, framework.MaxSupersedes))
+		AND marking = '' ORDER BY device_seq DESC LIMIT ?) ORDER BY device_seq`, inspectionID, caseRef, questionID, framework.MaxSupersedes))
 }
 
 // queryStrings reads a one-column query's rows.
@@ -193,7 +200,7 @@ func (l *Store) OutboxAfter(ctx context.Context, after int64, limit int) ([]fram
 	// The reader pool: the push stream reads its next batch while the
 	// acknowledgement of an earlier one holds the writer.
 	rows, err := l.conn.Reader.QueryContext(ctx, `SELECT device_seq, op_id, inspection_id, case_ref, question_id, value, note, base_revision, client_time,
-		conflict_id, resolution, supersedes, device_id, written, case_status FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
+		conflict_id, resolution, supersedes, device_id, written, case_status, marking FROM outbox WHERE device_seq > ? ORDER BY device_seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -201,9 +208,12 @@ func (l *Store) OutboxAfter(ctx context.Context, after int64, limit int) ([]fram
 	var out []framework.Op
 	for rows.Next() {
 		op := framework.Op{DeviceID: device}
-		var at, supersedes, opDevice, written, status string
-		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at, &op.ConflictID, &op.Resolution, &supersedes, &opDevice, &written, &status); err != nil {
+		var at, supersedes, opDevice, written, status, marking string
+		if err := rows.Scan(&op.DeviceSeq, &op.ID, &op.InspectionID, &op.CaseRef, &op.QuestionID, &op.Value, &op.Note, &op.BaseRevision, &at, &op.ConflictID, &op.Resolution, &supersedes, &opDevice, &written, &status, &marking); err != nil {
 			return nil, err
+		}
+		if marking != "" { // a second marking (marking.go)
+			op.Marking = &framework.MarkingOp{Submit: marking == "submit"}
 		}
 		if status != "" { // a case status change (casestatus.go): it names no question
 			var q queuedStatus

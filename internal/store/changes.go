@@ -33,7 +33,7 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 		// an inspector on the team (a lead keeps every case); to a user taken
 		// off the team, withdrawals and the inspection's removal are all they
 		// still receive of it.
-		rows, err := tx.QueryContext(ctx, `SELECT ch.seq, ch.inspection_id, ch.kind, ch.case_id, ch.entity FROM changes ch
+		rows, err := tx.QueryContext(ctx, `SELECT ch.seq, ch.inspection_id, ch.kind, ch.case_id, ch.entity, coalesce(t.role, ''), coalesce(cs.inspector, '') FROM changes ch
 			LEFT JOIN team t ON t.inspection_id = ch.inspection_id AND t.user_name = ?1
 			LEFT JOIN cases cs ON cs.id = ch.case_id
 			WHERE ch.seq > ?2 AND ch.seq <= ?3 AND (?4 OR t.role IS NOT NULL OR ch.kind IN ('withdrawn', 'removed'))
@@ -51,11 +51,12 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 			inspection, kind string
 			caseID           sql.NullString
 			entity           string
+			role, inspector  string
 		}
 		var refs []ref
 		for rows.Next() {
 			var r ref
-			if err := rows.Scan(&r.seq, &r.inspection, &r.kind, &r.caseID, &r.entity); err != nil {
+			if err := rows.Scan(&r.seq, &r.inspection, &r.kind, &r.caseID, &r.entity, &r.role, &r.inspector); err != nil {
 				rows.Close()
 				return err
 			}
@@ -136,6 +137,26 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 				firsts = append(firsts, r)
 			}
 		}
+		// The blind of second marking (framework.CanSeeMarkingValues, asked
+		// here in Go on each case-level change): a marking's values, notes
+		// and conflicts are left out for whoever may not see them yet, and
+		// reach them by the marking_lift change the blind's end adds.
+		blind := &blindFilter{sels: map[string]*framework.QASelection{}, insp: map[string]bool{}}
+		kept := firsts[:0]
+		for _, r := range firsts {
+			side := markingSideOf(r.kind)
+			if side != 0 && r.caseID.Valid {
+				ok, err := blind.sees(ctx, tx, u, framework.EffectiveRole(framework.Role(r.role), u.Admin), r.inspector, r.inspection, r.caseID.String, side)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+			}
+			kept = append(kept, r)
+		}
+		firsts = kept
 		// Answers are read a case at a time: a page holds many answers of
 		// few cases, and a query per answer dominated pulling.
 		answers := map[[2]string]*framework.Answer{}
@@ -222,6 +243,16 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 					continue
 				}
 				ch.WrittenConflict = c
+			case "selection", "marking", "marking_conflict", "marking_lift":
+				more, err := markingChanges(ctx, tx, u, framework.EffectiveRole(framework.Role(r.role), u.Admin), r.inspector, r.kind, r.caseID.String, r.entity, blind)
+				if err != nil {
+					return err
+				}
+				for _, m := range more {
+					m.Seq, m.InspectionID = r.seq, r.inspection
+					changes = append(changes, m)
+				}
+				continue
 			case "conflict":
 				c, err := conflictByID(ctx, tx, r.entity)
 				if err != nil {

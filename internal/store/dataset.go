@@ -90,6 +90,12 @@ func (db *DB) DatasetPage(ctx context.Context, u framework.User, inspectionID, a
 		if err != nil {
 			return err
 		}
+		// The blind of second marking: a case whose first marking u may
+		// not see yet is left out of their dataset.
+		sels, err := selectionsOf(ctx, tx, inspectionID)
+		if err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT c.case_ref, c.attributes, c.inspector, c.status, coalesce(`+packed+`, '')
 			FROM cases c WHERE c.inspection_id = ? AND c.case_ref > ? ORDER BY c.case_ref LIMIT ?`, inspectionID, after, limit)
 		if err != nil {
@@ -106,6 +112,9 @@ func (db *DB) DatasetPage(ctx context.Context, u framework.User, inspectionID, a
 			read++
 			last = c.Ref
 			if !framework.CanSeeCase(role, inspector == u.Name) {
+				continue
+			}
+			if sel := sels[c.Ref]; sel != nil && !framework.CanSeeMarkingValues(role, u.Name, inspector == u.Name, sel, framework.FirstMarking) {
 				continue
 			}
 			if err := json.Unmarshal([]byte(attrs), &c.Attributes); err != nil {

@@ -40,6 +40,9 @@ type groupCache struct {
 	deviceMax  map[[2]string]deviceSeq // (device, user) → highest device_seq recorded (before or in this group)
 	devicesNew map[[2]string]bool      // those this group changed
 
+	sels     map[string]*framework.QASelection // case id → its QA selection (nil: none), read on first use
+	inspSels map[string]bool                   // inspection → whether it has any selection
+
 	rows   pendingRows
 	at     string    // the group's time, taken once: it commits as one
 	atTime time.Time // the same, parsed

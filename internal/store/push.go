@@ -150,6 +150,9 @@ func (db *DB) applyOp(ctx context.Context, tx *sql.Tx, u framework.User, op fram
 		return reject(op, err), nil
 	}
 	payload := syncer.Payload(u.Name, op)
+	if op.Marking != nil { // a second marking, not the case's answers (markingpush.go)
+		return db.applyMarking(ctx, tx, u, op, payload, gc)
+	}
 	if op.Written != nil { // a written judgement, not an answer (written.go)
 		return db.applyWritten(ctx, tx, u, op, payload, gc)
 	}
@@ -255,7 +258,20 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, u framework.U
 	if err != nil {
 		return ack, err
 	}
-	if !framework.CanSeeCase(role, cr.c.Inspector == u.Name) {
+	hidden := framework.CaseHiddenError(op.InspectionID, op.CaseRef)
+	visible := framework.CanSeeCase(role, cr.c.Inspector == u.Name)
+	if visible {
+		// The blind of second marking: to its QA marker a case's answers
+		// are as hidden as another's case, in the words of MarkingHiddenError.
+		blind, err := gc.blindFirst(ctx, tx, u, role, op.InspectionID, cr)
+		if err != nil {
+			return ack, err
+		}
+		if blind {
+			visible, hidden = false, framework.MarkingHiddenError(op.InspectionID, op.CaseRef)
+		}
+	}
+	if !visible {
 		ack.Conflict = nil
 		switch ack.Result {
 		case framework.OpApplied:
@@ -263,14 +279,13 @@ func (gc *groupCache) withCurrent(ctx context.Context, tx *sql.Tx, u framework.U
 		case framework.OpConflict:
 			// The recorded result and revision stand (a re-send gets them
 			// again); what the conflict held of the case is not shown.
-			ack.Reason = framework.CaseHiddenError(op.InspectionID, op.CaseRef).Error()
+			ack.Reason = hidden.Error()
 		case framework.OpRejected:
 			if framework.ErrorCode(ack.Err) == framework.CodePermission {
 				break // says only who the caller is not (NotOnTeamError, CaseHiddenError, a role)
 			}
 			// A refusal made while the caller could still see the case
 			// (re-sent after they were taken off it) may describe it.
-			hidden := framework.CaseHiddenError(op.InspectionID, op.CaseRef)
 			ack.Reason, ack.Err = hidden.Error(), hidden
 		}
 		return ack, nil
@@ -470,6 +485,14 @@ func (db *DB) decideOp(ctx context.Context, tx *sql.Tx, u framework.User, op fra
 	// Only now, to someone who may see the case, may a refusal describe it
 	// (locks, status, role, values): withCurrent lets permission refusals
 	// through as they are, so this order is what keeps them silent.
+	if blind, err := gc.blindFirst(ctx, tx, u, role, op.InspectionID, cr); err != nil {
+		return framework.Ack{}, cur, err
+	} else if blind {
+		// A QA marker marking the case blind does not write its first
+		// marking either: the write would be made unseen, and its ack and
+		// conflicts would show what the blind hides.
+		return reject(op, framework.MarkingHiddenError(op.InspectionID, op.CaseRef)), cur, nil
+	}
 	if err := framework.CheckAnswerWrite(role, cr.c.Inspector == u.Name, op.InspectionID, bi.status, cr.c); err != nil {
 		return reject(op, err), cur, nil
 	}

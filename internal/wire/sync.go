@@ -17,7 +17,7 @@ func OpToProto(op framework.Op) *fieldworkv1.Op {
 	return &fieldworkv1.Op{OpId: op.ID, InspectionId: op.InspectionID, CaseRef: op.CaseRef, QuestionId: op.QuestionID,
 		Value: op.Value, Note: op.Note, BaseRevision: op.BaseRevision, DeviceId: op.DeviceID, DeviceSeq: op.DeviceSeq,
 		ClientTime: timestamppb.New(op.ClientTime), ConflictId: op.ConflictID, Resolution: string(op.Resolution), Supersedes: op.Supersedes,
-		Written: writtenOpToProto(op.Written), CaseStatus: statusOpToProto(op.Status)}
+		Written: writtenOpToProto(op.Written), CaseStatus: statusOpToProto(op.Status), Marking: markingOpToProto(op.Marking)}
 }
 
 // OpFromProto converts a pushed op.
@@ -25,7 +25,7 @@ func OpFromProto(m *fieldworkv1.Op) framework.Op {
 	return framework.Op{ID: m.GetOpId(), InspectionID: m.GetInspectionId(), CaseRef: m.GetCaseRef(), QuestionID: m.GetQuestionId(),
 		Value: m.GetValue(), Note: m.GetNote(), BaseRevision: m.GetBaseRevision(), DeviceID: m.GetDeviceId(), DeviceSeq: m.GetDeviceSeq(),
 		ClientTime: m.GetClientTime().AsTime(), ConflictID: m.GetConflictId(), Resolution: framework.Resolution(m.GetResolution()), Supersedes: m.GetSupersedes(),
-		Written: writtenOpFromProto(m.GetWritten()), Status: statusOpFromProto(m.GetCaseStatus())}
+		Written: writtenOpFromProto(m.GetWritten()), Status: statusOpFromProto(m.GetCaseStatus()), Marking: markingOpFromProto(m.GetMarking())}
 }
 
 func statusOpToProto(s *framework.CaseStatusOp) *fieldworkv1.CaseStatusOp {
@@ -48,7 +48,11 @@ func statusOpFromProto(m *fieldworkv1.CaseStatusOp) *framework.CaseStatusOp {
 func AckToProto(inspectionID string, a framework.Ack) *fieldworkv1.Ack {
 	m := &fieldworkv1.Ack{OpId: a.OpID, Result: fieldworkv1.OpResult(a.Result), Duplicate: a.Duplicate, Revision: a.Revision,
 		Reason: a.Reason, Conflict: ConflictToProto(a.Conflict), DeviceReused: a.DeviceReused,
-		Written: WrittenItemToProto(a.Written), WrittenConflict: WrittenConflictToProto(a.WrittenConflict)}
+		Written: WrittenItemToProto(a.Written), WrittenConflict: WrittenConflictToProto(a.WrittenConflict),
+		MarkingConflict: ConflictToProto(a.MarkingConflict), Selection: SelectionToProto(a.Selection)}
+	if a.Marking != nil {
+		m.Marking = AnswerToProto(inspectionID, *a.Marking)
+	}
 	if a.Result == framework.OpRejected {
 		m.Code = int32(rpcerr.Code(a.Err))
 	}
@@ -65,7 +69,12 @@ func AckToProto(inspectionID string, a framework.Ack) *fieldworkv1.Ack {
 func AckFromProto(m *fieldworkv1.Ack) framework.Ack {
 	a := framework.Ack{OpID: m.GetOpId(), Result: framework.OpResult(m.GetResult()), Duplicate: m.GetDuplicate(),
 		Revision: m.GetRevision(), Reason: m.GetReason(), Conflict: ConflictFromProto(m.GetConflict()), DeviceReused: m.GetDeviceReused(),
-		Written: WrittenItemFromProto(m.GetWritten()), WrittenConflict: WrittenConflictFromProto(m.GetWrittenConflict())}
+		Written: WrittenItemFromProto(m.GetWritten()), WrittenConflict: WrittenConflictFromProto(m.GetWrittenConflict()),
+		MarkingConflict: ConflictFromProto(m.GetMarkingConflict()), Selection: SelectionFromProto(m.GetSelection())}
+	if c := m.GetMarking(); c != nil {
+		ans := AnswerFromProto(c)
+		a.Marking = &ans
+	}
 	if c := m.GetCurrent(); c != nil {
 		ans := AnswerFromProto(c)
 		a.Answer = &ans
@@ -101,6 +110,12 @@ func ChangeToProto(c framework.Change) *fieldworkv1.Change {
 		m.Entity = &fieldworkv1.Change_Written{Written: WrittenItemToProto(c.Written)}
 	case c.WrittenConflict != nil:
 		m.Entity = &fieldworkv1.Change_WrittenConflict{WrittenConflict: WrittenConflictToProto(c.WrittenConflict)}
+	case c.Marking != nil:
+		m.Entity = &fieldworkv1.Change_Marking{Marking: AnswerToProto(c.InspectionID, *c.Marking)}
+	case c.MarkingConflict != nil:
+		m.Entity = &fieldworkv1.Change_MarkingConflict{MarkingConflict: ConflictToProto(c.MarkingConflict)}
+	case c.Selection != nil:
+		m.Entity = &fieldworkv1.Change_Selection{Selection: SelectionToProto(c.Selection)}
 	case c.WithdrawnCase != "" || c.WithdrawnInspection:
 		m.Entity = &fieldworkv1.Change_Withdrawal{Withdrawal: &fieldworkv1.Withdrawal{InspectionId: c.InspectionID, CaseRef: c.WithdrawnCase,
 			WholeInspection: c.WithdrawnInspection}}
@@ -133,6 +148,15 @@ func ChangeFromProto(m *fieldworkv1.Change) framework.Change {
 	case *fieldworkv1.Change_WrittenConflict:
 		ch.WrittenConflict = WrittenConflictFromProto(e.WrittenConflict)
 		ch.InspectionID = ch.WrittenConflict.InspectionID
+	case *fieldworkv1.Change_Marking:
+		a := AnswerFromProto(e.Marking)
+		ch.Marking, ch.InspectionID = &a, e.Marking.GetInspectionId()
+	case *fieldworkv1.Change_MarkingConflict:
+		ch.MarkingConflict = ConflictFromProto(e.MarkingConflict)
+		ch.InspectionID = ch.MarkingConflict.InspectionID
+	case *fieldworkv1.Change_Selection:
+		ch.Selection = SelectionFromProto(e.Selection)
+		ch.InspectionID = ch.Selection.InspectionID
 	case *fieldworkv1.Change_Withdrawal:
 		ch.WithdrawnCase, ch.InspectionID = e.Withdrawal.GetCaseRef(), e.Withdrawal.GetInspectionId()
 		ch.WithdrawnInspection = e.Withdrawal.GetWholeInspection()

@@ -76,6 +76,12 @@ func fixtures() []any {
 		ClientTime: at, Written: &framework.WrittenOp{ItemID: "summary", Kind: framework.WrittenSummary, StandardID: "2.1", Text: "judgement", Withdrawn: true}}
 	sop := framework.Op{ID: "0195f3a0-0000-7000-8000-000000000003", InspectionID: "insp-1", CaseRef: "T-1", DeviceID: "dev-a", DeviceSeq: 19,
 		ClientTime: at, Status: &framework.CaseStatusOp{Status: framework.CaseSubmitted, Reason: "all answered"}}
+	sel := &framework.QASelection{InspectionID: "insp-1", CaseRef: "T-1", QA: "qa.q", SelectedBy: "lead", SelectedAt: at,
+		Status: framework.MarkingSubmitted, SubmittedBy: "qa.q", SubmittedAt: at.Add(time.Minute), Lifted: true, Answered: 12, FirstHidden: true}
+	mop := framework.Op{ID: "0195f3a0-0000-7000-8000-000000000004", InspectionID: "insp-1", CaseRef: "T-1", DeviceID: "dev-q", DeviceSeq: 20,
+		ClientTime: at, Marking: &framework.MarkingOp{Submit: true}}
+	moderation := &framework.Moderation{CaseRef: "T-1", QuestionID: "2.1.1", Take: framework.TakeSecond, Value: "no", Note: "agreed",
+		First: "yes", Second: "no", DecidedBy: "lead", DecidedAt: at, Revision: 5}
 	share := func(n int) aggregate.Share {
 		return aggregate.Share{Yes: n, Relevant: n + 2, Percent: 100 * n / (n + 2), HasPercent: true}
 	}
@@ -134,6 +140,13 @@ func fixtures() []any {
 			Written: &written, WrittenConflict: wconflict}},
 		sop,
 		inInspection[framework.Ack]{"insp-1", framework.Ack{OpID: sop.ID, Result: framework.OpApplied, Case: &kase}},
+		mop,
+		inInspection[framework.Ack]{"insp-1", framework.Ack{OpID: mop.ID, Result: framework.OpConflict, Answer: &answer, Marking: &answer,
+			MarkingConflict: conflict, Selection: sel}},
+		framework.Change{Seq: 10, InspectionID: "insp-1", Marking: &answer},
+		framework.Change{Seq: 11, InspectionID: "insp-1", MarkingConflict: conflict},
+		framework.Change{Seq: 12, InspectionID: "insp-1", Selection: sel},
+		framework.Disagreement{QuestionID: "2.1.1", First: &answer, Second: &answer, Decided: moderation},
 		framework.Change{Seq: 8, InspectionID: "insp-1", Written: &written},
 		framework.Change{Seq: 9, InspectionID: "insp-1", WrittenConflict: wconflict},
 		framework.Change{Seq: 1, InspectionID: "insp-1", Inspection: &inspection},
@@ -202,6 +215,10 @@ func roundTrip(t *testing.T, v any) any {
 			})
 	case framework.Change:
 		return trip(t, v, wire.ChangeToProto, wire.ChangeFromProto)
+	case framework.Disagreement:
+		// Its answers are of the inspection of the case moderated.
+		return trip(t, v, func(d framework.Disagreement) *fieldworkv1.Disagreement { return wire.DisagreementToProto("insp-1", d) },
+			wire.DisagreementFromProto)
 	case *aggregate.Report:
 		return trip(t, v, wire.ReportToProto, wire.ReportFromProto)
 	case framework.Summary:

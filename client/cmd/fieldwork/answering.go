@@ -71,8 +71,12 @@ func (a *app) answer(args []string) error {
 	value := fs.String("value", "", "yes, no, na or a whole number")
 	note := fs.String("note", "", "evidence note")
 	prompts := fs.Bool("with-prompts", false, "--value na for a key question and every prompt of it that applies (or, for a standard, each of its questions): one answer each")
+	second := fs.Bool("second", false, "an answer of the case's second marking (its QA marker; docs/qa.md)")
 	if err := parse(fs, args, "case", "question", "value"); err != nil {
 		return err
+	}
+	if *second && *prompts {
+		return errors.New("answer: --second answers one question at a time (no --with-prompts)")
 	}
 	id, err := a.inspection(*insp, "answer")
 	if err != nil {
@@ -83,6 +87,9 @@ func (a *app) answer(args []string) error {
 		return err
 	}
 	user := a.localUser()
+	if *second {
+		return a.answerSecond(l, client.Edit{InspectionID: id, CaseRef: *caseRef, QuestionID: *qid, Value: *value, Note: *note})
+	}
 	if *prompts {
 		if v, err := framework.ParseValue(*value); err != nil || !v.NA {
 			return errors.New("answer: --with-prompts records na only (give --value na): other answers are given one by one")
@@ -111,6 +118,7 @@ func (a *app) walk(args []string) error {
 	fs := newFlags("walk")
 	insp := fs.String("inspection", "", inspectionUsage)
 	caseRef := fs.String("case", "", "case `reference`")
+	second := fs.Bool("second", false, "walk the case's second marking (its QA marker)")
 	if err := parse(fs, args, "case"); err != nil {
 		return err
 	}
@@ -122,6 +130,9 @@ func (a *app) walk(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *second {
+		return client.WalkSecond(a.ctx, l, a.localUser(), id, *caseRef, a.stdin, a.stdout)
+	}
 	return client.Walk(a.ctx, l, a.localUser(), id, *caseRef, a.stdin, a.stdout)
 }
 
@@ -131,6 +142,7 @@ func (a *app) answers(args []string) error {
 	caseRef := fs.String("case", "", "case `reference`")
 	text := fs.Bool("text", false, "show each question's text, and list every applicable question, answered or not")
 	missing := fs.Bool("missing", false, "list only the applicable questions still unanswered (ready for walk's g)")
+	second := fs.Bool("second", false, "the case's second marking instead of its answers")
 	if err := parse(fs, args, "case"); err != nil {
 		return err
 	}
@@ -141,6 +153,9 @@ func (a *app) answers(args []string) error {
 	l, err := a.openLocal()
 	if err != nil {
 		return err
+	}
+	if *second {
+		return a.answersSecond(l, id, *caseRef, *missing)
 	}
 	if *missing {
 		ids, err := l.Missing(a.ctx, id, *caseRef)

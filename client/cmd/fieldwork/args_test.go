@@ -19,7 +19,7 @@ var commandLines = []string{
 	"frameworks list", "frameworks show ID",
 	"inspection create", "inspection list", "inspection show", "inspection lock", "inspection unlock", "sample",
 	"team add", "team remove", "user create", "token issue", "token revoke",
-	"audit", "import", "judge", "submit", "case-status",
+	"audit", "import", "judge", "submit", "case-status", "qa select", "qa list", "moderate",
 	"cases", "answer", "answers", "walk", "ui", "use ID",
 	"sync", "status", "refused again", "refused dismiss", "conflicts", "resolve",
 	"report", "export", "evidence",

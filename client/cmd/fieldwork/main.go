@@ -73,6 +73,12 @@ Recording (works offline; --inspection may be left out when the laptop holds one
   ui [--listen 127.0.0.1:0] [--no-browser]       the offline web form on this laptop (loopback only)
   submit [--inspection ID] --case REF            checked here (every unanswered question listed), queued, sent now or on the next sync
   case-status [--inspection ID] --case REF --status in_progress|submitted|qa_checked|locked [--reason TEXT]
+Second marking (docs/qa.md):
+  qa select --inspection ID (--share PERCENT [--seed S] | --case REF…) --qa USER   (lead; at least one per inspector)
+  qa list --inspection ID                         selections and each second marking's state (lead, QA)
+  answer --second …, answers --second …, walk --second …, submit --second …   the QA marker's second marking (offline)
+  moderate --inspection ID --case REF             the disagreements once both markings are submitted (lead, QA)
+  moderate --inspection ID --case REF --question Q (--take first|second | --value V) [--note N]   the agreed answer
 Sync and reports:
   sync [--batch N]
   status [--format table|json]          unsynced answers, conflicts, and every refused edit
@@ -135,13 +141,14 @@ func (a *app) commands() map[string]func([]string) error {
 		"import": a.importFiles, "judge": a.judge,
 		"finding": a.finding, "recommend": a.recommend, "written list": a.writtenList, "written edit": a.writtenEdit,
 		"written withdraw": a.writtenWithdraw, "written resolve": a.writtenResolve, "written dismiss": a.writtenDismiss,
+		"qa select": a.qaSelect, "qa list": a.qaList, "moderate": a.moderate,
 		"cases": a.cases, "answer": a.answer, "answers": a.answers, "walk": a.walk, "ui": a.ui, "use": a.use,
 		"sync": a.sync, "status": a.status, "refused": a.refused, "conflicts": a.conflicts, "resolve": a.resolve, "report": a.report, "export": a.export, "evidence": a.evidence,
 	}
 }
 
 // grouped are the commands that take a verb (frameworks list, team add …).
-var grouped = map[string]bool{"frameworks": true, "inspection": true, "team": true, "user": true, "token": true, "written": true}
+var grouped = map[string]bool{"frameworks": true, "inspection": true, "team": true, "user": true, "token": true, "written": true, "qa": true}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Whatever a command prints, no control sequence from user data reaches

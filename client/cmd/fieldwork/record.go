@@ -19,12 +19,16 @@ func (a *app) submit(args []string) error {
 	fs := newFlags("submit")
 	insp := fs.String("inspection", "", "inspection `id` (default: fieldwork use, or the only one)")
 	caseRef := fs.String("case", "", "case `reference`")
+	second := fs.Bool("second", false, "submit the case's second marking (its QA marker), not the case")
 	if err := parse(fs, args, "case"); err != nil {
 		return err
 	}
 	id, err := a.inspection(*insp, "submit")
 	if err != nil {
 		return err
+	}
+	if *second {
+		return a.submitSecond(id, *caseRef)
 	}
 	return a.queueSubmit(id, *caseRef)
 }

@@ -215,7 +215,13 @@ type Op struct {
 	// are then empty. It is decided by the rules of
 	// InspectionService.SetCaseStatus, on the case as the server holds it
 	// after the earlier ops of the same batch.
-	CaseStatus    *CaseStatusOp `protobuf:"bytes,15,opt,name=case_status,json=caseStatus,proto3" json:"case_status,omitempty"`
+	CaseStatus *CaseStatusOp `protobuf:"bytes,15,opt,name=case_status,json=caseStatus,proto3" json:"case_status,omitempty"`
+	// marking, when set, makes the op a write of the case's second marking
+	// (docs/qa.md) instead of its answers: case_ref, question_id, value,
+	// note, base_revision, supersedes and conflict_id are the marking's. Only
+	// the case's QA marker may write it. With submit, the op submits the
+	// second marking (question_id, value, note and base_revision empty).
+	Marking       *MarkingOp `protobuf:"bytes,30,opt,name=marking,proto3" json:"marking,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -355,6 +361,60 @@ func (x *Op) GetCaseStatus() *CaseStatusOp {
 	return nil
 }
 
+func (x *Op) GetMarking() *MarkingOp {
+	if x != nil {
+		return x.Marking
+	}
+	return nil
+}
+
+// MarkingOp marks an op as one on a case's second marking.
+type MarkingOp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// submit submits the second marking: every applicable question, judged
+	// on the marking's own answers and the case's attributes, answered.
+	Submit        bool `protobuf:"varint,1,opt,name=submit,proto3" json:"submit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkingOp) Reset() {
+	*x = MarkingOp{}
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkingOp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkingOp) ProtoMessage() {}
+
+func (x *MarkingOp) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkingOp.ProtoReflect.Descriptor instead.
+func (*MarkingOp) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *MarkingOp) GetSubmit() bool {
+	if x != nil {
+		return x.Submit
+	}
+	return false
+}
+
 // CaseStatusOp is the status a case is moved to, and why.
 type CaseStatusOp struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -368,7 +428,7 @@ type CaseStatusOp struct {
 
 func (x *CaseStatusOp) Reset() {
 	*x = CaseStatusOp{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -380,7 +440,7 @@ func (x *CaseStatusOp) String() string {
 func (*CaseStatusOp) ProtoMessage() {}
 
 func (x *CaseStatusOp) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[3]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -393,7 +453,7 @@ func (x *CaseStatusOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseStatusOp.ProtoReflect.Descriptor instead.
 func (*CaseStatusOp) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{3}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CaseStatusOp) GetStatus() string {
@@ -428,7 +488,7 @@ type WrittenOp struct {
 
 func (x *WrittenOp) Reset() {
 	*x = WrittenOp{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -440,7 +500,7 @@ func (x *WrittenOp) String() string {
 func (*WrittenOp) ProtoMessage() {}
 
 func (x *WrittenOp) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[4]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -453,7 +513,7 @@ func (x *WrittenOp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WrittenOp.ProtoReflect.Descriptor instead.
 func (*WrittenOp) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{4}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *WrittenOp) GetItemId() string {
@@ -523,14 +583,21 @@ type Ack struct {
 	WrittenConflict *WrittenConflict `protobuf:"bytes,11,opt,name=written_conflict,json=writtenConflict,proto3" json:"written_conflict,omitempty"`
 	// case is the case as it stands after an applied case_status op, for a
 	// caller who may see it.
-	Case          *Case `protobuf:"bytes,12,opt,name=case,proto3" json:"case,omitempty"`
+	Case *Case `protobuf:"bytes,12,opt,name=case,proto3" json:"case,omitempty"`
+	// marking is the second marking's answer as it stands after a marking op,
+	// and marking_conflict the conflict it made, for a caller who may see the
+	// second marking's values (blind marking: docs/qa.md).
+	Marking         *Answer   `protobuf:"bytes,30,opt,name=marking,proto3" json:"marking,omitempty"`
+	MarkingConflict *Conflict `protobuf:"bytes,31,opt,name=marking_conflict,json=markingConflict,proto3" json:"marking_conflict,omitempty"`
+	// selection is the case's QA selection after a marking op.
+	Selection     *QASelection `protobuf:"bytes,32,opt,name=selection,proto3" json:"selection,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -542,7 +609,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[5]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -555,7 +622,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{5}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Ack) GetOpId() string {
@@ -642,6 +709,27 @@ func (x *Ack) GetCase() *Case {
 	return nil
 }
 
+func (x *Ack) GetMarking() *Answer {
+	if x != nil {
+		return x.Marking
+	}
+	return nil
+}
+
+func (x *Ack) GetMarkingConflict() *Conflict {
+	if x != nil {
+		return x.MarkingConflict
+	}
+	return nil
+}
+
+func (x *Ack) GetSelection() *QASelection {
+	if x != nil {
+		return x.Selection
+	}
+	return nil
+}
+
 type PushRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Ops           []*Op                  `protobuf:"bytes,1,rep,name=ops,proto3" json:"ops,omitempty"`
@@ -651,7 +739,7 @@ type PushRequest struct {
 
 func (x *PushRequest) Reset() {
 	*x = PushRequest{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +751,7 @@ func (x *PushRequest) String() string {
 func (*PushRequest) ProtoMessage() {}
 
 func (x *PushRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[6]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +764,7 @@ func (x *PushRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushRequest.ProtoReflect.Descriptor instead.
 func (*PushRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{6}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PushRequest) GetOps() []*Op {
@@ -695,7 +783,7 @@ type PushResponse struct {
 
 func (x *PushResponse) Reset() {
 	*x = PushResponse{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -707,7 +795,7 @@ func (x *PushResponse) String() string {
 func (*PushResponse) ProtoMessage() {}
 
 func (x *PushResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[7]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -720,7 +808,7 @@ func (x *PushResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PushResponse.ProtoReflect.Descriptor instead.
 func (*PushResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{7}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PushResponse) GetAcks() []*Ack {
@@ -742,7 +830,7 @@ type PullRequest struct {
 
 func (x *PullRequest) Reset() {
 	*x = PullRequest{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -754,7 +842,7 @@ func (x *PullRequest) String() string {
 func (*PullRequest) ProtoMessage() {}
 
 func (x *PullRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[8]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -767,7 +855,7 @@ func (x *PullRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
 func (*PullRequest) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{8}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PullRequest) GetAfter() int64 {
@@ -798,6 +886,9 @@ type Change struct {
 	//	*Change_Withdrawal
 	//	*Change_Written
 	//	*Change_WrittenConflict
+	//	*Change_Marking
+	//	*Change_MarkingConflict
+	//	*Change_Selection
 	Entity        isChange_Entity `protobuf_oneof:"entity"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -805,7 +896,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +908,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[9]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +921,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{9}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Change) GetSeq() int64 {
@@ -919,6 +1010,33 @@ func (x *Change) GetWrittenConflict() *WrittenConflict {
 	return nil
 }
 
+func (x *Change) GetMarking() *Answer {
+	if x != nil {
+		if x, ok := x.Entity.(*Change_Marking); ok {
+			return x.Marking
+		}
+	}
+	return nil
+}
+
+func (x *Change) GetMarkingConflict() *Conflict {
+	if x != nil {
+		if x, ok := x.Entity.(*Change_MarkingConflict); ok {
+			return x.MarkingConflict
+		}
+	}
+	return nil
+}
+
+func (x *Change) GetSelection() *QASelection {
+	if x != nil {
+		if x, ok := x.Entity.(*Change_Selection); ok {
+			return x.Selection
+		}
+	}
+	return nil
+}
+
 type isChange_Entity interface {
 	isChange_Entity()
 }
@@ -960,6 +1078,22 @@ type Change_WrittenConflict struct {
 	WrittenConflict *WrittenConflict `protobuf:"bytes,9,opt,name=written_conflict,json=writtenConflict,proto3,oneof"`
 }
 
+type Change_Marking struct {
+	// marking is an answer of a case's second marking, marking_conflict a
+	// conflict on one: to the QA marker and the lead while the marking is
+	// blind, to everyone who may see the case once both are submitted.
+	Marking *Answer `protobuf:"bytes,30,opt,name=marking,proto3,oneof"`
+}
+
+type Change_MarkingConflict struct {
+	MarkingConflict *Conflict `protobuf:"bytes,31,opt,name=marking_conflict,json=markingConflict,proto3,oneof"`
+}
+
+type Change_Selection struct {
+	// selection is a case's QA selection, to those who may see the case.
+	Selection *QASelection `protobuf:"bytes,32,opt,name=selection,proto3,oneof"`
+}
+
 func (*Change_Inspection) isChange_Entity() {}
 
 func (*Change_Case) isChange_Entity() {}
@@ -976,6 +1110,12 @@ func (*Change_Written) isChange_Entity() {}
 
 func (*Change_WrittenConflict) isChange_Entity() {}
 
+func (*Change_Marking) isChange_Entity() {}
+
+func (*Change_MarkingConflict) isChange_Entity() {}
+
+func (*Change_Selection) isChange_Entity() {}
+
 // Withdrawal tells an inspector's device that a case is no longer theirs
 // (it was reassigned): the device drops the case and its synced answers.
 // With whole_inspection (case_ref empty), the user is off the inspection's
@@ -991,7 +1131,7 @@ type Withdrawal struct {
 
 func (x *Withdrawal) Reset() {
 	*x = Withdrawal{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1143,7 @@ func (x *Withdrawal) String() string {
 func (*Withdrawal) ProtoMessage() {}
 
 func (x *Withdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[10]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1156,7 @@ func (x *Withdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
 func (*Withdrawal) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{10}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Withdrawal) GetInspectionId() string {
@@ -1053,7 +1193,7 @@ type PullResponse struct {
 
 func (x *PullResponse) Reset() {
 	*x = PullResponse{}
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1065,7 +1205,7 @@ func (x *PullResponse) String() string {
 func (*PullResponse) ProtoMessage() {}
 
 func (x *PullResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[11]
+	mi := &file_fieldwork_v1_sync_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1078,7 +1218,7 @@ func (x *PullResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PullResponse.ProtoReflect.Descriptor instead.
 func (*PullResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{11}
+	return file_fieldwork_v1_sync_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PullResponse) GetChanges() []*Change {
@@ -1111,7 +1251,7 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\x06op_ids\x18\x01 \x03(\tR\x05opIds\x12\x1b\n" +
 	"\tdevice_id\x18\x02 \x01(\tR\bdeviceId\"7\n" +
 	"\x17DismissRefusalsResponse\x12\x1c\n" +
-	"\tdismissed\x18\x01 \x01(\x05R\tdismissed\"\x93\x04\n" +
+	"\tdismissed\x18\x01 \x01(\x05R\tdismissed\"\xc6\x04\n" +
 	"\x02Op\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12#\n" +
 	"\rinspection_id\x18\x02 \x01(\tR\finspectionId\x12\x19\n" +
@@ -1137,7 +1277,10 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"supersedes\x121\n" +
 	"\awritten\x18\x0e \x01(\v2\x17.fieldwork.v1.WrittenOpR\awritten\x12;\n" +
 	"\vcase_status\x18\x0f \x01(\v2\x1a.fieldwork.v1.CaseStatusOpR\n" +
-	"caseStatus\">\n" +
+	"caseStatus\x121\n" +
+	"\amarking\x18\x1e \x01(\v2\x17.fieldwork.v1.MarkingOpR\amarking\"#\n" +
+	"\tMarkingOp\x12\x16\n" +
+	"\x06submit\x18\x01 \x01(\bR\x06submit\">\n" +
 	"\fCaseStatusOp\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x8b\x01\n" +
@@ -1147,7 +1290,7 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\vstandard_id\x18\x03 \x01(\tR\n" +
 	"standardId\x12\x12\n" +
 	"\x04text\x18\x04 \x01(\tR\x04text\x12\x1c\n" +
-	"\twithdrawn\x18\x05 \x01(\bR\twithdrawn\"\xe0\x03\n" +
+	"\twithdrawn\x18\x05 \x01(\bR\twithdrawn\"\x8c\x05\n" +
 	"\x03Ack\x12\x13\n" +
 	"\x05op_id\x18\x01 \x01(\tR\x04opId\x12.\n" +
 	"\x06result\x18\x02 \x01(\x0e2\x16.fieldwork.v1.OpResultR\x06result\x12\x1c\n" +
@@ -1161,14 +1304,17 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\awritten\x18\n" +
 	" \x01(\v2\x19.fieldwork.v1.WrittenItemR\awritten\x12H\n" +
 	"\x10written_conflict\x18\v \x01(\v2\x1d.fieldwork.v1.WrittenConflictR\x0fwrittenConflict\x12&\n" +
-	"\x04case\x18\f \x01(\v2\x12.fieldwork.v1.CaseR\x04case\"1\n" +
+	"\x04case\x18\f \x01(\v2\x12.fieldwork.v1.CaseR\x04case\x12.\n" +
+	"\amarking\x18\x1e \x01(\v2\x14.fieldwork.v1.AnswerR\amarking\x12A\n" +
+	"\x10marking_conflict\x18\x1f \x01(\v2\x16.fieldwork.v1.ConflictR\x0fmarkingConflict\x127\n" +
+	"\tselection\x18  \x01(\v2\x19.fieldwork.v1.QASelectionR\tselection\"1\n" +
 	"\vPushRequest\x12\"\n" +
 	"\x03ops\x18\x01 \x03(\v2\x10.fieldwork.v1.OpR\x03ops\"5\n" +
 	"\fPushResponse\x12%\n" +
 	"\x04acks\x18\x01 \x03(\v2\x11.fieldwork.v1.AckR\x04acks\"@\n" +
 	"\vPullRequest\x12\x14\n" +
 	"\x05after\x18\x01 \x01(\x03R\x05after\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"\xe8\x03\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"\x9a\x05\n" +
 	"\x06Change\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12:\n" +
 	"\n" +
@@ -1182,7 +1328,10 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"withdrawal\x18\a \x01(\v2\x18.fieldwork.v1.WithdrawalH\x00R\n" +
 	"withdrawal\x125\n" +
 	"\awritten\x18\b \x01(\v2\x19.fieldwork.v1.WrittenItemH\x00R\awritten\x12J\n" +
-	"\x10written_conflict\x18\t \x01(\v2\x1d.fieldwork.v1.WrittenConflictH\x00R\x0fwrittenConflictB\b\n" +
+	"\x10written_conflict\x18\t \x01(\v2\x1d.fieldwork.v1.WrittenConflictH\x00R\x0fwrittenConflict\x120\n" +
+	"\amarking\x18\x1e \x01(\v2\x14.fieldwork.v1.AnswerH\x00R\amarking\x12C\n" +
+	"\x10marking_conflict\x18\x1f \x01(\v2\x16.fieldwork.v1.ConflictH\x00R\x0fmarkingConflict\x129\n" +
+	"\tselection\x18  \x01(\v2\x19.fieldwork.v1.QASelectionH\x00R\tselectionB\b\n" +
 	"\x06entity\"w\n" +
 	"\n" +
 	"Withdrawal\x12#\n" +
@@ -1217,62 +1366,71 @@ func file_fieldwork_v1_sync_service_proto_rawDescGZIP() []byte {
 }
 
 var file_fieldwork_v1_sync_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fieldwork_v1_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_fieldwork_v1_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_fieldwork_v1_sync_service_proto_goTypes = []any{
 	(OpResult)(0),                   // 0: fieldwork.v1.OpResult
 	(*DismissRefusalsRequest)(nil),  // 1: fieldwork.v1.DismissRefusalsRequest
 	(*DismissRefusalsResponse)(nil), // 2: fieldwork.v1.DismissRefusalsResponse
 	(*Op)(nil),                      // 3: fieldwork.v1.Op
-	(*CaseStatusOp)(nil),            // 4: fieldwork.v1.CaseStatusOp
-	(*WrittenOp)(nil),               // 5: fieldwork.v1.WrittenOp
-	(*Ack)(nil),                     // 6: fieldwork.v1.Ack
-	(*PushRequest)(nil),             // 7: fieldwork.v1.PushRequest
-	(*PushResponse)(nil),            // 8: fieldwork.v1.PushResponse
-	(*PullRequest)(nil),             // 9: fieldwork.v1.PullRequest
-	(*Change)(nil),                  // 10: fieldwork.v1.Change
-	(*Withdrawal)(nil),              // 11: fieldwork.v1.Withdrawal
-	(*PullResponse)(nil),            // 12: fieldwork.v1.PullResponse
-	(*timestamppb.Timestamp)(nil),   // 13: google.protobuf.Timestamp
-	(*Conflict)(nil),                // 14: fieldwork.v1.Conflict
-	(*Answer)(nil),                  // 15: fieldwork.v1.Answer
-	(*WrittenItem)(nil),             // 16: fieldwork.v1.WrittenItem
-	(*WrittenConflict)(nil),         // 17: fieldwork.v1.WrittenConflict
-	(*Case)(nil),                    // 18: fieldwork.v1.Case
-	(*Inspection)(nil),              // 19: fieldwork.v1.Inspection
-	(*Judgement)(nil),               // 20: fieldwork.v1.Judgement
+	(*MarkingOp)(nil),               // 4: fieldwork.v1.MarkingOp
+	(*CaseStatusOp)(nil),            // 5: fieldwork.v1.CaseStatusOp
+	(*WrittenOp)(nil),               // 6: fieldwork.v1.WrittenOp
+	(*Ack)(nil),                     // 7: fieldwork.v1.Ack
+	(*PushRequest)(nil),             // 8: fieldwork.v1.PushRequest
+	(*PushResponse)(nil),            // 9: fieldwork.v1.PushResponse
+	(*PullRequest)(nil),             // 10: fieldwork.v1.PullRequest
+	(*Change)(nil),                  // 11: fieldwork.v1.Change
+	(*Withdrawal)(nil),              // 12: fieldwork.v1.Withdrawal
+	(*PullResponse)(nil),            // 13: fieldwork.v1.PullResponse
+	(*timestamppb.Timestamp)(nil),   // 14: google.protobuf.Timestamp
+	(*Conflict)(nil),                // 15: fieldwork.v1.Conflict
+	(*Answer)(nil),                  // 16: fieldwork.v1.Answer
+	(*WrittenItem)(nil),             // 17: fieldwork.v1.WrittenItem
+	(*WrittenConflict)(nil),         // 18: fieldwork.v1.WrittenConflict
+	(*Case)(nil),                    // 19: fieldwork.v1.Case
+	(*QASelection)(nil),             // 20: fieldwork.v1.QASelection
+	(*Inspection)(nil),              // 21: fieldwork.v1.Inspection
+	(*Judgement)(nil),               // 22: fieldwork.v1.Judgement
 }
 var file_fieldwork_v1_sync_service_proto_depIdxs = []int32{
-	13, // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
-	5,  // 1: fieldwork.v1.Op.written:type_name -> fieldwork.v1.WrittenOp
-	4,  // 2: fieldwork.v1.Op.case_status:type_name -> fieldwork.v1.CaseStatusOp
-	0,  // 3: fieldwork.v1.Ack.result:type_name -> fieldwork.v1.OpResult
-	14, // 4: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
-	15, // 5: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
-	16, // 6: fieldwork.v1.Ack.written:type_name -> fieldwork.v1.WrittenItem
-	17, // 7: fieldwork.v1.Ack.written_conflict:type_name -> fieldwork.v1.WrittenConflict
-	18, // 8: fieldwork.v1.Ack.case:type_name -> fieldwork.v1.Case
-	3,  // 9: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
-	6,  // 10: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
-	19, // 11: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
-	18, // 12: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
-	15, // 13: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
-	20, // 14: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
-	14, // 15: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
-	11, // 16: fieldwork.v1.Change.withdrawal:type_name -> fieldwork.v1.Withdrawal
-	16, // 17: fieldwork.v1.Change.written:type_name -> fieldwork.v1.WrittenItem
-	17, // 18: fieldwork.v1.Change.written_conflict:type_name -> fieldwork.v1.WrittenConflict
-	10, // 19: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
-	7,  // 20: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
-	9,  // 21: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
-	1,  // 22: fieldwork.v1.SyncService.DismissRefusals:input_type -> fieldwork.v1.DismissRefusalsRequest
-	8,  // 23: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
-	12, // 24: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
-	2,  // 25: fieldwork.v1.SyncService.DismissRefusals:output_type -> fieldwork.v1.DismissRefusalsResponse
-	23, // [23:26] is the sub-list for method output_type
-	20, // [20:23] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	14, // 0: fieldwork.v1.Op.client_time:type_name -> google.protobuf.Timestamp
+	6,  // 1: fieldwork.v1.Op.written:type_name -> fieldwork.v1.WrittenOp
+	5,  // 2: fieldwork.v1.Op.case_status:type_name -> fieldwork.v1.CaseStatusOp
+	4,  // 3: fieldwork.v1.Op.marking:type_name -> fieldwork.v1.MarkingOp
+	0,  // 4: fieldwork.v1.Ack.result:type_name -> fieldwork.v1.OpResult
+	15, // 5: fieldwork.v1.Ack.conflict:type_name -> fieldwork.v1.Conflict
+	16, // 6: fieldwork.v1.Ack.current:type_name -> fieldwork.v1.Answer
+	17, // 7: fieldwork.v1.Ack.written:type_name -> fieldwork.v1.WrittenItem
+	18, // 8: fieldwork.v1.Ack.written_conflict:type_name -> fieldwork.v1.WrittenConflict
+	19, // 9: fieldwork.v1.Ack.case:type_name -> fieldwork.v1.Case
+	16, // 10: fieldwork.v1.Ack.marking:type_name -> fieldwork.v1.Answer
+	15, // 11: fieldwork.v1.Ack.marking_conflict:type_name -> fieldwork.v1.Conflict
+	20, // 12: fieldwork.v1.Ack.selection:type_name -> fieldwork.v1.QASelection
+	3,  // 13: fieldwork.v1.PushRequest.ops:type_name -> fieldwork.v1.Op
+	7,  // 14: fieldwork.v1.PushResponse.acks:type_name -> fieldwork.v1.Ack
+	21, // 15: fieldwork.v1.Change.inspection:type_name -> fieldwork.v1.Inspection
+	19, // 16: fieldwork.v1.Change.case:type_name -> fieldwork.v1.Case
+	16, // 17: fieldwork.v1.Change.answer:type_name -> fieldwork.v1.Answer
+	22, // 18: fieldwork.v1.Change.judgement:type_name -> fieldwork.v1.Judgement
+	15, // 19: fieldwork.v1.Change.conflict:type_name -> fieldwork.v1.Conflict
+	12, // 20: fieldwork.v1.Change.withdrawal:type_name -> fieldwork.v1.Withdrawal
+	17, // 21: fieldwork.v1.Change.written:type_name -> fieldwork.v1.WrittenItem
+	18, // 22: fieldwork.v1.Change.written_conflict:type_name -> fieldwork.v1.WrittenConflict
+	16, // 23: fieldwork.v1.Change.marking:type_name -> fieldwork.v1.Answer
+	15, // 24: fieldwork.v1.Change.marking_conflict:type_name -> fieldwork.v1.Conflict
+	20, // 25: fieldwork.v1.Change.selection:type_name -> fieldwork.v1.QASelection
+	11, // 26: fieldwork.v1.PullResponse.changes:type_name -> fieldwork.v1.Change
+	8,  // 27: fieldwork.v1.SyncService.Push:input_type -> fieldwork.v1.PushRequest
+	10, // 28: fieldwork.v1.SyncService.Pull:input_type -> fieldwork.v1.PullRequest
+	1,  // 29: fieldwork.v1.SyncService.DismissRefusals:input_type -> fieldwork.v1.DismissRefusalsRequest
+	9,  // 30: fieldwork.v1.SyncService.Push:output_type -> fieldwork.v1.PushResponse
+	13, // 31: fieldwork.v1.SyncService.Pull:output_type -> fieldwork.v1.PullResponse
+	2,  // 32: fieldwork.v1.SyncService.DismissRefusals:output_type -> fieldwork.v1.DismissRefusalsResponse
+	30, // [30:33] is the sub-list for method output_type
+	27, // [27:30] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_sync_service_proto_init() }
@@ -1281,7 +1439,7 @@ func file_fieldwork_v1_sync_service_proto_init() {
 		return
 	}
 	file_fieldwork_v1_types_proto_init()
-	file_fieldwork_v1_sync_service_proto_msgTypes[9].OneofWrappers = []any{
+	file_fieldwork_v1_sync_service_proto_msgTypes[10].OneofWrappers = []any{
 		(*Change_Inspection)(nil),
 		(*Change_Case)(nil),
 		(*Change_Answer)(nil),
@@ -1290,6 +1448,9 @@ func file_fieldwork_v1_sync_service_proto_init() {
 		(*Change_Withdrawal)(nil),
 		(*Change_Written)(nil),
 		(*Change_WrittenConflict)(nil),
+		(*Change_Marking)(nil),
+		(*Change_MarkingConflict)(nil),
+		(*Change_Selection)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1297,7 +1458,7 @@ func file_fieldwork_v1_sync_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_sync_service_proto_rawDesc), len(file_fieldwork_v1_sync_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

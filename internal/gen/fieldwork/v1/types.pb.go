@@ -932,6 +932,139 @@ func (x *WrittenConflict) GetResolvedBy() string {
 	return ""
 }
 
+// QASelection is one case selected for second marking (docs/qa.md), and
+// where its second marking is.
+type QASelection struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	InspectionId string                 `protobuf:"bytes,1,opt,name=inspection_id,json=inspectionId,proto3" json:"inspection_id,omitempty"`
+	CaseRef      string                 `protobuf:"bytes,2,opt,name=case_ref,json=caseRef,proto3" json:"case_ref,omitempty"`
+	// qa is the user who marks the case a second time.
+	Qa         string                 `protobuf:"bytes,3,opt,name=qa,proto3" json:"qa,omitempty"`
+	SelectedBy string                 `protobuf:"bytes,4,opt,name=selected_by,json=selectedBy,proto3" json:"selected_by,omitempty"`
+	SelectedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=selected_at,json=selectedAt,proto3" json:"selected_at,omitempty"`
+	// status is the second marking's own status: in_progress or submitted.
+	Status      string                 `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"`
+	SubmittedBy string                 `protobuf:"bytes,7,opt,name=submitted_by,json=submittedBy,proto3" json:"submitted_by,omitempty"`
+	SubmittedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=submitted_at,json=submittedAt,proto3" json:"submitted_at,omitempty"`
+	// lifted: both markings are submitted, so the blind is over and both
+	// are seen by everyone who may see the case.
+	Lifted bool `protobuf:"varint,9,opt,name=lifted,proto3" json:"lifted,omitempty"`
+	// answered counts the second marking's answers.
+	Answered int32 `protobuf:"varint,10,opt,name=answered,proto3" json:"answered,omitempty"`
+	// first_hidden is for the user it is sent to: they may not see the
+	// case's first marking yet, so their device drops what it holds of it.
+	FirstHidden   bool `protobuf:"varint,11,opt,name=first_hidden,json=firstHidden,proto3" json:"first_hidden,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QASelection) Reset() {
+	*x = QASelection{}
+	mi := &file_fieldwork_v1_types_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QASelection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QASelection) ProtoMessage() {}
+
+func (x *QASelection) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_types_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QASelection.ProtoReflect.Descriptor instead.
+func (*QASelection) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_types_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *QASelection) GetInspectionId() string {
+	if x != nil {
+		return x.InspectionId
+	}
+	return ""
+}
+
+func (x *QASelection) GetCaseRef() string {
+	if x != nil {
+		return x.CaseRef
+	}
+	return ""
+}
+
+func (x *QASelection) GetQa() string {
+	if x != nil {
+		return x.Qa
+	}
+	return ""
+}
+
+func (x *QASelection) GetSelectedBy() string {
+	if x != nil {
+		return x.SelectedBy
+	}
+	return ""
+}
+
+func (x *QASelection) GetSelectedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SelectedAt
+	}
+	return nil
+}
+
+func (x *QASelection) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *QASelection) GetSubmittedBy() string {
+	if x != nil {
+		return x.SubmittedBy
+	}
+	return ""
+}
+
+func (x *QASelection) GetSubmittedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmittedAt
+	}
+	return nil
+}
+
+func (x *QASelection) GetLifted() bool {
+	if x != nil {
+		return x.Lifted
+	}
+	return false
+}
+
+func (x *QASelection) GetAnswered() int32 {
+	if x != nil {
+		return x.Answered
+	}
+	return 0
+}
+
+func (x *QASelection) GetFirstHidden() bool {
+	if x != nil {
+		return x.FirstHidden
+	}
+	return false
+}
+
 var File_fieldwork_v1_types_proto protoreflect.FileDescriptor
 
 const file_fieldwork_v1_types_proto_rawDesc = "" +
@@ -1055,7 +1188,22 @@ const file_fieldwork_v1_types_proto_rawDesc = "" +
 	"created_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x16\n" +
 	"\x06status\x18\x0f \x01(\tR\x06status\x12\x1f\n" +
 	"\vresolved_by\x18\x10 \x01(\tR\n" +
-	"resolvedByB\xb7\x01\n" +
+	"resolvedBy\"\x8c\x03\n" +
+	"\vQASelection\x12#\n" +
+	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x19\n" +
+	"\bcase_ref\x18\x02 \x01(\tR\acaseRef\x12\x0e\n" +
+	"\x02qa\x18\x03 \x01(\tR\x02qa\x12\x1f\n" +
+	"\vselected_by\x18\x04 \x01(\tR\n" +
+	"selectedBy\x12;\n" +
+	"\vselected_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"selectedAt\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12!\n" +
+	"\fsubmitted_by\x18\a \x01(\tR\vsubmittedBy\x12=\n" +
+	"\fsubmitted_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vsubmittedAt\x12\x16\n" +
+	"\x06lifted\x18\t \x01(\bR\x06lifted\x12\x1a\n" +
+	"\banswered\x18\n" +
+	" \x01(\x05R\banswered\x12!\n" +
+	"\ffirst_hidden\x18\v \x01(\bR\vfirstHiddenB\xb7\x01\n" +
 	"\x10com.fieldwork.v1B\n" +
 	"TypesProtoP\x01ZFgithub.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1;fieldworkv1\xa2\x02\x03FXX\xaa\x02\fFieldwork.V1\xca\x02\fFieldwork\\V1\xe2\x02\x18Fieldwork\\V1\\GPBMetadata\xea\x02\rFieldwork::V1b\x06proto3"
 
@@ -1071,7 +1219,7 @@ func file_fieldwork_v1_types_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_types_proto_rawDescData
 }
 
-var file_fieldwork_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_fieldwork_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_fieldwork_v1_types_proto_goTypes = []any{
 	(*Inspection)(nil),            // 0: fieldwork.v1.Inspection
 	(*Case)(nil),                  // 1: fieldwork.v1.Case
@@ -1080,24 +1228,27 @@ var file_fieldwork_v1_types_proto_goTypes = []any{
 	(*Conflict)(nil),              // 4: fieldwork.v1.Conflict
 	(*WrittenItem)(nil),           // 5: fieldwork.v1.WrittenItem
 	(*WrittenConflict)(nil),       // 6: fieldwork.v1.WrittenConflict
-	nil,                           // 7: fieldwork.v1.Case.AttributesEntry
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*QASelection)(nil),           // 7: fieldwork.v1.QASelection
+	nil,                           // 8: fieldwork.v1.Case.AttributesEntry
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
 }
 var file_fieldwork_v1_types_proto_depIdxs = []int32{
-	8, // 0: fieldwork.v1.Inspection.created_at:type_name -> google.protobuf.Timestamp
-	7, // 1: fieldwork.v1.Case.attributes:type_name -> fieldwork.v1.Case.AttributesEntry
-	8, // 2: fieldwork.v1.Answer.updated_at:type_name -> google.protobuf.Timestamp
-	8, // 3: fieldwork.v1.Judgement.judged_at:type_name -> google.protobuf.Timestamp
-	8, // 4: fieldwork.v1.Conflict.created_at:type_name -> google.protobuf.Timestamp
-	8, // 5: fieldwork.v1.Conflict.server_updated_at:type_name -> google.protobuf.Timestamp
-	8, // 6: fieldwork.v1.WrittenItem.created_at:type_name -> google.protobuf.Timestamp
-	8, // 7: fieldwork.v1.WrittenItem.updated_at:type_name -> google.protobuf.Timestamp
-	8, // 8: fieldwork.v1.WrittenConflict.created_at:type_name -> google.protobuf.Timestamp
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	9,  // 0: fieldwork.v1.Inspection.created_at:type_name -> google.protobuf.Timestamp
+	8,  // 1: fieldwork.v1.Case.attributes:type_name -> fieldwork.v1.Case.AttributesEntry
+	9,  // 2: fieldwork.v1.Answer.updated_at:type_name -> google.protobuf.Timestamp
+	9,  // 3: fieldwork.v1.Judgement.judged_at:type_name -> google.protobuf.Timestamp
+	9,  // 4: fieldwork.v1.Conflict.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 5: fieldwork.v1.Conflict.server_updated_at:type_name -> google.protobuf.Timestamp
+	9,  // 6: fieldwork.v1.WrittenItem.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 7: fieldwork.v1.WrittenItem.updated_at:type_name -> google.protobuf.Timestamp
+	9,  // 8: fieldwork.v1.WrittenConflict.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 9: fieldwork.v1.QASelection.selected_at:type_name -> google.protobuf.Timestamp
+	9,  // 10: fieldwork.v1.QASelection.submitted_at:type_name -> google.protobuf.Timestamp
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_types_proto_init() }
@@ -1111,7 +1262,7 @@ func file_fieldwork_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_types_proto_rawDesc), len(file_fieldwork_v1_types_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

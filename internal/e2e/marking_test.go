@@ -177,10 +177,77 @@ func TestSecondMarkingOfflineBlindThenModeration(t *testing.T) {
 	if out, _ := cli(t, lead, false, "answers", "--second", "--inspection", id, "--case", x); !strings.Contains(out, "second says no") {
 		t.Errorf("the second marking after moderation:\n%s", out)
 	}
+	agreementFromMarkings(t, lead, insp, id)
 	audit, _ := cli(t, lead, false, "audit", "--inspection", id, "--case", x, "--format", "json")
 	for _, want := range []string{"qa.select", "marking.answer", "marking.submit", "marking.moderate", "answer"} {
 		if !strings.Contains(audit, want) {
 			t.Errorf("audit lacks %s", want)
 		}
+	}
+}
+
+// agreementFromMarkings checks the agreement figures of the one
+// double-marked case above against a hand computation. The pairs (first,
+// second): 1.1 yes/yes, 1.1a yes/no, 1.2 no/no, 1.2a yes/yes.
+//
+// Key questions together: 2 pairs, both agree, p_o = 1. Cohen: the
+// markers' shares are yes 1/2, no 1/2 each, p_e = 1/4 + 1/4 = 1/2, kappa =
+// (1 − 1/2)/(1 − 1/2) = 1. Gwet (q = 3 categories): π_yes = π_no = 1/2,
+// p_e = (1/2·1/2 + 1/2·1/2 + 0)/(3 − 1) = 1/4, AC1 = (1 − 1/4)/(1 − 1/4) = 1.
+// Prompt 1.1a alone: 1 pair, disagreeing, p_o = 0; Cohen p_e = 1·0 + 0·1 =
+// 0, kappa = 0; π_yes = π_no = 1/2, Gwet p_e = 1/4, AC1 = (0 − 1/4)/(3/4) =
+// −1/3. insp.a: 4 answers submitted, 1 later changed by QA (moderation of
+// 1.1a): 25%. The inspector's own view names them and holds no other
+// inspector's figures.
+func agreementFromMarkings(t *testing.T, lead, insp, id string) {
+	t.Helper()
+	type coef struct {
+		Cases, Pairs, Agree int
+		Percent             *int
+		Kappa, AC1          *float64
+		QuestionID          string `json:"question_id"`
+		Inspector           string
+		Submitted           int  `json:"submitted_answers"`
+		Amended             int  `json:"amended_answers"`
+		AmendedPercent      *int `json:"amended_percent"`
+	}
+	var rep struct {
+		Agreement struct {
+			OnlyInspector *string `json:"only_inspector"`
+			KeyQuestions  coef    `json:"key_questions"`
+			Questions     []coef
+			Inspectors    []coef
+		}
+	}
+	read := func(home string) {
+		t.Helper()
+		out, _ := cli(t, home, false, "report", "--inspection", id, "--agreement", "--format", "json")
+		rep.Agreement.Questions, rep.Agreement.Inspectors = nil, nil
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("report --agreement json: %v\n%s", err, out)
+		}
+	}
+	near := func(p *float64, want float64) bool { return p != nil && *p > want-0.0001 && *p < want+0.0001 }
+	read(lead)
+	k := rep.Agreement.KeyQuestions
+	if k.Cases != 1 || k.Pairs != 2 || k.Agree != 2 || k.Percent == nil || *k.Percent != 100 || !near(k.Kappa, 1) || !near(k.AC1, 1) {
+		t.Errorf("key questions together: %+v", k)
+	}
+	var p11a *coef
+	for i := range rep.Agreement.Questions {
+		if rep.Agreement.Questions[i].QuestionID == "1.1a" {
+			p11a = &rep.Agreement.Questions[i]
+		}
+	}
+	if p11a == nil || p11a.Pairs != 1 || p11a.Agree != 0 || !near(p11a.Kappa, 0) || !near(p11a.AC1, -1.0/3) {
+		t.Errorf("prompt 1.1a: %+v", p11a)
+	}
+	if len(rep.Agreement.Inspectors) != 1 || rep.Agreement.Inspectors[0].Inspector != "insp.a" || rep.Agreement.Inspectors[0].Submitted != 4 ||
+		rep.Agreement.Inspectors[0].Amended != 1 || rep.Agreement.Inspectors[0].AmendedPercent == nil || *rep.Agreement.Inspectors[0].AmendedPercent != 25 {
+		t.Errorf("per inspector: %+v", rep.Agreement.Inspectors)
+	}
+	read(insp)
+	if o := rep.Agreement.OnlyInspector; o == nil || *o != "insp.a" || len(rep.Agreement.Inspectors) != 1 || rep.Agreement.Inspectors[0].Inspector != "insp.a" {
+		t.Errorf("the inspector's own agreement figures: only %v, inspectors %+v", o, rep.Agreement.Inspectors)
 	}
 }

@@ -42,6 +42,7 @@ type JudgementRow struct {
 type RowErrors struct {
 	File     string
 	Problems []RowProblem
+	Note     string // said after the list, when there are problems
 }
 
 // RowProblem is one problem of a file: at a line as an editor counts them
@@ -85,7 +86,7 @@ func (e *RowErrors) Err() error {
 	if len(e.Problems) == 0 {
 		return nil
 	}
-	sorted := &RowErrors{File: e.File, Problems: slices.Clone(e.Problems)}
+	sorted := &RowErrors{File: e.File, Problems: slices.Clone(e.Problems), Note: e.Note}
 	slices.SortStableFunc(sorted.Problems, func(a, b RowProblem) int { return cmp.Compare(a.Line, b.Line) })
 	const show = 50
 	list := make([]string, 0, min(len(sorted.Problems), show))
@@ -97,6 +98,9 @@ func (e *RowErrors) Err() error {
 		more = fmt.Sprintf("\n  … and %d more", len(sorted.Problems)-show)
 	}
 	msg := fmt.Sprintf("%s: %d bad row(s):\n  %s%s", e.File, len(sorted.Problems), strings.Join(list, "\n  "), more)
+	if e.Note != "" {
+		msg += "\n" + e.Note
+	}
 	return &Error{Code: CodeInvalid, Message: msg, rows: sorted}
 }
 
@@ -109,7 +113,7 @@ func RowProblemsOf(err error) *RowErrors {
 	if !errors.As(err, &e) || e.rows == nil {
 		return nil
 	}
-	return &RowErrors{File: e.rows.File, Problems: slices.Clone(e.rows.Problems)}
+	return &RowErrors{File: e.rows.File, Problems: slices.Clone(e.rows.Problems), Note: e.rows.Note}
 }
 
 // FindingRow is one row of findings.csv: a written judgement (written.go).

@@ -112,7 +112,9 @@ func (s *inspectionService) ImportJudgements(ctx context.Context, req *fieldwork
 func (s *inspectionService) ImportFindings(ctx context.Context, req *fieldworkv1.ImportFindingsRequest) (*fieldworkv1.ImportFindingsResponse, error) {
 	rows, err := interchange.ReadFindings(bytes.NewReader(req.GetCsv()))
 	if err != nil {
-		return nil, onePass(err, func() error { return s.db.CheckFindings(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows) })
+		return nil, onePass(err, func() error {
+			return s.db.CheckFindings(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
+		})
 	}
 	applied, unchanged, err := s.db.ImportFindings(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
 	if err != nil {

@@ -66,7 +66,7 @@ func (s *inspectionService) ListInspections(ctx context.Context, _ *fieldworkv1.
 func (s *inspectionService) ImportCases(ctx context.Context, req *fieldworkv1.ImportCasesRequest) (*fieldworkv1.ImportCasesResponse, error) {
 	rows, err := interchange.ReadCases(bytes.NewReader(req.GetCsv()))
 	if err != nil {
-		return nil, err
+		return nil, onePass(err, func() error { return s.db.CheckCases(ctx, req.GetInspectionId(), rows) })
 	}
 	a := actorFrom(ctx, req.GetDeviceId())
 	var created, updated int
@@ -89,7 +89,7 @@ func (s *inspectionService) ImportCases(ctx context.Context, req *fieldworkv1.Im
 func (s *inspectionService) ImportAnswers(ctx context.Context, req *fieldworkv1.ImportAnswersRequest) (*fieldworkv1.ImportAnswersResponse, error) {
 	rows, err := interchange.ReadAnswers(bytes.NewReader(req.GetCsv()))
 	if err != nil {
-		return nil, err
+		return nil, onePass(err, func() error { return s.db.CheckAnswers(ctx, req.GetInspectionId(), rows) })
 	}
 	applied, unchanged, err := s.db.ImportAnswers(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
 	if err != nil {
@@ -101,7 +101,7 @@ func (s *inspectionService) ImportAnswers(ctx context.Context, req *fieldworkv1.
 func (s *inspectionService) ImportJudgements(ctx context.Context, req *fieldworkv1.ImportJudgementsRequest) (*fieldworkv1.ImportJudgementsResponse, error) {
 	rows, err := interchange.ReadJudgements(bytes.NewReader(req.GetCsv()))
 	if err != nil {
-		return nil, err
+		return nil, onePass(err, func() error { return s.db.CheckJudgements(ctx, req.GetInspectionId(), rows) })
 	}
 	if err := s.db.RecordJudgements(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows); err != nil {
 		return nil, err
@@ -112,13 +112,45 @@ func (s *inspectionService) ImportJudgements(ctx context.Context, req *fieldwork
 func (s *inspectionService) ImportFindings(ctx context.Context, req *fieldworkv1.ImportFindingsRequest) (*fieldworkv1.ImportFindingsResponse, error) {
 	rows, err := interchange.ReadFindings(bytes.NewReader(req.GetCsv()))
 	if err != nil {
-		return nil, err
+		return nil, onePass(err, func() error {
+			return s.db.CheckFindings(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
+		})
 	}
 	applied, unchanged, err := s.db.ImportFindings(ctx, actorFrom(ctx, req.GetDeviceId()), req.GetInspectionId(), rows)
 	if err != nil {
 		return nil, err
 	}
 	return &fieldworkv1.ImportFindingsResponse{Applied: int32(applied), Unchanged: int32(unchanged)}, nil
+}
+
+// onePass is an import's error when the file's reader found problems
+// (readErr): the rows it could read are still checked against the
+// framework by the store's own checks (check, which writes nothing), so
+// that one run reports every problem of the file, the reader's and the
+// store's, in line order. A refusal whatever the rows (the inspection
+// locked) is the answer alone; the caller holds the import's permission
+// (the same policy entry), so the checks tell it nothing it may not see.
+func onePass(readErr error, check func() error) error {
+	file := framework.RowProblemsOf(readErr)
+	if file == nil { // the file could not be read at all: no rows
+		return readErr
+	}
+	err := check()
+	if err == nil {
+		return readErr
+	}
+	more := framework.RowProblemsOf(err)
+	if more == nil {
+		return err
+	}
+	file.Merge(more)
+	if file.File == "answers.csv" {
+		// Each answer is judged on its case as the whole file leaves it,
+		// and the rows that could not be read are not in it.
+		file.Note = "Rows that could not be read were left out of the checks against the framework: " +
+			"an answer to a question that depends on one of them may show as not asked yet until that row is fixed."
+	}
+	return file.Err()
 }
 
 func (s *inspectionService) RecordJudgement(ctx context.Context, req *fieldworkv1.RecordJudgementRequest) (*fieldworkv1.RecordJudgementResponse, error) {

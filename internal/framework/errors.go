@@ -31,6 +31,7 @@ func Codes() []Code {
 type Error struct {
 	Code    Code
 	Message string
+	rows    *RowErrors // the problems of a file the message lists (RowProblemsOf)
 }
 
 func (e *Error) Error() string { return e.Message }

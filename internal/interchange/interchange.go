@@ -1,7 +1,9 @@
 // Package interchange reads the CSV files fieldwork exchanges
 // with people and other tools: cases.csv, answers.csv and judgements.csv
 // (docs/frameworks.md and the README). Readers report every bad row, with its
-// line number, not just the first.
+// line number, not just the first. With the problems, a reader returns the
+// rows it could read, each with its line: the server checks them against
+// the framework too, so that one run reports every problem of the file.
 package interchange
 
 import (
@@ -60,10 +62,7 @@ func ReadCases(r io.Reader) ([]CaseRow, error) {
 		}
 		rows = append(rows, CaseRow{Line: line, Case: framework.Case{Ref: ref, Inspector: f["inspector"], Attributes: attrs}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return rows, nil
+	return rows, err
 }
 
 // ReadAnswers reads answers.csv. Values are checked later against the
@@ -94,10 +93,7 @@ func ReadAnswers(r io.Reader) ([]AnswerRow, error) {
 		seen[k] = line
 		rows = append(rows, a)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return rows, nil
+	return rows, err
 }
 
 // ReadJudgements reads judgements.csv.
@@ -120,10 +116,7 @@ func ReadJudgements(r io.Reader) ([]JudgementRow, error) {
 		seen[j.StandardID] = line
 		rows = append(rows, j)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return rows, nil
+	return rows, err
 }
 
 // ReadFindings reads findings.csv: the lead's written judgements, one a
@@ -151,10 +144,7 @@ func ReadFindings(r io.Reader) ([]FindingRow, error) {
 		}
 		rows = append(rows, w)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return rows, nil
+	return rows, err
 }
 
 func clip(s string) string {

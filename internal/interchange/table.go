@@ -118,7 +118,7 @@ func (t *tableReader) checkHeader(header, required, optional []string) bool {
 		header[i] = h
 		if err := framework.FieldColumn.CheckAs(fmt.Sprintf("column %d name", i+1), h); err != nil {
 			_, col := t.cr.FieldPos(i)
-			t.errs.Problems = append(t.errs.Problems, fmt.Sprintf("line 1, column %d: %v", col, err))
+			t.errs.AddAt(1, col, "%v", err)
 			mapped = false
 			continue
 		}
@@ -163,13 +163,13 @@ func (t *tableReader) parseError(pe *csv.ParseError) {
 		// lines after it, as one field, until it gave up. The quote is on
 		// the record's first line; the rows after it are read again.
 		line := t.base + pe.StartLine
-		t.errs.Problems = append(t.errs.Problems, fmt.Sprintf("line %d%s: a quote (\") opens a field that is never closed; "+
-			"quote a whole field (\"…\"), and double a quote inside one (\"\")", line, t.quoteColumn(pe.StartLine)))
+		t.errs.AddAt(line, t.quoteColumn(pe.StartLine), "a quote (\") opens a field that is never closed; "+
+			"quote a whole field (\"…\"), and double a quote inside one (\"\")")
 		t.start(t.lineOffset(pe.StartLine + 1))
 	case pe.Err == csv.ErrQuote, pe.Err == csv.ErrBareQuote:
 		// On one line: the reader is already at the next.
-		t.errs.Problems = append(t.errs.Problems, fmt.Sprintf("line %d, column %d: a stray quote (\") in a field; "+
-			"quote a whole field (\"…\"), and double a quote inside one (\"\")", t.base+pe.Line, pe.Column))
+		t.errs.AddAt(t.base+pe.Line, pe.Column, "a stray quote (\") in a field; "+
+			"quote a whole field (\"…\"), and double a quote inside one (\"\")")
 	default:
 		t.errs.Add(t.base+pe.Line, "%v", pe.Err)
 	}
@@ -189,18 +189,18 @@ func (t *tableReader) lineOffset(l int) int {
 	return off
 }
 
-// quoteColumn is ", column N" of the first quote on line l of the current
-// reader ("" if none is found there).
-func (t *tableReader) quoteColumn(l int) string {
+// quoteColumn is the column of the first quote on line l of the current
+// reader (0 if none is found there).
+func (t *tableReader) quoteColumn(l int) int {
 	off := t.lineOffset(l)
 	end := bytes.IndexByte(t.data[off:], '\n')
 	if end < 0 {
 		end = len(t.data) - off
 	}
 	if q := bytes.IndexByte(t.data[off:off+end], '"'); q >= 0 {
-		return fmt.Sprintf(", column %d", q+1)
+		return q + 1
 	}
-	return ""
+	return 0
 }
 
 // validUTF8 reports whether every field of rec is valid UTF-8, recording
@@ -211,7 +211,7 @@ func (t *tableReader) validUTF8(header, rec []string) bool {
 	for i, v := range rec {
 		if at := framework.InvalidUTF8(v); at >= 0 {
 			line, col := t.cr.FieldPos(i)
-			t.errs.Problems = append(t.errs.Problems, fmt.Sprintf("line %d, column %d: %s is not valid UTF-8 (byte %d of the field)", t.base+line, col, header[i], at+1))
+			t.errs.AddAt(t.base+line, col, "%s is not valid UTF-8 (byte %d of the field)", header[i], at+1)
 			ok = false
 		}
 	}

@@ -15,63 +15,14 @@ import (
 // whose value and note are already current are left alone.
 func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.AnswerRow) (applied, unchanged int, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+		im, errs, err := db.checkAnswers(ctx, tx, inspectionID, rows)
 		if err != nil {
 			return err
-		}
-		if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
-			return err
-		}
-		// The same write machinery as a push (one read per case, rows written
-		// at the end), without the revision check: an import is deliberate.
-		gc := newGroupCache()
-		errs := &framework.RowErrors{File: "answers.csv"}
-		values := make([]string, len(rows))
-		// Every row is judged on the case as the whole file leaves it.
-		file := make([]framework.Op, len(rows))
-		for i, r := range rows {
-			file[i] = framework.Op{InspectionID: inspectionID, CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: r.Value}
-		}
-		gc.startBatch(file)
-		for i, r := range rows {
-			cr, err := gc.loadCase(ctx, tx, inspectionID, r.CaseRef)
-			if err != nil {
-				if framework.ErrorCode(err) == "" {
-					return err
-				}
-				errs.Add(r.Line, "case %s is not in this inspection (import cases.csv first)", r.CaseRef)
-				continue
-			}
-			if err := framework.CheckWritable(inspectionID, status, r.CaseRef, cr.c.Status); err != nil {
-				errs.Add(r.Line, "%s", err.Error())
-				continue
-			}
-			if _, err := gc.answer(ctx, tx, cr.id, r.QuestionID); err != nil {
-				return err
-			}
-			facts := gc.leavingFacts(fw, inspectionID, cr)
-			v, err := fw.CheckAnswer(r.CaseRef, facts, r.QuestionID, r.Value)
-			if err != nil {
-				// A row repeating, value and note, an answer that no longer
-				// applies is left alone (it stays listed until cleared), so
-				// that the same answers.csv can be loaded again after a
-				// cases.csv change; any other write of it is refused.
-				same, serr := gc.sameAnswer(ctx, tx, cr.id, r.QuestionID, r.Value, r.Note)
-				if serr != nil {
-					return serr
-				}
-				if same != "" && fw.NoLongerApplies(facts, r.QuestionID, same) {
-					values[i] = same
-					continue
-				}
-				errs.Add(r.Line, "%v", err)
-				continue
-			}
-			values[i] = v.String()
 		}
 		if err := errs.Err(); err != nil {
 			return err
 		}
+		fw, gc, values := im.fw, im.gc, im.values
 		at := gc.now(db)
 		for i, r := range rows {
 			cr, err := gc.loadCase(ctx, tx, inspectionID, r.CaseRef)
@@ -102,6 +53,87 @@ func (db *DB) ImportAnswers(ctx context.Context, a framework.Actor, inspectionID
 		return 0, 0, fmt.Errorf("import answers: %w", err)
 	}
 	return applied, unchanged, nil
+}
+
+// CheckAnswers runs ImportAnswers' checks on rows and writes nothing (a
+// read transaction): nil when ImportAnswers would store them, else the
+// same error, whose problems framework.RowProblemsOf gets back.
+func (db *DB) CheckAnswers(ctx context.Context, inspectionID string, rows []framework.AnswerRow) error {
+	return db.read(ctx, func(tx *sql.Tx) error {
+		_, errs, err := db.checkAnswers(ctx, tx, inspectionID, rows)
+		if err != nil {
+			return err
+		}
+		return errs.Err()
+	})
+}
+
+// answerImport is what ImportAnswers' writes need from its checks.
+type answerImport struct {
+	fw     *framework.Framework
+	gc     *groupCache // the cases and answers read
+	values []string    // each row's value as stored
+}
+
+// checkAnswers is ImportAnswers' checks, reading only: every row's
+// problem in errs. err is a refusal whatever the rows (the inspection
+// locked or unknown) or an internal error.
+func (db *DB) checkAnswers(ctx context.Context, tx *sql.Tx, inspectionID string, rows []framework.AnswerRow) (im *answerImport, errs *framework.RowErrors, err error) {
+	fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
+		return nil, nil, err
+	}
+	// The same write machinery as a push (one read per case, rows written
+	// at the end), without the revision check: an import is deliberate.
+	gc := newGroupCache()
+	errs = &framework.RowErrors{File: "answers.csv"}
+	values := make([]string, len(rows))
+	// Every row is judged on the case as the whole file leaves it.
+	file := make([]framework.Op, len(rows))
+	for i, r := range rows {
+		file[i] = framework.Op{InspectionID: inspectionID, CaseRef: r.CaseRef, QuestionID: r.QuestionID, Value: r.Value}
+	}
+	gc.startBatch(file)
+	for i, r := range rows {
+		cr, err := gc.loadCase(ctx, tx, inspectionID, r.CaseRef)
+		if err != nil {
+			if framework.ErrorCode(err) == "" {
+				return nil, nil, err
+			}
+			errs.Add(r.Line, "case %s is not in this inspection (import cases.csv first)", r.CaseRef)
+			continue
+		}
+		if err := framework.CheckWritable(inspectionID, status, r.CaseRef, cr.c.Status); err != nil {
+			errs.Add(r.Line, "%s", err.Error())
+			continue
+		}
+		if _, err := gc.answer(ctx, tx, cr.id, r.QuestionID); err != nil {
+			return nil, nil, err
+		}
+		facts := gc.leavingFacts(fw, inspectionID, cr)
+		v, err := fw.CheckAnswer(r.CaseRef, facts, r.QuestionID, r.Value)
+		if err != nil {
+			// A row repeating, value and note, an answer that no longer
+			// applies is left alone (it stays listed until cleared), so
+			// that the same answers.csv can be loaded again after a
+			// cases.csv change; any other write of it is refused.
+			same, serr := gc.sameAnswer(ctx, tx, cr.id, r.QuestionID, r.Value, r.Note)
+			if serr != nil {
+				return nil, nil, serr
+			}
+			if same != "" && fw.NoLongerApplies(facts, r.QuestionID, same) {
+				values[i] = same
+				continue
+			}
+			errs.Add(r.Line, "%v", err)
+			continue
+		}
+		values[i] = v.String()
+	}
+	return &answerImport{fw: fw, gc: gc, values: values}, errs, nil
 }
 
 // Answers returns the current answers of one case.

@@ -39,23 +39,47 @@ func (db *DB) ImportCases(ctx context.Context, a framework.Actor, inspectionID s
 	return db.importCases(ctx, a, inspectionID, rows, nil)
 }
 
-func (db *DB) importCases(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.CaseRow, sample *framework.SampleInfo) (created, updated int, err error) {
-	err = db.write(ctx, func(tx *sql.Tx) error {
-		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+// CheckCases runs ImportCases' checks on rows and writes nothing (a read
+// transaction): nil when ImportCases would store them, else the same
+// error, whose problems framework.RowProblemsOf gets back.
+func (db *DB) CheckCases(ctx context.Context, inspectionID string, rows []framework.CaseRow) error {
+	return db.read(ctx, func(tx *sql.Tx) error {
+		_, errs, err := db.checkCases(ctx, tx, inspectionID, rows)
 		if err != nil {
 			return err
 		}
-		if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
-			return err
+		return errs.Err()
+	})
+}
+
+// checkCases is ImportCases' checks, reading only: every row's problem in
+// errs. err is a refusal whatever the rows (the inspection locked or
+// unknown) or an internal error.
+func (db *DB) checkCases(ctx context.Context, tx *sql.Tx, inspectionID string, rows []framework.CaseRow) (*framework.Framework, *framework.RowErrors, error) {
+	fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
+		return nil, nil, err
+	}
+	errs := &framework.RowErrors{File: "cases.csv"}
+	for _, r := range rows {
+		if p := fw.CheckAttributes(r.Case.Attributes); len(p) > 0 {
+			errs.Add(r.Line, "case %s: %s", r.Case.Ref, strings.Join(p, "; "))
 		}
-		errs := &framework.RowErrors{File: "cases.csv"}
-		for _, r := range rows {
-			if p := fw.CheckAttributes(r.Case.Attributes); len(p) > 0 {
-				errs.Add(r.Line, "case %s: %s", r.Case.Ref, strings.Join(p, "; "))
-			}
-			if err := checkUserName(r.Case.Inspector); err != nil {
-				errs.Add(r.Line, "case %s: inspector: %v", r.Case.Ref, err)
-			}
+		if err := checkUserName(r.Case.Inspector); err != nil {
+			errs.Add(r.Line, "case %s: inspector: %v", r.Case.Ref, err)
+		}
+	}
+	return fw, errs, nil
+}
+
+func (db *DB) importCases(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.CaseRow, sample *framework.SampleInfo) (created, updated int, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		fw, errs, err := db.checkCases(ctx, tx, inspectionID, rows)
+		if err != nil {
+			return err
 		}
 		if err := errs.Err(); err != nil {
 			return err
@@ -286,22 +310,45 @@ func cases(ctx context.Context, tx *sql.Tx, inspectionID, inspector string) ([]f
 
 // ---- judgements ----
 
+// CheckJudgements runs RecordJudgements' checks on judgements.csv rows and
+// writes nothing (a read transaction): nil when RecordJudgements would
+// record them, else the same error, whose problems framework.RowProblemsOf
+// gets back.
+func (db *DB) CheckJudgements(ctx context.Context, inspectionID string, rows []framework.JudgementRow) error {
+	return db.read(ctx, func(tx *sql.Tx) error {
+		_, errs, err := db.checkJudgements(ctx, tx, inspectionID, rows)
+		if err != nil {
+			return err
+		}
+		return errs.Err()
+	})
+}
+
+// checkJudgements is RecordJudgements' checks, reading only.
+func (db *DB) checkJudgements(ctx context.Context, tx *sql.Tx, inspectionID string, rows []framework.JudgementRow) (*framework.Framework, *framework.RowErrors, error) {
+	fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
+		return nil, nil, err
+	}
+	errs := &framework.RowErrors{File: "judgements.csv"}
+	for _, r := range rows {
+		if err := fw.CheckJudgement(r.StandardID, r.Rating); err != nil {
+			errs.Add(r.Line, "%v", err)
+		}
+	}
+	return fw, errs, nil
+}
+
 // RecordJudgements records judged ratings, all or none, after checking
 // each against the framework.
 func (db *DB) RecordJudgements(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.JudgementRow) error {
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+		fw, errs, err := db.checkJudgements(ctx, tx, inspectionID, rows)
 		if err != nil {
 			return err
-		}
-		if err := framework.CheckWritable(inspectionID, status, "", ""); err != nil {
-			return err
-		}
-		errs := &framework.RowErrors{File: "judgements.csv"}
-		for _, r := range rows {
-			if err := fw.CheckJudgement(r.StandardID, r.Rating); err != nil {
-				errs.Add(r.Line, "%v", err)
-			}
 		}
 		if len(rows) == 1 && rows[0].Line == 0 && len(errs.Problems) > 0 {
 			return fw.CheckJudgement(rows[0].StandardID, rows[0].Rating)

@@ -329,6 +329,58 @@ func writtenSince(ctx context.Context, tx *sql.Tx, inspectionID, itemID string, 
 	return out, rows.Err()
 }
 
+// CheckFindings runs ImportFindings' checks on rows and writes nothing (a
+// read transaction): nil when ImportFindings would record them, else the
+// same error, whose problems framework.RowProblemsOf gets back.
+func (db *DB) CheckFindings(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.FindingRow) error {
+	return db.read(ctx, func(tx *sql.Tx) error {
+		_, errs, err := db.checkFindings(ctx, tx, a, inspectionID, rows)
+		if err != nil {
+			return err
+		}
+		return errs.Err()
+	})
+}
+
+// checkFindings is ImportFindings' checks, reading only: every row's
+// problem in errs, and the inspection's written items. err is a refusal
+// whatever the rows (the caller may not write, the inspection locked or
+// unknown) or an internal error.
+func (db *DB) checkFindings(ctx context.Context, tx *sql.Tx, a framework.Actor, inspectionID string, rows []framework.FindingRow) ([]framework.WrittenItem, *framework.RowErrors, error) {
+	fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	role, err := roleOn(ctx, tx, framework.User{Name: a.User, Admin: a.Admin}, inspectionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := framework.CheckWrittenWrite(role, inspectionID, status); err != nil {
+		return nil, nil, err
+	}
+	items, err := writtenItems(ctx, tx, inspectionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	errs := &framework.RowErrors{File: "findings.csv"}
+	summaries := 0
+	for _, r := range rows {
+		w := r.Op()
+		if w.Kind == framework.WrittenSummary {
+			if summaries++; summaries == 2 {
+				errs.Add(r.Line, "a second summary row: an inspection has one summary judgement")
+				continue
+			}
+		} else {
+			w.ItemID = uuid.Nil.String() // checked as a new item
+		}
+		if err := fw.CheckWritten(w, nil); err != nil {
+			errs.Add(r.Line, "%v", err)
+		}
+	}
+	return items, errs, nil
+}
+
 // ImportFindings records the rows of a findings.csv, all or none, after
 // checking every row (each bad row reported at once): the summary row sets
 // the summary; every other row adds an item, unless a live item of the
@@ -336,36 +388,9 @@ func writtenSince(ctx context.Context, tx *sql.Tx, inspectionID, itemID string, 
 // which is counted unchanged.
 func (db *DB) ImportFindings(ctx context.Context, a framework.Actor, inspectionID string, rows []framework.FindingRow) (applied, unchanged int, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		fw, status, err := db.inspectionFramework(ctx, tx, inspectionID)
+		items, errs, err := db.checkFindings(ctx, tx, a, inspectionID, rows)
 		if err != nil {
 			return err
-		}
-		role, err := roleOn(ctx, tx, framework.User{Name: a.User, Admin: a.Admin}, inspectionID)
-		if err != nil {
-			return err
-		}
-		if err := framework.CheckWrittenWrite(role, inspectionID, status); err != nil {
-			return err
-		}
-		items, err := writtenItems(ctx, tx, inspectionID)
-		if err != nil {
-			return err
-		}
-		errs := &framework.RowErrors{File: "findings.csv"}
-		summaries := 0
-		for _, r := range rows {
-			w := r.Op()
-			if w.Kind == framework.WrittenSummary {
-				if summaries++; summaries == 2 {
-					errs.Add(r.Line, "a second summary row: an inspection has one summary judgement")
-					continue
-				}
-			} else {
-				w.ItemID = uuid.Nil.String() // checked as a new item
-			}
-			if err := fw.CheckWritten(w, nil); err != nil {
-				errs.Add(r.Line, "%v", err)
-			}
 		}
 		if err := errs.Err(); err != nil {
 			return err

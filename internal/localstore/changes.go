@@ -140,8 +140,13 @@ func putLocalConflict(ctx context.Context, tx *sql.Tx, c *framework.Conflict) er
 	if err != nil {
 		return fmt.Errorf("conflict %s: %w", c.ID, err)
 	}
+	// A resolution queued here keeps the conflict resolving until the
+	// server has decided it (as putPulledWrittenConflict): a pull on its own
+	// brings the conflict still open, and listing it open again would invite
+	// a second resolution.
 	_, err = tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_ref, question_id, status, body) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO UPDATE SET status = excluded.status, body = excluded.body`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body))
+		ON CONFLICT DO UPDATE SET body = excluded.body, status = CASE WHEN excluded.status = 'resolved' THEN 'resolved'
+			WHEN conflicts.status = 'resolving' THEN 'resolving' ELSE excluded.status END`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body))
 	return err
 }
 

@@ -127,8 +127,14 @@ type liveHead struct {
 
 // readableInspection is the inspection id, if u may open its live view:
 // whoever may read its report (framework.CanReadReport), QA included.
+// Off the team, an inspection that exists and one that does not are
+// refused in the same words, as the API refuses them (authorizeOn): only
+// administrators learn that one does not exist.
 func (s *Server) readableInspection(ctx context.Context, u framework.User, id string) (framework.Inspection, error) {
 	in, err := s.db.Inspection(ctx, u, id)
+	if framework.ErrorCode(err) == framework.CodeNotFound && !u.Admin || err == nil && in.Role == "" {
+		return framework.Inspection{}, framework.NotOnTeamError(id)
+	}
 	if err != nil {
 		return framework.Inspection{}, err
 	}

@@ -1,0 +1,71 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+// Sign-out ends the session on the server, not only in the browser: the
+// old cookie, sent again by hand (copied before signing out), opens
+// nothing — no page, no fragment, no version.
+func TestLiveView_SignedOutCookieOpensNothing(t *testing.T) {
+	l := newLiveEnv(t)
+	id := l.inspection(t)
+	b := l.browser(t)
+	signedInTo(t, b.signIn(l.admin))
+	base, _ := url.Parse(l.web.URL)
+	old := b.hc.Jar.Cookies(base)
+	if len(old) == 0 {
+		t.Fatal("no session cookie after signing in")
+	}
+	if resp, _ := b.do(http.MethodPost, "/logout", url.Values{"csrf": {b.csrf("/")}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", resp.StatusCode)
+	}
+	replay := l.browser(t)
+	replay.hc.Jar.SetCookies(base, old)
+	for _, p := range []string{"/", "/inspections/" + id + "/", "/inspections/" + id + "/data", "/inspections/" + id + "/version"} {
+		resp, body := replay.do(http.MethodGet, p, nil, nil)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?error=ended" {
+			t.Errorf("GET %s with the signed-out cookie: %d %s (to %q), want 303 to /login?error=ended", p, resp.StatusCode, body, resp.Header.Get("Location"))
+		}
+	}
+}
+
+// Whether an inspection exists is not told to a signed-in user who is not
+// on its team: an inspection that does not exist and one they are not on
+// get the same status and words, on every live-view URL, as the API gives
+// (only administrators learn that an inspection does not exist). Before,
+// one that does not exist was a 404 "not found" and one that does a 403.
+func TestLiveView_ExistenceNotToldOffTheTeam(t *testing.T) {
+	l := newLiveEnv(t)
+	exists := l.inspection(t)
+	missing := uuid.Must(uuid.NewV7()).String()
+	if err := l.srv.DB().CreateUser(t.Context(), adminActor, "outsider", false); err != nil {
+		t.Fatal(err)
+	}
+	b := l.browser(t)
+	signedInTo(t, b.signIn(l.token(t, "outsider")))
+	for _, p := range []string{"/inspections/%s/", "/inspections/%s/data", "/inspections/%s/version", "/inspections/%s/table?name=key_questions&page=1",
+		"/inspections/%s/evidence?question=2.1.1"} {
+		r1, b1 := b.do(http.MethodGet, fmtPath(p, exists), nil, nil)
+		r2, b2 := b.do(http.MethodGet, fmtPath(p, missing), nil, nil)
+		if r1.StatusCode != http.StatusForbidden || r2.StatusCode != r1.StatusCode || replaceID(b1, exists) != replaceID(b2, missing) {
+			t.Errorf("%s: existing %d %q, missing %d %q; want one 403 in the same words", p, r1.StatusCode, b1, r2.StatusCode, b2)
+		}
+	}
+	pooled := "/pooled/version?" + url.Values{"id": {exists, l.inspection(t)}}.Encode()
+	pooledMissing := "/pooled/version?" + url.Values{"id": {missing, l.inspection(t)}}.Encode()
+	r1, b1 := b.do(http.MethodGet, pooled, nil, nil)
+	r2, b2 := b.do(http.MethodGet, pooledMissing, nil, nil)
+	if r1.StatusCode != http.StatusForbidden || r2.StatusCode != r1.StatusCode || replaceID(b1, exists) != replaceID(b2, missing) {
+		t.Errorf("pooled: existing %d %q, missing %d %q; want one 403 in the same words", r1.StatusCode, b1, r2.StatusCode, b2)
+	}
+}
+
+func fmtPath(p, id string) string { return strings.ReplaceAll(p, "%s", id) }
+
+func replaceID(body, id string) string { return strings.ReplaceAll(body, id, "ID") }

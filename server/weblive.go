@@ -156,7 +156,7 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	fw, sample, err := s.db.ReportInput(ctx, id)
+	fw, rep, err := s.liveReport(ctx, u, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -166,10 +166,6 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 	}
 	refused, refusedTotal, err := s.db.RefusedEdits(ctx, id, maxListed)
 	if err != nil {
-		return nil, nil, nil, err
-	}
-	rep := aggregate.Compute(fw, sample)
-	if rep.Agreement, err = liveAgreement(ctx, s.db, u, id, fw); err != nil {
 		return nil, nil, nil, err
 	}
 	sees := func(inspector string) bool { return framework.CanSeeCase(in.Role, inspector == u.Name) }
@@ -230,6 +226,21 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 		}
 	}
 	return rep, fw, d, nil
+}
+
+// liveReport is the report an inspection's live page and its table pages
+// draw: the figures with the agreement table, so that a long table's pages
+// are those of the page's own tables. The caller has checked u may read it.
+func (s *Server) liveReport(ctx context.Context, u framework.User, id string) (*framework.Framework, *aggregate.Report, error) {
+	fw, sample, err := s.db.ReportInput(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := aggregate.Compute(fw, sample)
+	if rep.Agreement, err = liveAgreement(ctx, s.db, u, id, fw); err != nil {
+		return nil, nil, err
+	}
+	return fw, rep, nil
 }
 
 // inspectionVersion is what an inspection's page changes with: the change

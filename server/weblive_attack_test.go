@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/server"
 )
 
 // Sign-out ends the session on the server, not only in the browser: the
@@ -69,3 +72,29 @@ func TestLiveView_ExistenceNotToldOffTheTeam(t *testing.T) {
 func fmtPath(p, id string) string { return strings.ReplaceAll(p, "%s", id) }
 
 func replaceID(body, id string) string { return strings.ReplaceAll(body, id, "ID") }
+
+// A long agreement table is drawn in pages like any other, and its pages
+// open: the table page draws the same report as the live page, agreement
+// figures included. Before, the live page offered the agreement table's
+// pages and every one of them was a 404 ("no table agreement").
+func TestLiveView_LongAgreementTableHasItsPages(t *testing.T) {
+	defer server.SetTableRows(3, 2)()
+	l := newLiveEnv(t)
+	id := l.inspection(t)
+	p := func(ref, q, first, a, b string) framework.MarkingPair {
+		return framework.MarkingPair{CaseRef: ref, QuestionID: q, FirstMarker: first, First: a, SecondMarker: "qa.q", Second: b}
+	}
+	defer server.FeedMarkingPairs(map[string][]framework.MarkingPair{id: {
+		p("T-1", "2.1.1", "insp.a", "yes", "yes"), p("T-1", "2.1.2", "insp.a", "yes", "no"), p("T-2", "2.1.1", "insp.b", "no", "no"),
+	}})()
+	b := l.browser(t)
+	signedInTo(t, b.signIn(l.admin))
+	_, page := b.do(http.MethodGet, "/inspections/"+id+"/", nil, nil)
+	if !strings.Contains(page, `<select id="page-agreement" name="page">`) {
+		t.Fatalf("the agreement table is not drawn in pages:\n%.2000s", page)
+	}
+	resp, body := b.do(http.MethodGet, "/inspections/"+id+"/table?name=agreement&page=1", nil, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<td>all key questions</td>") {
+		t.Errorf("agreement table, page 1: %d %.600s", resp.StatusCode, body)
+	}
+}

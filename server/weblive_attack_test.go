@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/server"
 )
 
@@ -96,5 +97,39 @@ func TestLiveView_LongAgreementTableHasItsPages(t *testing.T) {
 	resp, body := b.do(http.MethodGet, "/inspections/"+id+"/table?name=agreement&page=1", nil, nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "<td>all key questions</td>") {
 		t.Errorf("agreement table, page 1: %d %.600s", resp.StatusCode, body)
+	}
+}
+
+// Hostile text in the sections that need action — a conflict's two notes,
+// a refused edit's value and note — is shown as text: no markup of it
+// reaches the page or the fragment the script swaps in.
+func TestLiveView_HostileTextInWhatNeedsAction(t *testing.T) {
+	l := newLiveEnv(t)
+	id := l.inspection(t)
+	const evil = `<script>alert(1)</script><img src=x onerror=alert(2)>"'`
+	insp := l.token(t, "insp.b")
+	op := func(device string, seq int64, q, v, note string) *fieldworkv1.Op {
+		return &fieldworkv1.Op{OpId: uuid.NewString(), InspectionId: id, CaseRef: "T-2", QuestionId: q, Value: v, Note: note, DeviceId: device, DeviceSeq: seq}
+	}
+	l.push(t, insp, op("dev-1", 1, "2.1.1", "yes", "server "+evil))
+	if a := l.push(t, insp, op("dev-2", 1, "2.1.1", "no", "client "+evil))[0]; a.GetResult() != fieldworkv1.OpResult_OP_RESULT_CONFLICT {
+		t.Fatalf("want a conflict: %v", a)
+	}
+	if a := l.push(t, insp, op("dev-3", 1, "2.1.2", evil, evil))[0]; a.GetResult() != fieldworkv1.OpResult_OP_RESULT_REJECTED {
+		t.Fatalf("want a refusal: %v", a)
+	}
+	b := l.browser(t)
+	signedInTo(t, b.signIn(l.admin))
+	for _, p := range []string{"/inspections/" + id + "/", "/inspections/" + id + "/data"} {
+		_, body := b.do(http.MethodGet, p, nil, nil)
+		if strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") {
+			t.Errorf("%s: hostile markup on the page", p)
+		}
+		if c := section(t, body, "conflicts"); !strings.Contains(c, "server &lt;script&gt;alert(1)&lt;/script&gt;") || !strings.Contains(c, "client &lt;script&gt;") {
+			t.Errorf("%s: conflict notes not shown as text:\n%s", p, c)
+		}
+		if r := section(t, body, "refused"); strings.Count(r, "<tr>") != 2 {
+			t.Errorf("%s: refused edit not listed:\n%s", p, r)
+		}
 	}
 }

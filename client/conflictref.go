@@ -47,6 +47,17 @@ func ConflictRefs(cs []framework.Conflict) map[string]string {
 	return refs
 }
 
+// ConflictRefs is the short reference of every open conflict on this
+// laptop, by id: unique among all of them, in every inspection, as
+// FindConflict looks among all of them, whichever few are listed.
+func (o *Offline) ConflictRefs(ctx context.Context) (map[string]string, error) {
+	open, err := o.local.Conflicts(ctx, "", false)
+	if err != nil {
+		return nil, err
+	}
+	return ConflictRefs(open), nil
+}
+
 // FindConflict returns the open conflict ref names: its whole id, the start
 // (4 characters or more) of its short reference's tail, or the start (8 or
 // more) of its id. A reference two conflicts match is refused listing
@@ -66,14 +77,16 @@ func (o *Offline) FindConflict(ctx context.Context, ref string) (framework.Confl
 		return framework.Conflict{}, framework.Errorf(framework.CodeInvalid,
 			"conflict reference %q is too short: give the %d to %d characters fieldwork conflicts shows in REF, or the whole id", ref, minRefLen, maxRefLen)
 	}
-	// A short reference first; the start of an id only when no short
+	// Among the conflicts fieldwork conflicts lists open and gives
+	// references among (one with its resolution queued here is not): a
+	// short reference first; the start of an id only when no short
 	// reference matches.
-	var open, found, byStart []framework.Conflict
-	for _, c := range all {
-		if c.Status != "open" {
-			continue
-		}
-		open = append(open, c)
+	open, err := o.local.Conflicts(ctx, "", false)
+	if err != nil {
+		return framework.Conflict{}, err
+	}
+	var found, byStart []framework.Conflict
+	for _, c := range open {
 		switch {
 		case strings.HasPrefix(refTail(c.ID), ref):
 			found = append(found, c)

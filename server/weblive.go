@@ -127,8 +127,14 @@ type liveHead struct {
 
 // readableInspection is the inspection id, if u may open its live view:
 // whoever may read its report (framework.CanReadReport), QA included.
+// Off the team, an inspection that exists and one that does not are
+// refused in the same words, as the API refuses them (authorizeOn): only
+// administrators learn that one does not exist.
 func (s *Server) readableInspection(ctx context.Context, u framework.User, id string) (framework.Inspection, error) {
 	in, err := s.db.Inspection(ctx, u, id)
+	if framework.ErrorCode(err) == framework.CodeNotFound && !u.Admin || err == nil && in.Role == "" {
+		return framework.Inspection{}, framework.NotOnTeamError(id)
+	}
 	if err != nil {
 		return framework.Inspection{}, err
 	}
@@ -150,7 +156,7 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	fw, sample, err := s.db.ReportInput(ctx, id)
+	fw, rep, err := s.liveReport(ctx, u, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -162,17 +168,12 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rep := aggregate.Compute(fw, sample)
-	if rep.Agreement, err = liveAgreement(ctx, s.db, u, id, fw); err != nil {
-		return nil, nil, nil, err
-	}
 	// Second marking is blind (framework.CanSeeMarkingValues): a QA marker
 	// is shown no value of a case they are marking, in any section.
 	blind, err := blindCases(ctx, s.db, u, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	hideBlind(rep, blind)
 	conflicts = hideBlindConflicts(conflicts, blind)
 	sees := func(inspector string) bool { return framework.CanSeeCase(in.Role, inspector == u.Name) }
 	inspectorOf := map[string]string{}
@@ -232,6 +233,26 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 		}
 	}
 	return rep, fw, d, nil
+}
+
+// liveReport is the report an inspection's live page and its table pages
+// draw: the figures with the agreement table, so that a long table's pages
+// are those of the page's own tables. The caller has checked u may read it.
+func (s *Server) liveReport(ctx context.Context, u framework.User, id string) (*framework.Framework, *aggregate.Report, error) {
+	fw, sample, err := s.db.ReportInput(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep := aggregate.Compute(fw, sample)
+	if rep.Agreement, err = liveAgreement(ctx, s.db, u, id, fw); err != nil {
+		return nil, nil, err
+	}
+	blind, err := blindCases(ctx, s.db, u, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	hideBlind(rep, blind) // its case-level parts, on the page and on its table pages
+	return fw, rep, nil
 }
 
 // inspectionVersion is what an inspection's page changes with: the change

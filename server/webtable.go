@@ -187,12 +187,11 @@ func (s *Server) inspectionTablePage(w http.ResponseWriter, r *http.Request, u w
 		s.httpError(w, err)
 		return
 	}
-	fw, in, err := s.db.ReportInput(r.Context(), id)
+	_, rep, err := s.liveReport(r.Context(), u.User, id)
 	if err != nil {
 		s.httpError(w, err)
 		return
 	}
-	rep := aggregate.Compute(fw, in)
 	nav := &webNav{Live: "./", LiveName: "This inspection", Back: "./#" + url.PathEscape(r.URL.Query().Get("name")), BackText: "Back to the table's place"}
 	s.drawTablePage(w, r, u, rep, nav, nil, rep.InspectionName)
 }

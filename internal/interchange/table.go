@@ -31,6 +31,10 @@ func table(file string, r io.Reader, required, optional []string, row func(line 
 	if err != nil {
 		return framework.Errorf(framework.CodeInvalid, "%s: %v", file, err)
 	}
+	// A byte-order mark is no part of the first field (before a quoted
+	// header encoding/csv would take it for text before the quote), and an
+	// editor does not count it in line 1's columns.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	t := &tableReader{file: file, data: data, errs: &RowErrors{File: file}}
 	t.start(0)
 	header, err := t.cr.Read()
@@ -166,6 +170,11 @@ func (t *tableReader) parseError(pe *csv.ParseError) {
 		t.errs.AddAt(line, t.quoteColumn(pe.StartLine), "a quote (\") opens a field that is never closed; "+
 			"quote a whole field (\"…\"), and double a quote inside one (\"\")")
 		t.start(t.lineOffset(pe.StartLine + 1))
+	case pe.Err == csv.ErrQuote && t.lastLine(pe.StartLine) && t.quoteColumn(pe.StartLine) != 0:
+		// The same on the file's last line, with nothing after it to run on
+		// through.
+		t.errs.AddAt(t.base+pe.StartLine, t.quoteColumn(pe.StartLine), "a quote (\") opens a field that is never closed; "+
+			"quote a whole field (\"…\"), and double a quote inside one (\"\")")
 	case pe.Err == csv.ErrQuote, pe.Err == csv.ErrBareQuote:
 		// On one line: the reader is already at the next.
 		t.errs.AddAt(t.base+pe.Line, pe.Column, "a stray quote (\") in a field; "+
@@ -189,16 +198,35 @@ func (t *tableReader) lineOffset(l int) int {
 	return off
 }
 
-// quoteColumn is the column of the first quote on line l of the current
-// reader (0 if none is found there).
+// lastLine says whether line l of the current reader is the file's last
+// (no line break after it).
+func (t *tableReader) lastLine(l int) bool {
+	return bytes.IndexByte(t.data[t.lineOffset(l):], '\n') < 0
+}
+
+// quoteColumn is the column of the quote on line l of the current reader
+// that opens a field the line leaves open (0 if the line leaves none
+// open): a doubled quote inside a quoted field does not close it.
 func (t *tableReader) quoteColumn(l int) int {
 	off := t.lineOffset(l)
 	end := bytes.IndexByte(t.data[off:], '\n')
 	if end < 0 {
 		end = len(t.data) - off
 	}
-	if q := bytes.IndexByte(t.data[off:off+end], '"'); q >= 0 {
-		return q + 1
+	line, open := t.data[off:off+end], -1
+	for i := 0; i < len(line); i++ {
+		switch {
+		case line[i] != '"':
+		case open < 0:
+			open = i
+		case i+1 < len(line) && line[i+1] == '"':
+			i++
+		default:
+			open = -1
+		}
+	}
+	if open >= 0 {
+		return open + 1
 	}
 	return 0
 }

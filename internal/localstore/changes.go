@@ -30,8 +30,14 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 			case ch.Case != nil:
 				c := ch.Case
 				attrs, _ := json.Marshal(c.Attributes)
-				_, err = tx.ExecContext(ctx, `INSERT INTO cases (inspection_id, case_ref, attributes, inspector, status, status_rev) VALUES (?, ?, ?, ?, ?, ?)
-					ON CONFLICT DO UPDATE SET attributes = excluded.attributes, inspector = excluded.inspector, status = excluded.status, status_rev = excluded.status_rev`,
+				// A status change still queued here keeps showing, as a pending
+				// answer keeps its value: a pull on its own (the refresh after a
+				// change made online) runs with the outbox unsent, and the
+				// server's status put back would reopen a case whose submission
+				// is queued. The acknowledgement settles it (casestatus.go).
+				_, err = tx.ExecContext(ctx, `INSERT INTO cases (inspection_id, case_ref, attributes, inspector, status, status_rev) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+					ON CONFLICT DO UPDATE SET attributes = excluded.attributes, inspector = excluded.inspector, status_rev = excluded.status_rev,
+					status = CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE inspection_id = ?1 AND case_ref = ?2 AND case_status != '') THEN status ELSE excluded.status END`,
 					ch.InspectionID, c.Ref, string(attrs), c.Inspector, c.Status, c.StatusRevision)
 			case ch.Answer != nil:
 				a := ch.Answer
@@ -150,8 +156,13 @@ func putLocalConflict(ctx context.Context, tx *sql.Tx, c *framework.Conflict) er
 	if err != nil {
 		return fmt.Errorf("conflict %s: %w", c.ID, err)
 	}
+	// A resolution queued here keeps the conflict resolving until the
+	// server has decided it (as putPulledWrittenConflict): a pull on its own
+	// brings the conflict still open, and listing it open again would invite
+	// a second resolution.
 	_, err = tx.ExecContext(ctx, `INSERT INTO conflicts (id, inspection_id, case_ref, question_id, status, body) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO UPDATE SET status = excluded.status, body = excluded.body`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body))
+		ON CONFLICT DO UPDATE SET body = excluded.body, status = CASE WHEN excluded.status = 'resolved' THEN 'resolved'
+			WHEN conflicts.status = 'resolving' THEN 'resolving' ELSE excluded.status END`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body))
 	return err
 }
 

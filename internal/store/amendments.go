@@ -19,8 +19,9 @@ type InspectorAmendments struct {
 // sequence): a case's first submission is its first case.status entry to
 // submitted; an answer's submitted value is its last version audited
 // before that; it is amended when a later version by a user who is QA or
-// lead on the team, or an administrator, has another value. A changed note
-// alone is not an amendment. Versions written before the audit pointed at
+// lead on the team, or an administrator, other than the case's inspector
+// (a lead or QA who inspects cases of their own corrects them, not QA),
+// has another value. A changed note alone is not an amendment. Versions written before the audit pointed at
 // the history (migration 0006) are not seen.
 const qaAmendments = `
 WITH submitted AS (
@@ -49,7 +50,7 @@ amended AS (
 	SELECT DISTINCT s.case_id, s.question_id
 	FROM at_submission s
 	JOIN versions v ON v.case_id = s.case_id AND v.question_id = s.question_id AND v.seq > s.at_seq AND v.value <> s.value
-	JOIN amenders m ON m.name = v.updated_by
+	JOIN amenders m ON m.name = v.updated_by AND m.name <> s.inspector
 )
 SELECT s.inspector, count(*), count(m.case_id)
 FROM at_submission s LEFT JOIN amended m ON m.case_id = s.case_id AND m.question_id = s.question_id

@@ -294,13 +294,10 @@ func (a *app) conflicts(args []string) error {
 	if err != nil {
 		return err
 	}
-	open := cs
-	if *all {
-		if open, err = l.Conflicts(a.ctx, "", false); err != nil {
-			return err
-		}
+	refs, err := l.ConflictRefs(a.ctx)
+	if err != nil {
+		return err
 	}
-	refs := client.ConflictRefs(open)
 	switch *format {
 	case "json":
 		type withRef struct {
@@ -326,7 +323,7 @@ func (a *app) conflicts(args []string) error {
 	for _, c := range cs {
 		a.printConflict(c, refs[c.ID])
 	}
-	if len(open) > 0 {
+	if len(refs) > 0 {
 		fmt.Fprintln(a.stdout, "resolve one: fieldwork resolve --conflict REF --theirs | --mine | --value V [--note TEXT]")
 	}
 	return nil

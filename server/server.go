@@ -127,8 +127,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	opts := append(cfg.Streams.serverOptions(),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.ForceServerCodecV2(wirecodec.Codec()), // names a string field that is not UTF-8
-		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
-		grpc.ChainStreamInterceptor(s.streamInterceptor),
+		grpc.ChainUnaryInterceptor(s.unaryInterceptor, versionUnary),
+		grpc.ChainStreamInterceptor(s.streamInterceptor, versionStream),
 	)
 	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
 		creds, err := credentials.NewServerTLSFromFile(cfg.TLSCertFile, cfg.TLSKeyFile)

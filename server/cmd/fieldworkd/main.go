@@ -112,6 +112,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("%s: unexpected argument %q", args[0], args[1])
 		}
 		fmt.Fprintln(stdout, buildinfo.Line("fieldworkd"))
+		fmt.Fprintln(stdout, buildinfo.ProtocolLine()+"; "+server.ServesLine())
 		return nil
 	}
 	name, o, rest, err := parse(args)
@@ -133,7 +134,7 @@ func parse(args []string) (string, *options, []string, error) {
 		for _, name := range commandOrder {
 			fmt.Fprintf(top.Output(), "  fieldworkd %s\n", commands[name].usage)
 		}
-		fmt.Fprint(top.Output(), "  fieldworkd version | --version        the program, module version and VCS revision of this build\n")
+		fmt.Fprint(top.Output(), "  fieldworkd version | --version        the program, module version and VCS revision of this build, and the oldest client it serves\n")
 		fmt.Fprint(top.Output(), "\nThe flags of serve may also come before the command:\n  fieldworkd [--db PATH] admin-token\n\nflags of serve:\n")
 		top.PrintDefaults()
 	}

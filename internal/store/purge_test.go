@@ -118,7 +118,7 @@ func TestPurgeLeavesNoCaseData(t *testing.T) {
 		cols := queryStrings(t, raw, `SELECT name FROM pragma_table_info(?)`, table)
 		for _, c := range cols {
 			var n int
-			if err := raw.QueryRow(`SELECT count(*) FROM "`+table+`" WHERE CAST("`+c+`" AS TEXT) LIKE '%`+marks[true]+`%'`).Scan(&n); err != nil {
+			if err := raw.QueryRow(`SELECT count(*) FROM "` + table + `" WHERE CAST("` + c + `" AS TEXT) LIKE '%` + marks[true] + `%'`).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			if n > 0 {

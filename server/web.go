@@ -255,6 +255,16 @@ func (s *Server) livePage(w http.ResponseWriter, r *http.Request, u webUser) {
 		s.httpError(w, err)
 		return
 	}
+	if fw, rep, err := frozenReport(r.Context(), s.db, id); err != nil || rep != nil {
+		if err == nil {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			err = report.Page(w, rep, fw, nil) // purged: nothing is live any more
+		}
+		if err != nil {
+			s.httpError(w, err)
+		}
+		return
+	}
 	fw, in, err := s.db.ReportInput(r.Context(), id)
 	if err != nil {
 		s.httpError(w, err)

@@ -112,6 +112,14 @@ type Report struct {
 	// (client.Offline.Report), never on the server's: every renderer then
 	// says it is the local copy. It does not cross the wire.
 	Local *LocalCopy
+	// Frozen is set on the report of a purged inspection: kept as computed
+	// when it was purged (docs/retention.md); every renderer says so.
+	Frozen *Frozen
+}
+
+// Frozen says when a purged inspection's report was frozen.
+type Frozen struct {
+	PurgedAt time.Time
 }
 
 // LocalCopy says what a report computed on a laptop is a copy of.

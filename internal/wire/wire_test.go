@@ -105,6 +105,7 @@ func fixtures() []any {
 			CasesComplete: 3}},
 		NoLongerApplies: []aggregate.StaleAnswer{{CaseRef: "T-2", QuestionID: "3.1", Value: "no"}},
 		Written:         []framework.WrittenItem{written},
+		Frozen:          &aggregate.Frozen{PurgedAt: at},
 	}
 	return []any{
 		inspection,

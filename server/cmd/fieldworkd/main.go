@@ -4,6 +4,7 @@
 //	fieldworkd [serve] [--db PATH] [--listen ADDR] [--tls-cert F --tls-key F] [--framework FILE]... [--http ADDR] [--insecure]
 //	fieldworkd [--db PATH] admin-token
 //	fieldworkd [--db PATH] recount [--fix]
+//	fieldworkd [--db PATH] purge --inspection ID
 //	fieldworkd dev-cert [DIR] [HOST...]
 //
 // Each command parses its own flags and refuses any it does not take, and
@@ -52,6 +53,7 @@ type options struct {
 	httpAddr   string
 	frameworks listFlag
 	fix        bool
+	inspection string
 }
 
 // A command is one subcommand: its usage line, the flags it takes (added
@@ -82,6 +84,14 @@ var commands = map[string]command{
 		},
 		run: recount,
 	},
+	"purge": {
+		usage: "purge [--db PATH] --inspection ID   remove a published inspection's case data for good, keeping its report frozen",
+		flags: func(fs *flag.FlagSet, o *options) {
+			dbFlag(fs, o)
+			fs.StringVar(&o.inspection, "inspection", "", "the published (locked) inspection's `id`")
+		},
+		run: purge,
+	},
 	"dev-cert": {
 		usage: "dev-cert [DIR] [HOST...]            write a self-signed cert.pem and key.pem (default DIR: ./tls)",
 		flags: func(*flag.FlagSet, *options) {},
@@ -89,7 +99,7 @@ var commands = map[string]command{
 	},
 }
 
-var commandOrder = []string{"serve", "admin-token", "recount", "dev-cert"}
+var commandOrder = []string{"serve", "admin-token", "recount", "purge", "dev-cert"}
 
 func dbFlag(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.cfg.DBPath, "db", o.cfg.DBPath, "SQLite database `file` (created and migrated if missing)")

@@ -1619,7 +1619,12 @@ type Report struct {
 	// written is the lead's written judgements in report order (the summary,
 	// each standard's strengths and areas for improvement, the numbered
 	// recommendations), withdrawn ones left out; empty in pooled reports.
-	Written       []*WrittenItem `protobuf:"bytes,25,rep,name=written,proto3" json:"written,omitempty"`
+	Written []*WrittenItem `protobuf:"bytes,25,rep,name=written,proto3" json:"written,omitempty"`
+	// frozen is set on the report of a purged inspection (docs/retention.md):
+	// its case-level data is gone and this is its report as computed when it
+	// was purged, served as kept. Its per-case sections (case_progress,
+	// inspector_progress, no_longer_applies) are empty.
+	Frozen        *FrozenReport `protobuf:"bytes,50,opt,name=frozen,proto3" json:"frozen,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1829,6 +1834,58 @@ func (x *Report) GetWritten() []*WrittenItem {
 	return nil
 }
 
+func (x *Report) GetFrozen() *FrozenReport {
+	if x != nil {
+		return x.Frozen
+	}
+	return nil
+}
+
+// FrozenReport says when a report was frozen by the purge of its inspection.
+type FrozenReport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PurgedAt      *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=purged_at,json=purgedAt,proto3" json:"purged_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FrozenReport) Reset() {
+	*x = FrozenReport{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FrozenReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FrozenReport) ProtoMessage() {}
+
+func (x *FrozenReport) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FrozenReport.ProtoReflect.Descriptor instead.
+func (*FrozenReport) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *FrozenReport) GetPurgedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PurgedAt
+	}
+	return nil
+}
+
 // StaleAnswer is an answer whose question no longer applies to its case
 // (its attributes changed after it was given): kept, but counted in no
 // figure until it is changed to na or the case applies again.
@@ -1843,7 +1900,7 @@ type StaleAnswer struct {
 
 func (x *StaleAnswer) Reset() {
 	*x = StaleAnswer{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[19]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1855,7 +1912,7 @@ func (x *StaleAnswer) String() string {
 func (*StaleAnswer) ProtoMessage() {}
 
 func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[19]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1868,7 +1925,7 @@ func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StaleAnswer.ProtoReflect.Descriptor instead.
 func (*StaleAnswer) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{19}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StaleAnswer) GetCaseRef() string {
@@ -1901,7 +1958,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[20]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1913,7 +1970,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[20]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1926,7 +1983,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{20}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -2091,7 +2148,7 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"cases_down\x18\x11 \x01(\x05R\tcasesDown\x12\x17\n" +
 	"\adown_to\x18\x12 \x01(\tR\x06downTo\x12\x1d\n" +
 	"\n" +
-	"has_points\x18\x13 \x01(\bR\thasPoints\"\xcc\b\n" +
+	"has_points\x18\x13 \x01(\bR\thasPoints\"\x80\t\n" +
 	"\x06Report\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
 	"\x0finspection_name\x18\x02 \x01(\tR\x0einspectionName\x12!\n" +
@@ -2121,7 +2178,10 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\x12inspector_progress\x18\x16 \x03(\v2\x1f.fieldwork.v1.InspectorProgressR\x11inspectorProgress\x12E\n" +
 	"\x11no_longer_applies\x18\x17 \x03(\v2\x19.fieldwork.v1.StaleAnswerR\x0fnoLongerApplies\x12%\n" +
 	"\x0escore_complete\x18\x18 \x01(\bR\rscoreComplete\x123\n" +
-	"\awritten\x18\x19 \x03(\v2\x19.fieldwork.v1.WrittenItemR\awritten\"_\n" +
+	"\awritten\x18\x19 \x03(\v2\x19.fieldwork.v1.WrittenItemR\awritten\x122\n" +
+	"\x06frozen\x182 \x01(\v2\x1a.fieldwork.v1.FrozenReportR\x06frozen\"G\n" +
+	"\fFrozenReport\x127\n" +
+	"\tpurged_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bpurgedAt\"_\n" +
 	"\vStaleAnswer\x12\x19\n" +
 	"\bcase_ref\x18\x01 \x01(\tR\acaseRef\x12\x1f\n" +
 	"\vquestion_id\x18\x02 \x01(\tR\n" +
@@ -2147,7 +2207,7 @@ func file_fieldwork_v1_report_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_report_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_fieldwork_v1_report_service_proto_goTypes = []any{
 	(*ExportDatasetRequest)(nil),  // 0: fieldwork.v1.ExportDatasetRequest
 	(*DatasetHeader)(nil),         // 1: fieldwork.v1.DatasetHeader
@@ -2168,47 +2228,50 @@ var file_fieldwork_v1_report_service_proto_goTypes = []any{
 	(*QuestionFigure)(nil),        // 16: fieldwork.v1.QuestionFigure
 	(*StandardResult)(nil),        // 17: fieldwork.v1.StandardResult
 	(*Report)(nil),                // 18: fieldwork.v1.Report
-	(*StaleAnswer)(nil),           // 19: fieldwork.v1.StaleAnswer
-	(*GetReportResponse)(nil),     // 20: fieldwork.v1.GetReportResponse
-	nil,                           // 21: fieldwork.v1.DatasetCase.AttributesEntry
-	nil,                           // 22: fieldwork.v1.ListEvidenceRequest.WhereEntry
-	nil,                           // 23: fieldwork.v1.QuestionFigure.DistributionEntry
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
-	(*WrittenItem)(nil),           // 25: fieldwork.v1.WrittenItem
+	(*FrozenReport)(nil),          // 19: fieldwork.v1.FrozenReport
+	(*StaleAnswer)(nil),           // 20: fieldwork.v1.StaleAnswer
+	(*GetReportResponse)(nil),     // 21: fieldwork.v1.GetReportResponse
+	nil,                           // 22: fieldwork.v1.DatasetCase.AttributesEntry
+	nil,                           // 23: fieldwork.v1.ListEvidenceRequest.WhereEntry
+	nil,                           // 24: fieldwork.v1.QuestionFigure.DistributionEntry
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*WrittenItem)(nil),           // 26: fieldwork.v1.WrittenItem
 }
 var file_fieldwork_v1_report_service_proto_depIdxs = []int32{
-	21, // 0: fieldwork.v1.DatasetCase.attributes:type_name -> fieldwork.v1.DatasetCase.AttributesEntry
+	22, // 0: fieldwork.v1.DatasetCase.attributes:type_name -> fieldwork.v1.DatasetCase.AttributesEntry
 	2,  // 1: fieldwork.v1.DatasetCase.answers:type_name -> fieldwork.v1.DatasetAnswer
 	1,  // 2: fieldwork.v1.ExportDatasetResponse.header:type_name -> fieldwork.v1.DatasetHeader
 	3,  // 3: fieldwork.v1.ExportDatasetResponse.cases:type_name -> fieldwork.v1.DatasetCase
-	22, // 4: fieldwork.v1.ListEvidenceRequest.where:type_name -> fieldwork.v1.ListEvidenceRequest.WhereEntry
+	23, // 4: fieldwork.v1.ListEvidenceRequest.where:type_name -> fieldwork.v1.ListEvidenceRequest.WhereEntry
 	6,  // 5: fieldwork.v1.ListEvidenceResponse.rows:type_name -> fieldwork.v1.EvidenceRow
 	10, // 6: fieldwork.v1.AttributeProfile.values:type_name -> fieldwork.v1.ValueCount
 	9,  // 7: fieldwork.v1.BreakdownRow.cells:type_name -> fieldwork.v1.Share
 	9,  // 8: fieldwork.v1.BreakdownRow.all:type_name -> fieldwork.v1.Share
 	12, // 9: fieldwork.v1.Breakdown.rows:type_name -> fieldwork.v1.BreakdownRow
-	23, // 10: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
-	24, // 11: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
+	24, // 10: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
+	25, // 11: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
 	17, // 12: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
 	16, // 13: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
 	11, // 14: fieldwork.v1.Report.profile:type_name -> fieldwork.v1.AttributeProfile
 	13, // 15: fieldwork.v1.Report.breakdowns:type_name -> fieldwork.v1.Breakdown
 	14, // 16: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
 	15, // 17: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
-	19, // 18: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
-	25, // 19: fieldwork.v1.Report.written:type_name -> fieldwork.v1.WrittenItem
-	18, // 20: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
-	8,  // 21: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
-	5,  // 22: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
-	0,  // 23: fieldwork.v1.ReportService.ExportDataset:input_type -> fieldwork.v1.ExportDatasetRequest
-	20, // 24: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
-	7,  // 25: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
-	4,  // 26: fieldwork.v1.ReportService.ExportDataset:output_type -> fieldwork.v1.ExportDatasetResponse
-	24, // [24:27] is the sub-list for method output_type
-	21, // [21:24] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	20, // 18: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
+	26, // 19: fieldwork.v1.Report.written:type_name -> fieldwork.v1.WrittenItem
+	19, // 20: fieldwork.v1.Report.frozen:type_name -> fieldwork.v1.FrozenReport
+	25, // 21: fieldwork.v1.FrozenReport.purged_at:type_name -> google.protobuf.Timestamp
+	18, // 22: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
+	8,  // 23: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
+	5,  // 24: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
+	0,  // 25: fieldwork.v1.ReportService.ExportDataset:input_type -> fieldwork.v1.ExportDatasetRequest
+	21, // 26: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
+	7,  // 27: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
+	4,  // 28: fieldwork.v1.ReportService.ExportDataset:output_type -> fieldwork.v1.ExportDatasetResponse
+	26, // [26:29] is the sub-list for method output_type
+	23, // [23:26] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_report_service_proto_init() }
@@ -2223,7 +2286,7 @@ func file_fieldwork_v1_report_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_report_service_proto_rawDesc), len(file_fieldwork_v1_report_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

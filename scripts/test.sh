@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/browsers.sh   # Chromium for the HTML rendering tests, when missing
-go test -race -count=1 "$@" ./...
+# The end-to-end package builds the binaries, and release v0.3.0 for the
+# compatibility test (docs/releases.md): more than go test's default 10m
+# on a loaded machine.
+go test -race -count=1 -timeout 30m "$@" ./...

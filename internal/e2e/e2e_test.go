@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -31,6 +32,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binDir = dir
+	flag.Parse()
+	startPrevious() // release v0.3.0, for the compatibility test, meanwhile
 	build := exec.Command("go", "build", "-o", dir, "../../server/cmd/fieldworkd", "../../client/cmd/fieldwork")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {

@@ -3,10 +3,14 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -15,44 +19,105 @@ import (
 // (they do not travel with every clone), so the test builds that commit.
 const previousRelease = "fa6d76b"
 
-// buildPrevious builds fieldworkd and fieldwork at previousRelease, from
-// `git archive` (the repository is only read), and returns their folder.
-// A clone without that commit (a shallow one) fails the test, saying how
-// to get it: a compatibility test that skipped itself would prove nothing.
+// The previous release is built once per commit into the user's cache
+// (its binaries never change), and the build starts in TestMain beside the
+// other tests when the run includes a test that needs it (startPrevious).
+var previous struct {
+	once sync.Once
+	done chan struct{}
+	bin  string
+	err  error
+}
+
+// startPrevious starts building release v0.3.0 in the background, if the
+// tests selected by -run include TestPreviousReleaseAndPurge.
+func startPrevious() {
+	if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
+		if ok, _ := regexp.MatchString(f.Value.String(), "TestPreviousReleaseAndPurge"); !ok {
+			return
+		}
+	}
+	previous.once.Do(func() {
+		previous.done = make(chan struct{})
+		go func() {
+			defer close(previous.done)
+			previous.bin, previous.err = buildPreviousRelease()
+		}()
+	})
+}
+
+// buildPrevious returns the folder of fieldworkd and fieldwork built at
+// previousRelease. A clone without that commit (a shallow one) fails the
+// test, saying how to get it: a compatibility test that skipped itself
+// would prove nothing.
 func buildPrevious(t *testing.T) string {
 	t.Helper()
+	startPrevious()
+	if previous.done == nil { // -run named it only by a pattern startPrevious did not match
+		previous.once.Do(func() {})
+		bin, err := buildPreviousRelease()
+		previous.bin, previous.err = bin, err
+	} else {
+		<-previous.done
+	}
+	if previous.err != nil {
+		t.Fatal(previous.err)
+	}
+	return previous.bin
+}
+
+// buildPreviousRelease builds previousRelease from `git archive` (the
+// repository is only read) into the user's cache, unless already there.
+func buildPreviousRelease() (string, error) {
 	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
 	if err != nil {
-		t.Fatalf("the compatibility tests build release v0.3.0 (%s) from this repository's history, but this is no git checkout: %v", previousRelease, err)
+		return "", fmt.Errorf("the compatibility tests build release v0.3.0 (%s) from this repository's history, but this is no git checkout: %v", previousRelease, err)
 	}
 	repo := strings.TrimSpace(string(top))
 	if out, err := exec.Command("git", "-C", repo, "cat-file", "-e", previousRelease+"^{commit}").CombinedOutput(); err != nil {
-		t.Fatalf("commit %s (release v0.3.0) is not in this clone (%v %s): the compatibility tests build it; fetch the full history (git fetch --unshallow) and run again", previousRelease, err, out)
+		return "", fmt.Errorf("commit %s (release v0.3.0) is not in this clone (%v %s): the compatibility tests build it; fetch the full history (git fetch --unshallow) and run again", previousRelease, err, out)
 	}
-	src := t.TempDir()
-	archive := exec.Command("git", "-C", repo, "archive", previousRelease)
-	untar := exec.Command("tar", "-x", "-C", src)
-	var err1, err2 bytes.Buffer
-	archive.Stderr, untar.Stderr = &err1, &err2
-	pipe, _ := archive.StdoutPipe()
-	untar.Stdin = pipe
-	if err := untar.Start(); err != nil {
-		t.Fatal(err)
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
 	}
+	bin := filepath.Join(cache, "fieldwork-e2e", "release-"+previousRelease)
+	if _, err := os.Stat(filepath.Join(bin, "fieldwork")); err == nil {
+		if _, err := os.Stat(filepath.Join(bin, "fieldworkd")); err == nil {
+			return bin, nil
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", err
+	}
+	work, err := os.MkdirTemp(filepath.Dir(bin), "build-") // beside bin: renamed into place
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(work)
+	src, out := filepath.Join(work, "src"), filepath.Join(work, "bin")
+	for _, d := range []string{src, out} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	var errb bytes.Buffer
+	archive := exec.Command("sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", repo, previousRelease, src)
+	archive.Stderr = &errb
 	if err := archive.Run(); err != nil {
-		t.Fatalf("git archive %s: %v %s", previousRelease, err, err1.String())
+		return "", fmt.Errorf("git archive %s: %v %s", previousRelease, err, errb.String())
 	}
-	if err := untar.Wait(); err != nil {
-		t.Fatalf("untar: %v %s", err, err2.String())
-	}
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", bin, "./server/cmd/fieldworkd", "./client/cmd/fieldwork")
+	build := exec.Command("go", "build", "-o", out, "./server/cmd/fieldworkd", "./client/cmd/fieldwork")
 	build.Dir = src
 	build.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build release v0.3.0: %v\n%s", err, out)
+	if b, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build release v0.3.0: %v\n%s", err, b)
 	}
-	return bin
+	os.RemoveAll(bin) // a partial copy from an interrupted run
+	if err := os.Rename(out, bin); err != nil {
+		return "", err
+	}
+	return bin, nil
 }
 
 // runAt runs a fieldwork binary from dir with FIELDWORK_HOME=home.

@@ -10,12 +10,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/fieldworkhq/fieldwork/internal/buildinfo"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/wirecodec"
 )
@@ -94,14 +96,21 @@ func SaveCredentials(home string, c Credentials) error {
 	return os.Rename(tmp, credentialsPath(home))
 }
 
+// bearer sends the token on every call, and with it the protocol this
+// client speaks (buildinfo.Protocol), by which the server refuses a client
+// older than it serves with "update fieldwork" (docs/releases.md).
 type bearer string
 
+func (b bearer) md(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+string(b), buildinfo.ProtocolKey, strconv.Itoa(buildinfo.Protocol))
+}
+
 func (b bearer) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	return invoker(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+string(b)), method, req, reply, cc, opts...)
+	return invoker(b.md(ctx), method, req, reply, cc, opts...)
 }
 
 func (b bearer) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	return streamer(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+string(b)), desc, cc, method, opts...)
+	return streamer(b.md(ctx), desc, cc, method, opts...)
 }
 
 // Dial connects to the server in c, sending its token on every call.

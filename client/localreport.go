@@ -33,6 +33,11 @@ func (o *Offline) Report(ctx context.Context, inspectionID string, by []string) 
 	if !framework.CanReadReport(in.Role) {
 		return LocalReport{}, framework.Errorf(framework.CodePermission, "inspection %s: a %s does not read its report", inspectionID, in.Role)
 	}
+	if in.Status == framework.InspectionPurged {
+		// Its cases were dropped from this laptop: figures computed here
+		// would be of nothing. The server keeps its report, frozen.
+		return LocalReport{}, framework.Errorf(framework.CodePrecondition, "inspection %s was purged after publication and its cases were removed from this laptop: there is no local copy; its frozen report is on the server (fieldwork report --inspection %s, online)", inspectionID, inspectionID)
+	}
 	for _, attr := range by {
 		if _, ok := fw.Attribute(attr); !ok {
 			if attr == aggregate.UnitAttribute {

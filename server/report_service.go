@@ -94,6 +94,19 @@ func computeReport(ctx context.Context, db *store.DB, ids, attrs []string, caseP
 	if len(by) > framework.MaxAttributes+1 {
 		return nil, nil, framework.Errorf(framework.CodeInvalid, "by: %d attributes, more than a framework has (%d)", len(by), framework.MaxAttributes)
 	}
+	// A purged inspection's report is the one kept when it was purged: its
+	// case data, from which anything else would be computed, is gone.
+	if len(ids) == 1 {
+		fw, r, err := frozenReport(ctx, db, ids[0])
+		if err != nil || r != nil {
+			if err == nil && len(by) > 0 {
+				err = purgedError(ids[0], "its figures are no longer broken down afresh")
+			}
+			return fw, r, err
+		}
+	} else if err := refusePurged(ctx, db, ids, "its case data can no longer be pooled; leave it out of --inspections"); err != nil {
+		return nil, nil, err
+	}
 	var fw *framework.Framework
 	var in aggregate.Input
 	var perCase *aggregate.PerCase
@@ -152,6 +165,9 @@ func evidence(ctx context.Context, db *store.DB, u framework.User, inspectionID,
 	if err != nil {
 		return nil, nil, err
 	}
+	if in.Status == framework.InspectionPurged {
+		return nil, nil, purgedError(inspectionID, "the cases behind its figures are gone")
+	}
 	fw, cases, answers, err := db.QuestionAnswers(ctx, inspectionID, questionID)
 	if err != nil {
 		return nil, nil, err
@@ -186,6 +202,9 @@ func (s *reportService) ExportDataset(req *fieldworkv1.ExportDatasetRequest, str
 		return err
 	}
 	if err := framework.FieldDeviceID.Check(req.GetDeviceId()); err != nil {
+		return err
+	}
+	if err := refusePurged(ctx, s.db, ids, "its case-level dataset is gone"); err != nil {
 		return err
 	}
 	_, h, err := s.db.DatasetSource(ctx, req.GetNotes(), ids...)

@@ -132,8 +132,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc.ForceServerCodecV2(wirecodec.Codec()), // names a string field that is not UTF-8
 		// Metrics outermost: they see every call's final code, a refusal
 		// by authentication or policy too.
-		grpc.ChainUnaryInterceptor(s.metrics.grpc.UnaryServerInterceptor(), s.unaryInterceptor),
-		grpc.ChainStreamInterceptor(s.metrics.grpc.StreamServerInterceptor(), s.streamInterceptor),
+		grpc.ChainUnaryInterceptor(s.metrics.grpc.UnaryServerInterceptor(), s.unaryInterceptor, versionUnary),
+		grpc.ChainStreamInterceptor(s.metrics.grpc.StreamServerInterceptor(), s.streamInterceptor, versionStream),
 	)
 	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
 		certs, err := loadCertPair(cfg.TLSCertFile, cfg.TLSKeyFile)

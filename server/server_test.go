@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/fieldworkhq/fieldwork/internal/buildinfo"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/server"
@@ -33,7 +35,7 @@ func newTestServer(tb testing.TB) *testEnv {
 }
 
 func as(ctx context.Context, token string) context.Context {
-	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token, buildinfo.ProtocolKey, strconv.Itoa(buildinfo.Protocol))
 }
 
 func (e *testEnv) token(tb testing.TB, user string) string {

@@ -262,6 +262,12 @@ func inspectionVersion(seq int64, refused int) string { return fmt.Sprintf("%d-%
 
 func (s *Server) livePage(w http.ResponseWriter, r *http.Request, u webUser) {
 	id := r.PathValue("id")
+	if done, err := s.frozenPage(r.Context(), w, u.User, id); done || err != nil {
+		if err != nil {
+			s.httpError(w, err)
+		}
+		return
+	}
 	rep, fw, d, err := s.inspectionData(r.Context(), u.User, id)
 	if err != nil {
 		s.httpError(w, err)
@@ -316,4 +322,19 @@ func (s *Server) liveVersion(w http.ResponseWriter, r *http.Request, u webUser) 
 func writeVersion(w http.ResponseWriter, seq int64, version string) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"seq": seq, "version": version})
+}
+
+// frozenPage draws a purged inspection's frozen report (docs/retention.md)
+// for whoever may read it: nothing of it is live any more. done is false
+// for an inspection that is not purged.
+func (s *Server) frozenPage(ctx context.Context, w http.ResponseWriter, u framework.User, id string) (done bool, err error) {
+	if _, err := s.readableInspection(ctx, u, id); err != nil {
+		return false, err
+	}
+	fw, rep, err := frozenReport(ctx, s.db, id)
+	if err != nil || rep == nil {
+		return false, err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	return true, report.Page(w, rep, fw, nil)
 }

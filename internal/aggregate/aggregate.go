@@ -118,6 +118,14 @@ type Report struct {
 	// (the caller reads only their own agreement figures).
 	Agreement     *agreement.Result
 	AgreementOnly bool
+	// Frozen is set on the report of a purged inspection: kept as computed
+	// when it was purged (docs/retention.md); every renderer says so.
+	Frozen *Frozen
+}
+
+// Frozen says when a purged inspection's report was frozen.
+type Frozen struct {
+	PurgedAt time.Time
 }
 
 // LocalCopy says what a report computed on a laptop is a copy of.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -31,6 +32,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binDir = dir
+	flag.Parse()
+	startPrevious() // release v0.3.0, for the compatibility test, meanwhile
 	build := exec.Command("go", "build", "-o", dir, "../../server/cmd/fieldworkd", "../../client/cmd/fieldwork")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
@@ -60,8 +63,14 @@ type daemon struct {
 // startServer runs fieldworkd and waits until its health check serves.
 func startServer(tb testing.TB, db, addr string, extra ...string) *daemon {
 	tb.Helper()
+	return startServerAt(tb, binDir, db, addr, extra...)
+}
+
+// startServerAt is startServer with the fieldworkd binary in bin.
+func startServerAt(tb testing.TB, bin, db, addr string, extra ...string) *daemon {
+	tb.Helper()
 	d := &daemon{logs: &bytes.Buffer{}}
-	d.cmd = exec.Command(filepath.Join(binDir, "fieldworkd"), append([]string{"--db", db, "--listen", addr}, extra...)...)
+	d.cmd = exec.Command(filepath.Join(bin, "fieldworkd"), append([]string{"--db", db, "--listen", addr}, extra...)...)
 	d.cmd.Stderr = d.logs
 	if err := d.cmd.Start(); err != nil {
 		tb.Fatal(err)

@@ -14,11 +14,14 @@ import (
 // stamping off) print the line's shape; a build from a clean clone of this
 // commit prints its revision, and "+dirty" once a file is changed.
 func TestVersion(t *testing.T) {
-	shape := regexp.MustCompile(`^(fieldwork|fieldworkd) (v\S+ \(rev ([0-9a-f]{7}(\+dirty)?|unknown)\)|\(devel\) rev ([0-9a-f]{7}(\+dirty)?|unknown))\n$`)
+	// The second line is the protocol (docs/releases.md); the server's
+	// also names the oldest client it serves.
+	shape := regexp.MustCompile(`^(fieldwork|fieldworkd) (v\S+ \(rev ([0-9a-f]{7}(\+dirty)?|unknown)\)|\(devel\) rev ([0-9a-f]{7}(\+dirty)?|unknown))\n` +
+		`protocol \d+ \(as in fieldwork v\d+\.\d+\.\d+\)(; serves fieldwork clients of protocol \d+ \(v\d+\.\d+\.\d+\) or later)?\n$`)
 	for _, prog := range []string{"fieldwork", "fieldworkd"} {
 		for _, arg := range []string{"--version", "version"} {
 			out, err := exec.Command(filepath.Join(binDir, prog), arg).Output()
-			if err != nil || !shape.MatchString(string(out)) || !strings.HasPrefix(string(out), prog+" ") {
+			if err != nil || !shape.MatchString(string(out)) || !strings.HasPrefix(string(out), prog+" ") || strings.Contains(string(out), "serves") != (prog == "fieldworkd") {
 				t.Errorf("%s %s = %q, %v", prog, arg, out, err)
 			}
 		}
@@ -48,7 +51,8 @@ func TestVersion(t *testing.T) {
 		}
 		for _, prog := range []string{"fieldwork", "fieldworkd"} {
 			out, err := exec.Command(filepath.Join(bin, prog), "--version").Output()
-			if got := strings.TrimSpace(string(out)); err != nil || got != prog+" (devel) rev "+want {
+			got, _, _ := strings.Cut(string(out), "\n")
+			if err != nil || got != prog+" (devel) rev "+want {
 				t.Errorf("%s --version built from a clone = %q, %v; want %q", prog, got, err, prog+" (devel) rev "+want)
 			}
 		}

@@ -42,6 +42,10 @@ const (
 // Framework is one version of an inspection framework. Load builds it from
 // its file; the exported fields mirror the file format (docs/frameworks.md).
 type Framework struct {
+	// Format is the version of the file format (FormatVersion): absent or
+	// 1 for every framework so far. A file of a higher format uses what
+	// this build cannot read and is refused with "update fieldwork".
+	Format      int          `json:"format,omitempty"`
 	ID          string       `json:"id"`
 	Version     int          `json:"version"`
 	Title       string       `json:"title"`
@@ -111,13 +115,35 @@ type Question struct {
 	KeyQuestionID string       `json:"-"`
 }
 
+// FormatVersion is the highest framework file format this build reads
+// (Framework.Format; docs/frameworks.md, docs/releases.md).
+const FormatVersion = 1
+
 // Load parses and checks a framework file. An inconsistent file is rejected
-// with an error listing every problem found, not just the first.
+// with an error listing every problem found, not just the first; a file of
+// a format above FormatVersion is refused with "update fieldwork".
 func Load(data []byte) (*Framework, error) {
 	if i := InvalidUTF8(data); i >= 0 {
 		// The JSON decoder would turn it into U+FFFD without a word.
 		line, col := LineColumn(data, i)
 		return nil, Errorf(CodeInvalid, "framework file: line %d, column %d: not valid UTF-8", line, col)
+	}
+	// The format first, read leniently: a newer format's new fields would
+	// otherwise be refused one by one as unknown, hiding that this build
+	// is simply too old for the file.
+	var head struct {
+		Format json.RawMessage `json:"format"`
+		ID     string          `json:"id"`
+	}
+	if json.Unmarshal(data, &head) == nil && len(head.Format) > 0 {
+		var n int
+		if err := json.Unmarshal(head.Format, &n); err != nil || n < 1 {
+			return nil, Errorf(CodeInvalid, "framework file: format must be a whole number from 1, got %q", shortText(string(head.Format)))
+		}
+		if n > FormatVersion {
+			return nil, Errorf(CodePrecondition, "update fieldwork: framework %q is written in format %d; this fieldwork reads formats up to %d",
+				shortText(head.ID), n, FormatVersion)
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -347,4 +373,12 @@ type Summary struct {
 	Checksum  string
 	Rated     bool
 	Questions int
+}
+
+// shortText cuts text from a file that is quoted in an error to 64 runes.
+func shortText(s string) string {
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:64]) + "…"
+	}
+	return s
 }

@@ -3,7 +3,9 @@ package framework
 import "time"
 
 // InspectionStatus is where an inspection is in its life: planning →
-// fieldwork → moderation → locked (CheckInspectionTransition).
+// fieldwork → moderation → locked (CheckInspectionTransition), and, once
+// published (locked), purged: its case-level personal data removed and its
+// report frozen (CheckPurge; docs/retention.md).
 type InspectionStatus string
 
 // Inspection statuses.
@@ -12,6 +14,7 @@ const (
 	InspectionFieldwork  InspectionStatus = "fieldwork"
 	InspectionModeration InspectionStatus = "moderation"
 	InspectionLocked     InspectionStatus = "locked"
+	InspectionPurged     InspectionStatus = "purged"
 )
 
 // Role is what a user may do on an inspection (access.go). "" is no role:

@@ -71,6 +71,9 @@ func CheckCaseTransition(role Role, assigned bool, from, to CaseStatus, reason s
 // inspection rather than to one case's answers. Every write path calls it
 // before writing, on the server and in the offline store.
 func CheckWritable(inspectionID string, inspectionStatus InspectionStatus, caseRef string, caseStatus CaseStatus) error {
+	if inspectionStatus == InspectionPurged {
+		return PurgedError(inspectionID)
+	}
 	if inspectionStatus == InspectionLocked {
 		return Errorf(CodePrecondition, "inspection %s is locked", inspectionID)
 	}
@@ -133,6 +136,9 @@ func CheckInspectionTransition(role Role, from, to InspectionStatus, reason stri
 	if !CanLead(role) {
 		return Errorf(CodePermission, "only the lead inspector can change the inspection's status")
 	}
+	if from == InspectionPurged {
+		return PurgedError("")
+	}
 	if from == to {
 		return Errorf(CodePrecondition, "inspection is already %s", to)
 	}
@@ -140,6 +146,28 @@ func CheckInspectionTransition(role Role, from, to InspectionStatus, reason stri
 		return Errorf(CodeInvalid, "unlocking an inspection needs a reason")
 	}
 	return nil
+}
+
+// PurgedError is the refusal of any write to, or status change of, a
+// purged inspection: its case data is gone, for good.
+func PurgedError(inspectionID string) error {
+	what := "inspection"
+	if inspectionID != "" {
+		what += " " + inspectionID
+	}
+	return Errorf(CodePrecondition, "%s was purged after publication: its case data is gone and it takes no more writes; its figures are kept as a frozen report", what)
+}
+
+// CheckPurge decides whether an inspection may be purged: only once
+// published (locked), and only once.
+func CheckPurge(inspectionID string, status InspectionStatus) error {
+	switch status {
+	case InspectionLocked:
+		return nil
+	case InspectionPurged:
+		return Errorf(CodePrecondition, "inspection %s was purged already", inspectionID)
+	}
+	return Errorf(CodePrecondition, "inspection %s is %s: only a published (locked) inspection can be purged", inspectionID, status)
 }
 
 // MissingError is the FailedPrecondition error for submitting an

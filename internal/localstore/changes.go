@@ -14,8 +14,14 @@ import (
 // ApplyChanges stores a pulled page and its cursor in one transaction, so
 // an interrupted pull resumes after the last page stored. Answers with
 // local edits still pending keep the local value.
+//
+// An inspection purged on the server (docs/retention.md) is dropped whole,
+// its outbox and refused edits with it (dropPurged), and the store is
+// vacuumed after the commit.
 func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cursor int64) error {
-	return l.write(ctx, func(tx *sql.Tx) error {
+	purged := false
+	err := l.write(ctx, func(tx *sql.Tx) error {
+		purged = false
 		for _, ch := range changes {
 			var err error
 			switch {
@@ -24,7 +30,9 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 				_, err = tx.ExecContext(ctx, `INSERT INTO inspections (id, name, unit, framework_id, framework_version, status, role) VALUES (?, ?, ?, ?, ?, ?, ?)
 					ON CONFLICT DO UPDATE SET name = excluded.name, unit = excluded.unit, status = excluded.status, role = excluded.role`,
 					in.ID, in.Name, in.Unit, in.FrameworkID, in.FrameworkVersion, in.Status, in.Role)
-				if err == nil && !framework.CanLead(in.Role) {
+				if err == nil && in.Status == framework.InspectionPurged {
+					err, purged = dropPurged(ctx, tx, in, l.Now()), true
+				} else if err == nil && !framework.CanLead(in.Role) {
 					err = dropWritten(ctx, tx, in.ID) // no longer the lead's: see dropWritten
 				}
 			case ch.Case != nil:
@@ -80,6 +88,10 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 		}
 		return setMeta(ctx, tx, "last_pull", l.Now().UTC().Format(time.RFC3339))
 	})
+	if err != nil || !purged {
+		return err
+	}
+	return l.vacuum(ctx)
 }
 
 // changeKind names what a change is about, for errors (ids only: no

@@ -133,8 +133,16 @@ func TestSettleApplied_SameAsGeneralPath(t *testing.T) {
 // closed when the test ends (exported to localstore_test as WithCase).
 func withCase(t *testing.T) *Store {
 	t.Helper()
+	l, _ := withCaseIn(t)
+	return l
+}
+
+// withCaseIn is withCase, with the folder its file (local.db) is in.
+func withCaseIn(t *testing.T) (*Store, string) {
+	t.Helper()
 	ctx := t.Context()
-	l, err := Open(ctx, filepath.Join(t.TempDir(), "local.db"))
+	dir := t.TempDir()
+	l, err := Open(ctx, filepath.Join(dir, "local.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +157,7 @@ func withCase(t *testing.T) *Store {
 	if err := l.ApplyChanges(ctx, []framework.Change{{InspectionID: "I", Inspection: in}, {InspectionID: "I", Case: cs}}, 2); err != nil {
 		t.Fatal(err)
 	}
-	return l
+	return l, dir
 }
 
 // The general acknowledgement path leaves every answer as syncer.Settle

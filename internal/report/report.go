@@ -138,6 +138,13 @@ type document struct {
 	// LocalCopy is null on the server's report; on one a laptop computed
 	// from its own store it says so (docs/report-json.md).
 	LocalCopy *localCopyDoc `json:"local_copy"`
+	// Frozen is null except on a purged inspection's report, kept as it was
+	// when purged (docs/retention.md).
+	Frozen *frozenDoc `json:"frozen"`
+}
+
+type frozenDoc struct {
+	PurgedAt string `json:"purged_at"`
 }
 
 type localCopyDoc struct {
@@ -263,6 +270,9 @@ func JSON(w io.Writer, r *aggregate.Report) error {
 		if r.Local.LastSync != "" {
 			d.LocalCopy.LastSync = ptr(r.Local.LastSync)
 		}
+	}
+	if r.Frozen != nil {
+		d.Frozen = &frozenDoc{PurgedAt: r.Frozen.PurgedAt.UTC().Format(time.RFC3339)}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -534,7 +544,11 @@ func scoreLine(r *aggregate.Report) string {
 // LocalNote is what every format says of a report a laptop computed from
 // its own store ("" for the server's report): that it is the local copy, as
 // of when, and how many edits made here and not yet synced it includes.
+// Of a purged inspection's frozen report it says that instead (FrozenNote).
 func LocalNote(r *aggregate.Report) string {
+	if r.Frozen != nil {
+		return FrozenNote(r)
+	}
 	if r.Local == nil {
 		return ""
 	}
@@ -544,4 +558,14 @@ func LocalNote(r *aggregate.Report) string {
 	}
 	return fmt.Sprintf("LOCAL COPY: computed on this laptop from its store (%s), including %s made here and not yet synced; the server's report may differ.",
 		when, plural(r.Local.Unsynced, "edit"))
+}
+
+// FrozenNote is what every format says of a purged inspection's report:
+// kept as computed when its case data was purged (docs/retention.md).
+func FrozenNote(r *aggregate.Report) string {
+	if r.Frozen == nil {
+		return ""
+	}
+	return fmt.Sprintf("FROZEN REPORT: the case-level data of this published inspection was purged on %s; these are its figures as computed then (as of change %d). Per-case sections are gone.",
+		r.Frozen.PurgedAt.UTC().Format("2006-01-02 15:04 MST"), r.AsOfSeq)
 }

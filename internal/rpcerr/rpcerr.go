@@ -55,6 +55,9 @@ func FromStatus(err error) error {
 	if !ok || s.Code() == codes.OK {
 		return err
 	}
+	if ue, ok := UpdateNeeded(err); ok {
+		return ue
+	}
 	for fc, gc := range toGRPC {
 		if gc == s.Code() {
 			return framework.Errorf(fc, "%s", s.Message())

@@ -324,10 +324,16 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, u framework.User, op frame
 		// Refusals of someone not on the inspection's team are not kept:
 		// nothing of theirs belongs in its records (or, dismissed, in its
 		// audit trail), and a re-send is refused again the same way.
+		// Nor are refusals of edits to a purged inspection: its op records
+		// went with its case data (docs/retention.md), and a laptop's late
+		// edits must not bring any of it back.
 		if role, err := gc.role(ctx, tx, u, op.InspectionID); err != nil {
 			return ack, err
 		} else if role == "" {
 			return gc.withCurrent(ctx, tx, u, op, ack)
+		}
+		if purged, err := db.purged(ctx, tx, gc, op.InspectionID); err != nil || purged {
+			return ack, err
 		}
 	}
 	// The record keeps the result as decided; what the ack shows of the
@@ -410,6 +416,20 @@ func (gc *groupCache) role(ctx context.Context, tx *sql.Tx, u framework.User, in
 	return role, nil
 }
 
+// purged reports whether an inspection was purged, from the group's cache.
+func (db *DB) purged(ctx context.Context, tx *sql.Tx, gc *groupCache, inspectionID string) (bool, error) {
+	bi := gc.insp[inspectionID]
+	if bi == nil {
+		bi = &batchInspection{}
+		bi.fw, bi.status, bi.err = db.inspectionFramework(ctx, tx, inspectionID)
+		gc.insp[inspectionID] = bi
+	}
+	if bi.err != nil && framework.ErrorCode(bi.err) == "" {
+		return false, bi.err
+	}
+	return bi.status == framework.InspectionPurged, nil
+}
+
 func reject(op framework.Op, err error) framework.Ack {
 	return framework.Ack{OpID: op.ID, Result: framework.OpRejected, Reason: err.Error(), Err: err}
 }
@@ -450,6 +470,10 @@ func (db *DB) gate(ctx context.Context, tx *sql.Tx, u framework.User, op framewo
 		} else {
 			refusal = bi.err
 		}
+		return
+	}
+	if bi.status == framework.InspectionPurged {
+		refusal = framework.PurgedError(op.InspectionID) // its cases are gone: said before looking for one
 		return
 	}
 	cr, err = gc.loadCase(ctx, tx, op.InspectionID, op.CaseRef)

@@ -17,6 +17,9 @@ func ReportToProto(r *aggregate.Report) *fieldworkv1.Report {
 		PooledYes: int32(r.Pooled.Yes), PooledRelevant: int32(r.Pooled.Relevant), PooledPercent: int32(r.Pooled.Percent),
 		HasPooledPercent: r.Pooled.HasPercent,
 	}
+	if r.Frozen != nil {
+		m.Frozen = &fieldworkv1.FrozenReport{PurgedAt: Timestamp(r.Frozen.PurgedAt)}
+	}
 	for _, s := range r.Standards {
 		m.Standards = append(m.Standards, &fieldworkv1.StandardResult{
 			StandardId: s.ID, Title: s.Title, Kind: string(s.Kind), Rating: s.Rating, Points: int32(s.Points), HasPoints: s.HasPoints,
@@ -89,6 +92,9 @@ func ReportFromProto(m *fieldworkv1.Report) *aggregate.Report {
 		GeneratedAt: m.GetGeneratedAt().AsTime(), Cases: int(m.GetCases()), Score: int(m.GetScore()), MaxScore: int(m.GetMaxScore()), ScoreComplete: m.GetScoreComplete(),
 		Overall: m.GetOverall(),
 		Pooled:  aggregate.Share{Yes: int(m.GetPooledYes()), Relevant: int(m.GetPooledRelevant()), Percent: int(m.GetPooledPercent()), HasPercent: m.GetHasPooledPercent()},
+	}
+	if f := m.GetFrozen(); f != nil {
+		r.Frozen = &aggregate.Frozen{PurgedAt: f.GetPurgedAt().AsTime()}
 	}
 	for _, s := range m.GetStandards() {
 		r.Standards = append(r.Standards, aggregate.StandardResult{ID: s.GetStandardId(), Title: s.GetTitle(), Kind: framework.StandardKind(s.GetKind()),

@@ -8,11 +8,13 @@ import (
 
 	"google.golang.org/grpc/status"
 
+	"github.com/fieldworkhq/fieldwork/internal/buildinfo"
 	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
 )
 
 // explain is the one place a command's failure to reach the server, or the
 // server's refusal of the token, becomes a sentence a person can act on,
+// or its refusal of this fieldwork as too old for it (rpcerr.UpdateNeeded),
 // for every command: what happened, that nothing recorded here is lost,
 // and the one thing to do next. Any other error is returned as it is.
 // It applies only after the command dialled the server (a.dialled), so a
@@ -24,6 +26,10 @@ func (a *app) explain(cmd string, err error) error {
 	addr := a.creds.Server
 	if addr == "" {
 		addr = "(unknown address)"
+	}
+	if ue, ok := rpcerr.UpdateNeeded(err); ok {
+		return fmt.Errorf("%s: update fieldwork: this server needs version %s or later (this is %s, protocol %d); nothing was sent or changed, and your answers are kept on this laptop%s; sync again once fieldwork is updated",
+			cmd, ue.MinRelease, buildinfo.Release(buildinfo.Protocol), buildinfo.Protocol, a.unsyncedNote())
 	}
 	switch {
 	case rpcerr.Unreachable(err) && cmd == "login":

@@ -28,7 +28,7 @@ import (
 )
 
 const usage = `usage: fieldwork COMMAND [flags]
-       fieldwork version | --version   the program, module version and VCS revision of this build
+       fieldwork version | --version   the program, module version and VCS revision of this build, and its protocol
 
 Set-up:
   login --server ADDR --token TOKEN|- [--ca FILE] [--tls]   (--token -: read from stdin; or set FIELDWORK_TOKEN)
@@ -166,6 +166,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: unexpected argument %q", args[0], args[1])
 		}
 		fmt.Fprintln(stdout, buildinfo.Line("fieldwork"))
+		fmt.Fprintln(stdout, buildinfo.ProtocolLine())
 		return nil
 	}
 	home, err := client.Home()

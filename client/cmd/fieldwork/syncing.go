@@ -55,6 +55,15 @@ func (a *app) sync(args []string) error {
 		fmt.Fprintf(a.stdout, "note: this laptop's store was restored from a backup or copied from another laptop (the server had seen its\n"+
 			"sequence numbers from the other copy). %d edit(s) were applied or recorded as conflicts, none dropped; it now syncs as a new device.\n", res.DeviceReused)
 	}
+	if ns, err := c.Offline().PurgeNotices(a.ctx); err == nil {
+		for _, n := range ns {
+			termsafe.Fprintf(a.stdout, "inspection %s (%s) was purged on the server after publication: its cases, answers and notes were removed from this laptop", n.Name, n.InspectionID)
+			if n.DroppedEdits > 0 {
+				fmt.Fprintf(a.stdout, ", with %d edit(s) made here (unsynced or refused): it was published, so locked, and the server refuses every edit to it", n.DroppedEdits)
+			}
+			fmt.Fprintf(a.stdout, "; its frozen report stays on the server (fieldwork report --inspection %s)\n", n.InspectionID)
+		}
+	}
 	if rs, _ := c.Offline().Rejections(a.ctx); len(rs) > 0 {
 		a.printRefused(rs)
 	}

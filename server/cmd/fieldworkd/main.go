@@ -5,6 +5,7 @@
 //	fieldworkd [--db PATH] admin-token
 //	fieldworkd [--db PATH] recount [--fix]
 //	fieldworkd [--db PATH] backup --to FILE [--force]
+//	fieldworkd [--db PATH] purge --inspection ID
 //	fieldworkd dev-cert [DIR] [HOST...]
 //
 // Each command parses its own flags and refuses any it does not take, and
@@ -58,6 +59,7 @@ type options struct {
 	fix        bool
 	backupTo   string
 	force      bool
+	inspection string
 }
 
 // A command is one subcommand: its usage line, the flags it takes (added
@@ -97,6 +99,14 @@ var commands = map[string]command{
 		},
 		run: backup,
 	},
+	"purge": {
+		usage: "purge [--db PATH] --inspection ID   remove a published inspection's case data for good, keeping its report frozen",
+		flags: func(fs *flag.FlagSet, o *options) {
+			dbFlag(fs, o)
+			fs.StringVar(&o.inspection, "inspection", "", "the published (locked) inspection's `id`")
+		},
+		run: purge,
+	},
 	"dev-cert": {
 		usage: "dev-cert [DIR] [HOST...]            write a self-signed cert.pem and key.pem (default DIR: ./tls)",
 		flags: func(*flag.FlagSet, *options) {},
@@ -104,7 +114,7 @@ var commands = map[string]command{
 	},
 }
 
-var commandOrder = []string{"serve", "admin-token", "recount", "backup", "dev-cert"}
+var commandOrder = []string{"serve", "admin-token", "recount", "backup", "purge", "dev-cert"}
 
 func dbFlag(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.cfg.DBPath, "db", o.cfg.DBPath, "SQLite database `file` (created and migrated if missing)")
@@ -129,6 +139,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("%s: unexpected argument %q", args[0], args[1])
 		}
 		fmt.Fprintln(stdout, buildinfo.Line("fieldworkd"))
+		fmt.Fprintln(stdout, buildinfo.ProtocolLine()+"; "+server.ServesLine())
 		return nil
 	}
 	name, o, rest, err := parse(args)
@@ -150,7 +161,7 @@ func parse(args []string) (string, *options, []string, error) {
 		for _, name := range commandOrder {
 			fmt.Fprintf(top.Output(), "  fieldworkd %s\n", commands[name].usage)
 		}
-		fmt.Fprint(top.Output(), "  fieldworkd version | --version        the program, module version and VCS revision of this build\n")
+		fmt.Fprint(top.Output(), "  fieldworkd version | --version        the program, module version and VCS revision of this build, and the oldest client it serves\n")
 		fmt.Fprint(top.Output(), "\nThe flags of serve may also come before the command:\n  fieldworkd [--db PATH] admin-token\n\nflags of serve:\n")
 		top.PrintDefaults()
 	}

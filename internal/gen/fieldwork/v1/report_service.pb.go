@@ -2041,6 +2041,11 @@ type Report struct {
 	// agreement_only: the caller may read only their own agreement figures;
 	// the report's other figures are left empty.
 	AgreementOnly bool `protobuf:"varint,41,opt,name=agreement_only,json=agreementOnly,proto3" json:"agreement_only,omitempty"`
+	// frozen is set on the report of a purged inspection (docs/retention.md):
+	// its case-level data is gone and this is its report as computed when it
+	// was purged, served as kept. Its per-case sections (case_progress,
+	// inspector_progress, no_longer_applies) are empty.
+	Frozen        *FrozenReport `protobuf:"bytes,50,opt,name=frozen,proto3" json:"frozen,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2264,6 +2269,58 @@ func (x *Report) GetAgreementOnly() bool {
 	return false
 }
 
+func (x *Report) GetFrozen() *FrozenReport {
+	if x != nil {
+		return x.Frozen
+	}
+	return nil
+}
+
+// FrozenReport says when a report was frozen by the purge of its inspection.
+type FrozenReport struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PurgedAt      *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=purged_at,json=purgedAt,proto3" json:"purged_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FrozenReport) Reset() {
+	*x = FrozenReport{}
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FrozenReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FrozenReport) ProtoMessage() {}
+
+func (x *FrozenReport) ProtoReflect() protoreflect.Message {
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FrozenReport.ProtoReflect.Descriptor instead.
+func (*FrozenReport) Descriptor() ([]byte, []int) {
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *FrozenReport) GetPurgedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PurgedAt
+	}
+	return nil
+}
+
 // StaleAnswer is an answer whose question no longer applies to its case
 // (its attributes changed after it was given): kept, but counted in no
 // figure until it is changed to na or the case applies again.
@@ -2278,7 +2335,7 @@ type StaleAnswer struct {
 
 func (x *StaleAnswer) Reset() {
 	*x = StaleAnswer{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[24]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2290,7 +2347,7 @@ func (x *StaleAnswer) String() string {
 func (*StaleAnswer) ProtoMessage() {}
 
 func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[24]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2303,7 +2360,7 @@ func (x *StaleAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StaleAnswer.ProtoReflect.Descriptor instead.
 func (*StaleAnswer) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{24}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *StaleAnswer) GetCaseRef() string {
@@ -2336,7 +2393,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[25]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2348,7 +2405,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fieldwork_v1_report_service_proto_msgTypes[25]
+	mi := &file_fieldwork_v1_report_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2361,7 +2418,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{25}
+	return file_fieldwork_v1_report_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -2561,7 +2618,7 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"cases_down\x18\x11 \x01(\x05R\tcasesDown\x12\x17\n" +
 	"\adown_to\x18\x12 \x01(\tR\x06downTo\x12\x1d\n" +
 	"\n" +
-	"has_points\x18\x13 \x01(\bR\thasPoints\"\xaa\t\n" +
+	"has_points\x18\x13 \x01(\bR\thasPoints\"\xde\t\n" +
 	"\x06Report\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12'\n" +
 	"\x0finspection_name\x18\x02 \x01(\tR\x0einspectionName\x12!\n" +
@@ -2593,7 +2650,10 @@ const file_fieldwork_v1_report_service_proto_rawDesc = "" +
 	"\x0escore_complete\x18\x18 \x01(\bR\rscoreComplete\x123\n" +
 	"\awritten\x18\x19 \x03(\v2\x19.fieldwork.v1.WrittenItemR\awritten\x125\n" +
 	"\tagreement\x18( \x01(\v2\x17.fieldwork.v1.AgreementR\tagreement\x12%\n" +
-	"\x0eagreement_only\x18) \x01(\bR\ragreementOnly\"_\n" +
+	"\x0eagreement_only\x18) \x01(\bR\ragreementOnly\x122\n" +
+	"\x06frozen\x182 \x01(\v2\x1a.fieldwork.v1.FrozenReportR\x06frozen\"G\n" +
+	"\fFrozenReport\x127\n" +
+	"\tpurged_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bpurgedAt\"_\n" +
 	"\vStaleAnswer\x12\x19\n" +
 	"\bcase_ref\x18\x01 \x01(\tR\acaseRef\x12\x1f\n" +
 	"\vquestion_id\x18\x02 \x01(\tR\n" +
@@ -2619,7 +2679,7 @@ func file_fieldwork_v1_report_service_proto_rawDescGZIP() []byte {
 	return file_fieldwork_v1_report_service_proto_rawDescData
 }
 
-var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_fieldwork_v1_report_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_fieldwork_v1_report_service_proto_goTypes = []any{
 	(*ExportDatasetRequest)(nil),  // 0: fieldwork.v1.ExportDatasetRequest
 	(*DatasetHeader)(nil),         // 1: fieldwork.v1.DatasetHeader
@@ -2645,20 +2705,21 @@ var file_fieldwork_v1_report_service_proto_goTypes = []any{
 	(*QuestionFigure)(nil),        // 21: fieldwork.v1.QuestionFigure
 	(*StandardResult)(nil),        // 22: fieldwork.v1.StandardResult
 	(*Report)(nil),                // 23: fieldwork.v1.Report
-	(*StaleAnswer)(nil),           // 24: fieldwork.v1.StaleAnswer
-	(*GetReportResponse)(nil),     // 25: fieldwork.v1.GetReportResponse
-	nil,                           // 26: fieldwork.v1.DatasetCase.AttributesEntry
-	nil,                           // 27: fieldwork.v1.ListEvidenceRequest.WhereEntry
-	nil,                           // 28: fieldwork.v1.QuestionFigure.DistributionEntry
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
-	(*WrittenItem)(nil),           // 30: fieldwork.v1.WrittenItem
+	(*FrozenReport)(nil),          // 24: fieldwork.v1.FrozenReport
+	(*StaleAnswer)(nil),           // 25: fieldwork.v1.StaleAnswer
+	(*GetReportResponse)(nil),     // 26: fieldwork.v1.GetReportResponse
+	nil,                           // 27: fieldwork.v1.DatasetCase.AttributesEntry
+	nil,                           // 28: fieldwork.v1.ListEvidenceRequest.WhereEntry
+	nil,                           // 29: fieldwork.v1.QuestionFigure.DistributionEntry
+	(*timestamppb.Timestamp)(nil), // 30: google.protobuf.Timestamp
+	(*WrittenItem)(nil),           // 31: fieldwork.v1.WrittenItem
 }
 var file_fieldwork_v1_report_service_proto_depIdxs = []int32{
-	26, // 0: fieldwork.v1.DatasetCase.attributes:type_name -> fieldwork.v1.DatasetCase.AttributesEntry
+	27, // 0: fieldwork.v1.DatasetCase.attributes:type_name -> fieldwork.v1.DatasetCase.AttributesEntry
 	2,  // 1: fieldwork.v1.DatasetCase.answers:type_name -> fieldwork.v1.DatasetAnswer
 	1,  // 2: fieldwork.v1.ExportDatasetResponse.header:type_name -> fieldwork.v1.DatasetHeader
 	3,  // 3: fieldwork.v1.ExportDatasetResponse.cases:type_name -> fieldwork.v1.DatasetCase
-	27, // 4: fieldwork.v1.ListEvidenceRequest.where:type_name -> fieldwork.v1.ListEvidenceRequest.WhereEntry
+	28, // 4: fieldwork.v1.ListEvidenceRequest.where:type_name -> fieldwork.v1.ListEvidenceRequest.WhereEntry
 	6,  // 5: fieldwork.v1.ListEvidenceResponse.rows:type_name -> fieldwork.v1.EvidenceRow
 	9,  // 6: fieldwork.v1.AgreementFigure.kappa:type_name -> fieldwork.v1.AgreementCoefficient
 	9,  // 7: fieldwork.v1.AgreementFigure.ac1:type_name -> fieldwork.v1.AgreementCoefficient
@@ -2671,29 +2732,31 @@ var file_fieldwork_v1_report_service_proto_depIdxs = []int32{
 	14, // 14: fieldwork.v1.BreakdownRow.cells:type_name -> fieldwork.v1.Share
 	14, // 15: fieldwork.v1.BreakdownRow.all:type_name -> fieldwork.v1.Share
 	17, // 16: fieldwork.v1.Breakdown.rows:type_name -> fieldwork.v1.BreakdownRow
-	28, // 17: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
-	29, // 18: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
+	29, // 17: fieldwork.v1.QuestionFigure.distribution:type_name -> fieldwork.v1.QuestionFigure.DistributionEntry
+	30, // 18: fieldwork.v1.Report.generated_at:type_name -> google.protobuf.Timestamp
 	22, // 19: fieldwork.v1.Report.standards:type_name -> fieldwork.v1.StandardResult
 	21, // 20: fieldwork.v1.Report.questions:type_name -> fieldwork.v1.QuestionFigure
 	16, // 21: fieldwork.v1.Report.profile:type_name -> fieldwork.v1.AttributeProfile
 	18, // 22: fieldwork.v1.Report.breakdowns:type_name -> fieldwork.v1.Breakdown
 	19, // 23: fieldwork.v1.Report.case_progress:type_name -> fieldwork.v1.CaseProgress
 	20, // 24: fieldwork.v1.Report.inspector_progress:type_name -> fieldwork.v1.InspectorProgress
-	24, // 25: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
-	30, // 26: fieldwork.v1.Report.written:type_name -> fieldwork.v1.WrittenItem
+	25, // 25: fieldwork.v1.Report.no_longer_applies:type_name -> fieldwork.v1.StaleAnswer
+	31, // 26: fieldwork.v1.Report.written:type_name -> fieldwork.v1.WrittenItem
 	13, // 27: fieldwork.v1.Report.agreement:type_name -> fieldwork.v1.Agreement
-	23, // 28: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
-	8,  // 29: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
-	5,  // 30: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
-	0,  // 31: fieldwork.v1.ReportService.ExportDataset:input_type -> fieldwork.v1.ExportDatasetRequest
-	25, // 32: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
-	7,  // 33: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
-	4,  // 34: fieldwork.v1.ReportService.ExportDataset:output_type -> fieldwork.v1.ExportDatasetResponse
-	32, // [32:35] is the sub-list for method output_type
-	29, // [29:32] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	24, // 28: fieldwork.v1.Report.frozen:type_name -> fieldwork.v1.FrozenReport
+	30, // 29: fieldwork.v1.FrozenReport.purged_at:type_name -> google.protobuf.Timestamp
+	23, // 30: fieldwork.v1.GetReportResponse.report:type_name -> fieldwork.v1.Report
+	8,  // 31: fieldwork.v1.ReportService.GetReport:input_type -> fieldwork.v1.GetReportRequest
+	5,  // 32: fieldwork.v1.ReportService.ListEvidence:input_type -> fieldwork.v1.ListEvidenceRequest
+	0,  // 33: fieldwork.v1.ReportService.ExportDataset:input_type -> fieldwork.v1.ExportDatasetRequest
+	26, // 34: fieldwork.v1.ReportService.GetReport:output_type -> fieldwork.v1.GetReportResponse
+	7,  // 35: fieldwork.v1.ReportService.ListEvidence:output_type -> fieldwork.v1.ListEvidenceResponse
+	4,  // 36: fieldwork.v1.ReportService.ExportDataset:output_type -> fieldwork.v1.ExportDatasetResponse
+	34, // [34:37] is the sub-list for method output_type
+	31, // [31:34] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_fieldwork_v1_report_service_proto_init() }
@@ -2708,7 +2771,7 @@ func file_fieldwork_v1_report_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fieldwork_v1_report_service_proto_rawDesc), len(file_fieldwork_v1_report_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -123,7 +123,7 @@ func fixtures() []any {
 			Questions:  []agreement.Question{{ID: "2.1.1", Kind: framework.QuestionKey, Figure: fig(3)}},
 			Inspectors: []agreement.Inspector{{Name: "insp.a", Figure: fig(4), Amendments: agreement.Amendments{Submitted: 66, Amended: 2}}}},
 		AgreementOnly: true,
-		Frozen:          &aggregate.Frozen{PurgedAt: at},
+		Frozen:        &aggregate.Frozen{PurgedAt: at},
 	}
 	return []any{
 		inspection,

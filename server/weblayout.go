@@ -67,6 +67,7 @@ body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 /* White text on every rating colour at 4.5:1 or more (WCAG 2.2 AA). */
 :root{--good:#3b7a27;--ri:#a35200}
 .r-none{background:#595959}svg rect.r-none{fill:#595959}
+.r-good,.r-ri,.r-none{color:#fff}
 .skip{position:absolute;left:-9999px;top:.5rem;background:#fff;color:#0b0c0c;padding:.5rem 1rem;border:2px solid #0b0c0c;z-index:10}
 .skip:focus{left:.5rem}
 a{color:#1d4f91}a:visited{color:#4c2c92}

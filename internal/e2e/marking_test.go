@@ -110,7 +110,7 @@ func TestSecondMarkingOfflineBlindThenModeration(t *testing.T) {
 		t.Errorf("submit --second offline: %s", out)
 	}
 
-	srv = startServer(t, db, addr, "--framework", fwFile)
+	startServer(t, db, addr, "--framework", fwFile) // stopped with the test
 	cli(t, insp, false, "sync")
 	cli(t, lead, false, "sync")
 	before, _ := cli(t, lead, false, "report", "--inspection", id, "--format", "json")

@@ -51,8 +51,11 @@ func ConflictRefs(cs []framework.Conflict) map[string]string {
 // (4 characters or more) of its short reference's tail, or the start (8 or
 // more) of its id. A reference two conflicts match is refused listing
 // both, so a resolution never lands on the wrong one.
+//
+// Second-marking conflicts are looked up with the answers' (references are
+// unique across both, as fieldwork conflicts lists them together).
 func (o *Offline) FindConflict(ctx context.Context, ref string) (framework.Conflict, error) {
-	all, err := o.local.Conflicts(ctx, "", true)
+	all, err := o.AllConflicts(ctx, "", true)
 	if err != nil {
 		return framework.Conflict{}, err
 	}
@@ -98,4 +101,16 @@ func (o *Offline) FindConflict(ctx context.Context, ref string) (framework.Confl
 	}
 	return framework.Conflict{}, framework.Errorf(framework.CodeInvalid,
 		"conflict reference %q matches %d open conflicts: %s; give one of these", ref, len(found), strings.Join(list, ", "))
+}
+
+// AllConflicts lists the conflicts on answers and on second markings
+// together, of one inspection ("" for all), only the open ones unless all:
+// the set short references are unique in.
+func (o *Offline) AllConflicts(ctx context.Context, inspectionID string, all bool) ([]framework.Conflict, error) {
+	cs, err := o.local.Conflicts(ctx, inspectionID, all)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := o.local.MarkingConflicts(ctx, inspectionID, all)
+	return append(cs, ms...), err
 }

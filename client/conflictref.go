@@ -51,7 +51,7 @@ func ConflictRefs(cs []framework.Conflict) map[string]string {
 // laptop, by id: unique among all of them, in every inspection, as
 // FindConflict looks among all of them, whichever few are listed.
 func (o *Offline) ConflictRefs(ctx context.Context) (map[string]string, error) {
-	open, err := o.local.Conflicts(ctx, "", false)
+	open, err := o.AllConflicts(ctx, "", false)
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +62,11 @@ func (o *Offline) ConflictRefs(ctx context.Context) (map[string]string, error) {
 // (4 characters or more) of its short reference's tail, or the start (8 or
 // more) of its id. A reference two conflicts match is refused listing
 // both, so a resolution never lands on the wrong one.
+//
+// Second-marking conflicts are looked up with the answers' (references are
+// unique across both, as fieldwork conflicts lists them together).
 func (o *Offline) FindConflict(ctx context.Context, ref string) (framework.Conflict, error) {
-	all, err := o.local.Conflicts(ctx, "", true)
+	all, err := o.AllConflicts(ctx, "", true)
 	if err != nil {
 		return framework.Conflict{}, err
 	}
@@ -81,7 +84,7 @@ func (o *Offline) FindConflict(ctx context.Context, ref string) (framework.Confl
 	// references among (one with its resolution queued here is not): a
 	// short reference first; the start of an id only when no short
 	// reference matches.
-	open, err := o.local.Conflicts(ctx, "", false)
+	open, err := o.AllConflicts(ctx, "", false)
 	if err != nil {
 		return framework.Conflict{}, err
 	}
@@ -111,4 +114,16 @@ func (o *Offline) FindConflict(ctx context.Context, ref string) (framework.Confl
 	}
 	return framework.Conflict{}, framework.Errorf(framework.CodeInvalid,
 		"conflict reference %q matches %d open conflicts: %s; give one of these", ref, len(found), strings.Join(list, ", "))
+}
+
+// AllConflicts lists the conflicts on answers and on second markings
+// together, of one inspection ("" for all), only the open ones unless all:
+// the set short references are unique in.
+func (o *Offline) AllConflicts(ctx context.Context, inspectionID string, all bool) ([]framework.Conflict, error) {
+	cs, err := o.local.Conflicts(ctx, inspectionID, all)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := o.local.MarkingConflicts(ctx, inspectionID, all)
+	return append(cs, ms...), err
 }

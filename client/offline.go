@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/localstore"
@@ -65,9 +66,39 @@ func (o *Offline) Record(ctx context.Context, user string, e Edit) (framework.Op
 	return o.local.Record(ctx, user, e.InspectionID, e.CaseRef, e.QuestionID, e.Value, e.Note)
 }
 
-// Resolve queues the resolution of an open conflict (sent on sync).
+// Resolve queues the resolution of an open conflict (sent on sync): on an
+// answer, or on a second marking (resolved as a marking answer).
 func (o *Offline) Resolve(ctx context.Context, user string, r Resolution) (framework.Op, error) {
+	second, err := o.IsMarkingConflict(ctx, r.ConflictID)
+	if err != nil {
+		return framework.Op{}, err
+	}
+	if second {
+		return o.local.ResolveMarking(ctx, user, r.ConflictID, r.Choice, r.Value, r.Note)
+	}
 	return o.local.Resolve(ctx, user, r.ConflictID, r.Choice, r.Value, r.Note)
+}
+
+// MarkingConflicts lists the conflicts on second markings this laptop holds,
+// of one inspection ("" for all), only the open ones unless all.
+func (o *Offline) MarkingConflicts(ctx context.Context, inspectionID string, all bool) ([]framework.Conflict, error) {
+	return o.local.MarkingConflicts(ctx, inspectionID, all)
+}
+
+// IsMarkingConflict says whether id is a conflict on a second marking held
+// here.
+func (o *Offline) IsMarkingConflict(ctx context.Context, id string) (bool, error) {
+	ms, err := o.local.MarkingConflicts(ctx, "", true)
+	return slices.ContainsFunc(ms, func(c framework.Conflict) bool { return c.ID == id }), err
+}
+
+// MarkingRefusal is a second-marking edit or submission the server refused,
+// kept until the marker records that answer (or submits) again.
+type MarkingRefusal = localstore.MarkingRefusal
+
+// MarkingRefusals lists the open refused second-marking edits.
+func (o *Offline) MarkingRefusals(ctx context.Context) ([]MarkingRefusal, error) {
+	return o.local.MarkingRefusals(ctx)
 }
 
 // RecordAgain records the refused edit sel names again, as a new edit.

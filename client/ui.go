@@ -42,6 +42,9 @@ type UI struct {
 	// syncMu runs one sync at a time (a second press of Sync now, or Submit
 	// while a sync runs, waits for it rather than pushing the same outbox).
 	syncMu sync.Mutex
+	// second, when set, makes this the form of one case's second marking
+	// (uisecond.go).
+	second *secondTarget
 }
 
 // NewUI makes a UI over c's offline store (c need not be online) with
@@ -182,6 +185,10 @@ type caseRow struct {
 }
 
 func (u *UI) casesPage(w http.ResponseWriter, r *http.Request) {
+	if u.second != nil {
+		http.Redirect(w, r, u.SecondCaseURL(), http.StatusSeeOther) // the one case this form marks
+		return
+	}
 	ctx := r.Context()
 	ins, err := u.local.Inspections(ctx)
 	if err != nil {

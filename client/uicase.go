@@ -124,7 +124,7 @@ func (u *UI) loadCase(ctx context.Context, id, ref string) (*framework.Framework
 	}
 	for _, c := range cases {
 		if c.Ref == ref {
-			as, err := u.local.Answers(ctx, id, ref)
+			as, err := u.formAnswers(ctx, id, ref)
 			if err != nil {
 				return nil, c, nil, err
 			}
@@ -178,6 +178,9 @@ func (u *UI) readOnly(ctx context.Context, id string, c framework.Case) string {
 	in, err := u.local.Inspection(ctx, id)
 	if err != nil {
 		return err.Error()
+	}
+	if u.second != nil {
+		return u.secondReadOnly(ctx, in, c.Ref)
 	}
 	if err := framework.CheckAnswerWrite(in.Role, c.Inspector == u.user, id, in.Status, c); err != nil {
 		return refusal(err)
@@ -252,7 +255,11 @@ func (u *UI) renderCase(w http.ResponseWriter, r *http.Request, pending map[stri
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusUnprocessableEntity)
 	}
-	u.page(w, r, "case", map[string]any{"Title": "Case " + ref, "Case": c, "CaseURL": caseURL(id, ref), "FormID": u.newForm(answers),
+	title := "Case " + ref
+	if u.second != nil {
+		title += ": second marking"
+	}
+	u.page(w, r, "case", map[string]any{"Title": title, "Second": u.second != nil, "Case": c, "CaseURL": caseURL(id, ref), "FormID": u.newForm(answers),
 		"Groups": groups, "Answered": answered, "Required": required, "Attrs": caseAttrs(fw, c), "ReadOnly": u.readOnly(r.Context(), id, c),
 		"Problems": problems, "Missing": missing})
 }
@@ -269,7 +276,11 @@ func (u *UI) printPage(w http.ResponseWriter, r *http.Request) {
 	}
 	answered, required := fw.Completeness(answerFacts(c.Attributes, answers))
 	in, _ := u.local.Inspection(r.Context(), id)
-	u.page(w, r, "print", map[string]any{"Title": "Case " + ref + " (print)", "Case": c, "Inspection": in, "CaseLink": caseURL(id, ref),
+	title := "Case " + ref + " (print)"
+	if u.second != nil {
+		title = "Case " + ref + ": second marking (print)"
+	}
+	u.page(w, r, "print", map[string]any{"Title": title, "Second": u.second != nil, "Case": c, "Inspection": in, "CaseLink": caseURL(id, ref),
 		"Groups": caseQuestions(fw, c, answers, nil, nil), "Answered": answered, "Required": required, "Attrs": caseAttrs(fw, c)})
 }
 
@@ -418,6 +429,10 @@ func (u *UI) submitCase(w http.ResponseWriter, r *http.Request) {
 	if _, ok := u.saveAndRender(w, r, func(res saveResult) string {
 		return fmt.Sprintf("Not submitted: %d answer(s) need attention (listed here and marked below); %d saved.", len(res.Msgs), res.Saved)
 	}); !ok {
+		return
+	}
+	if u.second != nil {
+		u.submitSecond(w, r)
 		return
 	}
 	// A refusal for unanswered questions lists every one of them, each a

@@ -152,7 +152,7 @@ func (u *UI) saveForm(ctx context.Context, id, ref string, form url.Values) (sav
 		if v == cur.Value && note == cur.Note {
 			continue
 		}
-		op, err := u.local.Record(ctx, u.user, Edit{InspectionID: id, CaseRef: ref, QuestionID: q.ID, Value: v, Note: note})
+		op, err := u.recordFormAnswer(ctx, Edit{InspectionID: id, CaseRef: ref, QuestionID: q.ID, Value: v, Note: note})
 		if err != nil {
 			res.Pending[q.ID] = [2]string{v, note}
 			res.Msgs[q.ID] = refusal(err)

@@ -83,7 +83,8 @@ var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
 </main></body></html>{{end}}
 
 {{define "case"}}{{template "head" .}}
-<h1>Case {{.Case.Ref}}</h1>
+<h1>Case {{.Case.Ref}}{{if .Second}}: second marking{{end}}</h1>
+{{if .Second}}<p class="hint" id="second">Your second marking of this case: saved apart from the case's answers, and counted in no figure.</p>{{end}}
 {{if .ReadOnly}}<p class="flash readonly" id="readonly"><strong>Read-only.</strong> {{.ReadOnly}}</p>{{end}}
 {{template "attrs" .}}
 <p class="hint">{{.Case.Status}} · {{.Answered}} of {{.Required}} applicable questions answered · <a href="{{.CaseURL}}/print">Printable view</a></p>
@@ -112,7 +113,7 @@ var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
 <textarea id="n-{{.ID}}" name="n-{{.ID}}" rows="1">{{.Note}}</textarea>{{end}}
 </fieldset>{{end}}{{end}}
 {{if not .ReadOnly}}<div class="sticky" id="bar"><button type="submit" accesskey="s" aria-keyshortcuts="Alt+S">Save answers</button>
-<button type="submit" formaction="{{.CaseURL}}/submit" id="submit">Submit case</button>
+<button type="submit" formaction="{{.CaseURL}}/submit" id="submit">{{if .Second}}Submit second marking{{else}}Submit case{{end}}</button>
 <button type="button" id="next-todo" accesskey="u" aria-keyshortcuts="Alt+U u" hidden>Next unanswered</button> <span id="todo-count" class="hint"></span>
 <span id="save-status" role="status" class="hint"></span></div>{{end}}
 </form>
@@ -122,7 +123,7 @@ var uiTmpl = template.Must(template.New("ui").Funcs(template.FuncMap{
 {{define "attrs"}}<dl class="attrs">{{range .Attrs}}<div><dt>{{.Title}}</dt><dd>{{.Value}}</dd></div>{{end}}<div><dt>Assigned to</dt><dd>{{.Case.Inspector}}</dd></div></dl>{{end}}
 
 {{define "print"}}{{template "head" .}}
-<h1>Case {{.Case.Ref}}: answers and notes</h1>
+<h1>Case {{.Case.Ref}}: {{if .Second}}second marking, {{end}}answers and notes</h1>
 <p>{{.Inspection.Name}} · {{.Case.Status}} · {{.Answered}} of {{.Required}} applicable questions answered · as held on this laptop (last sync {{.Sync.Last}}) <a href="{{.CaseLink}}" class="noprint">Back to the case</a></p>
 {{template "attrs" .}}
 {{range .Groups}}<h2>{{.Title}}</h2>

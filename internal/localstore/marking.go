@@ -148,6 +148,13 @@ func (l *Store) markingContext(ctx context.Context, tx *sql.Tx, in framework.Ins
 // RecordMarking records one answer of a case's second marking, checked as
 // the server checks it, with its outbox op, in one transaction.
 func (l *Store) RecordMarking(ctx context.Context, user, inspectionID, caseRef, questionID, value, note string) (framework.Op, error) {
+	return l.recordMarking(ctx, user, framework.Op{InspectionID: inspectionID, CaseRef: caseRef, QuestionID: questionID, Value: value, Note: note})
+}
+
+// recordMarking records a marking answer; want's ConflictID and Resolution
+// make it the resolution of that marking conflict (ResolveMarking).
+func (l *Store) recordMarking(ctx context.Context, user string, want framework.Op) (framework.Op, error) {
+	inspectionID, caseRef, questionID, value, note := want.InspectionID, want.CaseRef, want.QuestionID, want.Value, want.Note
 	in, fw, err := l.inspectionFramework(ctx, inspectionID)
 	if err != nil {
 		return framework.Op{}, err
@@ -176,8 +183,11 @@ func (l *Store) RecordMarking(ctx context.Context, user, inspectionID, caseRef, 
 			return err
 		}
 		op, err = l.queueMarking(ctx, tx, framework.Op{InspectionID: inspectionID, CaseRef: caseRef, QuestionID: questionID, Value: v.String(), Note: note,
-			BaseRevision: base, Supersedes: supersedes, Marking: &framework.MarkingOp{}})
+			BaseRevision: base, Supersedes: supersedes, ConflictID: want.ConflictID, Resolution: want.Resolution, Marking: &framework.MarkingOp{}})
 		if err != nil {
+			return err
+		}
+		if err := markingQueued(ctx, tx, op); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO marking_answers (inspection_id, case_ref, question_id, value, note, revision, updated_by, updated_at, pending)
@@ -211,6 +221,9 @@ func (l *Store) SubmitMarking(ctx context.Context, user, inspectionID, caseRef s
 			return err
 		}
 		if op, err = l.queueMarking(ctx, tx, framework.Op{InspectionID: inspectionID, CaseRef: caseRef, Marking: &framework.MarkingOp{Submit: true}}); err != nil {
+			return err
+		}
+		if err := markingQueued(ctx, tx, op); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE qa_selections SET status = 'submitted' WHERE inspection_id = ? AND case_ref = ?`, inspectionID, caseRef)
@@ -296,6 +309,12 @@ func (l *Store) settleMarking(ctx context.Context, tx *sql.Tx, ops map[string]fr
 				}
 			}
 		}
+		if op.ConflictID != "" && ack.Result != framework.OpApplied {
+			// The resolution did not take: the conflict is open again here.
+			if _, err := tx.ExecContext(ctx, `UPDATE marking_conflicts SET status = 'open' WHERE id = ? AND status = 'resolving'`, op.ConflictID); err != nil {
+				return err
+			}
+		}
 		if op.Marking.Submit {
 			continue
 		}
@@ -334,13 +353,6 @@ func putPulledMarking(ctx context.Context, tx *sql.Tx, inspectionID string, a *f
 	return err
 }
 
-func putLocalMarkingConflict(ctx context.Context, tx *sql.Tx, c *framework.Conflict) error {
-	body, _ := json.Marshal(c)
-	_, err := tx.ExecContext(ctx, `INSERT INTO marking_conflicts (id, inspection_id, case_ref, question_id, status, body) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET status = excluded.status, body = excluded.body`, c.ID, c.InspectionID, c.CaseRef, c.QuestionID, c.Status, string(body))
-	return err
-}
-
 // putPulledSelection stores a selection. One that says its user may not
 // see the case's first marking (FirstHidden: they are its QA marker, and
 // the blind holds) drops what this laptop holds of that marking — answers
@@ -367,27 +379,4 @@ func putPulledSelection(ctx context.Context, tx *sql.Tx, s *framework.QASelectio
 		}
 	}
 	return nil
-}
-
-// MarkingConflicts lists the open conflicts on second markings this laptop
-// holds (both values kept).
-func (l *Store) MarkingConflicts(ctx context.Context, inspectionID string) ([]framework.Conflict, error) {
-	rows, err := l.conn.Reader.QueryContext(ctx, `SELECT body FROM marking_conflicts WHERE inspection_id = ? AND status = 'open' ORDER BY id`, inspectionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []framework.Conflict
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, err
-		}
-		var c framework.Conflict
-		if err := json.Unmarshal([]byte(body), &c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }

@@ -288,18 +288,28 @@ func (gc *groupCache) markingCurrent(ctx context.Context, tx *sql.Tx, u framewor
 	return ack, nil
 }
 
+// markingConflictWhere reads a marking conflict with who wrote the server's
+// side (its marking_history row at server_revision: the QA marker, from
+// which device, when), as conflictFrom does for an answer's.
 func markingConflictWhere(ctx context.Context, q querier, where string, args ...any) (*framework.Conflict, error) {
 	var c framework.Conflict
-	var at string
+	var at, serverAt string
 	err := q.QueryRowContext(ctx, `SELECT k.id, k.inspection_id, c.case_ref, k.question_id, k.base_revision, k.server_revision, k.server_value, k.server_note,
-		k.client_value, k.client_note, k.client_user, k.client_device, k.created_at, k.status, k.resolved_by, k.resolution
-		FROM marking_conflicts k JOIN cases c ON c.id = k.case_id WHERE `+where, args...).
+		k.client_value, k.client_note, k.client_user, k.client_device, k.created_at, k.status, k.resolved_by, k.resolution,
+		coalesce(h.updated_by, ''), coalesce(h.device_id, ''), coalesce(h.updated_at, '')
+		FROM marking_conflicts k JOIN cases c ON c.id = k.case_id
+		LEFT JOIN marking_history h ON h.id = (SELECT max(id) FROM marking_history
+			WHERE case_id = k.case_id AND question_id = k.question_id AND revision = k.server_revision) WHERE `+where, args...).
 		Scan(&c.ID, &c.InspectionID, &c.CaseRef, &c.QuestionID, &c.BaseRevision, &c.ServerRevision, &c.ServerValue, &c.ServerNote,
-			&c.ClientValue, &c.ClientNote, &c.ClientUser, &c.ClientDevice, &at, &c.Status, &c.ResolvedBy, &c.Resolution)
+			&c.ClientValue, &c.ClientNote, &c.ClientUser, &c.ClientDevice, &at, &c.Status, &c.ResolvedBy, &c.Resolution,
+			&c.ServerUser, &c.ServerDevice, &serverAt)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
 	c.CreatedAt = sqlite.ParseTime(at)
+	if serverAt != "" {
+		c.ServerAt = sqlite.ParseTime(serverAt)
+	}
 	return &c, err
 }
 

@@ -115,7 +115,7 @@ func TestSecondMarking_BlindPullThenConverge(t *testing.T) {
 			t.Fatalf("%s laptop's second marking: %+v", d.User, ms)
 		}
 	}
-	cs, err := q2.Local.MarkingConflicts(ctx, insp)
+	cs, err := q2.Local.MarkingConflicts(ctx, insp, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -243,10 +243,21 @@ func (a *app) status(args []string) error {
 	if err != nil {
 		return err
 	}
+	mc, err := l.MarkingConflicts(a.ctx, "", false)
+	if err != nil {
+		return err
+	}
+	mr, err := l.MarkingRefusals(a.ctx)
+	if err != nil {
+		return err
+	}
 	switch *format {
 	case "json":
 		if rs == nil {
 			rs = []client.Rejection{}
+		}
+		if mr == nil {
+			mr = []client.MarkingRefusal{}
 		}
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
@@ -260,7 +271,10 @@ func (a *app) status(args []string) error {
 			// Written judgements: see `fieldwork written list`.
 			WrittenConflicts int `json:"open_written_conflicts"`
 			WrittenRefused   int `json:"refused_written_edits"`
-		}{creds.Server, creds.User, n, last, len(cs), rs, wc, wr})
+			// Second markings: in fieldwork conflicts, marked "second marking".
+			MarkingConflicts int                     `json:"open_second_marking_conflicts"`
+			MarkingRefused   []client.MarkingRefusal `json:"refused_second_marking_edits"`
+		}{creds.Server, creds.User, n, last, len(cs), rs, wc, wr, len(mc), mr})
 	case "table":
 	default:
 		return fmt.Errorf("status: --format %q is not table or json", *format)
@@ -270,12 +284,39 @@ func (a *app) status(args []string) error {
 	if wc > 0 || wr > 0 {
 		fmt.Fprintf(a.stdout, "written judgements: %d open conflict(s), %d refused edit(s) (fieldwork written list --inspection ID)\n", wc, wr)
 	}
+	if len(mc) > 0 {
+		fmt.Fprintf(a.stdout, "second-marking conflicts: %d open (fieldwork conflicts lists them; fieldwork resolve --conflict REF --mine|--theirs|--value V)\n", len(mc))
+	}
+	if len(mr) > 0 {
+		a.printMarkingRefused(mr)
+	}
 	if len(rs) == 0 {
 		fmt.Fprintln(a.stdout, "refused edits: 0")
 		return nil
 	}
 	a.printRefused(rs)
 	return nil
+}
+
+// printMarkingRefused lists refused second-marking edits and submissions
+// with what the marker does next: recording the answer (or submitting)
+// again settles them.
+func (a *app) printMarkingRefused(rs []client.MarkingRefusal) {
+	fmt.Fprintf(a.stdout, "refused second-marking edits: %d (kept here until you record the answer, or submit, again)\n", len(rs))
+	for _, r := range rs {
+		if r.QuestionID == "" {
+			termsafe.Fprintf(a.stdout, "  %s: the submission of the second marking", r.CaseRef)
+		} else {
+			termsafe.Fprintf(a.stdout, "  %s %s = %s", r.CaseRef, r.QuestionID, r.Value)
+			if r.Note != "" {
+				termsafe.Fprintf(a.stdout, " (note: %s)", r.Note)
+			}
+		}
+		termsafe.Fprintf(a.stdout, "\n    refused by the server %s: %s\n    op %s, inspection %s\n",
+			r.At.Local().Format("2006-01-02 15:04"), r.Reason, r.OpID, r.InspectionID)
+	}
+	fmt.Fprintln(a.stdout, "  record one again: fieldwork answer --second --case REF --question Q --value V")
+	fmt.Fprintln(a.stdout, "  or submit again:  fieldwork submit --second --case REF")
 }
 
 func (a *app) conflicts(args []string) error {
@@ -290,7 +331,9 @@ func (a *app) conflicts(args []string) error {
 	if err != nil {
 		return err
 	}
-	cs, err := l.Conflicts(a.ctx, *insp, *all)
+	// Answers' and second markings' conflicts together: their short
+	// references are unique across both.
+	cs, err := l.AllConflicts(a.ctx, *insp, *all)
 	if err != nil {
 		return err
 	}
@@ -298,15 +341,26 @@ func (a *app) conflicts(args []string) error {
 	if err != nil {
 		return err
 	}
+	ms, err := l.MarkingConflicts(a.ctx, *insp, true)
+	if err != nil {
+		return err
+	}
+	second := map[string]bool{}
+	for _, c := range ms {
+		second[c.ID] = true
+	}
 	switch *format {
 	case "json":
 		type withRef struct {
 			Ref string // the short reference fieldwork resolve takes ("" once resolved)
+			// SecondMarking: a conflict on the case's second marking (both
+			// values are the QA marker's), not on its answers.
+			SecondMarking bool
 			framework.Conflict
 		}
 		out := []withRef{}
 		for _, c := range cs {
-			out = append(out, withRef{refs[c.ID], c})
+			out = append(out, withRef{refs[c.ID], second[c.ID], c})
 		}
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
@@ -321,7 +375,7 @@ func (a *app) conflicts(args []string) error {
 	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].CreatedAt.Before(cs[j].CreatedAt) })
 	for _, c := range cs {
-		a.printConflict(c, refs[c.ID])
+		a.printConflict(c, refs[c.ID], second[c.ID])
 	}
 	if len(refs) > 0 {
 		fmt.Fprintln(a.stdout, "resolve one: fieldwork resolve --conflict REF --theirs | --mine | --value V [--note TEXT]")
@@ -333,12 +387,19 @@ func (a *app) conflicts(args []string) error {
 // notes, both authors with their device and time, so the one resolving it
 // weighs both sides here. Every value goes through termsafe (a note may
 // hold terminal escapes or line breaks).
-func (a *app) printConflict(c framework.Conflict, ref string) {
+//
+// A conflict on a second marking (second) says so: both its values are
+// second-marking values, between the QA marker's own devices.
+func (a *app) printConflict(c framework.Conflict, ref string, second bool) {
 	w := a.stdout
 	if ref == "" {
 		ref = c.ID
 	}
-	termsafe.Fprintf(w, "conflict %s: case %s, question %s (%s)\n", ref, c.CaseRef, c.QuestionID, c.Status)
+	kind := ""
+	if second {
+		kind = "second marking, "
+	}
+	termsafe.Fprintf(w, "conflict %s: %scase %s, question %s (%s)\n", ref, kind, c.CaseRef, c.QuestionID, c.Status)
 	author := "author not known on this laptop"
 	if c.ServerUser != "" {
 		author = fmt.Sprintf("by %s on device %s, %s", c.ServerUser, shortID(c.ServerDevice), when(c.ServerAt))
@@ -402,6 +463,10 @@ func (a *app) resolve(args []string) error {
 	if err != nil {
 		return err
 	}
-	termsafe.Fprintf(a.stdout, "resolution queued: %s %s = %s (%s); run fieldwork sync to send it\n", op.CaseRef, op.QuestionID, op.Value, choice)
+	kind := ""
+	if op.Marking != nil {
+		kind = "second marking "
+	}
+	termsafe.Fprintf(a.stdout, "resolution queued: %s%s %s = %s (%s); run fieldwork sync to send it\n", kind, op.CaseRef, op.QuestionID, op.Value, choice)
 	return nil
 }

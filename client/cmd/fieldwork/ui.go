@@ -11,14 +11,21 @@ import (
 	"time"
 
 	"github.com/fieldworkhq/fieldwork/client"
+	"github.com/fieldworkhq/fieldwork/internal/framework"
 )
 
 func (a *app) ui(args []string) error {
 	fs := newFlags("ui")
 	listen := fs.String("listen", "127.0.0.1:0", "loopback `address` to serve on (port 0: a free one)")
 	noBrowser := fs.Bool("no-browser", false, "do not try to open a browser")
+	second := fs.Bool("second", false, "the form of one case's second marking (with --inspection and --case)")
+	insp := fs.String("inspection", "", "with --second: inspection `id`")
+	ref := fs.String("case", "", "with --second: case `ref`")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *second != (*insp != "" && *ref != "") || (!*second && (*insp != "" || *ref != "")) {
+		return errors.New("ui: --second takes --inspection ID and --case REF (and they are for --second only)")
 	}
 	host, _, err := net.SplitHostPort(*listen)
 	if err != nil {
@@ -49,6 +56,12 @@ func (a *app) ui(args []string) error {
 		return fmt.Errorf("ui: %w", err)
 	}
 	ui := client.NewUI(c, user)
+	if *second {
+		if err := secondFormCase(a, l, user, *insp, *ref); err != nil {
+			return fmt.Errorf("ui --second: %w", err)
+		}
+		ui = client.NewSecondUI(c, user, *insp, *ref)
+	}
 	base := "http://" + lis.Addr().String()
 	// The browser gets a one-time code in a file only this user can read,
 	// never on a command line (which any local user reads with ps).
@@ -83,4 +96,27 @@ func (a *app) ui(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// secondFormCase refuses a second-marking form for a case not selected for
+// this user's second marking on this laptop (a submitted marking opens
+// read-only).
+func secondFormCase(a *app, l *client.Offline, user, inspectionID, caseRef string) error {
+	in, err := l.Inspection(a.ctx, inspectionID)
+	if err != nil {
+		return err
+	}
+	sels, err := l.Selections(a.ctx, inspectionID)
+	if err != nil {
+		return err
+	}
+	for _, s := range sels {
+		if s.CaseRef == caseRef && s.QA == user {
+			return nil
+		}
+	}
+	if err := framework.CheckMarkingWrite(user, inspectionID, caseRef, in.Status, nil); err != nil {
+		return err
+	}
+	return framework.Errorf(framework.CodeNotFound, "case %q is not selected for your second marking on this laptop (run fieldwork sync)", caseRef)
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 	"time"
 
@@ -101,6 +100,12 @@ type SyncResult struct {
 	DeviceReused   int
 	Pages, Changes int
 	Cursor         int64
+	// Restored: the server was restored from an earlier copy (its history
+	// no longer held this laptop's cursor); the laptop pulled everything
+	// again and sent again the Resent answers of this user it had synced
+	// that the server no longer held (docs/sync.md, "A restored server").
+	Restored bool
+	Resent   int
 }
 
 // Sync pushes the outbox, then pulls every change since the saved
@@ -116,6 +121,16 @@ func (c *Client) Sync(ctx context.Context) (SyncResult, error) {
 	}
 	if err := c.pull(ctx, &res); err != nil {
 		return res, fmt.Errorf("pull: %w", rpcerr.FromStatus(err))
+	}
+	if res.Resent > 0 {
+		// What a restored server lost, queued again by the pull: sent now,
+		// then the pull brings back what the server made of it.
+		if err := c.push(ctx, &res); err != nil {
+			return res, fmt.Errorf("push: %w", rpcerr.FromStatus(err))
+		}
+		if err := c.pull(ctx, &res); err != nil {
+			return res, fmt.Errorf("pull: %w", rpcerr.FromStatus(err))
+		}
 	}
 	if err := c.sendDismissals(ctx); err != nil {
 		return res, fmt.Errorf("send dismissals: %w", rpcerr.FromStatus(err))
@@ -284,15 +299,52 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 	return nil
 }
 
+// pull pulls every change since the cursor. When the server says its
+// history no longer holds the cursor (restored from an earlier copy), it
+// keeps this user's synced answers aside, pulls everything again from the
+// start and queues again what the server lacks (localstore's
+// BeginRestoreRecovery and FinishRestoreRecovery); a recovery that an
+// interruption cut short is finished by the next whole pull.
 func (c *Client) pull(ctx context.Context, res *SyncResult) error {
-	cur, err := c.off.meta(ctx, metaCursor)
+	diverged, err := c.pullPages(ctx, res)
 	if err != nil {
 		return err
 	}
-	after, _ := strconv.ParseInt(cur, 10, 64)
-	stream, err := c.sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, PageSize: 1000})
+	if diverged {
+		res.Restored = true
+		me, err := c.WhoAmI(ctx)
+		if err != nil {
+			return err
+		}
+		if err := c.off.local.BeginRestoreRecovery(ctx, me.Name); err != nil {
+			return err
+		}
+		if diverged, err = c.pullPages(ctx, res); err != nil {
+			return err
+		}
+		if diverged { // pulled from 0: cannot happen
+			return fmt.Errorf("the server's history changed again while pulling it")
+		}
+	}
+	n, err := c.off.local.FinishRestoreRecovery(ctx)
 	if err != nil {
 		return err
+	}
+	res.Resent += n
+	res.Restored = res.Restored || n > 0
+	return nil
+}
+
+// pullPages stores each pulled page with its cursor, or reports that the
+// server found the cursor diverged (and stores nothing).
+func (c *Client) pullPages(ctx context.Context, res *SyncResult) (diverged bool, err error) {
+	after, token, err := c.off.local.Cursor(ctx)
+	if err != nil {
+		return false, err
+	}
+	stream, err := c.sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, AfterToken: token, PageSize: 1000})
+	if err != nil {
+		return false, err
 	}
 	for {
 		page, err := stream.Recv()
@@ -300,27 +352,30 @@ func (c *Client) pull(ctx context.Context, res *SyncResult) error {
 			break
 		}
 		if err != nil {
-			return err
+			return false, err
+		}
+		if page.GetDiverged() {
+			return true, nil
 		}
 		changes := make([]framework.Change, 0, len(page.GetChanges()))
 		for _, m := range page.GetChanges() {
 			ch := wire.ChangeFromProto(m)
 			if ch.Inspection != nil {
 				if err := c.ensureFramework(ctx, ch.Inspection.FrameworkID, ch.Inspection.FrameworkVersion); err != nil {
-					return err
+					return false, err
 				}
 			}
 			changes = append(changes, ch)
 		}
-		if err := c.off.local.ApplyChanges(ctx, changes, page.GetCursor()); err != nil {
-			return err
+		if err := c.off.local.ApplyPage(ctx, changes, page.GetCursor(), page.GetCursorToken()); err != nil {
+			return false, err
 		}
 		res.Pages++
 		res.Changes += len(changes)
 		res.Cursor = page.GetCursor()
 		c.report(SyncProgress{Pages: res.Pages, Changes: res.Changes})
 	}
-	return nil
+	return false, nil
 }
 
 func (c *Client) report(p SyncProgress) {

@@ -15,6 +15,13 @@ import (
 // an interrupted pull resumes after the last page stored. Answers with
 // local edits still pending keep the local value.
 func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cursor int64) error {
+	return l.ApplyPage(ctx, changes, cursor, 0)
+}
+
+// ApplyPage is ApplyChanges with the token the server named the cursor's
+// change by, sent back with the cursor on the next pull so that a server
+// restored from an earlier copy is found out (syncer.Diverged; 0: none).
+func (l *Store) ApplyPage(ctx context.Context, changes []framework.Change, cursor, token int64) error {
 	return l.write(ctx, func(tx *sql.Tx) error {
 		for _, ch := range changes {
 			var err error
@@ -64,6 +71,9 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 			}
 		}
 		if err := setMeta(ctx, tx, "cursor", strconv.FormatInt(cursor, 10)); err != nil {
+			return err
+		}
+		if err := setMeta(ctx, tx, "cursor_token", strconv.FormatInt(token, 10)); err != nil {
 			return err
 		}
 		return setMeta(ctx, tx, "last_pull", l.Now().UTC().Format(time.RFC3339))

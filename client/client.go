@@ -116,13 +116,17 @@ func (c *Client) Sync(ctx context.Context) (SyncResult, error) {
 	if c.off == nil {
 		return res, errNoStore
 	}
+	if err := c.restoredFirst(ctx, &res); err != nil {
+		return res, fmt.Errorf("pull: %w", rpcerr.FromStatus(err))
+	}
 	if err := c.push(ctx, &res); err != nil {
 		return res, fmt.Errorf("push: %w", rpcerr.FromStatus(err))
 	}
+	resent := res.Resent
 	if err := c.pull(ctx, &res); err != nil {
 		return res, fmt.Errorf("pull: %w", rpcerr.FromStatus(err))
 	}
-	if res.Resent > 0 {
+	if res.Resent > resent {
 		// What a restored server lost, queued again by the pull: sent now,
 		// then the pull brings back what the server made of it.
 		if err := c.push(ctx, &res); err != nil {
@@ -301,31 +305,85 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 
 // pull pulls every change since the cursor. When the server says its
 // history no longer holds the cursor (restored from an earlier copy), it
-// keeps this user's synced answers aside, pulls everything again from the
-// start and queues again what the server lacks (localstore's
-// BeginRestoreRecovery and FinishRestoreRecovery); a recovery that an
-// interruption cut short is finished by the next whole pull.
+// recovers (recoverRestored); a recovery that an interruption cut short is
+// finished by the next whole pull.
 func (c *Client) pull(ctx context.Context, res *SyncResult) error {
-	diverged, err := c.pullPages(ctx, res)
+	diverged, err := c.pullPages(ctx, res, 1000)
 	if err != nil {
 		return err
 	}
 	if diverged {
-		res.Restored = true
-		me, err := c.WhoAmI(ctx)
+		return c.recoverRestored(ctx, res)
+	}
+	return c.finishRestored(ctx, res)
+}
+
+// restoredFirst, before edits queued here are pushed, asks the server
+// whether it was restored (one pull page of one change, dropped), and if
+// so recovers first, or finishes a recovery begun before: a queued edit's
+// base revision may name another value on a restored server, and pushed
+// on it unchanged could replace that value unseen.
+func (c *Client) restoredFirst(ctx context.Context, res *SyncResult) error {
+	pending, err := c.off.local.PendingCount(ctx)
+	if err != nil || pending == 0 {
+		return err
+	}
+	if under, err := c.off.local.RestoreRecovering(ctx); err != nil || under {
 		if err != nil {
 			return err
 		}
-		if err := c.off.local.BeginRestoreRecovery(ctx, me.Name); err != nil {
-			return err
-		}
-		if diverged, err = c.pullPages(ctx, res); err != nil {
-			return err
-		}
-		if diverged { // pulled from 0: cannot happen
-			return fmt.Errorf("the server's history changed again while pulling it")
-		}
+		return c.pull(ctx, res)
 	}
+	after, token, err := c.off.local.Cursor(ctx)
+	if err != nil || after == 0 {
+		return err
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.sync.Pull(pctx, &fieldworkv1.PullRequest{After: after, AfterToken: token, PageSize: 1})
+	if err != nil {
+		return err
+	}
+	page, err := stream.Recv()
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cancel()
+	if !page.GetDiverged() {
+		return nil
+	}
+	return c.recoverRestored(ctx, res)
+}
+
+// recoverRestored keeps this user's synced answers aside, pulls
+// everything again from the start and queues again what the server lacks,
+// rebasing the edits still queued (localstore's BeginRestoreRecovery and
+// FinishRestoreRecovery).
+func (c *Client) recoverRestored(ctx context.Context, res *SyncResult) error {
+	res.Restored = true
+	me, err := c.WhoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.off.local.BeginRestoreRecovery(ctx, me.Name); err != nil {
+		return err
+	}
+	diverged, err := c.pullPages(ctx, res, 1000)
+	if err != nil {
+		return err
+	}
+	if diverged { // pulled from 0: cannot happen
+		return fmt.Errorf("the server's history changed again while pulling it")
+	}
+	return c.finishRestored(ctx, res)
+}
+
+// finishRestored finishes a recovery whose re-pull is whole (nothing to do
+// when none is under way).
+func (c *Client) finishRestored(ctx context.Context, res *SyncResult) error {
 	n, err := c.off.local.FinishRestoreRecovery(ctx)
 	if err != nil {
 		return err
@@ -337,12 +395,12 @@ func (c *Client) pull(ctx context.Context, res *SyncResult) error {
 
 // pullPages stores each pulled page with its cursor, or reports that the
 // server found the cursor diverged (and stores nothing).
-func (c *Client) pullPages(ctx context.Context, res *SyncResult) (diverged bool, err error) {
+func (c *Client) pullPages(ctx context.Context, res *SyncResult, pageSize int32) (diverged bool, err error) {
 	after, token, err := c.off.local.Cursor(ctx)
 	if err != nil {
 		return false, err
 	}
-	stream, err := c.sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, AfterToken: token, PageSize: 1000})
+	stream, err := c.sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, AfterToken: token, PageSize: pageSize})
 	if err != nil {
 		return false, err
 	}

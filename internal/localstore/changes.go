@@ -23,6 +23,10 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 // restored from an earlier copy is found out (syncer.Diverged; 0: none).
 func (l *Store) ApplyPage(ctx context.Context, changes []framework.Change, cursor, token int64) error {
 	return l.write(ctx, func(tx *sql.Tx) error {
+		recovering, err := restoreRecovering(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, ch := range changes {
 			var err error
 			switch {
@@ -50,6 +54,9 @@ func (l *Store) ApplyPage(ctx context.Context, changes []framework.Change, curso
 					updated_at = CASE WHEN pending > 0 THEN updated_at ELSE excluded.updated_at END,
 					revision = CASE WHEN pending > 0 THEN revision ELSE excluded.revision END`,
 					ch.InspectionID, a.CaseRef, a.QuestionID, a.Value, a.Note, a.Revision, a.UpdatedBy, a.UpdatedAt.UTC().Format(time.RFC3339Nano))
+				if err == nil && recovering {
+					err = keepServerRevision(ctx, tx, ch.InspectionID, a)
+				}
 			case ch.Judgement != nil:
 				j := ch.Judgement
 				_, err = tx.ExecContext(ctx, `INSERT INTO judgements (inspection_id, standard_id, rating, rationale, judged_by, judged_at) VALUES (?, ?, ?, ?, ?, ?)

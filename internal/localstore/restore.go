@@ -45,11 +45,39 @@ func (l *Store) BeginRestoreRecovery(ctx context.Context, user string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM answers WHERE pending = 0`); err != nil {
 			return fmt.Errorf("restored server: %w", err)
 		}
-		if err := setMeta(ctx, tx, "cursor", "0"); err != nil {
-			return err
+		for key, v := range map[string]string{"cursor": "0", "cursor_token": "0", "restore_recovery": "1"} {
+			if err := setMeta(ctx, tx, key, v); err != nil {
+				return err
+			}
 		}
-		return setMeta(ctx, tx, "cursor_token", "0")
+		return nil
 	})
+}
+
+// RestoreRecovering reports whether a recovery from a restored server was
+// begun and is not finished (its re-pull was cut short).
+func (l *Store) RestoreRecovering(ctx context.Context) (bool, error) {
+	var n int
+	err := l.conn.Reader.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'restore_recovery' AND value = '1'`).Scan(&n)
+	return n > 0, err
+}
+
+// restoreRecovering reports whether a recovery is under way (begun, its
+// re-pull not yet whole).
+func restoreRecovering(ctx context.Context, tx *sql.Tx) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'restore_recovery' AND value = '1'`).Scan(&n)
+	return n > 0, err
+}
+
+// keepServerRevision notes, during a recovery's re-pull, the revision the
+// server holds of an answer with edits queued here (FinishRestoreRecovery
+// rebases them on it).
+func keepServerRevision(ctx context.Context, tx *sql.Tx, inspectionID string, a *framework.Answer) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO restore_server (inspection_id, case_ref, question_id, revision)
+		SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM answers WHERE inspection_id = ?1 AND case_ref = ?2 AND question_id = ?3 AND pending > 0)
+		ON CONFLICT DO UPDATE SET revision = excluded.revision`, inspectionID, a.CaseRef, a.QuestionID, a.Revision)
+	return err
 }
 
 // FinishRestoreRecovery, once a whole pull since BeginRestoreRecovery has
@@ -59,12 +87,14 @@ func (l *Store) BeginRestoreRecovery(ctx context.Context, user string) error {
 // it, so that the server records a conflict rather than replace it), and
 // shows it as pending. It returns how many it queued; 0 with nothing kept.
 func (l *Store) FinishRestoreRecovery(ctx context.Context) (int, error) {
-	var kept bool
-	if err := l.conn.Reader.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM restore_resend)`).Scan(&kept); err != nil || !kept {
+	if under, err := l.RestoreRecovering(ctx); err != nil || !under {
 		return 0, err // the common case: no recovery under way, and no write
 	}
 	n := 0
 	err := l.write(ctx, func(tx *sql.Tx) error {
+		if err := rebaseQueued(ctx, tx); err != nil {
+			return fmt.Errorf("restored server: rebase queued edits: %w", err)
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT r.inspection_id, r.case_ref, r.question_id, r.value, r.note, r.revision, r.updated_by, r.updated_at,
 			a.value, a.note, a.revision, a.updated_at, coalesce(a.pending, -1), c.case_ref IS NOT NULL
 			FROM restore_resend r
@@ -145,11 +175,55 @@ func (l *Store) FinishRestoreRecovery(ctx context.Context) (int, error) {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM restore_resend`); err != nil {
-			return err
+		for _, q := range []string{`DELETE FROM restore_resend`, `DELETE FROM restore_server`, `DELETE FROM meta WHERE key = 'restore_recovery'`} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
 		}
 		n = len(todo)
 		return nil
 	})
 	return n, err
+}
+
+// rebaseQueued puts each answer edit queued here when the restored server
+// was found on the revision syncer.Rebase gives for the answer the server
+// holds (restore_server; none there: the server holds none), and the
+// local answer on it too, so that edits made next are based alike.
+func rebaseQueued(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT o.inspection_id, o.case_ref, o.question_id, coalesce(s.revision, 0) FROM outbox o
+		LEFT JOIN restore_server s ON s.inspection_id = o.inspection_id AND s.case_ref = o.case_ref AND s.question_id = o.question_id
+		WHERE o.written = '' AND o.case_status = ''`)
+	if err != nil {
+		return err
+	}
+	type queued struct {
+		key [3]string
+		rev int64
+	}
+	var qs []queued
+	for rows.Next() {
+		var q queued
+		if err := rows.Scan(&q.key[0], &q.key[1], &q.key[2], &q.rev); err != nil {
+			rows.Close()
+			return err
+		}
+		qs = append(qs, q)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, q := range qs {
+		base := syncer.Rebase(q.rev)
+		for _, stmt := range []string{
+			`UPDATE outbox SET base_revision = ?4 WHERE inspection_id = ?1 AND case_ref = ?2 AND question_id = ?3 AND written = '' AND case_status = ''`,
+			`UPDATE answers SET revision = ?4 WHERE inspection_id = ?1 AND case_ref = ?2 AND question_id = ?3 AND pending > 0`,
+		} {
+			if _, err := tx.ExecContext(ctx, stmt, q.key[0], q.key[1], q.key[2], base); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -60,3 +60,17 @@ func Resend(mine framework.Answer, server *framework.Answer) (base int64, send b
 		return server.Revision, true
 	}
 }
+
+// Rebase is the base revision for an edit still queued on the laptop when
+// a restored server was found, given the revision of the answer the
+// restored server holds (0: none). The queued edit's own base named a
+// revision of the lost history, which the restored server may since have
+// issued again for another value: sent on it, the edit could replace that
+// value unseen. Rebased on the revision before the server's, it applies
+// only where Decide finds that revision written by this same device and
+// user (its own edit the server kept); over anyone else's value it becomes
+// a conflict (or converges), never a silent replacement. With no answer on
+// the server it is a first write.
+func Rebase(serverRevision int64) int64 {
+	return max(serverRevision-1, 0)
+}

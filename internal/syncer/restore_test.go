@@ -55,3 +55,11 @@ func TestResend(t *testing.T) {
 		}
 	}
 }
+
+func TestRebase(t *testing.T) {
+	for rev, want := range map[int64]int64{0: 0, 1: 0, 2: 1, 9: 8} {
+		if got := Rebase(rev); got != want {
+			t.Errorf("Rebase(%d) = %d, want %d", rev, got, want)
+		}
+	}
+}

@@ -15,3 +15,15 @@ CREATE TABLE restore_resend (
 	updated_at    TEXT    NOT NULL,
 	PRIMARY KEY (inspection_id, case_ref, question_id)
 );
+
+-- While a recovery re-pulls (meta restore_recovery = 1), the server's
+-- answer for each answer with edits still queued here: the local answer
+-- keeps showing the queued edit, and these say on what revision to send
+-- it now that the revisions it was based on may name other values.
+CREATE TABLE restore_server (
+	inspection_id TEXT    NOT NULL,
+	case_ref      TEXT    NOT NULL,
+	question_id   TEXT    NOT NULL,
+	revision      INTEGER NOT NULL,
+	PRIMARY KEY (inspection_id, case_ref, question_id)
+);

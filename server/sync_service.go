@@ -113,6 +113,7 @@ func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.Sync
 			// Not an error: the client's answer to it is to pull again from
 			// the start (an older client, ignoring the field, takes cursor 0
 			// and does the same on its next pull).
+			s.metrics.pullDiverged.Inc()
 			return stream.Send(&fieldworkv1.PullResponse{Diverged: true})
 		}
 	}

@@ -2,6 +2,7 @@ package syncsim_test
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/client"
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/syncsim"
 )
 
@@ -263,4 +265,84 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return len(a) == len(b)
+}
+
+// The server's side of the rule over the wire: a cursor with the token
+// of the change there pulls on; another token, a cursor past the log's
+// end, or the token of another change is diverged (one response, no
+// changes, cursor 0); a cursor without a token is checked against the
+// log's end only. Every change in the log carries a token.
+func TestPullDivergedOnlyForAnotherHistory(t *testing.T) {
+	dir := t.TempDir()
+	w := syncsim.Start(t, dir)
+	ctx := t.Context()
+	a := w.NewDevice(t, filepath.Join(dir, "a"), "insp.a", w.Addr)
+	syncOK(t, a)
+	a.Record(t, w.InspectionID, "C-01", "2.1.1", "yes")
+	a.Record(t, w.InspectionID, "C-02", "2.1.1", "no")
+	syncOK(t, a)
+	cursor, token, err := a.Local.Cursor(ctx)
+	if err != nil || cursor < 2 || token == 0 {
+		t.Fatalf("cursor %d, token %d, %v; want a cursor with a token", cursor, token, err)
+	}
+	pull := func(after, tok int64) []*fieldworkv1.PullResponse {
+		t.Helper()
+		stream, err := fieldworkv1.NewSyncServiceClient(a.Conn).Pull(ctx, &fieldworkv1.PullRequest{After: after, AfterToken: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pages []*fieldworkv1.PullResponse
+		for {
+			p, err := stream.Recv()
+			if err == io.EOF {
+				return pages
+			}
+			if err != nil {
+				t.Fatalf("pull after %d: %v", after, err)
+			}
+			pages = append(pages, p)
+		}
+	}
+	diverged := func(pages []*fieldworkv1.PullResponse) bool {
+		if len(pages) == 1 && pages[0].GetDiverged() {
+			if len(pages[0].GetChanges()) != 0 || pages[0].GetCursor() != 0 || pages[0].GetMore() {
+				t.Errorf("a diverged response carries %+v; want nothing but diverged", pages[0])
+			}
+			return true
+		}
+		for _, p := range pages {
+			if p.GetDiverged() {
+				t.Errorf("diverged on a page among others: %+v", pages)
+			}
+		}
+		return false
+	}
+	if pages := pull(cursor, token); diverged(pages) || pages[len(pages)-1].GetCursorToken() != token {
+		t.Errorf("the laptop's own cursor and token: %+v; want its token back", pages)
+	}
+	for _, tc := range []struct {
+		name       string
+		after, tok int64
+		want       bool
+	}{
+		{"another token at the cursor", cursor, token + 1, true},
+		{"the token of another change", cursor - 1, token, true},
+		{"past the log's end", cursor + 1000, token, true},
+		{"past the log's end, without a token", cursor + 1000, 0, true},
+		{"within the log, without a token", cursor - 1, 0, false},
+		{"from the start", 0, 12345, false},
+	} {
+		if got := diverged(pull(tc.after, tc.tok)); got != tc.want {
+			t.Errorf("%s: diverged %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	db, err := sql.Open("sqlite3", "file:"+w.DBPath+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, zero int
+	if err := db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE token = 0) FROM changes`).Scan(&n, &zero); err != nil || n == 0 || zero != 0 {
+		t.Errorf("%d change(s), %d without a token (%v); want every one with a token", n, zero, err)
+	}
 }

@@ -185,11 +185,16 @@ func (c *Client) Pull(ctx context.Context) (SyncResult, error) {
 	return res, nil
 }
 
-// Push sends the outbox without pulling (Sync does both).
+// Push sends the outbox without pulling (Sync does both), unless the
+// server turns out restored from an earlier copy: then it recovers first
+// (restoredFirst), which pulls.
 func (c *Client) Push(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
 	if c.off == nil {
 		return res, errNoStore
+	}
+	if err := c.restoredFirst(ctx, &res); err != nil {
+		return res, rpcerr.FromStatus(err)
 	}
 	err := c.push(ctx, &res)
 	return res, rpcerr.FromStatus(err)
@@ -319,7 +324,7 @@ func (c *Client) pull(ctx context.Context, res *SyncResult) error {
 }
 
 // restoredFirst, before edits queued here are pushed, asks the server
-// whether it was restored (one pull page of one change, dropped), and if
+// whether it was restored (a pull with check_only: no changes), and if
 // so recovers first, or finishes a recovery begun before: a queued edit's
 // base revision may name another value on a restored server, and pushed
 // on it unchanged could replace that value unseen.
@@ -338,21 +343,22 @@ func (c *Client) restoredFirst(ctx context.Context, res *SyncResult) error {
 	if err != nil || after == 0 {
 		return err
 	}
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stream, err := c.sync.Pull(pctx, &fieldworkv1.PullRequest{After: after, AfterToken: token, PageSize: 1})
+	stream, err := c.sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, AfterToken: token, CheckOnly: true})
 	if err != nil {
 		return err
 	}
-	page, err := stream.Recv()
-	if errors.Is(err, io.EOF) {
-		return nil
+	diverged := false
+	for {
+		page, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		diverged = diverged || page.GetDiverged()
 	}
-	if err != nil {
-		return err
-	}
-	cancel()
-	if !page.GetDiverged() {
+	if !diverged {
 		return nil
 	}
 	return c.recoverRestored(ctx, res)

@@ -104,18 +104,23 @@ func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.Sync
 		size = 5000
 	}
 	after := req.GetAfter()
+	diverged := false
 	if after > 0 {
 		at, err := s.db.Mark(ctx, after)
 		if err != nil {
 			return err
 		}
-		if syncer.Diverged(after, req.GetAfterToken(), at) {
-			// Not an error: the client's answer to it is to pull again from
-			// the start (an older client, ignoring the field, takes cursor 0
-			// and does the same on its next pull).
-			s.metrics.pullDiverged.Inc()
-			return stream.Send(&fieldworkv1.PullResponse{Diverged: true})
-		}
+		diverged = syncer.Diverged(after, req.GetAfterToken(), at)
+	}
+	if diverged {
+		// Not an error: the client's answer to it is to pull again from
+		// the start (an older client, ignoring the field, takes cursor 0
+		// and does the same on its next pull).
+		s.metrics.pullDiverged.Inc()
+		return stream.Send(&fieldworkv1.PullResponse{Diverged: true})
+	}
+	if req.GetCheckOnly() {
+		return stream.Send(&fieldworkv1.PullResponse{Cursor: after, CursorToken: req.GetAfterToken()})
 	}
 	for {
 		leave, err := s.pages.enter(ctx, u.Name)

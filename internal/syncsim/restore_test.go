@@ -285,9 +285,10 @@ func TestPullDivergedOnlyForAnotherHistory(t *testing.T) {
 	if err != nil || cursor < 2 || token == 0 {
 		t.Fatalf("cursor %d, token %d, %v; want a cursor with a token", cursor, token, err)
 	}
+	checkOnly := false
 	pull := func(after, tok int64) []*fieldworkv1.PullResponse {
 		t.Helper()
-		stream, err := fieldworkv1.NewSyncServiceClient(a.Conn).Pull(ctx, &fieldworkv1.PullRequest{After: after, AfterToken: tok})
+		stream, err := fieldworkv1.NewSyncServiceClient(a.Conn).Pull(ctx, &fieldworkv1.PullRequest{After: after, AfterToken: tok, CheckOnly: checkOnly})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -334,6 +335,17 @@ func TestPullDivergedOnlyForAnotherHistory(t *testing.T) {
 	} {
 		if got := diverged(pull(tc.after, tc.tok)); got != tc.want {
 			t.Errorf("%s: diverged %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// check_only: the same answer, and never a change.
+	checkOnly = true
+	for _, tc := range []struct {
+		after, tok int64
+		want       bool
+	}{{cursor, token, false}, {1, 0, false}, {1, token, true}, {cursor, token + 1, true}, {cursor + 1, 0, true}} {
+		pages := pull(tc.after, tc.tok)
+		if got := diverged(pages); got != tc.want || len(pages) != 1 || len(pages[0].GetChanges()) != 0 {
+			t.Errorf("check only after %d: %+v; want diverged %v and no changes", tc.after, pages, tc.want)
 		}
 	}
 	db, err := sql.Open("sqlite3", "file:"+w.DBPath+"?mode=ro&_busy_timeout=5000")

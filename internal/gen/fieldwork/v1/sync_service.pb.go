@@ -741,7 +741,12 @@ type PullRequest struct {
 	// holds that change at that place; if not, it was restored from an
 	// earlier copy and answers with diverged (docs/sync.md, "A restored
 	// server").
-	AfterToken    int64 `protobuf:"varint,70,opt,name=after_token,json=afterToken,proto3" json:"after_token,omitempty"`
+	AfterToken int64 `protobuf:"varint,70,opt,name=after_token,json=afterToken,proto3" json:"after_token,omitempty"`
+	// check_only asks only whether the server still holds the cursor: the
+	// one response carries no changes, diverged as below, and cursor after.
+	// A client asks it before pushing edits it has queued, whose base
+	// revisions mean nothing on a restored server.
+	CheckOnly     bool `protobuf:"varint,71,opt,name=check_only,json=checkOnly,proto3" json:"check_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -795,6 +800,13 @@ func (x *PullRequest) GetAfterToken() int64 {
 		return x.AfterToken
 	}
 	return 0
+}
+
+func (x *PullRequest) GetCheckOnly() bool {
+	if x != nil {
+		return x.CheckOnly
+	}
+	return false
 }
 
 // Change is the current state of one entity that changed at seq.
@@ -1200,12 +1212,14 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\vPushRequest\x12\"\n" +
 	"\x03ops\x18\x01 \x03(\v2\x10.fieldwork.v1.OpR\x03ops\"5\n" +
 	"\fPushResponse\x12%\n" +
-	"\x04acks\x18\x01 \x03(\v2\x11.fieldwork.v1.AckR\x04acks\"a\n" +
+	"\x04acks\x18\x01 \x03(\v2\x11.fieldwork.v1.AckR\x04acks\"\x80\x01\n" +
 	"\vPullRequest\x12\x14\n" +
 	"\x05after\x18\x01 \x01(\x03R\x05after\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1f\n" +
 	"\vafter_token\x18F \x01(\x03R\n" +
-	"afterToken\"\xe8\x03\n" +
+	"afterToken\x12\x1d\n" +
+	"\n" +
+	"check_only\x18G \x01(\bR\tcheckOnly\"\xe8\x03\n" +
 	"\x06Change\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12:\n" +
 	"\n" +

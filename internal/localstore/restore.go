@@ -160,10 +160,13 @@ func (l *Store) FinishRestoreRecovery(ctx context.Context) (int, error) {
 			}
 			// A case no longer on this laptop (no longer the user's, or not on
 			// the restored server) shows nothing: the op goes anyway, and a
-			// refusal is kept with its value like any other.
+			// refusal is kept with its value like any other. The answer's
+			// revision is the op's base, so that an edit made before it is
+			// sent is based alike (a conflict too, where this one is meant
+			// to be one).
 			if r.hasCase {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO answers (inspection_id, case_ref, question_id, value, note, revision, updated_by, updated_at, pending)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET value = excluded.value, note = excluded.note,
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO UPDATE SET value = excluded.value, note = excluded.note, revision = excluded.revision,
 					updated_by = excluded.updated_by, updated_at = excluded.updated_at, pending = pending + 1`,
 					r.inspection, a.CaseRef, a.QuestionID, a.Value, a.Note, r.base, a.UpdatedBy, now); err != nil {
 					return fmt.Errorf("restored server: send again %s %s: %w", a.CaseRef, a.QuestionID, err)

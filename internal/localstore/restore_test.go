@@ -60,7 +60,7 @@ func TestRestoreRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := l.ApplyPage(ctx, []framework.Change{
-		answer("2.1.1", "no", "insp.a", 1, at.Add(-time.Hour)),
+		answer("2.1.1", "no", "insp.b", 2, at.Add(time.Hour)), // written after mine: a conflict there
 		answer("2.1.2", "yes", "lead", 1, at.Add(-time.Hour)),
 		answer("2.2.1", "no", "insp.a", 3, at),
 		answer("2.1.1a", "na", "lead", 2, at.Add(time.Hour)),
@@ -90,7 +90,7 @@ func TestRestoreRecovery(t *testing.T) {
 		}
 	}
 	want := map[string]sent{
-		"2.1.1":  {"yes", 1}, // on the server's revision: its value is older than mine
+		"2.1.1":  {"yes", 1}, // before the server's revision 2, written after mine: a conflict there
 		"2.1.3":  {"yes", 0}, // a first write
 		"2.1.1a": {"yes", 1}, // rebased before the server's revision 2 (the lead's): a conflict there
 	}
@@ -111,6 +111,10 @@ func TestRestoreRecovery(t *testing.T) {
 		if shown[q] != v {
 			t.Errorf("the laptop shows %s = %q, want %q", q, shown[q], v)
 		}
+	}
+	// An edit made before the sync sends them is based alike.
+	if op, err := l.Record(ctx, "insp.a", "I", "T-1", "2.1.1", "na", ""); err != nil || op.BaseRevision != 1 {
+		t.Errorf("an edit after the recovery: base %d, %v; want 1, as the edit sent again", op.BaseRevision, err)
 	}
 	if n, err := l.FinishRestoreRecovery(ctx); err != nil || n != 0 {
 		t.Errorf("a second FinishRestoreRecovery = %d, %v; want 0", n, err)

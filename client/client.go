@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 	"time"
 
@@ -103,6 +102,12 @@ type SyncResult struct {
 	DeviceReused   int
 	Pages, Changes int
 	Cursor         int64
+	// Restored: the server was restored from an earlier copy (its history
+	// no longer held this laptop's cursor); the laptop pulled everything
+	// again and sent again the Resent answers of this user it had synced
+	// that the server no longer held (docs/sync.md, "A restored server").
+	Restored bool
+	Resent   int
 }
 
 // Sync pushes the outbox, then pulls every change since the saved
@@ -113,11 +118,25 @@ func (c *Client) Sync(ctx context.Context) (SyncResult, error) {
 	if c.off == nil {
 		return res, errNoStore
 	}
+	if err := c.restoredFirst(ctx, &res); err != nil {
+		return res, fmt.Errorf("pull: %w", rpcerr.FromStatus(err))
+	}
 	if err := c.push(ctx, &res); err != nil {
 		return res, fmt.Errorf("push: %w", rpcerr.FromStatus(err))
 	}
+	resent := res.Resent
 	if err := c.pull(ctx, &res); err != nil {
 		return res, fmt.Errorf("pull: %w", rpcerr.FromStatus(err))
+	}
+	if res.Resent > resent {
+		// What a restored server lost, queued again by the pull: sent now,
+		// then the pull brings back what the server made of it.
+		if err := c.push(ctx, &res); err != nil {
+			return res, fmt.Errorf("push: %w", rpcerr.FromStatus(err))
+		}
+		if err := c.pull(ctx, &res); err != nil {
+			return res, fmt.Errorf("pull: %w", rpcerr.FromStatus(err))
+		}
 	}
 	if err := c.sendDismissals(ctx); err != nil {
 		return res, fmt.Errorf("send dismissals: %w", rpcerr.FromStatus(err))
@@ -168,11 +187,16 @@ func (c *Client) Pull(ctx context.Context) (SyncResult, error) {
 	return res, nil
 }
 
-// Push sends the outbox without pulling (Sync does both).
+// Push sends the outbox without pulling (Sync does both), unless the
+// server turns out restored from an earlier copy: then it recovers first
+// (restoredFirst), which pulls.
 func (c *Client) Push(ctx context.Context) (SyncResult, error) {
 	var res SyncResult
 	if c.off == nil {
 		return res, errNoStore
+	}
+	if err := c.restoredFirst(ctx, &res); err != nil {
+		return res, rpcerr.FromStatus(err)
 	}
 	err := c.push(ctx, &res)
 	return res, rpcerr.FromStatus(err)
@@ -286,16 +310,46 @@ func (c *Client) push(ctx context.Context, res *SyncResult) error {
 	return nil
 }
 
+// pull pulls every change since the cursor. When the server says its
+// history no longer holds the cursor (restored from an earlier copy), it
+// recovers (recoverRestored); a recovery that an interruption cut short is
+// finished by the next whole pull.
 func (c *Client) pull(ctx context.Context, res *SyncResult) error {
-	cur, err := c.off.meta(ctx, metaCursor)
+	diverged, err := c.pullPages(ctx, res, 1000)
 	if err != nil {
 		return err
 	}
-	after, _ := strconv.ParseInt(cur, 10, 64)
-	stream, err := c.sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, PageSize: 1000})
+	if diverged {
+		return c.recoverRestored(ctx, res)
+	}
+	return c.finishRestored(ctx, res)
+}
+
+// restoredFirst, before edits queued here are pushed, asks the server
+// whether it was restored (a pull with check_only: no changes), and if
+// so recovers first, or finishes a recovery begun before: a queued edit's
+// base revision may name another value on a restored server, and pushed
+// on it unchanged could replace that value unseen.
+func (c *Client) restoredFirst(ctx context.Context, res *SyncResult) error {
+	pending, err := c.off.local.PendingCount(ctx)
+	if err != nil || pending == 0 {
+		return err
+	}
+	if under, err := c.off.local.RestoreRecovering(ctx); err != nil || under {
+		if err != nil {
+			return err
+		}
+		return c.pull(ctx, res)
+	}
+	after, token, err := c.off.local.Cursor(ctx)
+	if err != nil || after == 0 {
+		return err
+	}
+	stream, err := c.sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, AfterToken: token, CheckOnly: true})
 	if err != nil {
 		return err
 	}
+	diverged := false
 	for {
 		page, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -304,25 +358,90 @@ func (c *Client) pull(ctx context.Context, res *SyncResult) error {
 		if err != nil {
 			return err
 		}
+		diverged = diverged || page.GetDiverged()
+	}
+	if !diverged {
+		return nil
+	}
+	return c.recoverRestored(ctx, res)
+}
+
+// recoverRestored keeps this user's synced answers aside, pulls
+// everything again from the start and queues again what the server lacks,
+// rebasing the edits still queued (localstore's BeginRestoreRecovery and
+// FinishRestoreRecovery).
+func (c *Client) recoverRestored(ctx context.Context, res *SyncResult) error {
+	res.Restored = true
+	me, err := c.WhoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.off.local.BeginRestoreRecovery(ctx, me.Name); err != nil {
+		return err
+	}
+	diverged, err := c.pullPages(ctx, res, 1000)
+	if err != nil {
+		return err
+	}
+	if diverged { // pulled from 0: cannot happen
+		return fmt.Errorf("the server's history changed again while pulling it")
+	}
+	return c.finishRestored(ctx, res)
+}
+
+// finishRestored finishes a recovery whose re-pull is whole (nothing to do
+// when none is under way).
+func (c *Client) finishRestored(ctx context.Context, res *SyncResult) error {
+	n, err := c.off.local.FinishRestoreRecovery(ctx)
+	if err != nil {
+		return err
+	}
+	res.Resent += n
+	res.Restored = res.Restored || n > 0
+	return nil
+}
+
+// pullPages stores each pulled page with its cursor, or reports that the
+// server found the cursor diverged (and stores nothing).
+func (c *Client) pullPages(ctx context.Context, res *SyncResult, pageSize int32) (diverged bool, err error) {
+	after, token, err := c.off.local.Cursor(ctx)
+	if err != nil {
+		return false, err
+	}
+	stream, err := c.sync.Pull(ctx, &fieldworkv1.PullRequest{After: after, AfterToken: token, PageSize: pageSize})
+	if err != nil {
+		return false, err
+	}
+	for {
+		page, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return false, err
+		}
+		if page.GetDiverged() {
+			return true, nil
+		}
 		changes := make([]framework.Change, 0, len(page.GetChanges()))
 		for _, m := range page.GetChanges() {
 			ch := wire.ChangeFromProto(m)
 			if ch.Inspection != nil {
 				if err := c.ensureFramework(ctx, ch.Inspection.FrameworkID, ch.Inspection.FrameworkVersion); err != nil {
-					return err
+					return false, err
 				}
 			}
 			changes = append(changes, ch)
 		}
-		if err := c.off.local.ApplyChanges(ctx, changes, page.GetCursor()); err != nil {
-			return err
+		if err := c.off.local.ApplyPage(ctx, changes, page.GetCursor(), page.GetCursorToken()); err != nil {
+			return false, err
 		}
 		res.Pages++
 		res.Changes += len(changes)
 		res.Cursor = page.GetCursor()
 		c.report(SyncProgress{Pages: res.Pages, Changes: res.Changes})
 	}
-	return nil
+	return false, nil
 }
 
 func (c *Client) report(p SyncProgress) {

@@ -185,7 +185,6 @@ func (o *Offline) DeviceID(ctx context.Context) (string, error) {
 // Meta keys the client package keeps in the store.
 const (
 	metaLastSync = "last_sync"
-	metaCursor   = "cursor"
 )
 
 func (o *Offline) meta(ctx context.Context, key string) (string, error) {

@@ -30,6 +30,9 @@ type metrics struct {
 	// pullPages and pullChanges count the pages a pull sent, and the
 	// changes on them.
 	pullPages, pullChanges prometheus.Counter
+	// pullDiverged counts pulls whose cursor the change log no longer
+	// held: laptops finding the server restored from an earlier copy.
+	pullDiverged prometheus.Counter
 }
 
 // Sync results as metric labels (syncResult).
@@ -60,11 +63,15 @@ func newMetrics(db *store.DB) *metrics {
 			Name: "fieldwork_sync_pull_changes_total",
 			Help: "Changes sent on pull pages.",
 		}),
+		pullDiverged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fieldwork_sync_pull_diverged_total",
+			Help: "Pulls whose cursor the change log no longer held (the server was restored from an earlier copy): each such laptop pulls everything again and sends again what the server lost.",
+		}),
 	}
 	for _, r := range []string{resultApplied, resultConflict, resultRefused, resultReplay} {
 		m.syncOps.WithLabelValues(r) // present at 0 before the first push
 	}
-	m.reg.MustRegister(m.grpc, m.syncOps, m.pullPages, m.pullChanges, &dbCollector{db: db},
+	m.reg.MustRegister(m.grpc, m.syncOps, m.pullPages, m.pullChanges, m.pullDiverged, &dbCollector{db: db},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

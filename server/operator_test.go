@@ -155,7 +155,7 @@ func TestMetrics(t *testing.T) {
 		`fieldwork_open_conflicts{kind="written"}`:                                                     0,
 		`fieldwork_sync_pull_pages_total`:                                                              4, // four syncs, one page each
 		`grpc_server_handled_total{grpc_code="OK",` + fmt.Sprintf(sync, "Push", "bidi_stream") + `}`:   3, // two syncs, one raw push
-		`grpc_server_handled_total{grpc_code="OK",` + fmt.Sprintf(sync, "Pull", "server_stream") + `}`: 4,
+		`grpc_server_handled_total{grpc_code="OK",` + fmt.Sprintf(sync, "Pull", "server_stream") + `}`: 6, // and the two with edits queued first check the cursor
 		`grpc_server_handled_total{grpc_code="OK",` + fws + `}`:                                        1,
 		`grpc_server_handled_total{grpc_code="Unauthenticated",` + fws + `}`:                           1,
 		`grpc_server_handled_total{grpc_code="PermissionDenied",` + fws + `}`:                          0,

@@ -8,6 +8,7 @@ import (
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	fieldworkv1 "github.com/fieldworkhq/fieldwork/internal/gen/fieldwork/v1"
 	"github.com/fieldworkhq/fieldwork/internal/store"
+	"github.com/fieldworkhq/fieldwork/internal/syncer"
 	"github.com/fieldworkhq/fieldwork/internal/wire"
 )
 
@@ -103,6 +104,24 @@ func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.Sync
 		size = 5000
 	}
 	after := req.GetAfter()
+	diverged := false
+	if after > 0 {
+		at, err := s.db.Mark(ctx, after)
+		if err != nil {
+			return err
+		}
+		diverged = syncer.Diverged(after, req.GetAfterToken(), at)
+	}
+	if diverged {
+		// Not an error: the client's answer to it is to pull again from
+		// the start (an older client, ignoring the field, takes cursor 0
+		// and does the same on its next pull).
+		s.metrics.pullDiverged.Inc()
+		return stream.Send(&fieldworkv1.PullResponse{Diverged: true})
+	}
+	if req.GetCheckOnly() {
+		return stream.Send(&fieldworkv1.PullResponse{Cursor: after, CursorToken: req.GetAfterToken()})
+	}
 	for {
 		leave, err := s.pages.enter(ctx, u.Name)
 		if err != nil {
@@ -121,6 +140,11 @@ func (s *syncService) Pull(req *fieldworkv1.PullRequest, stream fieldworkv1.Sync
 			after = resp.Cursor
 			continue
 		}
+		at, err := s.db.Mark(ctx, resp.Cursor)
+		if err != nil {
+			return err
+		}
+		resp.CursorToken = at.Token
 		if err := stream.Send(resp); err != nil {
 			return err
 		}

@@ -19,9 +19,20 @@ import (
 // its outbox and refused edits with it (dropPurged), and the store is
 // vacuumed after the commit.
 func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cursor int64) error {
+	return l.ApplyPage(ctx, changes, cursor, 0)
+}
+
+// ApplyPage is ApplyChanges with the token the server named the cursor's
+// change by, sent back with the cursor on the next pull so that a server
+// restored from an earlier copy is found out (syncer.Diverged; 0: none).
+func (l *Store) ApplyPage(ctx context.Context, changes []framework.Change, cursor, token int64) error {
 	purged := false
 	err := l.write(ctx, func(tx *sql.Tx) error {
 		purged = false
+		recovering, err := restoreRecovering(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for _, ch := range changes {
 			var err error
 			switch {
@@ -57,6 +68,9 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 					updated_at = CASE WHEN pending > 0 THEN updated_at ELSE excluded.updated_at END,
 					revision = CASE WHEN pending > 0 THEN revision ELSE excluded.revision END`,
 					ch.InspectionID, a.CaseRef, a.QuestionID, a.Value, a.Note, a.Revision, a.UpdatedBy, a.UpdatedAt.UTC().Format(time.RFC3339Nano))
+				if err == nil && recovering {
+					err = keepServerRevision(ctx, tx, ch.InspectionID, a)
+				}
 			case ch.Judgement != nil:
 				j := ch.Judgement
 				_, err = tx.ExecContext(ctx, `INSERT INTO judgements (inspection_id, standard_id, rating, rationale, judged_by, judged_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -84,6 +98,9 @@ func (l *Store) ApplyChanges(ctx context.Context, changes []framework.Change, cu
 			}
 		}
 		if err := setMeta(ctx, tx, "cursor", strconv.FormatInt(cursor, 10)); err != nil {
+			return err
+		}
+		if err := setMeta(ctx, tx, "cursor_token", strconv.FormatInt(token, 10)); err != nil {
 			return err
 		}
 		return setMeta(ctx, tx, "last_pull", l.Now().UTC().Format(time.RFC3339))

@@ -191,13 +191,13 @@ func announce(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string
 	var stmts []stmt
 	if caseID == "" {
 		stmts = append(stmts,
-			stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'inspection', NULL, ?1, ?2`, []any{inspectionID, user}},
-			stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'judgement', NULL, standard_id, ?2 FROM judgements
+			stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user, token) SELECT ?1, 'inspection', NULL, ?1, ?2, random()`, []any{inspectionID, user}},
+			stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user, token) SELECT ?1, 'judgement', NULL, standard_id, ?2, random() FROM judgements
 				WHERE inspection_id = ?1 ORDER BY standard_id`, []any{inspectionID, user}})
 		if framework.CanLead(role) {
-			stmts = append(stmts, stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'written', NULL, item_id, ?2
+			stmts = append(stmts, stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user, token) SELECT ?1, 'written', NULL, item_id, ?2, random()
 				FROM written_items WHERE inspection_id = ?1 ORDER BY ord`, []any{inspectionID, user}},
-				stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'written_conflict', NULL, id, ?2
+				stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user, token) SELECT ?1, 'written_conflict', NULL, id, ?2, random()
 				FROM written_conflicts WHERE inspection_id = ?1 AND status = 'open' ORDER BY created_at, id`, []any{inspectionID, user}})
 		}
 	}
@@ -205,10 +205,10 @@ func announce(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string
 	visible := `c.inspection_id = ?1 AND (?3 = '' OR c.id = ?3) AND (NOT ?4 OR c.inspector = ?2)`
 	args := []any{inspectionID, user, caseID, ownOnly}
 	stmts = append(stmts,
-		stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'case', c.id, c.id, ?2 FROM cases c WHERE ` + visible + ` ORDER BY c.case_ref`, args},
-		stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'answer', a.case_id, a.question_id, ?2
+		stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user, token) SELECT ?1, 'case', c.id, c.id, ?2, random() FROM cases c WHERE ` + visible + ` ORDER BY c.case_ref`, args},
+		stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user, token) SELECT ?1, 'answer', a.case_id, a.question_id, ?2, random()
 			FROM answers a JOIN cases c ON c.id = a.case_id WHERE ` + visible + ` ORDER BY c.case_ref, a.question_id`, args},
-		stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) SELECT ?1, 'conflict', k.case_id, k.id, ?2
+		stmt{`INSERT INTO changes (inspection_id, kind, case_id, entity, for_user, token) SELECT ?1, 'conflict', k.case_id, k.id, ?2, random()
 			FROM conflicts k JOIN cases c ON c.id = k.case_id WHERE k.status = 'open' AND ` + visible + ` ORDER BY k.created_at`, args})
 	for _, st := range stmts {
 		if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
@@ -222,8 +222,8 @@ func announce(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string
 // are not assigned to them (one case when caseID is set), for when a case
 // is reassigned away or a user becomes an inspector on the team.
 func withdraw(ctx context.Context, tx *sql.Tx, inspectionID, user, caseID string) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity, for_user)
-		SELECT ?1, 'withdrawn', NULL, case_ref, ?2 FROM cases WHERE inspection_id = ?1 AND (?3 = '' OR id = ?3) AND inspector != ?2 ORDER BY case_ref`,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity, for_user, token)
+		SELECT ?1, 'withdrawn', NULL, case_ref, ?2, random() FROM cases WHERE inspection_id = ?1 AND (?3 = '' OR id = ?3) AND inspector != ?2 ORDER BY case_ref`,
 		inspectionID, user, caseID); err != nil {
 		return fmt.Errorf("withdraw cases from %s: %w", user, err)
 	}

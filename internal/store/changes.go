@@ -8,6 +8,7 @@ import (
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
 	"github.com/fieldworkhq/fieldwork/internal/sqlite"
+	"github.com/fieldworkhq/fieldwork/internal/syncer"
 )
 
 // Changes returns up to limit changes after seq that the user may see, each
@@ -323,6 +324,19 @@ func (a announcements) covers(seq int64, kind, inspection, caseID string) bool {
 }
 
 func addChange(ctx context.Context, tx *sql.Tx, inspectionID, kind string, caseID any, entity string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity) VALUES (?, ?, ?, ?)`, inspectionID, kind, caseID, entity)
+	_, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity, token) VALUES (?, ?, ?, ?, random())`, inspectionID, kind, caseID, entity)
 	return err
+}
+
+// Mark is what the change log holds at a pull cursor, for
+// syncer.Diverged: the token of the last change at or before seq (0 when
+// there is none), and the log's highest seq.
+func (db *DB) Mark(ctx context.Context, seq int64) (syncer.LogMark, error) {
+	m := syncer.LogMark{Seq: seq}
+	err := db.conn.Reader.QueryRowContext(ctx, `SELECT coalesce((SELECT token FROM changes WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1), 0),
+		coalesce((SELECT max(seq) FROM changes), 0)`, seq).Scan(&m.Token, &m.Max)
+	if err != nil {
+		return m, fmt.Errorf("change log at %d: %w", seq, err)
+	}
+	return m, nil
 }

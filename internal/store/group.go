@@ -553,7 +553,7 @@ func (gc *groupCache) flush(ctx context.Context, tx *sql.Tx) error {
 		`(?, ?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING`, gc.rows.supers); err != nil {
 		return fmt.Errorf("write supersessions: %w", err)
 	}
-	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO changes (inspection_id, kind, case_id, entity) VALUES `, `(?, ?, ?, ?)`, ``, gc.rows.changes); err != nil {
+	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO changes (inspection_id, kind, case_id, entity, token) VALUES `, `(?, ?, ?, ?, random())`, ``, gc.rows.changes); err != nil {
 		return fmt.Errorf("write changes: %w", err)
 	}
 	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO audit (at, user_name, device_id, action, entity, before, after, inspection_id) VALUES `,
@@ -574,8 +574,8 @@ const deriveAnswers = `INSERT INTO answers (case_id, question_id, value, note, r
 // derivedPerInspection writes the pull change and the audit row of each
 // history row with an id in (?1, ?2], all of inspection ?3.
 var derivedPerInspection = []struct{ what, sql string }{
-	{"changes", `INSERT INTO changes (inspection_id, kind, case_id, entity)
-		SELECT ?3, 'answer', case_id, question_id FROM answer_history WHERE id > ?1 AND id <= ?2 ORDER BY id`},
+	{"changes", `INSERT INTO changes (inspection_id, kind, case_id, entity, token)
+		SELECT ?3, 'answer', case_id, question_id, random() FROM answer_history WHERE id > ?1 AND id <= ?2 ORDER BY id`},
 	// The audit row points at the version; audit_trail shows it whole.
 	{"audit", `INSERT INTO audit (at, user_name, device_id, action, entity, inspection_id, history_id)
 		SELECT '', '', '', 'answer.write', '', ?3, id FROM answer_history WHERE id > ?1 AND id <= ?2 ORDER BY id`},

@@ -179,7 +179,7 @@ func (db *DB) RemoveTeamMember(ctx context.Context, a framework.Actor, inspectio
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity, for_user) VALUES (?1, 'removed', NULL, ?1, ?2)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (inspection_id, kind, case_id, entity, for_user, token) VALUES (?1, 'removed', NULL, ?1, ?2, random())`,
 			inspectionID, user); err != nil {
 			return err
 		}

@@ -51,6 +51,10 @@ func (a *app) sync(args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "synced: %d applied, %d conflict(s), %d rejected; pulled %d change(s) to cursor %d\n",
 		res.Applied, res.Conflicts, res.Rejected, res.Changes, res.Cursor)
+	if res.Restored {
+		fmt.Fprintf(a.stdout, "the server was restored from an earlier copy: %d of your edits it did not have are sent again\n"+
+			"(this laptop pulled everything again; an edit someone else changed since shows as a conflict in fieldwork conflicts)\n", res.Resent)
+	}
 	if res.DeviceReused > 0 {
 		fmt.Fprintf(a.stdout, "note: this laptop's store was restored from a backup or copied from another laptop (the server had seen its\n"+
 			"sequence numbers from the other copy). %d edit(s) were applied or recorded as conflicts, none dropped; it now syncs as a new device.\n", res.DeviceReused)

@@ -823,7 +823,18 @@ type PullRequest struct {
 	// after is the cursor: the change sequence number the client has applied up to.
 	After int64 `protobuf:"varint,1,opt,name=after,proto3" json:"after,omitempty"`
 	// page_size bounds the changes per response (default 500, at most 5000).
-	PageSize      int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// after_token is the cursor_token the server sent with the cursor in
+	// after (0: none known). The server checks that its change log still
+	// holds that change at that place; if not, it was restored from an
+	// earlier copy and answers with diverged (docs/sync.md, "A restored
+	// server").
+	AfterToken int64 `protobuf:"varint,70,opt,name=after_token,json=afterToken,proto3" json:"after_token,omitempty"`
+	// check_only asks only whether the server still holds the cursor: the
+	// one response carries no changes, diverged as below, and cursor after.
+	// A client asks it before pushing edits it has queued, whose base
+	// revisions mean nothing on a restored server.
+	CheckOnly     bool `protobuf:"varint,71,opt,name=check_only,json=checkOnly,proto3" json:"check_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -870,6 +881,20 @@ func (x *PullRequest) GetPageSize() int32 {
 		return x.PageSize
 	}
 	return 0
+}
+
+func (x *PullRequest) GetAfterToken() int64 {
+	if x != nil {
+		return x.AfterToken
+	}
+	return 0
+}
+
+func (x *PullRequest) GetCheckOnly() bool {
+	if x != nil {
+		return x.CheckOnly
+	}
+	return false
 }
 
 // Change is the current state of one entity that changed at seq.
@@ -1186,7 +1211,15 @@ type PullResponse struct {
 	// cursor is the sequence number to pull after next time.
 	Cursor int64 `protobuf:"varint,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// more is true when further pages follow in this stream.
-	More          bool `protobuf:"varint,3,opt,name=more,proto3" json:"more,omitempty"`
+	More bool `protobuf:"varint,3,opt,name=more,proto3" json:"more,omitempty"`
+	// cursor_token identifies the change at the cursor (the last change at
+	// or before it): send it back as after_token with the cursor.
+	CursorToken int64 `protobuf:"varint,70,opt,name=cursor_token,json=cursorToken,proto3" json:"cursor_token,omitempty"`
+	// diverged: the change log no longer holds the client's cursor (the
+	// server was restored from an earlier copy). The response is the only
+	// one, with no changes and cursor 0: the client pulls again from the
+	// start and sends again what it had synced that the server lacks.
+	Diverged      bool `protobuf:"varint,71,opt,name=diverged,proto3" json:"diverged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1238,6 +1271,20 @@ func (x *PullResponse) GetCursor() int64 {
 func (x *PullResponse) GetMore() bool {
 	if x != nil {
 		return x.More
+	}
+	return false
+}
+
+func (x *PullResponse) GetCursorToken() int64 {
+	if x != nil {
+		return x.CursorToken
+	}
+	return 0
+}
+
+func (x *PullResponse) GetDiverged() bool {
+	if x != nil {
+		return x.Diverged
 	}
 	return false
 }
@@ -1311,10 +1358,14 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"\vPushRequest\x12\"\n" +
 	"\x03ops\x18\x01 \x03(\v2\x10.fieldwork.v1.OpR\x03ops\"5\n" +
 	"\fPushResponse\x12%\n" +
-	"\x04acks\x18\x01 \x03(\v2\x11.fieldwork.v1.AckR\x04acks\"@\n" +
+	"\x04acks\x18\x01 \x03(\v2\x11.fieldwork.v1.AckR\x04acks\"\x80\x01\n" +
 	"\vPullRequest\x12\x14\n" +
 	"\x05after\x18\x01 \x01(\x03R\x05after\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\"\x9a\x05\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1f\n" +
+	"\vafter_token\x18F \x01(\x03R\n" +
+	"afterToken\x12\x1d\n" +
+	"\n" +
+	"check_only\x18G \x01(\bR\tcheckOnly\"\x9a\x05\n" +
 	"\x06Change\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12:\n" +
 	"\n" +
@@ -1337,11 +1388,13 @@ const file_fieldwork_v1_sync_service_proto_rawDesc = "" +
 	"Withdrawal\x12#\n" +
 	"\rinspection_id\x18\x01 \x01(\tR\finspectionId\x12\x19\n" +
 	"\bcase_ref\x18\x02 \x01(\tR\acaseRef\x12)\n" +
-	"\x10whole_inspection\x18\x03 \x01(\bR\x0fwholeInspection\"j\n" +
+	"\x10whole_inspection\x18\x03 \x01(\bR\x0fwholeInspection\"\xa9\x01\n" +
 	"\fPullResponse\x12.\n" +
 	"\achanges\x18\x01 \x03(\v2\x14.fieldwork.v1.ChangeR\achanges\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\x03R\x06cursor\x12\x12\n" +
-	"\x04more\x18\x03 \x01(\bR\x04more*l\n" +
+	"\x04more\x18\x03 \x01(\bR\x04more\x12!\n" +
+	"\fcursor_token\x18F \x01(\x03R\vcursorToken\x12\x1a\n" +
+	"\bdiverged\x18G \x01(\bR\bdiverged*l\n" +
 	"\bOpResult\x12\x19\n" +
 	"\x15OP_RESULT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11OP_RESULT_APPLIED\x10\x01\x12\x16\n" +

@@ -315,19 +315,5 @@ func markingConflictWhere(ctx context.Context, q querier, where string, args ...
 
 // markingSince lists who wrote a second marking answer's revisions after base.
 func markingSince(ctx context.Context, tx *sql.Tx, caseID, questionID string, base int64) ([]syncer.Revision, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT coalesce(op_id, ''), device_id, updated_by FROM marking_history
-		WHERE case_id = ? AND question_id = ? AND revision > ?`, caseID, questionID, base)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []syncer.Revision
-	for rows.Next() {
-		var r syncer.Revision
-		if err := rows.Scan(&r.OpID, &r.Device, &r.User); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return historySince(ctx, tx, nil, "marking_history", "case_id", "question_id", caseID, questionID, base)
 }

@@ -551,8 +551,16 @@ func (gc *groupCache) revisionsSince(ctx context.Context, tx *sql.Tx, caseID, qu
 			out = append(out, syncer.Revision{OpID: h.opID, Device: h.device, User: h.user})
 		}
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT coalesce(op_id, ''), device_id, updated_by FROM answer_history
-		WHERE case_id = ? AND question_id = ? AND revision > ?`, caseID, questionID, base)
+	return historySince(ctx, tx, out, "answer_history", "case_id", "question_id", caseID, questionID, base)
+}
+
+// historySince appends to out who wrote the revisions after base of one
+// entry of a history table (answers', second markings' or written items',
+// each keyed by two columns): what syncer.Facts.Since asks. table and the
+// column names are this package's constants, never input.
+func historySince(ctx context.Context, tx *sql.Tx, out []syncer.Revision, table, col1, col2, key1, key2 string, base int64) ([]syncer.Revision, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT coalesce(op_id, ''), device_id, updated_by FROM `+table+`
+		WHERE `+col1+` = ? AND `+col2+` = ? AND revision > ?`, key1, key2, base)
 	if err != nil {
 		return nil, err
 	}

@@ -312,21 +312,7 @@ func writtenConflictWhere(ctx context.Context, tx *sql.Tx, where string, arg any
 
 // writtenSince lists who wrote an item's revisions after base.
 func writtenSince(ctx context.Context, tx *sql.Tx, inspectionID, itemID string, base int64) ([]syncer.Revision, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT coalesce(op_id, ''), device_id, updated_by FROM written_history
-		WHERE inspection_id = ? AND item_id = ? AND revision > ?`, inspectionID, itemID, base)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []syncer.Revision
-	for rows.Next() {
-		var r syncer.Revision
-		if err := rows.Scan(&r.OpID, &r.Device, &r.User); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return historySince(ctx, tx, nil, "written_history", "inspection_id", "item_id", inspectionID, itemID, base)
 }
 
 // CheckFindings runs ImportFindings' checks on rows and writes nothing (a

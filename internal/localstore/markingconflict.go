@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
@@ -62,32 +61,11 @@ func (l *Store) MarkingConflicts(ctx context.Context, inspectionID string, all b
 // marking answer, checked as one (only the case's QA marker, marking not
 // submitted), and works offline.
 func (l *Store) ResolveMarking(ctx context.Context, user, conflictID string, choice framework.Resolution, value, note string) (framework.Op, error) {
-	var body, status string
-	err := l.conn.Writer.QueryRowContext(ctx, `SELECT body, status FROM marking_conflicts WHERE id = ?`, conflictID).Scan(&body, &status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return framework.Op{}, framework.Errorf(framework.CodeNotFound, "second-marking conflict %q is not on this device (run fieldwork sync)", conflictID)
-	}
+	op, err := l.resolution(ctx, "marking_conflicts", "second-marking conflict", conflictID, choice, value, note)
 	if err != nil {
 		return framework.Op{}, err
 	}
-	if status != "open" {
-		return framework.Op{}, framework.Errorf(framework.CodePrecondition, "second-marking conflict %s is %s", conflictID, status)
-	}
-	var c framework.Conflict
-	if err := json.Unmarshal([]byte(body), &c); err != nil {
-		return framework.Op{}, err
-	}
-	switch choice {
-	case framework.ResolveMine:
-		value, note = c.ClientValue, c.ClientNote
-	case framework.ResolveTheirs:
-		value, note = c.ServerValue, c.ServerNote
-	case framework.ResolveValue:
-	default:
-		return framework.Op{}, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", choice)
-	}
-	return l.recordMarking(ctx, user, framework.Op{InspectionID: c.InspectionID, CaseRef: c.CaseRef, QuestionID: c.QuestionID,
-		Value: value, Note: note, ConflictID: c.ID, Resolution: choice})
+	return l.recordMarking(ctx, user, op)
 }
 
 // markingQueued is what queueing a marking op settles here: the conflict it

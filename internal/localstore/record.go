@@ -27,16 +27,28 @@ func (l *Store) Record(ctx context.Context, user, inspectionID, caseRef, questio
 // refused edit), theirs (the value the server kept) or value (a new value
 // given in value and note). Like Record it works offline.
 func (l *Store) Resolve(ctx context.Context, user, conflictID string, choice framework.Resolution, value, note string) (framework.Op, error) {
+	op, err := l.resolution(ctx, "conflicts", "conflict", conflictID, choice, value, note)
+	if err != nil {
+		return framework.Op{}, err
+	}
+	return l.record(ctx, user, op)
+}
+
+// resolution is the op that resolves an open conflict of table (conflicts
+// or marking_conflicts; what names it in errors): its value and note those
+// of the refused edit (mine), of the server (theirs) or given (value).
+// Recording it is the caller's: as an answer or as a marking answer.
+func (l *Store) resolution(ctx context.Context, table, what, conflictID string, choice framework.Resolution, value, note string) (framework.Op, error) {
 	var body, status string
-	err := l.conn.Writer.QueryRowContext(ctx, `SELECT body, status FROM conflicts WHERE id = ?`, conflictID).Scan(&body, &status)
+	err := l.conn.Writer.QueryRowContext(ctx, `SELECT body, status FROM `+table+` WHERE id = ?`, conflictID).Scan(&body, &status)
 	if errors.Is(err, sql.ErrNoRows) {
-		return framework.Op{}, framework.Errorf(framework.CodeNotFound, "conflict %q is not on this device (run fieldwork sync)", conflictID)
+		return framework.Op{}, framework.Errorf(framework.CodeNotFound, "%s %q is not on this device (run fieldwork sync)", what, conflictID)
 	}
 	if err != nil {
 		return framework.Op{}, err
 	}
 	if status != "open" {
-		return framework.Op{}, framework.Errorf(framework.CodePrecondition, "conflict %s is %s", conflictID, status)
+		return framework.Op{}, framework.Errorf(framework.CodePrecondition, "%s %s is %s", what, conflictID, status)
 	}
 	var c framework.Conflict
 	if err := json.Unmarshal([]byte(body), &c); err != nil {
@@ -51,8 +63,8 @@ func (l *Store) Resolve(ctx context.Context, user, conflictID string, choice fra
 	default:
 		return framework.Op{}, framework.Errorf(framework.CodeInvalid, "resolution %q is not mine, theirs or value", choice)
 	}
-	return l.record(ctx, user, framework.Op{InspectionID: c.InspectionID, CaseRef: c.CaseRef, QuestionID: c.QuestionID,
-		Value: value, Note: note, ConflictID: c.ID, Resolution: choice})
+	return framework.Op{InspectionID: c.InspectionID, CaseRef: c.CaseRef, QuestionID: c.QuestionID,
+		Value: value, Note: note, ConflictID: c.ID, Resolution: choice}, nil
 }
 
 func (l *Store) record(ctx context.Context, user string, want framework.Op) (framework.Op, error) {

@@ -113,6 +113,8 @@ type Question struct {
 	Kind          QuestionKind `json:"-"`
 	StandardID    string       `json:"-"`
 	KeyQuestionID string       `json:"-"`
+
+	position int // index in Questions()
 }
 
 // FormatVersion is the highest framework file format this build reads
@@ -271,6 +273,7 @@ func (f *Framework) index() []string {
 		if q.ID != "" {
 			if _, dup := f.questions[q.ID]; !dup {
 				f.questions[q.ID] = q
+				q.position = len(f.order)
 				f.order = append(f.order, q)
 			}
 		}
@@ -337,6 +340,17 @@ func (f *Framework) Rated() bool { return f.Rating != nil }
 func (f *Framework) Question(id string) (*Question, bool) {
 	q, ok := f.questions[id]
 	return q, ok
+}
+
+// Position returns the index of a question in Questions(): fixed for a
+// framework version, as its file is once an inspection uses it, so kept
+// counts may be stored by position (store's packed breakdown rows).
+func (f *Framework) Position(id string) (int, bool) {
+	q, ok := f.questions[id]
+	if !ok {
+		return 0, false
+	}
+	return q.position, true
 }
 
 // Questions returns every question in framework order: standard by

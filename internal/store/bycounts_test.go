@@ -147,3 +147,40 @@ func TestByCounts_PooledBreakdownsEqualEveryAnswer(t *testing.T) {
 		}
 	}
 }
+
+// A framework without case attributes has no breakdown rows to read its
+// per-question counts from: its pooled report reads question_counts, and
+// equals the report from every answer as well.
+func TestByCounts_PooledWithoutAttributesEqualsEveryAnswer(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	raw := []byte(`{"id":"bare","version":1,"title":"No attributes","attributes":[],
+	"domains":[{"id":"D","title":"d","standards":[{"id":"S","title":"s","kind":"case_rated","key_questions":[
+		{"id":"K","text":"key","prompts":[{"id":"P","text":"prompt"}]}]}]}],
+	"supplementary":[{"id":"N","text":"how many","type":"count","min":0}]}`)
+	fw, err := framework.Load(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutFramework(ctx, fw, raw, false); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i, answers := range []string{"A-1,K,yes,\nA-1,P,no,\nA-1,N,2,\nA-2,K,no,\n", "A-1,K,yes,\nA-2,K,yes,\nA-2,N,0,\nA-3,P,na,\n"} {
+		in, err := db.CreateInspection(ctx, admin, fmt.Sprintf("Bare %d", i), fmt.Sprintf("Unit %d", i), "bare", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, in.ID)
+		importCasesCSV(t, db, in.ID, "case_ref,inspector\nA-1,insp.a\nA-2,insp.a\nA-3,insp.a\n")
+		importAnswersCSV(t, db, in.ID, answers)
+	}
+	checkByCounts(t, db, ids...)
+	_, in, err := db.PooledSample(ctx, store.PoolOptions{}, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Counts["K"]["yes"] != 3 || in.Counts["K"]["no"] != 1 || in.Counts["N"]["2"] != 1 || in.CaseCount != 6 {
+		t.Errorf("pooled counts %v over %d cases; want K yes 3, no 1, N 2 once, 6 cases", in.Counts, in.CaseCount)
+	}
+}

@@ -40,8 +40,9 @@ type countKey struct {
 // rows with a short key (a question and a value), its row looked up once
 // per attribute rather than once per answer and attribute.
 type countDeltas struct {
-	flat map[countKey]int      // attribute "" (per question) or question "" (cases)
-	rows map[rowKey]map[qv]int // breakdown_counts: (question, value) → n by row
+	flat map[countKey]int                // attribute "" (per question) or question "" (cases)
+	rows map[rowKey]map[qv]int           // breakdown_counts: (question, value) → n by row
+	fws  map[string]*framework.Framework // by inspection: how its rows are packed
 }
 
 // rowKey names one breakdown_counts row; qv one count in it.
@@ -55,7 +56,7 @@ type qvn struct {
 }
 
 func newCountDeltas() countDeltas {
-	return countDeltas{flat: map[countKey]int{}, rows: map[rowKey]map[qv]int{}}
+	return countDeltas{flat: map[countKey]int{}, rows: map[rowKey]map[qv]int{}, fws: map[string]*framework.Framework{}}
 }
 
 // add counts n answers of a value to a question of one case (n < 0: takes
@@ -79,6 +80,7 @@ func (d countDeltas) addCounted(fw *framework.Framework, inspectionID string, at
 	for _, c := range changes {
 		d.flat[countKey{inspection: inspectionID, question: c.question, value: c.value}] += c.n
 	}
+	d.fws[inspectionID] = fw
 	for _, a := range fw.Attributes {
 		rk := rowKey{inspectionID, a.Name, attrs[a.Name]}
 		row := d.rows[rk]
@@ -147,7 +149,8 @@ func (d countDeltas) all() map[countKey]int {
 
 // flush adds the deltas to the kept counts: the per-question and case
 // counts by multi-row upserts (per 400 rows), each breakdown row touched
-// read, merged with its changes and written back by another.
+// read, merged with its changes (mergeBreakdown) and written back by
+// another.
 func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 	keys := make([]countKey, 0, len(d.flat))
 	for k, n := range d.flat {
@@ -183,13 +186,13 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 	})
 	breakdowns := make([][]any, 0, len(touched))
 	for _, rk := range touched {
-		var packed string
+		var packed []byte
 		err := tx.QueryRowContext(ctx, `SELECT counts FROM breakdown_counts WHERE inspection_id = ? AND attribute = ? AND attr_value = ?`,
 			rk.inspection, rk.attribute, rk.attrValue).Scan(&packed)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("update counts: %w", err)
 		}
-		packed, err = mergePacked(packed, d.rows[rk])
+		packed, err = mergeBreakdown(d.fws[rk.inspection], packed, d.rows[rk])
 		if err != nil {
 			return fmt.Errorf("update counts: inspection %s %s: %w", rk.inspection, rk.attribute, err)
 		}
@@ -202,126 +205,8 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// packCounts packs a breakdown row's counts ((question, value) → n) as
-// "question US value US n", joined by RS, sorted, leaving out zeros. A
-// question id or a stored value never holds either separator (ids are
-// letters, digits, '.', '-' and '_'; values yes, no, na or a number).
-func packCounts(counts map[[2]string]int) (string, error) {
-	keys := make([][2]string, 0, len(counts))
-	for k, n := range counts {
-		if n == 0 {
-			continue
-		}
-		if strings.ContainsAny(k[0]+k[1], "\x1e\x1f") {
-			return "", fmt.Errorf("question %q value %q: a separator in a kept count", k[0], k[1])
-		}
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		return keys[i][0] < keys[j][0] || keys[i][0] == keys[j][0] && keys[i][1] < keys[j][1]
-	})
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte(0x1e)
-		}
-		b.WriteString(k[0])
-		b.WriteByte(0x1f)
-		b.WriteString(k[1])
-		b.WriteByte(0x1f)
-		b.WriteString(strconv.Itoa(counts[k]))
-	}
-	return b.String(), nil
-}
-
-// mergePacked adds changes to a packed breakdown row in one pass over it:
-// both are in (question, value) order, so the row's untouched counts are
-// copied as they are. A row not in that order (written by hand, say) is
-// merged by unpacking it whole.
-func mergePacked(packed string, changes map[qv]int) (string, error) {
-	keys := make([]qv, 0, len(changes))
-	for k, n := range changes {
-		if n != 0 {
-			keys = append(keys, k)
-		}
-	}
-	sort.Slice(keys, func(i, j int) bool { return qvLess(keys[i], keys[j]) })
-	var b strings.Builder
-	b.Grow(len(packed) + 16*len(keys))
-	emit := func(item string) {
-		if b.Len() > 0 {
-			b.WriteByte(0x1e)
-		}
-		b.WriteString(item)
-	}
-	emitCount := func(k qv, n int) error {
-		if n == 0 {
-			return nil
-		}
-		if strings.ContainsAny(k.question+k.value, "\x1e\x1f") {
-			return fmt.Errorf("question %q value %q: a separator in a kept count", k.question, k.value)
-		}
-		emit(k.question + "\x1f" + k.value + "\x1f" + strconv.Itoa(n))
-		return nil
-	}
-	var last qv
-	for rest, first := packed, true; rest != ""; first = false {
-		var item string
-		item, rest, _ = strings.Cut(rest, "\x1e")
-		q, tail, ok1 := strings.Cut(item, "\x1f")
-		v, num, ok2 := strings.Cut(tail, "\x1f")
-		if !ok1 || !ok2 {
-			return "", fmt.Errorf("malformed kept count %q", item)
-		}
-		k := qv{q, v}
-		if !first && !qvLess(last, k) {
-			return mergeUnordered(packed, changes)
-		}
-		last = k
-		for len(keys) > 0 && qvLess(keys[0], k) {
-			if err := emitCount(keys[0], changes[keys[0]]); err != nil {
-				return "", err
-			}
-			keys = keys[1:]
-		}
-		if len(keys) > 0 && keys[0] == k {
-			n, err := strconv.Atoi(num)
-			if err != nil {
-				return "", fmt.Errorf("malformed kept count %q", item)
-			}
-			if err := emitCount(k, n+changes[k]); err != nil {
-				return "", err
-			}
-			keys = keys[1:]
-			continue
-		}
-		emit(item)
-	}
-	for _, k := range keys {
-		if err := emitCount(k, changes[k]); err != nil {
-			return "", err
-		}
-	}
-	return b.String(), nil
-}
-
-// mergeUnordered is mergePacked for a row out of order.
-func mergeUnordered(packed string, changes map[qv]int) (string, error) {
-	counts := map[[2]string]int{}
-	if err := eachPacked(packed, func(q, v string, n int) { counts[[2]string{q, v}] += n }); err != nil {
-		return "", err
-	}
-	for k, n := range changes {
-		counts[[2]string{k.question, k.value}] += n
-	}
-	return packCounts(counts)
-}
-
-func qvLess(a, b qv) bool {
-	return a.question < b.question || a.question == b.question && a.value < b.value
-}
-
-// eachPacked calls fn with each count of a packed breakdown row.
+// eachPacked calls fn with each count of per-question counts packed by
+// SQL (group_concat of "question US value US n", joined by RS).
 func eachPacked(packed string, fn func(question, value string, n int)) error {
 	for rest := packed; rest != ""; {
 		var item string

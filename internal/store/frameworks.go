@@ -96,6 +96,17 @@ func (db *DB) Frameworks(ctx context.Context) ([]framework.Summary, error) {
 // Framework returns a framework version (version 0: the latest) and its
 // file. Parsed frameworks are cached; they are immutable once stored.
 func (db *DB) Framework(ctx context.Context, id string, version int) (*framework.Framework, []byte, error) {
+	// A version named is served from the cache without reading its
+	// definition (tens of kilobytes; a pooled report asks once per
+	// inspection): PutFramework drops a version it replaces.
+	if version != 0 {
+		db.mu.Lock()
+		c, ok := db.fws[fmt.Sprintf("%s@%d", id, version)]
+		db.mu.Unlock()
+		if ok {
+			return c.fw, c.raw, nil
+		}
+	}
 	q := `SELECT version, definition FROM frameworks WHERE id = ? AND version = ?`
 	args := []any{id, version}
 	if version == 0 {
@@ -115,15 +126,17 @@ func (db *DB) Framework(ctx context.Context, id string, version int) (*framework
 	}
 	k := fmt.Sprintf("%s@%d", id, version)
 	db.mu.Lock()
-	fw := db.fws[k]
+	c, ok := db.fws[k]
 	db.mu.Unlock()
-	if fw == nil {
-		if fw, err = framework.Load(raw); err != nil {
+	if !ok {
+		fw, err := framework.Load(raw)
+		if err != nil {
 			return nil, nil, fmt.Errorf("stored framework %s: %w", k, err)
 		}
+		c = cachedFramework{fw, raw}
 		db.mu.Lock()
-		db.fws[k] = fw
+		db.fws[k] = c
 		db.mu.Unlock()
 	}
-	return fw, raw, nil
+	return c.fw, c.raw, nil
 }

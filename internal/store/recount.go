@@ -53,7 +53,7 @@ func (db *DB) recount(ctx context.Context, tx *sql.Tx, fix bool) ([]Mismatch, er
 		if err != nil {
 			return nil, fmt.Errorf("inspection %s: %w", id, err)
 		}
-		ms, err := compareKept(ctx, tx, id, counted)
+		ms, err := compareKept(ctx, tx, fw, id, counted)
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +72,7 @@ func (db *DB) recount(ctx context.Context, tx *sql.Tx, fix bool) ([]Mismatch, er
 		return nil, err
 	}
 	for _, id := range orphans {
-		ms, err := compareKept(ctx, tx, id, newCountDeltas())
+		ms, err := compareKept(ctx, tx, nil, id, newCountDeltas())
 		if err != nil {
 			return nil, err
 		}
@@ -102,9 +102,10 @@ func (k countKey) less(o countKey) bool {
 	return false
 }
 
-// compareKept lists the kept counts of an inspection that differ from
-// counted (zero counts and absent rows are the same).
-func compareKept(ctx context.Context, tx *sql.Tx, inspectionID string, deltas countDeltas) ([]Mismatch, error) {
+// compareKept lists the kept counts of an inspection of fw (nil: one that
+// no longer exists) that differ from counted (zero counts and absent rows
+// are the same).
+func compareKept(ctx context.Context, tx *sql.Tx, fw *framework.Framework, inspectionID string, deltas countDeltas) ([]Mismatch, error) {
 	counted, kept := deltas.all(), map[countKey]int{}
 	for _, q := range []string{
 		`SELECT '', '', question_id, value, n FROM question_counts WHERE inspection_id = ? AND n != 0`,
@@ -122,19 +123,23 @@ func compareKept(ctx context.Context, tx *sql.Tx, inspectionID string, deltas co
 	if err != nil {
 		return nil, err
 	}
+	nq := -1 // an inspection that no longer exists: questions by position
+	if fw != nil {
+		nq = len(fw.Questions())
+	}
 	for rows.Next() {
-		var attr, av, packed string
+		var attr, av string
+		var packed []byte
 		if err := rows.Scan(&attr, &av, &packed); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		err := eachPacked(packed, func(q, v string, n int) {
-			kept[countKey{inspectionID, attr, av, q, v}] = n
-		})
-		if err != nil {
+		var r breakdownRow
+		if _, err := unpackInto(&r, packed, nq); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("inspection %s %s: %w", inspectionID, attr, err)
 		}
+		r.each(fw, func(q, v string, n int) { kept[countKey{inspectionID, attr, av, q, v}] = n })
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

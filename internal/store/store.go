@@ -31,7 +31,7 @@ type DB struct {
 	Now func() time.Time
 
 	mu  sync.Mutex
-	fws map[string]*framework.Framework // parsed frameworks by id@version
+	fws map[string]cachedFramework // by id@version
 
 	applyCh       chan *applyRequest
 	closed        chan struct{}
@@ -48,7 +48,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{conn: c, Now: time.Now, fws: map[string]*framework.Framework{},
+	db := &DB{conn: c, Now: time.Now, fws: map[string]cachedFramework{},
 		applyCh: make(chan *applyRequest), closed: make(chan struct{}), committerDone: make(chan struct{})}
 	go db.committer()
 	if err := db.runPendingTasks(ctx); err != nil {
@@ -58,27 +58,49 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// runPendingTasks does what a migration asked of Go, once: 0008 asks for
-// the kept counts to be recounted, as they now leave out answers that no
-// longer apply to their case, a rule SQL cannot judge.
+// runPendingTasks does what a migration asked of Go, once, in one
+// transaction: 0020 asks for the kept counts by attribute to be repacked
+// by question position, which needs each inspection's framework; 0008
+// and 0015 ask for the kept counts to be recounted, as they follow
+// framework.NoLongerApplies, a rule SQL cannot judge.
 func (db *DB) runPendingTasks(ctx context.Context) error {
 	var n int
 	if err := db.conn.Reader.QueryRowContext(ctx, `SELECT count(*) FROM pending_tasks`).Scan(&n); err != nil || n == 0 {
 		return err
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM pending_tasks WHERE name = 'recount'`)
-		if err != nil {
-			return fmt.Errorf("pending recount: %w", err)
+		take := func(name string) (bool, error) {
+			res, err := tx.ExecContext(ctx, `DELETE FROM pending_tasks WHERE name = ?`, name)
+			if err != nil {
+				return false, fmt.Errorf("pending %s: %w", name, err)
+			}
+			done, _ := res.RowsAffected()
+			return done > 0, nil
 		}
-		if done, _ := res.RowsAffected(); done == 0 {
-			return nil
+		repack, err := take("repack_breakdowns")
+		if err != nil {
+			return err
+		}
+		recount := false
+		if repack {
+			if recount, err = db.repackBreakdowns(ctx, tx); err != nil {
+				return fmt.Errorf("pending repack: %w", err)
+			}
+		}
+		if asked, err := take("recount"); err != nil || !(asked || recount) {
+			return err
 		}
 		if _, err := db.recount(ctx, tx, true); err != nil {
 			return fmt.Errorf("pending recount: %w", err)
 		}
 		return nil
 	})
+}
+
+// cachedFramework is a stored framework version parsed, with its file.
+type cachedFramework struct {
+	fw  *framework.Framework
+	raw []byte
 }
 
 // Close stops the committer and closes the database.

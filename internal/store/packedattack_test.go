@@ -1,0 +1,168 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/store"
+)
+
+// Attacks on the kept counts by attribute packed by question position
+// (packed.go) and on a pooled report's per-question counts read from the
+// first attribute's rows (sumUnitCounts).
+
+// packV1 and packV2 are two versions of one framework whose questions and
+// attributes differ: v2 puts a new question before the others (every
+// position moves), a second count question, and another attribute first.
+// Region is free text.
+const packV1 = `{"id":"packed","version":1,
+	"attributes":[{"name":"region"},{"name":"sentence","values":["community","custody"]}],
+	"domains":[{"id":"D","title":"d","standards":[{"id":"S","title":"s","kind":"case_rated","key_questions":[
+		{"id":"K","text":"k","prompts":[
+			{"id":"A","text":"a"},
+			{"id":"B","text":"b","applies_when":[{"question":"A","in":["yes"]}]},
+			{"id":"CU","text":"cu","applies_when":[{"attribute":"sentence","in":["custody"]}]}]}]}]}],
+	"supplementary":[{"id":"N","text":"n","type":"count","min":0}]}`
+
+const packV2 = `{"id":"packed","version":2,
+	"attributes":[{"name":"sentence","values":["community","custody"]},{"name":"region"},{"name":"band","values":["x","y"]}],
+	"domains":[{"id":"D","title":"d","standards":[{"id":"S","title":"s","kind":"case_rated","key_questions":[
+		{"id":"K","text":"k","prompts":[
+			{"id":"Z","text":"z"},
+			{"id":"A","text":"a"},
+			{"id":"B","text":"b","applies_when":[{"question":"A","in":["yes"]}]},
+			{"id":"CU","text":"cu","applies_when":[{"attribute":"sentence","in":["custody"]}]}]}]}]}],
+	"supplementary":[{"id":"M","text":"m","type":"count","min":0},{"id":"N","text":"n","type":"count","min":0}]}`
+
+type packedEnv struct {
+	t    *testing.T
+	db   *store.DB
+	rnd  *rand.Rand
+	refs []string
+}
+
+func (e *packedEnv) putFramework(raw string) *framework.Framework {
+	fw, err := framework.Load([]byte(raw))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.db.PutFramework(context.Background(), fw, []byte(raw), false); err != nil {
+		e.t.Fatal(err)
+	}
+	return fw
+}
+
+// casesCSV gives every case random attribute values.
+func (e *packedEnv) casesCSV(fw *framework.Framework) string {
+	var b strings.Builder
+	b.WriteString("case_ref")
+	for _, a := range fw.Attributes {
+		b.WriteString("," + a.Name)
+	}
+	b.WriteString(",inspector\n")
+	for _, ref := range e.refs {
+		b.WriteString(ref)
+		for _, a := range fw.Attributes {
+			v := []string{"West", "North", "South"}[e.rnd.IntN(3)]
+			if len(a.Values) > 0 {
+				v = a.Values[e.rnd.IntN(len(a.Values))]
+			}
+			b.WriteString("," + v)
+		}
+		b.WriteString(",insp.a\n")
+	}
+	return b.String()
+}
+
+// ops are random answers: yes/no/na, or one of hundreds of numbers.
+func (e *packedEnv) ops(fw *framework.Framework, id string, revs map[string]int64) []framework.Op {
+	var out []framework.Op
+	qs := fw.Questions()
+	for range 1 + e.rnd.IntN(8) {
+		ref, q := e.refs[e.rnd.IntN(len(e.refs))], qs[e.rnd.IntN(len(qs))]
+		v := []string{"yes", "no", "na"}[e.rnd.IntN(3)]
+		if q.Type == framework.TypeCount {
+			v = fmt.Sprint(e.rnd.IntN(400))
+		}
+		out = append(out, op(id, ref, q.ID, v, revs[ref+"/"+q.ID]))
+	}
+	return out
+}
+
+// revisions reads the stored answers' revisions: "ref/question" → revision.
+func (e *packedEnv) revisions(id string) map[string]int64 {
+	out := map[string]int64{}
+	for _, ref := range e.refs {
+		as, err := e.db.Answers(context.Background(), id, ref)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, a := range as {
+			out[ref+"/"+a.QuestionID] = a.Revision
+		}
+	}
+	return out
+}
+
+func TestPackedAttack_TwoVersionsSideBySideEqualEveryAnswer(t *testing.T) {
+	ctx := context.Background()
+	db, path := mustOpenPath(t)
+	e := &packedEnv{t: t, db: db, rnd: rand.New(rand.NewPCG(20, 20)), refs: []string{"R-1", "R-2", "R-3", "R-4"}}
+	fws := []*framework.Framework{e.putFramework(packV1), e.putFramework(packV2)}
+	ids := [2][]string{}
+	for v, fw := range fws {
+		for i := range 3 { // the third has cases and never an answer
+			in, err := e.db.CreateInspection(ctx, admin, fmt.Sprintf("v%d-%d", v+1, i), fmt.Sprintf("Unit %d", i), fw.ID, fw.Version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[v] = append(ids[v], in.ID)
+			importCasesCSV(t, e.db, in.ID, e.casesCSV(fw))
+		}
+	}
+	for round := range 30 {
+		for v, fw := range fws {
+			for _, id := range ids[v][:2] {
+				if _, err := e.db.ApplyOps(ctx, adminUser(), e.ops(fw, id, e.revisions(id))); err != nil {
+					t.Fatal(err)
+				}
+				if e.rnd.IntN(3) == 0 {
+					importCasesCSV(t, e.db, id, e.casesCSV(fw)) // attributes change under the answers
+				}
+			}
+		}
+		for v := range fws {
+			checkByCounts(t, e.db, ids[v]...)
+			checkByCounts(t, e.db, ids[v][0])
+		}
+		if ms, err := e.db.Recount(ctx, false); err != nil || len(ms) != 0 {
+			t.Fatalf("round %d: recount = %+v, %v", round, ms, err)
+		}
+		if t.Failed() {
+			t.Fatalf("round %d", round)
+		}
+	}
+	// Cases of a file from before every attribute was required: the first
+	// attribute absent on one, empty on another. Their answers are in the
+	// "" rows, which still sum to the per-question counts.
+	raw := rawDB(t, path)
+	for ref, attrs := range map[string]string{"R-1": `{"region":"North","band":"x"}`, "R-2": `{"sentence":"","region":"","band":"y"}`} {
+		if _, err := raw.Exec(`UPDATE cases SET attributes = ? WHERE inspection_id = ? AND case_ref = ?`, attrs, ids[1][0], ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ms, err := e.db.Recount(ctx, true); err != nil || len(ms) == 0 {
+		t.Fatalf("recount after the attributes went = %+v, %v; want mismatches fixed", ms, err)
+	}
+	checkByCounts(t, e.db, ids[1]...)
+	if ms, err := e.db.Recount(ctx, false); err != nil || len(ms) != 0 {
+		t.Fatalf("recount after the fix = %+v, %v", ms, err)
+	}
+	if _, _, err := e.db.PooledSample(ctx, store.PoolOptions{}, ids[0][0], ids[1][0]); err == nil {
+		t.Error("two versions pooled; want a refusal")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/interchange"
 	"github.com/fieldworkhq/fieldwork/internal/store"
 )
 
@@ -165,4 +166,63 @@ func TestPackedAttack_TwoVersionsSideBySideEqualEveryAnswer(t *testing.T) {
 	if _, _, err := e.db.PooledSample(ctx, store.PoolOptions{}, ids[0][0], ids[1][0]); err == nil {
 		t.Error("two versions pooled; want a refusal")
 	}
+}
+
+// A kept row by attribute that cannot be read (a torn write, a hand edit,
+// rows packed by another build) is what recount is for: it reports the row
+// rather than failing, and --fix rewrites it, after which the writes that
+// were refused on it go through. Its orphan (an inspection gone) likewise.
+func TestPackedAttack_RecountFixesAnUnreadableRow(t *testing.T) {
+	ctx := context.Background()
+	db, path := mustOpenPath(t)
+	in, err := db.CreateInspection(ctx, admin, "Torn", "North", "probation-pdu-2023", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	importCasesCSV(t, db, in.ID, ppHeader+ppCase("T-1", "community", "false")+ppCase("T-2", "licence", "false"))
+	importAnswersCSV(t, db, in.ID, "T-1,2.1.1,yes,\nT-2,2.1.1,no,\nT-1,2.3.S1,4,\n")
+	raw := rawDB(t, path)
+	for _, stmt := range []string{
+		`UPDATE breakdown_counts SET counts = x'01ff' WHERE inspection_id = '` + in.ID + `' AND attribute = 'sentence_type' AND attr_value = 'community'`,
+		`INSERT INTO breakdown_counts VALUES ('gone', 'sex', 'male', x'01ffffff7f')`, // claims 2^28 questions
+	} {
+		if res, err := raw.Exec(stmt); err != nil {
+			t.Fatal(err)
+		} else if n, _ := res.RowsAffected(); n != 1 {
+			t.Fatalf("%s: %d rows", stmt, n)
+		}
+	}
+	if _, _, err := db.ImportAnswers(ctx, admin, in.ID, mustAnswers(t, "T-1,2.1.2,yes,\n")); err == nil || !strings.Contains(err.Error(), "recount --fix") {
+		t.Errorf("a write on the unreadable row: err = %v; want it refused, naming the fix", err)
+	}
+	ms, err := db.Recount(ctx, false)
+	if err != nil {
+		t.Fatalf("recount: %v; want the unreadable rows reported", err)
+	}
+	var unreadable []string
+	for _, m := range ms {
+		if m.Unreadable {
+			unreadable = append(unreadable, m.InspectionID+" "+m.Attribute+" "+m.AttributeValue)
+		}
+	}
+	if want := []string{in.ID + " sentence_type community", "gone sex male"}; fmt.Sprint(unreadable) != fmt.Sprint(want) {
+		t.Errorf("unreadable rows reported %v; want %v (all: %+v)", unreadable, want, ms)
+	}
+	if _, err := db.Recount(ctx, true); err != nil {
+		t.Fatalf("recount --fix: %v", err)
+	}
+	if ms, err := db.Recount(ctx, false); err != nil || len(ms) != 0 {
+		t.Fatalf("recount after --fix = %+v, %v; want none", ms, err)
+	}
+	importAnswersCSV(t, db, in.ID, "T-1,2.1.2,yes,\n")
+	checkByCounts(t, db, in.ID)
+}
+
+func mustAnswers(t *testing.T, csv string) []framework.AnswerRow {
+	t.Helper()
+	rows, err := interchange.ReadAnswers(strings.NewReader("case_ref,question_id,answer,note\n" + csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

@@ -14,10 +14,14 @@ import (
 // Mismatch is a kept count that differs from a full recount. Attribute is
 // "" for a per-question count (question_counts); QuestionID is "" for a
 // count of cases by attribute value (attribute_counts); with both, a
-// count by attribute value (breakdown_counts).
+// count by attribute value (breakdown_counts). Unreadable is a whole
+// breakdown_counts row (Attribute, AttributeValue) that cannot be read
+// (errMalformedRow): none of its counts is known, and a fix rewrites them
+// all.
 type Mismatch struct {
 	InspectionID, Attribute, AttributeValue, QuestionID, Value string
 	Kept, Counted                                              int
+	Unreadable                                                 bool
 }
 
 // Recount recounts every answer and case and compares with every kept
@@ -127,6 +131,11 @@ func compareKept(ctx context.Context, tx *sql.Tx, fw *framework.Framework, inspe
 	if fw != nil {
 		nq = len(fw.Questions())
 	}
+	var out []Mismatch
+	// A row that cannot be read is one mismatch, not an error: rewriting
+	// it from the counted is what a recount is for, and every write that
+	// touches it is refused until then (flush).
+	unreadable := map[rowKey]bool{}
 	for rows.Next() {
 		var attr, av string
 		var packed []byte
@@ -135,9 +144,10 @@ func compareKept(ctx context.Context, tx *sql.Tx, fw *framework.Framework, inspe
 			return nil, err
 		}
 		var r breakdownRow
-		if _, err := unpackInto(&r, packed, nq); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("inspection %s %s: %w", inspectionID, attr, err)
+		if _, err := unpackInto(&r, packed, nq); err != nil { // errMalformedRow
+			unreadable[rowKey{inspectionID, attr, av}] = true
+			out = append(out, Mismatch{InspectionID: inspectionID, Attribute: attr, AttributeValue: av, Unreadable: true})
+			continue
 		}
 		r.each(fw, func(q, v string, n int) { kept[countKey{inspectionID, attr, av, q, v}] = n })
 	}
@@ -145,7 +155,6 @@ func compareKept(ctx context.Context, tx *sql.Tx, fw *framework.Framework, inspe
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	var out []Mismatch
 	mismatch := func(k countKey, kept, counted int) {
 		out = append(out, Mismatch{InspectionID: k.inspection, Attribute: k.attribute, AttributeValue: k.attrValue,
 			QuestionID: k.question, Value: k.value, Kept: kept, Counted: counted})
@@ -156,6 +165,9 @@ func compareKept(ctx context.Context, tx *sql.Tx, fw *framework.Framework, inspe
 		}
 	}
 	for k, n := range counted {
+		if k.question != "" && unreadable[rowKey{k.inspection, k.attribute, k.attrValue}] {
+			continue // reported as its row
+		}
 		if _, ok := kept[k]; !ok && n != 0 {
 			mismatch(k, 0, n)
 		}

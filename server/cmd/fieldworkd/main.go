@@ -378,6 +378,8 @@ func devCert(_ context.Context, _ *options, args []string, stdout io.Writer) err
 func mismatchLine(m store.Mismatch) string {
 	var what string
 	switch {
+	case m.Unreadable:
+		return fmt.Sprintf("inspection %s counts by %s %q: unreadable, each is rewritten from the recount by --fix", m.InspectionID, m.Attribute, m.AttributeValue)
 	case m.Attribute == "":
 		what = fmt.Sprintf("question %s value %s", m.QuestionID, m.Value)
 	case m.QuestionID == "":

@@ -53,6 +53,35 @@ func TestRecount_FixIsAFlag(t *testing.T) {
 	}
 }
 
+// TestRecount_UnreadableRowReportedAndFixed: a kept row by attribute that
+// cannot be read is one line of the report (its value quoted: it is case
+// data, and here a terminal escape), not a failure, and --fix rewrites it.
+func TestRecount_UnreadableRowReportedAndFixed(t *testing.T) {
+	t.Chdir(t.TempDir())
+	db := filepath.Join(t.TempDir(), "fieldwork.db")
+	if out, err := fieldworkd(t, "--db", db, "admin-token"); err != nil || strings.TrimSpace(out) == "" {
+		t.Fatalf("admin-token: %q, %v", out, err)
+	}
+	conn, err := sql.Open("sqlite3", "file:"+db+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(`INSERT INTO breakdown_counts (inspection_id, attribute, attr_value, counts) VALUES ('I-1', 'sex', ?, x'01ff')`, "\x1b[31m"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	want := `inspection I-1 counts by sex "\x1b[31m": unreadable`
+	if out, err := fieldworkd(t, "--db", db, "recount"); err == nil || !strings.Contains(out, want) || strings.Contains(out, "\x1b") {
+		t.Fatalf("recount of an unreadable row: %v\n%q", err, out)
+	}
+	if out, err := fieldworkd(t, "--db", db, "recount", "--fix"); err != nil || !strings.Contains(out, "1 count(s) differed and were rewritten") {
+		t.Fatalf("recount --fix: %v\n%s", err, out)
+	}
+	if out, err := fieldworkd(t, "--db", db, "recount"); err != nil || !strings.Contains(out, "kept counts equal a full recount") {
+		t.Fatalf("recount after the fix: %v\n%s", err, out)
+	}
+}
+
 // TestStrayArgumentsRefused: every command refuses arguments and flags it
 // does not take, before it opens anything.
 func TestStrayArgumentsRefused(t *testing.T) {

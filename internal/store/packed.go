@@ -78,6 +78,11 @@ func unpackInto(r *breakdownRow, packed []byte, nq int) (int, error) {
 	if nq >= 0 && int(q) != nq {
 		return 0, fmt.Errorf("kept counts by attribute packed for %d questions, the framework has %d: %w", q, nq, errMalformedRow)
 	}
+	// Each count takes a byte at least, K one more: a row too short for
+	// the questions it claims is refused before room is made for them.
+	if uint64(len(b)) < 3*q+1 {
+		return 0, errMalformedRow
+	}
 	if len(r.dense) < 3*int(q) {
 		r.dense = append(r.dense, make([]int, 3*int(q)-len(r.dense))...)
 	}

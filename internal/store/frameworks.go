@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -55,6 +56,7 @@ func (db *DB) PutFramework(ctx context.Context, fw *framework.Framework, raw []b
 	}
 	db.mu.Lock()
 	delete(db.fws, fmt.Sprintf("%s@%d", fw.ID, fw.Version))
+	db.fwGen++
 	db.mu.Unlock()
 	return nil
 }
@@ -94,18 +96,21 @@ func (db *DB) Frameworks(ctx context.Context) ([]framework.Summary, error) {
 }
 
 // Framework returns a framework version (version 0: the latest) and its
-// file. Parsed frameworks are cached; they are immutable once stored.
+// file. Parsed frameworks are cached: a version is immutable once an
+// inspection uses it; PutFramework may replace an unused one.
 func (db *DB) Framework(ctx context.Context, id string, version int) (*framework.Framework, []byte, error) {
 	// A version named is served from the cache without reading its
 	// definition (tens of kilobytes; a pooled report asks once per
-	// inspection): PutFramework drops a version it replaces.
-	if version != 0 {
-		db.mu.Lock()
-		c, ok := db.fws[fmt.Sprintf("%s@%d", id, version)]
-		db.mu.Unlock()
-		if ok {
-			return c.fw, c.raw, nil
-		}
+	// inspection): PutFramework drops a version it replaces. A definition
+	// read before a PutFramework replaced it, cached after it dropped the
+	// old one, would be served for good: it is cached only if no
+	// PutFramework finished since before it was read (gen).
+	db.mu.Lock()
+	gen := db.fwGen
+	c, ok := db.fws[fmt.Sprintf("%s@%d", id, version)]
+	db.mu.Unlock()
+	if ok && version != 0 {
+		return c.fw, c.raw, nil
 	}
 	q := `SELECT version, definition FROM frameworks WHERE id = ? AND version = ?`
 	args := []any{id, version}
@@ -126,17 +131,20 @@ func (db *DB) Framework(ctx context.Context, id string, version int) (*framework
 	}
 	k := fmt.Sprintf("%s@%d", id, version)
 	db.mu.Lock()
-	c, ok := db.fws[k]
+	c, ok = db.fws[k]
 	db.mu.Unlock()
-	if !ok {
-		fw, err := framework.Load(raw)
-		if err != nil {
-			return nil, nil, fmt.Errorf("stored framework %s: %w", k, err)
-		}
-		c = cachedFramework{fw, raw}
-		db.mu.Lock()
-		db.fws[k] = c
-		db.mu.Unlock()
+	if ok && bytes.Equal(c.raw, raw) { // the latest, as read
+		return c.fw, c.raw, nil
 	}
+	fw, err := framework.Load(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stored framework %s: %w", k, err)
+	}
+	c = cachedFramework{fw, raw}
+	db.mu.Lock()
+	if db.fwGen == gen {
+		db.fws[k] = c
+	}
+	db.mu.Unlock()
 	return c.fw, c.raw, nil
 }

@@ -30,8 +30,9 @@ type DB struct {
 	// Now returns the current time; tests may fix it.
 	Now func() time.Time
 
-	mu  sync.Mutex
-	fws map[string]cachedFramework // by id@version
+	mu    sync.Mutex
+	fws   map[string]cachedFramework // by id@version
+	fwGen uint64                     // PutFramework's replacements so far: see Framework
 
 	applyCh       chan *applyRequest
 	closed        chan struct{}

@@ -226,3 +226,26 @@ func mustAnswers(t *testing.T, csv string) []framework.AnswerRow {
 	}
 	return rows
 }
+
+// A pooled report on an unreadable row says which inspection and
+// attribute, and what puts it right, but not the attribute's value: the
+// error of an internal failure is logged, and a case attribute is
+// personal data.
+func TestPackedAttack_UnreadableRowErrorHoldsNoAttributeValue(t *testing.T) {
+	ctx := context.Background()
+	db, path := mustOpenPath(t)
+	in, err := db.CreateInspection(ctx, admin, "Torn", "North", "probation-pdu-2023", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	importCasesCSV(t, db, in.ID, ppHeader+ppCase("T-1", "community", "false"))
+	importAnswersCSV(t, db, in.ID, "T-1,2.1.1,yes,\n")
+	if _, err := rawDB(t, path).Exec(`UPDATE breakdown_counts SET counts = x'01ff' WHERE attribute = 'pdu'`); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = db.PooledSample(ctx, store.PoolOptions{By: []string{"pdu"}}, in.ID)
+	if err == nil || strings.Contains(err.Error(), "Gwent") || !strings.Contains(err.Error(), in.ID) ||
+		!strings.Contains(err.Error(), "pdu") || !strings.Contains(err.Error(), "recount --fix") {
+		t.Errorf("pooled report on an unreadable row: %v; want the inspection, attribute and fix named, not the value", err)
+	}
+}

@@ -305,7 +305,7 @@ func sumQuestionCounts(ctx context.Context, tx *sql.Tx, in *framework.Sample, un
 // inspections listed, all of fw, to byValue (attribute value → question →
 // value → n): row by row as arrays (packed.go), into maps once at the end.
 func sumBreakdowns(ctx context.Context, tx *sql.Tx, fw *framework.Framework, byValue map[string]map[string]map[string]int, marks string, args []any) error {
-	rows, err := tx.QueryContext(ctx, `SELECT attr_value, counts FROM breakdown_counts WHERE inspection_id IN (`+marks+`) AND attribute = ?`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT inspection_id, attr_value, counts FROM breakdown_counts WHERE inspection_id IN (`+marks+`) AND attribute = ?`, args...)
 	if err != nil {
 		return err
 	}
@@ -314,8 +314,8 @@ func sumBreakdowns(ctx context.Context, tx *sql.Tx, fw *framework.Framework, byV
 	sums := map[string]*breakdownRow{}
 	for rows.Next() {
 		var av string
-		var packed sql.RawBytes
-		if err := rows.Scan(&av, &packed); err != nil {
+		var id, packed sql.RawBytes
+		if err := rows.Scan(&id, &av, &packed); err != nil {
 			return err
 		}
 		r := sums[av]
@@ -324,7 +324,8 @@ func sumBreakdowns(ctx context.Context, tx *sql.Tx, fw *framework.Framework, byV
 			sums[av] = r
 		}
 		if _, err := unpackInto(r, packed, nq); err != nil {
-			return fmt.Errorf("%s %q: %w", args[len(args)-1], av, err)
+			// Not the value: the error is logged, and it is case data.
+			return fmt.Errorf("inspection %s %s: %w", id, args[len(args)-1], err)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -41,3 +41,17 @@ type Sample struct {
 // UnitAttribute is the pseudo-attribute a pooled sample gives each case:
 // the inspection (unit) it came from.
 const UnitAttribute = "unit"
+
+// CheckPoolable refuses to pool the inspections of a framework that
+// declares a case attribute of UnitAttribute's name: the pooled sample
+// would put each case's unit over its own value (and the kept counts mix
+// the two), so its figures by that name would be wrong. Its inspections'
+// own reports are right; a framework file cannot change once used, so it
+// is refused here rather than when loaded.
+func (f *Framework) CheckPoolable() error {
+	if _, ok := f.attrs[UnitAttribute]; ok {
+		return Errorf(CodeInvalid, "framework %s v%d declares a case attribute named %q, the name a pooled report gives each inspection's unit: its inspections cannot be pooled (report each alone, or give the attribute another name in a new version)",
+			f.ID, f.Version, UnitAttribute)
+	}
+	return nil
+}

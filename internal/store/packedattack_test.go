@@ -249,3 +249,49 @@ func TestPackedAttack_UnreadableRowErrorHoldsNoAttributeValue(t *testing.T) {
 		t.Errorf("pooled report on an unreadable row: %v; want the inspection, attribute and fix named, not the value", err)
 	}
 }
+
+// A framework may declare a case attribute named "unit", the name a pooled
+// report gives each inspection's unit: pooled, each case's own value was
+// overwritten in the report from every answer and added beside the units
+// in the one from kept counts, two different wrong profiles. Pooling its
+// inspections is refused, saying why; each inspection's own report stands.
+func TestPackedAttack_AnAttributeNamedUnitIsNotPooled(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	raw := []byte(`{"id":"teams","version":1,"title":"Teams","attributes":[{"name":"unit"}],
+	"domains":[{"id":"D","title":"d","standards":[{"id":"S","title":"s","kind":"case_rated","key_questions":[
+		{"id":"K","text":"key","prompts":[{"id":"P","text":"prompt"}]}]}]}]}`)
+	fw, err := framework.Load(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutFramework(ctx, fw, raw, false); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 2 {
+		in, err := db.CreateInspection(ctx, admin, fmt.Sprintf("Teams %d", i), fmt.Sprintf("Unit %d", i), "teams", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, in.ID)
+		importCasesCSV(t, db, in.ID, "case_ref,unit,inspector\nA-1,team-x,insp.a\nA-2,team-y,insp.a\n")
+		importAnswersCSV(t, db, in.ID, "A-1,K,yes,\nA-2,K,no,\n")
+	}
+	refused := func(what string, err error) {
+		t.Helper()
+		if framework.ErrorCode(err) != framework.CodeInvalid || !strings.Contains(err.Error(), `attribute named "unit"`) {
+			t.Errorf("%s: err = %v; want a refusal naming the attribute", what, err)
+		}
+	}
+	_, _, err = db.PooledSample(ctx, store.PoolOptions{}, ids...)
+	refused("pooled from kept counts", err)
+	_, _, err = db.ReportInput(ctx, ids...)
+	refused("pooled from every answer", err)
+	_, _, err = db.DatasetSource(ctx, false, ids...)
+	refused("dataset", err)
+	_, in, err := db.ReportInput(ctx, ids[0])
+	if err != nil || len(in.Cases) != 2 || in.Cases[0].Attributes["unit"] != "team-x" {
+		t.Errorf("one inspection's own input: %v, %+v; want its cases with their own unit", err, in.Cases)
+	}
+}

@@ -28,6 +28,7 @@ func (db *DB) ReportInput(ctx context.Context, inspectionIDs ...string) (*framew
 		}
 		pooled := len(inspectionIDs) > 1
 		p := db.newPool()
+		p.alone = !pooled
 		for _, id := range inspectionIDs {
 			name, unit, err := p.member(ctx, tx, id)
 			if err != nil {
@@ -372,12 +373,14 @@ func addTo(m map[string]map[string]int, k1, k2 string, n int) {
 }
 
 // pool checks the inspections pooled into one report: each once, all on
-// one framework version, each with a distinct unit label.
+// one framework version that may be pooled (framework.CheckPoolable), each
+// with a distinct unit label.
 type pool struct {
 	db     *DB
 	fw     *framework.Framework
 	ids    map[string]bool
 	labels map[string]bool
+	alone  bool // one inspection's own report: its cases are not given units
 }
 
 func (db *DB) newPool() *pool {
@@ -400,6 +403,11 @@ func (p *pool) member(ctx context.Context, tx *sql.Tx, id string) (name, label s
 	if p.fw != nil && (f.ID != p.fw.ID || f.Version != p.fw.Version) {
 		return "", "", framework.Errorf(framework.CodeInvalid, "cannot pool inspection %s (%s v%d) with %s v%d: pooled inspections share one framework version",
 			id, f.ID, f.Version, p.fw.ID, p.fw.Version)
+	}
+	if !p.alone {
+		if err := f.CheckPoolable(); err != nil {
+			return "", "", err
+		}
 	}
 	p.fw = f
 	var unit string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
@@ -126,11 +127,22 @@ func TestPackedAttack_TwoVersionsSideBySideEqualEveryAnswer(t *testing.T) {
 		}
 	}
 	for round := range 30 {
+		// Both versions' pushes at once: the committer may group them, one
+		// flush packing each inspection's rows by its own positions.
+		var wg sync.WaitGroup
 		for v, fw := range fws {
 			for _, id := range ids[v][:2] {
-				if _, err := e.db.ApplyOps(ctx, adminUser(), e.ops(fw, id, e.revisions(id))); err != nil {
-					t.Fatal(err)
-				}
+				ops := e.ops(fw, id, e.revisions(id))
+				wg.Go(func() {
+					if _, err := e.db.ApplyOps(ctx, adminUser(), ops); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		for v, fw := range fws {
+			for _, id := range ids[v][:2] {
 				if e.rnd.IntN(3) == 0 {
 					importCasesCSV(t, e.db, id, e.casesCSV(fw)) // attributes change under the answers
 				}

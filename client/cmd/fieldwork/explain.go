@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/fieldworkhq/fieldwork/client"
 
 	"github.com/fieldworkhq/fieldwork/internal/buildinfo"
 	"github.com/fieldworkhq/fieldwork/internal/rpcerr"
@@ -38,12 +41,26 @@ func (a *app) explain(cmd string, err error) error {
 	case rpcerr.Unreachable(err):
 		return fmt.Errorf("%s: the server at %s cannot be reached%s; your answers are kept on this laptop%s; run fieldwork sync when online",
 			cmd, addr, unreachableCause(err), a.unsyncedNote())
+	case status.Code(err) == codes.DeadlineExceeded && a.ctx.Err() == nil:
+		// The call's own bound (client.CallTimeout), not a Ctrl-C.
+		return fmt.Errorf("%s: the server at %s did not answer within %s%s; nothing recorded on this laptop is lost%s; try again later",
+			cmd, addr, client.CallTimeout, slowHint(cmd), a.unsyncedNote())
 	case rpcerr.Unauthenticated(err):
 		return fmt.Errorf("%s: the server at %s refused this laptop's token (%s); your answers are kept on this laptop%s.\n"+
 			"Ask your administrator for a new token (fieldwork token issue --user NAME), then run: fieldwork login --server %s --token -",
 			cmd, addr, tokenReason(err), a.unsyncedNote(), addr)
 	}
 	return err
+}
+
+// slowHint says why a report can outlast the call's bound: the server
+// computes one pooled report with per-case sections at a time
+// (server.perCaseGate), and others wait for it.
+func slowHint(cmd string) string {
+	if cmd != "report" && cmd != "export" {
+		return ""
+	}
+	return " (a pooled report with --case-progress waits while the server computes another, one at a time: leave --case-progress out, or try again in a minute)"
 }
 
 // unsyncedNote is " (N unsynced)" from the store, if the command opened it.

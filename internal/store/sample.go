@@ -240,30 +240,8 @@ func sumUnitCounts(ctx context.Context, tx *sql.Tx, fw *framework.Framework, in 
 	if len(fw.Attributes) == 0 {
 		return sumQuestionCounts(ctx, tx, in, unitOf, marks, args)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT inspection_id, counts FROM breakdown_counts WHERE inspection_id IN (`+marks+`) AND attribute = ?`,
-		append(args, fw.Attributes[0].Name)...)
+	sums, err := sumRows(ctx, tx, fw, "inspection_id", marks, append(args, fw.Attributes[0].Name))
 	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	nq := len(fw.Questions())
-	sums := map[string]*breakdownRow{}
-	for rows.Next() {
-		var id string
-		var packed sql.RawBytes
-		if err := rows.Scan(&id, &packed); err != nil {
-			return err
-		}
-		r := sums[id]
-		if r == nil {
-			r = &breakdownRow{dense: make([]int, 3*nq)}
-			sums[id] = r
-		}
-		if _, err := unpackInto(r, packed, nq); err != nil {
-			return fmt.Errorf("inspection %s: %w", id, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for id, r := range sums {
@@ -306,30 +284,8 @@ func sumQuestionCounts(ctx context.Context, tx *sql.Tx, in *framework.Sample, un
 // inspections listed, all of fw, to byValue (attribute value → question →
 // value → n): row by row as arrays (packed.go), into maps once at the end.
 func sumBreakdowns(ctx context.Context, tx *sql.Tx, fw *framework.Framework, byValue map[string]map[string]map[string]int, marks string, args []any) error {
-	rows, err := tx.QueryContext(ctx, `SELECT inspection_id, attr_value, counts FROM breakdown_counts WHERE inspection_id IN (`+marks+`) AND attribute = ?`, args...)
+	sums, err := sumRows(ctx, tx, fw, "attr_value", marks, args)
 	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	nq := len(fw.Questions())
-	sums := map[string]*breakdownRow{}
-	for rows.Next() {
-		var av string
-		var id, packed sql.RawBytes
-		if err := rows.Scan(&id, &av, &packed); err != nil {
-			return err
-		}
-		r := sums[av]
-		if r == nil {
-			r = &breakdownRow{dense: make([]int, 3*nq)}
-			sums[av] = r
-		}
-		if _, err := unpackInto(r, packed, nq); err != nil {
-			// Not the value: the error is logged, and it is case data.
-			return fmt.Errorf("inspection %s %s: %w", id, args[len(args)-1], err)
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for av, r := range sums {
@@ -345,6 +301,38 @@ func sumBreakdowns(ctx context.Context, tx *sql.Tx, fw *framework.Framework, byV
 		})
 	}
 	return nil
+}
+
+// sumRows sums the packed breakdown rows of one attribute (args' last) of
+// the inspections listed, all of fw, as arrays (packed.go), by the column
+// named: inspection_id (each inspection's per-question counts) or
+// attr_value (the attribute's breakdown).
+func sumRows(ctx context.Context, tx *sql.Tx, fw *framework.Framework, by string, marks string, args []any) (map[string]*breakdownRow, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT inspection_id, `+by+`, counts FROM breakdown_counts WHERE inspection_id IN (`+marks+`) AND attribute = ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	nq := len(fw.Questions())
+	sums := map[string]*breakdownRow{}
+	for rows.Next() {
+		var key string
+		var id, packed sql.RawBytes
+		if err := rows.Scan(&id, &key, &packed); err != nil {
+			return nil, err
+		}
+		r := sums[key]
+		if r == nil {
+			r = &breakdownRow{dense: make([]int, 3*nq)}
+			sums[key] = r
+		}
+		if _, err := unpackInto(r, packed, nq); err != nil {
+			// Not the attribute's value: the error is logged, and it is
+			// case data.
+			return nil, fmt.Errorf("inspection %s %s: %w", id, args[len(args)-1], err)
+		}
+	}
+	return sums, rows.Err()
 }
 
 // eachCount calls fn with each row of a query of three texts and a count.

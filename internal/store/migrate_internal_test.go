@@ -21,18 +21,7 @@ import (
 func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	before := fstest.MapFS{}
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
-	for _, name := range names {
-		if filepath.Base(name) < "0006" {
-			body, _ := fs.ReadFile(migrations, name)
-			before[name] = &fstest.MapFile{Data: body}
-		}
-	}
-	old, err := sqlite.Open(ctx, path, before, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := openBefore(t, path, "0006")
 	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 	const at = "2026-11-01T10:00:00Z"
 	const opX = "01a20000-0000-7000-8000-000000000001"
@@ -130,18 +119,7 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	before := fstest.MapFS{}
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
-	for _, name := range names {
-		if filepath.Base(name) < "0008" {
-			body, _ := fs.ReadFile(migrations, name)
-			before[name] = &fstest.MapFile{Data: body}
-		}
-	}
-	old, err := sqlite.Open(ctx, path, before, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := openBefore(t, path, "0008")
 	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 	const at = "2026-11-01T10:00:00Z"
 	for _, stmt := range []struct {
@@ -193,18 +171,7 @@ func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
 func TestMigration0015_BackfillsTheCountsByAttribute(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	before := fstest.MapFS{}
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
-	for _, name := range names {
-		if filepath.Base(name) < "0015" {
-			body, _ := fs.ReadFile(migrations, name)
-			before[name] = &fstest.MapFile{Data: body}
-		}
-	}
-	old, err := sqlite.Open(ctx, path, before, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := openBefore(t, path, "0015")
 	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 	const at = "2026-11-01T10:00:00Z"
 	const attrs = `{"sentence_type":"%s","sex":"male","age_band":"26-39","ethnicity":"white","rosh":"medium","mappa":"none","pdu":"U","contact_suspended":"false"}`
@@ -246,4 +213,23 @@ func TestMigration0015_BackfillsTheCountsByAttribute(t *testing.T) {
 	if err := db.conn.Reader.QueryRow(`SELECT count(*) FROM pending_tasks`).Scan(&pending); err != nil || pending != 0 {
 		t.Errorf("%d pending task(s) left (%v), want the backfill done once", pending, err)
 	}
+}
+
+// openBefore opens a database at path with the server's migrations
+// numbered below migration only: the schema of a file written before it.
+func openBefore(tb testing.TB, path, migration string) *sqlite.Conn {
+	tb.Helper()
+	before := fstest.MapFS{}
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	for _, name := range names {
+		if filepath.Base(name) < migration {
+			body, _ := fs.ReadFile(migrations, name)
+			before[name] = &fstest.MapFile{Data: body}
+		}
+	}
+	old, err := sqlite.Open(context.Background(), path, before, "migrations")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return old
 }

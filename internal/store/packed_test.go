@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
-	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
 // TestPackedRowMatchesAMap holds the packed breakdown row to a plain map
@@ -112,18 +109,7 @@ func TestMigration0020_RepacksTheTextRows(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "old.db")
-			before := fstest.MapFS{}
-			names, _ := fs.Glob(migrations, "migrations/*.sql")
-			for _, name := range names {
-				if filepath.Base(name) < "0020" {
-					body, _ := fs.ReadFile(migrations, name)
-					before[name] = &fstest.MapFile{Data: body}
-				}
-			}
-			old, err := sqlite.Open(ctx, path, before, "migrations")
-			if err != nil {
-				t.Fatal(err)
-			}
+			old := openBefore(t, path, "0020")
 			pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 			const at = "2026-11-01T10:00:00Z"
 			const attrs = `{"sentence_type":"%s","sex":"male","age_band":"26-39","ethnicity":"white","rosh":"medium","mappa":"none","pdu":"U","contact_suspended":"false"}`

@@ -98,14 +98,9 @@ func purgedError(inspectionID, what string) error {
 // refusePurged refuses a request over several inspections, or for their
 // case data, if any of them was purged.
 func refusePurged(ctx context.Context, db *store.DB, ids []string, what string) error {
-	for _, id := range ids {
-		f, err := db.FrozenReport(ctx, id)
-		if err != nil {
-			return err
-		}
-		if f != nil {
-			return purgedError(id, what)
-		}
+	id, err := db.FirstPurged(ctx, ids)
+	if err == nil && id != "" {
+		err = purgedError(id, what)
 	}
-	return nil
+	return err
 }

@@ -39,7 +39,7 @@ func newLiveEnv(t *testing.T) *liveEnv {
 // browser is a cookie-keeping HTTP client that does not follow redirects,
 // sending what a browser sends with a same-origin form.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	hc   *http.Client
 }

@@ -132,6 +132,38 @@ type liveHead struct {
 // administrators learn that one does not exist.
 func (s *Server) readableInspection(ctx context.Context, u framework.User, id string) (framework.Inspection, error) {
 	in, err := s.db.Inspection(ctx, u, id)
+	return readable(u, id, in, err)
+}
+
+// readableInspections is readableInspection for each of ids, in order,
+// read at once; the first that u may not read refuses them all, with
+// readableInspection's error.
+func (s *Server) readableInspections(ctx context.Context, u framework.User, ids []string) ([]framework.Inspection, error) {
+	found, err := s.db.InspectionsByID(ctx, u, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]framework.Inspection, 0, len(ids))
+	for _, id := range ids {
+		in, ok := found[id]
+		if ok {
+			in, err = readable(u, id, in, nil)
+		} else {
+			in, err = s.readableInspection(ctx, u, id) // not found: its own words
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// readable is the live view's rule on one inspection read for u (in, or
+// the error reading it): the lead, QA and analysts may read it, and one
+// that does not exist reads, to whoever is not an administrator, as one
+// they are not on the team of.
+func readable(u framework.User, id string, in framework.Inspection, err error) (framework.Inspection, error) {
 	if framework.ErrorCode(err) == framework.CodeNotFound && !u.Admin || err == nil && in.Role == "" {
 		return framework.Inspection{}, framework.NotOnTeamError(id)
 	}
@@ -223,7 +255,7 @@ func (s *Server) inspectionData(ctx context.Context, u framework.User, id string
 	}
 	tables.omit["completeness_inspectors"], tables.omit["completeness_cases"] = true, true
 	var b bytes.Buffer
-	if err := report.Figures(&b, rep, fw, &report.Live{Omit: tables.omit}); err != nil {
+	if err := report.Figures(&b, rep, fw, &report.Live{Omit: tables.omit, Tables: tables.tables}); err != nil {
 		return nil, nil, nil, err
 	}
 	d.Figures = template.HTML(b.String()) // drawn by html/template

@@ -35,12 +35,8 @@ func (s *Server) pooledQuery(ctx context.Context, u framework.User, q url.Values
 	case len(ids) > maxPooledView:
 		return nil, nil, nil, framework.Errorf(framework.CodeInvalid, "a pooled view takes at most %d inspections, not %d", maxPooledView, len(ids))
 	}
-	for _, id := range ids {
-		in, err := s.readableInspection(ctx, u, id)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		ins = append(ins, in)
+	if ins, err = s.readableInspections(ctx, u, ids); err != nil {
+		return nil, nil, nil, err
 	}
 	return ins, ids, by, nil
 }
@@ -93,7 +89,7 @@ func (s *Server) pooledData(ctx context.Context, u framework.User, q url.Values)
 	d.Summary = fmt.Sprintf("%d inspections pooled, %d cases.", len(ins), rep.Cases)
 	tables := liveTables(rep, pooledViewQuery(ids, by))
 	var b bytes.Buffer
-	if err := report.Figures(&b, rep, fw, &report.Live{Pooled: true, Omit: tables.omit}); err != nil {
+	if err := report.Figures(&b, rep, fw, &report.Live{Pooled: true, Omit: tables.omit, Tables: tables.tables}); err != nil {
 		return nil, nil, nil, err
 	}
 	d.Figures = template.HTML(b.String()) // drawn by html/template

@@ -64,9 +64,10 @@ func (q viewQuery) page(name string, n int) string {
 
 // liveTableSet is a report's tables for a live page.
 type liveTableSet struct {
-	all  []liveTable     // every table, in publishing order
-	long []liveTable     // those drawn in pages
-	omit map[string]bool // the long ones, for report.Live.Omit
+	tables []report.Table  // report.Tables, for report.Live.Tables
+	all    []liveTable     // every table, in publishing order
+	long   []liveTable     // those drawn in pages
+	omit   map[string]bool // the long ones, for report.Live.Omit
 }
 
 // drawnAbove are the tables the figures draw otherwise (grid, shares,
@@ -74,8 +75,8 @@ type liveTableSet struct {
 var drawnAbove = map[string]bool{"ratings_grid": true, "stage_shares": true, "written": true}
 
 func liveTables(rep *aggregate.Report, view viewQuery) liveTableSet {
-	set := liveTableSet{omit: map[string]bool{}}
-	for _, t := range report.Tables(rep) {
+	set := liveTableSet{tables: report.Tables(rep), omit: map[string]bool{}}
+	for _, t := range set.tables {
 		lt := liveTable{Table: t, PageRows: tablePageRows, View: view}
 		if len(t.Rows) > maxInlineRows && !drawnAbove[t.Name] {
 			lt.Pages = pageLabels(t)

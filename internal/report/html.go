@@ -224,8 +224,15 @@ func pageData(r *aggregate.Report, fw *framework.Framework, live *Live) map[stri
 	if len(r.Units) > 0 {
 		title += " (" + strings.Join(r.Units, ", ") + ")"
 	}
+	var all []Table
+	if live != nil {
+		all = live.Tables
+	}
+	if all == nil {
+		all = Tables(r)
+	}
 	var tables []Table
-	for _, t := range Tables(r) {
+	for _, t := range all {
 		if t.Name == "ratings_grid" || t.Name == "stage_shares" || t.Name == "written" {
 			continue // drawn above
 		}

@@ -20,6 +20,10 @@ type Live struct {
 	// Omit names tables the live view draws elsewhere: its progress
 	// section, or pages of their own when they are long.
 	Omit map[string]bool
+	// Tables is Tables(r) when the caller has drawn them already (the live
+	// view pages its long ones): drawing a national view's takes
+	// milliseconds, so it is done once a page.
+	Tables []Table
 }
 
 // Figures writes the figures part of the HTML annexe (ratings grid or

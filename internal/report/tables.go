@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/fieldworkhq/fieldwork/internal/aggregate"
@@ -64,7 +65,7 @@ func (c Cell) behindIf(ok bool, qid, v string) Cell {
 }
 
 func txt(s string) Cell { return Cell{Text: s} }
-func num(n int) Cell    { return Cell{Num: float64(n), IsNum: true, Text: fmt.Sprint(n)} }
+func num(n int) Cell    { return Cell{Num: float64(n), IsNum: true, Text: strconv.Itoa(n)} }
 func dec(f float64) Cell {
 	return Cell{Num: round1(f), IsNum: true, Text: fmt.Sprintf("%.1f", round1(f))}
 }

@@ -216,6 +216,22 @@ func InList(values []any) (string, []any) {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ","), args
 }
 
+// InChunks calls fn with the IN list (InList) of each run of at most 500
+// of values in turn, none if there are none: a list of thousands would
+// pass SQLite's bound on a statement's variables.
+func InChunks[T any](values []T, fn func(marks string, args []any) error) error {
+	for lo := 0; lo < len(values); lo += 500 {
+		chunk := make([]any, 0, min(500, len(values)-lo))
+		for _, v := range values[lo:min(lo+500, len(values))] {
+			chunk = append(chunk, v)
+		}
+		if err := fn(InList(chunk)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // IsUnique reports whether err is a primary-key or unique violation. Both
 // codes are checked: a duplicate TEXT PRIMARY KEY reports the former.
 func IsUnique(err error) bool {

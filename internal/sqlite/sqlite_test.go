@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -49,5 +50,47 @@ func TestInList(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// InChunks: every value once, in order, in lists of at most 500, none
+// for no values; fn's error stops it.
+func TestInChunks(t *testing.T) {
+	for _, n := range []int{0, 1, 500, 501, 1234} {
+		values := make([]int, n)
+		for i := range values {
+			values[i] = i
+		}
+		var got []int
+		calls := 0
+		err := InChunks(values, func(marks string, args []any) error {
+			calls++
+			if strings.Count(marks, "?") != len(args) {
+				t.Errorf("n=%d: %d marks for %d args", n, strings.Count(marks, "?"), len(args))
+			}
+			// InList pads with repeats of the last: take each value once.
+			for _, a := range args {
+				if v := a.(int); len(got) == 0 || v > got[len(got)-1] {
+					got = append(got, v)
+				}
+			}
+			if len(args) > 500 {
+				t.Errorf("n=%d: a list of %d", n, len(args))
+			}
+			return nil
+		})
+		if err != nil || len(got) != n || calls != (n+499)/500 {
+			t.Errorf("n=%d: %d values in %d calls, err %v; want %d in %d", n, len(got), calls, err, n, (n+499)/500)
+		}
+		for i, v := range got {
+			if v != i {
+				t.Fatalf("n=%d: value %d is %d", n, i, v)
+			}
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := InChunks(make([]int, 1200), func(string, []any) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Errorf("an error from fn: %v after %d calls, want it after 1", err, calls)
 	}
 }

@@ -73,6 +73,35 @@ func (db *DB) Inspection(ctx context.Context, u framework.User, id string) (fram
 	return in, nil
 }
 
+// InspectionsByID is Inspection for many at once (a pooled view's 150,
+// where a read each took milliseconds): those of ids that exist, by id,
+// with the user's role on each.
+func (db *DB) InspectionsByID(ctx context.Context, u framework.User, ids []string) (map[string]framework.Inspection, error) {
+	out := make(map[string]framework.Inspection, len(ids))
+	err := sqlite.InChunks(ids, func(marks string, args []any) error {
+		rows, err := db.conn.Reader.QueryContext(ctx, `SELECT `+inspectionCols+`, t.role FROM inspections i
+			LEFT JOIN team t ON t.inspection_id = i.id AND t.user_name = ? WHERE i.id IN (`+marks+`)`, append([]any{u.Name}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var role sql.NullString
+			in, err := scanInspection(rows, &role)
+			if err != nil {
+				return err
+			}
+			in.Role = framework.EffectiveRole(framework.Role(role.String), u.Admin)
+			out[in.ID] = in
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get inspections: %w", err)
+	}
+	return out, nil
+}
+
 // Inspections lists the inspections a user may see: all for an
 // administrator, else those the user is on the team of.
 func (db *DB) Inspections(ctx context.Context, u framework.User) ([]framework.Inspection, error) {

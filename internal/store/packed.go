@@ -178,6 +178,22 @@ func (r *breakdownRow) add(fw *framework.Framework, question, value string, n in
 	return nil
 }
 
+// addRow adds o's counts to r's, both of one framework.
+func (r *breakdownRow) addRow(o *breakdownRow) {
+	if len(r.dense) < len(o.dense) {
+		r.dense = append(r.dense, make([]int, len(o.dense)-len(r.dense))...)
+	}
+	for i, n := range o.dense {
+		r.dense[i] += n
+	}
+	for k, n := range o.other {
+		if r.other == nil {
+			r.other = map[posValue]int{}
+		}
+		r.other[k] += n
+	}
+}
+
 // each calls fn with every non-zero count, naming questions by fw (nil:
 // by position, "#12", for counts of an inspection that no longer exists).
 func (r *breakdownRow) each(fw *framework.Framework, fn func(question, value string, n int)) {

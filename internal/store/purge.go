@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fieldworkhq/fieldwork/internal/framework"
+	"github.com/fieldworkhq/fieldwork/internal/sqlite"
 )
 
 // Removed counts, per kind, what a purge removed (never what it held).
@@ -154,6 +155,36 @@ type Frozen struct {
 	Report   []byte
 	AsOfSeq  int64
 	PurgedAt time.Time
+}
+
+// FirstPurged returns the first of ids (in their order) that was purged,
+// or "" if none was: one read for a pooled report's 150.
+func (db *DB) FirstPurged(ctx context.Context, ids []string) (string, error) {
+	purged := map[string]bool{}
+	err := sqlite.InChunks(ids, func(marks string, args []any) error {
+		rows, err := db.conn.Reader.QueryContext(ctx, `SELECT inspection_id FROM frozen_reports WHERE inspection_id IN (`+marks+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			purged[id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return "", fmt.Errorf("frozen reports: %w", err)
+	}
+	for _, id := range ids {
+		if purged[id] {
+			return id, nil
+		}
+	}
+	return "", nil
 }
 
 // FrozenReport returns the frozen report of a purged inspection, or nil.

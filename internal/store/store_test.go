@@ -452,3 +452,33 @@ func TestPooledInspectionsOfOneUnitStayApart(t *testing.T) {
 		t.Errorf("pooling one inspection twice from the counts: %v, want invalid (it would double its counts)", err)
 	}
 }
+
+// InspectionsByID reads many inspections at once as Inspection reads each:
+// the user's role on it (an administrator's "admin" off the team), none for
+// an id that does not exist.
+func TestInspectionsByID_AsInspectionReadsEach(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	a, b := mustInspection(t, db), mustInspection(t, db)
+	if err := db.AddTeamMember(ctx, admin, a, "ana", framework.RoleAnalyst); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []framework.User{{Name: "ana"}, {Name: "admin", Admin: true}, {Name: "nobody"}} {
+		got, err := db.InspectionsByID(ctx, u, []string{b, "missing", a, a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Errorf("%s: %d inspections, want %s and %s only", u.Name, len(got), a, b)
+		}
+		for _, id := range []string{a, b} {
+			want, err := db.Inspection(ctx, u, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[id] != want {
+				t.Errorf("%s: %s read at once as %+v, alone as %+v", u.Name, id, got[id], want)
+			}
+		}
+	}
+}

@@ -36,13 +36,17 @@ type countKey struct {
 // countDeltas are changes to the kept counts made by a transaction's
 // writes, applied once at its end (flush). The per-question and case
 // counts are kept flat; the counts by attribute value are kept by
-// breakdown row, so that a case's moved answers are added to each of its
-// rows with a short key (a question and a value), its row looked up once
-// per attribute rather than once per answer and attribute.
+// breakdown row, unpacked (breakdownRow, by question position), so that a
+// case's moved answers are looked up by position once and added to each
+// of its rows as arrays: this runs in the one writer's transaction, and a
+// map insert per answer and attribute lengthened every push (BENCHMARKS.md).
 type countDeltas struct {
 	flat map[countKey]int                // attribute "" (per question) or question "" (cases)
-	rows map[rowKey]map[qv]int           // breakdown_counts: (question, value) → n by row
+	rows map[rowKey]*breakdownRow        // breakdown_counts changes, by row
 	fws  map[string]*framework.Framework // by inspection: how its rows are packed
+	// unknown holds a change to a question its framework lacks (none
+	// should reach here: ops are checked first); flush refuses it.
+	unknown map[string]bool
 }
 
 // rowKey names one breakdown_counts row; qv one count in it.
@@ -56,7 +60,7 @@ type qvn struct {
 }
 
 func newCountDeltas() countDeltas {
-	return countDeltas{flat: map[countKey]int{}, rows: map[rowKey]map[qv]int{}, fws: map[string]*framework.Framework{}}
+	return countDeltas{flat: map[countKey]int{}, rows: map[rowKey]*breakdownRow{}, fws: map[string]*framework.Framework{}, unknown: map[string]bool{}}
 }
 
 // add counts n answers of a value to a question of one case (n < 0: takes
@@ -81,15 +85,40 @@ func (d countDeltas) addCounted(fw *framework.Framework, inspectionID string, at
 		d.flat[countKey{inspection: inspectionID, question: c.question, value: c.value}] += c.n
 	}
 	d.fws[inspectionID] = fw
+	if len(fw.Attributes) == 0 {
+		return
+	}
+	type at struct{ i, code int } // dense index, or code -1 for another value
+	var buf [96]at
+	where := buf[:0]
+	for _, c := range changes {
+		pos, ok := fw.Position(c.question)
+		if !ok {
+			d.unknown[fmt.Sprintf("question %s is not in framework %s@%d", c.question, fw.ID, fw.Version)] = true
+			where = append(where, at{-1, -1})
+			continue
+		}
+		code := denseCode(c.value)
+		where = append(where, at{3*pos + max(code, 0), code})
+	}
+	nq := len(fw.Questions())
 	for _, a := range fw.Attributes {
 		rk := rowKey{inspectionID, a.Name, attrs[a.Name]}
 		row := d.rows[rk]
 		if row == nil {
-			row = map[qv]int{}
+			row = &breakdownRow{dense: make([]int, 3*nq)}
 			d.rows[rk] = row
 		}
-		for _, c := range changes {
-			row[c.qv] += c.n
+		for j, c := range changes {
+			switch w := where[j]; {
+			case w.code >= 0:
+				row.dense[w.i] += c.n
+			case w.i >= 0:
+				if row.other == nil {
+					row.other = map[posValue]int{}
+				}
+				row.other[posValue{w.i / 3, c.value}] += c.n
+			}
 		}
 	}
 }
@@ -140,18 +169,20 @@ func (d countDeltas) all() map[countKey]int {
 		out[k] = n
 	}
 	for rk, row := range d.rows {
-		for c, n := range row {
-			out[countKey{rk.inspection, rk.attribute, rk.attrValue, c.question, c.value}] += n
-		}
+		row.each(d.fws[rk.inspection], func(q, v string, n int) {
+			out[countKey{rk.inspection, rk.attribute, rk.attrValue, q, v}] += n
+		})
 	}
 	return out
 }
 
 // flush adds the deltas to the kept counts: the per-question and case
 // counts by multi-row upserts (per 400 rows), each breakdown row touched
-// read, merged with its changes (mergeBreakdown) and written back by
-// another.
+// read, its counts added to the changes and written back by another.
 func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
+	for e := range d.unknown {
+		return fmt.Errorf("update counts: %s", e)
+	}
 	keys := make([]countKey, 0, len(d.flat))
 	for k, n := range d.flat {
 		if n != 0 {
@@ -192,11 +223,11 @@ func (d countDeltas) flush(ctx context.Context, tx *sql.Tx) error {
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("update counts: %w", err)
 		}
-		packed, err = mergeBreakdown(d.fws[rk.inspection], packed, d.rows[rk])
-		if err != nil {
+		row, nq := d.rows[rk], len(d.fws[rk.inspection].Questions())
+		if _, err := unpackInto(row, packed, nq); err != nil {
 			return fmt.Errorf("update counts: inspection %s %s: %w", rk.inspection, rk.attribute, err)
 		}
-		breakdowns = append(breakdowns, []any{rk.inspection, rk.attribute, rk.attrValue, packed})
+		breakdowns = append(breakdowns, []any{rk.inspection, rk.attribute, rk.attrValue, row.pack(nq)})
 	}
 	if err := sqlite.InsertMany(ctx, tx, `INSERT INTO breakdown_counts (inspection_id, attribute, attr_value, counts) VALUES `, `(?, ?, ?, ?)`,
 		` ON CONFLICT (inspection_id, attribute, attr_value) DO UPDATE SET counts = excluded.counts`, breakdowns); err != nil {

@@ -179,3 +179,65 @@ func pastTheEnd(nq int) []byte {
 	b = binary.AppendUvarint(b, 100)
 	return append(b, "ab"...)
 }
+
+// countDeltas keeps each breakdown row's changes by position: random
+// changes to random cases' answers, added as a write adds them, leave in
+// every row (inspection, attribute, the case's value) exactly what a plain
+// map of (question, value) → n summed for that row; the per-question counts
+// are the sum over cases. A question the framework lacks is refused by
+// flush, by name, before anything is written.
+func TestCountDeltas_RowsMatchAMap(t *testing.T) {
+	fw, _, err := framework.BuiltinByID("probation-pdu-2023")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	questions := []string{fw.Questions()[0].ID, "2.1.1", "2.3.S1", fw.Questions()[len(fw.Questions())-1].ID}
+	values := []string{"yes", "no", "na", "1", "3", "12"}
+	cases := []map[string]string{{"sex": "male", "rosh": "high"}, {"sex": "female"}, {}}
+	d := newCountDeltas()
+	want := map[rowKey]map[qv]int{}
+	perQuestion := map[qv]int{}
+	for range 500 {
+		attrs := cases[r.IntN(len(cases))]
+		var changes []qvn
+		for range r.IntN(5) {
+			c := qvn{qv{questions[r.IntN(len(questions))], values[r.IntN(len(values))]}, r.IntN(7) - 3}
+			changes = append(changes, c)
+			perQuestion[c.qv] += c.n
+			for _, a := range fw.Attributes {
+				rk := rowKey{"I", a.Name, attrs[a.Name]}
+				if want[rk] == nil {
+					want[rk] = map[qv]int{}
+				}
+				want[rk][c.qv] += c.n
+			}
+		}
+		d.addCounted(fw, "I", attrs, changes)
+	}
+	for rk, m := range want {
+		got := map[qv]int{}
+		if row := d.rows[rk]; row != nil {
+			row.each(fw, func(q, v string, n int) { got[qv{q, v}] = n })
+		}
+		for k, n := range m {
+			if got[k] != n {
+				t.Errorf("row %v: %s %s = %d, want %d", rk, k.question, k.value, got[k], n)
+			}
+		}
+		for k, n := range got {
+			if m[k] != n {
+				t.Errorf("row %v: %s %s = %d, want %d", rk, k.question, k.value, n, m[k])
+			}
+		}
+	}
+	for k, n := range perQuestion {
+		if got := d.flat[countKey{inspection: "I", question: k.question, value: k.value}]; got != n {
+			t.Errorf("per question %s %s = %d, want %d", k.question, k.value, got, n)
+		}
+	}
+	d.addCounted(fw, "I", cases[0], []qvn{{qv{"9.9.9", "yes"}, 1}})
+	if err := d.flush(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "question 9.9.9") {
+		t.Errorf("a question the framework lacks: flush = %v, want it refused by name", err)
+	}
+}

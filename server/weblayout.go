@@ -45,7 +45,7 @@ type webNav struct {
 var webFuncs = template.FuncMap{
 	"path":      url.PathEscape,
 	"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"cell":      report.CellText,
+	"tbody":     func(t report.Table) template.HTML { return report.RowsHTML(t, false) },
 	"isnum":     func(k report.Kind) bool { return k != report.Text },
 	"maxInline": func() int { return maxInlineRows },
 	"every":     func() int { return liveEveryMillis },
@@ -108,8 +108,7 @@ td.note{white-space:pre-wrap}
 {{define "rows"}}<table>
 <thead><tr>{{range .Columns}}<th scope="col"{{if isnum .Kind}} class="num"{{end}}>{{.Name}}</th>{{end}}</tr></thead>
 <tbody>
-{{$cols := .Columns}}{{range .Rows}}<tr>{{range $i, $c := .}}{{with index $cols $i}}<td{{if isnum .Kind}} class="num"{{end}}>{{cell $c .Kind}}</td>{{end}}{{end}}</tr>
-{{end}}</tbody>
+{{tbody .}}</tbody>
 </table>{{end}}`))
 
 // webPage is the layout with a page's own "main" (and "script") templates.

@@ -106,7 +106,7 @@ var liveTmpl = template.Must(webPage(pagerTmpl).Parse(`{{define "main"}}{{with .
 
 {{define "table"}}<h3 id="{{.Name}}">{{.Title}}</h3>
 {{if .Pages}}{{template "pager" .}}
-{{else if .Rows}}{{template "rows" .}}{{else}}<p>None.</p>{{end}}{{end}}
+{{else if .Rows}}{{template "rows" .Table}}{{else}}<p>None.</p>{{end}}{{end}}
 
 {{define "long"}}{{if .}}<section id="long-tables" tabindex="-1" aria-labelledby="long-h"><h2 id="long-h">Long tables, in pages</h2>
 <p>Tables of more than {{maxInline}} rows are drawn in pages of their own: the same rows, in the same order.</p>

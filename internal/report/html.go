@@ -95,16 +95,12 @@ func keyChart(r *aggregate.Report, fw *framework.Framework) chart {
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	// evidence is the live view's link to the cases behind a figure: the
-	// query is built by url.Values from question ids and values.
-	"evidence": func(q string) template.URL { return template.URL("evidence?" + q) },
-	"anchor":   FigureAnchor,
-	"rating":   ratingClass,
-	"cell":     CellText,
-	"isnum":    func(k Kind) bool { return k != Text },
-	"wide":     wideColumn,
-	"sub":      func(a, b float64) float64 { return a - b },
-	"add":      func(a, b float64) float64 { return a + b },
+	"rating": ratingClass,
+	"rows":   RowsHTML, // with the live view's links to the cases behind a figure
+	"isnum":  func(k Kind) bool { return k != Text },
+	"wide":   wideColumn,
+	"sub":    func(a, b float64) float64 { return a - b },
+	"add":    func(a, b float64) float64 { return a + b },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -190,8 +186,7 @@ ol.method li { margin-bottom: .3rem; }
 <table>
 <thead><tr>{{range .Columns}}<th scope="col"{{if isnum .Kind}} class="num"{{else if wide .Name}} class="wide"{{end}}>{{.Heading}}</th>{{end}}</tr></thead>
 <tbody>
-{{$cols := .Columns}}{{range .Rows}}<tr>{{range $i, $c := .}}{{with index $cols $i}}<td{{if isnum .Kind}} class="num"{{end}}>{{if and $.Live (not $.Live.Pooled) $c.Evidence}}<a href="{{evidence $c.Evidence}}" id="{{anchor $c.Evidence}}">{{cell $c .Kind}}</a>{{else}}{{cell $c .Kind}}{{end}}</td>{{end}}{{end}}</tr>
-{{end}}</tbody>
+{{rows . $.Links}}</tbody>
 </table>
 {{end}}
 
@@ -246,6 +241,7 @@ func pageData(r *aggregate.Report, fw *framework.Framework, live *Live) map[stri
 		"Generated": r.GeneratedAt.UTC().Format("2006-01-02 15:04 MST"), "Rated": r.Rated, "Standards": r.Standards,
 		"Score": r.Score, "ScoreText": scoreText(r), "ScoreComplete": r.ScoreComplete, "MaxScore": r.MaxScore, "Overall": r.Overall, "Pooled": r.Pooled,
 		"Chart": keyChart(r, fw), "Tables": tables, "Method": MethodNotes(r, fw), "Bands": bands(fw), "Lowest": lowestThreshold(fw), "Live": live,
+		"Links":   live != nil && !live.Pooled, // a figure links to its cases on one inspection's live page
 		"Written": writtenHTML(r), "LocalNote": LocalNote(r), "PrintCSS": printCSS,
 	}
 }

@@ -280,3 +280,37 @@ func CheckPackage(t *testing.T, dir string) [][]string {
 	}
 	return rows
 }
+
+// A framework whose attributes are named like the dataset's own columns
+// (inspection, unit, case_ref, case_status) loses none of them and mixes
+// none up: the attribute's column is renamed (case_ref_2 …), its title
+// kept, and the case reference stays the primary key's column.
+func TestExport_AttributesNamedLikeTheDatasetsColumns(t *testing.T) {
+	fw, err := framework.Load([]byte(`{"id":"clash","version":1,"title":"Clash",
+	"attributes":[{"name":"case_ref","title":"Old reference"},{"name":"unit","title":"Team"},{"name":"inspection","title":"Visit"},{"name":"case_status","title":"Order status","values":["open","closed"]}],
+	"domains":[{"id":"D","title":"d","standards":[{"id":"S","title":"s","kind":"case_rated","key_questions":[{"id":"K","text":"Is the plan sound?"}]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := framework.DatasetHeader{FrameworkID: "clash", FrameworkVersion: 1, InspectionIDs: []string{"i-1"}, Units: []string{"North"}, Cases: 1}
+	c := framework.DatasetCase{InspectionID: "i-1", Unit: "North", Ref: "C-1", Status: framework.CaseSubmitted,
+		Attributes: map[string]string{"case_ref": "OLD-9", "unit": "Team A", "inspection": "V-3", "case_status": "closed"},
+		Answers:    []framework.DatasetAnswer{{QuestionID: "K", Value: "yes"}}}
+	dir := filepath.Join(t.TempDir(), "out")
+	if _, err := dataset.Export(dir, fw, h, dataset.Options{}, feed([]framework.DatasetCase{c}), nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := CheckPackage(t, dir)
+	got := map[string]string{}
+	for i, name := range rows[0] {
+		if _, dup := got[name]; dup {
+			t.Errorf("column %q twice", name)
+		}
+		got[name] = rows[1][i]
+	}
+	want := map[string]string{"inspection": "i-1", "unit": "North", "case_ref": "C-1", "case_status": "submitted",
+		"case_ref_2": "OLD-9", "unit_2": "Team A", "inspection_2": "V-3", "case_status_2": "closed", "K": "yes"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("columns and values:\n got %v\nwant %v", got, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -40,21 +41,12 @@ func TestPackedRowMatchesAMap(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got := map[qv]int{}
 		var row breakdownRow
 		if _, err := unpackInto(&row, packed, len(fw.Questions())); err != nil {
 			t.Fatal(err)
 		}
-		row.each(fw, func(q, v string, n int) { got[qv{q, v}] = n })
-		for k, n := range want {
-			if got[k] != n {
-				t.Fatalf("trial %d: %s %s = %d, want %d", trial, k.question, k.value, got[k], n)
-			}
-		}
-		for k, n := range got {
-			if want[k] != n {
-				t.Fatalf("trial %d: %s %s = %d, want %d", trial, k.question, k.value, n, want[k])
-			}
+		if !sameCounts(t, fmt.Sprintf("trial %d", trial), fw, &row, want) {
+			t.FailNow()
 		}
 	}
 }
@@ -216,20 +208,7 @@ func TestCountDeltas_RowsMatchAMap(t *testing.T) {
 		d.addCounted(fw, "I", attrs, changes)
 	}
 	for rk, m := range want {
-		got := map[qv]int{}
-		if row := d.rows[rk]; row != nil {
-			row.each(fw, func(q, v string, n int) { got[qv{q, v}] = n })
-		}
-		for k, n := range m {
-			if got[k] != n {
-				t.Errorf("row %v: %s %s = %d, want %d", rk, k.question, k.value, got[k], n)
-			}
-		}
-		for k, n := range got {
-			if m[k] != n {
-				t.Errorf("row %v: %s %s = %d, want %d", rk, k.question, k.value, n, m[k])
-			}
-		}
+		sameCounts(t, fmt.Sprintf("row %v", rk), fw, d.rows[rk], m)
 	}
 	for k, n := range perQuestion {
 		if got := d.flat[countKey{inspection: "I", question: k.question, value: k.value}]; got != n {
@@ -240,4 +219,28 @@ func TestCountDeltas_RowsMatchAMap(t *testing.T) {
 	if err := d.flush(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "question 9.9.9") {
 		t.Errorf("a question the framework lacks: flush = %v, want it refused by name", err)
 	}
+}
+
+// sameCounts reports (as errors, naming what) where row's non-zero counts
+// differ from want's (zero and absent the same; a nil row holds none).
+func sameCounts(t *testing.T, what string, fw *framework.Framework, row *breakdownRow, want map[qv]int) bool {
+	t.Helper()
+	got := map[qv]int{}
+	if row != nil {
+		row.each(fw, func(q, v string, n int) { got[qv{q, v}] = n })
+	}
+	ok := true
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s: %s %s = %d, want %d", what, k.question, k.value, got[k], n)
+			ok = false
+		}
+	}
+	for k, n := range got {
+		if want[k] != n {
+			t.Errorf("%s: %s %s = %d, want %d", what, k.question, k.value, n, want[k])
+			ok = false
+		}
+	}
+	return ok
 }

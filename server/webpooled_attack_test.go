@@ -134,3 +134,23 @@ func TestLiveView_PooledRefusesAsEachInspectionAlone(t *testing.T) {
 		}
 	}
 }
+
+// A pooled view refused because the user is on one inspection's team in a
+// role that may not read its report (an inspector) says which inspection,
+// as GetReport does: "this inspection" named none of 150. The inspection
+// alone names itself likewise.
+func TestLiveView_PooledRoleRefusalNamesTheInspection(t *testing.T) {
+	l := newLiveEnv(t)
+	ids := pooledFixture(t, l.testEnv)
+	l.addMember(t, ids[0], "mixed.m", string(framework.RoleAnalyst))
+	l.addMember(t, ids[1], "mixed.m", string(framework.RoleInspector))
+	l.addMember(t, ids[2], "mixed.m", string(framework.RoleAnalyst))
+	br := l.browser(t)
+	signedInTo(t, br.signIn(l.token(t, "mixed.m")))
+	for _, path := range []string{"/pooled/?" + url.Values{"id": ids}.Encode(), "/inspections/" + ids[1] + "/"} {
+		resp, body := br.do(http.MethodGet, path, nil, nil)
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "inspection "+ids[1]) || strings.Contains(body, ids[0]) || strings.Contains(body, ids[2]) {
+			t.Errorf("%s: %d %q; want 403 naming %s alone", path, resp.StatusCode, body, ids[1])
+		}
+	}
+}

@@ -171,7 +171,8 @@ func readable(u framework.User, id string, in framework.Inspection, err error) (
 		return framework.Inspection{}, err
 	}
 	if !framework.CanReadReport(in.Role) {
-		return framework.Inspection{}, framework.Errorf(framework.CodePermission, "the live view is for the lead, QA and analysts of this inspection")
+		// Named: in a pooled view "this inspection" would be any of 150.
+		return framework.Inspection{}, framework.Errorf(framework.CodePermission, "the live view of inspection %s is for its lead, QA and analysts", id)
 	}
 	return in, nil
 }

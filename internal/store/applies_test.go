@@ -227,13 +227,7 @@ func adultFramework(tb testing.TB, db *store.DB) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fw, err := framework.Load(raw)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := db.PutFramework(context.Background(), fw, raw, false); err != nil {
-		tb.Fatal(err)
-	}
+	putFramework(tb, db, raw)
 }
 
 // Counting the answers that no longer apply would publish 3.2.1 one band

@@ -158,13 +158,7 @@ func TestByCounts_PooledWithoutAttributesEqualsEveryAnswer(t *testing.T) {
 	"domains":[{"id":"D","title":"d","standards":[{"id":"S","title":"s","kind":"case_rated","key_questions":[
 		{"id":"K","text":"key","prompts":[{"id":"P","text":"prompt"}]}]}]}],
 	"supplementary":[{"id":"N","text":"how many","type":"count","min":0}]}`)
-	fw, err := framework.Load(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.PutFramework(ctx, fw, raw, false); err != nil {
-		t.Fatal(err)
-	}
+	putFramework(t, db, raw)
 	var ids []string
 	for i, answers := range []string{"A-1,K,yes,\nA-1,P,no,\nA-1,N,2,\nA-2,K,no,\n", "A-1,K,yes,\nA-2,K,yes,\nA-2,N,0,\nA-3,P,na,\n"} {
 		in, err := db.CreateInspection(ctx, admin, fmt.Sprintf("Bare %d", i), fmt.Sprintf("Unit %d", i), "bare", 1)

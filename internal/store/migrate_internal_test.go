@@ -25,10 +25,7 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 	const at = "2026-11-01T10:00:00Z"
 	const opX = "01a20000-0000-7000-8000-000000000001"
-	for _, stmt := range []struct {
-		sql  string
-		args []any
-	}{
+	seed(t, old, []seedStmt{
 		{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{pdu.ID, pdu.Version, pduRaw, at}},
 		{`INSERT INTO users VALUES ('insp.a', 0, ?)`, []any{at}},
 		{`INSERT INTO inspections VALUES ('I', 'Old', 'U', ?, ?, 'fieldwork', ?, 'admin')`, []any{pdu.ID, pdu.Version, at}},
@@ -40,11 +37,7 @@ func TestMigration0006_EarlierRecordsStillCount(t *testing.T) {
 		{`INSERT INTO audit (at, user_name, device_id, action, entity, before, after, inspection_id) VALUES (?, 'insp.a', 'dev-1', 'answer.write', 'case/I/T-1/2.1.1', NULL, ?, 'I')`,
 			[]any{at, `{"note":"","op_id":"` + opX + `","revision":1,"value":"yes"}`}},
 		{`INSERT INTO question_counts VALUES ('I', '2.1.1', 'yes', 1)`, nil},
-	} {
-		if _, err := old.Writer.Exec(stmt.sql, stmt.args...); err != nil {
-			t.Fatalf("%s: %v", stmt.sql, err)
-		}
-	}
+	})
 	old.Close()
 
 	db, err := Open(ctx, path)
@@ -122,10 +115,7 @@ func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
 	old := openBefore(t, path, "0008")
 	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 	const at = "2026-11-01T10:00:00Z"
-	for _, stmt := range []struct {
-		sql  string
-		args []any
-	}{
+	seed(t, old, []seedStmt{
 		{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{pdu.ID, pdu.Version, pduRaw, at}},
 		{`INSERT INTO users VALUES ('insp.a', 0, ?)`, []any{at}},
 		{`INSERT INTO inspections VALUES ('I', 'Old', 'U', ?, ?, 'fieldwork', ?, 'admin')`, []any{pdu.ID, pdu.Version, at}},
@@ -134,11 +124,7 @@ func TestMigration0008_RecountsWithoutAnswersThatNoLongerApply(t *testing.T) {
 		{`INSERT INTO answers VALUES ('C1', '2.3.3f', 'yes', '', 1, 'insp.a', 'dev-1', ?)`, []any{at}},
 		{`INSERT INTO answers VALUES ('C1', '2.3.3e', 'yes', '', 1, 'insp.a', 'dev-1', ?)`, []any{at}},
 		{`INSERT INTO question_counts VALUES ('I', '2.3.3f', 'yes', 1), ('I', '2.3.3e', 'yes', 1)`, nil},
-	} {
-		if _, err := old.Writer.Exec(stmt.sql, stmt.args...); err != nil {
-			t.Fatalf("%s: %v", stmt.sql, err)
-		}
-	}
+	})
 	old.Close()
 
 	db, err := Open(ctx, path)
@@ -175,10 +161,7 @@ func TestMigration0015_BackfillsTheCountsByAttribute(t *testing.T) {
 	pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 	const at = "2026-11-01T10:00:00Z"
 	const attrs = `{"sentence_type":"%s","sex":"male","age_band":"26-39","ethnicity":"white","rosh":"medium","mappa":"none","pdu":"U","contact_suspended":"false"}`
-	for _, stmt := range []struct {
-		sql  string
-		args []any
-	}{
+	seed(t, old, []seedStmt{
 		{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{pdu.ID, pdu.Version, pduRaw, at}},
 		{`INSERT INTO users VALUES ('insp.a', 0, ?)`, []any{at}},
 		{`INSERT INTO inspections VALUES ('I', 'Old', 'U', ?, ?, 'fieldwork', ?, 'admin')`, []any{pdu.ID, pdu.Version, at}},
@@ -186,11 +169,7 @@ func TestMigration0015_BackfillsTheCountsByAttribute(t *testing.T) {
 			[]any{strings.Replace(attrs, "%s", "community", 1), strings.Replace(attrs, "%s", "licence", 1)}},
 		{`INSERT INTO answers VALUES ('C1', '2.1.1', 'yes', '', 1, 'insp.a', 'dev-1', ?), ('C2', '2.1.1', 'no', '', 1, 'insp.a', 'dev-1', ?)`, []any{at, at}},
 		{`INSERT INTO question_counts VALUES ('I', '2.1.1', 'yes', 1), ('I', '2.1.1', 'no', 1)`, nil},
-	} {
-		if _, err := old.Writer.Exec(stmt.sql, stmt.args...); err != nil {
-			t.Fatalf("%s: %v", stmt.sql, err)
-		}
-	}
+	})
 	old.Close()
 
 	db, err := Open(ctx, path)
@@ -212,6 +191,22 @@ func TestMigration0015_BackfillsTheCountsByAttribute(t *testing.T) {
 	var pending int
 	if err := db.conn.Reader.QueryRow(`SELECT count(*) FROM pending_tasks`).Scan(&pending); err != nil || pending != 0 {
 		t.Errorf("%d pending task(s) left (%v), want the backfill done once", pending, err)
+	}
+}
+
+// seedStmt is one statement that puts a database in an older state.
+type seedStmt struct {
+	sql  string
+	args []any
+}
+
+// seed runs stmts on c in order, naming the one that fails.
+func seed(tb testing.TB, c *sqlite.Conn, stmts []seedStmt) {
+	tb.Helper()
+	for _, st := range stmts {
+		if _, err := c.Writer.Exec(st.sql, st.args...); err != nil {
+			tb.Fatalf("%s: %v", st.sql, err)
+		}
 	}
 }
 

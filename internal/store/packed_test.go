@@ -105,10 +105,7 @@ func TestMigration0020_RepacksTheTextRows(t *testing.T) {
 			pdu, pduRaw, _ := framework.BuiltinByID("probation-pdu-2023")
 			const at = "2026-11-01T10:00:00Z"
 			const attrs = `{"sentence_type":"%s","sex":"male","age_band":"26-39","ethnicity":"white","rosh":"medium","mappa":"none","pdu":"U","contact_suspended":"false"}`
-			for _, stmt := range []struct {
-				sql  string
-				args []any
-			}{
+			seed(t, old, []seedStmt{
 				{`DELETE FROM pending_tasks`, nil},
 				{`INSERT INTO frameworks VALUES (?, ?, 'PDU', ?, 'x', 1, ?)`, []any{pdu.ID, pdu.Version, pduRaw, at}},
 				{`INSERT INTO users VALUES ('insp.a', 0, ?)`, []any{at}},
@@ -119,11 +116,7 @@ func TestMigration0020_RepacksTheTextRows(t *testing.T) {
 				{`INSERT INTO question_counts VALUES ('I', '2.1.1', 'yes', 1), ('I', '2.1.1', 'no', 1), ('I', '2.3.S1', '4', 1)`, nil},
 				{`INSERT INTO attribute_counts VALUES ('I', 'sentence_type', 'community', 1), ('I', 'sentence_type', 'licence', 1)`, nil},
 				{`INSERT INTO breakdown_counts VALUES ('I', 'sentence_type', ?, ?), ('I', 'sentence_type', ?, ?), ('gone', 'sex', 'male', '2.1.1` + "\x1f" + `yes` + "\x1f" + `1')`, tc.rows},
-			} {
-				if _, err := old.Writer.Exec(stmt.sql, stmt.args...); err != nil {
-					t.Fatalf("%s: %v", stmt.sql, err)
-				}
-			}
+			})
 			old.Close()
 
 			db, err := Open(ctx, path)

@@ -48,14 +48,7 @@ type packedEnv struct {
 }
 
 func (e *packedEnv) putFramework(raw string) *framework.Framework {
-	fw, err := framework.Load([]byte(raw))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.db.PutFramework(context.Background(), fw, []byte(raw), false); err != nil {
-		e.t.Fatal(err)
-	}
-	return fw
+	return putFramework(e.t, e.db, []byte(raw))
 }
 
 // casesCSV gives every case random attribute values.
@@ -273,13 +266,7 @@ func TestPackedAttack_AnAttributeNamedUnitIsNotPooled(t *testing.T) {
 	raw := []byte(`{"id":"teams","version":1,"title":"Teams","attributes":[{"name":"unit"}],
 	"domains":[{"id":"D","title":"d","standards":[{"id":"S","title":"s","kind":"case_rated","key_questions":[
 		{"id":"K","text":"key","prompts":[{"id":"P","text":"prompt"}]}]}]}]}`)
-	fw, err := framework.Load(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.PutFramework(ctx, fw, raw, false); err != nil {
-		t.Fatal(err)
-	}
+	putFramework(t, db, raw)
 	var ids []string
 	for i := range 2 {
 		in, err := db.CreateInspection(ctx, admin, fmt.Sprintf("Teams %d", i), fmt.Sprintf("Unit %d", i), "teams", 1)
@@ -296,7 +283,7 @@ func TestPackedAttack_AnAttributeNamedUnitIsNotPooled(t *testing.T) {
 			t.Errorf("%s: err = %v; want a refusal naming the attribute", what, err)
 		}
 	}
-	_, _, err = db.PooledSample(ctx, store.PoolOptions{}, ids...)
+	_, _, err := db.PooledSample(ctx, store.PoolOptions{}, ids...)
 	refused("pooled from kept counts", err)
 	_, _, err = db.ReportInput(ctx, ids...)
 	refused("pooled from every answer", err)

@@ -45,6 +45,19 @@ func mustOpenPath(tb testing.TB) (*store.DB, string) {
 	return db, path
 }
 
+// putFramework loads a framework definition and stores it, usable at once.
+func putFramework(tb testing.TB, db *store.DB, raw []byte) *framework.Framework {
+	tb.Helper()
+	fw, err := framework.Load(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.PutFramework(context.Background(), fw, raw, false); err != nil {
+		tb.Fatal(err)
+	}
+	return fw
+}
+
 func mustInspection(tb testing.TB, db *store.DB) string {
 	tb.Helper()
 	in, err := db.CreateInspection(context.Background(), admin, "Test PDU", "Test", "probation-pdu-2023", 0)

@@ -31,6 +31,8 @@ type Conn struct {
 	Writer *sql.DB
 	Reader *sql.DB
 
+	checkpoints checkpointer
+
 	path   string
 	opened os.FileInfo // the file at path when it was opened
 }
@@ -67,7 +69,7 @@ func Open(ctx context.Context, file string, migrations fs.FS, dir string) (*Conn
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}
-	w, err := sql.Open("sqlite3", dsn(file, true))
+	w, err := sql.Open(writerDriver, dsn(file, true))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}
@@ -80,6 +82,7 @@ func Open(ctx context.Context, file string, migrations fs.FS, dir string) (*Conn
 	}
 	r.SetMaxOpenConns(8)
 	c := &Conn{Writer: w, Reader: r, path: file, opened: before}
+	c.checkpoints.start(r)
 	if err := c.migrate(ctx, migrations, dir); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("open database %s: %w", file, err)
@@ -138,8 +141,9 @@ func (c *Conn) CheckFile() error {
 // Path is the database file's path.
 func (c *Conn) Path() string { return c.path }
 
-// Close closes both pools.
+// Close stops the checkpointer and closes both pools.
 func (c *Conn) Close() error {
+	c.checkpoints.stop()
 	return errors.Join(c.Reader.Close(), c.Writer.Close())
 }
 
@@ -255,7 +259,11 @@ func (c *Conn) Write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := c.CheckFile(); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	c.checkpoints.committed(c.Writer, c.path)
+	return nil
 }
 
 // Read runs fn in one read-only transaction on the reader pool, so

@@ -107,6 +107,6 @@ func (l *Store) vacuum(ctx context.Context) error {
 	if _, err := l.conn.Writer.ExecContext(ctx, `VACUUM`); err != nil {
 		return fmt.Errorf("vacuum: %w", err)
 	}
-	_, err := l.conn.Writer.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	_, err := l.conn.EmptyLog(ctx)
 	return err
 }

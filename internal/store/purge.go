@@ -210,9 +210,5 @@ func (db *DB) Vacuum(ctx context.Context) (walEmptied bool, err error) {
 	if _, err := db.conn.Writer.ExecContext(ctx, `VACUUM`); err != nil {
 		return false, fmt.Errorf("vacuum: %w", err)
 	}
-	var busy, logFrames, done int
-	if err := db.conn.Writer.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
-		return false, fmt.Errorf("checkpoint: %w", err)
-	}
-	return busy == 0, nil
+	return db.conn.EmptyLog(ctx)
 }

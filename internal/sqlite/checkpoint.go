@@ -16,7 +16,7 @@ import (
 // the log reaches 1000 pages, so the one writer, which every push waits
 // on, spent about a quarter of its time copying pages (BENCHMARKS.md,
 // "Checkpoints beside the writer"). Instead, after each commit a goroutine
-// checkpoints on a reader connection while the writer goes on: a PASSIVE
+// checkpoints on a connection of its own while the writer goes on: a PASSIVE
 // checkpoint takes no lock that writers or readers wait on.
 //
 // SQLite starts the log again from its beginning only when a commit finds
@@ -52,16 +52,24 @@ func init() {
 
 // checkpointer runs PASSIVE checkpoints, one at a time, in the background
 // when woken or on the writer when the log is long.
+//
+// The goroutine has a connection of its own (db), not one of the reader
+// pool's: taken from the pool it waited, holding mu, whenever every reader
+// was busy (eight long pulls or exports), and the writer, which takes mu
+// once the log is long, waited with it for a read to end
+// (TestCheckpoint_WritesGoOnWithEveryReaderHeld).
 type checkpointer struct {
 	mu sync.Mutex // one checkpoint at a time: a second would find the lock taken and do nothing
 
+	db     *sql.DB // the goroutine's one connection
 	wakeCh chan struct{}
 	stopCh chan struct{}
 	done   chan struct{}
 	once   sync.Once
 }
 
-func (k *checkpointer) start(readers *sql.DB) {
+func (k *checkpointer) start(db *sql.DB) {
+	k.db = db
 	k.wakeCh, k.stopCh, k.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(k.done)
@@ -71,7 +79,7 @@ func (k *checkpointer) start(readers *sql.DB) {
 				return
 			case <-k.wakeCh:
 			}
-			k.run(readers)
+			k.run(db)
 		}
 	}()
 }
@@ -98,10 +106,12 @@ func (k *checkpointer) committed(writer *sql.DB, path string) {
 	}
 }
 
-// stop ends the goroutine, waiting for a checkpoint under way.
-func (k *checkpointer) stop() {
+// stop ends the goroutine, waiting for a checkpoint under way, and closes
+// its connection.
+func (k *checkpointer) stop() error {
 	k.once.Do(func() { close(k.stopCh) })
 	<-k.done
+	return k.db.Close()
 }
 
 // EmptyLog copies the whole write-ahead log into the database file and

@@ -81,8 +81,15 @@ func Open(ctx context.Context, file string, migrations fs.FS, dir string) (*Conn
 		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}
 	r.SetMaxOpenConns(8)
+	k, err := sql.Open("sqlite3", dsn(file, false))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open database %s: %w", file, err)
+	}
+	k.SetMaxOpenConns(1)
 	c := &Conn{Writer: w, Reader: r, path: file, opened: before}
-	c.checkpoints.start(r)
+	c.checkpoints.start(k)
 	if err := c.migrate(ctx, migrations, dir); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("open database %s: %w", file, err)
@@ -141,10 +148,9 @@ func (c *Conn) CheckFile() error {
 // Path is the database file's path.
 func (c *Conn) Path() string { return c.path }
 
-// Close stops the checkpointer and closes both pools.
+// Close stops the checkpointer and closes its connection and both pools.
 func (c *Conn) Close() error {
-	c.checkpoints.stop()
-	return errors.Join(c.Reader.Close(), c.Writer.Close())
+	return errors.Join(c.checkpoints.stop(), c.Reader.Close(), c.Writer.Close())
 }
 
 func (c *Conn) migrate(ctx context.Context, migrations fs.FS, dir string) error {

@@ -12,11 +12,13 @@ import (
 	"testing/fstest"
 )
 
+// testMigrations are the test databases' schema, in folder "m".
+var testMigrations = fstest.MapFS{"m/0001_t.sql": {Data: []byte(`CREATE TABLE t (n INTEGER PRIMARY KEY, pad TEXT NOT NULL);
+CREATE TABLE sums (id INTEGER PRIMARY KEY, total INTEGER NOT NULL); INSERT INTO sums VALUES (1, 0);`)}}
+
 func openTestDB(t *testing.T, path string) *Conn {
 	t.Helper()
-	mig := fstest.MapFS{"m/0001_t.sql": {Data: []byte(`CREATE TABLE t (n INTEGER PRIMARY KEY, pad TEXT NOT NULL);
-CREATE TABLE sums (id INTEGER PRIMARY KEY, total INTEGER NOT NULL); INSERT INTO sums VALUES (1, 0);`)}}
-	c, err := Open(context.Background(), path, mig, "m")
+	c, err := Open(context.Background(), path, testMigrations, "m")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,9 +89,11 @@ func runChild(mode, path string) int {
 	return 0
 }
 
-func insertRange(tx *sql.Tx, from, n int) error {
+func insertRange(tx *sql.Tx, from, n int) error { return insertPadded(tx, from, n, childPad) }
+
+func insertPadded(tx *sql.Tx, from, n int, pad string) error {
 	for i := from; i < from+n; i++ {
-		if _, err := tx.Exec(`INSERT INTO t (n, pad) VALUES (?, ?)`, i, childPad); err != nil {
+		if _, err := tx.Exec(`INSERT INTO t (n, pad) VALUES (?, ?)`, i, pad); err != nil {
 			return err
 		}
 	}

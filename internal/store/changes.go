@@ -54,7 +54,7 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 			entity           string
 			role, inspector  string
 		}
-		var refs []ref
+		refs := make([]ref, 0, limit+1) // grown one by one, the copying was 6% of a pull page
 		for rows.Next() {
 			var r ref
 			if err := rows.Scan(&r.seq, &r.inspection, &r.kind, &r.caseID, &r.entity, &r.role, &r.inspector); err != nil {
@@ -126,8 +126,8 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 		// Each entity is delivered once per page, with its current state, at
 		// its first change (after any withdrawal of it): later entities may
 		// depend on it (a case on its inspection), never the other way round.
-		seen := map[string]bool{}
-		var firsts []ref
+		seen := make(map[string]bool, len(refs))
+		firsts := make([]ref, 0, len(refs))
 		for _, r := range refs {
 			if (len(lastWithdrawn) > 0 || len(lastRemoved) > 0) && moot(r) {
 				continue
@@ -160,7 +160,7 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 		firsts = kept
 		// Answers are read a case at a time: a page holds many answers of
 		// few cases, and a query per answer dominated pulling.
-		answers := map[[2]string]*framework.Answer{}
+		answers := make(map[[2]string]*framework.Answer, len(firsts))
 		read := map[string]bool{}
 		for _, r := range firsts {
 			if r.kind != "answer" || read[r.caseID.String] {
@@ -181,6 +181,7 @@ func (db *DB) Changes(ctx context.Context, u framework.User, after int64, limit 
 				answers[[2]string{r.caseID.String, as[i].QuestionID}] = &as[i]
 			}
 		}
+		changes = make([]framework.Change, 0, len(firsts))
 		for _, r := range firsts {
 			ch := framework.Change{Seq: r.seq, InspectionID: r.inspection}
 			switch r.kind {

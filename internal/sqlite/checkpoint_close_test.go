@@ -74,15 +74,8 @@ func TestCheckpoint_CloseWhileWritesAndCheckpointsRun(t *testing.T) {
 // intact, with each commit of per rows from each of los there.
 func checkCommits(t *testing.T, path string, los []int, per int) {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openIntact(t, path)
 	defer db.Close()
-	var check string
-	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
-		t.Fatalf("integrity_check: %q, %v", check, err)
-	}
 	for _, lo := range los {
 		var n int
 		if err := db.QueryRow(`SELECT count(*) FROM t WHERE n >= ? AND n < ?`, lo, lo+per).Scan(&n); err != nil || n != per {

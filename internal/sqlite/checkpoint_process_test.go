@@ -173,20 +173,30 @@ func (c *child) kill(t *testing.T, acked int) int {
 	return acked
 }
 
-// checkRows opens the file as the next start would (a plain connection,
-// which recovers the log a killed process left) and requires it intact,
-// with every row of [from, to] there; it returns the highest row.
-func checkRows(t *testing.T, path string, from, to int) int {
+// openIntact opens the file as the next start would (a plain connection,
+// which recovers the log a killed process left) and requires it to pass
+// PRAGMA integrity_check.
+func openIntact(t *testing.T, path string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	var check string
 	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		db.Close()
 		t.Fatalf("integrity_check: %q, %v", check, err)
 	}
+	return db
+}
+
+// checkRows opens the file as the next start would (a plain connection,
+// which recovers the log a killed process left) and requires it intact,
+// with every row of [from, to] there; it returns the highest row.
+func checkRows(t *testing.T, path string, from, to int) int {
+	t.Helper()
+	db := openIntact(t, path)
+	defer db.Close()
 	var n, top int
 	if err := db.QueryRow(`SELECT count(*), coalesce(max(n), -1) FROM t WHERE n >= ? AND n <= ?`, from, to).Scan(&n, &top); err != nil {
 		t.Fatal(err)
